@@ -1,0 +1,39 @@
+/* The image catalogue (AMIs): a read-only base disk plus, for direct-boot images, a kernel and
+ * an initramfs, all kept under <state-dir>/images/<ami-id>/. */
+#pragma once
+
+#include <time.h>
+
+#include "../vmmgr/core/ctx.h"
+#include "../vmmgr/core/ids.h"
+#include "../vmmgr/core/node.h"
+#include "../vmmgr/core/params.h"
+
+#define IMG_TINY_NAME "vmmgr-tiny"
+
+typedef struct img_obj {
+    char id[VM_ID_MAX];
+    char *name, *description, *state, *boot, *architecture;
+    char *base_path, *kernel_path, *initrd_path; /* kernel/initrd NULL unless boot is "direct" */
+    time_t created_at;
+} img_obj;
+
+void img_obj_free(img_obj *img);
+VM_DEFINE_CLEANUP(img_obj *, img_obj_free)
+
+/* Loads image id: InvalidAMIID.Malformed for a bad id, InvalidAMIID.NotFound when unknown. */
+int img_get(vm_ctx *ctx, const char *id, img_obj **ret, vm_error *err);
+/* 1 and *ret_id when an image is called name, 0 when none. */
+int img_find_by_name(vm_ctx *ctx, const char *name, char ret_id[VM_ID_MAX], vm_error *err);
+/* Records an available image whose files already sit in <state-dir>/images/<id>/. */
+int img_register(vm_ctx *ctx, const char *id, const char *name, const char *description, const char *boot,
+                 const char *base, const char *kernel, const char *initrd, vm_error *err);
+
+/* Action DescribeImages (ImageId.N, Owner.N, Filter.N: image-id, name, state, architecture, tag:KEY). */
+int img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
+/* Builds the tiny image (or takes it from the shared build cache) and registers it as
+ * vmmgr-tiny unless the state dir already has it.  *ret_id receives its id. */
+int img_tiny_ensure(vm_ctx *ctx, char ret_id[VM_ID_MAX], vm_error *err);
+/* The files of the tiny image in the build cache (built when missing): "<dir>" into buf. */
+int img_tiny_build(vm_ctx *ctx, char *buf, size_t len, vm_error *err);

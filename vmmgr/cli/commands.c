@@ -1,0 +1,182 @@
+#include "commands.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shorthand.h"
+
+#define END { NULL, 0, NULL, NULL }
+#define DRY_RUN { "dry-run", CLI_OPT_BOOL, "DryRun", "check permissions and parameters, change nothing" }
+#define IDS { "instance-ids", CLI_OPT_LIST, "InstanceId", "instance ids (i-…)" }
+#define FILTERS { "filters", CLI_OPT_SHORTHAND, "Filter", "Name=NAME,Values=V1,V2 …" }
+
+static const cli_opt run_opts[] = {
+    { "image-id", CLI_OPT_STR, "ImageId", "the AMI to launch (see describe-images)" },
+    { "instance-type", CLI_OPT_STR, "InstanceType", "t3.micro by default (see describe-instance-types)" },
+    { "count", CLI_OPT_COUNT, NULL, "N, or MIN:MAX (default 1)" },
+    { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification",
+      "ResourceType=instance,Tags=[{Key=K,Value=V},…]" },
+    { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token: a retry returns the first reservation" },
+    DRY_RUN,
+    END,
+};
+static const cli_opt describe_opts[] = {
+    IDS, FILTERS,
+    { "max-results", CLI_OPT_STR, "MaxResults", "page size (5-1000)" },
+    { "next-token", CLI_OPT_STR, "NextToken", "token from the previous page" },
+    END,
+};
+static const cli_opt ids_opts[] = { IDS, DRY_RUN, END };
+static const cli_opt stop_opts[] = { IDS, { "force", CLI_OPT_BOOL, "Force", "power off at once" }, DRY_RUN, END };
+static const cli_opt console_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "latest", CLI_OPT_BOOL, "Latest", "only the most recent output" },
+    END,
+};
+static const cli_opt images_opts[] = {
+    { "image-ids", CLI_OPT_LIST, "ImageId", "image ids (ami-…)" },
+    { "owners", CLI_OPT_LIST, "Owner", "self" },
+    FILTERS, END,
+};
+static const cli_opt types_opts[] = {
+    { "instance-types", CLI_OPT_LIST, "InstanceType", "type names" },
+    FILTERS, END,
+};
+static const cli_opt tags_opts[] = {
+    { "resources", CLI_OPT_LIST, "ResourceId", "resource ids" },
+    { "tags", CLI_OPT_SHORTHAND, "Tag", "Key=K,Value=V …" },
+    DRY_RUN, END,
+};
+static const cli_opt describe_tags_opts[] = { FILTERS, END };
+
+static const cli_cmd cmds[] = {
+    { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
+    { "describe-instances", "DescribeInstances", describe_opts, "Show instances", false },
+    { "terminate-instances", "TerminateInstances", ids_opts, "Terminate instances (domain and disk go)", false },
+    { "stop-instances", "StopInstances", stop_opts, "Shut instances down (forced after a grace period)", false },
+    { "start-instances", "StartInstances", ids_opts, "Start stopped instances", false },
+    { "reboot-instances", "RebootInstances", ids_opts, "Reboot instances", true },
+    { "get-console-output", "GetConsoleOutput", console_opts, "Show an instance's serial console log", false },
+    { "describe-images", "DescribeImages", images_opts, "Show images", false },
+    { "describe-instance-types", "DescribeInstanceTypes", types_opts, "Show instance types", false },
+    { "create-tags", "CreateTags", tags_opts, "Add or overwrite tags", true },
+    { "delete-tags", "DeleteTags", tags_opts, "Remove tags", true },
+    { "describe-tags", "DescribeTags", describe_tags_opts, "Show tags", false },
+};
+
+const cli_cmd *
+cli_cmds(size_t *ret_n)
+{
+    *ret_n = sizeof(cmds) / sizeof(cmds[0]);
+    return cmds;
+}
+
+const cli_cmd *
+cli_cmd_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+        if (strcmp(cmds[i].name, name) == 0)
+            return &cmds[i];
+    return NULL;
+}
+
+static const cli_opt *
+find_opt(const cli_cmd *cmd, const char *arg, bool *ret_negated)
+{
+    *ret_negated = false;
+    if (strncmp(arg, "--", 2) != 0)
+        return NULL;
+    const char *name = arg + 2;
+    for (const cli_opt *o = cmd->opts; o->name; o++) {
+        if (strcmp(o->name, name) == 0)
+            return o;
+        if (o->kind == CLI_OPT_BOOL && strncmp(name, "no-", 3) == 0 && strcmp(o->name, name + 3) == 0) {
+            *ret_negated = true;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+static int
+set_count(const char *v, vm_params *p, vm_error *err)
+{
+    char *end;
+    long min = strtol(v, &end, 10), max = min;
+    if (*end == ':')
+        max = strtol(end + 1, &end, 10);
+    if (*end || end == v || min < 1 || max < min)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--count takes N or MIN:MAX, not '%s'", v);
+    char a[24], b[24];
+    snprintf(a, sizeof(a), "%ld", min);
+    snprintf(b, sizeof(b), "%ld", max);
+    vm_params_set(p, "MinCount", a);
+    vm_params_set(p, "MaxCount", b);
+    return 0;
+}
+
+int
+cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_error *err)
+{
+    bool counted = false;
+    for (int i = 0; i < argc;) {
+        bool neg;
+        const cli_opt *o = find_opt(cmd, argv[i], &neg);
+        if (!o)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "unknown option '%s' for %s (see --help)", argv[i],
+                                cmd->name);
+        i++;
+        /* values run up to the next option */
+        int first = i;
+        while (i < argc && strncmp(argv[i], "--", 2) != 0)
+            i++;
+        int nvals = i - first;
+        if (o->kind == CLI_OPT_BOOL) {
+            if (nvals)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes no value", o->name);
+            vm_params_set(p, o->param, neg ? "false" : "true");
+            continue;
+        }
+        if (nvals == 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s needs a value", o->name);
+        if ((o->kind == CLI_OPT_STR || o->kind == CLI_OPT_COUNT) && nvals != 1)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes one value", o->name);
+        switch (o->kind) {
+        case CLI_OPT_STR:
+            vm_params_set(p, o->param, argv[first]);
+            break;
+        case CLI_OPT_COUNT:
+            if (set_count(argv[first], p, err) < 0)
+                return -1;
+            counted = true;
+            break;
+        case CLI_OPT_LIST:
+            for (int k = 0; k < nvals; k++)
+                vm_params_setf(p, argv[first + k], "%s.%d", o->param, k + 1);
+            break;
+        case CLI_OPT_SHORTHAND:
+            for (int k = 0; k < nvals; k++) {
+                char prefix[64];
+                snprintf(prefix, sizeof(prefix), "%s.%d", o->param, k + 1);
+                if (cli_shorthand_parse(argv[first + k], prefix, p, err) < 0)
+                    return -1;
+            }
+            break;
+        case CLI_OPT_BOOL:
+            break;
+        }
+    }
+    if (strcmp(cmd->action, "RunInstances") == 0 && !counted)
+        set_count("1", p, err);
+    return 0;
+}
+
+void
+cli_cmd_usage(const cli_cmd *cmd)
+{
+    printf("usage: vmmgr [global options] %s [options]\n\n%s (EC2 %s).\n\nOptions:\n", cmd->name, cmd->help,
+           cmd->action);
+    for (const cli_opt *o = cmd->opts; o->name; o++)
+        printf("  --%-22s %s\n", o->name, o->help);
+}

@@ -1,0 +1,38 @@
+/* The CLI's command table: each command names its EC2 action and maps `aws ec2`-style options to
+ * Query parameters, like vmctl's {name, handler, usage} table. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "../core/params.h"
+
+typedef enum cli_opt_kind {
+    CLI_OPT_STR,       /* --image-id X            → ImageId=X */
+    CLI_OPT_LIST,      /* --instance-ids A B      → InstanceId.1=A InstanceId.2=B */
+    CLI_OPT_BOOL,      /* --dry-run / --no-dry-run → DryRun=true|false */
+    CLI_OPT_COUNT,     /* --count N or N:M        → MinCount, MaxCount */
+    CLI_OPT_SHORTHAND, /* --filters Name=…,Values=… …  → Filter.N.… (one entry per argument) */
+} cli_opt_kind;
+
+typedef struct cli_opt {
+    const char *name; /* without the leading dashes */
+    cli_opt_kind kind;
+    const char *param;
+    const char *help;
+} cli_opt;
+
+typedef struct cli_cmd {
+    const char *name;
+    const char *action;
+    const cli_opt *opts;
+    const char *help;
+    bool no_output; /* the model's output shape is empty (aws prints nothing) */
+} cli_cmd;
+
+const cli_cmd *cli_cmd_find(const char *name);
+const cli_cmd *cli_cmds(size_t *ret_n);
+
+/* Turns the command's own arguments (after its name, global options removed) into params.
+ * Bad usage is an InvalidParameterValue error naming the option. */
+int cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_error *err);
+void cli_cmd_usage(const cli_cmd *cmd);

@@ -1,0 +1,186 @@
+/* vmmgr: the command-line adapter.  argv → Query parameters → vm_dispatch → rendered response.
+ * Embedded mode: it opens the state store and libvirt itself, like virsh. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../compute/instance.h"
+#include "../core/cleanup.h"
+#include "../dispatch.h"
+#include "../init.h"
+#include "commands.h"
+#include "render.h"
+#include "wait.h"
+
+#define EXIT_USAGE 252
+#define EXIT_SERVICE 254
+
+typedef struct cli_globals {
+    const char *state_dir;
+    const char *uri;
+    cli_output output;
+} cli_globals;
+
+static void
+usage(FILE *f)
+{
+    size_t n;
+    const cli_cmd *cmds = cli_cmds(&n);
+    fprintf(f, "usage: vmmgr [--state-dir DIR] [--connect URI] [--output table|json|text] COMMAND [options]\n\n"
+               "A private cloud that speaks EC2, over libvirt.\n\nCommands:\n"
+               "  %-26s %s\n  %-26s %s\n",
+            "init", "Create the state store, choose KVM or TCG, build the tiny image", "wait WAITER",
+            "Wait for instance-running, instance-stopped, instance-terminated, instance-exists");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "  %-26s %s\n", cmds[i].name, cmds[i].help);
+    fprintf(f, "\nGlobal options:\n"
+               "  --state-dir DIR   state directory (env VMMGR_STATE_DIR, default /var/lib/vmmgr)\n"
+               "  --connect URI     libvirt URI (env VMMGR_LIBVIRT_URI, default qemu:///system)\n"
+               "  --output FORMAT   table (default), json or text\n"
+               "\n'vmmgr COMMAND --help' describes a command's options.\n");
+}
+
+static void
+report(const char *action, const vm_error *err)
+{
+    fprintf(stderr, "An error occurred (%s) when calling the %s operation: %s\n", vm_error_code_name(err->code),
+            action, err->msg);
+}
+
+/* Takes the global options out of argv wherever they stand; returns the new argc or -1. */
+static int
+globals_take(int argc, char **argv, cli_globals *g)
+{
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (strcmp(a, "--state-dir") == 0)
+            dst = &g->state_dir;
+        else if (strcmp(a, "--connect") == 0 || strcmp(a, "-c") == 0)
+            dst = &g->uri;
+        if (dst || strcmp(a, "--output") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vmmgr: %s needs a value\n", a);
+                return -1;
+            }
+            const char *v = argv[++i];
+            if (dst) {
+                *dst = v;
+                continue;
+            }
+            int fmt = cli_output_from_string(v);
+            if (fmt < 0) {
+                fprintf(stderr, "vmmgr: --output takes table, json or text, not '%s'\n", v);
+                return -1;
+            }
+            g->output = (cli_output)fmt;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    return out;
+}
+
+static bool
+wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "help") == 0)
+            return true;
+    return false;
+}
+
+static int
+cmd_init(vm_ctx *ctx, int argc, char **argv)
+{
+    const char *accel = "auto";
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--accel") == 0 && i + 1 < argc)
+            accel = argv[++i];
+        else {
+            fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg]\n");
+            return EXIT_USAGE;
+        }
+    }
+    char warning[768], image[32];
+    vm_error err = { 0 };
+    if (vm_init(ctx, accel, warning, sizeof(warning), image, &err) < 0) {
+        fprintf(stderr, "vmmgr: init failed (%s): %s\n", vm_error_code_name(err.code), err.msg);
+        return EXIT_SERVICE;
+    }
+    if (warning[0])
+        fprintf(stderr, "vmmgr: warning: %s\n", warning);
+    printf("state dir    %s\nlibvirt      %s\naccelerator  %s\nimage        %s (%s)\n", ctx->state_dir, ctx->uri,
+           ctx->accel, image, "vmmgr-tiny");
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    cli_globals g = {
+        .state_dir = getenv("VMMGR_STATE_DIR") ? getenv("VMMGR_STATE_DIR") : "/var/lib/vmmgr",
+        .uri = getenv("VMMGR_LIBVIRT_URI"),
+        .output = CLI_OUTPUT_TABLE,
+    };
+    argc = globals_take(argc - 1, argv + 1, &g);
+    argv++;
+    if (argc < 0)
+        return EXIT_USAGE;
+    if (argc == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
+        usage(argc == 0 ? stderr : stdout);
+        return argc == 0 ? EXIT_USAGE : 0;
+    }
+    const char *name = argv[0];
+    const cli_cmd *cmd = cli_cmd_find(name);
+    if (!cmd && strcmp(name, "init") != 0 && strcmp(name, "wait") != 0) {
+        fprintf(stderr, "vmmgr: unknown command '%s'\n\n", name);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (wants_help(argc - 1, argv + 1)) {
+        if (cmd)
+            cli_cmd_usage(cmd);
+        else if (strcmp(name, "init") == 0)
+            printf("usage: vmmgr init [--accel auto|kvm|tcg]\n\nCreate the state store, choose the accelerator "
+                   "(auto: a short KVM probe boot, TCG if it fails) and build and register the tiny image. "
+                   "Safe to run again.\n");
+        else
+            cli_wait_usage();
+        return 0;
+    }
+
+    vm_error err = { 0 };
+    _cleanup_(vm_ctx_freep) vm_ctx *ctx = vm_ctx_new(g.state_dir, g.uri, &err);
+    if (!ctx) {
+        fprintf(stderr, "vmmgr: %s\n", err.msg);
+        return EXIT_SERVICE;
+    }
+    if (strcmp(name, "init") == 0)
+        return cmd_init(ctx, argc - 1, argv + 1);
+
+    /* every start repairs drift left by crashes or by hands outside vmmgr */
+    vm_error rec = { 0 };
+    if (inst_reconcile(ctx, &rec) < 0)
+        fprintf(stderr, "vmmgr: warning: reconcile: %s\n", rec.msg);
+
+    if (strcmp(name, "wait") == 0)
+        return cli_wait(ctx, argc - 1, argv + 1);
+
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    if (!p || cli_args_to_params(cmd, argc - 1, argv + 1, p, &err) < 0) {
+        fprintf(stderr, "vmmgr %s: %s\n", name, err.msg);
+        return EXIT_USAGE;
+    }
+    vm_node *resp = NULL;
+    if (vm_dispatch(ctx, cmd->action, p, &resp, &err) < 0) {
+        report(cmd->action, &err);
+        return EXIT_SERVICE;
+    }
+    if (!cmd->no_output)
+        cli_render(stdout, resp, g.output);
+    vm_node_free(resp);
+    return 0;
+}

@@ -1,0 +1,236 @@
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+cli_output_from_string(const char *name)
+{
+    static const char *const names[CLI_OUTPUT__LAST] = { "table", "json", "text" };
+    for (int i = 0; i < CLI_OUTPUT__LAST; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static void
+json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static void
+json_time(FILE *f, long long t)
+{
+    char buf[64];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    fprintf(f, "\"%s\"", buf);
+}
+
+static void json_value(FILE *f, const vm_node *n, int depth);
+
+static void
+indent(FILE *f, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        fputs("    ", f);
+}
+
+static void
+json_children(FILE *f, const vm_node *n, int depth, bool keys)
+{
+    const char *open = keys ? "{" : "[", *close = keys ? "}" : "]";
+    if (!n->first) {
+        fprintf(f, "%s%s", open, close);
+        return;
+    }
+    fprintf(f, "%s\n", open);
+    for (const vm_node *c = n->first; c; c = c->next) {
+        indent(f, depth + 1);
+        if (keys) {
+            json_string(f, c->jname ? c->jname : "");
+            fputs(": ", f);
+        }
+        json_value(f, c, depth + 1);
+        fputs(c->next ? ",\n" : "\n", f);
+    }
+    indent(f, depth);
+    fputs(close, f);
+}
+
+static void
+json_value(FILE *f, const vm_node *n, int depth)
+{
+    switch (n->type) {
+    case VM_NODE_STRUCT: json_children(f, n, depth, true); break;
+    case VM_NODE_LIST: json_children(f, n, depth, false); break;
+    case VM_NODE_STR:
+    case VM_NODE_BASE64: json_string(f, n->str); break;
+    case VM_NODE_INT: fprintf(f, "%lld", n->num); break;
+    case VM_NODE_BOOL: fputs(n->num ? "true" : "false", f); break;
+    case VM_NODE_TIME: json_time(f, n->num); break;
+    case VM_NODE__LAST: break;
+    }
+}
+
+static void
+scalar_text(const vm_node *n, char *buf, size_t len, const char **ret)
+{
+    switch (n->type) {
+    case VM_NODE_INT: snprintf(buf, len, "%lld", n->num); *ret = buf; break;
+    case VM_NODE_BOOL: *ret = n->num ? "True" : "False"; break;
+    case VM_NODE_TIME: {
+        time_t t = (time_t)n->num;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(buf, len, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+        *ret = buf;
+        break;
+    }
+    default: *ret = n->str ? n->str : ""; break;
+    }
+}
+
+static bool
+is_scalar(const vm_node *n)
+{
+    return n->type != VM_NODE_STRUCT && n->type != VM_NODE_LIST;
+}
+
+/* table: one block per struct, keys aligned, nested structs and lists indented under their name */
+static void
+table_struct(FILE *f, const vm_node *n, int depth)
+{
+    size_t w = 0;
+    for (const vm_node *c = n->first; c; c = c->next)
+        if (is_scalar(c) && c->jname && strlen(c->jname) > w)
+            w = strlen(c->jname);
+    for (const vm_node *c = n->first; c; c = c->next) {
+        if (!is_scalar(c))
+            continue;
+        char buf[64];
+        const char *v;
+        scalar_text(c, buf, sizeof(buf), &v);
+        indent(f, depth);
+        if (c->type == VM_NODE_BASE64) {
+            fprintf(f, "%s:\n%s%s", c->jname, v, v[0] && v[strlen(v) - 1] != '\n' ? "\n" : "");
+            continue;
+        }
+        fprintf(f, "%-*s  %s\n", (int)w, c->jname, v);
+    }
+    for (const vm_node *c = n->first; c; c = c->next) {
+        if (is_scalar(c))
+            continue;
+        if (c->type == VM_NODE_LIST && !c->first)
+            continue;
+        indent(f, depth);
+        fprintf(f, "%s\n", c->jname);
+        if (c->type == VM_NODE_STRUCT) {
+            table_struct(f, c, depth + 1);
+            continue;
+        }
+        for (const vm_node *it = c->first; it; it = it->next) {
+            if (is_scalar(it)) {
+                char buf[64];
+                const char *v;
+                scalar_text(it, buf, sizeof(buf), &v);
+                indent(f, depth + 1);
+                fprintf(f, "- %s\n", v);
+                continue;
+            }
+            if (it != c->first) {
+                indent(f, depth + 1);
+                fputs("--\n", f);
+            }
+            table_struct(f, it, depth + 1);
+        }
+    }
+}
+
+/* text: like `aws --output text`, a line per struct: its name in capitals, then its scalar values */
+static void
+text_struct(FILE *f, const char *name, const vm_node *n)
+{
+    bool any = false;
+    for (const vm_node *c = n->first; c; c = c->next)
+        any |= is_scalar(c);
+    if (any && name) {
+        for (const char *p = name; *p; p++)
+            fputc(*p >= 'a' && *p <= 'z' ? *p - 32 : *p, f);
+        for (const vm_node *c = n->first; c; c = c->next) {
+            if (!is_scalar(c))
+                continue;
+            char buf[64];
+            const char *v;
+            scalar_text(c, buf, sizeof(buf), &v);
+            fprintf(f, "\t%s", v);
+        }
+        fputc('\n', f);
+    } else if (any) {
+        /* top level: scalars alone on the line */
+        bool first = true;
+        for (const vm_node *c = n->first; c; c = c->next) {
+            if (!is_scalar(c))
+                continue;
+            char buf[64];
+            const char *v;
+            scalar_text(c, buf, sizeof(buf), &v);
+            fprintf(f, first ? "%s" : "\t%s", v);
+            first = false;
+        }
+        fputc('\n', f);
+    }
+    for (const vm_node *c = n->first; c; c = c->next) {
+        if (c->type == VM_NODE_STRUCT)
+            text_struct(f, c->jname, c);
+        else if (c->type == VM_NODE_LIST)
+            for (const vm_node *it = c->first; it; it = it->next) {
+                if (it->type == VM_NODE_STRUCT)
+                    text_struct(f, c->jname, it);
+                else {
+                    char buf[64];
+                    const char *v;
+                    scalar_text(it, buf, sizeof(buf), &v);
+                    fprintf(f, "%s\t%s\n", c->jname, v);
+                }
+            }
+    }
+}
+
+void
+cli_render(FILE *f, const vm_node *root, cli_output fmt)
+{
+    switch (fmt) {
+    case CLI_OUTPUT_JSON:
+        json_children(f, root, 0, true);
+        fputc('\n', f);
+        break;
+    case CLI_OUTPUT_TEXT:
+        text_struct(f, NULL, root);
+        break;
+    case CLI_OUTPUT_TABLE:
+    case CLI_OUTPUT__LAST:
+        table_struct(f, root, 0);
+        break;
+    }
+}

@@ -1,0 +1,124 @@
+#include "wait.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/cleanup.h"
+#include "../dispatch.h"
+#include "commands.h"
+
+#define EXIT_WAITER 255
+
+typedef struct waiter {
+    const char *name;
+    const char *title;
+    const char *success;      /* every instance in this state */
+    const char *const *fails; /* any instance in one of these */
+    bool any;                 /* success as soon as one instance exists */
+} waiter;
+
+static const waiter waiters[] = {
+    { "instance-running", "InstanceRunning", "running",
+      (const char *const[]){ "shutting-down", "terminated", "stopping", NULL }, false },
+    { "instance-stopped", "InstanceStopped", "stopped", (const char *const[]){ "pending", "terminated", NULL },
+      false },
+    { "instance-terminated", "InstanceTerminated", "terminated", (const char *const[]){ "pending", "stopping", NULL },
+      false },
+    { "instance-exists", "InstanceExists", NULL, (const char *const[]){ NULL }, true },
+};
+
+static const cli_opt wait_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceId", "instance ids" },
+    { "filters", CLI_OPT_SHORTHAND, "Filter", "Name=NAME,Values=V1,V2 …" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_cmd wait_cmd = { "wait", "DescribeInstances", wait_opts, "Wait for instances", false };
+
+void
+cli_wait_usage(void)
+{
+    printf("usage: vmmgr wait WAITER [--instance-ids ID …] [--filters …]\n\nWaiters:\n");
+    for (size_t i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++)
+        printf("  %s\n", waiters[i].name);
+}
+
+/* 1 success, 0 keep waiting, -1 failure state reached (state named in bad) */
+static int
+check(const waiter *w, const vm_node *resp, char *bad, size_t badlen)
+{
+    int seen = 0, ok = 0;
+    const vm_node *rs = vm_node_child(resp, "reservationSet");
+    for (const vm_node *r = rs ? rs->first : NULL; r; r = r->next) {
+        const vm_node *is = vm_node_child(r, "instancesSet");
+        for (const vm_node *i = is ? is->first : NULL; i; i = i->next) {
+            const vm_node *name = vm_node_child(vm_node_child(i, "instanceState"), "name");
+            const char *state = name ? name->str : "";
+            seen++;
+            if (w->success && strcmp(state, w->success) == 0)
+                ok++;
+            for (const char *const *f = w->fails; *f; f++)
+                if (strcmp(state, *f) == 0) {
+                    snprintf(bad, badlen, "%s", state);
+                    return -1;
+                }
+        }
+    }
+    if (w->any)
+        return seen > 0;
+    return seen > 0 && ok == seen;
+}
+
+int
+cli_wait(vm_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 1) {
+        cli_wait_usage();
+        return 252;
+    }
+    const waiter *w = NULL;
+    for (size_t i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++)
+        if (strcmp(waiters[i].name, argv[0]) == 0)
+            w = &waiters[i];
+    if (!w) {
+        fprintf(stderr, "vmmgr wait: unknown waiter '%s'\n", argv[0]);
+        return 252;
+    }
+    vm_error err = { 0 };
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    if (!p || cli_args_to_params(&wait_cmd, argc - 1, argv + 1, p, &err) < 0) {
+        fprintf(stderr, "vmmgr wait: %s\n", err.msg);
+        return 252;
+    }
+    const char *d = getenv("VMMGR_WAIT_DELAY"), *t = getenv("VMMGR_WAIT_TIMEOUT");
+    double delay = d ? atof(d) : 2.0;
+    int timeout = t ? atoi(t) : 600;
+    time_t end = time(NULL) + timeout;
+    for (;;) {
+        vm_node *resp = NULL;
+        vm_error e = { 0 };
+        char bad[32] = "";
+        int rc = 0;
+        if (vm_dispatch(ctx, "DescribeInstances", p, &resp, &e) == 0) {
+            rc = check(w, resp, bad, sizeof(bad));
+            vm_node_free(resp);
+        } else if (e.code != VM_ERR_INSTANCE_NOT_FOUND) {
+            fprintf(stderr, "Waiter %s failed: %s: %s\n", w->title, vm_error_code_name(e.code), e.msg);
+            return EXIT_WAITER;
+        }
+        if (rc > 0)
+            return 0;
+        if (rc < 0) {
+            fprintf(stderr, "Waiter %s failed: Waiter encountered a terminal failure state: an instance is %s\n",
+                    w->title, bad);
+            return EXIT_WAITER;
+        }
+        if (time(NULL) >= end) {
+            fprintf(stderr, "Waiter %s failed: Max attempts exceeded (%d s)\n", w->title, timeout);
+            return EXIT_WAITER;
+        }
+        usleep((useconds_t)(delay * 1e6));
+    }
+}

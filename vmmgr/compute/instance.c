@@ -1,0 +1,484 @@
+/* Instance lifecycle actions: RunInstances, TerminateInstances, StopInstances, StartInstances,
+ * RebootInstances, GetConsoleOutput. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../images/catalog.h"
+#include "../core/cleanup.h"
+#include "../core/db.h"
+#include "../core/lock.h"
+#include "../core/tags.h"
+#include "instance.h"
+#include "types.h"
+
+VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+
+#define RUN_MAX_COUNT 20
+#define CONSOLE_MAX (64 * 1024)
+
+typedef struct locks {
+    int fd[RUN_MAX_COUNT];
+    size_t n;
+} locks;
+
+static void
+locks_release(locks *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        vm_lock_release(l->fd[i]);
+    l->n = 0;
+}
+
+/* Tags for the instances: TagSpecification.N with ResourceType "instance". */
+static int
+run_tags(const vm_params *p, vm_tag **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    *ret = NULL;
+    *ret_n = 0;
+    if (vm_params_indexes(p, "TagSpecification", &idx, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *rt = vm_params_getf(p, "TagSpecification.%d.ResourceType", idx[i]);
+        if (!rt)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
+                                "The request must contain the parameter TagSpecification.%d.ResourceType", idx[i]);
+        if (strcmp(rt, "instance") != 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "'%s' is not a valid taggable resource type for this operation", rt);
+        if (*ret)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "The tag specification resource type 'instance' is given more than once");
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "TagSpecification.%d.Tag", idx[i]);
+        if (vm_tags_parse(p, prefix, ret, ret_n, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The reservation already made for token, if any: 1 found, 0 none.  Same token, other request:
+ * IdempotentParameterMismatch. */
+static int
+run_find_token(vm_ctx *ctx, const char *token, const char *request, char ret_rid[VM_ID_MAX], vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id, request FROM reservations WHERE client_token = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return 0;
+    if (strcmp(vm_db_text(st, 1), request) != 0)
+        return vm_error_set(err, VM_ERR_IDEMPOTENT_MISMATCH,
+                            "Arguments on this idempotent request are inconsistent with arguments used in previous "
+                            "request(s) with client token '%s'",
+                            token);
+    snprintf(ret_rid, VM_ID_MAX, "%s", vm_db_text(st, 0));
+    return 1;
+}
+
+static int
+render_reservation(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_list(ctx, rid, &insts, err) < 0)
+        return -1;
+    return inst_render_reservation(ctx, resp, rid, insts, err);
+}
+
+/* Records the reservation and its instances (state pending, nothing done yet) in one
+ * transaction, with the client token under its unique constraint. */
+static int
+run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request, const char *image_id,
+           const char *type, char (*ids)[VM_ID_MAX], long count, const vm_tag *tags, size_t ntags, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *res = NULL, *ins = NULL;
+    if (vm_db_prepare(ctx->db, "INSERT INTO reservations (id, client_token, request, created_at) "
+                               "VALUES (?, ?, ?, strftime('%s','now'))",
+                      &res, err) < 0 ||
+        vm_db_prepare(ctx->db,
+                      "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
+                      "launch_step, launched_at, changed_at, disk_path, console_path) "
+                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?)",
+                      &ins, err) < 0)
+        return -1;
+    sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(res, 2, token, -1, SQLITE_STATIC);
+    sqlite3_bind_text(res, 3, request, -1, SQLITE_STATIC);
+    if (sqlite3_step(res) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording reservation", err);
+    for (long i = 0; i < count; i++) {
+        char disk[4096], console[4096];
+        snprintf(disk, sizeof(disk), "%s/instances/%s/root.qcow2", ctx->state_dir, ids[i]);
+        snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, ids[i]);
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, rid, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, image_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, type, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 5, (int)i);
+        sqlite3_bind_int(ins, 6, INST_PENDING);
+        sqlite3_bind_text(ins, 7, disk, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(ins, 8, console, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "recording instance", err);
+        if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A launch failed: undo every instance of the reservation and free its token, so that the
+ * client's retry (5xx errors are retried with the same token) launches afresh. */
+static void
+run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
+{
+    vm_error ignore = { 0 };
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_list(ctx, rid, &insts, &ignore) < 0)
+        return;
+    for (inst_obj **i = insts; *i; i++) {
+        if (inst_teardown(ctx, *i, &ignore) < 0)
+            continue; /* stays pending; reconcile finishes it */
+        inst_set_state(ctx, (*i)->id, INST_TERMINATED, "Server.InternalError", cause->msg, 0, &ignore);
+    }
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "UPDATE reservations SET client_token = NULL WHERE id = ?", &st, &ignore) == 0) {
+        sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+    }
+}
+
+int
+inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *image_id = vm_params_require(p, "ImageId", err);
+    if (!image_id)
+        return -1;
+    const char *type = vm_params_get(p, "InstanceType");
+    const char *token = vm_params_get(p, "ClientToken");
+    long min, max;
+    bool dry;
+    _cleanup_free_ vm_tag *tags = NULL;
+    size_t ntags;
+    _cleanup_(img_obj_freep) img_obj *img = NULL;
+
+    if (!vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err) ||
+        vm_params_int(p, "MinCount", 1, 1, RUN_MAX_COUNT, &min, err) < 0 ||
+        vm_params_int(p, "MaxCount", 1, 1, RUN_MAX_COUNT, &max, err) < 0 ||
+        vm_params_bool(p, "DryRun", false, &dry, err) < 0 || run_tags(p, &tags, &ntags, err) < 0 ||
+        img_get(ctx, image_id, &img, err) < 0)
+        return -1;
+    if (min > max)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "MinCount (%ld) must not exceed MaxCount (%ld)",
+                            min, max);
+    if (!type)
+        type = INST_TYPE_DEFAULT;
+    if (!inst_type_find(type))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The instance type '%s' does not exist", type);
+    if (token && (strlen(token) > 64 || !*token))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "ClientToken must be 1 to 64 ASCII characters");
+    for (const char *c = token; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "ClientToken must be printable ASCII");
+    if (strcmp(img->state, "available") != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Image '%s' is not available", img->id);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    if (!vm_ctx_initialized(ctx))
+        return vm_error_set(err, VM_ERR_UNAVAILABLE, "vmmgr is not initialised: run 'vmmgr init'");
+    if (!vm_ctx_conn(ctx, err))
+        return -1;
+
+    static const char *const skip[] = { "ClientToken", "DryRun", "Action", "Version", NULL };
+    _cleanup_free_ char *request = vm_params_canonical(p, skip);
+    if (!request)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+
+    char rid[VM_ID_MAX], ids[RUN_MAX_COUNT][VM_ID_MAX];
+    vm_id_new("r", rid);
+    locks held = { .n = 0 };
+    for (long i = 0; i < max; i++) {
+        vm_id_new("i", ids[i]);
+        /* locked before the record exists, so no reconcile elsewhere takes up the launch */
+        int fd = inst_lock(ctx, ids[i], false, err);
+        if (fd < 0) {
+            locks_release(&held);
+            return -1;
+        }
+        held.fd[held.n++] = fd;
+    }
+
+    if (vm_db_begin(ctx->db, err) < 0) {
+        locks_release(&held);
+        return -1;
+    }
+    if (token) {
+        char existing[VM_ID_MAX];
+        int found = run_find_token(ctx, token, request, existing, err);
+        if (found != 0) {
+            vm_db_rollback(ctx->db);
+            locks_release(&held);
+            return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
+        }
+    }
+    if (run_record(ctx, rid, token, request, img->id, type, ids, max, tags, ntags, err) < 0 ||
+        vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        locks_release(&held);
+        return -1;
+    }
+    vm_crash_point("recorded");
+
+    int rc = 0;
+    for (long i = 0; i < max && rc == 0; i++) {
+        _cleanup_(inst_obj_freep) inst_obj *inst = NULL;
+        rc = inst_get(ctx, ids[i], &inst, err);
+        if (rc == 0)
+            rc = inst_launch_resume(ctx, inst, err);
+    }
+    if (rc < 0)
+        run_rollback(ctx, rid, err);
+    locks_release(&held);
+    if (rc < 0)
+        return -1;
+    return render_reservation(ctx, resp, rid, err);
+}
+
+static void
+render_change(vm_node *list, const char *id, inst_state prev, inst_state cur)
+{
+    vm_node *it = vm_node_item(list);
+    vm_node_str(it, "instanceId", NULL, id);
+    vm_node *c = vm_node_struct(it, "currentState", NULL);
+    vm_node_int(c, "code", NULL, inst_state_code(cur));
+    vm_node_str(c, "name", NULL, inst_state_to_string(cur));
+    vm_node *pv = vm_node_struct(it, "previousState", NULL);
+    vm_node_int(pv, "code", NULL, inst_state_code(prev));
+    vm_node_str(pv, "name", NULL, inst_state_to_string(prev));
+}
+
+/* Loads InstanceId.N and checks DryRun: the common prologue of the state-changing actions. */
+static int
+prologue(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, bool *ret_dry, vm_error *err)
+{
+    if (inst_get_many(ctx, p, ret, err) < 0 || vm_params_bool(p, "DryRun", false, ret_dry, err) < 0)
+        return -1;
+    return 0;
+}
+
+int
+inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    bool dry;
+    if (prologue(ctx, p, &insts, &dry, err) < 0)
+        return -1;
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    vm_node *list = vm_node_list(resp, "instancesSet", "TerminatingInstances");
+    for (inst_obj **i = insts; *i; i++) {
+        int fd = inst_lock(ctx, (*i)->id, false, err);
+        if (fd < 0)
+            return -1;
+        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+        int rc = inst_get(ctx, (*i)->id, &in, err);
+        inst_state prev = rc == 0 ? in->state : INST_TERMINATED;
+        if (rc == 0 && in->state != INST_TERMINATED) {
+            const char *code = "Client.UserInitiatedShutdown", *why = "User initiated shutdown";
+            rc = inst_set_state(ctx, in->id, INST_SHUTTING_DOWN, code, why, 0, err);
+            if (rc == 0) {
+                vm_crash_point("terminating");
+                rc = inst_teardown(ctx, in, err);
+            }
+            if (rc == 0)
+                rc = inst_set_state(ctx, in->id, INST_TERMINATED, code, why, 0, err);
+        }
+        vm_lock_release(fd);
+        if (rc < 0)
+            return -1;
+        render_change(list, (*i)->id, prev, INST_TERMINATED);
+    }
+    return 0;
+}
+
+static virDomainPtr
+domain_of(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return NULL;
+    virDomainPtr d = virDomainLookupByName(conn, id);
+    if (!d) {
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+            vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain; run any command to repair it", id);
+        else
+            vm_error_from_virt(err, "looking up domain '%s'", id);
+    }
+    return d;
+}
+
+int
+inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    bool dry, force;
+    if (prologue(ctx, p, &insts, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0)
+        return -1;
+    for (inst_obj **i = insts; *i; i++)
+        if ((*i)->state == INST_TERMINATED || (*i)->state == INST_SHUTTING_DOWN)
+            return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
+                                "The instance '%s' is not in a state from which it can be stopped", (*i)->id);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    vm_node *list = vm_node_list(resp, "instancesSet", "StoppingInstances");
+    for (inst_obj **i = insts; *i; i++) {
+        int fd = inst_lock(ctx, (*i)->id, false, err);
+        if (fd < 0)
+            return -1;
+        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+        int rc = inst_get(ctx, (*i)->id, &in, err);
+        inst_state prev = rc == 0 ? in->state : INST_STOPPED, cur = prev;
+        if (rc == 0 && (in->state == INST_TERMINATED || in->state == INST_SHUTTING_DOWN))
+            rc = vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
+                              "The instance '%s' is not in a state from which it can be stopped", in->id);
+        if (rc == 0 && in->state != INST_STOPPED) {
+            _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, in->id, err);
+            const char *code = "Client.UserInitiatedShutdown", *why = "User initiated shutdown";
+            if (!d)
+                rc = -1;
+            else if (virDomainIsActive(d) != 1) {
+                cur = INST_STOPPED;
+            } else if (force) {
+                if (virDomainDestroy(d) < 0)
+                    rc = vm_error_from_virt(err, "stopping domain '%s'", in->id);
+                cur = INST_STOPPED;
+            } else {
+                /* intent first: if we die now, reconcile still forces it off at the deadline */
+                rc = inst_set_state(ctx, in->id, INST_STOPPING, code, why, time(NULL) + ctx->stop_timeout, err);
+                if (rc == 0 && virDomainShutdown(d) < 0)
+                    rc = vm_error_from_virt(err, "shutting down domain '%s'", in->id);
+                cur = INST_STOPPING;
+            }
+            if (rc == 0 && cur == INST_STOPPED)
+                rc = inst_set_state(ctx, in->id, INST_STOPPED, code, why, 0, err);
+        }
+        vm_lock_release(fd);
+        if (rc < 0)
+            return -1;
+        render_change(list, in->id, prev, cur);
+    }
+    return 0;
+}
+
+int
+inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    bool dry;
+    if (prologue(ctx, p, &insts, &dry, err) < 0)
+        return -1;
+    for (inst_obj **i = insts; *i; i++)
+        if ((*i)->state != INST_STOPPED && (*i)->state != INST_RUNNING && (*i)->state != INST_PENDING)
+            return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
+                                "The instance '%s' is not in a state from which it can be started", (*i)->id);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    vm_node *list = vm_node_list(resp, "instancesSet", "StartingInstances");
+    for (inst_obj **i = insts; *i; i++) {
+        int fd = inst_lock(ctx, (*i)->id, false, err);
+        if (fd < 0)
+            return -1;
+        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+        int rc = inst_get(ctx, (*i)->id, &in, err);
+        inst_state prev = rc == 0 ? in->state : INST_STOPPED, cur = prev;
+        if (rc == 0 && in->state == INST_STOPPED) {
+            _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, in->id, err);
+            if (!d)
+                rc = -1;
+            else if (virDomainIsActive(d) != 1 && virDomainCreate(d) < 0)
+                rc = vm_error_from_virt(err, "starting domain '%s'", in->id);
+            if (rc == 0)
+                rc = inst_set_state(ctx, in->id, INST_PENDING, "", "", 0, err);
+            cur = INST_PENDING;
+        } else if (rc == 0 && in->state != INST_RUNNING && in->state != INST_PENDING) {
+            rc = vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
+                              "The instance '%s' is not in a state from which it can be started", in->id);
+        }
+        vm_lock_release(fd);
+        if (rc < 0)
+            return -1;
+        render_change(list, in->id, prev, cur);
+    }
+    return 0;
+}
+
+int
+inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    bool dry;
+    if (prologue(ctx, p, &insts, &dry, err) < 0)
+        return -1;
+    for (inst_obj **i = insts; *i; i++)
+        if ((*i)->state != INST_RUNNING && (*i)->state != INST_PENDING)
+            return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is not in a running state",
+                                (*i)->id);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    for (inst_obj **i = insts; *i; i++) {
+        _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, (*i)->id, err);
+        if (!d)
+            return -1;
+        /* ACPI first, as EC2 asks the OS; a guest that ignores it is reset */
+        if (virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) < 0 && virDomainReset(d, 0) < 0)
+            return vm_error_from_virt(err, "rebooting domain '%s'", (*i)->id);
+    }
+    vm_node_bool(resp, "return", NULL, true);
+    return 0;
+}
+
+int
+inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "InstanceId", err);
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    if (!id || inst_get(ctx, id, &in, err) < 0)
+        return -1;
+    _cleanup_free_ char *buf = calloc(1, CONSOLE_MAX + 1);
+    if (!buf)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    _cleanup_close_ int fd = open(in->console_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && st.st_size > CONSOLE_MAX)
+            lseek(fd, st.st_size - CONSOLE_MAX, SEEK_SET);
+        size_t len = 0;
+        ssize_t n;
+        while (len < CONSOLE_MAX && (n = read(fd, buf + len, CONSOLE_MAX - len)) > 0)
+            len += (size_t)n;
+        buf[len] = '\0';
+        /* the serial log may hold NULs and other binary noise */
+        for (size_t i = 0; i < len; i++)
+            if (buf[i] == '\0')
+                buf[i] = ' ';
+    } else if (errno != ENOENT) {
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot read the console of '%s'", id);
+    }
+    vm_node_str(resp, "instanceId", NULL, in->id);
+    vm_node_time(resp, "timestamp", NULL, time(NULL));
+    vm_node_base64(resp, "output", NULL, buf);
+    return 0;
+}

@@ -1,0 +1,100 @@
+/* Instances: the EC2 view (the store) of one libvirt domain each.
+ *
+ * Every change is written to the store before its first side effect (the intent), so a process
+ * killed at any point leaves a record that reconcile can finish: a launch rolls forward through
+ * its steps (disk, defined, started); a terminate in shutting-down completes.  An operation in
+ * progress holds the instance's lock (<state-dir>/locks/<id>.lock), which dies with its process;
+ * reconcile only touches instances whose lock it can take. */
+#pragma once
+
+#include <time.h>
+
+#include "../core/ctx.h"
+#include "../core/ids.h"
+#include "../core/node.h"
+#include "../core/params.h"
+
+typedef enum inst_state {
+    INST_PENDING,
+    INST_RUNNING,
+    INST_SHUTTING_DOWN,
+    INST_TERMINATED,
+    INST_STOPPING,
+    INST_STOPPED,
+    INST_STATE__LAST
+} inst_state;
+
+/* EC2 name ("running") and code (16) of a state. */
+const char *inst_state_to_string(inst_state s);
+int inst_state_code(inst_state s);
+/* The state called name, or -1. */
+int inst_state_from_string(const char *name);
+
+typedef enum inst_step {
+    INST_STEP_RECORDED = 0,
+    INST_STEP_DISK = 1,
+    INST_STEP_DEFINED = 2,
+    INST_STEP_STARTED = 3,
+} inst_step;
+
+typedef struct inst_obj {
+    char id[VM_ID_MAX];
+    char reservation_id[VM_ID_MAX];
+    char image_id[VM_ID_MAX];
+    char instance_type[32];
+    char *client_token;
+    int launch_index;
+    inst_state state;
+    int launch_step;
+    char *reason, *reason_code;
+    time_t launched_at, changed_at, deadline;
+    char *disk_path, *console_path;
+} inst_obj;
+
+void inst_obj_free(inst_obj *inst);
+VM_DEFINE_CLEANUP(inst_obj *, inst_obj_free)
+void inst_list_free(inst_obj **list);
+VM_DEFINE_CLEANUP(inst_obj **, inst_list_free)
+
+/* Loads one instance: InvalidInstanceID.Malformed / .NotFound. */
+int inst_get(vm_ctx *ctx, const char *id, inst_obj **ret, vm_error *err);
+/* All instances (reservation_id NULL) or those of one reservation, NULL-terminated, in launch order. */
+int inst_list(vm_ctx *ctx, const char *reservation_id, inst_obj ***ret, vm_error *err);
+/* Records a new state (and reason, deadline); changed_at is set to now. */
+int inst_set_state(vm_ctx *ctx, const char *id, inst_state s, const char *reason_code, const char *reason,
+                   time_t deadline, vm_error *err);
+int inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err);
+
+/* Loads and validates every InstanceId.N (at least one): all exist or nothing happens. */
+int inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err);
+
+/* Appends the EC2 Instance shape of inst to item. */
+int inst_render(vm_ctx *ctx, vm_node *item, const inst_obj *inst, vm_error *err);
+/* Appends a Reservation (reservationId, ownerId, groupSet, instancesSet) holding insts. */
+int inst_render_reservation(vm_ctx *ctx, vm_node *parent, const char *reservation_id, inst_obj **insts,
+                            vm_error *err);
+
+/* The domain side.  Each takes the instance's lock itself unless noted. */
+/* Drives a launch from its recorded step to started (lock held by the caller). */
+int inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err);
+/* Destroys and undefines the domain and removes the instance's files (lock held by the caller). */
+int inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
+/* Defines the domain of inst from its record (lock held by the caller). */
+int inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
+/* The instance's lock: fd, -2 when another process holds it (nonblock), -1 on error. */
+int inst_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err);
+
+/* Actions. */
+int inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
+/* Repairs drift between the store and libvirt (see reconcile.c).  Never starts a stopped guest. */
+int inst_reconcile(vm_ctx *ctx, vm_error *err);
+
+/* How long terminated instances stay visible. */
+#define INST_TERMINATED_TTL 3600

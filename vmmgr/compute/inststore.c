@@ -1,0 +1,269 @@
+/* Instance records in the store, and their EC2 rendering. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cleanup.h"
+#include "../core/db.h"
+#include "../core/tags.h"
+#include "instance.h"
+#include "types.h"
+
+static const struct {
+    const char *name;
+    int code;
+} states[INST_STATE__LAST] = {
+    [INST_PENDING] = { "pending", 0 },        [INST_RUNNING] = { "running", 16 },
+    [INST_SHUTTING_DOWN] = { "shutting-down", 32 }, [INST_TERMINATED] = { "terminated", 48 },
+    [INST_STOPPING] = { "stopping", 64 },     [INST_STOPPED] = { "stopped", 80 },
+};
+
+const char *
+inst_state_to_string(inst_state s)
+{
+    return s < INST_STATE__LAST ? states[s].name : "unknown";
+}
+
+int
+inst_state_code(inst_state s)
+{
+    return s < INST_STATE__LAST ? states[s].code : -1;
+}
+
+int
+inst_state_from_string(const char *name)
+{
+    for (int i = 0; i < INST_STATE__LAST; i++)
+        if (strcmp(states[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+void
+inst_obj_free(inst_obj *inst)
+{
+    if (!inst)
+        return;
+    free(inst->client_token);
+    free(inst->reason);
+    free(inst->reason_code);
+    free(inst->disk_path);
+    free(inst->console_path);
+    free(inst);
+}
+
+void
+inst_list_free(inst_obj **list)
+{
+    if (!list)
+        return;
+    for (inst_obj **i = list; *i; i++)
+        inst_obj_free(*i);
+    free(list);
+}
+
+#define INST_SELECT                                                                                          \
+    "SELECT i.id, i.reservation_id, i.image_id, i.instance_type, r.client_token, i.launch_index, i.state, "   \
+    "i.launch_step, i.reason, i.reason_code, i.launched_at, i.changed_at, i.deadline, i.disk_path, "          \
+    "i.console_path FROM instances i JOIN reservations r ON r.id = i.reservation_id "
+
+static inst_obj *
+inst_from_row(sqlite3_stmt *st)
+{
+    inst_obj *in = calloc(1, sizeof(*in));
+    if (!in)
+        return NULL;
+    snprintf(in->id, sizeof(in->id), "%s", vm_db_text(st, 0));
+    snprintf(in->reservation_id, sizeof(in->reservation_id), "%s", vm_db_text(st, 1));
+    snprintf(in->image_id, sizeof(in->image_id), "%s", vm_db_text(st, 2));
+    snprintf(in->instance_type, sizeof(in->instance_type), "%s", vm_db_text(st, 3));
+    in->client_token = strdup(vm_db_text(st, 4));
+    in->launch_index = sqlite3_column_int(st, 5);
+    in->state = (inst_state)sqlite3_column_int(st, 6);
+    in->launch_step = sqlite3_column_int(st, 7);
+    in->reason = strdup(vm_db_text(st, 8));
+    in->reason_code = strdup(vm_db_text(st, 9));
+    in->launched_at = sqlite3_column_int64(st, 10);
+    in->changed_at = sqlite3_column_int64(st, 11);
+    in->deadline = sqlite3_column_int64(st, 12);
+    in->disk_path = strdup(vm_db_text(st, 13));
+    in->console_path = strdup(vm_db_text(st, 14));
+    if (!in->client_token || !in->reason || !in->reason_code || !in->disk_path || !in->console_path) {
+        inst_obj_free(in);
+        return NULL;
+    }
+    return in;
+}
+
+int
+inst_get(vm_ctx *ctx, const char *id, inst_obj **ret, vm_error *err)
+{
+    if (!vm_id_valid(id, "i"))
+        return vm_error_set(err, VM_ERR_INSTANCE_MALFORMED, "Invalid id: \"%s\"", id ? id : "");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, INST_SELECT "WHERE i.id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return vm_error_set(err, VM_ERR_INSTANCE_NOT_FOUND, "The instance ID '%s' does not exist", id);
+    if (rc != SQLITE_ROW)
+        return vm_db_error(ctx->db, "reading instance", err);
+    if (!(*ret = inst_from_row(st)))
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int
+inst_list(vm_ctx *ctx, const char *reservation_id, inst_obj ***ret, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      INST_SELECT "WHERE ?1 IS NULL OR i.reservation_id = ?1 "
+                                  "ORDER BY i.launched_at, i.reservation_id, i.launch_index",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, reservation_id, -1, SQLITE_STATIC);
+    size_t n = 0, cap = 16;
+    _cleanup_(inst_list_freep) inst_obj **list = calloc(cap + 1, sizeof(inst_obj *));
+    if (!list)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            inst_obj **nl = realloc(list, (cap * 2 + 1) * sizeof(inst_obj *));
+            if (!nl)
+                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+            list = nl;
+            cap *= 2;
+        }
+        if (!(list[n] = inst_from_row(st)))
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        list[++n] = NULL;
+    }
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "listing instances", err);
+    *ret = TAKE_PTR(list);
+    return 0;
+}
+
+int
+inst_set_state(vm_ctx *ctx, const char *id, inst_state s, const char *reason_code, const char *reason,
+               time_t deadline, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE instances SET state = ?, reason_code = ?, reason = ?, deadline = ?, "
+                      "changed_at = strftime('%s','now') WHERE id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, s);
+    sqlite3_bind_text(st, 2, reason_code ? reason_code : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, deadline);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving instance state", err);
+    return 0;
+}
+
+int
+inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "UPDATE instances SET launch_step = ? WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, step);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving launch step", err);
+    return 0;
+}
+
+int
+inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err)
+{
+    _cleanup_free_ const char **ids = NULL;
+    size_t n;
+    if (vm_params_list(p, "InstanceId", &ids, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter InstanceId");
+    for (size_t i = 0; i < n; i++)
+        if (!vm_id_valid(ids[i], "i"))
+            return vm_error_set(err, VM_ERR_INSTANCE_MALFORMED, "Invalid id: \"%s\"", ids[i]);
+    _cleanup_(inst_list_freep) inst_obj **list = calloc(n + 1, sizeof(inst_obj *));
+    if (!list)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < m; j++)
+            dup |= strcmp(list[j]->id, ids[i]) == 0;
+        if (dup)
+            continue;
+        if (inst_get(ctx, ids[i], &list[m], err) < 0)
+            return -1;
+        m++;
+    }
+    *ret = TAKE_PTR(list);
+    return 0;
+}
+
+int
+inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
+{
+    vm_node_str(it, "instanceId", NULL, in->id);
+    vm_node_str(it, "imageId", NULL, in->image_id);
+    vm_node *st = vm_node_struct(it, "instanceState", "State");
+    vm_node_int(st, "code", NULL, inst_state_code(in->state));
+    vm_node_str(st, "name", NULL, inst_state_to_string(in->state));
+    vm_node_str(it, "privateDnsName", NULL, "");
+    vm_node_str(it, "dnsName", "PublicDnsName", "");
+    vm_node_str(it, "reason", "StateTransitionReason", in->reason);
+    if (in->reason_code[0]) {
+        vm_node *sr = vm_node_struct(it, "stateReason", NULL);
+        vm_node_str(sr, "code", NULL, in->reason_code);
+        vm_node_str(sr, "message", NULL, in->reason);
+    }
+    vm_node_int(it, "amiLaunchIndex", NULL, in->launch_index);
+    vm_node_list(it, "productCodes", NULL);
+    vm_node_str(it, "instanceType", NULL, in->instance_type);
+    vm_node_time(it, "launchTime", NULL, in->launched_at);
+    vm_node *pl = vm_node_struct(it, "placement", NULL);
+    vm_node_str(pl, "availabilityZone", NULL, ctx->az);
+    vm_node_str(pl, "groupName", NULL, "");
+    vm_node_str(pl, "tenancy", NULL, "default");
+    vm_node_str(vm_node_struct(it, "monitoring", NULL), "state", NULL, "disabled");
+    vm_node_list(it, "groupSet", "SecurityGroups");
+    vm_node_str(it, "architecture", NULL, "x86_64");
+    vm_node_str(it, "rootDeviceType", NULL, "ebs");
+    vm_node_str(it, "rootDeviceName", NULL, "/dev/vda");
+    vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings");
+    vm_node_str(it, "virtualizationType", NULL, "hvm");
+    vm_node_str(it, "clientToken", NULL, in->client_token);
+    vm_node_str(it, "hypervisor", NULL, "kvm");
+    vm_node_bool(it, "ebsOptimized", NULL, false);
+    if (vm_tags_render(ctx, it, in->id, err) < 0)
+        return -1;
+    const inst_type *t = inst_type_find(in->instance_type);
+    if (t) {
+        vm_node *cpu = vm_node_struct(it, "cpuOptions", NULL);
+        vm_node_int(cpu, "coreCount", NULL, t->vcpus);
+        vm_node_int(cpu, "threadsPerCore", NULL, 1);
+    }
+    return 0;
+}
+
+int
+inst_render_reservation(vm_ctx *ctx, vm_node *parent, const char *reservation_id, inst_obj **insts, vm_error *err)
+{
+    vm_node_str(parent, "reservationId", NULL, reservation_id);
+    vm_node_str(parent, "ownerId", NULL, ctx->account_id);
+    vm_node_list(parent, "groupSet", "Groups");
+    vm_node *list = vm_node_list(parent, "instancesSet", "Instances");
+    for (inst_obj **i = insts; *i; i++)
+        if (inst_render(ctx, vm_node_item(list), *i, err) < 0)
+            return -1;
+    return 0;
+}

@@ -1,0 +1,355 @@
+/* Reconcile: the store says what the user asked for, libvirt what exists and runs.  Run at every
+ * start of the CLI (and by describe), it repairs what drifted apart:
+ *   - a launch interrupted at any step rolls forward (or, if that fails, is undone: terminated);
+ *   - a terminate interrupted in shutting-down completes;
+ *   - a guest that stopped behind vmmgr's back is reported stopped, never restarted; one started
+ *     behind its back is reported running;
+ *   - a domain undefined behind vmmgr's back is defined again from the record (stopped);
+ *   - a stop whose grace period ran out is forced;
+ *   - a domain carrying this state dir's metadata but no record is adopted;
+ *   - a directory under instances/ with no record is removed;
+ *   - terminated instances are forgotten after an hour.
+ * Instances locked by another process (an operation in progress) are left alone. */
+#include <dirent.h>
+#include <errno.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../images/catalog.h"
+#include "../core/cleanup.h"
+#include "../core/db.h"
+#include "../core/lock.h"
+#include "../core/tags.h"
+#include "domxml.h"
+#include "instance.h"
+#include "types.h"
+
+VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
+
+typedef struct dom_entry {
+    virDomainPtr d;
+    const char *name;
+    bool active;
+    bool claimed; /* matched by an instance record */
+} dom_entry;
+
+static dom_entry *
+find_dom(dom_entry *doms, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(doms[i].name, name) == 0)
+            return &doms[i];
+    return NULL;
+}
+
+static bool
+file_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+static int
+purge(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM instances WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "forgetting instance", err);
+    return vm_tags_drop(ctx, id, err);
+}
+
+/* The domain is gone but the record is not: define it again from the record, stopped. */
+static int
+redefine(vm_ctx *ctx, const inst_obj *in, vm_error *err)
+{
+    if (!file_exists(in->disk_path))
+        return inst_set_state(ctx, in->id, INST_TERMINATED, "Server.InternalError",
+                              "Server.InternalError: the domain and its disk disappeared", 0, err);
+    if (inst_define(ctx, in, err) < 0)
+        return -1;
+    return inst_set_state(ctx, in->id, INST_STOPPED, "Server.InternalError",
+                          "Server.InternalError: the domain disappeared and was defined again from the store", 0, err);
+}
+
+static int
+repair_one(vm_ctx *ctx, inst_obj *in, dom_entry *dom, vm_error *err)
+{
+    const char *shutdown_code = "Client.InstanceInitiatedShutdown";
+    const char *shutdown_why = "Client.InstanceInitiatedShutdown: Instance initiated shutdown";
+    switch (in->state) {
+    case INST_PENDING:
+        if (in->launch_step < INST_STEP_STARTED) {
+            /* a launch that its process did not finish: roll it forward */
+            if (inst_launch_resume(ctx, in, err) == 0)
+                return 0;
+            vm_error cause = *err, ignore = { 0 };
+            inst_teardown(ctx, in, &ignore);
+            return inst_set_state(ctx, in->id, INST_TERMINATED, "Server.InternalError", cause.msg, 0, &ignore);
+        }
+        if (!dom)
+            return redefine(ctx, in, err);
+        return dom->active ? inst_set_state(ctx, in->id, INST_RUNNING, "", "", 0, err)
+                           : inst_set_state(ctx, in->id, INST_STOPPED, shutdown_code, shutdown_why, 0, err);
+    case INST_RUNNING:
+        if (!dom)
+            return redefine(ctx, in, err);
+        if (!dom->active)
+            return inst_set_state(ctx, in->id, INST_STOPPED, shutdown_code, shutdown_why, 0, err);
+        return 0;
+    case INST_STOPPING:
+        if (!dom)
+            return redefine(ctx, in, err);
+        if (dom->active && time(NULL) < in->deadline)
+            return 0;
+        if (dom->active && virDomainDestroy(dom->d) < 0)
+            return vm_error_from_virt(err, "forcing '%s' off", in->id);
+        return inst_set_state(ctx, in->id, INST_STOPPED, in->reason_code, in->reason, 0, err);
+    case INST_STOPPED:
+        if (!dom)
+            return redefine(ctx, in, err);
+        if (dom->active) /* started behind our back: say so rather than fight it */
+            return inst_set_state(ctx, in->id, INST_RUNNING, "", "", 0, err);
+        return 0;
+    case INST_SHUTTING_DOWN:
+        if (inst_teardown(ctx, in, err) < 0)
+            return -1;
+        return inst_set_state(ctx, in->id, INST_TERMINATED, in->reason_code, in->reason, 0, err);
+    case INST_TERMINATED:
+    case INST_STATE__LAST:
+        break;
+    }
+    return 0;
+}
+
+static bool
+needs_repair(const inst_obj *in, const dom_entry *dom)
+{
+    switch (in->state) {
+    case INST_PENDING:
+        return true;
+    case INST_RUNNING:
+        return !dom || !dom->active;
+    case INST_STOPPING:
+        return !dom || !dom->active || time(NULL) >= in->deadline;
+    case INST_STOPPED:
+        return !dom || dom->active;
+    case INST_SHUTTING_DOWN:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* vmmgr's metadata of a domain, if it has some and names this state dir: 1 and the fields. */
+static int
+read_metadata(vm_ctx *ctx, virDomainPtr d, char id[VM_ID_MAX], char image[VM_ID_MAX], char rid[VM_ID_MAX],
+              char type[32])
+{
+    _cleanup_free_ char *md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, VMMGR_XMLNS, 0);
+    if (!md) {
+        virResetLastError();
+        return 0;
+    }
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlReadMemory(md, (int)strlen(md), "metadata.xml", NULL, XML_PARSE_NONET);
+    if (!doc)
+        return 0;
+    bool mine = false;
+    id[0] = image[0] = rid[0] = type[0] = '\0';
+    for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        _cleanup_free_ char *v = (char *)xmlNodeGetContent(c);
+        if (!v)
+            continue;
+        const char *n = (const char *)c->name;
+        if (strcmp(n, "id") == 0)
+            snprintf(id, VM_ID_MAX, "%s", v);
+        else if (strcmp(n, "image") == 0)
+            snprintf(image, VM_ID_MAX, "%s", v);
+        else if (strcmp(n, "reservation") == 0)
+            snprintf(rid, VM_ID_MAX, "%s", v);
+        else if (strcmp(n, "type") == 0)
+            snprintf(type, 32, "%s", v);
+        else if (strcmp(n, "statedir") == 0)
+            mine = strcmp(v, ctx->state_dir) == 0;
+    }
+    return mine && vm_id_valid(id, "i") && vm_id_valid(image, "ami") && vm_id_valid(rid, "r") && inst_type_find(type);
+}
+
+/* A domain of ours with no record (the store was restored from an older copy, say): record it. */
+static int
+adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
+{
+    char id[VM_ID_MAX], image[VM_ID_MAX], rid[VM_ID_MAX], type[32];
+    if (read_metadata(ctx, dom->d, id, image, rid, type) != 1 || strcmp(id, dom->name) != 0)
+        return 0;
+    _cleanup_(img_obj_freep) img_obj *img = NULL;
+    vm_error ignore = { 0 };
+    if (img_get(ctx, image, &img, &ignore) < 0)
+        return 0; /* its image is unknown here: leave the domain alone */
+    char disk[4096], console[4096];
+    snprintf(disk, sizeof(disk), "%s/instances/%s/root.qcow2", ctx->state_dir, id);
+    snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, id);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *r = NULL, *i = NULL;
+    if (vm_db_prepare(ctx->db, "INSERT OR IGNORE INTO reservations (id, request, created_at) "
+                               "VALUES (?, '', strftime('%s','now'))",
+                      &r, err) < 0 ||
+        vm_db_prepare(ctx->db,
+                      "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
+                      "launch_step, reason, launched_at, changed_at, disk_path, console_path) VALUES "
+                      "(?, ?, ?, ?, 0, ?, 3, 'adopted from libvirt', strftime('%s','now'), strftime('%s','now'), ?, ?)",
+                      &i, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    sqlite3_bind_text(r, 1, rid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(i, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(i, 2, rid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(i, 3, image, -1, SQLITE_STATIC);
+    sqlite3_bind_text(i, 4, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int(i, 5, dom->active ? INST_RUNNING : INST_STOPPED);
+    sqlite3_bind_text(i, 6, disk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(i, 7, console, -1, SQLITE_STATIC);
+    if (sqlite3_step(r) != SQLITE_DONE || sqlite3_step(i) != SQLITE_DONE) {
+        vm_db_error(ctx->db, "adopting domain", err);
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+/* Directories under instances/ that no record owns. */
+static void
+sweep_files(vm_ctx *ctx)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/instances", ctx->state_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!vm_id_valid(e->d_name, "i"))
+            continue;
+        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+        vm_error err = { 0 };
+        if (inst_get(ctx, e->d_name, &in, &err) == 0 || err.code != VM_ERR_INSTANCE_NOT_FOUND)
+            continue;
+        int fd = inst_lock(ctx, e->d_name, true, &err);
+        if (fd < 0)
+            continue;
+        const char *files[] = { "root.qcow2", "console.log" };
+        char path[4096 + 300];
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, files[i]);
+            unlink(path);
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        rmdir(path);
+        vm_lock_release(fd);
+    }
+    closedir(d);
+}
+
+int
+inst_reconcile(vm_ctx *ctx, vm_error *err)
+{
+    if (!vm_ctx_initialized(ctx))
+        return 0;
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_list(ctx, NULL, &insts, err) < 0)
+        return -1;
+    time_t now = time(NULL);
+    bool work = false;
+    for (inst_obj **i = insts; *i; i++) {
+        if ((*i)->state == INST_TERMINATED) {
+            if ((*i)->changed_at + INST_TERMINATED_TTL < now && purge(ctx, (*i)->id, err) < 0)
+                return -1;
+            continue;
+        }
+        work = true;
+    }
+
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    virDomainPtr *list = NULL;
+    int n = virConnectListAllDomains(conn, &list, 0);
+    if (n < 0)
+        return vm_error_from_virt(err, "listing domains");
+    dom_entry *doms = calloc((size_t)n + 1, sizeof(dom_entry));
+    int rc = 0;
+    if (!doms) {
+        rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        doms[i].d = list[i];
+        doms[i].name = virDomainGetName(list[i]);
+        doms[i].active = virDomainIsActive(list[i]) == 1;
+    }
+
+    for (inst_obj **i = insts; work && *i; i++) {
+        if ((*i)->state == INST_TERMINATED)
+            continue;
+        dom_entry *dom = find_dom(doms, n, (*i)->id);
+        if (dom)
+            dom->claimed = true;
+        if (!needs_repair(*i, dom))
+            continue;
+        int fd = inst_lock(ctx, (*i)->id, true, err);
+        if (fd == -2)
+            continue; /* another process is working on it */
+        if (fd < 0) {
+            rc = -1;
+            break;
+        }
+        _cleanup_(inst_obj_freep) inst_obj *fresh = NULL;
+        vm_error one = { 0 };
+        /* reread under the lock: the other process may have finished meanwhile */
+        if (inst_get(ctx, (*i)->id, &fresh, &one) == 0) {
+            dom_entry *now_dom = NULL;
+            virDomainPtr d = virDomainLookupByName(conn, fresh->id);
+            dom_entry tmp = { 0 };
+            if (d) {
+                tmp.d = d;
+                tmp.name = fresh->id;
+                tmp.active = virDomainIsActive(d) == 1;
+                now_dom = &tmp;
+            } else {
+                virResetLastError();
+            }
+            if (needs_repair(fresh, now_dom) && repair_one(ctx, fresh, now_dom, &one) < 0 && !vm_error_is_set(err))
+                *err = one;
+            if (d)
+                virDomainFree(d);
+        }
+        vm_lock_release(fd);
+    }
+
+    for (int i = 0; i < n && rc == 0; i++)
+        if (!doms[i].claimed && vm_id_valid(doms[i].name, "i")) {
+            _cleanup_(inst_obj_freep) inst_obj *known = NULL;
+            vm_error one = { 0 };
+            if (inst_get(ctx, doms[i].name, &known, &one) < 0 && one.code == VM_ERR_INSTANCE_NOT_FOUND)
+                rc = adopt(ctx, &doms[i], err);
+        }
+    sweep_files(ctx);
+out:
+    for (int i = 0; i < n; i++)
+        virDomainFree(list[i]);
+    free(list);
+    free(doms);
+    return vm_error_is_set(err) ? -1 : rc;
+}

@@ -1,0 +1,91 @@
+#include "types.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cleanup.h"
+
+/* vCPUs and memory as EC2 lists them */
+static const inst_type types[] = {
+    { "t2.nano", 1, 512, true },     { "t2.micro", 1, 1024, true },   { "t2.small", 1, 2048, true },
+    { "t2.medium", 2, 4096, true },  { "t3.nano", 2, 512, true },     { "t3.micro", 2, 1024, true },
+    { "t3.small", 2, 2048, true },   { "t3.medium", 2, 4096, true },  { "t3.large", 2, 8192, true },
+    { "t3.xlarge", 4, 16384, true }, { "m5.large", 2, 8192, false },  { "m5.xlarge", 4, 16384, false },
+    { "c5.large", 2, 4096, false },  { "c5.xlarge", 4, 8192, false }, { "r5.large", 2, 16384, false },
+};
+
+const inst_type *
+inst_type_find(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(types[i].name, name) == 0)
+            return &types[i];
+    return NULL;
+}
+
+static bool
+matches_any(const char *value, const char **values)
+{
+    for (; *values; values++)
+        if (fnmatch(*values, value, 0) == 0)
+            return true;
+    return false;
+}
+
+int
+inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    (void)ctx;
+    _cleanup_free_ const char **wanted = NULL;
+    size_t nwanted;
+    if (vm_params_list(p, "InstanceType", &wanted, &nwanted, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nwanted; i++)
+        if (!inst_type_find(wanted[i]))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The following supplied instance types do not exist: [%s]",
+                                wanted[i]);
+
+    _cleanup_free_ int *fidx = NULL;
+    size_t nf;
+    if (vm_params_indexes(p, "Filter", &fidx, &nf, err) < 0)
+        return -1;
+
+    vm_node *list = vm_node_list(resp, "instanceTypeSet", "InstanceTypes");
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        const inst_type *t = &types[i];
+        if (nwanted && !matches_any(t->name, wanted))
+            continue;
+        bool keep = true;
+        for (size_t f = 0; keep && f < nf; f++) {
+            const char *name = vm_params_getf(p, "Filter.%d.Name", fidx[f]);
+            _cleanup_free_ const char **vals = NULL;
+            char prefix[64], vcpus[16];
+            snprintf(prefix, sizeof(prefix), "Filter.%d.Value", fidx[f]);
+            if (!name || vm_params_list(p, prefix, &vals, NULL, err) < 0)
+                return name ? -1 : vm_error_set(err, VM_ERR_MISSING_PARAMETER, "filter %d has no Name", fidx[f]);
+            snprintf(vcpus, sizeof(vcpus), "%d", t->vcpus);
+            if (strcmp(name, "instance-type") == 0)
+                keep = matches_any(t->name, vals);
+            else if (strcmp(name, "vcpu-info.default-vcpus") == 0)
+                keep = matches_any(vcpus, vals);
+            else
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
+        }
+        if (!keep)
+            continue;
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "instanceType", NULL, t->name);
+        vm_node_bool(it, "currentGeneration", NULL, true);
+        vm_node_bool(it, "burstablePerformanceSupported", NULL, false);
+        vm_node_str(it, "hypervisor", NULL, "kvm");
+        vm_node *pi = vm_node_struct(it, "processorInfo", NULL);
+        vm_node_str(vm_node_list(pi, "supportedArchitectures", NULL), NULL, NULL, "x86_64");
+        vm_node *vc = vm_node_struct(it, "vCpuInfo", "VCpuInfo");
+        vm_node_int(vc, "defaultVCpus", "DefaultVCpus", t->vcpus);
+        vm_node_int(vm_node_struct(it, "memoryInfo", NULL), "sizeInMiB", "SizeInMiB", t->memory_mib);
+        vm_node_bool(it, "instanceStorageSupported", NULL, false);
+    }
+    return 0;
+}

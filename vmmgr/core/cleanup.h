@@ -1,0 +1,46 @@
+/* Scope-bound cleanup, after systemd's _cleanup_ and TAKE_PTR.
+ *
+ * A variable declared with one of these attributes is released when it goes out of scope.
+ * TAKE_PTR(p) hands ownership out: it returns p and leaves NULL behind, so the cleanup does
+ * nothing.  Every free function used here accepts NULL. */
+#pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+#define TAKE_PTR(p)                          \
+    ({                                       \
+        __typeof__(p) _take_tmp = (p);       \
+        (p) = NULL;                          \
+        _take_tmp;                           \
+    })
+
+#define VM_DEFINE_CLEANUP(type, func)                 \
+    static inline void func##p(type *p)               \
+    {                                                 \
+        if (*p)                                       \
+            func(*p);                                 \
+    }
+
+static inline void vm_freep(void *p) { free(*(void **)p); }
+static inline void vm_closep(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+}
+
+#define _cleanup_free_ _cleanup_(vm_freep)
+#define _cleanup_close_ _cleanup_(vm_closep)
+
+static inline void vm_strv_free(char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free(*p);
+    free(v);
+}
+VM_DEFINE_CLEANUP(char **, vm_strv_free)
+#define _cleanup_strv_ _cleanup_(vm_strv_freep)

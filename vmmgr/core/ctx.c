@@ -1,0 +1,190 @@
+#include "ctx.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "db.h"
+
+#ifndef VMMGR_PKGDATADIR
+#define VMMGR_PKGDATADIR "/usr/local/share/vmmgr"
+#endif
+
+static void
+quiet_virt_errors(void *opaque, virErrorPtr e)
+{
+    (void)opaque;
+    (void)e;
+}
+
+static int
+mkdir_p(const char *path, mode_t mode, vm_error *err)
+{
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "path '%s' is too long", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, mode) < 0 && errno != EEXIST)
+            return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", buf);
+        *p = '/';
+    }
+    if (mkdir(buf, mode) < 0 && errno != EEXIST)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", buf);
+    return 0;
+}
+
+const char *
+vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub)
+{
+    snprintf(buf, len, "%s/%s", ctx->state_dir, sub);
+    return buf;
+}
+
+static void
+load_config(vm_ctx *ctx)
+{
+    struct {
+        const char *key;
+        char *dst;
+        size_t len;
+        const char *def;
+    } keys[] = {
+        { "accel", ctx->accel, sizeof(ctx->accel), "" },
+        { "region", ctx->region, sizeof(ctx->region), "us-east-1" },
+        { "availability_zone", ctx->az, sizeof(ctx->az), "us-east-1a" },
+        { "account_id", ctx->account_id, sizeof(ctx->account_id), "000000000000" },
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        _cleanup_free_ char *v = vm_config_get(ctx, keys[i].key);
+        snprintf(keys[i].dst, keys[i].len, "%s", v ? v : keys[i].def);
+    }
+    _cleanup_free_ char *st = vm_config_get(ctx, "stop_timeout");
+    ctx->stop_timeout = st ? atoi(st) : 60;
+    const char *env = getenv("VMMGR_STOP_TIMEOUT");
+    if (env && atoi(env) > 0)
+        ctx->stop_timeout = atoi(env);
+}
+
+vm_ctx *
+vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
+{
+    virSetErrorFunc(NULL, quiet_virt_errors);
+    vm_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    char real[PATH_MAX], buf[PATH_MAX];
+    const char *images = getenv("VMMGR_IMAGES_DIR");
+    const char *cache = getenv("VMMGR_CACHE_DIR");
+    if (mkdir_p(state_dir, 0755, err) < 0 || !realpath(state_dir, real)) {
+        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot use state dir '%s'", state_dir);
+        goto fail;
+    }
+    /* QEMU runs as its own user and must reach the disks and kernels under the state dir */
+    chmod(real, 0755);
+    ctx->state_dir = strdup(real);
+    ctx->uri = strdup(uri ? uri : "qemu:///system");
+    ctx->images_dir = strdup(images ? images : VMMGR_PKGDATADIR "/tiny");
+    ctx->cache_dir = strdup(cache ? cache : "/var/cache/vmmgr");
+    if (!ctx->state_dir || !ctx->uri || !ctx->images_dir || !ctx->cache_dir) {
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    const char *subdirs[] = { "images", "instances", "locks" };
+    for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
+        if (mkdir_p(vm_ctx_path(ctx, buf, sizeof(buf), subdirs[i]), 0755, err) < 0)
+            goto fail;
+    if (!(ctx->db = vm_db_open(vm_ctx_path(ctx, buf, sizeof(buf), "state.db"), err)))
+        goto fail;
+    load_config(ctx);
+    return ctx;
+fail:
+    vm_ctx_free(ctx);
+    return NULL;
+}
+
+void
+vm_ctx_free(vm_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->conn)
+        virConnectClose(ctx->conn);
+    vm_db_close(ctx->db);
+    free(ctx->state_dir);
+    free(ctx->uri);
+    free(ctx->images_dir);
+    free(ctx->cache_dir);
+    free(ctx);
+}
+
+virConnectPtr
+vm_ctx_conn(vm_ctx *ctx, vm_error *err)
+{
+    if (ctx->conn && virConnectIsAlive(ctx->conn) == 1)
+        return ctx->conn;
+    if (ctx->conn) {
+        virConnectClose(ctx->conn);
+        ctx->conn = NULL;
+    }
+    ctx->conn = virConnectOpen(ctx->uri);
+    if (!ctx->conn) {
+        virErrorPtr e = virGetLastError();
+        vm_error_set(err, VM_ERR_UNAVAILABLE, "cannot connect to libvirt at '%s': %s", ctx->uri,
+                     e && e->message ? e->message : "unknown error");
+        return NULL;
+    }
+    return ctx->conn;
+}
+
+char *
+vm_config_get(vm_ctx *ctx, const char *key)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ctx->db, "SELECT value FROM config WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return NULL;
+    return strdup(vm_db_text(st, 0));
+}
+
+int
+vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "INSERT INTO config(key, value) VALUES (?, ?) "
+                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving configuration", err);
+    load_config(ctx);
+    return 0;
+}
+
+bool
+vm_ctx_initialized(const vm_ctx *ctx)
+{
+    return ctx->accel[0] != '\0';
+}
+
+void
+vm_crash_point(const char *step)
+{
+    const char *env = getenv("VMMGR_TEST_CRASH_AT");
+    if (env && strcmp(env, step) == 0)
+        raise(SIGKILL); /* as if killed -9 right here: no cleanup, no atexit */
+}

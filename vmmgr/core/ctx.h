@@ -1,0 +1,46 @@
+/* The context every operation takes first: where the state lives, the store, the libvirt
+ * connection (opened on first use and kept), and the configuration recorded by `vmmgr init`.
+ * No global mutable state: a test can hold several contexts at once. */
+#pragma once
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "error.h"
+
+typedef struct vm_ctx {
+    char *state_dir;
+    char *uri;
+    sqlite3 *db;
+    virConnectPtr conn;
+    char *images_dir;  /* recipe for the tiny image (images/tiny) */
+    char *cache_dir;   /* shared build cache for the tiny image */
+    int stop_timeout;  /* seconds a guest gets to shut down before it is forced off */
+    char accel[8];     /* "kvm" or "tcg", or "" before init */
+    char region[32];
+    char az[40];
+    char account_id[16];
+} vm_ctx;
+
+/* Opens (creating) the state dir and its store.  uri NULL means the default.  NULL on failure. */
+vm_ctx *vm_ctx_new(const char *state_dir, const char *uri, vm_error *err);
+void vm_ctx_free(vm_ctx *ctx);
+#include "cleanup.h"
+VM_DEFINE_CLEANUP(vm_ctx *, vm_ctx_free)
+
+/* The libvirt connection, opened on first use; borrowed.  ServiceUnavailable when libvirt cannot
+ * be reached. */
+virConnectPtr vm_ctx_conn(vm_ctx *ctx, vm_error *err);
+
+/* Configuration values stored in the state store.  get returns an owned string or NULL. */
+char *vm_config_get(vm_ctx *ctx, const char *key);
+int vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err);
+
+/* "<state_dir>/<sub>" into buf. */
+const char *vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub);
+/* Whether `vmmgr init` has run on this state dir. */
+bool vm_ctx_initialized(const vm_ctx *ctx);
+/* A process-wide setting: crash at the named launch step (tests of crash repair; "" = never). */
+void vm_crash_point(const char *step);

@@ -1,0 +1,167 @@
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Each entry moves the schema from version i to i+1.  Never edit an entry that has shipped: add one. */
+static const char *const migrations[] = {
+    /* 1: the foundation */
+    "CREATE TABLE config ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+    "CREATE TABLE images ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL,"
+    "  boot TEXT NOT NULL,"
+    "  architecture TEXT NOT NULL DEFAULT 'x86_64',"
+    "  base_path TEXT NOT NULL,"
+    "  kernel_path TEXT,"
+    "  initrd_path TEXT,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE reservations ("
+    "  id TEXT PRIMARY KEY,"
+    "  client_token TEXT UNIQUE,"
+    "  request TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE instances ("
+    "  id TEXT PRIMARY KEY,"
+    "  reservation_id TEXT NOT NULL REFERENCES reservations(id),"
+    "  image_id TEXT NOT NULL REFERENCES images(id),"
+    "  instance_type TEXT NOT NULL,"
+    "  launch_index INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  launch_step INTEGER NOT NULL DEFAULT 0,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  reason_code TEXT NOT NULL DEFAULT '',"
+    "  launched_at INTEGER NOT NULL,"
+    "  changed_at INTEGER NOT NULL,"
+    "  deadline INTEGER NOT NULL DEFAULT 0,"
+    "  disk_path TEXT NOT NULL,"
+    "  console_path TEXT NOT NULL);"
+    "CREATE INDEX instances_by_reservation ON instances(reservation_id);"
+    "CREATE TABLE tags ("
+    "  resource_id TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (resource_id, key));"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  resource_id TEXT NOT NULL DEFAULT '',"
+    "  detail TEXT NOT NULL DEFAULT '');",
+};
+
+int
+vm_db_error(sqlite3 *db, const char *what, vm_error *err)
+{
+    int code = sqlite3_errcode(db);
+    return vm_error_set(err, code == SQLITE_BUSY || code == SQLITE_LOCKED ? VM_ERR_UNAVAILABLE : VM_ERR_INTERNAL,
+                        "state store: %s: %s", what, sqlite3_errmsg(db));
+}
+
+int
+vm_db_exec(sqlite3 *db, const char *sql, vm_error *err)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return vm_db_error(db, "exec", err);
+    return 0;
+}
+
+int
+vm_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, vm_error *err)
+{
+    if (sqlite3_prepare_v2(db, sql, -1, ret, NULL) != SQLITE_OK)
+        return vm_db_error(db, "prepare", err);
+    return 0;
+}
+
+int
+vm_db_begin(sqlite3 *db, vm_error *err)
+{
+    return vm_db_exec(db, "BEGIN IMMEDIATE", err);
+}
+
+int
+vm_db_commit(sqlite3 *db, vm_error *err)
+{
+    if (vm_db_exec(db, "COMMIT", err) < 0) {
+        vm_db_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
+void
+vm_db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *
+vm_db_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? (const char *)t : "";
+}
+
+int
+vm_db_schema_version(sqlite3 *db)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        return -1;
+    return sqlite3_column_int(st, 0);
+}
+
+static int
+migrate(sqlite3 *db, vm_error *err)
+{
+    int target = (int)(sizeof(migrations) / sizeof(migrations[0]));
+    if (vm_db_begin(db, err) < 0)
+        return -1;
+    int v = vm_db_schema_version(db);
+    if (v < 0 || v > target) {
+        vm_db_rollback(db);
+        return vm_error_set(err, VM_ERR_INTERNAL, "state store has schema version %d; this vmmgr knows up to %d", v,
+                            target);
+    }
+    for (; v < target; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (vm_db_exec(db, migrations[v], err) < 0 || vm_db_exec(db, pragma, err) < 0) {
+            vm_db_rollback(db);
+            return -1;
+        }
+    }
+    return vm_db_commit(db, err);
+}
+
+sqlite3 *
+vm_db_open(const char *path, vm_error *err)
+{
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        vm_error_set(err, VM_ERR_INTERNAL, "cannot open state store '%s': %s", path,
+                     db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    if (vm_db_exec(db, "PRAGMA journal_mode = WAL", err) < 0 || vm_db_exec(db, "PRAGMA synchronous = FULL", err) < 0 ||
+        vm_db_exec(db, "PRAGMA foreign_keys = ON", err) < 0 || migrate(db, err) < 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void
+vm_db_close(sqlite3 *db)
+{
+    sqlite3_close(db);
+}

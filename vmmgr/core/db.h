@@ -1,0 +1,31 @@
+/* The state store: SQLite in WAL mode with foreign keys, migrated to the newest schema on open.
+ * Writers take the write lock at BEGIN (IMMEDIATE), so two processes (CLI and daemon) serialise
+ * instead of failing half-way; a busy store waits up to ten seconds. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "cleanup.h"
+#include "error.h"
+
+VM_DEFINE_CLEANUP(sqlite3_stmt *, sqlite3_finalize)
+#define _cleanup_stmt_ _cleanup_(sqlite3_finalizep)
+
+/* Opens (creating) the store at path and applies pending migrations.  NULL on failure. */
+sqlite3 *vm_db_open(const char *path, vm_error *err);
+void vm_db_close(sqlite3 *db);
+
+int vm_db_exec(sqlite3 *db, const char *sql, vm_error *err);
+int vm_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, vm_error *err);
+/* Reports the store's last error as InternalError (or ServiceUnavailable when busy). */
+int vm_db_error(sqlite3 *db, const char *what, vm_error *err);
+
+int vm_db_begin(sqlite3 *db, vm_error *err);
+int vm_db_commit(sqlite3 *db, vm_error *err);
+void vm_db_rollback(sqlite3 *db);
+
+/* sqlite3_column_text as const char *, "" for NULL. */
+const char *vm_db_text(sqlite3_stmt *st, int col);
+
+/* Schema version after migration (for tests). */
+int vm_db_schema_version(sqlite3 *db);

@@ -1,0 +1,105 @@
+#include "error.h"
+
+#include <errno.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int http;
+} codes[VM_ERR__LAST] = {
+    [VM_ERR_NONE] = { "", 200 },
+    [VM_ERR_INTERNAL] = { "InternalError", 500 },
+    [VM_ERR_UNAVAILABLE] = { "ServiceUnavailable", 503 },
+    [VM_ERR_INVALID_ACTION] = { "InvalidAction", 400 },
+    [VM_ERR_MISSING_PARAMETER] = { "MissingParameter", 400 },
+    [VM_ERR_INVALID_PARAMETER_VALUE] = { "InvalidParameterValue", 400 },
+    [VM_ERR_INVALID_PARAMETER_COMBINATION] = { "InvalidParameterCombination", 400 },
+    [VM_ERR_UNKNOWN_PARAMETER] = { "UnknownParameter", 400 },
+    [VM_ERR_DRY_RUN] = { "DryRunOperation", 412 },
+    [VM_ERR_INSTANCE_NOT_FOUND] = { "InvalidInstanceID.NotFound", 400 },
+    [VM_ERR_INSTANCE_MALFORMED] = { "InvalidInstanceID.Malformed", 400 },
+    [VM_ERR_AMI_NOT_FOUND] = { "InvalidAMIID.NotFound", 400 },
+    [VM_ERR_AMI_MALFORMED] = { "InvalidAMIID.Malformed", 400 },
+    [VM_ERR_INCORRECT_INSTANCE_STATE] = { "IncorrectInstanceState", 400 },
+    [VM_ERR_IDEMPOTENT_MISMATCH] = { "IdempotentParameterMismatch", 400 },
+    [VM_ERR_INVALID_ID] = { "InvalidID", 400 },
+    [VM_ERR_TAG_LIMIT] = { "TagLimitExceeded", 400 },
+    [VM_ERR_INSUFFICIENT_CAPACITY] = { "InsufficientInstanceCapacity", 500 },
+};
+
+static int
+error_vset(vm_error *err, int errnum, vm_err_code code, const char *fmt, va_list ap)
+{
+    if (!err || err->code != VM_ERR_NONE)
+        return -1;
+    err->code = code;
+    err->sys_errno = errnum;
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    if (errnum) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
+    }
+    return -1;
+}
+
+int
+vm_error_set(vm_error *err, vm_err_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, 0, code, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int
+vm_error_set_errno(vm_error *err, int errnum, vm_err_code code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    error_vset(err, errnum, code, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int
+vm_error_from_virt(vm_error *err, const char *fmt, ...)
+{
+    char ctx[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx, sizeof(ctx), fmt, ap);
+    va_end(ap);
+
+    virErrorPtr ve = virGetLastError();
+    vm_err_code code = VM_ERR_INTERNAL;
+    if (ve && (ve->code == VIR_ERR_SYSTEM_ERROR || ve->code == VIR_ERR_NO_CONNECT ||
+               ve->code == VIR_ERR_INVALID_CONN || ve->code == VIR_ERR_RPC))
+        code = VM_ERR_UNAVAILABLE;
+    return vm_error_set(err, code, "%s: %s", ctx, ve && ve->message ? ve->message : "unknown libvirt error");
+}
+
+bool
+vm_error_is_set(const vm_error *err)
+{
+    return err && err->code != VM_ERR_NONE;
+}
+
+const char *
+vm_error_code_name(vm_err_code code)
+{
+    if (code <= VM_ERR_NONE || code >= VM_ERR__LAST)
+        return "InternalError";
+    return codes[code].name;
+}
+
+int
+vm_error_http_status(vm_err_code code)
+{
+    if (code <= VM_ERR_NONE || code >= VM_ERR__LAST)
+        return 500;
+    return codes[code].http;
+}

@@ -1,0 +1,55 @@
+/* The one error contract of vmmgr.
+ *
+ * Functions return 0 / -1 (or a pointer / NULL) and take `vm_error *err` last.  On failure they
+ * fill *err; success never touches it, and the first error set wins (later calls to
+ * vm_error_set on an already set error are ignored), so the innermost, most precise cause is
+ * what the user sees.  err may be NULL.  A vm_error lives on the caller's stack: nothing to free.
+ *
+ * Each code maps to one EC2 error <Code> and HTTP status (vm_error_code_name, vm_error_http_status);
+ * the CLI and the HTTP API report the same code for the same mistake. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+typedef enum vm_err_code {
+    VM_ERR_NONE = 0,
+    VM_ERR_INTERNAL,                 /* InternalError, 500 */
+    VM_ERR_UNAVAILABLE,              /* ServiceUnavailable, 503: libvirt down, store busy */
+    VM_ERR_INVALID_ACTION,           /* InvalidAction */
+    VM_ERR_MISSING_PARAMETER,        /* MissingParameter */
+    VM_ERR_INVALID_PARAMETER_VALUE,  /* InvalidParameterValue */
+    VM_ERR_INVALID_PARAMETER_COMBINATION,
+    VM_ERR_UNKNOWN_PARAMETER,        /* UnknownParameter */
+    VM_ERR_DRY_RUN,                  /* DryRunOperation, 412 */
+    VM_ERR_INSTANCE_NOT_FOUND,       /* InvalidInstanceID.NotFound */
+    VM_ERR_INSTANCE_MALFORMED,       /* InvalidInstanceID.Malformed */
+    VM_ERR_AMI_NOT_FOUND,            /* InvalidAMIID.NotFound */
+    VM_ERR_AMI_MALFORMED,            /* InvalidAMIID.Malformed */
+    VM_ERR_INCORRECT_INSTANCE_STATE, /* IncorrectInstanceState */
+    VM_ERR_IDEMPOTENT_MISMATCH,      /* IdempotentParameterMismatch */
+    VM_ERR_INVALID_ID,               /* InvalidID (CreateTags on a malformed resource id) */
+    VM_ERR_TAG_LIMIT,                /* TagLimitExceeded */
+    VM_ERR_INSUFFICIENT_CAPACITY,    /* InsufficientInstanceCapacity, 500 */
+    VM_ERR__LAST
+} vm_err_code;
+
+typedef struct vm_error {
+    vm_err_code code;
+    int sys_errno;
+    char msg[512];
+} vm_error;
+
+/* Sets *err (unless already set) and returns -1, so callers can `return vm_error_set(...)`. */
+int vm_error_set(vm_error *err, vm_err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* As vm_error_set, with an errno whose strerror text is appended. */
+int vm_error_set_errno(vm_error *err, int errnum, vm_err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Copies libvirt's last error: code VM_ERR_UNAVAILABLE when the connection is gone, otherwise
+ * VM_ERR_INTERNAL; the message is "<context>: <libvirt message>". */
+int vm_error_from_virt(vm_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+bool vm_error_is_set(const vm_error *err);
+const char *vm_error_code_name(vm_err_code code);
+int vm_error_http_status(vm_err_code code);

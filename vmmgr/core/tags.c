@@ -1,0 +1,276 @@
+#include "tags.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "db.h"
+#include "ids.h"
+
+/* Characters, not bytes: EC2 counts Unicode characters. */
+static size_t
+utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+int
+vm_tags_parse(const vm_params *p, const char *prefix, vm_tag **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, prefix, &idx, &n, err) < 0)
+        return -1;
+    if (n > VM_TAGS_MAX)
+        return vm_error_set(err, VM_ERR_TAG_LIMIT, "The maximum number of tags (%d) was exceeded", VM_TAGS_MAX);
+    _cleanup_free_ vm_tag *tags = calloc(n + 1, sizeof(vm_tag));
+    if (!tags)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *k = vm_params_getf(p, "%s.%d.Key", prefix, idx[i]);
+        const char *v = vm_params_getf(p, "%s.%d.Value", prefix, idx[i]);
+        if (!k || !*k)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter %s.%d.Key",
+                                prefix, idx[i]);
+        if (utf8_len(k) > 128)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "Tag key exceeds the maximum length of 128 characters");
+        if (v && utf8_len(v) > 256)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "Tag value exceeds the maximum length of 256 characters");
+        if (strncmp(k, "aws:", 4) == 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "Tag keys starting with 'aws:' are reserved for internal use");
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(tags[j].key, k) == 0)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Duplicate tag key '%s' specified", k);
+        tags[i].key = k;
+        tags[i].value = v ? v : "";
+    }
+    *ret = TAKE_PTR(tags);
+    *ret_n = n;
+    return 0;
+}
+
+int
+vm_tags_put(vm_ctx *ctx, const char *resource_id, const vm_tag *tags, size_t n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "INSERT OR REPLACE INTO tags (resource_id, key, value) VALUES (?, ?, ?)", &st, err) <
+        0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tags[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, tags[i].value, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "saving tags", err);
+    }
+    _cleanup_stmt_ sqlite3_stmt *cnt = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT count(*) FROM tags WHERE resource_id = ?", &cnt, err) < 0)
+        return -1;
+    sqlite3_bind_text(cnt, 1, resource_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(cnt) == SQLITE_ROW && sqlite3_column_int(cnt, 0) > VM_TAGS_MAX)
+        return vm_error_set(err, VM_ERR_TAG_LIMIT, "The maximum number of tags (%d) for '%s' was exceeded",
+                            VM_TAGS_MAX, resource_id);
+    return 0;
+}
+
+int
+vm_tags_drop(vm_ctx *ctx, const char *resource_id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM tags WHERE resource_id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "removing tags", err);
+    return 0;
+}
+
+int
+vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
+    vm_node *list = vm_node_list(parent, "tagSet", "Tags");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "key", NULL, vm_db_text(st, 0));
+        vm_node_str(it, "value", NULL, vm_db_text(st, 1));
+    }
+    return 0;
+}
+
+int
+vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char **values, vm_error *err)
+{
+    bool by_key = strcmp(filter, "tag-key") == 0;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT key, value FROM tags WHERE resource_id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *k = vm_db_text(st, 0), *v = vm_db_text(st, 1);
+        if (!by_key && strcmp(k, filter + 4) != 0)
+            continue;
+        for (const char **pat = values; *pat; pat++)
+            if (fnmatch(*pat, by_key ? k : v, 0) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Every resource id must name something that exists. */
+static int
+check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
+{
+    static const struct {
+        const char *prefix, *table;
+    } kinds[] = { { "i", "instances" }, { "ami", "images" } };
+    if (!ids[0])
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
+    for (; *ids; ids++) {
+        const char *table = NULL;
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+            if (vm_id_valid(*ids, kinds[k].prefix))
+                table = kinds[k].table;
+        if (!table)
+            return vm_error_set(err, VM_ERR_INVALID_ID, "The ID '%s' is not valid", *ids);
+        char sql[96];
+        snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", table); /* table from the list above */
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+            return -1;
+        sqlite3_bind_text(st, 1, *ids, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            return vm_error_set(err, strcmp(table, "instances") == 0 ? VM_ERR_INSTANCE_NOT_FOUND : VM_ERR_AMI_NOT_FOUND,
+                                strcmp(table, "instances") == 0 ? "The instance ID '%s' does not exist"
+                                                                : "The image id '[%s]' does not exist",
+                                *ids);
+    }
+    return 0;
+}
+
+int
+vm_tags_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_free_ const char **ids = NULL;
+    _cleanup_free_ vm_tag *tags = NULL;
+    size_t n;
+    if (vm_params_list(p, "ResourceId", &ids, NULL, err) < 0 || check_resources(ctx, ids, err) < 0 ||
+        vm_tags_parse(p, "Tag", &tags, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Tag");
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (const char **id = ids; *id; id++)
+        if (vm_tags_put(ctx, *id, tags, n, err) < 0) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+    if (vm_db_commit(ctx->db, err) < 0)
+        return -1;
+    vm_node_bool(resp, "return", NULL, true);
+    return 0;
+}
+
+int
+vm_tags_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_free_ const char **ids = NULL;
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_list(p, "ResourceId", &ids, NULL, err) < 0 || check_resources(ctx, ids, err) < 0 ||
+        vm_params_indexes(p, "Tag", &idx, &n, err) < 0)
+        return -1;
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM tags WHERE resource_id = ?1 AND (?2 IS NULL OR key = ?2) "
+                               "AND (?3 IS NULL OR value = ?3)",
+                      &st, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    for (const char **id = ids; *id; id++) {
+        /* no Tag given: every tag of the resource goes, as in EC2 */
+        for (size_t i = 0; i < (n ? n : 1); i++) {
+            const char *k = n ? vm_params_getf(p, "Tag.%d.Key", idx[i]) : NULL;
+            const char *v = n ? vm_params_getf(p, "Tag.%d.Value", idx[i]) : NULL;
+            if (n && !k) {
+                vm_db_rollback(ctx->db);
+                return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
+                                    "The request must contain the parameter Tag.%d.Key", idx[i]);
+            }
+            sqlite3_reset(st);
+            sqlite3_bind_text(st, 1, *id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE) {
+                vm_db_rollback(ctx->db);
+                return vm_db_error(ctx->db, "deleting tags", err);
+            }
+        }
+    }
+    if (vm_db_commit(ctx->db, err) < 0)
+        return -1;
+    vm_node_bool(resp, "return", NULL, true);
+    return 0;
+}
+
+int
+vm_tags_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t nf;
+    if (vm_params_indexes(p, "Filter", &idx, &nf, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT resource_id, key, value FROM tags ORDER BY resource_id, key", &st, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(resp, "tagSet", "Tags");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *rid = vm_db_text(st, 0), *k = vm_db_text(st, 1), *v = vm_db_text(st, 2);
+        const char *type = strncmp(rid, "i-", 2) == 0 ? "instance" : "image";
+        bool keep = true;
+        for (size_t f = 0; keep && f < nf; f++) {
+            const char *name = vm_params_getf(p, "Filter.%d.Name", idx[f]);
+            char prefix[48];
+            snprintf(prefix, sizeof(prefix), "Filter.%d.Value", idx[f]);
+            _cleanup_free_ const char **vals = NULL;
+            if (!name)
+                return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "filter %d has no Name", idx[f]);
+            if (vm_params_list(p, prefix, &vals, NULL, err) < 0)
+                return -1;
+            const char *subject = strcmp(name, "resource-id") == 0     ? rid
+                                  : strcmp(name, "key") == 0           ? k
+                                  : strcmp(name, "value") == 0         ? v
+                                  : strcmp(name, "resource-type") == 0 ? type
+                                                                       : NULL;
+            if (!subject)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
+            bool any = false;
+            for (const char **pat = vals; *pat; pat++)
+                any |= fnmatch(*pat, subject, 0) == 0;
+            keep = any;
+        }
+        if (!keep)
+            continue;
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "resourceId", NULL, rid);
+        vm_node_str(it, "resourceType", NULL, type);
+        vm_node_str(it, "key", NULL, k);
+        vm_node_str(it, "value", NULL, v);
+    }
+    return 0;
+}

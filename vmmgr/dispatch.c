@@ -1,0 +1,69 @@
+#include "dispatch.h"
+
+#include <string.h>
+
+#include "../images/catalog.h"
+#include "compute/instance.h"
+#include "compute/types.h"
+#include "core/cleanup.h"
+#include "core/tags.h"
+
+#define P(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static const vm_action actions[] = {
+    { "RunInstances", inst_run,
+      P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification") },
+    { "DescribeInstances", inst_describe, P("InstanceId", "Filter", "MaxResults", "NextToken") },
+    { "TerminateInstances", inst_terminate, P("InstanceId") },
+    { "StopInstances", inst_stop, P("InstanceId", "Force", "Hibernate") },
+    { "StartInstances", inst_start, P("InstanceId", "AdditionalInfo") },
+    { "RebootInstances", inst_reboot, P("InstanceId") },
+    { "GetConsoleOutput", inst_console_output, P("InstanceId", "Latest") },
+    { "DescribeImages", img_describe, P("ImageId", "Owner", "ExecutableBy", "Filter", "IncludeDeprecated") },
+    { "DescribeInstanceTypes", inst_types_describe, P("InstanceType", "Filter", "MaxResults", "NextToken") },
+    { "CreateTags", vm_tags_create, P("ResourceId", "Tag") },
+    { "DeleteTags", vm_tags_delete, P("ResourceId", "Tag") },
+    { "DescribeTags", vm_tags_describe, P("Filter", "MaxResults", "NextToken") },
+};
+
+const vm_action *
+vm_action_find(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(actions[i].name, name) == 0)
+            return &actions[i];
+    return NULL;
+}
+
+static bool
+accepted(const vm_action *a, const char *key)
+{
+    static const char *const common[] = { "Action", "Version", "DryRun", NULL };
+    size_t len = strcspn(key, ".");
+    for (const char *const *set[] = { common, a->params }, *const **s = set; s < set + 2; s++)
+        for (const char *const *n = *s; *n; n++)
+            if (strlen(*n) == len && strncmp(*n, key, len) == 0)
+                return true;
+    return false;
+}
+
+int
+vm_dispatch(vm_ctx *ctx, const char *action, const vm_params *p, vm_node **ret_resp, vm_error *err)
+{
+    const vm_action *a = vm_action_find(action);
+    if (!a)
+        return vm_error_set(err, VM_ERR_INVALID_ACTION, "The action %s is not valid for this web service",
+                            action ? action : "(none)");
+    for (size_t i = 0; i < p->n; i++)
+        if (!accepted(a, p->v[i].key))
+            return vm_error_set(err, VM_ERR_UNKNOWN_PARAMETER, "The parameter %s is not recognized", p->v[i].key);
+    vm_node *resp = vm_node_new_root(a->name);
+    if (!resp)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    if (a->fn(ctx, p, resp, err) < 0) {
+        vm_node_free(resp);
+        return -1;
+    }
+    *ret_resp = resp;
+    return 0;
+}
