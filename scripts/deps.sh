@@ -1,0 +1,19 @@
+#!/bin/bash
+# Installs the Debian 12 packages vmmgr needs to build, run and test (as root; idempotent).
+set -euo pipefail
+pkgs=(
+	build-essential autoconf automake pkg-config
+	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev
+	libvirt-daemon-system qemu-system-x86 qemu-utils
+	busybox-static e2fsprogs kmod cpio xz-utils
+	iproute2 dnsmasq-base jq
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,73 @@
+# Shared by the real-guest tests.  Each test gets its own state dir; the libvirtd is the harness's
+# (tests/harness/libvirtd-netns.sh, started by tests/run-all.sh).  A test that cannot reach it fails.
+set -euo pipefail
+VM_BIN=${VMMGR_BIN:?run through make check}
+export VMMGR_WAIT_DELAY=${VMMGR_WAIT_DELAY:-0.5}
+T=$(mktemp -d /tmp/vmmgr-test.XXXXXX)
+chmod 755 "$T"
+S="$T/state"
+
+vm() { "$VM_BIN" --state-dir "$S" "$@"; }
+virsh_() { virsh -q -c qemu:///system "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok - $*"; }
+
+cleanup() {
+	local ids
+	ids=$(vm describe-instances --output json 2>/dev/null |
+		jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' 2>/dev/null || true)
+	[ -n "$ids" ] && vm terminate-instances --instance-ids $ids >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+virsh -c qemu:///system version >/dev/null 2>&1 ||
+	fail "no libvirtd answers on qemu:///system: run the suite through tests/run-all.sh"
+
+# vm_init: initialise the state dir under TCG and set $AMI to the tiny image.
+vm_init() {
+	vm init --accel tcg >/dev/null || fail "init failed"
+	AMI=$(vm describe-images --filters Name=name,Values=vmmgr-tiny --output json | jq -r '.Images[0].ImageId')
+	[[ "$AMI" == ami-* ]] || fail "no tiny image after init"
+}
+
+# launch ARGS…: run-instances, prints the instance ids
+launch() {
+	vm run-instances --image-id "$AMI" "$@" --output json | jq -r '.Instances[].InstanceId'
+}
+
+console() { vm get-console-output --instance-id "$1" --output json | jq -r .Output; }
+
+# count_console ID PATTERN
+count_console() { console "$1" | grep -c -- "$2" || true; }
+
+# wait_console ID PATTERN N [TIMEOUT]: until PATTERN appeared N times in the console
+wait_console() {
+	local id=$1 pat=$2 n=$3 t=${4:-120} i
+	for ((i = 0; i < t * 2; i++)); do
+		[ "$(count_console "$id" "$pat")" -ge "$n" ] && return 0
+		sleep 0.5
+	done
+	console "$id" | tail -n 20 >&2
+	fail "instance $id: '$pat' did not appear $n times within $t s"
+}
+
+state_of() { vm describe-instances --instance-ids "$1" --output json | jq -r '.Reservations[0].Instances[0].State.Name'; }
+
+expect_state() {
+	local s
+	s=$(state_of "$1")
+	[ "$s" = "$2" ] || fail "instance $1 is '$s', expected '$2'"
+}
+
+# expect_error CODE COMMAND…: the command fails with EC2 error CODE
+expect_error() {
+	local code=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "'$*' succeeded, expected $code"
+	grep -q "($code)" <<<"$out" || fail "'$*' failed without $code: $out"
+}
+
+domain_exists() { virsh_ dominfo "$1" >/dev/null 2>&1; }
+domain_state() { virsh_ domstate "$1" 2>/dev/null | head -n 1; }

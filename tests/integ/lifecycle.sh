@@ -1,0 +1,82 @@
+#!/bin/bash
+# Two real instances from the tiny image: ready lines, describe and filters, stop (clean), start,
+# reboot, forced stop, terminate (domain and overlay gone, record still visible).
+. "$(dirname "$0")/lib.sh"
+vm_init
+
+quote="a<b>&c\"d'e"
+mapfile -t ids < <(launch --count 2 --instance-type t3.nano \
+	--tag-specifications "ResourceType=instance,Tags=[{Key=Name,Value=web},{Key=odd,Value=\"a<b>&c\\\"d'e\"}]")
+[ "${#ids[@]}" = 2 ] || fail "expected 2 instances, got ${#ids[*]}"
+a=${ids[0]} b=${ids[1]}
+[[ "$a" =~ ^i-[0-9a-f]{17}$ ]] || fail "bad instance id '$a'"
+vm wait instance-running --instance-ids "$a" "$b" || fail "wait instance-running"
+wait_console "$a" "vmmgr: instance $a ready" 1
+wait_console "$b" "vmmgr: instance $b ready" 1
+ok "both instances booted and printed their ready lines"
+
+# the domain: persistent, named by the id, TCG with a capped translation cache, our metadata
+x=$(virsh_ dumpxml "$a")
+grep -q "<domain type=\"qemu\"\|<domain type='qemu'" <<<"$x" || fail "domain type is not qemu under TCG"
+grep -q "tb-cache" <<<"$x" || fail "no TCG translation cache cap"
+grep -q "<vmmgr:statedir>$S</vmmgr:statedir>" <<<"$x" || fail "no vmmgr metadata"
+grep -q 'Persistent: *yes' <<<"$(virsh_ dominfo "$a")" || fail "domain is not persistent"
+disk="$S/instances/$a/root.qcow2"
+info=$(qemu-img info -f qcow2 --output=json -U "$disk")
+jq -e '."backing-filename-format" == "qcow2"' <<<"$info" >/dev/null || fail "overlay does not record its backing format"
+[ "$(stat -c %s "$disk")" -lt $((4 * 1024 * 1024)) ] || fail "overlay is not small: a launch copied data"
+ok "domain XML and copy-on-write overlay are as designed"
+
+j=$(vm describe-instances --instance-ids "$a" --output json)
+[ "$(jq -r '.Reservations[0].Instances[0].Tags[] | select(.Key == "odd") | .Value' <<<"$j")" = "$quote" ] ||
+	fail "tag value did not round-trip: $(jq -c '.Reservations[0].Instances[0].Tags' <<<"$j")"
+[ "$(jq -r '.Reservations[0].Instances[0].InstanceType' <<<"$j")" = t3.nano ] || fail "instance type"
+n=$(vm describe-instances --filters Name=tag:Name,Values=web Name=instance-state-name,Values=running --output json |
+	jq '[.Reservations[].Instances[]] | length')
+[ "$n" = 2 ] || fail "tag and state filters found $n"
+n=$(vm describe-instances --filters "Name=instance-id,Values=$b" --output json | jq '[.Reservations[].Instances[]] | length')
+[ "$n" = 1 ] || fail "instance-id filter found $n"
+n=$(vm describe-instances --filters Name=instance-type,Values=m5.large --output json | jq '[.Reservations[].Instances[]] | length')
+[ "$n" = 0 ] || fail "instance-type filter found $n"
+n=$(vm describe-instances --filters "Name=image-id,Values=$AMI" --output json | jq '[.Reservations[].Instances[]] | length')
+[ "$n" = 2 ] || fail "image-id filter found $n"
+grep -q "InstanceId *$a" <<<"$(vm describe-instances --output table)" || fail "table output lacks the instance"
+grep -q "^INSTANCES.*$a" <<<"$(vm describe-instances --output text)" || fail "text output lacks the instance"
+ok "describe-instances: filters and the three output formats"
+
+vm stop-instances --instance-ids "$a" --output json | jq -e '.StoppingInstances[0].CurrentState.Name == "stopping"' >/dev/null ||
+	fail "stop did not report stopping"
+vm wait instance-stopped --instance-ids "$a" || fail "wait instance-stopped"
+[ "$(domain_state "$a")" = "shut off" ] || fail "domain not shut off after stop"
+grep -q "vmmgr: shutting down" <<<"$(console "$a")" || fail "the guest was not shut down cleanly"
+ok "stop: clean guest shutdown, stopped"
+
+vm start-instances --instance-ids "$a" >/dev/null
+vm wait instance-running --instance-ids "$a" || fail "wait instance-running after start"
+wait_console "$a" "vmmgr: instance $a ready" 2
+ok "start: the guest booted again"
+
+vm reboot-instances --instance-ids "$a"
+wait_console "$a" "vmmgr: instance $a ready" 3
+expect_state "$a" running
+ok "reboot: the guest booted a third time"
+
+vm stop-instances --instance-ids "$b" --force --output json | jq -e '.StoppingInstances[0].CurrentState.Name == "stopped"' >/dev/null ||
+	fail "forced stop did not stop at once"
+[ "$(domain_state "$b")" = "shut off" ] || fail "domain not shut off after forced stop"
+expect_error IncorrectInstanceState vm reboot-instances --instance-ids "$b"
+ok "forced stop; reboot of a stopped instance refused"
+
+vm terminate-instances --instance-ids "$a" "$b" --output json |
+	jq -e '[.TerminatingInstances[].CurrentState.Name] == ["terminated", "terminated"]' >/dev/null || fail "terminate"
+vm wait instance-terminated --instance-ids "$a" "$b" || fail "wait instance-terminated"
+for i in "$a" "$b"; do
+	! domain_exists "$i" || fail "domain $i still exists"
+	[ ! -e "$S/instances/$i" ] || fail "files of $i remain: $(ls "$S/instances/$i")"
+done
+n=$(vm describe-instances --filters Name=instance-state-name,Values=terminated --output json | jq '[.Reservations[].Instances[]] | length')
+[ "$n" = 2 ] || fail "terminated instances are not visible"
+expect_error IncorrectInstanceState vm start-instances --instance-ids "$a"
+expect_error IncorrectInstanceState vm stop-instances --instance-ids "$a"
+vm terminate-instances --instance-ids "$a" >/dev/null || fail "terminating a terminated instance is not idempotent"
+ok "terminate: domains and overlays gone, records visible as terminated"

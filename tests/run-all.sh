@@ -1,0 +1,33 @@
+#!/bin/bash
+# The whole test suite, from a fresh Debian 12 machine (as root): installs what is missing,
+# builds, starts an isolated libvirtd in a network namespace, runs every test (unit tests and
+# real-guest tests), stops what it started, and prints "N passed, N failed".
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+"$top/scripts/deps.sh"
+"$top/scripts/build.sh"
+
+run=$(mktemp -d /tmp/vmmgr-harness.XXXXXX)
+cleanup() { "$top/tests/harness/libvirtd-netns.sh" stop "$run"; rm -rf "$run"; }
+trap cleanup EXIT
+"$top/tests/harness/libvirtd-netns.sh" start "$run"
+
+# one shared cache for the tiny image: the first test that needs it builds it, the others wait
+export VMMGR_CACHE_DIR=${VMMGR_CACHE_DIR:-/var/cache/vmmgr}
+rc=0
+make -C "$top" -j"$(nproc)" check || rc=$?
+
+# make check's own summary, then the plain closing line
+logs=$(find "$top/tests" -name '*.trs')
+pass=$(cat $logs | grep -c '^:test-result: PASS' || true)
+fail=$(cat $logs | grep -Ec '^:test-result: (FAIL|XPASS|ERROR|SKIP)' || true)
+if [ "$rc" -ne 0 ]; then
+	for f in $(grep -lE '^:test-result: (FAIL|ERROR|SKIP)' $logs); do
+		echo "=== ${f%.trs}.log"
+		tail -n 40 "${f%.trs}.log"
+	done
+fi
+echo "tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ]
