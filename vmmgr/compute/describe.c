@@ -17,6 +17,29 @@ any_match(const char *value, const char **pats)
     return false;
 }
 
+static const char *const filter_names[] = {
+    "instance-id", "instance-state-name", "instance-state-code", "instance-type", "image-id", "reservation-id",
+    "client-token", "availability-zone", "launch-index", "tag-key", NULL,
+};
+
+/* Unknown filter names are refused even when nothing would be filtered. */
+static int
+check_filters(const vm_params *p, const int *idx, size_t n, vm_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *name = vm_params_getf(p, "Filter.%d.Name", idx[i]);
+        if (!name)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Filter.%d.Name",
+                                idx[i]);
+        bool known = strncmp(name, "tag:", 4) == 0 && name[4];
+        for (const char *const *f = filter_names; *f && !known; f++)
+            known = strcmp(*f, name) == 0;
+        if (!known)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
+    }
+    return 0;
+}
+
 /* 1 when inst passes every Filter.N, 0 when not. */
 static int
 inst_filter(vm_ctx *ctx, const vm_params *p, const int *idx, size_t n, const inst_obj *in, vm_error *err)
@@ -72,7 +95,7 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     long max_results, offset;
     if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_params_indexes(p, "Filter", &fidx, &nf, err) < 0 ||
         vm_params_int(p, "MaxResults", 0, 5, 1000, &max_results, err) < 0 ||
-        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
+        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0 || check_filters(p, fidx, nf, err) < 0)
         return -1;
     if (nids && vm_params_get(p, "MaxResults"))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,

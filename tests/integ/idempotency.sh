@@ -1,0 +1,27 @@
+#!/bin/bash
+# ClientToken: a retry returns the original reservation; other parameters under the same token
+# are refused; concurrent retries make one reservation.
+. "$(dirname "$0")/lib.sh"
+vm_init
+
+r1=$(vm run-instances --image-id "$AMI" --client-token tok-1 --output json)
+r2=$(vm run-instances --image-id "$AMI" --client-token tok-1 --output json)
+[ "$(jq -r .ReservationId <<<"$r1")" = "$(jq -r .ReservationId <<<"$r2")" ] || fail "retry made a new reservation"
+[ "$(jq -c '[.Instances[].InstanceId]' <<<"$r1")" = "$(jq -c '[.Instances[].InstanceId]' <<<"$r2")" ] || fail "retry returned other instances"
+[ "$(jq -r '.Instances[0].ClientToken' <<<"$r1")" = tok-1 ] || fail "ClientToken not shown"
+ok "same token: same reservation"
+
+expect_error IdempotentParameterMismatch vm run-instances --image-id "$AMI" --client-token tok-1 --instance-type t3.small
+[ "$(vm describe-instances --output json | jq '[.Reservations[].Instances[]] | length')" = 1 ] || fail "mismatch launched something"
+ok "same token, other parameters: IdempotentParameterMismatch, nothing launched"
+
+for k in 1 2 3 4 5; do
+	vm run-instances --image-id "$AMI" --client-token tok-2 --output json > "$T/par.$k" 2>&1 &
+done
+wait
+rids=$(for k in 1 2 3 4 5; do jq -r .ReservationId "$T/par.$k"; done | sort -u)
+[ "$(wc -l <<<"$rids")" = 1 ] || fail "concurrent retries made several reservations: $rids"
+[ "$(vm describe-instances --output json | jq '[.Reservations[].Instances[]] | length')" = 2 ] || fail "concurrent retries launched more than one instance"
+ok "five concurrent requests with one token: one reservation"
+
+vm wait instance-running --filters Name=client-token,Values=tok-1,tok-2
