@@ -22,6 +22,28 @@ base64(const char *text)
     return out;
 }
 
+/* XML 1.0 has no place for most control characters: a copy with each replaced by U+FFFD. */
+static char *
+xml_safe(const char *text)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        n += (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ? 3 : 1;
+    char *out = malloc(n + 1), *w = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+            memcpy(w, "\xef\xbf\xbd", 3);
+            w += 3;
+        } else {
+            *w++ = (char)*p;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
 static int
 add_children(xmlNodePtr parent, const vm_node *n)
 {
@@ -60,7 +82,8 @@ add_children(xmlNodePtr parent, const vm_node *n)
             return -1;
         }
         /* xmlNewTextChild escapes the value; the element name is ours, never user input */
-        if (!xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST text))
+        _cleanup_free_ char *safe = xml_safe(text);
+        if (!safe || !xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST safe))
             return -1;
     }
     return 0;

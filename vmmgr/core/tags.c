@@ -9,6 +9,25 @@
 #include "db.h"
 #include "ids.h"
 
+/* Valid UTF-8 with no control characters: what a tag may hold and every output format can carry. */
+static bool
+tag_text_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+        int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+        if (extra < 0 || (extra == 1 && *p < 0xc2))
+            return false;
+        p++;
+        for (int i = 0; i < extra; i++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
 /* Characters, not bytes: EC2 counts Unicode characters. */
 static size_t
 utf8_len(const char *s)
@@ -43,6 +62,9 @@ vm_tags_parse(const vm_params *p, const char *prefix, vm_tag **ret, size_t *ret_
         if (v && utf8_len(v) > 256)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                                 "Tag value exceeds the maximum length of 256 characters");
+        if (!tag_text_ok(k) || (v && !tag_text_ok(v)))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "Tag keys and values must be valid UTF-8 without control characters");
         if (strncmp(k, "aws:", 4) == 0)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                                 "Tag keys starting with 'aws:' are reserved for internal use");

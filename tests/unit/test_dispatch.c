@@ -1,0 +1,90 @@
+/* The dispatcher's contract, on an empty store and libvirt's test driver. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "../../vmmgr/dispatch.h"
+
+static char dir[] = "/tmp/vmmgr-unit-d.XXXXXX";
+static vm_ctx *ctx;
+
+static void
+setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    vm_error err = { 0 };
+    ctx = vm_ctx_new(dir, "test:///default", &err);
+    cr_assert_not_null(ctx, "%s", err.msg);
+}
+
+TestSuite(dispatch, .init = setup);
+
+static int
+call(const char *action, const char *const *kv, vm_node **resp, vm_error *err)
+{
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    for (; kv && *kv; kv += 2)
+        vm_params_set(p, kv[0], kv[1]);
+    return vm_dispatch(ctx, action, p, resp, err);
+}
+
+Test(dispatch, unknown_action_is_invalid_action)
+{
+    vm_node *r = NULL;
+    vm_error err = { 0 };
+    cr_expect_eq(call("LaunchRockets", NULL, &r, &err), -1);
+    cr_expect_str_eq(vm_error_code_name(err.code), "InvalidAction");
+}
+
+Test(dispatch, unknown_parameter_is_refused)
+{
+    vm_node *r = NULL;
+    vm_error err = { 0 };
+    cr_expect_eq(call("DescribeInstances", (const char *[]){ "Bogus.1", "x", NULL }, &r, &err), -1);
+    cr_expect_str_eq(vm_error_code_name(err.code), "UnknownParameter");
+}
+
+Test(dispatch, run_instances_validates_before_anything)
+{
+    vm_node *r = NULL;
+    vm_error err = { 0 };
+    cr_expect_eq(call("RunInstances", (const char *[]){ "MinCount", "1", "MaxCount", "1", NULL }, &r, &err), -1);
+    cr_expect_str_eq(vm_error_code_name(err.code), "MissingParameter");
+    vm_error e2 = { 0 };
+    cr_expect_eq(call("RunInstances",
+                      (const char *[]){ "ImageId", "ami-0123456789abcdef0", "MinCount", "1", "MaxCount", "1", NULL },
+                      &r, &e2),
+                 -1);
+    cr_expect_str_eq(vm_error_code_name(e2.code), "InvalidAMIID.NotFound");
+}
+
+Test(dispatch, empty_describe_has_an_empty_reservation_set)
+{
+    vm_node *r = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(call("DescribeInstances", NULL, &r, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(r->name, "DescribeInstancesResponse");
+    vm_node *rs = vm_node_child(r, "reservationSet");
+    cr_assert_not_null(rs);
+    cr_expect_null(rs->first);
+    vm_node_free(r);
+}
+
+Test(dispatch, instance_types_filter_by_vcpus)
+{
+    vm_node *r = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(call("DescribeInstanceTypes",
+                      (const char *[]){ "Filter.1.Name", "vcpu-info.default-vcpus", "Filter.1.Value.1", "4", NULL }, &r,
+                      &err),
+                 0, "%s", err.msg);
+    int n = 0;
+    for (vm_node *i = vm_node_child(r, "instanceTypeSet")->first; i; i = i->next) {
+        n++;
+        cr_expect_eq(vm_node_child(vm_node_child(i, "vCpuInfo"), "defaultVCpus")->num, 4);
+    }
+    cr_expect_gt(n, 2);
+    vm_node_free(r);
+}

@@ -1,0 +1,60 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../vmmgr/compute/domxml.h"
+#include "golden.h"
+
+static inst_domain_def
+def(bool kvm)
+{
+    return (inst_domain_def){
+        .id = "i-0123456789abcdef0",
+        .reservation_id = "r-0123456789abcdef0",
+        .image_id = "ami-0123456789abcdef0",
+        .instance_type = "t3.micro",
+        .state_dir = "/var/lib/vmmgr",
+        .vcpus = 2,
+        .memory_mib = 1024,
+        .kvm = kvm,
+        .kernel = "/var/lib/vmmgr/images/ami-0123456789abcdef0/vmlinux",
+        .initrd = "/var/lib/vmmgr/images/ami-0123456789abcdef0/initrd.img",
+        .disk_path = "/var/lib/vmmgr/instances/i-0123456789abcdef0/root.qcow2",
+        .console_path = "/var/lib/vmmgr/instances/i-0123456789abcdef0/console.log",
+    };
+}
+
+Test(domxml, tcg_domain_caps_translation_cache)
+{
+    inst_domain_def d = def(false);
+    vm_error err = { 0 };
+    char *xml = inst_domxml_build(&d, &err);
+    cr_assert_not_null(xml, "%s", err.msg);
+    golden_check("domxml/tcg.xml", xml);
+    free(xml);
+}
+
+Test(domxml, kvm_domain_has_no_tcg_features)
+{
+    inst_domain_def d = def(true);
+    vm_error err = { 0 };
+    char *xml = inst_domxml_build(&d, &err);
+    cr_assert_not_null(xml);
+    cr_expect_null(strstr(xml, "tb-cache"));
+    cr_expect_not_null(strstr(xml, "<domain type=\"kvm\">"));
+    golden_check("domxml/kvm.xml", xml);
+    free(xml);
+}
+
+Test(domxml, paths_are_escaped_not_pasted)
+{
+    inst_domain_def d = def(false);
+    d.state_dir = "/srv/a&b'<c>\"";
+    d.console_path = "/srv/a&b'<c>\"/x.log";
+    vm_error err = { 0 };
+    char *xml = inst_domxml_build(&d, &err);
+    cr_assert_not_null(xml);
+    cr_expect_not_null(strstr(xml, "/srv/a&amp;b'&lt;c&gt;&quot;/x.log"), "%s", xml);
+    cr_expect_null(strstr(xml, "<c>"));
+    free(xml);
+}

@@ -1,0 +1,119 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "../../vmmgr/compute/instance.h"
+#include "../../vmmgr/compute/types.h"
+#include "../../vmmgr/core/ctx.h"
+#include "../../vmmgr/core/db.h"
+#include "../../vmmgr/core/tags.h"
+
+static char dir[] = "/tmp/vmmgr-unit.XXXXXX";
+static vm_ctx *ctx;
+
+static void
+setup(void)
+{
+    cr_assert_not_null(mkdtemp(dir));
+    vm_error err = { 0 };
+    ctx = vm_ctx_new(dir, "test:///default", &err);
+    cr_assert_not_null(ctx, "%s", err.msg);
+}
+
+static void
+teardown(void)
+{
+    vm_ctx_free(ctx);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "%s/state.db", dir);
+    unlink(cmd);
+    snprintf(cmd, sizeof(cmd), "%s/state.db-wal", dir);
+    unlink(cmd);
+    snprintf(cmd, sizeof(cmd), "%s/state.db-shm", dir);
+    unlink(cmd);
+    const char *subs[] = { "images", "instances", "locks" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof(cmd), "%s/%s", dir, subs[i]);
+        rmdir(cmd);
+    }
+    rmdir(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+Test(store, migrates_to_newest_schema_in_wal_mode)
+{
+    cr_expect_eq(vm_db_schema_version(ctx->db), 1);
+    sqlite3_stmt *st = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(vm_db_prepare(ctx->db, "PRAGMA journal_mode", &st, &err), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_str_eq(vm_db_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    cr_assert_eq(vm_db_prepare(ctx->db, "PRAGMA foreign_keys", &st, &err), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+}
+
+Test(store, config_round_trips_and_marks_init)
+{
+    vm_error err = { 0 };
+    cr_expect_not(vm_ctx_initialized(ctx));
+    cr_assert_eq(vm_config_set(ctx, "accel", "tcg", &err), 0);
+    cr_expect(vm_ctx_initialized(ctx));
+    cr_expect_str_eq(ctx->accel, "tcg");
+    char *v = vm_config_get(ctx, "accel");
+    cr_expect_str_eq(v, "tcg");
+    free(v);
+    cr_expect_null(vm_config_get(ctx, "nothing"));
+}
+
+Test(store, tags_match_by_key_value_and_pattern)
+{
+    vm_error err = { 0 };
+    vm_tag tags[] = { { "Name", "web-1" }, { "env", "prod" } };
+    cr_assert_eq(vm_tags_put(ctx, "i-0123456789abcdef0", tags, 2, &err), 0, "%s", err.msg);
+    cr_expect_eq(vm_tags_match(ctx, "i-0123456789abcdef0", "tag:Name", (const char *[]){ "web-*", NULL }, &err), 1);
+    cr_expect_eq(vm_tags_match(ctx, "i-0123456789abcdef0", "tag:Name", (const char *[]){ "db", NULL }, &err), 0);
+    cr_expect_eq(vm_tags_match(ctx, "i-0123456789abcdef0", "tag-key", (const char *[]){ "env", NULL }, &err), 1);
+    cr_expect_eq(vm_tags_match(ctx, "i-0123456789abcdef0", "tag:env", (const char *[]){ "prod", NULL }, &err), 1);
+}
+
+Test(store, instance_types_and_states_follow_ec2)
+{
+    const inst_type *t = inst_type_find("m5.xlarge");
+    cr_assert_not_null(t);
+    cr_expect_eq(t->vcpus, 4);
+    cr_expect_eq(t->memory_mib, 16384);
+    cr_expect_null(inst_type_find("x9.huge"));
+    cr_expect_eq(inst_state_code(INST_RUNNING), 16);
+    cr_expect_eq(inst_state_code(INST_STOPPED), 80);
+    cr_expect_str_eq(inst_state_to_string(INST_SHUTTING_DOWN), "shutting-down");
+    cr_expect_eq(inst_state_from_string("stopping"), INST_STOPPING);
+}
+
+Test(store, tags_refuse_control_characters_and_bad_utf8)
+{
+    const char *bad[] = { "a\x01", "tab\there", "\xff\xfe", "\xc3", "\xc0\xaf" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+        vm_params_set(p, "Tag.1.Key", "k");
+        vm_params_set(p, "Tag.1.Value", bad[i]);
+        vm_tag *tags = NULL;
+        size_t n;
+        vm_error err = { 0 };
+        cr_expect_eq(vm_tags_parse(p, "Tag", &tags, &n, &err), -1, "value %zu accepted", i);
+        cr_expect_eq(err.code, VM_ERR_INVALID_PARAMETER_VALUE);
+    }
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    vm_params_set(p, "Tag.1.Key", "név");
+    vm_params_set(p, "Tag.1.Value", "<ünïcödé & \"quotes\">");
+    vm_tag *tags = NULL;
+    size_t n;
+    vm_error err = { 0 };
+    cr_expect_eq(vm_tags_parse(p, "Tag", &tags, &n, &err), 0, "%s", err.msg);
+    free(tags);
+}
