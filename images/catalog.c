@@ -193,7 +193,9 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_node_str(it, "imageLocation", NULL, loc);
         vm_node_str(it, "imageState", "State", img->state);
         vm_node_str(it, "imageOwnerId", "OwnerId", ctx->account_id);
-        vm_node_time(it, "creationDate", NULL, img->created_at);
+        char created[32];
+        vm_time_format(img->created_at, created, sizeof(created)); /* a string in the model, not a timestamp */
+        vm_node_str(it, "creationDate", NULL, created);
         vm_node_bool(it, "isPublic", "Public", false);
         vm_node_str(it, "architecture", NULL, img->architecture);
         vm_node_str(it, "imageType", NULL, "machine");
@@ -203,7 +205,7 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_node_str(it, "rootDeviceName", NULL, "/dev/vda");
         vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings");
         vm_node_str(it, "virtualizationType", NULL, "hvm");
-        vm_node_str(it, "hypervisor", NULL, "kvm");
+        vm_node_str(it, "hypervisor", NULL, strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu");
         vm_node_str(it, "bootMode", NULL, strcmp(img->boot, "uefi") == 0 ? "uefi" : "legacy-bios");
         if (vm_tags_render(ctx, it, img->id, err) < 0)
             return -1;

@@ -242,7 +242,8 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings");
     vm_node_str(it, "virtualizationType", NULL, "hvm");
     vm_node_str(it, "clientToken", NULL, in->client_token);
-    vm_node_str(it, "hypervisor", NULL, "kvm");
+    /* what really runs it: KVM, or QEMU's TCG emulation */
+    vm_node_str(it, "hypervisor", NULL, strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu");
     vm_node_bool(it, "ebsOptimized", NULL, false);
     if (vm_tags_render(ctx, it, in->id, err) < 0)
         return -1;

@@ -37,7 +37,6 @@ matches_any(const char *value, const char **values)
 int
 inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    (void)ctx;
     _cleanup_free_ const char **wanted = NULL;
     size_t nwanted;
     if (vm_params_list(p, "InstanceType", &wanted, &nwanted, err) < 0)
@@ -79,7 +78,7 @@ inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *er
         vm_node_str(it, "instanceType", NULL, t->name);
         vm_node_bool(it, "currentGeneration", NULL, true);
         vm_node_bool(it, "burstablePerformanceSupported", NULL, false);
-        vm_node_str(it, "hypervisor", NULL, "kvm");
+        vm_node_str(it, "hypervisor", NULL, strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu");
         vm_node *pi = vm_node_struct(it, "processorInfo", NULL);
         vm_node_str(vm_node_list(pi, "supportedArchitectures", NULL), NULL, NULL, "x86_64");
         vm_node *vc = vm_node_struct(it, "vCpuInfo", "VCpuInfo");
