@@ -1,12 +1,12 @@
 #include "catalog.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
+#include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/tags.h"
 
 void
@@ -105,57 +105,39 @@ img_register(vm_ctx *ctx, const char *id, const char *name, const char *descript
     return 0;
 }
 
-static bool
-any_match(const char *value, const char **pats)
-{
-    for (; *pats; pats++)
-        if (fnmatch(*pats, value, 0) == 0)
-            return true;
-    return false;
-}
+static const char *const filter_names[] = { "image-id", "name", "state", "architecture", "tag-key", NULL };
 
+/* 1 when img passes every filter, 0 when not. */
 static int
-img_filter(vm_ctx *ctx, const vm_params *p, const img_obj *img, bool *ret_keep, vm_error *err)
+img_filter(vm_ctx *ctx, const vm_filters *fs, const img_obj *img, vm_error *err)
 {
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, "Filter", &idx, &n, err) < 0)
-        return -1;
-    *ret_keep = true;
-    for (size_t i = 0; i < n && *ret_keep; i++) {
-        const char *name = vm_params_getf(p, "Filter.%d.Name", idx[i]);
-        char prefix[48];
-        snprintf(prefix, sizeof(prefix), "Filter.%d.Value", idx[i]);
-        _cleanup_free_ const char **vals = NULL;
-        if (!name)
-            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "filter %d has no Name", idx[i]);
-        if (vm_params_list(p, prefix, &vals, NULL, err) < 0)
-            return -1;
-        if (strcmp(name, "image-id") == 0)
-            *ret_keep = any_match(img->id, vals);
-        else if (strcmp(name, "name") == 0)
-            *ret_keep = any_match(img->name, vals);
-        else if (strcmp(name, "state") == 0)
-            *ret_keep = any_match(img->state, vals);
-        else if (strcmp(name, "architecture") == 0)
-            *ret_keep = any_match(img->architecture, vals);
-        else if (strncmp(name, "tag:", 4) == 0 || strcmp(name, "tag-key") == 0) {
-            int m = vm_tags_match(ctx, img->id, name, vals, err);
-            if (m < 0)
-                return -1;
-            *ret_keep = m;
-        } else
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
+    for (size_t i = 0; i < fs->n; i++) {
+        const vm_filter *f = &fs->v[i];
+        const char *subject = strcmp(f->name, "image-id") == 0       ? img->id
+                              : strcmp(f->name, "name") == 0         ? img->name
+                              : strcmp(f->name, "state") == 0        ? img->state
+                              : strcmp(f->name, "architecture") == 0 ? img->architecture
+                                                                     : NULL;
+        if (subject) {
+            if (!vm_match_any(subject, f->values))
+                return 0;
+            continue;
+        }
+        int m = vm_tags_match(ctx, img->id, f->name, f->values, err);
+        if (m <= 0)
+            return m;
     }
-    return 0;
+    return 1;
 }
 
 int
 img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     _cleanup_free_ const char **ids = NULL, **owners = NULL;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    if (vm_params_list(p, "ImageId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0)
+    if (vm_params_list(p, "ImageId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0 ||
+        vm_filters_parse(p, filter_names, true, &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(img_obj_freep) img_obj *img = NULL;
@@ -179,10 +161,10 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         _cleanup_(img_obj_freep) img_obj *img = img_from_row(st);
         if (!img)
             return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-        if (nids && !any_match(img->id, ids))
+        if (nids && !vm_match_any(img->id, ids))
             continue;
-        bool keep;
-        if (img_filter(ctx, p, img, &keep, err) < 0)
+        int keep = img_filter(ctx, fs, img, err);
+        if (keep < 0)
             return -1;
         if (!keep)
             continue;

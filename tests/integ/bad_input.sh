@@ -21,6 +21,8 @@ expect_error InvalidInstanceID.NotFound vm get-console-output --instance-id i-01
 expect_error MissingParameter vm terminate-instances
 expect_error InvalidParameterValue vm describe-instances --filters Name=no-such-filter,Values=x
 expect_error InvalidParameterValue vm describe-instance-types --instance-types x9.huge
+expect_error InvalidParameterValue vm describe-images --filters Name=bogus,Values=x
+expect_error InvalidParameterValue vm describe-tags --filters Name=bogus,Values=x
 expect_error InvalidID vm create-tags --resources vol-../x --tags Key=a,Value=b
 ok "each bad request got its EC2 error code"
 

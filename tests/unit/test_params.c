@@ -107,3 +107,27 @@ Test(params, first_error_wins)
     cr_expect_str_eq(vm_error_code_name(err.code), "InvalidAMIID.NotFound");
     cr_expect_eq(vm_error_http_status(VM_ERR_DRY_RUN), 412);
 }
+
+#include "../../vmmgr/core/filter.h"
+
+Test(filter, names_are_checked_before_use)
+{
+    static const char *const known[] = { "name", NULL };
+    _cleanup_(vm_params_freep) vm_params *p =
+        mk((const char *[]){ "Filter.2.Name", "name", "Filter.2.Value.1", "web-*", "Filter.1.Name", "tag:Role",
+                             "Filter.1.Value.1", "db", "Filter.1.Value.2", "cache", NULL });
+    vm_filters *fs = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(vm_filters_parse(p, known, true, &fs, &err), 0, "%s", err.msg);
+    cr_assert_eq(fs->n, 2);
+    cr_expect_str_eq(fs->v[0].name, "tag:Role");
+    cr_expect(vm_match_any("cache", fs->v[0].values));
+    cr_expect(vm_match_any("web-1", fs->v[1].values));
+    cr_expect_not(vm_match_any("db-1", fs->v[1].values));
+    vm_filters_free(fs);
+
+    vm_filters *none = NULL;
+    vm_error e2 = { 0 };
+    cr_expect_eq(vm_filters_parse(p, known, false, &none, &e2), -1, "tag: accepted where tags are not filters");
+    cr_expect_eq(e2.code, VM_ERR_INVALID_PARAMETER_VALUE);
+}

@@ -1,87 +1,52 @@
 /* DescribeInstances: the store's view, refreshed from libvirt first, with EC2 filters and pages. */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/cleanup.h"
+#include "../core/filter.h"
 #include "../core/tags.h"
 #include "instance.h"
-
-static bool
-any_match(const char *value, const char **pats)
-{
-    for (; *pats; pats++)
-        if (fnmatch(*pats, value, 0) == 0)
-            return true;
-    return false;
-}
 
 static const char *const filter_names[] = {
     "instance-id", "instance-state-name", "instance-state-code", "instance-type", "image-id", "reservation-id",
     "client-token", "availability-zone", "launch-index", "tag-key", NULL,
 };
 
-/* Unknown filter names are refused even when nothing would be filtered. */
+/* 1 when inst passes every filter, 0 when not. */
 static int
-check_filters(const vm_params *p, const int *idx, size_t n, vm_error *err)
+inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        const char *name = vm_params_getf(p, "Filter.%d.Name", idx[i]);
-        if (!name)
-            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Filter.%d.Name",
-                                idx[i]);
-        bool known = strncmp(name, "tag:", 4) == 0 && name[4];
-        for (const char *const *f = filter_names; *f && !known; f++)
-            known = strcmp(*f, name) == 0;
-        if (!known)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
-    }
-    return 0;
-}
-
-/* 1 when inst passes every Filter.N, 0 when not. */
-static int
-inst_filter(vm_ctx *ctx, const vm_params *p, const int *idx, size_t n, const inst_obj *in, vm_error *err)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *name = vm_params_getf(p, "Filter.%d.Name", idx[i]);
-        char prefix[48], num[32];
-        snprintf(prefix, sizeof(prefix), "Filter.%d.Value", idx[i]);
-        _cleanup_free_ const char **vals = NULL;
-        if (!name)
-            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Filter.%d.Name",
-                                idx[i]);
-        if (vm_params_list(p, prefix, &vals, NULL, err) < 0)
-            return -1;
+    for (size_t i = 0; i < fs->n; i++) {
+        const vm_filter *f = &fs->v[i];
+        char num[32];
         const char *subject = NULL;
-        if (strcmp(name, "instance-id") == 0)
+        if (strcmp(f->name, "instance-id") == 0)
             subject = in->id;
-        else if (strcmp(name, "instance-state-name") == 0)
+        else if (strcmp(f->name, "instance-state-name") == 0)
             subject = inst_state_to_string(in->state);
-        else if (strcmp(name, "instance-state-code") == 0)
+        else if (strcmp(f->name, "instance-state-code") == 0)
             subject = (snprintf(num, sizeof(num), "%d", inst_state_code(in->state)), num);
-        else if (strcmp(name, "instance-type") == 0)
+        else if (strcmp(f->name, "instance-type") == 0)
             subject = in->instance_type;
-        else if (strcmp(name, "image-id") == 0)
+        else if (strcmp(f->name, "image-id") == 0)
             subject = in->image_id;
-        else if (strcmp(name, "reservation-id") == 0)
+        else if (strcmp(f->name, "reservation-id") == 0)
             subject = in->reservation_id;
-        else if (strcmp(name, "client-token") == 0)
+        else if (strcmp(f->name, "client-token") == 0)
             subject = in->client_token;
-        else if (strcmp(name, "availability-zone") == 0)
+        else if (strcmp(f->name, "availability-zone") == 0)
             subject = ctx->az;
-        else if (strcmp(name, "launch-index") == 0)
+        else if (strcmp(f->name, "launch-index") == 0)
             subject = (snprintf(num, sizeof(num), "%d", in->launch_index), num);
-        else if (strncmp(name, "tag:", 4) == 0 || strcmp(name, "tag-key") == 0) {
-            int m = vm_tags_match(ctx, in->id, name, vals, err);
-            if (m <= 0)
-                return m;
+        if (subject) {
+            if (!vm_match_any(subject, f->values))
+                return 0;
             continue;
-        } else
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
-        if (!any_match(subject, vals))
-            return 0;
+        }
+        int m = vm_tags_match(ctx, in->id, f->name, f->values, err); /* tag:KEY, tag-key */
+        if (m <= 0)
+            return m;
     }
     return 1;
 }
@@ -90,12 +55,12 @@ int
 inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     _cleanup_free_ const char **ids = NULL;
-    _cleanup_free_ int *fidx = NULL;
-    size_t nids, nf;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    size_t nids;
     long max_results, offset;
-    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_params_indexes(p, "Filter", &fidx, &nf, err) < 0 ||
+    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_filters_parse(p, filter_names, true, &fs, err) < 0 ||
         vm_params_int(p, "MaxResults", 0, 5, 1000, &max_results, err) < 0 ||
-        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0 || check_filters(p, fidx, nf, err) < 0)
+        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
         return -1;
     if (nids && vm_params_get(p, "MaxResults"))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
@@ -119,9 +84,9 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     const char *cur_rid = "";
     long seen = 0, shown = 0;
     for (inst_obj **i = all; *i; i++) {
-        if (nids && !any_match((*i)->id, ids))
+        if (nids && !vm_match_any((*i)->id, ids))
             continue;
-        int keep = inst_filter(ctx, p, fidx, nf, *i, err);
+        int keep = inst_filter(ctx, fs, *i, err);
         if (keep < 0)
             return -1;
         if (!keep)

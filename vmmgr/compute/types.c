@@ -1,11 +1,11 @@
 #include "types.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/cleanup.h"
+#include "../core/filter.h"
 
 /* vCPUs and memory as EC2 lists them */
 static const inst_type types[] = {
@@ -25,14 +25,7 @@ inst_type_find(const char *name)
     return NULL;
 }
 
-static bool
-matches_any(const char *value, const char **values)
-{
-    for (; *values; values++)
-        if (fnmatch(*values, value, 0) == 0)
-            return true;
-    return false;
-}
+static const char *const filter_names[] = { "instance-type", "vcpu-info.default-vcpus", NULL };
 
 int
 inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
@@ -46,31 +39,20 @@ inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *er
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The following supplied instance types do not exist: [%s]",
                                 wanted[i]);
 
-    _cleanup_free_ int *fidx = NULL;
-    size_t nf;
-    if (vm_params_indexes(p, "Filter", &fidx, &nf, err) < 0)
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    if (vm_filters_parse(p, filter_names, false, &fs, err) < 0)
         return -1;
 
     vm_node *list = vm_node_list(resp, "instanceTypeSet", "InstanceTypes");
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         const inst_type *t = &types[i];
-        if (nwanted && !matches_any(t->name, wanted))
+        if (nwanted && !vm_match_any(t->name, wanted))
             continue;
         bool keep = true;
-        for (size_t f = 0; keep && f < nf; f++) {
-            const char *name = vm_params_getf(p, "Filter.%d.Name", fidx[f]);
-            _cleanup_free_ const char **vals = NULL;
-            char prefix[64], vcpus[16];
-            snprintf(prefix, sizeof(prefix), "Filter.%d.Value", fidx[f]);
-            if (!name || vm_params_list(p, prefix, &vals, NULL, err) < 0)
-                return name ? -1 : vm_error_set(err, VM_ERR_MISSING_PARAMETER, "filter %d has no Name", fidx[f]);
+        for (size_t f = 0; keep && f < fs->n; f++) {
+            char vcpus[16];
             snprintf(vcpus, sizeof(vcpus), "%d", t->vcpus);
-            if (strcmp(name, "instance-type") == 0)
-                keep = matches_any(t->name, vals);
-            else if (strcmp(name, "vcpu-info.default-vcpus") == 0)
-                keep = matches_any(vcpus, vals);
-            else
-                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
+            keep = vm_match_any(strcmp(fs->v[f].name, "instance-type") == 0 ? t->name : vcpus, fs->v[f].values);
         }
         if (!keep)
             continue;

@@ -1,12 +1,12 @@
 #include "tags.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cleanup.h"
 #include "db.h"
+#include "filter.h"
 #include "ids.h"
 
 /* Valid UTF-8 with no control characters: what a tag may hold and every output format can carry. */
@@ -133,7 +133,7 @@ vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *
 }
 
 int
-vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char **values, vm_error *err)
+vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char *const *values, vm_error *err)
 {
     bool by_key = strcmp(filter, "tag-key") == 0;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -144,9 +144,8 @@ vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const ch
         const char *k = vm_db_text(st, 0), *v = vm_db_text(st, 1);
         if (!by_key && strcmp(k, filter + 4) != 0)
             continue;
-        for (const char **pat = values; *pat; pat++)
-            if (fnmatch(*pat, by_key ? k : v, 0) == 0)
-                return 1;
+        if (vm_match_any(by_key ? k : v, values))
+            return 1;
     }
     return 0;
 }
@@ -253,9 +252,9 @@ vm_tags_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int
 vm_tags_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ int *idx = NULL;
-    size_t nf;
-    if (vm_params_indexes(p, "Filter", &idx, &nf, err) < 0)
+    static const char *const names[] = { "resource-id", "key", "value", "resource-type", NULL };
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    if (vm_filters_parse(p, names, false, &fs, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT resource_id, key, value FROM tags ORDER BY resource_id, key", &st, err) < 0)
@@ -265,26 +264,13 @@ vm_tags_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         const char *rid = vm_db_text(st, 0), *k = vm_db_text(st, 1), *v = vm_db_text(st, 2);
         const char *type = strncmp(rid, "i-", 2) == 0 ? "instance" : "image";
         bool keep = true;
-        for (size_t f = 0; keep && f < nf; f++) {
-            const char *name = vm_params_getf(p, "Filter.%d.Name", idx[f]);
-            char prefix[48];
-            snprintf(prefix, sizeof(prefix), "Filter.%d.Value", idx[f]);
-            _cleanup_free_ const char **vals = NULL;
-            if (!name)
-                return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "filter %d has no Name", idx[f]);
-            if (vm_params_list(p, prefix, &vals, NULL, err) < 0)
-                return -1;
-            const char *subject = strcmp(name, "resource-id") == 0     ? rid
-                                  : strcmp(name, "key") == 0           ? k
-                                  : strcmp(name, "value") == 0         ? v
-                                  : strcmp(name, "resource-type") == 0 ? type
-                                                                       : NULL;
-            if (!subject)
-                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
-            bool any = false;
-            for (const char **pat = vals; *pat; pat++)
-                any |= fnmatch(*pat, subject, 0) == 0;
-            keep = any;
+        for (size_t f = 0; keep && f < fs->n; f++) {
+            const char *name = fs->v[f].name;
+            const char *subject = strcmp(name, "resource-id") == 0 ? rid
+                                  : strcmp(name, "key") == 0       ? k
+                                  : strcmp(name, "value") == 0     ? v
+                                                                   : type;
+            keep = vm_match_any(subject, fs->v[f].values);
         }
         if (!keep)
             continue;

@@ -25,7 +25,8 @@ int vm_tags_drop(vm_ctx *ctx, const char *resource_id, vm_error *err);
 int vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *err);
 /* Filter "tag:KEY" (values are patterns of the value) or "tag-key" (patterns of the key):
  * 1 when resource_id matches, 0 when not. */
-int vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char **values, vm_error *err);
+int vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char *const *values,
+                  vm_error *err);
 
 /* Actions CreateTags, DeleteTags, DescribeTags. */
 int vm_tags_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
