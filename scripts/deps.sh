@@ -3,10 +3,11 @@
 set -euo pipefail
 pkgs=(
 	build-essential autoconf automake pkg-config
-	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev
+	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev libmicrohttpd-dev
 	libvirt-daemon-system qemu-system-x86 qemu-utils
 	busybox-static e2fsprogs kmod cpio xz-utils
-	iproute2 dnsmasq-base jq
+	iproute2 dnsmasq-base jq curl
+	awscli python3-boto3
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -3,8 +3,11 @@
 #include <string.h>
 
 #include "../images/catalog.h"
+#include "../net/vpc.h"
+#include "account.h"
 #include "compute/instance.h"
 #include "compute/types.h"
+#include "core/audit.h"
 #include "core/cleanup.h"
 #include "core/tags.h"
 
@@ -12,7 +15,8 @@
 
 static const vm_action actions[] = {
     { "RunInstances", inst_run,
-      P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification") },
+      P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification", "DisableApiTermination",
+        "DisableApiStop", "InstanceInitiatedShutdownBehavior") },
     { "DescribeInstances", inst_describe, P("InstanceId", "Filter", "MaxResults", "NextToken") },
     { "TerminateInstances", inst_terminate, P("InstanceId") },
     { "StopInstances", inst_stop, P("InstanceId", "Force", "Hibernate") },
@@ -24,6 +28,15 @@ static const vm_action actions[] = {
     { "CreateTags", vm_tags_create, P("ResourceId", "Tag") },
     { "DeleteTags", vm_tags_delete, P("ResourceId", "Tag") },
     { "DescribeTags", vm_tags_describe, P("Filter", "MaxResults", "NextToken") },
+    { "DescribeInstanceAttribute", inst_describe_attribute, P("InstanceId", "Attribute") },
+    { "ModifyInstanceAttribute", inst_modify_attribute,
+      P("InstanceId", "Attribute", "Value", "DisableApiTermination", "DisableApiStop",
+        "InstanceInitiatedShutdownBehavior", "InstanceType", "SourceDestCheck", "UserData", "EbsOptimized",
+        "EnaSupport", "GroupId", "Kernel", "Ramdisk", "SriovNetSupport", "BlockDeviceMapping") },
+    { "DescribeRegions", vm_account_regions, P("RegionName", "Filter", "AllRegions") },
+    { "DescribeAvailabilityZones", vm_account_zones, P("ZoneName", "ZoneId", "Filter", "AllAvailabilityZones") },
+    { "DescribeAccountAttributes", vm_account_attributes, P("AttributeName") },
+    { "DescribeVpcAttribute", vpc_describe_attribute, P("VpcId", "Attribute") },
 };
 
 const vm_action *
@@ -47,13 +60,9 @@ accepted(const vm_action *a, const char *key)
     return false;
 }
 
-int
-vm_dispatch(vm_ctx *ctx, const char *action, const vm_params *p, vm_node **ret_resp, vm_error *err)
+static int
+run(vm_ctx *ctx, const vm_action *a, const vm_params *p, vm_node **ret_resp, vm_error *err)
 {
-    const vm_action *a = vm_action_find(action);
-    if (!a)
-        return vm_error_set(err, VM_ERR_INVALID_ACTION, "The action %s is not valid for this web service",
-                            action ? action : "(none)");
     for (size_t i = 0; i < p->n; i++)
         if (!accepted(a, p->v[i].key))
             return vm_error_set(err, VM_ERR_UNKNOWN_PARAMETER, "The parameter %s is not recognized", p->v[i].key);
@@ -66,4 +75,20 @@ vm_dispatch(vm_ctx *ctx, const char *action, const vm_params *p, vm_node **ret_r
     }
     *ret_resp = resp;
     return 0;
+}
+
+int
+vm_dispatch(vm_ctx *ctx, const char *principal, const char *action, const vm_params *p, vm_node **ret_resp,
+            vm_error *err)
+{
+    const vm_action *a = vm_action_find(action);
+    if (!a)
+        return vm_error_set(err, VM_ERR_INVALID_ACTION, "The action %s is not valid for this web service",
+                            action ? action : "(none)");
+    vm_error mine = { 0 };
+    int rc = run(ctx, a, p, ret_resp, &mine);
+    vm_audit_record(ctx, principal, a->name, p, rc == 0 ? *ret_resp : NULL, &mine);
+    if (rc < 0 && err && !vm_error_is_set(err))
+        *err = mine;
+    return rc;
 }

@@ -18,6 +18,8 @@ typedef struct vm_action {
 /* The action called name, or NULL. */
 const vm_action *vm_action_find(const char *name);
 
-/* Runs action with p.  On success *ret_resp is the response document (owned by the caller).
- * Unknown actions are InvalidAction; parameters the action does not take are UnknownParameter. */
-int vm_dispatch(vm_ctx *ctx, const char *action, const vm_params *p, vm_node **ret_resp, vm_error *err);
+/* Runs action with p for principal (an access key id, or "cli") and records it in the audit log.
+ * On success *ret_resp is the response document (owned by the caller).  Unknown actions are
+ * InvalidAction; parameters the action does not take are UnknownParameter. */
+int vm_dispatch(vm_ctx *ctx, const char *principal, const char *action, const vm_params *p, vm_node **ret_resp,
+                vm_error *err);

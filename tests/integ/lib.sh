@@ -16,7 +16,7 @@ cleanup() {
 	local ids
 	ids=$(vm describe-instances --output json 2>/dev/null |
 		jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' 2>/dev/null || true)
-	[ -n "$ids" ] && vm terminate-instances --instance-ids $ids >/dev/null 2>&1
+	[ -n "$ids" ] && { vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; }
 	rm -rf "$T"
 }
 trap cleanup EXIT

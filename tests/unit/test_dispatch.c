@@ -27,7 +27,7 @@ call(const char *action, const char *const *kv, vm_node **resp, vm_error *err)
     _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
     for (; kv && *kv; kv += 2)
         vm_params_set(p, kv[0], kv[1]);
-    return vm_dispatch(ctx, action, p, resp, err);
+    return vm_dispatch(ctx, "test", action, p, resp, err);
 }
 
 Test(dispatch, unknown_action_is_invalid_action)

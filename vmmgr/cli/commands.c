@@ -18,6 +18,10 @@ static const cli_opt run_opts[] = {
     { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification",
       "ResourceType=instance,Tags=[{Key=K,Value=V},…]" },
     { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token: a retry returns the first reservation" },
+    { "disable-api-termination", CLI_OPT_BOOL, "DisableApiTermination", "refuse terminate until modified" },
+    { "disable-api-stop", CLI_OPT_BOOL, "DisableApiStop", "refuse stop until modified" },
+    { "instance-initiated-shutdown-behavior", CLI_OPT_STR, "InstanceInitiatedShutdownBehavior",
+      "stop (default) or terminate: what a power-off from inside the guest does" },
     DRY_RUN,
     END,
 };
@@ -49,6 +53,26 @@ static const cli_opt tags_opts[] = {
     DRY_RUN, END,
 };
 static const cli_opt describe_tags_opts[] = { FILTERS, END };
+static const cli_opt describe_attr_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "attribute", CLI_OPT_STR, "Attribute", "instanceType, userData, disableApiTermination, disableApiStop, "
+                                             "instanceInitiatedShutdownBehavior, rootDeviceName, …" },
+    END,
+};
+static const cli_opt modify_attr_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "attribute", CLI_OPT_STR, "Attribute", "the attribute to set with --value" },
+    { "value", CLI_OPT_STR, "Value", "its new value" },
+    { "disable-api-termination", CLI_OPT_BOOL, "DisableApiTermination.Value", "protect from terminate" },
+    { "disable-api-stop", CLI_OPT_BOOL, "DisableApiStop.Value", "protect from stop" },
+    { "instance-initiated-shutdown-behavior", CLI_OPT_STRUCT, "InstanceInitiatedShutdownBehavior",
+      "Value=stop|terminate" },
+    { "instance-type", CLI_OPT_STRUCT, "InstanceType", "Value=TYPE (the instance must be stopped)" },
+    DRY_RUN, END,
+};
+static const cli_opt regions_opts[] = { { "region-names", CLI_OPT_LIST, "RegionName", "names" }, FILTERS, END };
+static const cli_opt zones_opts[] = { { "zone-names", CLI_OPT_LIST, "ZoneName", "names" }, FILTERS, END };
+static const cli_opt account_opts[] = { { "attribute-names", CLI_OPT_LIST, "AttributeName", "names" }, END };
 
 static const cli_cmd cmds[] = {
     { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
@@ -63,6 +87,13 @@ static const cli_cmd cmds[] = {
     { "create-tags", "CreateTags", tags_opts, "Add or overwrite tags", true },
     { "delete-tags", "DeleteTags", tags_opts, "Remove tags", true },
     { "describe-tags", "DescribeTags", describe_tags_opts, "Show tags", false },
+    { "describe-instance-attribute", "DescribeInstanceAttribute", describe_attr_opts, "Show one instance attribute",
+      false },
+    { "modify-instance-attribute", "ModifyInstanceAttribute", modify_attr_opts, "Change one instance attribute",
+      true },
+    { "describe-regions", "DescribeRegions", regions_opts, "Show the region", false },
+    { "describe-availability-zones", "DescribeAvailabilityZones", zones_opts, "Show the availability zone", false },
+    { "describe-account-attributes", "DescribeAccountAttributes", account_opts, "Show account attributes", false },
 };
 
 const cli_cmd *
@@ -162,6 +193,12 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
                 if (cli_shorthand_parse(argv[first + k], prefix, p, err) < 0)
                     return -1;
             }
+            break;
+        case CLI_OPT_STRUCT:
+            if (nvals != 1)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes one value", o->name);
+            if (cli_shorthand_parse(argv[first], o->param, p, err) < 0)
+                return -1;
             break;
         case CLI_OPT_BOOL:
             break;

@@ -8,7 +8,10 @@
 #include "../compute/instance.h"
 #include "../core/cleanup.h"
 #include "../dispatch.h"
+#include "../core/audit.h"
+#include "../core/keys.h"
 #include "../init.h"
+#include "../serve.h"
 #include "commands.h"
 #include "render.h"
 #include "wait.h"
@@ -32,6 +35,10 @@ usage(FILE *f)
                "  %-26s %s\n  %-26s %s\n",
             "init", "Create the state store, choose KVM or TCG, build the tiny image", "wait WAITER",
             "Wait for instance-running, instance-stopped, instance-terminated, instance-exists");
+    fprintf(f, "  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "serve",
+            "Run the EC2 HTTP API (SigV4) and the background loop", "create-access-key",
+            "Make an access key for the API (the secret is shown once)", "list-access-keys", "Show access key ids",
+            "delete-access-key", "Remove an access key", "audit", "Show the newest audit records");
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-26s %s\n", cmds[i].name, cmds[i].help);
     fprintf(f, "\nGlobal options:\n"
@@ -92,6 +99,74 @@ wants_help(int argc, char **argv)
     return false;
 }
 
+static void
+print_key(const char *id, const char *secret, const vm_ctx *ctx)
+{
+    printf("AccessKeyId      %s\nSecretAccessKey  %s\n\nThe secret is shown only now. For the aws CLI and boto3, "
+           "add to ~/.aws/credentials:\n\n[vmmgr]\naws_access_key_id = %s\naws_secret_access_key = %s\n\nand use: "
+           "aws --profile vmmgr --region %s ec2 --endpoint-url http://127.0.0.1:8773 describe-instances\n",
+           id, secret, id, secret, ctx->region);
+}
+
+static int
+cmd_keys(vm_ctx *ctx, const char *name, int argc, char **argv, cli_output out)
+{
+    vm_error err = { 0 };
+    if (strcmp(name, "create-access-key") == 0) {
+        char id[VM_KEY_ID_LEN + 1], secret[VM_KEY_SECRET_LEN + 1];
+        if (vm_key_create(ctx, id, secret, &err) < 0)
+            goto fail;
+        if (out == CLI_OUTPUT_JSON)
+            printf("{\n    \"AccessKey\": {\n        \"AccessKeyId\": \"%s\",\n        \"SecretAccessKey\": \"%s\"\n    }\n}\n",
+                   id, secret);
+        else
+            print_key(id, secret, ctx);
+        return 0;
+    }
+    if (strcmp(name, "delete-access-key") == 0) {
+        if (argc != 2 || strcmp(argv[0], "--access-key-id") != 0) {
+            fprintf(stderr, "usage: vmmgr delete-access-key --access-key-id ID\n");
+            return EXIT_USAGE;
+        }
+        if (vm_key_delete(ctx, argv[1], &err) < 0)
+            goto fail;
+        return 0;
+    }
+    vm_node *resp = vm_node_new_root(strcmp(name, "audit") == 0 ? "Audit" : "ListAccessKeys");
+    int limit = 50;
+    if (strcmp(name, "audit") == 0 && argc == 2 && strcmp(argv[0], "--max-items") == 0)
+        limit = atoi(argv[1]);
+    int rc = strcmp(name, "audit") == 0 ? vm_audit_list(ctx, limit > 0 ? limit : 50, resp, &err)
+                                        : vm_key_list(ctx, resp, &err);
+    if (rc == 0)
+        cli_render(stdout, resp, out);
+    vm_node_free(resp);
+    if (rc == 0)
+        return 0;
+fail:
+    fprintf(stderr, "vmmgr %s: %s\n", name, err.msg);
+    return EXIT_SERVICE;
+}
+
+static int
+cmd_serve(vm_ctx *ctx, int argc, char **argv)
+{
+    vm_serve_opts o = { .listen = "127.0.0.1:8773", .workers = 4 };
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+            o.listen = argv[++i];
+        else if (strcmp(argv[i], "--region") == 0 && i + 1 < argc)
+            o.region = argv[++i];
+        else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+            o.workers = (unsigned)atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: vmmgr serve [--listen ADDR:PORT] [--region REGION] [--workers N]\n");
+            return EXIT_USAGE;
+        }
+    }
+    return vm_serve(ctx, &o);
+}
+
 static int
 cmd_init(vm_ctx *ctx, int argc, char **argv)
 {
@@ -114,6 +189,15 @@ cmd_init(vm_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "vmmgr: warning: %s\n", warning);
     printf("state dir    %s\nlibvirt      %s\naccelerator  %s\nimage        %s (%s)\n", ctx->state_dir, ctx->uri,
            ctx->accel, image, "vmmgr-tiny");
+    if (vm_key_count(ctx) == 0) {
+        char id[VM_KEY_ID_LEN + 1], secret[VM_KEY_SECRET_LEN + 1];
+        if (vm_key_create(ctx, id, secret, &err) < 0) {
+            fprintf(stderr, "vmmgr: init: %s\n", err.msg);
+            return EXIT_SERVICE;
+        }
+        printf("\nA first access key for the HTTP API (vmmgr serve):\n");
+        print_key(id, secret, ctx);
+    }
     return 0;
 }
 
@@ -135,7 +219,12 @@ main(int argc, char **argv)
     }
     const char *name = argv[0];
     const cli_cmd *cmd = cli_cmd_find(name);
-    if (!cmd && strcmp(name, "init") != 0 && strcmp(name, "wait") != 0) {
+    static const char *const local[] = { "init", "wait", "serve", "create-access-key", "list-access-keys",
+                                         "delete-access-key", "audit", NULL };
+    bool is_local = false;
+    for (const char *const *l = local; *l; l++)
+        is_local |= strcmp(*l, name) == 0;
+    if (!cmd && !is_local) {
         fprintf(stderr, "vmmgr: unknown command '%s'\n\n", name);
         usage(stderr);
         return EXIT_USAGE;
@@ -143,6 +232,12 @@ main(int argc, char **argv)
     if (wants_help(argc - 1, argv + 1)) {
         if (cmd)
             cli_cmd_usage(cmd);
+        else if (strcmp(name, "serve") == 0)
+            printf("usage: vmmgr serve [--listen ADDR:PORT] [--region REGION] [--workers N]\n\nRun the EC2 Query API "
+                   "(default 127.0.0.1:8773), verifying SigV4 against the access keys, until SIGTERM.\n");
+        else if (strcmp(name, "wait") != 0 && strcmp(name, "init") != 0)
+            printf("usage: vmmgr %s%s\n", name, strcmp(name, "delete-access-key") == 0 ? " --access-key-id ID" :
+                   strcmp(name, "audit") == 0 ? " [--max-items N]" : "");
         else if (strcmp(name, "init") == 0)
             printf("usage: vmmgr init [--accel auto|kvm|tcg]\n\nCreate the state store, choose the accelerator "
                    "(auto: a short KVM probe boot, TCG if it fails) and build and register the tiny image. "
@@ -160,6 +255,9 @@ main(int argc, char **argv)
     }
     if (strcmp(name, "init") == 0)
         return cmd_init(ctx, argc - 1, argv + 1);
+    if (strcmp(name, "create-access-key") == 0 || strcmp(name, "list-access-keys") == 0 ||
+        strcmp(name, "delete-access-key") == 0 || strcmp(name, "audit") == 0)
+        return cmd_keys(ctx, name, argc - 1, argv + 1, g.output);
 
     /* every start repairs drift left by crashes or by hands outside vmmgr */
     vm_error rec = { 0 };
@@ -168,6 +266,8 @@ main(int argc, char **argv)
 
     if (strcmp(name, "wait") == 0)
         return cli_wait(ctx, argc - 1, argv + 1);
+    if (strcmp(name, "serve") == 0)
+        return cmd_serve(ctx, argc - 1, argv + 1);
 
     _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
     if (!p || cli_args_to_params(cmd, argc - 1, argv + 1, p, &err) < 0) {
@@ -175,7 +275,7 @@ main(int argc, char **argv)
         return EXIT_USAGE;
     }
     vm_node *resp = NULL;
-    if (vm_dispatch(ctx, cmd->action, p, &resp, &err) < 0) {
+    if (vm_dispatch(ctx, "cli", cmd->action, p, &resp, &err) < 0) {
         report(cmd->action, &err);
         return EXIT_SERVICE;
     }

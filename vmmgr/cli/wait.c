@@ -101,7 +101,7 @@ cli_wait(vm_ctx *ctx, int argc, char **argv)
         vm_error e = { 0 };
         char bad[32] = "";
         int rc = 0;
-        if (vm_dispatch(ctx, "DescribeInstances", p, &resp, &e) == 0) {
+        if (vm_dispatch(ctx, "cli", "DescribeInstances", p, &resp, &e) == 0) {
             rc = check(w, resp, bad, sizeof(bad));
             vm_node_free(resp);
         } else if (e.code != VM_ERR_INSTANCE_NOT_FOUND) {

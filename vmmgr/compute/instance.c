@@ -96,9 +96,15 @@ render_reservation(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err)
 
 /* Records the reservation and its instances (state pending, nothing done yet) in one
  * transaction, with the client token under its unique constraint. */
+typedef struct run_attrs {
+    bool disable_api_termination, disable_api_stop;
+    const char *shutdown_behavior;
+} run_attrs;
+
 static int
 run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request, const char *image_id,
-           const char *type, char (*ids)[VM_ID_MAX], long count, const vm_tag *tags, size_t ntags, vm_error *err)
+           const char *type, const run_attrs *attrs, char (*ids)[VM_ID_MAX], long count, const vm_tag *tags,
+           size_t ntags, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *res = NULL, *ins = NULL;
     if (vm_db_prepare(ctx->db, "INSERT INTO reservations (id, client_token, request, created_at) "
@@ -106,8 +112,9 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
                       &res, err) < 0 ||
         vm_db_prepare(ctx->db,
                       "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
-                      "launch_step, launched_at, changed_at, disk_path, console_path) "
-                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?)",
+                      "launch_step, launched_at, changed_at, disk_path, console_path, disable_api_termination, "
+                      "disable_api_stop, shutdown_behavior) "
+                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
     sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
@@ -128,6 +135,9 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         sqlite3_bind_int(ins, 6, INST_PENDING);
         sqlite3_bind_text(ins, 7, disk, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(ins, 8, console, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, 9, attrs->disable_api_termination);
+        sqlite3_bind_int(ins, 10, attrs->disable_api_stop);
+        sqlite3_bind_text(ins, 11, attrs->shutdown_behavior, -1, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
         if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0)
@@ -167,6 +177,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     const char *token = vm_params_get(p, "ClientToken");
     long min, max;
     bool dry;
+    run_attrs attrs = { .shutdown_behavior = vm_params_get(p, "InstanceInitiatedShutdownBehavior") };
     _cleanup_free_ vm_tag *tags = NULL;
     size_t ntags;
     _cleanup_(img_obj_freep) img_obj *img = NULL;
@@ -174,7 +185,9 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (!vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err) ||
         vm_params_int(p, "MinCount", 1, 1, RUN_MAX_COUNT, &min, err) < 0 ||
         vm_params_int(p, "MaxCount", 1, 1, RUN_MAX_COUNT, &max, err) < 0 ||
-        vm_params_bool(p, "DryRun", false, &dry, err) < 0 || run_tags(p, &tags, &ntags, err) < 0 ||
+        vm_params_bool(p, "DryRun", false, &dry, err) < 0 ||
+        vm_params_bool(p, "DisableApiTermination", false, &attrs.disable_api_termination, err) < 0 ||
+        vm_params_bool(p, "DisableApiStop", false, &attrs.disable_api_stop, err) < 0 || run_tags(p, &tags, &ntags, err) < 0 ||
         img_get(ctx, image_id, &img, err) < 0)
         return -1;
     if (min > max)
@@ -182,6 +195,12 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                             min, max);
     if (!type)
         type = INST_TYPE_DEFAULT;
+    if (!attrs.shutdown_behavior)
+        attrs.shutdown_behavior = "stop";
+    if (strcmp(attrs.shutdown_behavior, "stop") != 0 && strcmp(attrs.shutdown_behavior, "terminate") != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "InstanceInitiatedShutdownBehavior must be 'stop' or 'terminate', not '%s'",
+                            attrs.shutdown_behavior);
     if (!inst_type_find(type))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The instance type '%s' does not exist", type);
     if (token && (strlen(token) > 64 || !*token))
@@ -231,7 +250,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
         }
     }
-    if (run_record(ctx, rid, token, request, img->id, type, ids, max, tags, ntags, err) < 0 ||
+    if (run_record(ctx, rid, token, request, img->id, type, &attrs, ids, max, tags, ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         locks_release(&held);
@@ -283,6 +302,12 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool dry;
     if (prologue(ctx, p, &insts, &dry, err) < 0)
         return -1;
+    for (inst_obj **i = insts; *i; i++)
+        if ((*i)->disable_api_termination && (*i)->state != INST_TERMINATED)
+            return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
+                                "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance "
+                                "attribute and try again.",
+                                (*i)->id);
     if (dry)
         return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
     vm_node *list = vm_node_list(resp, "instancesSet", "TerminatingInstances");
@@ -335,10 +360,16 @@ inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool dry, force;
     if (prologue(ctx, p, &insts, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0)
         return -1;
-    for (inst_obj **i = insts; *i; i++)
+    for (inst_obj **i = insts; *i; i++) {
         if ((*i)->state == INST_TERMINATED || (*i)->state == INST_SHUTTING_DOWN)
             return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
                                 "The instance '%s' is not in a state from which it can be stopped", (*i)->id);
+        if ((*i)->disable_api_stop && (*i)->state != INST_STOPPED)
+            return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
+                                "The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute "
+                                "and try again.",
+                                (*i)->id);
+    }
     if (dry)
         return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
 

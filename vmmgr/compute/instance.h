@@ -49,6 +49,9 @@ typedef struct inst_obj {
     char *reason, *reason_code;
     time_t launched_at, changed_at, deadline;
     char *disk_path, *console_path;
+    bool disable_api_termination, disable_api_stop;
+    char shutdown_behavior[16]; /* "stop" or "terminate": what a guest-initiated power-off means */
+    char *user_data;            /* as given, base64 */
 } inst_obj;
 
 void inst_obj_free(inst_obj *inst);
@@ -92,6 +95,8 @@ int inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
 /* Repairs drift between the store and libvirt (see reconcile.c).  Never starts a stopped guest. */
 int inst_reconcile(vm_ctx *ctx, vm_error *err);

@@ -49,6 +49,7 @@ inst_obj_free(inst_obj *inst)
     free(inst->reason_code);
     free(inst->disk_path);
     free(inst->console_path);
+    free(inst->user_data);
     free(inst);
 }
 
@@ -65,7 +66,8 @@ inst_list_free(inst_obj **list)
 #define INST_SELECT                                                                                          \
     "SELECT i.id, i.reservation_id, i.image_id, i.instance_type, r.client_token, i.launch_index, i.state, "   \
     "i.launch_step, i.reason, i.reason_code, i.launched_at, i.changed_at, i.deadline, i.disk_path, "          \
-    "i.console_path FROM instances i JOIN reservations r ON r.id = i.reservation_id "
+    "i.console_path, i.disable_api_termination, i.disable_api_stop, i.shutdown_behavior, i.user_data "         \
+    "FROM instances i JOIN reservations r ON r.id = i.reservation_id "
 
 static inst_obj *
 inst_from_row(sqlite3_stmt *st)
@@ -88,7 +90,11 @@ inst_from_row(sqlite3_stmt *st)
     in->deadline = sqlite3_column_int64(st, 12);
     in->disk_path = strdup(vm_db_text(st, 13));
     in->console_path = strdup(vm_db_text(st, 14));
-    if (!in->client_token || !in->reason || !in->reason_code || !in->disk_path || !in->console_path) {
+    in->disable_api_termination = sqlite3_column_int(st, 15);
+    in->disable_api_stop = sqlite3_column_int(st, 16);
+    snprintf(in->shutdown_behavior, sizeof(in->shutdown_behavior), "%s", vm_db_text(st, 17));
+    in->user_data = strdup(vm_db_text(st, 18));
+    if (!in->client_token || !in->reason || !in->reason_code || !in->disk_path || !in->console_path || !in->user_data) {
         inst_obj_free(in);
         return NULL;
     }

@@ -80,11 +80,22 @@ redefine(vm_ctx *ctx, const inst_obj *in, vm_error *err)
                           "Server.InternalError: the domain disappeared and was defined again from the store", 0, err);
 }
 
+/* The guest powered itself off: stopped, or terminated when its shutdown behaviour says so. */
+static int
+guest_powered_off(vm_ctx *ctx, const inst_obj *in, vm_error *err)
+{
+    const char *code = "Client.InstanceInitiatedShutdown";
+    const char *why = "Client.InstanceInitiatedShutdown: Instance initiated shutdown";
+    if (strcmp(in->shutdown_behavior, "terminate") != 0)
+        return inst_set_state(ctx, in->id, INST_STOPPED, code, why, 0, err);
+    if (inst_set_state(ctx, in->id, INST_SHUTTING_DOWN, code, why, 0, err) < 0 || inst_teardown(ctx, in, err) < 0)
+        return -1;
+    return inst_set_state(ctx, in->id, INST_TERMINATED, code, why, 0, err);
+}
+
 static int
 repair_one(vm_ctx *ctx, inst_obj *in, dom_entry *dom, vm_error *err)
 {
-    const char *shutdown_code = "Client.InstanceInitiatedShutdown";
-    const char *shutdown_why = "Client.InstanceInitiatedShutdown: Instance initiated shutdown";
     switch (in->state) {
     case INST_PENDING:
         if (in->launch_step < INST_STEP_STARTED) {
@@ -98,12 +109,12 @@ repair_one(vm_ctx *ctx, inst_obj *in, dom_entry *dom, vm_error *err)
         if (!dom)
             return redefine(ctx, in, err);
         return dom->active ? inst_set_state(ctx, in->id, INST_RUNNING, "", "", 0, err)
-                           : inst_set_state(ctx, in->id, INST_STOPPED, shutdown_code, shutdown_why, 0, err);
+                           : guest_powered_off(ctx, in, err);
     case INST_RUNNING:
         if (!dom)
             return redefine(ctx, in, err);
         if (!dom->active)
-            return inst_set_state(ctx, in->id, INST_STOPPED, shutdown_code, shutdown_why, 0, err);
+            return guest_powered_off(ctx, in, err);
         return 0;
     case INST_STOPPING:
         if (!dom)

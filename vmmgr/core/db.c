@@ -52,6 +52,17 @@ static const char *const migrations[] = {
     "  action TEXT NOT NULL,"
     "  resource_id TEXT NOT NULL DEFAULT '',"
     "  detail TEXT NOT NULL DEFAULT '');",
+    /* 2: the HTTP API: access keys, a fuller audit record, instance attributes */
+    "CREATE TABLE access_keys ("
+    "  id TEXT PRIMARY KEY,"
+    "  secret TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "ALTER TABLE audit ADD COLUMN principal TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE instances ADD COLUMN disable_api_termination INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instances ADD COLUMN disable_api_stop INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE instances ADD COLUMN shutdown_behavior TEXT NOT NULL DEFAULT 'stop';"
+    "ALTER TABLE instances ADD COLUMN user_data TEXT NOT NULL DEFAULT '';",
 };
 
 int

@@ -28,6 +28,14 @@ static const struct {
     [VM_ERR_INVALID_ID] = { "InvalidID", 400 },
     [VM_ERR_TAG_LIMIT] = { "TagLimitExceeded", 400 },
     [VM_ERR_INSUFFICIENT_CAPACITY] = { "InsufficientInstanceCapacity", 500 },
+    [VM_ERR_OPERATION_NOT_PERMITTED] = { "OperationNotPermitted", 400 },
+    [VM_ERR_VPC_NOT_FOUND] = { "InvalidVpcID.NotFound", 400 },
+    [VM_ERR_AUTH_FAILURE] = { "AuthFailure", 401 },
+    [VM_ERR_SIGNATURE_MISMATCH] = { "SignatureDoesNotMatch", 403 },
+    [VM_ERR_INCOMPLETE_SIGNATURE] = { "IncompleteSignature", 400 },
+    [VM_ERR_REQUEST_EXPIRED] = { "RequestExpired", 400 },
+    [VM_ERR_MALFORMED_QUERY] = { "MalformedQueryString", 400 },
+    [VM_ERR_TOO_LARGE] = { "RequestEntityTooLarge", 413 },
 };
 
 static int

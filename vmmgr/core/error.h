@@ -31,6 +31,14 @@ typedef enum vm_err_code {
     VM_ERR_INVALID_ID,               /* InvalidID (CreateTags on a malformed resource id) */
     VM_ERR_TAG_LIMIT,                /* TagLimitExceeded */
     VM_ERR_INSUFFICIENT_CAPACITY,    /* InsufficientInstanceCapacity, 500 */
+    VM_ERR_OPERATION_NOT_PERMITTED,  /* OperationNotPermitted */
+    VM_ERR_VPC_NOT_FOUND,            /* InvalidVpcID.NotFound */
+    VM_ERR_AUTH_FAILURE,             /* AuthFailure, 401 */
+    VM_ERR_SIGNATURE_MISMATCH,       /* SignatureDoesNotMatch, 403 */
+    VM_ERR_INCOMPLETE_SIGNATURE,     /* IncompleteSignature, 400 */
+    VM_ERR_REQUEST_EXPIRED,          /* RequestExpired, 400 */
+    VM_ERR_MALFORMED_QUERY,          /* MalformedQueryString, 400 */
+    VM_ERR_TOO_LARGE,                /* RequestEntityTooLarge, 413 */
     VM_ERR__LAST
 } vm_err_code;
 

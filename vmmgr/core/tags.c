@@ -192,6 +192,11 @@ vm_tags_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     if (n == 0)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Tag");
+    bool dry;
+    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     for (const char **id = ids; *id; id++)
@@ -214,6 +219,11 @@ vm_tags_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (vm_params_list(p, "ResourceId", &ids, NULL, err) < 0 || check_resources(ctx, ids, err) < 0 ||
         vm_params_indexes(p, "Tag", &idx, &n, err) < 0)
         return -1;
+    bool dry;
+    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;

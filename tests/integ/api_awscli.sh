@@ -1,0 +1,80 @@
+#!/bin/bash
+# The real aws CLI (Debian's awscli) against `vmmgr serve`, with real guests: run-instances with
+# tags, describe with filters, the CLI's own waiters, stop/start, terminate; DryRun; a wrong
+# secret, an unsigned request and a stale signature are refused; the audit log records the calls.
+. "$(dirname "$0")/lib.sh"
+vm_init
+. "$(dirname "$0")/serve.sh"
+
+AMI=$(aws ec2 describe-images --owners self --filters Name=name,Values=vmmgr-tiny --query 'Images[0].ImageId' --output text)
+[[ "$AMI" == ami-* ]] || fail "describe-images through the API: '$AMI'"
+
+id=$(aws ec2 run-instances --image-id "$AMI" --instance-type t3.nano --count 1 \
+	--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=api},{Key=odd,Value="<&>"}]' \
+	--query 'Instances[0].InstanceId' --output text)
+[[ "$id" =~ ^i-[0-9a-f]{17}$ ]] || fail "run-instances returned '$id'"
+aws ec2 wait instance-running --instance-ids "$id" || fail "aws ec2 wait instance-running"
+wait_console "$id" "vmmgr: instance $id ready" 1
+ok "aws ec2 run-instances and wait instance-running: a real guest booted"
+
+n=$(aws ec2 describe-instances --filters Name=tag:Name,Values=api Name=instance-state-name,Values=running \
+	--query 'length(Reservations[].Instances[])' --output text)
+[ "$n" = 1 ] || fail "describe-instances with filters through the API found $n"
+[ "$(aws ec2 describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].Tags[?Key==`odd`].Value' --output text)" = "<&>" ] ||
+	fail "tag value did not round-trip through XML"
+[ "$(aws ec2 describe-instances --max-results 5 --query 'length(Reservations)' --output text)" = 1 ] || fail "pagination"
+ok "describe-instances: filters, escaped tags, pagination"
+
+rc=0
+out=$(aws ec2 run-instances --image-id "$AMI" --count 1 --dry-run 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -q DryRunOperation <<<"$out" || fail "dry-run: $out"
+[ "$(aws ec2 describe-instances --query 'length(Reservations[].Instances[])' --output text)" = 1 ] || fail "dry-run launched"
+rc=0
+out=$(aws ec2 terminate-instances --instance-ids i-0123456789abcdef0 2>&1) || rc=$?
+grep -q InvalidInstanceID.NotFound <<<"$out" || fail "unknown instance: $out"
+ok "DryRunOperation and InvalidInstanceID.NotFound reach the CLI"
+
+aws ec2 stop-instances --instance-ids "$id" >/dev/null
+aws ec2 wait instance-stopped --instance-ids "$id" || fail "aws ec2 wait instance-stopped"
+aws ec2 start-instances --instance-ids "$id" >/dev/null
+aws ec2 wait instance-running --instance-ids "$id" || fail "wait instance-running after start"
+wait_console "$id" "vmmgr: instance $id ready" 2
+ok "stop and start through the API"
+
+[ "$(aws ec2 describe-instance-attribute --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)" = False ] ||
+	fail "describe-instance-attribute"
+aws ec2 modify-instance-attribute --instance-id "$id" --disable-api-termination
+rc=0
+out=$(aws ec2 terminate-instances --instance-ids "$id" 2>&1) || rc=$?
+grep -q OperationNotPermitted <<<"$out" || fail "termination protection: $out"
+aws ec2 modify-instance-attribute --instance-id "$id" --no-disable-api-termination
+[ "$(aws ec2 describe-instance-types --instance-types t3.micro --query 'InstanceTypes[0].BurstablePerformanceSupported' --output text)" = False ] ||
+	fail "describe-instance-types"
+[ "$(aws ec2 describe-regions --query 'Regions[0].RegionName' --output text)" = us-east-1 ] || fail "describe-regions"
+[ "$(aws ec2 describe-availability-zones --query 'AvailabilityZones[0].ZoneName' --output text)" = us-east-1a ] || fail "describe-availability-zones"
+aws ec2 describe-account-attributes --attribute-names supported-platforms >/dev/null || fail "describe-account-attributes"
+ok "Terraform's read-back calls and termination protection"
+
+aws ec2 terminate-instances --instance-ids "$id" >/dev/null
+aws ec2 wait instance-terminated --instance-ids "$id" || fail "aws ec2 wait instance-terminated"
+! domain_exists "$id" || fail "domain left after terminate through the API"
+ok "terminate and wait instance-terminated"
+
+# authentication
+rc=0
+out=$(AWS_SECRET_ACCESS_KEY=wrong-secret aws ec2 describe-instances 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -q SignatureDoesNotMatch <<<"$out" || fail "wrong secret accepted: $out"
+rc=0
+out=$(AWS_ACCESS_KEY_ID=AKIANOSUCHKEY0000000 aws ec2 describe-instances 2>&1) || rc=$?
+grep -q AuthFailure <<<"$out" || fail "unknown key accepted: $out"
+code=$(curl -s -o "$T/unsigned.xml" -w '%{http_code}' -d 'Action=DescribeInstances&Version=2016-11-15' "$ENDPOINT/")
+[ "$code" = 401 ] && grep -q '<Code>AuthFailure</Code>' "$T/unsigned.xml" || fail "unsigned request: $code $(cat "$T/unsigned.xml")"
+ok "wrong secret, unknown key and unsigned requests are refused"
+
+grep -q "$AWS_SECRET_ACCESS_KEY" "$T/serve.err" && fail "the secret appears in the server log"
+audit=$(vm audit --max-items 200 --output json)
+jq -e --arg id "$id" '[.Events[] | select(.Action == "RunInstances" and (.Resources | contains($id)))] | length == 1' <<<"$audit" >/dev/null ||
+	fail "RunInstances is not in the audit log"
+jq -e --arg k "$AWS_ACCESS_KEY_ID" '[.Events[] | select(.Principal == $k and .Action == "TerminateInstances" and .Result == "OperationNotPermitted")] | length == 1' <<<"$audit" >/dev/null ||
+	fail "the refused terminate is not in the audit log"
+ok "audit log: principal, action, resources, result"

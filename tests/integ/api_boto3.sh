@@ -1,0 +1,17 @@
+#!/bin/bash
+# boto3 against `vmmgr serve` (see api_boto3.py), then a check that what the SIGTERM interrupted
+# is whole: the launch that was in flight has a running domain and a record.
+. "$(dirname "$0")/lib.sh"
+vm_init
+. "$(dirname "$0")/serve.sh"
+
+out=$(/usr/bin/python3 "$(dirname "$0")/api_boto3.py" "$ENDPOINT" "$AMI" "$SERVE_PID") || fail "boto3 test failed"
+echo "$out" | grep '^ok'
+last=$(echo "$out" | grep '^i-' | tail -n 1)
+wait "$SERVE_PID" 2>/dev/null || true
+grep -q "finishing requests in flight" "$T/serve.err" || fail "the server did not stop through SIGTERM: $(tail -3 "$T/serve.err")"
+expect_state "$last" running
+domain_exists "$last" || fail "the launch in flight during SIGTERM left no domain"
+n=$(vm describe-instances --output json | jq '[.Reservations[].Instances[]] | length')
+[ "$n" = 3 ] || fail "expected 3 instances after the boto3 run, found $n"
+ok "after SIGTERM: the interrupted launch is whole, nothing doubled"

@@ -1,0 +1,11 @@
+/* Account-level answers: the one region and availability zone this host is, and the account's
+ * attributes (DescribeRegions, DescribeAvailabilityZones, DescribeAccountAttributes). */
+#pragma once
+
+#include "core/ctx.h"
+#include "core/node.h"
+#include "core/params.h"
+
+int vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vm_account_zones(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vm_account_attributes(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

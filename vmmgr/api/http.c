@@ -1,0 +1,375 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uuid/uuid.h>
+
+#include "../core/cleanup.h"
+#include "../core/ctx.h"
+#include "../core/keys.h"
+#include "../core/node_xml.h"
+#include "../dispatch.h"
+#include "query.h"
+#include "sigv4.h"
+
+struct api_server {
+    struct MHD_Daemon *mhd;
+    char region[32];
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    vm_ctx **pool; /* contexts not in use */
+    size_t npool, nctx;
+    vm_ctx **all;
+    atomic_int inflight;
+};
+
+typedef struct conn_state {
+    char *body;
+    size_t len, cap;
+    bool too_large;
+} conn_state;
+
+static vm_ctx *
+ctx_take(api_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    while (s->npool == 0)
+        pthread_cond_wait(&s->freed, &s->lock);
+    vm_ctx *ctx = s->pool[--s->npool];
+    pthread_mutex_unlock(&s->lock);
+    return ctx;
+}
+
+static void
+ctx_give(api_server *s, vm_ctx *ctx)
+{
+    pthread_mutex_lock(&s->lock);
+    s->pool[s->npool++] = ctx;
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static char *
+lookup_secret(void *opaque, const char *akid)
+{
+    return vm_key_secret(opaque, akid);
+}
+
+typedef struct header_list {
+    api_header *v;
+    size_t n, cap;
+} header_list;
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    header_list *h = cls;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 16;
+        api_header *nv = realloc(h->v, cap * sizeof(api_header));
+        if (!nv)
+            return MHD_NO;
+        h->v = nv;
+        h->cap = cap;
+    }
+    h->v[h->n].name = key;
+    h->v[h->n].value = value ? value : "";
+    h->n++;
+    return MHD_YES;
+}
+
+typedef struct query_builder {
+    char *buf;
+    size_t len, cap;
+    bool oom;
+} query_builder;
+
+/* MHD hands GET arguments decoded; encode them again for SigV4's canonical query and the decoder. */
+static enum MHD_Result
+collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    query_builder *q = cls;
+    _cleanup_free_ char *k = api_uri_encode(key, false);
+    _cleanup_free_ char *v = api_uri_encode(value ? value : "", false);
+    if (!k || !v) {
+        q->oom = true;
+        return MHD_NO;
+    }
+    size_t need = strlen(k) + strlen(v) + 3;
+    if (q->len + need > q->cap) {
+        size_t cap = 2 * (q->len + need);
+        char *nb = realloc(q->buf, cap);
+        if (!nb) {
+            q->oom = true;
+            return MHD_NO;
+        }
+        q->buf = nb;
+        q->cap = cap;
+    }
+    q->len += (size_t)sprintf(q->buf + q->len, "%s%s=%s", q->len ? "&" : "", k, v);
+    return MHD_YES;
+}
+
+static enum MHD_Result
+respond(struct MHD_Connection *c, int status, char *xml, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(xml);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", "text/xml;charset=UTF-8");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result
+respond_error(struct MHD_Connection *c, const vm_error *e, const char *request_id)
+{
+    char *xml = NULL;
+    size_t len = 0;
+    vm_error ignore = { 0 };
+    if (vm_error_to_xml(e, request_id, &xml, &len, &ignore) < 0)
+        return MHD_NO;
+    return respond(c, vm_error_http_status(e->code), xml, len);
+}
+
+static void
+log_request(const char *method, const char *action, const char *principal, int status, double ms)
+{
+    /* one line per request; principal is an access key id, never a secret */
+    fprintf(stderr, "vmmgr serve: %s %s %s -> %d (%.1f ms)\n", method, action[0] ? action : "-",
+            principal[0] ? principal : "-", status, ms);
+}
+
+static enum MHD_Result
+handle(api_server *s, struct MHD_Connection *c, const char *url, const char *method, conn_state *st)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char request_id[37];
+    uuid_t u;
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, request_id);
+    vm_error err = { 0 };
+    char principal[API_KEY_MAX] = "";
+    char action[64] = "";
+    enum MHD_Result ret;
+    header_list headers = { 0 };
+    query_builder q = { 0 };
+    vm_params *p = NULL, *args = NULL;
+
+    if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
+        vm_error_set(&err, VM_ERR_INVALID_ACTION, "method %s is not supported; send POST or GET", method);
+        goto error;
+    }
+    if (st->too_large) {
+        vm_error_set(&err, VM_ERR_TOO_LARGE, "the request body is larger than %d bytes", API_MAX_BODY);
+        goto error;
+    }
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &headers);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+    if (q.oom) {
+        vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
+        goto error;
+    }
+    api_request req = {
+        .method = method,
+        .path = url,
+        .query = q.buf ? q.buf : "",
+        .headers = headers.v,
+        .nheaders = headers.n,
+        .body = (const unsigned char *)st->body,
+        .body_len = st->len,
+    };
+    vm_ctx *ctx = ctx_take(s);
+    int vrc = api_sigv4_verify(&req, s->region, "ec2", time(NULL), lookup_secret, ctx, principal, &err);
+    if (vrc < 0) {
+        ctx_give(s, ctx);
+        goto error;
+    }
+    p = vm_params_new();
+    if (!p || api_form_decode(req.query, strlen(req.query), p, &err) < 0 ||
+        (st->len && api_form_decode(st->body, st->len, p, &err) < 0)) {
+        ctx_give(s, ctx);
+        goto error;
+    }
+    const char *a = vm_params_get(p, "Action");
+    if (!a || !*a) {
+        ctx_give(s, ctx);
+        vm_error_set(&err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Action");
+        goto error;
+    }
+    snprintf(action, sizeof(action), "%s", a);
+    vm_node *resp = NULL;
+    /* the protocol's own parameters are not the action's */
+    args = vm_params_new();
+    for (size_t i = 0; args && i < p->n; i++)
+        if (strcmp(p->v[i].key, "Action") != 0 && strcmp(p->v[i].key, "Version") != 0)
+            vm_params_set(args, p->v[i].key, p->v[i].value);
+    int rc = args ? vm_dispatch(ctx, principal, action, args, &resp, &err)
+                  : vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
+    ctx_give(s, ctx);
+    if (rc < 0)
+        goto error;
+    char *xml = NULL;
+    size_t len = 0;
+    rc = vm_node_to_xml(resp, request_id, &xml, &len, &err);
+    vm_node_free(resp);
+    if (rc < 0)
+        goto error;
+    ret = respond(c, 200, xml, len);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    log_request(method, action, principal, 200, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+    goto out;
+error:
+    ret = respond_error(c, &err, request_id);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    log_request(method, action, principal, vm_error_http_status(err.code),
+                (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+out:
+    vm_params_free(args);
+    vm_params_free(p);
+    free(headers.v);
+    free(q.buf);
+    return ret;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+               const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    api_server *s = cls;
+    conn_state *st = *con_cls;
+    if (!st) {
+        if (!(st = calloc(1, sizeof(*st))))
+            return MHD_NO;
+        *con_cls = st;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!st->too_large && st->len + *upload_size > API_MAX_BODY) {
+            st->too_large = true;
+            free(st->body);
+            st->body = NULL;
+            st->len = st->cap = 0;
+        }
+        if (!st->too_large) {
+            if (st->len + *upload_size > st->cap) {
+                size_t cap = 2 * (st->len + *upload_size);
+                char *nb = realloc(st->body, cap);
+                if (!nb)
+                    return MHD_NO;
+                st->body = nb;
+                st->cap = cap;
+            }
+            memcpy(st->body + st->len, upload_data, *upload_size);
+            st->len += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    atomic_fetch_add(&s->inflight, 1);
+    enum MHD_Result r = handle(s, c, url, method, st);
+    atomic_fetch_sub(&s->inflight, 1);
+    return r;
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    conn_state *st = *con_cls;
+    if (st) {
+        free(st->body);
+        free(st);
+        *con_cls = NULL;
+    }
+}
+
+api_server *
+api_server_start(const api_config *cfg, vm_error *err)
+{
+    api_server *s = calloc(1, sizeof(*s));
+    if (!s) {
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    snprintf(s->region, sizeof(s->region), "%s", cfg->region);
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    unsigned workers = cfg->workers ? cfg->workers : 4;
+    s->nctx = workers;
+    s->pool = calloc(workers, sizeof(vm_ctx *));
+    s->all = calloc(workers, sizeof(vm_ctx *));
+    if (!s->pool || !s->all) {
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        goto fail;
+    }
+    for (unsigned i = 0; i < workers; i++) {
+        if (!(s->all[i] = vm_ctx_new(cfg->state_dir, cfg->uri, err)))
+            goto fail;
+        s->pool[s->npool++] = s->all[i];
+    }
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
+    if (inet_pton(AF_INET, cfg->address, &sa.sin_addr) != 1) {
+        vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "'%s' is not an IPv4 address", cfg->address);
+        goto fail;
+    }
+    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, cfg->port, NULL,
+                              NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                              MHD_OPTION_THREAD_POOL_SIZE, workers, MHD_OPTION_CONNECTION_LIMIT, 256,
+                              MHD_OPTION_CONNECTION_TIMEOUT, 60, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+                              MHD_OPTION_END);
+    if (!s->mhd) {
+        vm_error_set(err, VM_ERR_INTERNAL, "cannot listen on %s:%u", cfg->address, cfg->port);
+        goto fail;
+    }
+    return s;
+fail:
+    api_server_stop(s);
+    return NULL;
+}
+
+uint16_t
+api_server_port(const api_server *s)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+void
+api_server_stop(api_server *s)
+{
+    if (!s)
+        return;
+    if (s->mhd) {
+        /* stop accepting, then let the requests in flight finish before the workers go */
+        MHD_quiesce_daemon(s->mhd);
+        for (int i = 0; i < 600 && atomic_load(&s->inflight) > 0; i++) {
+            struct timespec ts = { 0, 100 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+        MHD_stop_daemon(s->mhd);
+    }
+    for (size_t i = 0; s->all && i < s->nctx; i++)
+        vm_ctx_free(s->all[i]);
+    free(s->all);
+    free(s->pool);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->freed);
+    free(s);
+}

@@ -1,0 +1,28 @@
+/* The HTTP adapter: libmicrohttpd with a small pool of worker threads, each request decoded from
+ * the EC2 Query protocol, verified with SigV4, handed to vm_dispatch and answered with EC2's XML.
+ * Each worker takes its own vm_ctx (store connection, libvirt connection) from a pool, so a libvirt
+ * call that hangs holds one worker, not the server. */
+#pragma once
+
+#include <stdint.h>
+
+#include "../core/error.h"
+
+#define API_MAX_BODY (1024 * 1024)
+
+typedef struct api_config {
+    const char *state_dir;
+    const char *uri;     /* libvirt */
+    const char *address; /* IPv4 address to listen on */
+    uint16_t port;       /* 0: any free port */
+    const char *region;
+    unsigned workers;
+} api_config;
+
+typedef struct api_server api_server;
+
+api_server *api_server_start(const api_config *cfg, vm_error *err);
+/* The port actually bound. */
+uint16_t api_server_port(const api_server *s);
+/* Stops accepting, lets requests in flight finish (a mutation is never cut in half), frees s. */
+void api_server_stop(api_server *s);

@@ -1,0 +1,196 @@
+/* DescribeInstanceAttribute and ModifyInstanceAttribute: the read-back Terraform's AWS provider
+ * depends on, answered from the record, and the few attributes that can change. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cleanup.h"
+#include "../core/db.h"
+#include "../core/lock.h"
+#include "instance.h"
+#include "types.h"
+
+VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+
+static void
+value_str(vm_node *resp, const char *name, const char *jname, const char *v)
+{
+    vm_node *n = vm_node_struct(resp, name, jname);
+    if (v && *v)
+        vm_node_str(n, "value", NULL, v);
+}
+
+static void
+value_bool(vm_node *resp, const char *name, const char *jname, bool v)
+{
+    vm_node_bool(vm_node_struct(resp, name, jname), "value", NULL, v);
+}
+
+int
+inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "InstanceId", err);
+    const char *attr = id ? vm_params_require(p, "Attribute", err) : NULL;
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    if (!attr || inst_get(ctx, id, &in, err) < 0)
+        return -1;
+    vm_node_str(resp, "instanceId", NULL, in->id);
+    if (strcmp(attr, "instanceType") == 0)
+        value_str(resp, "instanceType", NULL, in->instance_type);
+    else if (strcmp(attr, "kernel") == 0)
+        value_str(resp, "kernel", "KernelId", NULL);
+    else if (strcmp(attr, "ramdisk") == 0)
+        value_str(resp, "ramdisk", "RamdiskId", NULL);
+    else if (strcmp(attr, "userData") == 0)
+        value_str(resp, "userData", NULL, in->user_data);
+    else if (strcmp(attr, "disableApiTermination") == 0)
+        value_bool(resp, "disableApiTermination", NULL, in->disable_api_termination);
+    else if (strcmp(attr, "disableApiStop") == 0)
+        value_bool(resp, "disableApiStop", NULL, in->disable_api_stop);
+    else if (strcmp(attr, "instanceInitiatedShutdownBehavior") == 0)
+        value_str(resp, "instanceInitiatedShutdownBehavior", NULL, in->shutdown_behavior);
+    else if (strcmp(attr, "rootDeviceName") == 0)
+        value_str(resp, "rootDeviceName", NULL, "/dev/vda");
+    else if (strcmp(attr, "blockDeviceMapping") == 0)
+        vm_node_list(resp, "blockDeviceMapping", "BlockDeviceMappings");
+    else if (strcmp(attr, "productCodes") == 0)
+        vm_node_list(resp, "productCodes", NULL);
+    else if (strcmp(attr, "groupSet") == 0)
+        vm_node_list(resp, "groupSet", "Groups");
+    else if (strcmp(attr, "sourceDestCheck") == 0)
+        value_bool(resp, "sourceDestCheck", NULL, true);
+    else if (strcmp(attr, "ebsOptimized") == 0)
+        value_bool(resp, "ebsOptimized", NULL, false);
+    else if (strcmp(attr, "enaSupport") == 0)
+        value_bool(resp, "enaSupport", NULL, false);
+    else if (strcmp(attr, "sriovNetSupport") == 0)
+        value_str(resp, "sriovNetSupport", NULL, NULL);
+    else if (strcmp(attr, "enclaveOptions") == 0)
+        vm_node_bool(vm_node_struct(resp, "enclaveOptions", NULL), "enabled", NULL, false);
+    else
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter attribute is invalid. "
+                            "Unknown attribute.", attr);
+    return 0;
+}
+
+static int
+set_column(vm_ctx *ctx, const char *id, const char *sql, const char *text, int num, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        return -1;
+    if (text)
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int(st, 1, num);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving instance attribute", err);
+    return 0;
+}
+
+/* A new type takes a new definition: the domain is stopped, so undefine and define it again. */
+static int
+change_type(vm_ctx *ctx, inst_obj *in, const char *type, vm_error *err)
+{
+    if (!inst_type_find(type))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The instance type '%s' does not exist", type);
+    if (in->state != INST_STOPPED)
+        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is not in the 'stopped' state",
+                            in->id);
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    if (set_column(ctx, in->id, "UPDATE instances SET instance_type = ? WHERE id = ?", type, 0, err) < 0)
+        return -1;
+    snprintf(in->instance_type, sizeof(in->instance_type), "%s", type);
+    _cleanup_(virDomainFreep) virDomainPtr d = virDomainLookupByName(conn, in->id);
+    if (d && virDomainUndefine(d) < 0)
+        return vm_error_from_virt(err, "undefining domain '%s'", in->id);
+    /* if we die here, reconcile defines it again from the record, with the new type */
+    return inst_define(ctx, in, err);
+}
+
+int
+inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "InstanceId", err);
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    bool dry;
+    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || inst_get(ctx, id, &in, err) < 0)
+        return -1;
+    if (in->state == INST_TERMINATED || in->state == INST_SHUTTING_DOWN)
+        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is terminated", id);
+
+    /* the legacy form Attribute=…&Value=… is the same as <Attribute>.Value=… */
+    const char *attr = vm_params_get(p, "Attribute"), *legacy = vm_params_get(p, "Value");
+    static const char *const known[] = { "disableApiTermination", "disableApiStop", "instanceInitiatedShutdownBehavior",
+                                         "instanceType", NULL };
+    const char *term = vm_params_get(p, "DisableApiTermination.Value");
+    const char *stop = vm_params_get(p, "DisableApiStop.Value");
+    const char *beh = vm_params_get(p, "InstanceInitiatedShutdownBehavior.Value");
+    const char *type = vm_params_get(p, "InstanceType.Value");
+    if (attr) {
+        bool ok = false;
+        for (const char *const *k = known; *k; k++)
+            ok |= strcmp(*k, attr) == 0;
+        if (!ok || !legacy)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "attribute '%s' cannot be modified here",
+                                attr);
+        if (strcmp(attr, "disableApiTermination") == 0)
+            term = legacy;
+        else if (strcmp(attr, "disableApiStop") == 0)
+            stop = legacy;
+        else if (strcmp(attr, "instanceInitiatedShutdownBehavior") == 0)
+            beh = legacy;
+        else
+            type = legacy;
+    }
+    if (!!term + !!stop + !!beh + !!type != 1)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                            "exactly one attribute must be modified per request");
+    for (size_t i = 0; i < p->n; i++) {
+        const char *k = p->v[i].key;
+        if (strcmp(k, "InstanceId") && strcmp(k, "Attribute") && strcmp(k, "Value") && strcmp(k, "DryRun") &&
+            strcmp(k, "Action") && strcmp(k, "Version") && strcmp(k, "DisableApiTermination.Value") &&
+            strcmp(k, "DisableApiStop.Value") && strcmp(k, "InstanceInitiatedShutdownBehavior.Value") &&
+            strcmp(k, "InstanceType.Value"))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "modifying '%s' is not supported", k);
+    }
+    bool flag = false;
+    if (term || stop) {
+        vm_params tmp = { 0 };
+        vm_param one = { .key = "flag", .value = (char *)(term ? term : stop) };
+        tmp.v = &one;
+        tmp.n = 1;
+        if (vm_params_bool(&tmp, "flag", false, &flag, err) < 0)
+            return -1;
+    }
+    if (beh && strcmp(beh, "stop") != 0 && strcmp(beh, "terminate") != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "InstanceInitiatedShutdownBehavior must be 'stop' or 'terminate', not '%s'", beh);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    int fd = inst_lock(ctx, id, false, err);
+    if (fd < 0)
+        return -1;
+    int rc;
+    if (term)
+        rc = set_column(ctx, id, "UPDATE instances SET disable_api_termination = ? WHERE id = ?", NULL, flag, err);
+    else if (stop)
+        rc = set_column(ctx, id, "UPDATE instances SET disable_api_stop = ? WHERE id = ?", NULL, flag, err);
+    else if (beh)
+        rc = set_column(ctx, id, "UPDATE instances SET shutdown_behavior = ? WHERE id = ?", beh, 0, err);
+    else {
+        _cleanup_(inst_obj_freep) inst_obj *fresh = NULL;
+        rc = inst_get(ctx, id, &fresh, err);
+        if (rc == 0)
+            rc = change_type(ctx, fresh, type, err);
+    }
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    vm_node_bool(resp, "return", NULL, true);
+    return 0;
+}
