@@ -8,6 +8,7 @@ pkgs=(
 	busybox-static e2fsprogs kmod cpio xz-utils
 	iproute2 dnsmasq-base jq curl
 	awscli python3-boto3
+	clang libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
