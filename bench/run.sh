@@ -5,7 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 scripts/deps.sh
 scripts/build.sh
-make -s bench/overlay_bench
+make -s bench/overlay_bench bench/seed
 run=""
 if ! virsh -c qemu:///system version >/dev/null 2>&1; then
 	run=$(mktemp -d /tmp/vmmgr-bench-harness.XXXXXX)
@@ -16,3 +16,8 @@ d=$(mktemp -d /tmp/vmmgr-overlay.XXXXXX)
 bench/overlay_bench "$d" 11
 rm -rf "$d"
 bench/launch.sh "${1:-6}"
+if command -v moto_server >/dev/null; then
+	bench/describe.sh 5 2
+else
+	echo "describe benchmark skipped: moto_server (the baseline) is not installed"
+fi

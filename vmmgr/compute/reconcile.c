@@ -39,13 +39,18 @@ typedef struct dom_entry {
     bool claimed; /* matched by an instance record */
 } dom_entry;
 
+static int
+cmp_dom(const void *a, const void *b)
+{
+    return strcmp(((const dom_entry *)a)->name, ((const dom_entry *)b)->name);
+}
+
+/* doms is sorted by name */
 static dom_entry *
 find_dom(dom_entry *doms, int n, const char *name)
 {
-    for (int i = 0; i < n; i++)
-        if (strcmp(doms[i].name, name) == 0)
-            return &doms[i];
-    return NULL;
+    dom_entry key = { .name = name };
+    return bsearch(&key, doms, (size_t)n, sizeof(dom_entry), cmp_dom);
 }
 
 static bool
@@ -295,21 +300,36 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
-    virDomainPtr *list = NULL;
-    int n = virConnectListAllDomains(conn, &list, 0);
-    if (n < 0)
+    /* two calls, active and inactive, tell every domain's state without an RPC per domain */
+    virDomainPtr *active = NULL, *inactive = NULL, *list = NULL;
+    int na = virConnectListAllDomains(conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int ni = na < 0 ? -1 : virConnectListAllDomains(conn, &inactive, VIR_CONNECT_LIST_DOMAINS_INACTIVE);
+    if (na < 0 || ni < 0) {
+        for (int i = 0; i < na; i++)
+            virDomainFree(active[i]);
+        free(active);
         return vm_error_from_virt(err, "listing domains");
+    }
+    int n = na + ni;
+    list = calloc((size_t)n + 1, sizeof(virDomainPtr));
     dom_entry *doms = calloc((size_t)n + 1, sizeof(dom_entry));
     int rc = 0;
-    if (!doms) {
+    if (list) {
+        memcpy(list, active, (size_t)na * sizeof(virDomainPtr));
+        memcpy(list + na, inactive, (size_t)ni * sizeof(virDomainPtr));
+    }
+    free(active);
+    free(inactive);
+    if (!list || !doms) {
         rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         goto out;
     }
     for (int i = 0; i < n; i++) {
         doms[i].d = list[i];
         doms[i].name = virDomainGetName(list[i]);
-        doms[i].active = virDomainIsActive(list[i]) == 1;
+        doms[i].active = i < na;
     }
+    qsort(doms, (size_t)n, sizeof(dom_entry), cmp_dom);
 
     for (inst_obj **i = insts; work && *i; i++) {
         if ((*i)->state == INST_TERMINATED)
@@ -358,7 +378,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
         }
     sweep_files(ctx);
 out:
-    for (int i = 0; i < n; i++)
+    for (int i = 0; list && i < n; i++)
         virDomainFree(list[i]);
     free(list);
     free(doms);
