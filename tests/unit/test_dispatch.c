@@ -1,5 +1,7 @@
 /* The dispatcher's contract, on an empty store and libvirt's test driver. */
 #include <criterion/criterion.h>
+
+#include "tmpdir.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -19,7 +21,14 @@ setup(void)
     cr_assert_not_null(ctx, "%s", err.msg);
 }
 
-TestSuite(dispatch, .init = setup);
+static void
+teardown(void)
+{
+    vm_ctx_free(ctx);
+    tmpdir_remove(dir);
+}
+
+TestSuite(dispatch, .init = setup, .fini = teardown);
 
 static int
 call(const char *action, const char *const *kv, vm_node **resp, vm_error *err)

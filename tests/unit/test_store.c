@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+
+#include "tmpdir.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -26,19 +28,7 @@ static void
 teardown(void)
 {
     vm_ctx_free(ctx);
-    char cmd[256];
-    snprintf(cmd, sizeof(cmd), "%s/state.db", dir);
-    unlink(cmd);
-    snprintf(cmd, sizeof(cmd), "%s/state.db-wal", dir);
-    unlink(cmd);
-    snprintf(cmd, sizeof(cmd), "%s/state.db-shm", dir);
-    unlink(cmd);
-    const char *subs[] = { "images", "instances", "locks" };
-    for (int i = 0; i < 3; i++) {
-        snprintf(cmd, sizeof(cmd), "%s/%s", dir, subs[i]);
-        rmdir(cmd);
-    }
-    rmdir(dir);
+    tmpdir_remove(dir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);
