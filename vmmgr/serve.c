@@ -7,10 +7,35 @@
 #include <string.h>
 #include <time.h>
 
+#include <libvirt/libvirt.h>
+#include <pthread.h>
+
 #include "api/http.h"
 #include "compute/instance.h"
 
 #define RECONCILE_EVERY_SEC 5
+
+static void *
+event_loop(void *arg)
+{
+    (void)arg;
+    for (;;)
+        if (virEventRunDefaultImpl() < 0)
+            break;
+    return NULL;
+}
+
+int
+vm_serve_prepare(vm_error *err)
+{
+    if (virEventRegisterDefaultImpl() < 0)
+        return vm_error_from_virt(err, "starting the libvirt event loop");
+    pthread_t t;
+    if (pthread_create(&t, NULL, event_loop, NULL) != 0)
+        return vm_error_set(err, VM_ERR_INTERNAL, "cannot start the libvirt event loop thread");
+    pthread_detach(t);
+    return 0;
+}
 
 int
 vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
@@ -46,6 +71,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
         .workers = opts->workers,
     };
     vm_error err = { 0 };
+    ctx->keepalive = true;
     api_server *s = api_server_start(&cfg, &err);
     if (!s) {
         fprintf(stderr, "vmmgr serve: %s\n", err.msg);

@@ -10,5 +10,9 @@ typedef struct vm_serve_opts {
     unsigned workers;
 } vm_serve_opts;
 
+/* Starts libvirt's event loop in a thread, so connections opened from now on can keep alive.
+ * Call before the first libvirt connection of the process. */
+int vm_serve_prepare(vm_error *err);
+
 /* Returns the process exit status. */
 int vm_serve(vm_ctx *ctx, const vm_serve_opts *opts);

@@ -71,6 +71,19 @@ code=$(curl -s -o "$T/unsigned.xml" -w '%{http_code}' -d 'Action=DescribeInstanc
 [ "$code" = 401 ] && grep -q '<Code>AuthFailure</Code>' "$T/unsigned.xml" || fail "unsigned request: $code $(cat "$T/unsigned.xml")"
 ok "wrong secret, unknown key and unsigned requests are refused"
 
+# another signer (curl's own SigV4): GET with the query string, POST, an unknown action, a huge body
+sig=(--aws-sigv4 "aws:amz:us-east-1:ec2" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+curl -s "${sig[@]}" "$ENDPOINT/?Action=DescribeRegions&Version=2016-11-15" | grep -q '<regionName>us-east-1</regionName>' ||
+	fail "signed GET"
+curl -s "${sig[@]}" -d 'Action=DescribeAvailabilityZones&Version=2016-11-15' "$ENDPOINT/" | grep -q '<zoneName>us-east-1a</zoneName>' ||
+	fail "signed POST from curl"
+curl -s "${sig[@]}" -d 'Action=LaunchRockets&Version=2016-11-15' "$ENDPOINT/" | grep -q '<Code>InvalidAction</Code>' ||
+	fail "unknown action"
+head -c 2000000 /dev/zero | tr '\0' a > "$T/big"
+code=$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" --data-binary @"$T/big" "$ENDPOINT/")
+[ "$code" = 413 ] || fail "a 2 MB body got $code"
+ok "curl's SigV4: GET and POST; InvalidAction; 413 for a body over 1 MiB"
+
 grep -q "$AWS_SECRET_ACCESS_KEY" "$T/serve.err" && fail "the secret appears in the server log"
 audit=$(vm audit --max-items 200 --output json)
 jq -e --arg id "$id" '[.Events[] | select(.Action == "RunInstances" and (.Resources | contains($id)))] | length == 1' <<<"$audit" >/dev/null ||

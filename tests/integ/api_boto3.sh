@@ -10,6 +10,7 @@ echo "$out" | grep '^ok'
 last=$(echo "$out" | grep '^i-' | tail -n 1)
 wait "$SERVE_PID" 2>/dev/null || true
 grep -q "finishing requests in flight" "$T/serve.err" || fail "the server did not stop through SIGTERM: $(tail -3 "$T/serve.err")"
+grep -q "vmmgr serve: stopped" "$T/serve.err" && ! grep -qi "quiesce" "$T/serve.err" || fail "unclean stop: $(tail -3 "$T/serve.err")"
 expect_state "$last" running
 domain_exists "$last" || fail "the launch in flight during SIGTERM left no domain"
 n=$(vm describe-instances --output json | jq '[.Reservations[].Instances[]] | length')

@@ -322,6 +322,7 @@ api_server_start(const api_config *cfg, vm_error *err)
     for (unsigned i = 0; i < workers; i++) {
         if (!(s->all[i] = vm_ctx_new(cfg->state_dir, cfg->uri, err)))
             goto fail;
+        s->all[i]->keepalive = true;
         s->pool[s->npool++] = s->all[i];
     }
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
@@ -329,7 +330,7 @@ api_server_start(const api_config *cfg, vm_error *err)
         vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "'%s' is not an IPv4 address", cfg->address);
         goto fail;
     }
-    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, cfg->port, NULL,
+    s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, cfg->port, NULL,
                               NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                               MHD_OPTION_THREAD_POOL_SIZE, workers, MHD_OPTION_CONNECTION_LIMIT, 256,
                               MHD_OPTION_CONNECTION_TIMEOUT, 60, MHD_OPTION_NOTIFY_COMPLETED, completed, s,

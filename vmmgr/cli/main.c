@@ -248,11 +248,16 @@ main(int argc, char **argv)
     }
 
     vm_error err = { 0 };
+    if (strcmp(name, "serve") == 0 && vm_serve_prepare(&err) < 0) {
+        fprintf(stderr, "vmmgr serve: %s\n", err.msg);
+        return EXIT_SERVICE;
+    }
     _cleanup_(vm_ctx_freep) vm_ctx *ctx = vm_ctx_new(g.state_dir, g.uri, &err);
     if (!ctx) {
         fprintf(stderr, "vmmgr: %s\n", err.msg);
         return EXIT_SERVICE;
     }
+    ctx->keepalive = strcmp(name, "serve") == 0;
     if (strcmp(name, "init") == 0)
         return cmd_init(ctx, argc - 1, argv + 1);
     if (strcmp(name, "create-access-key") == 0 || strcmp(name, "list-access-keys") == 0 ||

@@ -144,6 +144,9 @@ vm_ctx_conn(vm_ctx *ctx, vm_error *err)
                      e && e->message ? e->message : "unknown error");
         return NULL;
     }
+    /* a libvirtd that stops answering makes calls fail after ~15 s instead of hanging forever */
+    if (ctx->keepalive)
+        virConnectSetKeepAlive(ctx->conn, 5, 3);
     return ctx->conn;
 }
 

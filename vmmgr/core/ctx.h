@@ -18,6 +18,7 @@ typedef struct vm_ctx {
     char *images_dir;  /* recipe for the tiny image (images/tiny) */
     char *cache_dir;   /* shared build cache for the tiny image */
     int stop_timeout;  /* seconds a guest gets to shut down before it is forced off */
+    bool keepalive;    /* probe the libvirt connection (needs a running libvirt event loop) */
     char accel[8];     /* "kvm" or "tcg", or "" before init */
     char region[32];
     char az[40];
