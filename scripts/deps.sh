@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(
 	build-essential autoconf automake pkg-config
-	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev libmicrohttpd-dev
+	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev libmicrohttpd-dev libisofs-dev
 	libvirt-daemon-system qemu-system-x86 qemu-utils
 	busybox-static e2fsprogs kmod cpio xz-utils
 	iproute2 dnsmasq-base jq curl

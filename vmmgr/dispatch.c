@@ -6,6 +6,7 @@
 #include "../net/vpc.h"
 #include "account.h"
 #include "compute/instance.h"
+#include "compute/keypair.h"
 #include "compute/types.h"
 #include "core/audit.h"
 #include "core/cleanup.h"
@@ -16,7 +17,7 @@
 static const vm_action actions[] = {
     { "RunInstances", inst_run,
       P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification", "DisableApiTermination",
-        "DisableApiStop", "InstanceInitiatedShutdownBehavior") },
+        "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData") },
     { "DescribeInstances", inst_describe, P("InstanceId", "Filter", "MaxResults", "NextToken") },
     { "TerminateInstances", inst_terminate, P("InstanceId") },
     { "StopInstances", inst_stop, P("InstanceId", "Force", "Hibernate") },
@@ -37,6 +38,10 @@ static const vm_action actions[] = {
     { "DescribeAvailabilityZones", vm_account_zones, P("ZoneName", "ZoneId", "Filter", "AllAvailabilityZones") },
     { "DescribeAccountAttributes", vm_account_attributes, P("AttributeName") },
     { "DescribeVpcAttribute", vpc_describe_attribute, P("VpcId", "Attribute") },
+    { "CreateKeyPair", kp_create, P("KeyName", "KeyType", "KeyFormat", "TagSpecification") },
+    { "ImportKeyPair", kp_import, P("KeyName", "PublicKeyMaterial", "TagSpecification") },
+    { "DescribeKeyPairs", kp_describe, P("KeyName", "KeyPairId", "Filter", "IncludePublicKey") },
+    { "DeleteKeyPair", kp_delete, P("KeyName", "KeyPairId") },
 };
 
 const vm_action *

@@ -52,7 +52,7 @@ tail -c +"$((off + 1))" "$vmlinuz" | xz -dc 2>/dev/null > "$work/vmlinux" || tru
 
 # --- initramfs: busybox, modules, /init -----------------------------------------------------------
 depmod -b "$work/k" "$kver"
-mods="virtio_pci virtio_blk virtio_net ext4 button evdev"
+mods="virtio_pci virtio_blk virtio_net ext4 isofs button evdev"
 mkdir -p "$work/initrd/bin" "$work/initrd/lib/modules" "$work/initrd/dev" "$work/initrd/proc" \
 	"$work/initrd/sys" "$work/initrd/newroot"
 cp "$bb" "$work/initrd/bin/busybox"

@@ -1,9 +1,12 @@
 #include "commands.h"
 
+#include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/cleanup.h"
 #include "shorthand.h"
 
 #define END { NULL, 0, NULL, NULL }
@@ -18,6 +21,8 @@ static const cli_opt run_opts[] = {
     { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification",
       "ResourceType=instance,Tags=[{Key=K,Value=V},…]" },
     { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token: a retry returns the first reservation" },
+    { "key-name", CLI_OPT_STR, "KeyName", "key pair whose public key the guest installs for root" },
+    { "user-data", CLI_OPT_BLOB, "UserData", "TEXT or file://PATH (up to 16 KiB); a #! script runs at first boot" },
     { "disable-api-termination", CLI_OPT_BOOL, "DisableApiTermination", "refuse terminate until modified" },
     { "disable-api-stop", CLI_OPT_BOOL, "DisableApiStop", "refuse stop until modified" },
     { "instance-initiated-shutdown-behavior", CLI_OPT_STR, "InstanceInitiatedShutdownBehavior",
@@ -73,6 +78,30 @@ static const cli_opt modify_attr_opts[] = {
 static const cli_opt regions_opts[] = { { "region-names", CLI_OPT_LIST, "RegionName", "names" }, FILTERS, END };
 static const cli_opt zones_opts[] = { { "zone-names", CLI_OPT_LIST, "ZoneName", "names" }, FILTERS, END };
 static const cli_opt account_opts[] = { { "attribute-names", CLI_OPT_LIST, "AttributeName", "names" }, END };
+static const cli_opt create_key_opts[] = {
+    { "key-name", CLI_OPT_STR, "KeyName", "a unique name" },
+    { "key-type", CLI_OPT_STR, "KeyType", "rsa (default) or ed25519" },
+    { "key-format", CLI_OPT_STR, "KeyFormat", "pem" },
+    { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=key-pair,Tags=[{Key=K,Value=V}]" },
+    DRY_RUN, END,
+};
+static const cli_opt import_key_opts[] = {
+    { "key-name", CLI_OPT_STR, "KeyName", "a unique name" },
+    { "public-key-material", CLI_OPT_BLOB, "PublicKeyMaterial", "fileb://~/.ssh/id_ed25519.pub, or the key text" },
+    { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=key-pair,Tags=[{Key=K,Value=V}]" },
+    DRY_RUN, END,
+};
+static const cli_opt describe_keys_opts[] = {
+    { "key-names", CLI_OPT_LIST, "KeyName", "names" },
+    { "key-pair-ids", CLI_OPT_LIST, "KeyPairId", "ids (key-…)" },
+    { "include-public-key", CLI_OPT_BOOL, "IncludePublicKey", "show the public keys" },
+    FILTERS, END,
+};
+static const cli_opt delete_key_opts[] = {
+    { "key-name", CLI_OPT_STR, "KeyName", "name" },
+    { "key-pair-id", CLI_OPT_STR, "KeyPairId", "id" },
+    DRY_RUN, END,
+};
 
 static const cli_cmd cmds[] = {
     { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
@@ -94,6 +123,10 @@ static const cli_cmd cmds[] = {
     { "describe-regions", "DescribeRegions", regions_opts, "Show the region", false },
     { "describe-availability-zones", "DescribeAvailabilityZones", zones_opts, "Show the availability zone", false },
     { "describe-account-attributes", "DescribeAccountAttributes", account_opts, "Show account attributes", false },
+    { "create-key-pair", "CreateKeyPair", create_key_opts, "Make a key pair (the private key is shown once)", false },
+    { "import-key-pair", "ImportKeyPair", import_key_opts, "Register your own OpenSSH public key", false },
+    { "describe-key-pairs", "DescribeKeyPairs", describe_keys_opts, "Show key pairs", false },
+    { "delete-key-pair", "DeleteKeyPair", delete_key_opts, "Remove a key pair", true },
 };
 
 const cli_cmd *
@@ -147,6 +180,38 @@ set_count(const char *v, vm_params *p, vm_error *err)
     return 0;
 }
 
+/* TEXT, file://PATH or fileb://PATH, base64-encoded as the wire wants blobs and user data */
+static int
+set_blob(const cli_opt *o, const char *v, vm_params *p, vm_error *err)
+{
+    _cleanup_free_ char *content = NULL;
+    size_t len;
+    const char *path = strncmp(v, "fileb://", 8) == 0 ? v + 8 : strncmp(v, "file://", 7) == 0 ? v + 7 : NULL;
+    if (path) {
+        FILE *f = fopen(path, "re");
+        if (!f)
+            return vm_error_set_errno(err, errno, VM_ERR_INVALID_PARAMETER_VALUE, "--%s: cannot read '%s'", o->name,
+                                      path);
+        content = malloc(64 * 1024 + 1);
+        len = content ? fread(content, 1, 64 * 1024 + 1, f) : 0;
+        fclose(f);
+        if (!content)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        if (len > 64 * 1024)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s: '%s' is larger than 64 KiB", o->name, path);
+    } else {
+        if (!(content = strdup(v)))
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        len = strlen(v);
+    }
+    _cleanup_free_ char *b64 = malloc(4 * ((len + 2) / 3) + 1);
+    if (!b64)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)content, (int)len);
+    vm_params_set(p, o->param, b64);
+    return 0;
+}
+
 int
 cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_error *err)
 {
@@ -193,6 +258,12 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
                 if (cli_shorthand_parse(argv[first + k], prefix, p, err) < 0)
                     return -1;
             }
+            break;
+        case CLI_OPT_BLOB:
+            if (nvals != 1)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes one value", o->name);
+            if (set_blob(o, argv[first], p, err) < 0)
+                return -1;
             break;
         case CLI_OPT_STRUCT:
             if (nvals != 1)

@@ -13,6 +13,7 @@ typedef enum cli_opt_kind {
     CLI_OPT_COUNT,     /* --count N or N:M        → MinCount, MaxCount */
     CLI_OPT_SHORTHAND, /* --filters Name=…,Values=… …  → Filter.N.… (one entry per argument) */
     CLI_OPT_STRUCT,    /* --instance-type Value=t3.small → InstanceType.Value (one shorthand, no index) */
+    CLI_OPT_BLOB,      /* --user-data TEXT|file://PATH|fileb://PATH → UserData=base64(content) */
 } cli_opt_kind;
 
 typedef struct cli_opt {

@@ -1,6 +1,8 @@
 /* The libvirt side of an instance: define, start, tear down.  Each step is idempotent, so a
  * launch or a terminate interrupted anywhere can simply be run again. */
 #include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <libvirt/virterror.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,11 +10,13 @@
 #include <unistd.h>
 
 #include "../../images/catalog.h"
+#include "../../storage/cidata.h"
 #include "../../storage/overlay.h"
 #include "../core/cleanup.h"
 #include "../core/lock.h"
 #include "domxml.h"
 #include "instance.h"
+#include "keypair.h"
 #include "types.h"
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
@@ -38,6 +42,43 @@ lookup(virConnectPtr conn, const char *id, vm_error *err)
     return d;
 }
 
+void
+inst_cidata_path(vm_ctx *ctx, const inst_obj *inst, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/instances/%s/cidata.iso", ctx->state_dir, inst->id);
+}
+
+/* meta-data and user-data for the instance's NoCloud config drive */
+static int
+write_cidata(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
+{
+    _cleanup_free_ char *pub = NULL;
+    if (inst->key_name[0] && !(pub = kp_public_key(ctx, inst->key_name, err)))
+        return -1;
+    _cleanup_free_ char *meta = NULL;
+    if (asprintf(&meta, "instance-id: %s\nlocal-hostname: %s\n%s%s%s", inst->id, inst->id,
+                 pub ? "public-keys:\n  - " : "", pub ? pub : "", pub ? "\n" : "") < 0)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    size_t b64 = strlen(inst->user_data);
+    _cleanup_free_ unsigned char *ud = malloc(b64 + 1);
+    int n = 0;
+    if (!ud)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    if (b64) {
+        n = EVP_DecodeBlock(ud, (const unsigned char *)inst->user_data, (int)b64);
+        if (n < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "stored user data of '%s' is not base64", inst->id);
+        n -= (b64 >= 1 && inst->user_data[b64 - 1] == '=') + (b64 >= 2 && inst->user_data[b64 - 2] == '=');
+    }
+    cidata_file files[] = {
+        { "meta-data", meta, strlen(meta) },
+        { "user-data", ud, (size_t)n },
+    };
+    char path[4096];
+    inst_cidata_path(ctx, inst, path, sizeof(path));
+    return cidata_write(path, files, 2, err);
+}
+
 int
 inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
 {
@@ -50,6 +91,8 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     const inst_type *t = inst_type_find(inst->instance_type);
     if (!t)
         return vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has unknown type '%s'", inst->id, inst->instance_type);
+    char cidata[4096];
+    inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
     inst_domain_def def = {
         .id = inst->id,
         .reservation_id = inst->reservation_id,
@@ -62,6 +105,7 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .kernel = img->kernel_path,
         .initrd = img->initrd_path,
         .disk_path = inst->disk_path,
+        .config_drive = cidata,
         .console_path = inst->console_path,
     };
     _cleanup_free_ char *xml = inst_domxml_build(&def, err);
@@ -97,7 +141,8 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
         /* a file left by an interrupted create may be partial: make it again */
         if (lstat(inst->disk_path, &st) == 0 && vol_file_remove(inst->disk_path, err) < 0)
             return -1;
-        if (vol_overlay_create(img->base_path, "qcow2", inst->disk_path, 0, err) < 0)
+        if (vol_overlay_create(img->base_path, "qcow2", inst->disk_path, 0, err) < 0 ||
+            write_cidata(ctx, inst, err) < 0)
             return -1;
         vm_crash_point("disk");
         if (inst_set_step(ctx, inst->id, INST_STEP_DISK, err) < 0)
@@ -148,7 +193,9 @@ inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
                                           VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
             return vm_error_from_virt(err, "undefining domain '%s'", inst->id);
     }
-    if (vol_file_remove(inst->disk_path, err) < 0)
+    char cidata[4096];
+    inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
+    if (vol_file_remove(inst->disk_path, err) < 0 || vol_file_remove(cidata, err) < 0)
         return -1;
     /* the console log goes with the instance directory; the record keeps what describe needs */
     if (vol_file_remove(inst->console_path, err) < 0)

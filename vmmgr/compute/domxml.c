@@ -102,6 +102,20 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         prop(tgt, "dev", "vda");
         prop(tgt, "bus", "virtio");
     }
+    if (def->config_drive) {
+        /* virtio, not a CD-ROM: the guest needs no SATA or SCSI driver to find it by its label */
+        xmlNodePtr disk = elem(devs, "disk");
+        prop(disk, "type", "file");
+        prop(disk, "device", "disk");
+        xmlNodePtr drv = elem(disk, "driver");
+        prop(drv, "name", "qemu");
+        prop(drv, "type", "raw");
+        prop(elem(disk, "source"), "file", def->config_drive);
+        xmlNodePtr tgt = elem(disk, "target");
+        prop(tgt, "dev", "vdz");
+        prop(tgt, "bus", "virtio");
+        elem(disk, "readonly");
+    }
     xmlNodePtr serial = elem(devs, "serial");
     prop(serial, "type", "file");
     xmlNodePtr src = elem(serial, "source");

@@ -21,6 +21,7 @@ typedef struct inst_domain_def {
     const char *initrd;
     const char *cmdline_extra;  /* appended to the kernel command line, or NULL */
     const char *disk_path;      /* root overlay (qcow2), or NULL */
+    const char *config_drive;   /* NoCloud ISO (read-only), or NULL */
     const char *console_path;   /* serial log */
 } inst_domain_def;
 

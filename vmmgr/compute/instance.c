@@ -16,6 +16,7 @@
 #include "../core/lock.h"
 #include "../core/tags.h"
 #include "instance.h"
+#include "keypair.h"
 #include "types.h"
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
@@ -99,6 +100,8 @@ render_reservation(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err)
 typedef struct run_attrs {
     bool disable_api_termination, disable_api_stop;
     const char *shutdown_behavior;
+    const char *key_name;  /* "" for none */
+    const char *user_data; /* base64, "" for none */
 } run_attrs;
 
 static int
@@ -113,8 +116,8 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         vm_db_prepare(ctx->db,
                       "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
                       "launch_step, launched_at, changed_at, disk_path, console_path, disable_api_termination, "
-                      "disable_api_stop, shutdown_behavior) "
-                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?)",
+                      "disable_api_stop, shutdown_behavior, key_name, user_data) "
+                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
     sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
@@ -138,6 +141,8 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         sqlite3_bind_int(ins, 9, attrs->disable_api_termination);
         sqlite3_bind_int(ins, 10, attrs->disable_api_stop);
         sqlite3_bind_text(ins, 11, attrs->shutdown_behavior, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 12, attrs->key_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 13, attrs->user_data, -1, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
         if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0)
@@ -167,6 +172,22 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
     }
 }
 
+/* UserData is base64 of at most 16 KiB, as EC2 limits it */
+static int
+check_user_data(const char *b64, vm_error *err)
+{
+    size_t len = strlen(b64);
+    if (len == 0)
+        return 0;
+    if (len % 4 || strspn(b64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != len)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Invalid BASE64 encoding of user data");
+    size_t raw = len / 4 * 3 - (b64[len - 1] == '=') - (b64[len - 2] == '=');
+    if (raw > 16384)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "User data is limited to 16384 bytes (this is %zu bytes)", raw);
+    return 0;
+}
+
 int
 inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -177,7 +198,11 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     const char *token = vm_params_get(p, "ClientToken");
     long min, max;
     bool dry;
-    run_attrs attrs = { .shutdown_behavior = vm_params_get(p, "InstanceInitiatedShutdownBehavior") };
+    run_attrs attrs = {
+        .shutdown_behavior = vm_params_get(p, "InstanceInitiatedShutdownBehavior"),
+        .key_name = vm_params_get(p, "KeyName"),
+        .user_data = vm_params_get(p, "UserData"),
+    };
     _cleanup_free_ vm_tag *tags = NULL;
     size_t ntags;
     _cleanup_(img_obj_freep) img_obj *img = NULL;
@@ -197,6 +222,17 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         type = INST_TYPE_DEFAULT;
     if (!attrs.shutdown_behavior)
         attrs.shutdown_behavior = "stop";
+    if (!attrs.key_name)
+        attrs.key_name = "";
+    if (!attrs.user_data)
+        attrs.user_data = "";
+    if (check_user_data(attrs.user_data, err) < 0)
+        return -1;
+    if (attrs.key_name[0]) {
+        _cleanup_free_ char *pub = kp_public_key(ctx, attrs.key_name, err);
+        if (!pub)
+            return -1;
+    }
     if (strcmp(attrs.shutdown_behavior, "stop") != 0 && strcmp(attrs.shutdown_behavior, "terminate") != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "InstanceInitiatedShutdownBehavior must be 'stop' or 'terminate', not '%s'",

@@ -52,6 +52,7 @@ typedef struct inst_obj {
     bool disable_api_termination, disable_api_stop;
     char shutdown_behavior[16]; /* "stop" or "terminate": what a guest-initiated power-off means */
     char *user_data;            /* as given, base64 */
+    char key_name[256];         /* "" when launched without a key pair */
 } inst_obj;
 
 void inst_obj_free(inst_obj *inst);
@@ -82,6 +83,8 @@ int inst_render_reservation(vm_ctx *ctx, vm_node *parent, const char *reservatio
 int inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err);
 /* Destroys and undefines the domain and removes the instance's files (lock held by the caller). */
 int inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
+/* Where the instance's config drive lives. */
+void inst_cidata_path(vm_ctx *ctx, const inst_obj *inst, char *buf, size_t len);
 /* Defines the domain of inst from its record (lock held by the caller). */
 int inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 /* The instance's lock: fd, -2 when another process holds it (nonblock), -1 on error. */

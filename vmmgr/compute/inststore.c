@@ -66,7 +66,8 @@ inst_list_free(inst_obj **list)
 #define INST_SELECT                                                                                          \
     "SELECT i.id, i.reservation_id, i.image_id, i.instance_type, r.client_token, i.launch_index, i.state, "   \
     "i.launch_step, i.reason, i.reason_code, i.launched_at, i.changed_at, i.deadline, i.disk_path, "          \
-    "i.console_path, i.disable_api_termination, i.disable_api_stop, i.shutdown_behavior, i.user_data "         \
+    "i.console_path, i.disable_api_termination, i.disable_api_stop, i.shutdown_behavior, i.user_data, "        \
+    "i.key_name "                                                                                          \
     "FROM instances i JOIN reservations r ON r.id = i.reservation_id "
 
 static inst_obj *
@@ -94,6 +95,7 @@ inst_from_row(sqlite3_stmt *st)
     in->disable_api_stop = sqlite3_column_int(st, 16);
     snprintf(in->shutdown_behavior, sizeof(in->shutdown_behavior), "%s", vm_db_text(st, 17));
     in->user_data = strdup(vm_db_text(st, 18));
+    snprintf(in->key_name, sizeof(in->key_name), "%s", vm_db_text(st, 19));
     if (!in->client_token || !in->reason || !in->reason_code || !in->disk_path || !in->console_path || !in->user_data) {
         inst_obj_free(in);
         return NULL;
@@ -227,6 +229,8 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node_str(it, "privateDnsName", NULL, "");
     vm_node_str(it, "dnsName", "PublicDnsName", "");
     vm_node_str(it, "reason", "StateTransitionReason", in->reason);
+    if (in->key_name[0])
+        vm_node_str(it, "keyName", NULL, in->key_name);
     if (in->reason_code[0]) {
         vm_node *sr = vm_node_struct(it, "stateReason", NULL);
         vm_node_str(sr, "code", NULL, in->reason_code);

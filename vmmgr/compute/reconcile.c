@@ -265,9 +265,9 @@ sweep_files(vm_ctx *ctx)
         int fd = inst_lock(ctx, e->d_name, true, &err);
         if (fd < 0)
             continue;
-        const char *files[] = { "root.qcow2", "console.log" };
+        const char *files[] = { "root.qcow2", "console.log", "cidata.iso", "cidata.iso.part" };
         char path[4096 + 300];
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
             snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, files[i]);
             unlink(path);
         }

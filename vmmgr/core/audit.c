@@ -20,7 +20,7 @@ append(char *buf, size_t len, const char *id)
 static void
 collect(const vm_params *p, const vm_node *resp, char *buf, size_t len)
 {
-    static const char *const prefixes[] = { "i", "ami", "r", "vol", "snap", "vpc", "subnet", "sg", NULL };
+    static const char *const prefixes[] = { "i", "ami", "r", "vol", "snap", "vpc", "subnet", "sg", "key", NULL };
     for (size_t i = 0; p && i < p->n; i++)
         for (const char *const *pre = prefixes; *pre; pre++)
             if (vm_id_valid(p->v[i].value, *pre))

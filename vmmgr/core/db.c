@@ -63,6 +63,15 @@ static const char *const migrations[] = {
     "ALTER TABLE instances ADD COLUMN disable_api_stop INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE instances ADD COLUMN shutdown_behavior TEXT NOT NULL DEFAULT 'stop';"
     "ALTER TABLE instances ADD COLUMN user_data TEXT NOT NULL DEFAULT '';",
+    /* 3: key pairs */
+    "CREATE TABLE key_pairs ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  type TEXT NOT NULL,"
+    "  fingerprint TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "ALTER TABLE instances ADD COLUMN key_name TEXT NOT NULL DEFAULT '';",
 };
 
 int

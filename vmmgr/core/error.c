@@ -36,6 +36,9 @@ static const struct {
     [VM_ERR_REQUEST_EXPIRED] = { "RequestExpired", 400 },
     [VM_ERR_MALFORMED_QUERY] = { "MalformedQueryString", 400 },
     [VM_ERR_TOO_LARGE] = { "RequestEntityTooLarge", 413 },
+    [VM_ERR_KEYPAIR_DUPLICATE] = { "InvalidKeyPair.Duplicate", 400 },
+    [VM_ERR_KEYPAIR_NOT_FOUND] = { "InvalidKeyPair.NotFound", 400 },
+    [VM_ERR_KEY_FORMAT] = { "InvalidKey.Format", 400 },
 };
 
 static int

@@ -39,6 +39,9 @@ typedef enum vm_err_code {
     VM_ERR_REQUEST_EXPIRED,          /* RequestExpired, 400 */
     VM_ERR_MALFORMED_QUERY,          /* MalformedQueryString, 400 */
     VM_ERR_TOO_LARGE,                /* RequestEntityTooLarge, 413 */
+    VM_ERR_KEYPAIR_DUPLICATE,        /* InvalidKeyPair.Duplicate */
+    VM_ERR_KEYPAIR_NOT_FOUND,        /* InvalidKeyPair.NotFound */
+    VM_ERR_KEY_FORMAT,               /* InvalidKey.Format */
     VM_ERR__LAST
 } vm_err_code;
 

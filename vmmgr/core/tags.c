@@ -156,7 +156,7 @@ check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
 {
     static const struct {
         const char *prefix, *table;
-    } kinds[] = { { "i", "instances" }, { "ami", "images" } };
+    } kinds[] = { { "i", "instances" }, { "ami", "images" }, { "key", "key_pairs" } };
     if (!ids[0])
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
     for (; *ids; ids++) {
@@ -173,10 +173,11 @@ check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
             return -1;
         sqlite3_bind_text(st, 1, *ids, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
-            return vm_error_set(err, strcmp(table, "instances") == 0 ? VM_ERR_INSTANCE_NOT_FOUND : VM_ERR_AMI_NOT_FOUND,
-                                strcmp(table, "instances") == 0 ? "The instance ID '%s' does not exist"
-                                                                : "The image id '[%s]' does not exist",
-                                *ids);
+            return vm_error_set(err,
+                                strcmp(table, "instances") == 0  ? VM_ERR_INSTANCE_NOT_FOUND
+                                : strcmp(table, "key_pairs") == 0 ? VM_ERR_KEYPAIR_NOT_FOUND
+                                                                  : VM_ERR_AMI_NOT_FOUND,
+                                "The ID '%s' does not exist", *ids);
     }
     return 0;
 }
@@ -272,7 +273,7 @@ vm_tags_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     vm_node *list = vm_node_list(resp, "tagSet", "Tags");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *rid = vm_db_text(st, 0), *k = vm_db_text(st, 1), *v = vm_db_text(st, 2);
-        const char *type = strncmp(rid, "i-", 2) == 0 ? "instance" : "image";
+        const char *type = strncmp(rid, "i-", 2) == 0 ? "instance" : strncmp(rid, "key-", 4) == 0 ? "key-pair" : "image";
         bool keep = true;
         for (size_t f = 0; keep && f < fs->n; f++) {
             const char *name = fs->v[f].name;
