@@ -55,6 +55,15 @@ aws ec2 modify-instance-attribute --instance-id "$id" --no-disable-api-terminati
 aws ec2 describe-account-attributes --attribute-names supported-platforms >/dev/null || fail "describe-account-attributes"
 ok "Terraform's read-back calls and termination protection"
 
+aws ec2 create-key-pair --key-name api-key --key-type ed25519 --query KeyMaterial --output text > "$T/api.pem"
+chmod 600 "$T/api.pem"
+ssh-keygen -y -f "$T/api.pem" >/dev/null || fail "create-key-pair through the API gave no usable key"
+ssh-keygen -q -t rsa -b 2048 -N '' -f "$T/imp"
+aws ec2 import-key-pair --key-name api-imported --public-key-material "fileb://$T/imp.pub" >/dev/null
+[ "$(aws ec2 describe-key-pairs --query 'length(KeyPairs)' --output text)" = 2 ] || fail "describe-key-pairs through the API"
+aws ec2 delete-key-pair --key-name api-imported
+ok "key pairs through the API (create, import with fileb://, describe, delete)"
+
 aws ec2 terminate-instances --instance-ids "$id" >/dev/null
 aws ec2 wait instance-terminated --instance-ids "$id" || fail "aws ec2 wait instance-terminated"
 ! domain_exists "$id" || fail "domain left after terminate through the API"
