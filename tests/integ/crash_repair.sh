@@ -29,11 +29,11 @@ ok "every interrupted launch finished: running and ready"
 
 n_dom=$(virsh_ list --all --name | grep -c '^i-' || true)
 for id in "${crashed[@]}"; do
-	[ "$(ls "$S/instances/$id")" = "console.log
-root.qcow2" ] || fail "unexpected files for $id: $(ls "$S/instances/$id")"
+	[ "$(ls "$S/instances/$id" | tr '\n' ' ')" = "cidata.iso console.log root.qcow2 " ] ||
+		fail "unexpected files for $id: $(ls "$S/instances/$id")"
 done
 [ "$(ls "$S/instances" | wc -l)" = 4 ] || fail "stray instance directories: $(ls "$S/instances")"
-ok "one disk and one console per instance, no strays"
+ok "one disk, one config drive and one console per instance, no strays"
 
 # killed in the middle of a terminate: the instance stays shutting-down until the next command
 victim=${crashed[disk]}
