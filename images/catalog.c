@@ -58,7 +58,7 @@ img_get(vm_ctx *ctx, const char *id, img_obj **ret, vm_error *err)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE || (rc == SQLITE_ROW && strcmp(vm_db_text(st, 3), "deregistered") == 0))
         return vm_error_set(err, VM_ERR_AMI_NOT_FOUND, "The image id '[%s]' does not exist", id);
     if (rc != SQLITE_ROW)
         return vm_db_error(ctx->db, "reading image", err);
@@ -153,7 +153,9 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         none &= strcmp(*o, "amazon") == 0;
 
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " IMG_COLUMNS " FROM images ORDER BY created_at, id", &st, err) < 0)
+    if (vm_db_prepare(ctx->db,
+                      "SELECT " IMG_COLUMNS " FROM images WHERE state != 'deregistered' ORDER BY created_at, id", &st,
+                      err) < 0)
         return -1;
     vm_node *list = vm_node_list(resp, "imagesSet", "Images");
     int rc;

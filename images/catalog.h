@@ -32,6 +32,17 @@ int img_register(vm_ctx *ctx, const char *id, const char *name, const char *desc
 /* Action DescribeImages (ImageId.N, Owner.N, Filter.N: image-id, name, state, architecture, tag:KEY). */
 int img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
+/* Actions ImportImage (local only: it reads a file of this host), DeregisterImage, CreateImage. */
+int img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Inspects an outside file as format fmt ("qcow2" or "raw"): 0 when it is safe to read as that. */
+int img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_error *err);
+/* Removes an unfinished image: its files and its row. */
+void img_discard(vm_ctx *ctx, const char *id);
+/* Discards pending images that no process is making any more (reconcile). */
+void img_sweep(vm_ctx *ctx);
+
 /* Builds the tiny image (or takes it from the shared build cache) and registers it as
  * vmmgr-tiny unless the state dir already has it.  *ret_id receives its id. */
 int img_tiny_ensure(vm_ctx *ctx, char ret_id[VM_ID_MAX], vm_error *err);

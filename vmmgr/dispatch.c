@@ -42,6 +42,11 @@ static const vm_action actions[] = {
     { "ImportKeyPair", kp_import, P("KeyName", "PublicKeyMaterial", "TagSpecification") },
     { "DescribeKeyPairs", kp_describe, P("KeyName", "KeyPairId", "Filter", "IncludePublicKey") },
     { "DeleteKeyPair", kp_delete, P("KeyName", "KeyPairId") },
+    { "ImportImage", img_import,
+      P("DiskContainer", "Name", "Description", "Architecture", "BootMode", "KernelFile", "RamdiskFile", "Progress"),
+      .local_only = true },
+    { "DeregisterImage", img_deregister, P("ImageId") },
+    { "CreateImage", img_create_from_instance, P("InstanceId", "Name", "Description", "NoReboot") },
 };
 
 const vm_action *
@@ -87,7 +92,7 @@ vm_dispatch(vm_ctx *ctx, const char *principal, const char *action, const vm_par
             vm_error *err)
 {
     const vm_action *a = vm_action_find(action);
-    if (!a)
+    if (!a || (a->local_only && strcmp(principal, "cli") != 0))
         return vm_error_set(err, VM_ERR_INVALID_ACTION, "The action %s is not valid for this web service",
                             action ? action : "(none)");
     vm_error mine = { 0 };

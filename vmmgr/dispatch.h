@@ -13,6 +13,7 @@ typedef struct vm_action {
     const char *name;
     vm_action_fn fn;
     const char *const *params; /* accepted top-level parameter names, NULL-terminated */
+    bool local_only;           /* reads or writes host files by path: the CLI only, never the HTTP API */
 } vm_action;
 
 /* The action called name, or NULL. */

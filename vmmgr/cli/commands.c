@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <limits.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +105,26 @@ static const cli_opt delete_key_opts[] = {
     DRY_RUN, END,
 };
 
+static const cli_opt import_opts[] = {
+    { "file", CLI_OPT_FILEURL, "DiskContainer.1.Url", "the disk image to import (qcow2 or raw)" },
+    { "format", CLI_OPT_STR, "DiskContainer.1.Format", "qcow2 or raw (as the file is; it is checked)" },
+    { "name", CLI_OPT_STR, "Name", "a unique AMI name" },
+    { "description", CLI_OPT_STR, "Description", "free text" },
+    { "boot", CLI_OPT_STR, "BootMode", "bios (default), uefi, or direct (with --kernel and --ramdisk)" },
+    { "architecture", CLI_OPT_STR, "Architecture", "x86_64" },
+    { "kernel", CLI_OPT_PATH, "KernelFile", "kernel for direct boot" },
+    { "ramdisk", CLI_OPT_PATH, "RamdiskFile", "initramfs for direct boot" },
+    DRY_RUN, END,
+};
+static const cli_opt deregister_opts[] = { { "image-id", CLI_OPT_STR, "ImageId", "the AMI" }, DRY_RUN, END };
+static const cli_opt create_image_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance whose root disk becomes the image" },
+    { "name", CLI_OPT_STR, "Name", "a unique AMI name" },
+    { "description", CLI_OPT_STR, "Description", "free text" },
+    { "no-reboot", CLI_OPT_BOOL, "NoReboot", "copy without shutting the guest down (crash-consistent)" },
+    DRY_RUN, END,
+};
+
 static const cli_cmd cmds[] = {
     { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
     { "describe-instances", "DescribeInstances", describe_opts, "Show instances", false },
@@ -127,6 +149,9 @@ static const cli_cmd cmds[] = {
     { "import-key-pair", "ImportKeyPair", import_key_opts, "Register your own OpenSSH public key", false },
     { "describe-key-pairs", "DescribeKeyPairs", describe_keys_opts, "Show key pairs", false },
     { "delete-key-pair", "DeleteKeyPair", delete_key_opts, "Remove a key pair", true },
+    { "import-image", "ImportImage", import_opts, "Register a qcow2 or raw disk of this host as an AMI", false },
+    { "deregister-image", "DeregisterImage", deregister_opts, "Remove an AMI no instance uses", true },
+    { "create-image", "CreateImage", create_image_opts, "Make an AMI from an instance's root disk", false },
 };
 
 const cli_cmd *
@@ -265,6 +290,18 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
             if (set_blob(o, argv[first], p, err) < 0)
                 return -1;
             break;
+        case CLI_OPT_PATH:
+        case CLI_OPT_FILEURL: {
+            if (nvals != 1)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes one value", o->name);
+            char real[4096], url[4200];
+            if (!realpath(argv[first], real))
+                return vm_error_set_errno(err, errno, VM_ERR_INVALID_PARAMETER_VALUE, "--%s: '%s'", o->name,
+                                          argv[first]);
+            snprintf(url, sizeof(url), "%s%s", o->kind == CLI_OPT_FILEURL ? "file://" : "", real);
+            vm_params_set(p, o->param, url);
+            break;
+        }
         case CLI_OPT_STRUCT:
             if (nvals != 1)
                 return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes one value", o->name);
@@ -277,6 +314,9 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
     }
     if (strcmp(cmd->action, "RunInstances") == 0 && !counted)
         set_count("1", p, err);
+    /* a long import shows qemu-img's progress when a person watches */
+    if (strcmp(cmd->action, "ImportImage") == 0 && isatty(STDERR_FILENO))
+        vm_params_set(p, "Progress", "true");
     return 0;
 }
 

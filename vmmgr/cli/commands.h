@@ -14,6 +14,8 @@ typedef enum cli_opt_kind {
     CLI_OPT_SHORTHAND, /* --filters Name=…,Values=… …  → Filter.N.… (one entry per argument) */
     CLI_OPT_STRUCT,    /* --instance-type Value=t3.small → InstanceType.Value (one shorthand, no index) */
     CLI_OPT_BLOB,      /* --user-data TEXT|file://PATH|fileb://PATH → UserData=base64(content) */
+    CLI_OPT_PATH,      /* --kernel PATH → KernelFile=/absolute/PATH */
+    CLI_OPT_FILEURL,   /* --file PATH → DiskContainer.1.Url=file:///absolute/PATH */
 } cli_opt_kind;
 
 typedef struct cli_opt {

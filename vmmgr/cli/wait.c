@@ -15,23 +15,28 @@
 typedef struct waiter {
     const char *name;
     const char *title;
+    const char *action;       /* DescribeInstances or DescribeImages */
     const char *success;      /* every instance in this state */
     const char *const *fails; /* any instance in one of these */
     bool any;                 /* success as soon as one instance exists */
 } waiter;
 
 static const waiter waiters[] = {
-    { "instance-running", "InstanceRunning", "running",
+    { "instance-running", "InstanceRunning", "DescribeInstances", "running",
       (const char *const[]){ "shutting-down", "terminated", "stopping", NULL }, false },
-    { "instance-stopped", "InstanceStopped", "stopped", (const char *const[]){ "pending", "terminated", NULL },
+    { "instance-stopped", "InstanceStopped", "DescribeInstances", "stopped", (const char *const[]){ "pending", "terminated", NULL },
       false },
-    { "instance-terminated", "InstanceTerminated", "terminated", (const char *const[]){ "pending", "stopping", NULL },
+    { "instance-terminated", "InstanceTerminated", "DescribeInstances", "terminated", (const char *const[]){ "pending", "stopping", NULL },
       false },
-    { "instance-exists", "InstanceExists", NULL, (const char *const[]){ NULL }, true },
+    { "instance-exists", "InstanceExists", "DescribeInstances", NULL, (const char *const[]){ NULL }, true },
+    { "image-available", "ImageAvailable", "DescribeImages", "available", (const char *const[]){ "failed", NULL },
+      false },
+    { "image-exists", "ImageExists", "DescribeImages", NULL, (const char *const[]){ NULL }, true },
 };
 
 static const cli_opt wait_opts[] = {
     { "instance-ids", CLI_OPT_LIST, "InstanceId", "instance ids" },
+    { "image-ids", CLI_OPT_LIST, "ImageId", "image ids" },
     { "filters", CLI_OPT_SHORTHAND, "Filter", "Name=NAME,Values=V1,V2 …" },
     { NULL, 0, NULL, NULL },
 };
@@ -50,11 +55,18 @@ static int
 check(const waiter *w, const vm_node *resp, char *bad, size_t badlen)
 {
     int seen = 0, ok = 0;
+    /* the items: instances of every reservation, or images */
     const vm_node *rs = vm_node_child(resp, "reservationSet");
+    vm_node images = { .first = NULL };
+    if (!rs) {
+        images.first = (vm_node *)resp; /* a one-element "reservation" that is the response itself */
+        rs = &images;
+    }
     for (const vm_node *r = rs ? rs->first : NULL; r; r = r->next) {
-        const vm_node *is = vm_node_child(r, "instancesSet");
+        const vm_node *is = vm_node_child(r, rs == &images ? "imagesSet" : "instancesSet");
         for (const vm_node *i = is ? is->first : NULL; i; i = i->next) {
-            const vm_node *name = vm_node_child(vm_node_child(i, "instanceState"), "name");
+            const vm_node *name = rs == &images ? vm_node_child(i, "imageState")
+                                                : vm_node_child(vm_node_child(i, "instanceState"), "name");
             const char *state = name ? name->str : "";
             seen++;
             if (w->success && strcmp(state, w->success) == 0)
@@ -101,10 +113,10 @@ cli_wait(vm_ctx *ctx, int argc, char **argv)
         vm_error e = { 0 };
         char bad[32] = "";
         int rc = 0;
-        if (vm_dispatch(ctx, "cli", "DescribeInstances", p, &resp, &e) == 0) {
+        if (vm_dispatch(ctx, "cli", w->action, p, &resp, &e) == 0) {
             rc = check(w, resp, bad, sizeof(bad));
             vm_node_free(resp);
-        } else if (e.code != VM_ERR_INSTANCE_NOT_FOUND) {
+        } else if (e.code != VM_ERR_INSTANCE_NOT_FOUND && e.code != VM_ERR_AMI_NOT_FOUND) {
             fprintf(stderr, "Waiter %s failed: %s: %s\n", w->title, vm_error_code_name(e.code), e.msg);
             return EXIT_WAITER;
         }

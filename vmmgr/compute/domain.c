@@ -102,6 +102,7 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .vcpus = t->vcpus,
         .memory_mib = t->memory_mib,
         .kvm = strcmp(ctx->accel, "kvm") == 0,
+        .uefi = strcmp(img->boot, "uefi") == 0,
         .kernel = img->kernel_path,
         .initrd = img->initrd_path,
         .disk_path = inst->disk_path,

@@ -61,6 +61,8 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     text(dom, "vcpu", (snprintf(buf, sizeof(buf), "%d", def->vcpus), buf));
 
     xmlNodePtr os = elem(dom, "os");
+    if (def->uefi && !def->kernel)
+        prop(os, "firmware", "efi");
     xmlNodePtr type = text(os, "type", "hvm");
     prop(type, "arch", "x86_64");
     prop(type, "machine", "q35");

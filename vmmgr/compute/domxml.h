@@ -17,6 +17,7 @@ typedef struct inst_domain_def {
     int vcpus;
     int memory_mib;
     bool kvm;                   /* domain type kvm, else qemu (TCG, translation cache capped) */
+    bool uefi;                  /* firmware: UEFI (OVMF) instead of SeaBIOS, when not direct boot */
     const char *kernel;         /* direct boot (PVH vmlinux), or NULL */
     const char *initrd;
     const char *cmdline_extra;  /* appended to the kernel command line, or NULL */

@@ -377,6 +377,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
                 rc = adopt(ctx, &doms[i], err);
         }
     sweep_files(ctx);
+    img_sweep(ctx);
 out:
     for (int i = 0; list && i < n; i++)
         virDomainFree(list[i]);

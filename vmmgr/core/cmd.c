@@ -37,8 +37,12 @@ vm_cmd_run(const char *const *argv, const vm_cmd_limits *limits, char **ret_outp
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+    if (limits && limits->show_output) {
+        posix_spawn_file_actions_adddup2(&fa, 2, 1);
+    } else {
+        posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
+    }
 
     /* Limits are set in the parent around the spawn (posix_spawn has no prlimit attribute) and
      * inherited; the parent's own limits are put back at once. */

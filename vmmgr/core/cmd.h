@@ -4,12 +4,15 @@
  * that read untrusted files. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "error.h"
 
 typedef struct vm_cmd_limits {
     int timeout_sec;    /* 0: no limit */
     long cpu_sec;       /* RLIMIT_CPU, 0: none */
     long address_space; /* RLIMIT_AS in bytes, 0: none */
+    bool show_output;   /* the child writes to our stderr instead of being captured (progress bars) */
 } vm_cmd_limits;
 
 /* Runs argv[0] (searched in PATH).  On exit status 0 returns 0 and, if ret_output is given, the

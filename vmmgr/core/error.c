@@ -39,6 +39,8 @@ static const struct {
     [VM_ERR_KEYPAIR_DUPLICATE] = { "InvalidKeyPair.Duplicate", 400 },
     [VM_ERR_KEYPAIR_NOT_FOUND] = { "InvalidKeyPair.NotFound", 400 },
     [VM_ERR_KEY_FORMAT] = { "InvalidKey.Format", 400 },
+    [VM_ERR_AMI_NAME_DUPLICATE] = { "InvalidAMIName.Duplicate", 400 },
+    [VM_ERR_AMI_NAME_MALFORMED] = { "InvalidAMIName.Malformed", 400 },
 };
 
 static int

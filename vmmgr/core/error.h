@@ -42,6 +42,8 @@ typedef enum vm_err_code {
     VM_ERR_KEYPAIR_DUPLICATE,        /* InvalidKeyPair.Duplicate */
     VM_ERR_KEYPAIR_NOT_FOUND,        /* InvalidKeyPair.NotFound */
     VM_ERR_KEY_FORMAT,               /* InvalidKey.Format */
+    VM_ERR_AMI_NAME_DUPLICATE,       /* InvalidAMIName.Duplicate */
+    VM_ERR_AMI_NAME_MALFORMED,       /* InvalidAMIName.Malformed */
     VM_ERR__LAST
 } vm_err_code;
 

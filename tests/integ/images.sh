@@ -1,0 +1,58 @@
+#!/bin/bash
+# Images: import (qcow2 and raw, direct boot) with the checks that keep host files out (backing
+# file, external data file, a raw file carrying a qcow2 header), create-image from an instance
+# whose files the new instances see, deregister refused while an instance uses the image.
+. "$(dirname "$0")/lib.sh"
+vm_init
+B="$S/images/$AMI"
+
+# malicious or mislabelled disks: refused, nothing registered, no file left
+qemu-img create -q -f qcow2 -F raw -b /etc/shadow "$T/backing.qcow2"
+qemu-img create -q -f qcow2 -o data_file="$T/data.raw" "$T/datafile.qcow2" 1M
+cp "$T/backing.qcow2" "$T/header.raw"
+expect_error InvalidParameterValue vm import-image --file "$T/backing.qcow2" --format qcow2 --name evil-backing
+expect_error InvalidParameterValue vm import-image --file "$T/datafile.qcow2" --format qcow2 --name evil-data-file
+expect_error InvalidParameterValue vm import-image --file "$T/header.raw" --format raw --name evil-raw-header
+expect_error InvalidParameterValue vm import-image --file "$T/header.raw" --format vmdk --name bad-format
+expect_error MissingParameter vm import-image --file "$T/header.raw" --name no-format
+expect_error InvalidAMIName.Malformed vm import-image --file "$B/root.qcow2" --format qcow2 --name 'a<b'
+[ "$(vm describe-images --output json | jq '.Images | length')" = 1 ] || fail "a refused import registered an image"
+[ "$(ls "$S/images")" = "$AMI" ] || fail "a refused import left files: $(ls "$S/images")"
+ok "backing file, data file, raw file with a qcow2 header, bad format and name: refused, nothing left"
+
+# a raw import of the tiny root disk, booted directly with its kernel
+qemu-img convert -f qcow2 -O raw "$B/root.qcow2" "$T/root.raw"
+imp=$(vm import-image --file "$T/root.raw" --format raw --name "tiny raw import" --boot direct \
+	--kernel "$B/vmlinux" --ramdisk "$B/initrd.img" --output json | jq -r .ImageId)
+vm wait image-available --image-ids "$imp" || fail "wait image-available"
+[ "$(qemu-img info -f qcow2 --output=json "$S/images/$imp/root.qcow2" | jq -r .format)" = qcow2 ] || fail "base is not qcow2"
+expect_error InvalidAMIName.Duplicate vm import-image --file "$T/root.raw" --format raw --name "tiny raw import" \
+	--boot direct --kernel "$B/vmlinux" --ramdisk "$B/initrd.img"
+a=$(launch --user-data '#!/bin/sh
+echo "made by the first instance" > /root/marker
+sync
+echo marker-written')
+b=$(vm run-instances --image-id "$imp" --output json | jq -r '.Instances[0].InstanceId')
+wait_console "$a" "vmmgr: user-data exited 0" 1
+wait_console "$b" "vmmgr: instance $b ready" 1
+ok "a raw import boots"
+
+# create-image: the guest is shut down for a consistent copy and started again
+new=$(vm create-image --instance-id "$a" --name "from $a" --output json | jq -r .ImageId)
+[[ "$new" == ami-* ]] || fail "create-image gave '$new'"
+vm wait image-available --image-ids "$new"
+wait_console "$a" "vmmgr: instance $a ready" 2
+expect_state "$a" running
+c=$(vm run-instances --image-id "$new" --user-data '#!/bin/sh
+echo "marker: $(cat /root/marker)"' --output json | jq -r '.Instances[0].InstanceId')
+wait_console "$c" "vmmgr: user-data exited 0" 1
+grep -q "marker: made by the first instance" <<<"$(console "$c")" || fail "the new image lacks the file: $(console "$c")"
+ok "create-image: instances of the new image see what the original wrote; the original runs again"
+
+expect_error InvalidParameterValue vm deregister-image --image-id "$new"
+vm terminate-instances --instance-ids "$c" >/dev/null
+vm deregister-image --image-id "$new"
+expect_error InvalidAMIID.NotFound vm describe-images --image-ids "$new"
+expect_error InvalidAMIID.NotFound vm run-instances --image-id "$new"
+[ ! -e "$S/images/$new" ] || fail "deregister left the files of $new"
+ok "deregister: refused while an instance uses it, then files gone and the id unknown"
