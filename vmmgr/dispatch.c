@@ -17,7 +17,7 @@
 static const vm_action actions[] = {
     { "RunInstances", inst_run,
       P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification", "DisableApiTermination",
-        "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData") },
+        "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData", "BlockDeviceMapping") },
     { "DescribeInstances", inst_describe, P("InstanceId", "Filter", "MaxResults", "NextToken") },
     { "TerminateInstances", inst_terminate, P("InstanceId") },
     { "StopInstances", inst_stop, P("InstanceId", "Force", "Hibernate") },

@@ -79,6 +79,14 @@ for applet in $("$bb" --list); do
 	ln -s busybox "$r/bin/$applet"
 done
 ln -s ../bin/busybox "$r/sbin/init"
+# resize2fs (with the libraries it needs) grows the root file system to a larger root volume
+copy_with_libs() {
+	install -D -m 0755 "$1" "$r$1"
+	ldd "$1" | awk '/=> \// {print $3} /^\t\/lib/ {print $1}' | while read -r lib; do
+		[ -e "$r$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$r$lib"
+	done
+}
+copy_with_libs "$(command -v resize2fs)"
 install -m 0755 "$here/rcS" "$r/etc/init.d/rcS"
 cat > "$r/etc/inittab" <<'EOF'
 ::sysinit:/etc/init.d/rcS
@@ -90,6 +98,7 @@ chmod 0755 "$r/etc/acpi/PWRF/00000080"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"
 printf 'root:x:0:\n' > "$r/etc/group"
 printf 'vmmgr-tiny\n' > "$r/etc/hostname"
+ln -s /proc/mounts "$r/etc/mtab"
 chmod 1777 "$r/tmp"
 
 truncate -s 1G "$work/root.raw"

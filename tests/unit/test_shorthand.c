@@ -37,6 +37,15 @@ Test(shorthand, tag_specification_with_struct_list)
     cr_expect_str_eq(vm_params_get(p, "TagSpecification.1.Tag.2.Value"), "a,b=c]");
 }
 
+Test(shorthand, nested_structure)
+{
+    _cleanup_(vm_params_freep) vm_params *p =
+        parse("DeviceName=/dev/vda,Ebs={VolumeSize=20,DeleteOnTermination=true}", "BlockDeviceMapping.1", 0);
+    cr_expect_str_eq(vm_params_get(p, "BlockDeviceMapping.1.DeviceName"), "/dev/vda");
+    cr_expect_str_eq(vm_params_get(p, "BlockDeviceMapping.1.Ebs.VolumeSize"), "20");
+    cr_expect_str_eq(vm_params_get(p, "BlockDeviceMapping.1.Ebs.DeleteOnTermination"), "true");
+}
+
 Test(shorthand, quotes_and_escapes)
 {
     _cleanup_(vm_params_freep) vm_params *p = parse("Key='x,y',Value=\"q\\\"<&>'\"", "Tag.1", 0);

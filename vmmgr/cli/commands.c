@@ -24,6 +24,8 @@ static const cli_opt run_opts[] = {
       "ResourceType=instance,Tags=[{Key=K,Value=V},…]" },
     { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token: a retry returns the first reservation" },
     { "key-name", CLI_OPT_STR, "KeyName", "key pair whose public key the guest installs for root" },
+    { "block-device-mappings", CLI_OPT_SHORTHAND, "BlockDeviceMapping",
+      "DeviceName=/dev/vda,Ebs={VolumeSize=GIB}: a larger root volume" },
     { "user-data", CLI_OPT_BLOB, "UserData", "TEXT or file://PATH (up to 16 KiB); a #! script runs at first boot" },
     { "disable-api-termination", CLI_OPT_BOOL, "DisableApiTermination", "refuse terminate until modified" },
     { "disable-api-stop", CLI_OPT_BOOL, "DisableApiStop", "refuse stop until modified" },

@@ -96,6 +96,15 @@ member(parser *ps, const char *prefix, vm_params *out)
     const char *sep = *prefix ? "." : "";
     char full[320];
 
+    if (ps->s[ps->pos] == '{') {
+        /* a nested structure: Ebs={VolumeSize=20,VolumeType=gp3} → PREFIX.Ebs.VolumeSize … */
+        ps->pos++;
+        snprintf(full, sizeof(full), "%s%s%s", prefix, sep, name);
+        if (members(ps, full, out, '}') < 0)
+            return -1;
+        ps->pos++;
+        return 0;
+    }
     if (ps->s[ps->pos] == '[') {
         ps->pos++;
         for (int i = 1; ps->s[ps->pos] != ']'; i++) {

@@ -142,7 +142,7 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
         /* a file left by an interrupted create may be partial: make it again */
         if (lstat(inst->disk_path, &st) == 0 && vol_file_remove(inst->disk_path, err) < 0)
             return -1;
-        if (vol_overlay_create(img->base_path, "qcow2", inst->disk_path, 0, err) < 0 ||
+        if (vol_overlay_create(img->base_path, "qcow2", inst->disk_path, inst->root_size, err) < 0 ||
             write_cidata(ctx, inst, err) < 0)
             return -1;
         vm_crash_point("disk");

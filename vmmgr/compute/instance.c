@@ -102,6 +102,7 @@ typedef struct run_attrs {
     const char *shutdown_behavior;
     const char *key_name;  /* "" for none */
     const char *user_data; /* base64, "" for none */
+    unsigned long long root_size;
 } run_attrs;
 
 static int
@@ -116,8 +117,8 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         vm_db_prepare(ctx->db,
                       "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
                       "launch_step, launched_at, changed_at, disk_path, console_path, disable_api_termination, "
-                      "disable_api_stop, shutdown_behavior, key_name, user_data) "
-                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?)",
+                      "disable_api_stop, shutdown_behavior, key_name, user_data, root_size) "
+                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
     sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
@@ -143,6 +144,7 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         sqlite3_bind_text(ins, 11, attrs->shutdown_behavior, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 12, attrs->key_name, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 13, attrs->user_data, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 14, (sqlite3_int64)attrs->root_size);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
         if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0)
@@ -170,6 +172,42 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
         sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
         sqlite3_step(st);
     }
+}
+
+/* BlockDeviceMapping: for now only the root device, to make it larger (VolumeSize in GiB). */
+static int
+run_block_devices(vm_ctx *ctx, const vm_params *p, const img_obj *img, unsigned long long *ret_size, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    *ret_size = 0;
+    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *dev = vm_params_getf(p, "BlockDeviceMapping.%d.DeviceName", idx[i]);
+        if (!dev)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
+                                "The request must contain the parameter BlockDeviceMapping.%d.DeviceName", idx[i]);
+        if (strcmp(dev, "/dev/vda") != 0 && strcmp(dev, "/dev/xvda") != 0 && strcmp(dev, "/dev/sda1") != 0)
+            return vm_error_set(err, VM_ERR_INVALID_BLOCK_DEVICE_MAPPING,
+                                "device '%s': only the root device (/dev/vda) can be mapped at launch for now", dev);
+        char key[96];
+        snprintf(key, sizeof(key), "BlockDeviceMapping.%d.Ebs.VolumeSize", idx[i]);
+        long gib;
+        if (vm_params_int(p, key, 0, 1, 16384, &gib, err) < 0)
+            return -1;
+        if (gib) {
+            unsigned long long base;
+            vm_error ignore = { 0 };
+            if (img_inspect(img->base_path, "qcow2", &base, &ignore) == 0 && (unsigned long long)gib << 30 < base)
+                return vm_error_set(err, VM_ERR_INVALID_BLOCK_DEVICE_MAPPING,
+                                    "Volume of size %ldGiB is smaller than the image (%lluGiB)", gib,
+                                    (base + (1ULL << 30) - 1) >> 30);
+            *ret_size = (unsigned long long)gib << 30;
+        }
+    }
+    (void)ctx;
+    return 0;
 }
 
 /* UserData is base64 of at most 16 KiB, as EC2 limits it */
@@ -226,7 +264,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         attrs.key_name = "";
     if (!attrs.user_data)
         attrs.user_data = "";
-    if (check_user_data(attrs.user_data, err) < 0)
+    if (check_user_data(attrs.user_data, err) < 0 || run_block_devices(ctx, p, img, &attrs.root_size, err) < 0)
         return -1;
     if (attrs.key_name[0]) {
         _cleanup_free_ char *pub = kp_public_key(ctx, attrs.key_name, err);

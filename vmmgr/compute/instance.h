@@ -53,6 +53,7 @@ typedef struct inst_obj {
     char shutdown_behavior[16]; /* "stop" or "terminate": what a guest-initiated power-off means */
     char *user_data;            /* as given, base64 */
     char key_name[256];         /* "" when launched without a key pair */
+    unsigned long long root_size; /* bytes; 0: the image's size */
 } inst_obj;
 
 void inst_obj_free(inst_obj *inst);

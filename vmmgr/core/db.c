@@ -72,6 +72,8 @@ static const char *const migrations[] = {
     "  public_key TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);"
     "ALTER TABLE instances ADD COLUMN key_name TEXT NOT NULL DEFAULT '';",
+    /* 4: root volume size (bytes; 0 = the image's) */
+    "ALTER TABLE instances ADD COLUMN root_size INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

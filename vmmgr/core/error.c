@@ -41,6 +41,7 @@ static const struct {
     [VM_ERR_KEY_FORMAT] = { "InvalidKey.Format", 400 },
     [VM_ERR_AMI_NAME_DUPLICATE] = { "InvalidAMIName.Duplicate", 400 },
     [VM_ERR_AMI_NAME_MALFORMED] = { "InvalidAMIName.Malformed", 400 },
+    [VM_ERR_INVALID_BLOCK_DEVICE_MAPPING] = { "InvalidBlockDeviceMapping", 400 },
 };
 
 static int

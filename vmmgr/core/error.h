@@ -44,6 +44,7 @@ typedef enum vm_err_code {
     VM_ERR_KEY_FORMAT,               /* InvalidKey.Format */
     VM_ERR_AMI_NAME_DUPLICATE,       /* InvalidAMIName.Duplicate */
     VM_ERR_AMI_NAME_MALFORMED,       /* InvalidAMIName.Malformed */
+    VM_ERR_INVALID_BLOCK_DEVICE_MAPPING, /* InvalidBlockDeviceMapping */
     VM_ERR__LAST
 } vm_err_code;
 
