@@ -42,7 +42,11 @@ n=$(vm describe-instances --filters "Name=image-id,Values=$AMI" --output json | 
 [ "$n" = 2 ] || fail "image-id filter found $n"
 grep -q "InstanceId *$a" <<<"$(vm describe-instances --output table)" || fail "table output lacks the instance"
 grep -q "^INSTANCES.*$a" <<<"$(vm describe-instances --output text)" || fail "text output lacks the instance"
-ok "describe-instances: filters and the three output formats"
+q=$(vm describe-instances --query 'Reservations[].Instances[].InstanceId' --output text)
+[ "$q" = "$a	$b" ] || fail "--query projection gave '$q'"
+[ "$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].State.Name' --output text)" = running ] ||
+	fail "--query index path"
+ok "describe-instances: filters, the three output formats and --query"
 
 vm stop-instances --instance-ids "$a" --output json | jq -e '.StoppingInstances[0].CurrentState.Name == "stopping"' >/dev/null ||
 	fail "stop did not report stopping"

@@ -13,6 +13,7 @@
 #include "../init.h"
 #include "../serve.h"
 #include "commands.h"
+#include "query.h"
 #include "render.h"
 #include "wait.h"
 
@@ -23,6 +24,7 @@ typedef struct cli_globals {
     const char *state_dir;
     const char *uri;
     cli_output output;
+    const char *query;
 } cli_globals;
 
 static void
@@ -45,6 +47,7 @@ usage(FILE *f)
                "  --state-dir DIR   state directory (env VMMGR_STATE_DIR, default /var/lib/vmmgr)\n"
                "  --connect URI     libvirt URI (env VMMGR_LIBVIRT_URI, default qemu:///system)\n"
                "  --output FORMAT   table (default), json or text\n"
+               "  --query EXPR      print only part of the answer: Reservations[].Instances[].InstanceId\n"
                "\n'vmmgr COMMAND --help' describes a command's options.\n");
 }
 
@@ -67,6 +70,8 @@ globals_take(int argc, char **argv, cli_globals *g)
             dst = &g->state_dir;
         else if (strcmp(a, "--connect") == 0 || strcmp(a, "-c") == 0)
             dst = &g->uri;
+        else if (strcmp(a, "--query") == 0)
+            dst = &g->query;
         if (dst || strcmp(a, "--output") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "vmmgr: %s needs a value\n", a);
@@ -284,8 +289,15 @@ main(int argc, char **argv)
         report(cmd->action, &err);
         return EXIT_SERVICE;
     }
-    if (!cmd->no_output)
+    int rc = 0;
+    if (g.query) {
+        if (cli_query_render(stdout, resp, g.query, g.output, &err) < 0) {
+            fprintf(stderr, "vmmgr: %s\n", err.msg);
+            rc = EXIT_USAGE;
+        }
+    } else if (!cmd->no_output) {
         cli_render(stdout, resp, g.output);
+    }
     vm_node_free(resp);
-    return 0;
+    return rc;
 }

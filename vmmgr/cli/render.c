@@ -234,3 +234,70 @@ cli_render(FILE *f, const vm_node *root, cli_output fmt)
         break;
     }
 }
+
+void
+cli_render_value(FILE *f, const vm_node *n, cli_output fmt)
+{
+    if (fmt == CLI_OUTPUT_JSON) {
+        json_value(f, n, 0);
+        fputc('\n', f);
+        return;
+    }
+    if (is_scalar(n)) {
+        char buf[64];
+        const char *v;
+        scalar_text(n, buf, sizeof(buf), &v);
+        fprintf(f, "%s\n", v);
+        return;
+    }
+    if (n->type == VM_NODE_LIST) {
+        size_t k = 0;
+        for (const vm_node *c = n->first; c; c = c->next)
+            k++;
+        const vm_node **items = calloc(k + 1, sizeof(*items));
+        k = 0;
+        for (const vm_node *c = n->first; items && c; c = c->next)
+            items[k++] = c;
+        if (items)
+            cli_render_values(f, items, k, fmt);
+        free(items);
+        return;
+    }
+    if (fmt == CLI_OUTPUT_TEXT)
+        text_struct(f, NULL, n);
+    else
+        table_struct(f, n, 0);
+}
+
+void
+cli_render_values(FILE *f, const vm_node *const *v, size_t n, cli_output fmt)
+{
+    if (fmt == CLI_OUTPUT_JSON) {
+        fputs(n ? "[\n" : "[]\n", f);
+        for (size_t i = 0; i < n; i++) {
+            indent(f, 1);
+            json_value(f, v[i], 1);
+            fputs(i + 1 < n ? ",\n" : "\n", f);
+        }
+        if (n)
+            fputs("]\n", f);
+        return;
+    }
+    bool scalars = true;
+    for (size_t i = 0; i < n; i++)
+        scalars &= is_scalar(v[i]);
+    if (scalars) {
+        /* like the aws CLI: a list of scalars is one tab-separated line */
+        for (size_t i = 0; i < n; i++) {
+            char buf[64];
+            const char *s;
+            scalar_text(v[i], buf, sizeof(buf), &s);
+            fprintf(f, i ? "\t%s" : "%s", s);
+        }
+        if (n)
+            fputc('\n', f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        cli_render_value(f, v[i], fmt);
+}

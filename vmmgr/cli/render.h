@@ -11,3 +11,6 @@ typedef enum cli_output { CLI_OUTPUT_TABLE, CLI_OUTPUT_JSON, CLI_OUTPUT_TEXT, CL
 /* The format called name, or -1. */
 int cli_output_from_string(const char *name);
 void cli_render(FILE *f, const vm_node *root, cli_output fmt);
+/* One value (a scalar, structure or list) or several (a projection), as --query prints them. */
+void cli_render_value(FILE *f, const vm_node *n, cli_output fmt);
+void cli_render_values(FILE *f, const vm_node *const *v, size_t n, cli_output fmt);

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Builds a Debian 12 (bookworm) cloud image from Debian packages on this host: debootstrap with the
+# distribution kernel, cloud-init and openssh-server, an ext4 root file system made without
+# mounting (mke2fs -d), as qcow2.  vmmgr imports it for direct boot with its own kernel and initrd:
+#
+#   images/debian/build.sh OUTDIR
+#   vmmgr import-image --file OUTDIR/debian-12.qcow2 --format qcow2 --name debian-12 --boot direct \
+#       --kernel OUTDIR/vmlinuz --ramdisk OUTDIR/initrd.img
+#
+# Stock cloud-init finds vmmgr's NoCloud drive (label cidata): hostname, the key pair for the
+# default user "debian", user-data.  Needs root, debootstrap, e2fsprogs, qemu-utils; takes minutes.
+set -eu
+out=${1:?usage: build.sh OUTDIR}
+mirror=${VMMGR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+work="$out.work"
+rm -rf "$work"
+mkdir -p "$work" "$out"
+trap 'rm -rf "$work"' EXIT
+r="$work/root"
+
+debootstrap --variant=minbase \
+	--include=linux-image-amd64,systemd-sysv,udev,kmod,cloud-init,openssh-server,ifupdown,isc-dhcp-client,netbase,iproute2,e2fsprogs,sudo,ca-certificates \
+	bookworm "$r" "$mirror"
+
+echo "/dev/vda / ext4 defaults,discard 0 1" > "$r/etc/fstab"
+echo "debian" > "$r/etc/hostname"
+# only vmmgr's NoCloud drive: no probing for other clouds' metadata services
+cat > "$r/etc/cloud/cloud.cfg.d/90_vmmgr.cfg" <<'CFG'
+datasource_list: [ NoCloud, None ]
+CFG
+# the serial console is where vmmgr's get-console-output reads
+ln -sf /lib/systemd/system/serial-getty@.service "$r/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"
+# a machine id per instance, made at first boot
+: > "$r/etc/machine-id"
+rm -f "$r/var/lib/dbus/machine-id" "$r"/etc/ssh/ssh_host_*
+# no package caches in the image
+rm -rf "$r"/var/cache/apt/archives/*.deb "$r"/var/lib/apt/lists/*
+
+kver=$(ls "$r/lib/modules" | head -n 1)
+cp "$r/boot/vmlinuz-$kver" "$work/vmlinuz"
+cp "$r/boot/initrd.img-$kver" "$work/initrd.img"
+
+used=$(du -sm "$r" | cut -f1)
+truncate -s "$((used + 1024))M" "$work/root.raw"
+mke2fs -q -t ext4 -L debian-root -E root_owner=0:0 -d "$r" "$work/root.raw"
+qemu-img convert -f raw -O qcow2 "$work/root.raw" "$work/debian-12.qcow2"
+mv "$work/debian-12.qcow2" "$work/vmlinuz" "$work/initrd.img" "$out/"
+echo "built $out/debian-12.qcow2 (kernel $kver)"
