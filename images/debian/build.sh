@@ -15,12 +15,18 @@ mirror=${VMMGR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 work="$out.work"
 rm -rf "$work"
 mkdir -p "$work" "$out"
-trap 'rm -rf "$work"' EXIT
 r="$work/root"
+unmount() { umount "$r/proc" 2>/dev/null || true; }
+trap unmount EXIT
 
 debootstrap --variant=minbase \
-	--include=linux-image-amd64,systemd-sysv,udev,kmod,cloud-init,openssh-server,ifupdown,isc-dhcp-client,netbase,iproute2,e2fsprogs,sudo,ca-certificates \
+	--include=systemd-sysv,udev,kmod,ifupdown,isc-dhcp-client,netbase,iproute2,e2fsprogs,sudo,ca-certificates \
 	bookworm "$r" "$mirror"
+# the big ones through apt inside the new system: their maintainer scripts want a whole base
+mount -t proc proc "$r/proc"
+DEBIAN_FRONTEND=noninteractive chroot "$r" apt-get install -y -q --no-install-recommends \
+	linux-image-amd64 initramfs-tools cloud-init openssh-server python3-cryptography >/dev/null
+unmount
 
 echo "/dev/vda / ext4 defaults,discard 0 1" > "$r/etc/fstab"
 echo "debian" > "$r/etc/hostname"
@@ -45,4 +51,5 @@ truncate -s "$((used + 1024))M" "$work/root.raw"
 mke2fs -q -t ext4 -L debian-root -E root_owner=0:0 -d "$r" "$work/root.raw"
 qemu-img convert -f raw -O qcow2 "$work/root.raw" "$work/debian-12.qcow2"
 mv "$work/debian-12.qcow2" "$work/vmlinuz" "$work/initrd.img" "$out/"
+rm -rf "$work"
 echo "built $out/debian-12.qcow2 (kernel $kver)"
