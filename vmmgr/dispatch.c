@@ -4,6 +4,7 @@
 
 #include "../images/catalog.h"
 #include "../net/vpc.h"
+#include "../storage/volume.h"
 #include "account.h"
 #include "compute/instance.h"
 #include "compute/keypair.h"
@@ -46,6 +47,13 @@ static const vm_action actions[] = {
       P("DiskContainer", "Name", "Description", "Architecture", "BootMode", "KernelFile", "RamdiskFile", "Progress"),
       .local_only = true },
     { "DeregisterImage", img_deregister, P("ImageId") },
+    { "CreateVolume", vol_create,
+      P("Size", "VolumeType", "Iops", "Throughput", "SnapshotId", "AvailabilityZone", "TagSpecification", "ClientToken",
+        "Encrypted", "MultiAttachEnabled") },
+    { "DescribeVolumes", vol_describe, P("VolumeId", "Filter", "MaxResults", "NextToken") },
+    { "DeleteVolume", vol_delete, P("VolumeId") },
+    { "AttachVolume", vol_attach, P("VolumeId", "InstanceId", "Device") },
+    { "DetachVolume", vol_detach, P("VolumeId", "InstanceId", "Device", "Force") },
     { "CreateImage", img_create_from_instance, P("InstanceId", "Name", "Description", "NoReboot") },
 };
 

@@ -127,6 +127,38 @@ static const cli_opt create_image_opts[] = {
     DRY_RUN, END,
 };
 
+static const cli_opt create_vol_opts[] = {
+    { "size", CLI_OPT_STR, "Size", "GiB (1-16384)" },
+    { "volume-type", CLI_OPT_STR, "VolumeType", "gp3 (default), gp2, io1, io2, st1, sc1, standard" },
+    { "iops", CLI_OPT_STR, "Iops", "for io1, io2 and gp3" },
+    { "throughput", CLI_OPT_STR, "Throughput", "MiB/s, for gp3" },
+    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "this host's zone" },
+    { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=volume,Tags=[{Key=K,Value=V}]" },
+    { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token" },
+    DRY_RUN, END,
+};
+static const cli_opt describe_vol_opts[] = {
+    { "volume-ids", CLI_OPT_LIST, "VolumeId", "ids (vol-…)" },
+    FILTERS,
+    { "max-results", CLI_OPT_STR, "MaxResults", "page size (5-500)" },
+    { "next-token", CLI_OPT_STR, "NextToken", "token from the previous page" },
+    END,
+};
+static const cli_opt vol_id_opts[] = { { "volume-id", CLI_OPT_STR, "VolumeId", "the volume" }, DRY_RUN, END };
+static const cli_opt attach_opts[] = {
+    { "volume-id", CLI_OPT_STR, "VolumeId", "the volume" },
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "device", CLI_OPT_STR, "Device", "/dev/sdf … /dev/sdy (the guest sees /dev/vdX)" },
+    DRY_RUN, END,
+};
+static const cli_opt detach_opts[] = {
+    { "volume-id", CLI_OPT_STR, "VolumeId", "the volume" },
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance (checked)" },
+    { "device", CLI_OPT_STR, "Device", "the device (checked)" },
+    { "force", CLI_OPT_BOOL, "Force", "do not wait for the guest to release it" },
+    DRY_RUN, END,
+};
+
 static const cli_cmd cmds[] = {
     { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
     { "describe-instances", "DescribeInstances", describe_opts, "Show instances", false },
@@ -154,6 +186,11 @@ static const cli_cmd cmds[] = {
     { "import-image", "ImportImage", import_opts, "Register a qcow2 or raw disk of this host as an AMI", false },
     { "deregister-image", "DeregisterImage", deregister_opts, "Remove an AMI no instance uses", true },
     { "create-image", "CreateImage", create_image_opts, "Make an AMI from an instance's root disk", false },
+    { "create-volume", "CreateVolume", create_vol_opts, "Make an EBS volume (a qcow2 in vmmgr's pool)", false },
+    { "describe-volumes", "DescribeVolumes", describe_vol_opts, "Show volumes", false },
+    { "delete-volume", "DeleteVolume", vol_id_opts, "Delete a volume that is not attached", true },
+    { "attach-volume", "AttachVolume", attach_opts, "Hotplug a volume into an instance", false },
+    { "detach-volume", "DetachVolume", detach_opts, "Unplug a volume", false },
 };
 
 const cli_cmd *

@@ -32,11 +32,16 @@ static const waiter waiters[] = {
     { "image-available", "ImageAvailable", "DescribeImages", "available", (const char *const[]){ "failed", NULL },
       false },
     { "image-exists", "ImageExists", "DescribeImages", NULL, (const char *const[]){ NULL }, true },
+    { "volume-available", "VolumeAvailable", "DescribeVolumes", "available", (const char *const[]){ "deleted", NULL },
+      false },
+    { "volume-in-use", "VolumeInUse", "DescribeVolumes", "in-use", (const char *const[]){ "deleted", NULL }, false },
+    { "volume-deleted", "VolumeDeleted", "DescribeVolumes", "deleted", (const char *const[]){ NULL }, false },
 };
 
 static const cli_opt wait_opts[] = {
     { "instance-ids", CLI_OPT_LIST, "InstanceId", "instance ids" },
     { "image-ids", CLI_OPT_LIST, "ImageId", "image ids" },
+    { "volume-ids", CLI_OPT_LIST, "VolumeId", "volume ids" },
     { "filters", CLI_OPT_SHORTHAND, "Filter", "Name=NAME,Values=V1,V2 …" },
     { NULL, 0, NULL, NULL },
 };
@@ -58,14 +63,21 @@ check(const waiter *w, const vm_node *resp, char *bad, size_t badlen)
     /* the items: instances of every reservation, or images */
     const vm_node *rs = vm_node_child(resp, "reservationSet");
     vm_node images = { .first = NULL };
+    const char *set = "instancesSet", *state_field = "imageState";
+    if (vm_node_child(resp, "volumeSet")) {
+        set = "volumeSet";
+        state_field = "status";
+    } else if (vm_node_child(resp, "imagesSet")) {
+        set = "imagesSet";
+    }
     if (!rs) {
         images.first = (vm_node *)resp; /* a one-element "reservation" that is the response itself */
         rs = &images;
     }
     for (const vm_node *r = rs ? rs->first : NULL; r; r = r->next) {
-        const vm_node *is = vm_node_child(r, rs == &images ? "imagesSet" : "instancesSet");
+        const vm_node *is = vm_node_child(r, set);
         for (const vm_node *i = is ? is->first : NULL; i; i = i->next) {
-            const vm_node *name = rs == &images ? vm_node_child(i, "imageState")
+            const vm_node *name = rs == &images ? vm_node_child(i, state_field)
                                                 : vm_node_child(vm_node_child(i, "instanceState"), "name");
             const char *state = name ? name->str : "";
             seen++;
@@ -116,7 +128,10 @@ cli_wait(vm_ctx *ctx, int argc, char **argv)
         if (vm_dispatch(ctx, "cli", w->action, p, &resp, &e) == 0) {
             rc = check(w, resp, bad, sizeof(bad));
             vm_node_free(resp);
-        } else if (e.code != VM_ERR_INSTANCE_NOT_FOUND && e.code != VM_ERR_AMI_NOT_FOUND) {
+        } else if (e.code == VM_ERR_VOLUME_NOT_FOUND && strcmp(w->name, "volume-deleted") == 0) {
+            return 0; /* gone: that is what was waited for */
+        } else if (e.code != VM_ERR_INSTANCE_NOT_FOUND && e.code != VM_ERR_AMI_NOT_FOUND &&
+                   e.code != VM_ERR_VOLUME_NOT_FOUND) {
             fprintf(stderr, "Waiter %s failed: %s: %s\n", w->title, vm_error_code_name(e.code), e.msg);
             return EXIT_WAITER;
         }

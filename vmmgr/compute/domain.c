@@ -12,6 +12,7 @@
 #include "../../images/catalog.h"
 #include "../../storage/cidata.h"
 #include "../../storage/overlay.h"
+#include "../../storage/volume.h"
 #include "../core/cleanup.h"
 #include "../core/lock.h"
 #include "domxml.h"
@@ -93,6 +94,10 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         return vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has unknown type '%s'", inst->id, inst->instance_type);
     char cidata[4096];
     inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
+    inst_disk *disks = NULL;
+    size_t ndisks = 0;
+    if (vol_disks_of(ctx, inst->id, &disks, &ndisks, err) < 0)
+        return -1;
     inst_domain_def def = {
         .id = inst->id,
         .reservation_id = inst->reservation_id,
@@ -108,8 +113,11 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .disk_path = inst->disk_path,
         .config_drive = cidata,
         .console_path = inst->console_path,
+        .disks = disks,
+        .ndisks = ndisks,
     };
     _cleanup_free_ char *xml = inst_domxml_build(&def, err);
+    vol_disks_free(disks, ndisks);
     if (!xml)
         return -1;
     _cleanup_(virDomainFreep) virDomainPtr d = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
@@ -196,7 +204,8 @@ inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     }
     char cidata[4096];
     inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
-    if (vol_file_remove(inst->disk_path, err) < 0 || vol_file_remove(cidata, err) < 0)
+    if (vol_file_remove(inst->disk_path, err) < 0 || vol_file_remove(cidata, err) < 0 ||
+        vol_release_all(ctx, inst->id, err) < 0)
         return -1;
     /* the console log goes with the instance directory; the record keeps what describe needs */
     if (vol_file_remove(inst->console_path, err) < 0)

@@ -29,6 +29,60 @@ prop(xmlNodePtr n, const char *name, const char *value)
     xmlNewProp(n, BAD_CAST name, BAD_CAST value);
 }
 
+static void
+add_disk(xmlNodePtr devs, const inst_disk *d)
+{
+    char buf[32];
+    xmlNodePtr disk = elem(devs, "disk");
+    prop(disk, "type", "file");
+    prop(disk, "device", "disk");
+    xmlNodePtr drv = elem(disk, "driver");
+    prop(drv, "name", "qemu");
+    prop(drv, "type", "qcow2");
+    prop(drv, "discard", "unmap");
+    prop(elem(disk, "source"), "file", d->path);
+    xmlNodePtr tgt = elem(disk, "target");
+    prop(tgt, "dev", d->target);
+    prop(tgt, "bus", "virtio");
+    text(disk, "serial", d->serial);
+    if (d->iops || d->bytes_per_sec) {
+        xmlNodePtr io = elem(disk, "iotune");
+        if (d->iops)
+            text(io, "total_iops_sec", (snprintf(buf, sizeof(buf), "%ld", d->iops), buf));
+        if (d->bytes_per_sec)
+            text(io, "total_bytes_sec", (snprintf(buf, sizeof(buf), "%ld", d->bytes_per_sec), buf));
+    }
+}
+
+static char *
+dump(xmlDocPtr doc, xmlNodePtr root, vm_error *err)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (!buf || xmlNodeDump(buf, doc, root, 0, 1) < 0) {
+        xmlBufferFree(buf);
+        vm_error_set(err, VM_ERR_INTERNAL, "cannot serialise XML");
+        return NULL;
+    }
+    char *out = strdup((const char *)xmlBufferContent(buf));
+    xmlBufferFree(buf);
+    if (!out)
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    return out;
+}
+
+char *
+inst_diskxml_build(const inst_disk *disk, vm_error *err)
+{
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr devs = xmlNewNode(NULL, BAD_CAST "devices");
+    xmlDocSetRootElement(doc, devs);
+    add_disk(devs, disk);
+    return dump(doc, devs->children, err);
+}
+
+/* Free PCIe root ports: on q35 every hotplugged disk needs one. */
+#define SPARE_ROOT_PORTS 8
+
 char *
 inst_domxml_build(const inst_domain_def *def, vm_error *err)
 {
@@ -117,6 +171,17 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         prop(tgt, "dev", "vdz");
         prop(tgt, "bus", "virtio");
         elem(disk, "readonly");
+    }
+    for (size_t i = 0; i < def->ndisks; i++)
+        add_disk(devs, &def->disks[i]);
+    xmlNodePtr root_bus = elem(devs, "controller");
+    prop(root_bus, "type", "pci");
+    prop(root_bus, "index", "0");
+    prop(root_bus, "model", "pcie-root");
+    for (int i = 0; i < SPARE_ROOT_PORTS; i++) {
+        xmlNodePtr c = elem(devs, "controller");
+        prop(c, "type", "pci");
+        prop(c, "model", "pcie-root-port");
     }
     xmlNodePtr serial = elem(devs, "serial");
     prop(serial, "type", "file");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../core/error.h"
 
@@ -24,7 +25,21 @@ typedef struct inst_domain_def {
     const char *disk_path;      /* root overlay (qcow2), or NULL */
     const char *config_drive;   /* NoCloud ISO (read-only), or NULL */
     const char *console_path;   /* serial log */
+    const struct inst_disk *disks; /* attached volumes, in the persistent definition */
+    size_t ndisks;
 } inst_domain_def;
+
+/* A volume attached as a virtio disk, with its type's I/O limits (0: none). */
+typedef struct inst_disk {
+    const char *path;   /* qcow2 */
+    const char *target; /* vdb … vdy */
+    const char *serial; /* the volume id without its dash, as the guest sees it */
+    long iops;
+    long bytes_per_sec;
+} inst_disk;
+
+/* The <disk> element alone, for hotplug (owned string). */
+char *inst_diskxml_build(const inst_disk *disk, vm_error *err);
 
 /* The domain XML as a string owned by the caller. */
 char *inst_domxml_build(const inst_domain_def *def, vm_error *err);

@@ -5,6 +5,7 @@
 
 #include "../core/cleanup.h"
 #include "../core/db.h"
+#include "../../storage/volume.h"
 #include "../core/tags.h"
 #include "instance.h"
 #include "types.h"
@@ -250,7 +251,8 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node_str(it, "architecture", NULL, "x86_64");
     vm_node_str(it, "rootDeviceType", NULL, "ebs");
     vm_node_str(it, "rootDeviceName", NULL, "/dev/vda");
-    vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings");
+    if (vol_render_mappings(ctx, vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings"), in->id, err) < 0)
+        return -1;
     vm_node_str(it, "virtualizationType", NULL, "hvm");
     vm_node_str(it, "clientToken", NULL, in->client_token);
     /* what really runs it: KVM, or QEMU's TCG emulation */

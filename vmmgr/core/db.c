@@ -74,6 +74,23 @@ static const char *const migrations[] = {
     "ALTER TABLE instances ADD COLUMN key_name TEXT NOT NULL DEFAULT '';",
     /* 4: root volume size (bytes; 0 = the image's) */
     "ALTER TABLE instances ADD COLUMN root_size INTEGER NOT NULL DEFAULT 0;",
+    /* 5: EBS volumes */
+    "CREATE TABLE volumes ("
+    "  id TEXT PRIMARY KEY,"
+    "  size_gib INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  iops INTEGER NOT NULL,"
+    "  throughput INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  client_token TEXT UNIQUE,"
+    "  request TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  instance_id TEXT,"
+    "  device TEXT,"
+    "  attach_state TEXT,"
+    "  attach_time INTEGER);"
+    "CREATE UNIQUE INDEX volumes_by_device ON volumes(instance_id, device) WHERE instance_id IS NOT NULL;",
 };
 
 int

@@ -42,6 +42,11 @@ static const struct {
     [VM_ERR_AMI_NAME_DUPLICATE] = { "InvalidAMIName.Duplicate", 400 },
     [VM_ERR_AMI_NAME_MALFORMED] = { "InvalidAMIName.Malformed", 400 },
     [VM_ERR_INVALID_BLOCK_DEVICE_MAPPING] = { "InvalidBlockDeviceMapping", 400 },
+    [VM_ERR_VOLUME_NOT_FOUND] = { "InvalidVolume.NotFound", 400 },
+    [VM_ERR_VOLUME_MALFORMED] = { "InvalidVolumeID.Malformed", 400 },
+    [VM_ERR_VOLUME_IN_USE] = { "VolumeInUse", 400 },
+    [VM_ERR_INCORRECT_STATE] = { "IncorrectState", 400 },
+    [VM_ERR_ATTACHMENT_NOT_FOUND] = { "InvalidAttachment.NotFound", 400 },
 };
 
 static int

@@ -45,6 +45,11 @@ typedef enum vm_err_code {
     VM_ERR_AMI_NAME_DUPLICATE,       /* InvalidAMIName.Duplicate */
     VM_ERR_AMI_NAME_MALFORMED,       /* InvalidAMIName.Malformed */
     VM_ERR_INVALID_BLOCK_DEVICE_MAPPING, /* InvalidBlockDeviceMapping */
+    VM_ERR_VOLUME_NOT_FOUND,         /* InvalidVolume.NotFound */
+    VM_ERR_VOLUME_MALFORMED,         /* InvalidVolumeID.Malformed */
+    VM_ERR_VOLUME_IN_USE,            /* VolumeInUse */
+    VM_ERR_INCORRECT_STATE,          /* IncorrectState */
+    VM_ERR_ATTACHMENT_NOT_FOUND,     /* InvalidAttachment.NotFound */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -1,0 +1,692 @@
+#include "volume.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <libxml/tree.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../vmmgr/compute/instance.h"
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/filter.h"
+#include "../vmmgr/core/ids.h"
+#include "../vmmgr/core/lock.h"
+#include "../vmmgr/core/tags.h"
+
+VM_DEFINE_CLEANUP(virStoragePoolPtr, virStoragePoolFree)
+VM_DEFINE_CLEANUP(virStorageVolPtr, virStorageVolFree)
+VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+
+#define MIB (1024L * 1024L)
+
+/* EBS types: default and maximum IOPS and throughput (MiB/s) that become libvirt I/O limits */
+static const struct vol_type {
+    const char *name;
+    long iops, max_iops, mibps;
+    bool iops_given; /* the type takes a requested IOPS (io1, io2) */
+} types[] = {
+    { "gp3", 3000, 16000, 125, false }, { "gp2", 3000, 16000, 250, false }, { "io1", 0, 64000, 1000, true },
+    { "io2", 0, 64000, 1000, true },    { "st1", 500, 500, 500, false },    { "sc1", 250, 250, 250, false },
+    { "standard", 200, 200, 90, false },
+};
+
+static const struct vol_type *
+type_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(types[i].name, name) == 0)
+            return &types[i];
+    return NULL;
+}
+
+/* The pool of this state dir, created (transient) when libvirt does not have it. */
+static virStoragePoolPtr
+pool_get(vm_ctx *ctx, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen;
+    EVP_Digest(ctx->state_dir, strlen(ctx->state_dir), md, &mdlen, EVP_sha256(), NULL);
+    char name[32], dir[4096];
+    snprintf(name, sizeof(name), "vmmgr-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4], md[5]);
+    snprintf(dir, sizeof(dir), "%s/volumes", ctx->state_dir);
+    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name);
+    if (pool)
+        return pool;
+    virResetLastError();
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", dir);
+        return NULL;
+    }
+    /* names and paths are ours (a hash, the state dir), but still built as a tree, never pasted */
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "pool");
+    xmlDocSetRootElement(doc, root);
+    xmlNewProp(root, BAD_CAST "type", BAD_CAST "dir");
+    xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
+    xmlNewTextChild(xmlNewChild(root, NULL, BAD_CAST "target", NULL), NULL, BAD_CAST "path", BAD_CAST dir);
+    xmlChar *xml = NULL;
+    int len;
+    xmlDocDumpMemory(doc, &xml, &len);
+    xmlFreeDoc(doc);
+    pool = xml ? virStoragePoolCreateXML(conn, (const char *)xml, 0) : NULL;
+    xmlFree(xml);
+    if (!pool) {
+        /* another process may have made it meanwhile */
+        virStoragePoolPtr again = virStoragePoolLookupByName(conn, name);
+        if (again)
+            return again;
+        vm_error_from_virt(err, "creating storage pool '%s'", name);
+    }
+    return pool;
+}
+
+typedef struct vol_obj {
+    char id[VM_ID_MAX];
+    long size_gib, iops, throughput;
+    char type[16], state[16];
+    char *path, *client_token, *instance_id, *device, *attach_state;
+    time_t created_at, attach_time;
+} vol_obj;
+
+static void
+vol_obj_free(vol_obj *v)
+{
+    if (!v)
+        return;
+    free(v->path);
+    free(v->client_token);
+    free(v->instance_id);
+    free(v->device);
+    free(v->attach_state);
+    free(v);
+}
+VM_DEFINE_CLEANUP(vol_obj *, vol_obj_free)
+
+#define VOL_COLUMNS                                                                                           \
+    "id, size_gib, type, iops, throughput, state, path, client_token, created_at, instance_id, device, "       \
+    "attach_state, attach_time"
+
+static vol_obj *
+vol_from_row(sqlite3_stmt *st)
+{
+    vol_obj *v = calloc(1, sizeof(*v));
+    if (!v)
+        return NULL;
+    snprintf(v->id, sizeof(v->id), "%s", vm_db_text(st, 0));
+    v->size_gib = sqlite3_column_int64(st, 1);
+    snprintf(v->type, sizeof(v->type), "%s", vm_db_text(st, 2));
+    v->iops = sqlite3_column_int64(st, 3);
+    v->throughput = sqlite3_column_int64(st, 4);
+    snprintf(v->state, sizeof(v->state), "%s", vm_db_text(st, 5));
+    v->path = strdup(vm_db_text(st, 6));
+    v->client_token = strdup(vm_db_text(st, 7));
+    v->created_at = sqlite3_column_int64(st, 8);
+    if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+        v->instance_id = strdup(vm_db_text(st, 9));
+        v->device = strdup(vm_db_text(st, 10));
+        v->attach_state = strdup(vm_db_text(st, 11));
+        v->attach_time = sqlite3_column_int64(st, 12);
+    }
+    return v;
+}
+
+static int
+vol_get(vm_ctx *ctx, const char *id, vol_obj **ret, vm_error *err)
+{
+    if (!vm_id_valid(id, "vol"))
+        return vm_error_set(err, VM_ERR_VOLUME_MALFORMED, "Invalid id: \"%s\" (expecting \"vol-...\")", id ? id : "");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE id = ? AND state != 'deleted'", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_VOLUME_NOT_FOUND, "The volume '%s' does not exist.", id);
+    if (!(*ret = vol_from_row(st)))
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+static int
+vol_update(vm_ctx *ctx, const char *id, const char *state, const char *instance, const char *device,
+           const char *attach_state, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE volumes SET state = ?, instance_id = ?, device = ?, attach_state = ?, "
+                      "attach_time = CASE WHEN ?3 IS NULL THEN NULL ELSE coalesce(attach_time, strftime('%s','now')) END "
+                      "WHERE id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, instance, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, attach_state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving volume", err);
+    return 0;
+}
+
+static void
+render_attachment(vm_node *it, const vol_obj *v)
+{
+    vm_node_str(it, "volumeId", NULL, v->id);
+    vm_node_str(it, "instanceId", NULL, v->instance_id);
+    vm_node_str(it, "device", NULL, v->device);
+    vm_node_str(it, "status", "State", v->attach_state);
+    vm_node_time(it, "attachTime", NULL, v->attach_time);
+    vm_node_bool(it, "deleteOnTermination", NULL, false);
+}
+
+static int
+render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
+{
+    vm_node_str(it, "volumeId", NULL, v->id);
+    vm_node_int(it, "size", NULL, v->size_gib);
+    vm_node_str(it, "snapshotId", NULL, "");
+    vm_node_str(it, "availabilityZone", NULL, ctx->az);
+    vm_node_str(it, "status", "State", v->state);
+    vm_node_time(it, "createTime", NULL, v->created_at);
+    vm_node *att = vm_node_list(it, "attachmentSet", "Attachments");
+    if (v->instance_id)
+        render_attachment(vm_node_item(att), v);
+    vm_node_str(it, "volumeType", NULL, v->type);
+    vm_node_int(it, "iops", NULL, v->iops);
+    if (strcmp(v->type, "gp3") == 0)
+        vm_node_int(it, "throughput", NULL, v->throughput);
+    vm_node_bool(it, "encrypted", NULL, false);
+    vm_node_bool(it, "multiAttachEnabled", NULL, false);
+    return vm_tags_render(ctx, it, v->id, err);
+}
+
+int
+vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *tname = vm_params_get(p, "VolumeType"), *az = vm_params_get(p, "AvailabilityZone");
+    const char *token = vm_params_get(p, "ClientToken");
+    long size, iops, mibps;
+    bool dry;
+    if (!vm_params_require(p, "Size", err) || vm_params_int(p, "Size", 0, 1, 16384, &size, err) < 0 ||
+        vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (vm_params_get(p, "SnapshotId"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "volumes from snapshots are not supported yet");
+    const struct vol_type *t = type_find(tname ? tname : "gp3");
+    if (!t)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
+    if (az && strcmp(az, ctx->az) != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter availabilityZone is invalid",
+                            az);
+    if (vm_params_int(p, "Iops", t->iops, 100, t->max_iops, &iops, err) < 0 ||
+        vm_params_int(p, "Throughput", t->mibps, 125, 1000, &mibps, err) < 0)
+        return -1;
+    if (t->iops_given && !vm_params_get(p, "Iops"))
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter iops must be specified for %s volumes", t->name);
+    if (!t->iops_given && strcmp(t->name, "gp3") != 0 && vm_params_get(p, "Iops"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "%s volumes do not take Iops", t->name);
+    vm_tag *tags = NULL;
+    size_t ntags = 0;
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, "TagSpecification", &idx, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *rt = vm_params_getf(p, "TagSpecification.%d.ResourceType", idx[i]);
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "TagSpecification.%d.Tag", idx[i]);
+        if (!rt || strcmp(rt, "volume") != 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "tags can only be given for resource type volume");
+        free(tags);
+        if (vm_tags_parse(p, prefix, &tags, &ntags, err) < 0)
+            return -1;
+    }
+    _cleanup_free_ vm_tag *owned = tags;
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    static const char *const skip[] = { "ClientToken", "DryRun", NULL };
+    _cleanup_free_ char *request = vm_params_canonical(p, skip);
+    char id[VM_ID_MAX], path[4200];
+    vm_id_new("vol", id);
+    snprintf(path, sizeof(path), "%s/volumes/%s.qcow2", ctx->state_dir, id);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (token) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        if (vm_db_prepare(ctx->db, "SELECT id, request FROM volumes WHERE client_token = ?", &q, err) < 0) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+        sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            bool same = strcmp(vm_db_text(q, 1), request) == 0;
+            char existing[VM_ID_MAX];
+            snprintf(existing, sizeof(existing), "%s", vm_db_text(q, 0));
+            vm_db_rollback(ctx->db);
+            if (!same)
+                return vm_error_set(err, VM_ERR_IDEMPOTENT_MISMATCH,
+                                    "Arguments on this idempotent request are inconsistent with arguments used in "
+                                    "previous request(s) with client token '%s'", token);
+            _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+            return vol_get(ctx, existing, &v, err) < 0 ? -1 : render_volume(ctx, resp, v, err);
+        }
+    }
+    /* intent first: a crash leaves a 'creating' row that reconcile can finish or drop */
+    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, client_token, request, "
+                      "created_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'))",
+                      &ins, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 2, size);
+    sqlite3_bind_text(ins, 3, t->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(ins, 4, iops);
+    sqlite3_bind_int64(ins, 5, mibps);
+    sqlite3_bind_text(ins, 6, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 7, token, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 8, request ? request : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(ins) != SQLITE_DONE || vm_tags_put(ctx, id, owned, ntags, err) < 0) {
+        if (!vm_error_is_set(err))
+            vm_db_error(ctx->db, "recording volume", err);
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    if (vm_db_commit(ctx->db, err) < 0)
+        return -1;
+
+    _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
+    int rc = pool ? 0 : -1;
+    if (rc == 0) {
+        xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+        xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "volume");
+        xmlDocSetRootElement(doc, root);
+        char name[64], cap[32];
+        snprintf(name, sizeof(name), "%s.qcow2", id);
+        snprintf(cap, sizeof(cap), "%ld", size);
+        xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
+        xmlNewProp(xmlNewTextChild(root, NULL, BAD_CAST "capacity", BAD_CAST cap), BAD_CAST "unit", BAD_CAST "GiB");
+        xmlNodePtr target = xmlNewChild(root, NULL, BAD_CAST "target", NULL);
+        xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type", BAD_CAST "qcow2");
+        xmlChar *xml = NULL;
+        int len;
+        xmlDocDumpMemory(doc, &xml, &len);
+        xmlFreeDoc(doc);
+        _cleanup_(virStorageVolFreep) virStorageVolPtr vol = xml ? virStorageVolCreateXML(pool, (const char *)xml, 0) : NULL;
+        xmlFree(xml);
+        if (!vol)
+            rc = vm_error_from_virt(err, "creating volume '%s'", id);
+    }
+    if (rc < 0) {
+        vm_error ignore = { 0 };
+        unlink(path);
+        vol_update(ctx, id, "deleted", NULL, NULL, NULL, &ignore);
+        _cleanup_stmt_ sqlite3_stmt *ct = NULL;
+        if (vm_db_prepare(ctx->db, "UPDATE volumes SET client_token = NULL WHERE id = ?", &ct, &ignore) == 0) {
+            sqlite3_bind_text(ct, 1, id, -1, SQLITE_STATIC);
+            sqlite3_step(ct);
+        }
+        return -1;
+    }
+    if (vol_update(ctx, id, "available", NULL, NULL, NULL, err) < 0)
+        return -1;
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    if (vol_get(ctx, id, &v, err) < 0)
+        return -1;
+    return render_volume(ctx, resp, v, err);
+}
+
+int
+vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    static const char *const names[] = { "volume-id", "status", "attachment.instance-id", "attachment.device",
+                                         "attachment.status", "volume-type", "size", "availability-zone", "tag-key",
+                                         NULL };
+    _cleanup_free_ const char **ids = NULL;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    size_t nids;
+    long max, offset;
+    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0 ||
+        vm_params_int(p, "MaxResults", 0, 5, 500, &max, err) < 0 ||
+        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nids; i++) {
+        _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+        if (vol_get(ctx, ids[i], &v, err) < 0)
+            return -1;
+    }
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE state != 'deleted' ORDER BY created_at, id",
+                      &st, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(resp, "volumeSet", "Volumes");
+    long seen = 0, shown = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        if (nids && !vm_match_any(v->id, ids))
+            continue;
+        bool keep = true;
+        for (size_t f = 0; keep && f < fs->n; f++) {
+            const char *fn = fs->v[f].name;
+            char size[24];
+            snprintf(size, sizeof(size), "%ld", v->size_gib);
+            const char *subject = strcmp(fn, "volume-id") == 0                ? v->id
+                                  : strcmp(fn, "status") == 0                 ? v->state
+                                  : strcmp(fn, "attachment.instance-id") == 0 ? (v->instance_id ? v->instance_id : "")
+                                  : strcmp(fn, "attachment.device") == 0      ? (v->device ? v->device : "")
+                                  : strcmp(fn, "attachment.status") == 0 ? (v->attach_state ? v->attach_state : "")
+                                  : strcmp(fn, "volume-type") == 0       ? v->type
+                                  : strcmp(fn, "size") == 0              ? size
+                                  : strcmp(fn, "availability-zone") == 0 ? ctx->az
+                                                                         : NULL;
+            int m = subject ? vm_match_any(subject, fs->v[f].values) : vm_tags_match(ctx, v->id, fn, fs->v[f].values, err);
+            if (m < 0)
+                return -1;
+            keep = m;
+        }
+        if (!keep || seen++ < offset)
+            continue;
+        if (max && shown == max) {
+            char tok[32];
+            snprintf(tok, sizeof(tok), "%ld", offset + shown);
+            vm_node_str(resp, "nextToken", NULL, tok);
+            break;
+        }
+        shown++;
+        if (render_volume(ctx, vm_node_item(list), v, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "VolumeId", err);
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    bool dry;
+    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, id, &v, err) < 0)
+        return -1;
+    if (v->instance_id)
+        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "Volume %s is currently attached to %s", id, v->instance_id);
+    if (strcmp(v->state, "available") != 0 && strcmp(v->state, "deleting") != 0)
+        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is %s", id, v->state);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    int fd = vm_lock_take(ctx->state_dir, "volumes", false, err);
+    if (fd < 0)
+        return -1;
+    int rc = vol_update(ctx, id, "deleting", NULL, NULL, NULL, err);
+    if (rc == 0) {
+        _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
+        char name[64];
+        snprintf(name, sizeof(name), "%s.qcow2", id);
+        if (pool)
+            virStoragePoolRefresh(pool, 0);
+        _cleanup_(virStorageVolFreep) virStorageVolPtr vol = pool ? virStorageVolLookupByName(pool, name) : NULL;
+        if (vol && virStorageVolDelete(vol, 0) < 0)
+            rc = vm_error_from_virt(err, "deleting volume '%s'", id);
+        if (rc == 0 && (unlink(v->path) < 0 && errno != ENOENT))
+            rc = vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", v->path);
+        virResetLastError();
+    }
+    if (rc == 0)
+        rc = vol_update(ctx, id, "deleted", NULL, NULL, NULL, err);
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    vm_node_bool(resp, "return", NULL, true);
+    return 0;
+}
+
+/* /dev/sdf, /dev/xvdf or /dev/vdf → "vdf"; b to y (a is the root, z the config drive) */
+static int
+device_target(const char *dev, char target[8], vm_error *err)
+{
+    const char *letter = NULL;
+    if (dev && strncmp(dev, "/dev/sd", 7) == 0)
+        letter = dev + 7;
+    else if (dev && strncmp(dev, "/dev/xvd", 8) == 0)
+        letter = dev + 8;
+    else if (dev && strncmp(dev, "/dev/vd", 7) == 0)
+        letter = dev + 7;
+    if (!letter || letter[0] < 'b' || letter[0] > 'y' || letter[1] != '\0')
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Value (%s) for parameter device is invalid. %s is not a valid EBS device name.",
+                            dev ? dev : "", dev ? dev : "");
+    snprintf(target, 8, "vd%c", letter[0]);
+    return 0;
+}
+
+static void
+disk_of(const vol_obj *v, const char *target, char serial[24], inst_disk *d)
+{
+    snprintf(serial, 24, "vol%s", v->id + 4);
+    d->path = v->path;
+    d->target = target;
+    d->serial = serial;
+    d->iops = v->iops;
+    d->bytes_per_sec = v->throughput * MIB;
+}
+
+int
+vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *vid = vm_params_require(p, "VolumeId", err);
+    const char *iid = vid ? vm_params_require(p, "InstanceId", err) : NULL;
+    const char *dev = iid ? vm_params_require(p, "Device", err) : NULL;
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    char target[8];
+    bool dry;
+    if (!dev || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0 ||
+        inst_get(ctx, iid, &in, err) < 0 || device_target(dev, target, err) < 0)
+        return -1;
+    if (v->instance_id || strcmp(v->state, "available") != 0)
+        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
+    if (in->state != INST_RUNNING && in->state != INST_STOPPED)
+        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
+                            "Instance '%s' is not 'running' or 'stopped'", iid);
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    int fd = inst_lock(ctx, iid, false, err);
+    if (fd < 0)
+        return -1;
+    /* intent: attaching; the definition is rebuilt from the store, so a crash here is repaired */
+    int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
+    if (rc == 0) {
+        char serial[24];
+        inst_disk d;
+        disk_of(v, target, serial, &d);
+        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
+        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
+        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
+        if (!dom)
+            rc = vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
+        else {
+            unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
+            if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
+                rc = vm_error_from_virt(err, "attaching '%s' to '%s'", vid, iid);
+        }
+    }
+    if (rc == 0)
+        rc = vol_update(ctx, vid, "in-use", iid, dev, "attached", err);
+    else {
+        vm_error ignore = { 0 };
+        vol_update(ctx, vid, "available", NULL, NULL, NULL, &ignore);
+    }
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    _cleanup_(vol_obj_freep) vol_obj *now = NULL;
+    if (vol_get(ctx, vid, &now, err) < 0)
+        return -1;
+    render_attachment(resp, now);
+    return 0;
+}
+
+/* Whether the live domain still has a disk with target. */
+static bool
+has_target(virDomainPtr dom, const char *target)
+{
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+    char needle[32];
+    snprintf(needle, sizeof(needle), "dev='%s'", target);
+    return xml && strstr(xml, needle);
+}
+
+int
+vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *vid = vm_params_require(p, "VolumeId", err);
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    bool dry, force;
+    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0 ||
+        vol_get(ctx, vid, &v, err) < 0)
+        return -1;
+    if (!v->instance_id)
+        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.", vid);
+    const char *iid = vm_params_get(p, "InstanceId"), *dev = vm_params_get(p, "Device");
+    if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
+        return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    char target[8];
+    if (device_target(v->device, target, err) < 0)
+        return -1;
+    char owner[VM_ID_MAX];
+    snprintf(owner, sizeof(owner), "%s", v->instance_id);
+    int fd = inst_lock(ctx, owner, false, err);
+    if (fd < 0)
+        return -1;
+    int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
+    if (rc == 0) {
+        char serial[24];
+        inst_disk d;
+        disk_of(v, target, serial, &d);
+        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
+        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
+        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
+        if (dom) {
+            bool live = virDomainIsActive(dom) == 1;
+            if (virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
+                rc = vm_error_from_virt(err, "detaching '%s' from '%s'", vid, owner);
+            /* the guest releases the disk (PCIe hot-unplug); wait for it, or give up unless forced */
+            for (int i = 0; rc == 0 && live && i < 100 && has_target(dom, target); i++)
+                usleep(200 * 1000);
+            if (rc == 0 && live && has_target(dom, target) && !force)
+                rc = vm_error_set(err, VM_ERR_INTERNAL, "the guest of '%s' did not release '%s' within 20 s", owner,
+                                  vid);
+        } else {
+            virResetLastError(); /* no domain: nothing to unplug */
+        }
+    }
+    if (rc == 0)
+        rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    v->attach_state[0] = '\0';
+    free(v->attach_state);
+    v->attach_state = strdup("detaching");
+    render_attachment(resp, v);
+    return 0;
+}
+
+int
+vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    size_t n = 0;
+    inst_disk *disks = calloc(25, sizeof(inst_disk));
+    if (!disks)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    while (n < 24 && sqlite3_step(st) == SQLITE_ROW) {
+        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
+        char target[8], serial[24];
+        vm_error ignore = { 0 };
+        if (!v || device_target(v->device, target, &ignore) < 0)
+            continue;
+        disk_of(v, target, serial, &disks[n]);
+        disks[n].path = strdup(v->path);
+        disks[n].target = strdup(target);
+        disks[n].serial = strdup(serial);
+        n++;
+    }
+    *ret = disks;
+    *ret_n = n;
+    return 0;
+}
+
+void
+vol_disks_free(inst_disk *disks, size_t n)
+{
+    for (size_t i = 0; disks && i < n; i++) {
+        free((char *)disks[i].path);
+        free((char *)disks[i].target);
+        free((char *)disks[i].serial);
+    }
+    free(disks);
+}
+
+int
+vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "deviceName", NULL, v->device);
+        vm_node *ebs = vm_node_struct(it, "ebs", NULL);
+        vm_node_str(ebs, "volumeId", NULL, v->id);
+        vm_node_str(ebs, "status", NULL, v->attach_state);
+        vm_node_time(ebs, "attachTime", NULL, v->attach_time);
+        vm_node_bool(ebs, "deleteOnTermination", NULL, false);
+    }
+    return 0;
+}
+
+int
+vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE volumes SET state = 'available', instance_id = NULL, device = NULL, "
+                      "attach_state = NULL, attach_time = NULL WHERE instance_id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "releasing volumes", err);
+    return 0;
+}

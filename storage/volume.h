@@ -1,0 +1,25 @@
+/* EBS volumes: qcow2 files in a libvirt directory pool that vmmgr owns (<state-dir>/volumes,
+ * created on demand as a transient pool so no stale definition outlives its state dir), hotplugged
+ * into instances as virtio disks with their type's I/O limits.
+ * Actions CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume, DetachVolume. */
+#pragma once
+
+#include "../vmmgr/compute/domxml.h"
+#include "../vmmgr/core/ctx.h"
+#include "../vmmgr/core/node.h"
+#include "../vmmgr/core/params.h"
+
+int vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
+/* The volumes attached to instance_id as disks for its persistent definition.  *ret (owned, with
+ * its strings) is freed with vol_disks_free. */
+int vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err);
+void vol_disks_free(inst_disk *disks, size_t n);
+/* Appends blockDeviceMapping/item for each volume attached to instance_id. */
+int vol_render_mappings(vm_ctx *ctx, vm_node *parent, const char *instance_id, vm_error *err);
+/* The instance is gone: its volumes are detached (they outlive it, as EBS data volumes do). */
+int vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err);

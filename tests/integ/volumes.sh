@@ -1,0 +1,92 @@
+#!/bin/bash
+# EBS volumes on real guests: create, attach (hotplug: the guest sees the disk appear with the
+# volume's serial), data written by one instance, detached, attached to another and read there;
+# I/O limits from the volume type; terminate releases the volume; delete; bad input refused.
+. "$(dirname "$0")/lib.sh"
+vm_init
+
+v=$(vm create-volume --size 1 --volume-type gp3 --client-token vt-1 \
+	--tag-specifications 'ResourceType=volume,Tags=[{Key=Name,Value=data}]' --query VolumeId --output text)
+[[ "$v" =~ ^vol-[0-9a-f]{17}$ ]] || fail "create-volume gave '$v'"
+[ "$(vm create-volume --size 1 --volume-type gp3 --client-token vt-1 \
+	--tag-specifications 'ResourceType=volume,Tags=[{Key=Name,Value=data}]' --query VolumeId --output text)" = "$v" ] ||
+	fail "a retried create-volume made another volume"
+expect_error IdempotentParameterMismatch vm create-volume --size 2 --client-token vt-1
+vm wait volume-available --volume-ids "$v"
+[ "$(qemu-img info -f qcow2 --output=json "$S/volumes/$v.qcow2" | jq '."virtual-size"')" = $((1 << 30)) ] ||
+	fail "the volume file is not a 1 GiB qcow2"
+[ "$(vm describe-volumes --filters Name=tag:Name,Values=data Name=status,Values=available --query 'Volumes[].VolumeId' --output text)" = "$v" ] ||
+	fail "describe-volumes filters"
+serial="vol${v#vol-}"
+ok "create-volume: a 1 GiB qcow2 in the pool, idempotent with a client token"
+
+a=$(launch --user-data "#!/bin/sh
+while :; do
+	for d in /sys/block/vd*; do
+		[ \"\$(cat \$d/serial 2>/dev/null)\" = $serial ] || continue
+		dev=/dev/\${d##*/}
+		mke2fs -q \$dev && mount \$dev /mnt && echo persisted-$v > /mnt/data && umount /mnt && sync
+		echo \"vmmgr-test: wrote to \$dev\"
+		exit 0
+	done
+	sleep 1
+done")
+vm wait instance-running --instance-ids "$a"
+wait_console "$a" "vmmgr: instance $a ready" 1
+vm attach-volume --volume-id "$v" --instance-id "$a" --device /dev/sdf --query State --output text | grep -q attached ||
+	fail "attach-volume did not report attached"
+wait_console "$a" "serial $serial" 1 60
+wait_console "$a" "vmmgr-test: wrote" 1 60
+grep -q "1048576 KiB, serial $serial" <<<"$(console "$a")" || fail "the guest saw a disk of another size"
+[ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = in-use ] || fail "not in-use"
+[ "$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' --output text)" = "$v" ] ||
+	fail "describe-instances does not show the attached volume"
+x=$(virsh_ dumpxml "$a")
+grep -q "<total_iops_sec>3000</total_iops_sec>" <<<"$x" || fail "gp3 IOPS limit missing from the live disk"
+grep -q "<total_bytes_sec>131072000</total_bytes_sec>" <<<"$x" || fail "gp3 throughput limit missing"
+ok "attach-volume: hotplugged, the guest sees a 1 GiB disk with the volume's serial and writes to it; gp3 limits"
+
+expect_error VolumeInUse vm attach-volume --volume-id "$v" --instance-id "$a" --device /dev/sdg
+expect_error VolumeInUse vm delete-volume --volume-id "$v"
+w=$(vm create-volume --size 1 --query VolumeId --output text)
+expect_error InvalidParameterValue vm attach-volume --volume-id "$w" --instance-id "$a" --device /dev/sdf
+expect_error InvalidParameterValue vm attach-volume --volume-id "$w" --instance-id "$a" --device /dev/sda
+expect_error InvalidParameterValue vm attach-volume --volume-id "$w" --instance-id "$a" --device /dev/../../x
+expect_error IncorrectState vm detach-volume --volume-id "$w"
+expect_error InvalidParameterValue vm create-volume --size 0
+expect_error InvalidParameterValue vm create-volume --size 16385
+expect_error InvalidParameterValue vm create-volume --size 1 --volume-type gp9
+expect_error MissingParameter vm create-volume --size 1 --volume-type io2
+expect_error InvalidVolume.NotFound vm delete-volume --volume-id vol-0123456789abcdef0
+expect_error InvalidVolumeID.Malformed vm delete-volume --volume-id vol-../x
+ok "in-use, taken or malformed devices, bad sizes and types, unknown volumes: refused"
+
+vm detach-volume --volume-id "$v" >/dev/null
+wait_console "$a" "vmmgr: disk vd[a-y] removed" 1 60
+[ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = available ] || fail "not available after detach"
+! grep -q "$v" <<<"$(virsh_ dumpxml --inactive "$a")" || fail "the volume is still in the persistent definition"
+ok "detach-volume: the guest sees the disk go, the volume is available"
+
+b=$(launch --user-data "#!/bin/sh
+while :; do
+	for d in /sys/block/vd*; do
+		[ \"\$(cat \$d/serial 2>/dev/null)\" = $serial ] || continue
+		mount -o ro /dev/\${d##*/} /mnt && echo \"vmmgr-test: read \$(cat /mnt/data)\"
+		exit 0
+	done
+	sleep 1
+done")
+wait_console "$b" "vmmgr: instance $b ready" 1
+vm attach-volume --volume-id "$v" --instance-id "$b" --device /dev/sdh >/dev/null
+wait_console "$b" "vmmgr-test: read persisted-$v" 1 60
+ok "the data written by one instance is read by another"
+
+vm terminate-instances --instance-ids "$b" >/dev/null
+[ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = available ] ||
+	fail "terminating the instance did not release the volume"
+vm delete-volume --volume-id "$v"
+vm delete-volume --volume-id "$w"
+vm wait volume-deleted --volume-ids "$v" || fail "wait volume-deleted"
+[ ! -e "$S/volumes/$v.qcow2" ] || fail "the volume file remains"
+expect_error InvalidVolume.NotFound vm describe-volumes --volume-ids "$v"
+ok "terminate releases the volume; delete-volume removes it"
