@@ -18,6 +18,8 @@
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
+#include "../vmmgr/core/cmd.h"
+#include "snapshot.h"
 
 VM_DEFINE_CLEANUP(virStoragePoolPtr, virStoragePoolFree)
 VM_DEFINE_CLEANUP(virStorageVolPtr, virStorageVolFree)
@@ -93,7 +95,7 @@ typedef struct vol_obj {
     char id[VM_ID_MAX];
     long size_gib, iops, throughput;
     char type[16], state[16];
-    char *path, *client_token, *instance_id, *device, *attach_state;
+    char *path, *client_token, *instance_id, *device, *attach_state, *snapshot_id;
     time_t created_at, attach_time;
 } vol_obj;
 
@@ -107,13 +109,14 @@ vol_obj_free(vol_obj *v)
     free(v->instance_id);
     free(v->device);
     free(v->attach_state);
+    free(v->snapshot_id);
     free(v);
 }
 VM_DEFINE_CLEANUP(vol_obj *, vol_obj_free)
 
 #define VOL_COLUMNS                                                                                           \
     "id, size_gib, type, iops, throughput, state, path, client_token, created_at, instance_id, device, "       \
-    "attach_state, attach_time"
+    "attach_state, attach_time, snapshot_id"
 
 static vol_obj *
 vol_from_row(sqlite3_stmt *st)
@@ -130,6 +133,7 @@ vol_from_row(sqlite3_stmt *st)
     v->path = strdup(vm_db_text(st, 6));
     v->client_token = strdup(vm_db_text(st, 7));
     v->created_at = sqlite3_column_int64(st, 8);
+    v->snapshot_id = strdup(vm_db_text(st, 13));
     if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
         v->instance_id = strdup(vm_db_text(st, 9));
         v->device = strdup(vm_db_text(st, 10));
@@ -192,7 +196,7 @@ render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
 {
     vm_node_str(it, "volumeId", NULL, v->id);
     vm_node_int(it, "size", NULL, v->size_gib);
-    vm_node_str(it, "snapshotId", NULL, "");
+    vm_node_str(it, "snapshotId", NULL, v->snapshot_id);
     vm_node_str(it, "availabilityZone", NULL, ctx->az);
     vm_node_str(it, "status", "State", v->state);
     vm_node_time(it, "createTime", NULL, v->created_at);
@@ -213,13 +217,19 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     const char *tname = vm_params_get(p, "VolumeType"), *az = vm_params_get(p, "AvailabilityZone");
     const char *token = vm_params_get(p, "ClientToken");
-    long size, iops, mibps;
+    const char *snap = vm_params_get(p, "SnapshotId");
+    _cleanup_free_ char *snap_path = NULL;
+    long size, iops, mibps, snap_size = 0;
     bool dry;
-    if (!vm_params_require(p, "Size", err) || vm_params_int(p, "Size", 0, 1, 16384, &size, err) < 0 ||
-        vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+    if (snap && snap_source(ctx, snap, &snap_path, &snap_size, err) < 0)
         return -1;
-    if (vm_params_get(p, "SnapshotId"))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "volumes from snapshots are not supported yet");
+    if (!snap && !vm_params_require(p, "Size", err))
+        return -1;
+    if (vm_params_int(p, "Size", snap_size, 1, 16384, &size, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (size < snap_size)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Volume of %ldGiB is smaller than snapshot '%s' (%ldGiB)", size, snap, snap_size);
     const struct vol_type *t = type_find(tname ? tname : "gp3");
     if (!t)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
@@ -284,7 +294,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *ins = NULL;
     if (vm_db_prepare(ctx->db,
                       "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, client_token, request, "
-                      "created_at) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'))",
+                      "created_at, snapshot_id) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'), ?)",
                       &ins, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
@@ -297,6 +307,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     sqlite3_bind_text(ins, 6, path, -1, SQLITE_STATIC);
     sqlite3_bind_text(ins, 7, token, -1, SQLITE_STATIC);
     sqlite3_bind_text(ins, 8, request ? request : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 9, snap ? snap : "", -1, SQLITE_STATIC);
     if (sqlite3_step(ins) != SQLITE_DONE || vm_tags_put(ctx, id, owned, ntags, err) < 0) {
         if (!vm_error_is_set(err))
             vm_db_error(ctx->db, "recording volume", err);
@@ -308,7 +319,19 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 
     _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
     int rc = pool ? 0 : -1;
-    if (rc == 0) {
+    if (rc == 0 && snap) {
+        /* a restored volume: the snapshot's data, grown to the size asked for */
+        char sz[32];
+        snprintf(sz, sizeof(sz), "%ldG", size);
+        const char *conv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", snap_path, path, NULL };
+        const char *grow[] = { "qemu-img", "resize", "-q", "-f", "qcow2", path, sz, NULL };
+        vm_cmd_limits lim = { .timeout_sec = 3600 };
+        rc = vm_cmd_run(conv, &lim, NULL, err);
+        if (rc == 0 && size > snap_size)
+            rc = vm_cmd_run(grow, &lim, NULL, err);
+        if (rc == 0)
+            virStoragePoolRefresh(pool, 0);
+    } else if (rc == 0) {
         xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
         xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "volume");
         xmlDocSetRootElement(doc, root);

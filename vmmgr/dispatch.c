@@ -4,6 +4,7 @@
 
 #include "../images/catalog.h"
 #include "../net/vpc.h"
+#include "../storage/snapshot.h"
 #include "../storage/volume.h"
 #include "account.h"
 #include "compute/instance.h"
@@ -54,6 +55,10 @@ static const vm_action actions[] = {
     { "DeleteVolume", vol_delete, P("VolumeId") },
     { "AttachVolume", vol_attach, P("VolumeId", "InstanceId", "Device") },
     { "DetachVolume", vol_detach, P("VolumeId", "InstanceId", "Device", "Force") },
+    { "CreateSnapshot", snap_create, P("VolumeId", "Description", "TagSpecification") },
+    { "DescribeSnapshots", snap_describe, P("SnapshotId", "Owner", "RestorableBy", "Filter", "MaxResults", "NextToken") },
+    { "DeleteSnapshot", snap_delete, P("SnapshotId") },
+    { "CopySnapshot", snap_copy, P("SourceSnapshotId", "SourceRegion", "Description", "TagSpecification") },
     { "CreateImage", img_create_from_instance, P("InstanceId", "Name", "Description", "NoReboot") },
 };
 

@@ -128,7 +128,8 @@ static const cli_opt create_image_opts[] = {
 };
 
 static const cli_opt create_vol_opts[] = {
-    { "size", CLI_OPT_STR, "Size", "GiB (1-16384)" },
+    { "size", CLI_OPT_STR, "Size", "GiB (1-16384); from a snapshot: its size unless larger" },
+    { "snapshot-id", CLI_OPT_STR, "SnapshotId", "restore this snapshot" },
     { "volume-type", CLI_OPT_STR, "VolumeType", "gp3 (default), gp2, io1, io2, st1, sc1, standard" },
     { "iops", CLI_OPT_STR, "Iops", "for io1, io2 and gp3" },
     { "throughput", CLI_OPT_STR, "Throughput", "MiB/s, for gp3" },
@@ -156,6 +157,25 @@ static const cli_opt detach_opts[] = {
     { "instance-id", CLI_OPT_STR, "InstanceId", "the instance (checked)" },
     { "device", CLI_OPT_STR, "Device", "the device (checked)" },
     { "force", CLI_OPT_BOOL, "Force", "do not wait for the guest to release it" },
+    DRY_RUN, END,
+};
+
+static const cli_opt create_snap_opts[] = {
+    { "volume-id", CLI_OPT_STR, "VolumeId", "the volume (attached or not)" },
+    { "description", CLI_OPT_STR, "Description", "free text" },
+    { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=snapshot,Tags=[{Key=K,Value=V}]" },
+    DRY_RUN, END,
+};
+static const cli_opt describe_snap_opts[] = {
+    { "snapshot-ids", CLI_OPT_LIST, "SnapshotId", "ids (snap-…)" },
+    { "owner-ids", CLI_OPT_LIST, "Owner", "self" },
+    FILTERS, END,
+};
+static const cli_opt snap_id_opts[] = { { "snapshot-id", CLI_OPT_STR, "SnapshotId", "the snapshot" }, DRY_RUN, END };
+static const cli_opt copy_snap_opts[] = {
+    { "source-snapshot-id", CLI_OPT_STR, "SourceSnapshotId", "the snapshot" },
+    { "source-region", CLI_OPT_STR, "SourceRegion", "this region" },
+    { "description", CLI_OPT_STR, "Description", "free text" },
     DRY_RUN, END,
 };
 
@@ -191,6 +211,10 @@ static const cli_cmd cmds[] = {
     { "delete-volume", "DeleteVolume", vol_id_opts, "Delete a volume that is not attached", true },
     { "attach-volume", "AttachVolume", attach_opts, "Hotplug a volume into an instance", false },
     { "detach-volume", "DetachVolume", detach_opts, "Unplug a volume", false },
+    { "create-snapshot", "CreateSnapshot", create_snap_opts, "A point-in-time copy of a volume", false },
+    { "describe-snapshots", "DescribeSnapshots", describe_snap_opts, "Show snapshots", false },
+    { "delete-snapshot", "DeleteSnapshot", snap_id_opts, "Delete a snapshot", true },
+    { "copy-snapshot", "CopySnapshot", copy_snap_opts, "Copy a snapshot", false },
 };
 
 const cli_cmd *

@@ -36,12 +36,15 @@ static const waiter waiters[] = {
       false },
     { "volume-in-use", "VolumeInUse", "DescribeVolumes", "in-use", (const char *const[]){ "deleted", NULL }, false },
     { "volume-deleted", "VolumeDeleted", "DescribeVolumes", "deleted", (const char *const[]){ NULL }, false },
+    { "snapshot-completed", "SnapshotCompleted", "DescribeSnapshots", "completed", (const char *const[]){ "error", NULL },
+      false },
 };
 
 static const cli_opt wait_opts[] = {
     { "instance-ids", CLI_OPT_LIST, "InstanceId", "instance ids" },
     { "image-ids", CLI_OPT_LIST, "ImageId", "image ids" },
     { "volume-ids", CLI_OPT_LIST, "VolumeId", "volume ids" },
+    { "snapshot-ids", CLI_OPT_LIST, "SnapshotId", "snapshot ids" },
     { "filters", CLI_OPT_SHORTHAND, "Filter", "Name=NAME,Values=V1,V2 …" },
     { NULL, 0, NULL, NULL },
 };
@@ -64,7 +67,10 @@ check(const waiter *w, const vm_node *resp, char *bad, size_t badlen)
     const vm_node *rs = vm_node_child(resp, "reservationSet");
     vm_node images = { .first = NULL };
     const char *set = "instancesSet", *state_field = "imageState";
-    if (vm_node_child(resp, "volumeSet")) {
+    if (vm_node_child(resp, "snapshotSet")) {
+        set = "snapshotSet";
+        state_field = "status";
+    } else if (vm_node_child(resp, "volumeSet")) {
         set = "volumeSet";
         state_field = "status";
     } else if (vm_node_child(resp, "imagesSet")) {

@@ -91,6 +91,17 @@ static const char *const migrations[] = {
     "  attach_state TEXT,"
     "  attach_time INTEGER);"
     "CREATE UNIQUE INDEX volumes_by_device ON volumes(instance_id, device) WHERE instance_id IS NOT NULL;",
+    /* 6: snapshots, and volumes made from them */
+    "CREATE TABLE snapshots ("
+    "  id TEXT PRIMARY KEY,"
+    "  volume_id TEXT NOT NULL,"
+    "  size_gib INTEGER NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  progress INTEGER NOT NULL DEFAULT 0,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  path TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);"
+    "ALTER TABLE volumes ADD COLUMN snapshot_id TEXT NOT NULL DEFAULT '';",
 };
 
 int

@@ -47,6 +47,8 @@ static const struct {
     [VM_ERR_VOLUME_IN_USE] = { "VolumeInUse", 400 },
     [VM_ERR_INCORRECT_STATE] = { "IncorrectState", 400 },
     [VM_ERR_ATTACHMENT_NOT_FOUND] = { "InvalidAttachment.NotFound", 400 },
+    [VM_ERR_SNAPSHOT_NOT_FOUND] = { "InvalidSnapshot.NotFound", 400 },
+    [VM_ERR_SNAPSHOT_MALFORMED] = { "InvalidSnapshotID.Malformed", 400 },
 };
 
 static int

@@ -50,6 +50,8 @@ typedef enum vm_err_code {
     VM_ERR_VOLUME_IN_USE,            /* VolumeInUse */
     VM_ERR_INCORRECT_STATE,          /* IncorrectState */
     VM_ERR_ATTACHMENT_NOT_FOUND,     /* InvalidAttachment.NotFound */
+    VM_ERR_SNAPSHOT_NOT_FOUND,       /* InvalidSnapshot.NotFound */
+    VM_ERR_SNAPSHOT_MALFORMED,       /* InvalidSnapshotID.Malformed */
     VM_ERR__LAST
 } vm_err_code;
 

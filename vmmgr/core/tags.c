@@ -156,7 +156,8 @@ check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
 {
     static const struct {
         const char *prefix, *table;
-    } kinds[] = { { "i", "instances" }, { "ami", "images" }, { "key", "key_pairs" } };
+    } kinds[] = { { "i", "instances" }, { "ami", "images" }, { "key", "key_pairs" }, { "vol", "volumes" },
+                  { "snap", "snapshots" } };
     if (!ids[0])
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
     for (; *ids; ids++) {

@@ -1,0 +1,384 @@
+#include "snapshot.h"
+
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xpath.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/cmd.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/filter.h"
+#include "../vmmgr/core/ids.h"
+#include "../vmmgr/core/tags.h"
+
+VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
+
+static int
+set_state(vm_ctx *ctx, const char *id, const char *state, int progress, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "UPDATE snapshots SET state = ?, progress = ? WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, progress);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving snapshot", err);
+    return 0;
+}
+
+/* The backup job's XML: only target is copied, to path; every other disk of the domain is left out. */
+static char *
+backup_xml(virDomainPtr dom, const char *target, const char *path, vm_error *err)
+{
+    _cleanup_free_ char *dxml = virDomainGetXMLDesc(dom, 0);
+    _cleanup_(xmlFreeDocp) xmlDocPtr ddoc = dxml ? xmlReadMemory(dxml, (int)strlen(dxml), "dom.xml", NULL, XML_PARSE_NONET) : NULL;
+    if (!ddoc) {
+        vm_error_from_virt(err, "reading the domain's disks");
+        return NULL;
+    }
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "domainbackup");
+    xmlDocSetRootElement(doc, root);
+    xmlNewProp(root, BAD_CAST "mode", BAD_CAST "push");
+    xmlNodePtr disks = xmlNewChild(root, NULL, BAD_CAST "disks", NULL);
+    xmlXPathContextPtr xp = xmlXPathNewContext(ddoc);
+    xmlXPathObjectPtr res = xp ? xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk/target/@dev", xp) : NULL;
+    bool found = false;
+    for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr; i++) {
+        xmlChar *dev = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
+        xmlNodePtr d = xmlNewChild(disks, NULL, BAD_CAST "disk", NULL);
+        xmlNewProp(d, BAD_CAST "name", dev);
+        if (dev && strcmp((const char *)dev, target) == 0) {
+            found = true;
+            xmlNewProp(d, BAD_CAST "backup", BAD_CAST "yes");
+            xmlNewProp(d, BAD_CAST "type", BAD_CAST "file");
+            xmlNewProp(xmlNewChild(d, NULL, BAD_CAST "target", NULL), BAD_CAST "file", BAD_CAST path);
+            xmlNewProp(xmlNewChild(d, NULL, BAD_CAST "driver", NULL), BAD_CAST "type", BAD_CAST "qcow2");
+        } else {
+            xmlNewProp(d, BAD_CAST "backup", BAD_CAST "no");
+        }
+        xmlFree(dev);
+    }
+    xmlXPathFreeObject(res);
+    xmlXPathFreeContext(xp);
+    if (!found) {
+        vm_error_set(err, VM_ERR_INTERNAL, "disk '%s' is not in the running domain", target);
+        return NULL;
+    }
+    xmlChar *mem = NULL;
+    int len;
+    xmlDocDumpMemory(doc, &mem, &len);
+    char *out = mem ? strdup((const char *)mem) : NULL;
+    xmlFree(mem);
+    return out;
+}
+
+/* A point-in-time copy of a disk in use: libvirt's push backup, waited for. */
+static int
+copy_live(vm_ctx *ctx, const char *instance_id, const char *target, const char *path, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, instance_id) : NULL;
+    if (!dom)
+        return vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up '%s'", instance_id);
+    _cleanup_free_ char *xml = backup_xml(dom, target, path, err);
+    if (!xml)
+        return -1;
+    if (virDomainBackupBegin(dom, xml, NULL, 0) < 0)
+        return vm_error_from_virt(err, "starting the backup of '%s'", target);
+    for (int i = 0; i < 36000; i++) {
+        virDomainJobInfo info;
+        if (virDomainGetJobInfo(dom, &info) < 0)
+            return vm_error_from_virt(err, "watching the backup of '%s'", target);
+        if (info.type == VIR_DOMAIN_JOB_NONE)
+            break;
+        usleep(100 * 1000);
+    }
+    int type;
+    virTypedParameterPtr params = NULL;
+    int n = 0;
+    if (virDomainGetJobStats(dom, &type, &params, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
+        return vm_error_from_virt(err, "reading how the backup of '%s' ended", target);
+    virTypedParamsFree(params, n);
+    if (type != VIR_DOMAIN_JOB_COMPLETED)
+        return vm_error_set(err, VM_ERR_INTERNAL, "the backup of '%s' failed", target);
+    return 0;
+}
+
+static int
+copy_offline(const char *src, const char *path, vm_error *err)
+{
+    const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", src, path, NULL };
+    vm_cmd_limits lim = { .timeout_sec = 3600 };
+    return vm_cmd_run(argv, &lim, NULL, err);
+}
+
+static void
+render(vm_ctx *ctx, vm_node *it, sqlite3_stmt *st, vm_error *err)
+{
+    char progress[8];
+    vm_node_str(it, "snapshotId", NULL, vm_db_text(st, 0));
+    vm_node_str(it, "volumeId", NULL, vm_db_text(st, 1));
+    vm_node_int(it, "volumeSize", NULL, sqlite3_column_int64(st, 2));
+    vm_node_str(it, "status", "State", vm_db_text(st, 3));
+    snprintf(progress, sizeof(progress), "%d%%", sqlite3_column_int(st, 4));
+    vm_node_str(it, "progress", NULL, progress);
+    vm_node_str(it, "description", NULL, vm_db_text(st, 5));
+    vm_node_time(it, "startTime", NULL, sqlite3_column_int64(st, 7));
+    vm_node_str(it, "ownerId", NULL, ctx->account_id);
+    vm_node_bool(it, "encrypted", NULL, false);
+    vm_node_str(it, "storageTier", NULL, "standard");
+    vm_tags_render(ctx, it, vm_db_text(st, 0), err);
+}
+
+#define SNAP_COLUMNS "id, volume_id, size_gib, state, progress, description, path, created_at"
+
+static int
+render_one(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ? AND state != 'deleted'", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_SNAPSHOT_NOT_FOUND, "The snapshot '%s' does not exist.", id);
+    render(ctx, it, st, err);
+    return vm_error_is_set(err) ? -1 : 0;
+}
+
+static int
+record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc, const char *path, vm_error *err)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/snapshots", ctx->state_dir);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", dir);
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO snapshots (id, volume_id, size_gib, state, description, path, created_at) "
+                      "VALUES (?, ?, ?, 'pending', ?, ?, strftime('%s','now'))",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, vol, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, size);
+    sqlite3_bind_text(st, 4, desc ? desc : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording snapshot", err);
+    return 0;
+}
+
+int
+snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *vid = vm_params_require(p, "VolumeId", err);
+    const char *desc = vm_params_get(p, "Description");
+    bool dry;
+    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (!vm_id_valid(vid, "vol"))
+        return vm_error_set(err, VM_ERR_VOLUME_MALFORMED, "Invalid id: \"%s\" (expecting \"vol-...\")", vid);
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT v.path, v.size_gib, v.instance_id, v.device, i.state FROM volumes v "
+                      "LEFT JOIN instances i ON i.id = v.instance_id WHERE v.id = ? AND v.state IN ('available', 'in-use')",
+                      &q, err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, vid, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_VOLUME_NOT_FOUND, "The volume '%s' does not exist.", vid);
+    _cleanup_free_ char *src = strdup(vm_db_text(q, 0));
+    long size = sqlite3_column_int64(q, 1);
+    _cleanup_free_ char *inst = sqlite3_column_type(q, 2) == SQLITE_NULL ? NULL : strdup(vm_db_text(q, 2));
+    _cleanup_free_ char *dev = inst ? strdup(vm_db_text(q, 3)) : NULL;
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    char id[VM_ID_MAX], path[4200];
+    vm_id_new("snap", id);
+    snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
+    if (record(ctx, id, vid, size, desc, path, err) < 0)
+        return -1;
+    int rc;
+    virConnectPtr conn = inst ? vm_ctx_conn(ctx, err) : NULL;
+    virDomainPtr dom = conn ? virDomainLookupByName(conn, inst) : NULL;
+    bool live = dom && virDomainIsActive(dom) == 1;
+    if (dom)
+        virDomainFree(dom);
+    virResetLastError();
+    if (live) {
+        char target[8];
+        const char *letter = dev + strlen(dev) - 1;
+        snprintf(target, sizeof(target), "vd%c", *letter);
+        rc = copy_live(ctx, inst, target, path, err);
+    } else {
+        rc = copy_offline(src, path, err);
+    }
+    if (rc == 0)
+        chmod(path, 0444);
+    if (rc < 0) {
+        vm_error ignore = { 0 };
+        unlink(path);
+        set_state(ctx, id, "error", 0, &ignore);
+        return -1;
+    }
+    if (set_state(ctx, id, "completed", 100, err) < 0)
+        return -1;
+    vm_tag *tags = NULL;
+    size_t ntags = 0;
+    if (vm_params_get(p, "TagSpecification.1.ResourceType") &&
+        (vm_tags_parse(p, "TagSpecification.1.Tag", &tags, &ntags, err) < 0 || vm_tags_put(ctx, id, tags, ntags, err) < 0)) {
+        free(tags);
+        return -1;
+    }
+    free(tags);
+    return render_one(ctx, resp, id, err);
+}
+
+int
+snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    static const char *const names[] = { "snapshot-id", "volume-id", "status", "description", "owner-id", "tag-key",
+                                         NULL };
+    _cleanup_free_ const char **ids = NULL, **owners = NULL;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    size_t nids;
+    if (vm_params_list(p, "SnapshotId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0 ||
+        vm_filters_parse(p, names, true, &fs, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nids; i++) {
+        if (!vm_id_valid(ids[i], "snap"))
+            return vm_error_set(err, VM_ERR_SNAPSHOT_MALFORMED, "Invalid id: \"%s\"", ids[i]);
+        vm_node *tmp = vm_node_new_root("Check");
+        int rc = render_one(ctx, tmp, ids[i], err);
+        vm_node_free(tmp);
+        if (rc < 0)
+            return -1;
+    }
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE state != 'deleted' ORDER BY created_at, id",
+                      &st, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(resp, "snapshotSet", "Snapshots");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *id = vm_db_text(st, 0);
+        if (nids && !vm_match_any(id, ids))
+            continue;
+        bool keep = true;
+        for (size_t f = 0; keep && f < fs->n; f++) {
+            const char *fn = fs->v[f].name;
+            const char *subject = strcmp(fn, "snapshot-id") == 0   ? id
+                                  : strcmp(fn, "volume-id") == 0   ? vm_db_text(st, 1)
+                                  : strcmp(fn, "status") == 0      ? vm_db_text(st, 3)
+                                  : strcmp(fn, "description") == 0 ? vm_db_text(st, 5)
+                                  : strcmp(fn, "owner-id") == 0    ? ctx->account_id
+                                                                   : NULL;
+            int m = subject ? vm_match_any(subject, fs->v[f].values) : vm_tags_match(ctx, id, fn, fs->v[f].values, err);
+            if (m < 0)
+                return -1;
+            keep = m;
+        }
+        if (!keep)
+            continue;
+        render(ctx, vm_node_item(list), st, err);
+        if (vm_error_is_set(err))
+            return -1;
+    }
+    return 0;
+}
+
+int
+snap_source(vm_ctx *ctx, const char *id, char **ret_path, long *ret_size, vm_error *err)
+{
+    if (!vm_id_valid(id, "snap"))
+        return vm_error_set(err, VM_ERR_SNAPSHOT_MALFORMED, "Invalid id: \"%s\"", id);
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT path, size_gib, state FROM snapshots WHERE id = ? AND state != 'deleted'", &st,
+                      err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_SNAPSHOT_NOT_FOUND, "The snapshot '%s' does not exist.", id);
+    if (strcmp(vm_db_text(st, 2), "completed") != 0)
+        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Snapshot '%s' is not completed", id);
+    *ret_path = strdup(vm_db_text(st, 0));
+    *ret_size = sqlite3_column_int64(st, 1);
+    return 0;
+}
+
+int
+snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "SnapshotId", err);
+    _cleanup_free_ char *path = NULL;
+    long size;
+    bool dry;
+    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (snap_source(ctx, id, &path, &size, err) < 0 && err->code != VM_ERR_INCORRECT_STATE)
+        return -1;
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    *err = (vm_error){ 0 };
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT path FROM snapshots WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && unlink(vm_db_text(st, 0)) < 0 && errno != ENOENT)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove the snapshot file");
+    if (set_state(ctx, id, "deleted", 100, err) < 0)
+        return -1;
+    vm_node_bool(resp, "return", NULL, true);
+    return 0;
+}
+
+int
+snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *src_id = vm_params_require(p, "SourceSnapshotId", err);
+    const char *desc = vm_params_get(p, "Description");
+    const char *region = vm_params_get(p, "SourceRegion");
+    _cleanup_free_ char *src = NULL;
+    long size;
+    bool dry;
+    if (!src_id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || snap_source(ctx, src_id, &src, &size, err) < 0)
+        return -1;
+    if (region && strcmp(region, ctx->region) != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "only copies within region '%s' are possible", ctx->region);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    char vol[VM_ID_MAX] = "";
+    if (vm_db_prepare(ctx->db, "SELECT volume_id FROM snapshots WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, src_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(vol, sizeof(vol), "%s", vm_db_text(st, 0));
+    char id[VM_ID_MAX], path[4200];
+    vm_id_new("snap", id);
+    snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
+    if (record(ctx, id, vol, size, desc, path, err) < 0)
+        return -1;
+    if (copy_offline(src, path, err) < 0) {
+        vm_error ignore = { 0 };
+        unlink(path);
+        set_state(ctx, id, "error", 0, &ignore);
+        return -1;
+    }
+    chmod(path, 0444);
+    if (set_state(ctx, id, "completed", 100, err) < 0)
+        return -1;
+    vm_node_str(resp, "snapshotId", NULL, id);
+    return 0;
+}

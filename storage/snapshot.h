@@ -1,0 +1,17 @@
+/* EBS snapshots: point-in-time qcow2 copies of a volume under <state-dir>/snapshots.  A volume in
+ * use by a running guest is copied with libvirt's backup job (QEMU copy-before-write), so the copy
+ * is crash-consistent while the guest keeps writing; any other volume with qemu-img convert.
+ * Actions CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot. */
+#pragma once
+
+#include "../vmmgr/core/ctx.h"
+#include "../vmmgr/core/node.h"
+#include "../vmmgr/core/params.h"
+
+int snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
+/* The completed snapshot id's file and size (GiB): for CreateVolume --snapshot-id. */
+int snap_source(vm_ctx *ctx, const char *id, char **ret_path, long *ret_size_gib, vm_error *err);
