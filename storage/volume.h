@@ -14,6 +14,10 @@ int vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* ModifyVolume (grow, change type, IOPS, throughput; live on an attached volume) and
+ * DescribeVolumesModifications. */
+int vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
 /* The volumes attached to instance_id as disks for its persistent definition.  *ret (owned, with
  * its strings) is freed with vol_disks_free. */

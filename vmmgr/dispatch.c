@@ -55,6 +55,8 @@ static const vm_action actions[] = {
     { "DeleteVolume", vol_delete, P("VolumeId") },
     { "AttachVolume", vol_attach, P("VolumeId", "InstanceId", "Device") },
     { "DetachVolume", vol_detach, P("VolumeId", "InstanceId", "Device", "Force") },
+    { "ModifyVolume", vol_modify, P("VolumeId", "Size", "VolumeType", "Iops", "Throughput", "MultiAttachEnabled") },
+    { "DescribeVolumesModifications", vol_describe_modifications, P("VolumeId", "Filter", "MaxResults", "NextToken") },
     { "CreateSnapshot", snap_create, P("VolumeId", "Description", "TagSpecification") },
     { "DescribeSnapshots", snap_describe, P("SnapshotId", "Owner", "RestorableBy", "Filter", "MaxResults", "NextToken") },
     { "DeleteSnapshot", snap_delete, P("SnapshotId") },

@@ -61,6 +61,17 @@ expect_error InvalidVolume.NotFound vm delete-volume --volume-id vol-0123456789a
 expect_error InvalidVolumeID.Malformed vm delete-volume --volume-id vol-../x
 ok "in-use, taken or malformed devices, bad sizes and types, unknown volumes: refused"
 
+vm modify-volume --volume-id "$v" --size 2 >/dev/null
+wait_console "$a" "resized: 2097152 KiB" 1 60
+expect_error InvalidParameterValue vm modify-volume --volume-id "$v" --size 1
+vm modify-volume --volume-id "$v" --volume-type io1 --iops 500 >/dev/null
+grep -q "<total_iops_sec>500</total_iops_sec>" <<<"$(virsh_ dumpxml "$a")" || fail "new IOPS limit not live"
+[ "$(vm describe-volumes-modifications --volume-ids "$v" --query 'VolumesModifications[].ModificationState' --output text)" = "completed	completed" ] ||
+	fail "describe-volumes-modifications"
+[ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].Size' --output text)" = 2 ] ||
+	fail "the volume is not 2 GiB in describe-volumes"
+ok "modify-volume: the attached volume grows live (the guest sees 2 GiB), shrinking refused, new limits applied live"
+
 vm detach-volume --volume-id "$v" >/dev/null
 wait_console "$a" "vmmgr: disk vd[a-y] removed" 1 60
 [ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = available ] || fail "not available after detach"

@@ -160,6 +160,15 @@ static const cli_opt detach_opts[] = {
     DRY_RUN, END,
 };
 
+static const cli_opt modify_vol_opts[] = {
+    { "volume-id", CLI_OPT_STR, "VolumeId", "the volume" },
+    { "size", CLI_OPT_STR, "Size", "GiB, not smaller than now (an attached volume grows live)" },
+    { "volume-type", CLI_OPT_STR, "VolumeType", "a new type" },
+    { "iops", CLI_OPT_STR, "Iops", "new IOPS" },
+    { "throughput", CLI_OPT_STR, "Throughput", "new MiB/s" },
+    DRY_RUN, END,
+};
+static const cli_opt describe_mods_opts[] = { { "volume-ids", CLI_OPT_LIST, "VolumeId", "ids" }, FILTERS, END };
 static const cli_opt create_snap_opts[] = {
     { "volume-id", CLI_OPT_STR, "VolumeId", "the volume (attached or not)" },
     { "description", CLI_OPT_STR, "Description", "free text" },
@@ -211,6 +220,9 @@ static const cli_cmd cmds[] = {
     { "delete-volume", "DeleteVolume", vol_id_opts, "Delete a volume that is not attached", true },
     { "attach-volume", "AttachVolume", attach_opts, "Hotplug a volume into an instance", false },
     { "detach-volume", "DetachVolume", detach_opts, "Unplug a volume", false },
+    { "modify-volume", "ModifyVolume", modify_vol_opts, "Grow a volume or change its type and limits", false },
+    { "describe-volumes-modifications", "DescribeVolumesModifications", describe_mods_opts, "Show modifications",
+      false },
     { "create-snapshot", "CreateSnapshot", create_snap_opts, "A point-in-time copy of a volume", false },
     { "describe-snapshots", "DescribeSnapshots", describe_snap_opts, "Show snapshots", false },
     { "delete-snapshot", "DeleteSnapshot", snap_id_opts, "Delete a snapshot", true },

@@ -102,6 +102,16 @@ static const char *const migrations[] = {
     "  path TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);"
     "ALTER TABLE volumes ADD COLUMN snapshot_id TEXT NOT NULL DEFAULT '';",
+    /* 7: volume modifications (ModifyVolume, DescribeVolumesModifications) */
+    "CREATE TABLE volume_modifications ("
+    "  id INTEGER PRIMARY KEY,"
+    "  volume_id TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  original_size INTEGER NOT NULL, target_size INTEGER NOT NULL,"
+    "  original_type TEXT NOT NULL, target_type TEXT NOT NULL,"
+    "  original_iops INTEGER NOT NULL, target_iops INTEGER NOT NULL,"
+    "  original_throughput INTEGER NOT NULL, target_throughput INTEGER NOT NULL,"
+    "  started_at INTEGER NOT NULL, ended_at INTEGER);",
 };
 
 int
