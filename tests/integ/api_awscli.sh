@@ -64,6 +64,15 @@ aws ec2 import-key-pair --key-name api-imported --public-key-material "fileb://$
 aws ec2 delete-key-pair --key-name api-imported
 ok "key pairs through the API (create, import with fileb://, describe, delete)"
 
+vol=$(aws ec2 create-volume --size 1 --availability-zone us-east-1a --volume-type gp3 --query VolumeId --output text)
+aws ec2 wait volume-available --volume-ids "$vol" || fail "aws ec2 wait volume-available"
+snap=$(aws ec2 create-snapshot --volume-id "$vol" --query SnapshotId --output text)
+aws ec2 wait snapshot-completed --snapshot-ids "$snap" || fail "aws ec2 wait snapshot-completed"
+aws ec2 delete-snapshot --snapshot-id "$snap"
+aws ec2 delete-volume --volume-id "$vol"
+aws ec2 wait volume-deleted --volume-ids "$vol" || fail "aws ec2 wait volume-deleted"
+ok "volumes and snapshots through the API with the CLI's waiters"
+
 aws ec2 terminate-instances --instance-ids "$id" >/dev/null
 aws ec2 wait instance-terminated --instance-ids "$id" || fail "aws ec2 wait instance-terminated"
 ! domain_exists "$id" || fail "domain left after terminate through the API"
