@@ -54,7 +54,8 @@ for i in $(seq "$n"); do
 
 	name="bench-$i-$$"
 	mkdir -p "$T/$name"
-	sed -e "s|$tid|$name|g" -e "s|$S/instances/$name|$T/$name|g" -e '/<uuid>/d' "$T/template.xml" > "$T/$name.xml"
+	sed -e "s|$tid|$name|g" -e "s|$S/instances/$name|$T/$name|g" -e "s|$S/volumes/vol-[0-9a-f]*\.qcow2|$T/$name/root.qcow2|" \
+		-e '/<uuid>/d' "$T/template.xml" > "$T/$name.xml"
 	t0=$(ms)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$base" "$T/$name/root.qcow2"
 	virsh -q -c qemu:///system create "$T/$name.xml" >/dev/null

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../storage/overlay.h"
+#include "../storage/volume.h"
 #include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
@@ -284,6 +285,12 @@ img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (sqlite3_step(st) == SQLITE_ROW)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "image '%s' is used by instance '%s'", id,
                             vm_db_text(st, 0));
+    char vol[32];
+    int used = vol_uses_image(ctx, id, vol, err);
+    if (used != 0)
+        return used < 0 ? -1
+                        : vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                       "image '%s' is the base of volume '%s' (kept from an instance)", id, vol);
     if (dry)
         return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
     /* terminated instances may still name it: keep the row (hidden, its name free again), drop the files */

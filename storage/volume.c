@@ -97,6 +97,7 @@ typedef struct vol_obj {
     char type[16], state[16];
     char *path, *client_token, *instance_id, *device, *attach_state, *snapshot_id;
     time_t created_at, attach_time;
+    bool delete_on_termination;
 } vol_obj;
 
 static void
@@ -116,7 +117,7 @@ VM_DEFINE_CLEANUP(vol_obj *, vol_obj_free)
 
 #define VOL_COLUMNS                                                                                           \
     "id, size_gib, type, iops, throughput, state, path, client_token, created_at, instance_id, device, "       \
-    "attach_state, attach_time, snapshot_id"
+    "attach_state, attach_time, snapshot_id, delete_on_termination"
 
 static vol_obj *
 vol_from_row(sqlite3_stmt *st)
@@ -134,6 +135,7 @@ vol_from_row(sqlite3_stmt *st)
     v->client_token = strdup(vm_db_text(st, 7));
     v->created_at = sqlite3_column_int64(st, 8);
     v->snapshot_id = strdup(vm_db_text(st, 13));
+    v->delete_on_termination = sqlite3_column_int(st, 14);
     if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
         v->instance_id = strdup(vm_db_text(st, 9));
         v->device = strdup(vm_db_text(st, 10));
@@ -188,7 +190,7 @@ render_attachment(vm_node *it, const vol_obj *v)
     vm_node_str(it, "device", NULL, v->device);
     vm_node_str(it, "status", "State", v->attach_state);
     vm_node_time(it, "attachTime", NULL, v->attach_time);
-    vm_node_bool(it, "deleteOnTermination", NULL, false);
+    vm_node_bool(it, "deleteOnTermination", NULL, v->delete_on_termination);
 }
 
 static int
@@ -591,6 +593,10 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     if (!v->instance_id)
         return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.", vid);
+    if (strcmp(v->device, "/dev/vda") == 0)
+        return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
+                            "Volume '%s' is the root device of '%s': terminate the instance to free it", vid,
+                            v->instance_id);
     const char *iid = vm_params_get(p, "InstanceId"), *dev = vm_params_get(p, "Device");
     if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
         return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
@@ -694,9 +700,66 @@ vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_erro
         vm_node_str(ebs, "volumeId", NULL, v->id);
         vm_node_str(ebs, "status", NULL, v->attach_state);
         vm_node_time(ebs, "attachTime", NULL, v->attach_time);
-        vm_node_bool(ebs, "deleteOnTermination", NULL, false);
+        vm_node_bool(ebs, "deleteOnTermination", NULL, v->delete_on_termination);
     }
     return 0;
+}
+
+int
+vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const char *path, long size_gib,
+                bool delete_on_termination, const char *image_id, vm_error *err)
+{
+    const struct vol_type *t = type_find("gp3");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, created_at, instance_id, "
+                      "device, attach_state, attach_time, delete_on_termination, base_image) VALUES "
+                      "(?, ?, 'gp3', ?, ?, 'in-use', ?, strftime('%s','now'), ?, '/dev/vda', 'attached', "
+                      "strftime('%s','now'), ?, ?)",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, vol_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, size_gib);
+    sqlite3_bind_int64(st, 3, t->iops);
+    sqlite3_bind_int64(st, 4, t->mibps);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, instance_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, delete_on_termination);
+    sqlite3_bind_text(st, 8, image_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording root volume", err);
+    return 0;
+}
+
+int
+vol_root_release(vm_ctx *ctx, const char *vol_id, const char *path, bool discard, vm_error *err)
+{
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    vm_error none = { 0 };
+    if (!vol_id[0] || vol_get(ctx, vol_id, &v, &none) < 0) {
+        /* a record from before root volumes, or already released */
+        return vol_id[0] ? 0 : (unlink(path) < 0 && errno != ENOENT
+                                    ? vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", path)
+                                    : 0);
+    }
+    if (!discard && !v->delete_on_termination)
+        return vol_update(ctx, vol_id, "available", NULL, NULL, NULL, err);
+    if (unlink(v->path) < 0 && errno != ENOENT)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", v->path);
+    return vol_update(ctx, vol_id, "deleted", NULL, NULL, NULL, err);
+}
+
+int
+vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE base_image = ? AND state != 'deleted' LIMIT 1", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return 0;
+    snprintf(ret_id, 32, "%s", vm_db_text(st, 0));
+    return 1;
 }
 
 int

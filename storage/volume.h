@@ -25,5 +25,14 @@ int vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *
 void vol_disks_free(inst_disk *disks, size_t n);
 /* Appends blockDeviceMapping/item for each volume attached to instance_id. */
 int vol_render_mappings(vm_ctx *ctx, vm_node *parent, const char *instance_id, vm_error *err);
+/* Records the root volume of a new instance (inside the caller's transaction): attached as
+ * /dev/vda, its file an overlay of image_id's base. */
+int vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const char *path, long size_gib,
+                    bool delete_on_termination, const char *image_id, vm_error *err);
+/* The instance's root volume at its end: deleted when it is to be deleted on termination or when
+ * discard is true, otherwise left available.  path is the file (for records older than root volumes). */
+int vol_root_release(vm_ctx *ctx, const char *vol_id, const char *path, bool discard, vm_error *err);
+/* Whether a volume (not deleted) is still an overlay of image_id: 1 and its id, 0 when none. */
+int vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err);
 /* The instance is gone: its volumes are detached (they outlive it, as EBS data volumes do). */
 int vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err);

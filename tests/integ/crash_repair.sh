@@ -29,10 +29,11 @@ ok "every interrupted launch finished: running and ready"
 
 n_dom=$(virsh_ list --all --name | grep -c '^i-' || true)
 for id in "${crashed[@]}"; do
-	[ "$(ls "$S/instances/$id" | tr '\n' ' ')" = "cidata.iso console.log root.qcow2 " ] ||
+	[ "$(ls "$S/instances/$id" | tr '\n' ' ')" = "cidata.iso console.log " ] ||
 		fail "unexpected files for $id: $(ls "$S/instances/$id")"
 done
 [ "$(ls "$S/instances" | wc -l)" = 4 ] || fail "stray instance directories: $(ls "$S/instances")"
+[ "$(ls "$S/volumes" | wc -l)" = 4 ] || fail "expected 4 root volumes: $(ls "$S/volumes")"
 ok "one disk, one config drive and one console per instance, no strays"
 
 # killed in the middle of a terminate: the instance stays shutting-down until the next command
@@ -48,4 +49,5 @@ ok "a terminate killed half-way is completed by the next command"
 vm terminate-instances --instance-ids "${crashed[@]}" >/dev/null
 for id in "${crashed[@]}"; do ! domain_exists "$id" || fail "domain $id left"; done
 [ -z "$(ls "$S/instances")" ] || fail "files left: $(ls "$S/instances")"
+[ -z "$(ls "$S/volumes")" ] || fail "root volumes left: $(ls "$S/volumes")"
 ok "all gone after terminate"

@@ -50,17 +50,23 @@ grep -q "marker: made by the first instance" <<<"$(console "$c")" || fail "the n
 ok "create-image: instances of the new image see what the original wrote; the original runs again"
 
 # a larger root volume: the overlay grows and the guest's root file system with it
-big=$(launch --block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=3}' --user-data '#!/bin/sh
+big=$(launch --block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=3,DeleteOnTermination=false}' --user-data '#!/bin/sh
 echo "root-kib: $(df -k / | awk "NR == 2 {print \$2}")"')
 wait_console "$big" "vmmgr: user-data exited 0" 1
 kib=$(console "$big" | sed -n 's/^root-kib: \([0-9]*\).*/\1/p')
 [ -n "$kib" ] && [ "$kib" -gt $((2800 * 1024)) ] || fail "root file system is ${kib:-?} KiB, not about 3 GiB"
-[ "$(qemu-img info -f qcow2 -U --output=json "$S/instances/$big/root.qcow2" | jq '."virtual-size"')" = $((3 << 30)) ] ||
+rv=$(vm describe-instances --instance-ids "$big" --query 'Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' --output text)
+[ "$(vm describe-volumes --volume-ids "$rv" --query 'Volumes[0].Size' --output text)" = 3 ] || fail "root volume is not 3 GiB in describe-volumes"
+[ "$(qemu-img info -f qcow2 -U --output=json "$S/volumes/$rv.qcow2" | jq '."virtual-size"')" = $((3 << 30)) ] ||
 	fail "root overlay is not 3 GiB"
 expect_error InvalidBlockDeviceMapping vm run-instances --image-id "$AMI" --block-device-mappings 'DeviceName=/dev/sdf,Ebs={VolumeSize=3}'
 expect_error InvalidParameterValue vm run-instances --image-id "$AMI" --block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=0}'
 vm terminate-instances --instance-ids "$big" >/dev/null
-ok "a 3 GiB root volume: the overlay and the guest's file system are 3 GiB; bad mappings refused"
+[ "$(vm describe-volumes --volume-ids "$rv" --query 'Volumes[0].State' --output text)" = available ] ||
+	fail "a root volume with DeleteOnTermination=false did not outlive its instance"
+expect_error InvalidParameterValue vm deregister-image --image-id "$AMI"
+vm delete-volume --volume-id "$rv"
+ok "a 3 GiB root volume: overlay and file system are 3 GiB; kept after terminate when asked; bad mappings refused"
 
 expect_error InvalidParameterValue vm deregister-image --image-id "$new"
 vm terminate-instances --instance-ids "$c" >/dev/null

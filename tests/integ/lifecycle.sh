@@ -21,11 +21,15 @@ grep -q "<domain type=\"qemu\"\|<domain type='qemu'" <<<"$x" || fail "domain typ
 grep -q "tb-cache" <<<"$x" || fail "no TCG translation cache cap"
 grep -q "<vmmgr:statedir>$S</vmmgr:statedir>" <<<"$x" || fail "no vmmgr metadata"
 grep -q 'Persistent: *yes' <<<"$(virsh_ dominfo "$a")" || fail "domain is not persistent"
-disk="$S/instances/$a/root.qcow2"
+rv=$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' --output text)
+[[ "$rv" == vol-* ]] || fail "the root disk is not an EBS volume: '$rv'"
+[ "$(vm describe-volumes --volume-ids "$rv" --query 'Volumes[0].State' --output text)" = in-use ] || fail "root volume not in-use"
+disk="$S/volumes/$rv.qcow2"
 info=$(qemu-img info -f qcow2 --output=json -U "$disk")
 jq -e '."backing-filename-format" == "qcow2"' <<<"$info" >/dev/null || fail "overlay does not record its backing format"
 [ "$(stat -c %s "$disk")" -lt $((4 * 1024 * 1024)) ] || fail "overlay is not small: a launch copied data"
-ok "domain XML and copy-on-write overlay are as designed"
+expect_error OperationNotPermitted vm detach-volume --volume-id "$rv"
+ok "domain XML and copy-on-write overlay are as designed; the root disk is an EBS volume"
 
 j=$(vm describe-instances --instance-ids "$a" --output json)
 [ "$(jq -r '.Reservations[0].Instances[0].Tags[] | select(.Key == "odd") | .Value' <<<"$j")" = "$quote" ] ||
@@ -78,6 +82,8 @@ for i in "$a" "$b"; do
 	! domain_exists "$i" || fail "domain $i still exists"
 	[ ! -e "$S/instances/$i" ] || fail "files of $i remain: $(ls "$S/instances/$i")"
 done
+expect_error InvalidVolume.NotFound vm describe-volumes --volume-ids "$rv"
+[ ! -e "$disk" ] || fail "the root volume's file remains"
 n=$(vm describe-instances --filters Name=instance-state-name,Values=terminated --output json | jq '[.Reservations[].Instances[]] | length')
 [ "$n" = 2 ] || fail "terminated instances are not visible"
 expect_error IncorrectInstanceState vm start-instances --instance-ids "$a"

@@ -103,6 +103,7 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .reservation_id = inst->reservation_id,
         .image_id = inst->image_id,
         .instance_type = inst->instance_type,
+        .root_volume_id = inst->root_volume_id[0] ? inst->root_volume_id : NULL,
         .state_dir = ctx->state_dir,
         .vcpus = t->vcpus,
         .memory_mib = t->memory_mib,
@@ -129,6 +130,10 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
 static int
 inst_dir(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
 {
+    char vols[4096];
+    snprintf(vols, sizeof(vols), "%s/volumes", ctx->state_dir);
+    if (mkdir(vols, 0755) < 0 && errno != EEXIST)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", vols);
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/instances/%s", ctx->state_dir, inst->id);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -187,7 +192,7 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
 }
 
 int
-inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
+inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
@@ -204,8 +209,8 @@ inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     }
     char cidata[4096];
     inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
-    if (vol_file_remove(inst->disk_path, err) < 0 || vol_file_remove(cidata, err) < 0 ||
-        vol_release_all(ctx, inst->id, err) < 0)
+    if (vol_root_release(ctx, inst->root_volume_id, inst->disk_path, discard, err) < 0 ||
+        vol_file_remove(cidata, err) < 0 || vol_release_all(ctx, inst->id, err) < 0)
         return -1;
     /* the console log goes with the instance directory; the record keeps what describe needs */
     if (vol_file_remove(inst->console_path, err) < 0)

@@ -108,6 +108,8 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         xmlNewTextChild(mine, ns, BAD_CAST "image", BAD_CAST def->image_id);
     if (def->instance_type)
         xmlNewTextChild(mine, ns, BAD_CAST "type", BAD_CAST def->instance_type);
+    if (def->root_volume_id)
+        xmlNewTextChild(mine, ns, BAD_CAST "rootvolume", BAD_CAST def->root_volume_id);
     xmlNewTextChild(mine, ns, BAD_CAST "statedir", BAD_CAST def->state_dir);
 
     xmlNodePtr mem = text(dom, "memory", (snprintf(buf, sizeof(buf), "%d", def->memory_mib), buf));

@@ -14,6 +14,7 @@ typedef struct inst_domain_def {
     const char *reservation_id;
     const char *image_id;
     const char *instance_type;
+    const char *root_volume_id; /* or NULL */
     const char *state_dir;      /* the owner: reconcile only adopts its own domains */
     int vcpus;
     int memory_mib;

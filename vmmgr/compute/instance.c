@@ -15,6 +15,7 @@
 #include "../core/db.h"
 #include "../core/lock.h"
 #include "../core/tags.h"
+#include "../../storage/volume.h"
 #include "instance.h"
 #include "keypair.h"
 #include "types.h"
@@ -102,7 +103,9 @@ typedef struct run_attrs {
     const char *shutdown_behavior;
     const char *key_name;  /* "" for none */
     const char *user_data; /* base64, "" for none */
-    unsigned long long root_size;
+    unsigned long long root_size; /* 0: the image's */
+    long root_gib;                /* the root volume's size as EBS reports it */
+    bool root_delete;             /* DeleteOnTermination of the root volume */
 } run_attrs;
 
 static int
@@ -117,8 +120,8 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         vm_db_prepare(ctx->db,
                       "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
                       "launch_step, launched_at, changed_at, disk_path, console_path, disable_api_termination, "
-                      "disable_api_stop, shutdown_behavior, key_name, user_data, root_size) "
-                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "disable_api_stop, shutdown_behavior, key_name, user_data, root_size, root_volume_id) "
+                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
     sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
@@ -127,8 +130,9 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
     if (sqlite3_step(res) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording reservation", err);
     for (long i = 0; i < count; i++) {
-        char disk[4096], console[4096];
-        snprintf(disk, sizeof(disk), "%s/instances/%s/root.qcow2", ctx->state_dir, ids[i]);
+        char disk[4096], console[4096], vol[VM_ID_MAX];
+        vm_id_new("vol", vol);
+        snprintf(disk, sizeof(disk), "%s/volumes/%s.qcow2", ctx->state_dir, vol);
         snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, ids[i]);
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, ids[i], -1, SQLITE_STATIC);
@@ -145,9 +149,11 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         sqlite3_bind_text(ins, 12, attrs->key_name, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 13, attrs->user_data, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 14, (sqlite3_int64)attrs->root_size);
+        sqlite3_bind_text(ins, 15, vol, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
-        if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0)
+        if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0 ||
+            vol_root_record(ctx, vol, ids[i], disk, attrs->root_gib, attrs->root_delete, image_id, err) < 0)
             return -1;
     }
     return 0;
@@ -163,7 +169,7 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
     if (inst_list(ctx, rid, &insts, &ignore) < 0)
         return;
     for (inst_obj **i = insts; *i; i++) {
-        if (inst_teardown(ctx, *i, &ignore) < 0)
+        if (inst_teardown(ctx, *i, true, &ignore) < 0)
             continue; /* stays pending; reconcile finishes it */
         inst_set_state(ctx, (*i)->id, INST_TERMINATED, "Server.InternalError", cause->msg, 0, &ignore);
     }
@@ -176,13 +182,16 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
 
 /* BlockDeviceMapping: for now only the root device, to make it larger (VolumeSize in GiB). */
 static int
-run_block_devices(vm_ctx *ctx, const vm_params *p, const img_obj *img, unsigned long long *ret_size, vm_error *err)
+run_block_devices(vm_ctx *ctx, const vm_params *p, const img_obj *img, run_attrs *attrs, vm_error *err)
 {
     _cleanup_free_ int *idx = NULL;
     size_t n;
-    *ret_size = 0;
-    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0)
+    unsigned long long base;
+    attrs->root_size = 0;
+    attrs->root_delete = true;
+    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0 || img_inspect(img->base_path, "qcow2", &base, err) < 0)
         return -1;
+    attrs->root_gib = (long)((base + (1ULL << 30) - 1) >> 30);
     for (size_t i = 0; i < n; i++) {
         const char *dev = vm_params_getf(p, "BlockDeviceMapping.%d.DeviceName", idx[i]);
         if (!dev)
@@ -191,19 +200,19 @@ run_block_devices(vm_ctx *ctx, const vm_params *p, const img_obj *img, unsigned 
         if (strcmp(dev, "/dev/vda") != 0 && strcmp(dev, "/dev/xvda") != 0 && strcmp(dev, "/dev/sda1") != 0)
             return vm_error_set(err, VM_ERR_INVALID_BLOCK_DEVICE_MAPPING,
                                 "device '%s': only the root device (/dev/vda) can be mapped at launch for now", dev);
-        char key[96];
+        char key[96], dot[96];
         snprintf(key, sizeof(key), "BlockDeviceMapping.%d.Ebs.VolumeSize", idx[i]);
+        snprintf(dot, sizeof(dot), "BlockDeviceMapping.%d.Ebs.DeleteOnTermination", idx[i]);
         long gib;
-        if (vm_params_int(p, key, 0, 1, 16384, &gib, err) < 0)
+        if (vm_params_int(p, key, 0, 1, 16384, &gib, err) < 0 || vm_params_bool(p, dot, true, &attrs->root_delete, err) < 0)
             return -1;
         if (gib) {
-            unsigned long long base;
-            vm_error ignore = { 0 };
-            if (img_inspect(img->base_path, "qcow2", &base, &ignore) == 0 && (unsigned long long)gib << 30 < base)
+            if ((unsigned long long)gib << 30 < base)
                 return vm_error_set(err, VM_ERR_INVALID_BLOCK_DEVICE_MAPPING,
                                     "Volume of size %ldGiB is smaller than the image (%lluGiB)", gib,
                                     (base + (1ULL << 30) - 1) >> 30);
-            *ret_size = (unsigned long long)gib << 30;
+            attrs->root_size = (unsigned long long)gib << 30;
+            attrs->root_gib = gib;
         }
     }
     (void)ctx;
@@ -264,7 +273,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         attrs.key_name = "";
     if (!attrs.user_data)
         attrs.user_data = "";
-    if (check_user_data(attrs.user_data, err) < 0 || run_block_devices(ctx, p, img, &attrs.root_size, err) < 0)
+    if (check_user_data(attrs.user_data, err) < 0 || run_block_devices(ctx, p, img, &attrs, err) < 0)
         return -1;
     if (attrs.key_name[0]) {
         _cleanup_free_ char *pub = kp_public_key(ctx, attrs.key_name, err);
@@ -397,7 +406,7 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             rc = inst_set_state(ctx, in->id, INST_SHUTTING_DOWN, code, why, 0, err);
             if (rc == 0) {
                 vm_crash_point("terminating");
-                rc = inst_teardown(ctx, in, err);
+                rc = inst_teardown(ctx, in, false, err);
             }
             if (rc == 0)
                 rc = inst_set_state(ctx, in->id, INST_TERMINATED, code, why, 0, err);

@@ -54,6 +54,7 @@ typedef struct inst_obj {
     char *user_data;            /* as given, base64 */
     char key_name[256];         /* "" when launched without a key pair */
     unsigned long long root_size; /* bytes; 0: the image's size */
+    char root_volume_id[VM_ID_MAX]; /* the EBS volume that is its root disk ("" for older records) */
 } inst_obj;
 
 void inst_obj_free(inst_obj *inst);
@@ -82,8 +83,10 @@ int inst_render_reservation(vm_ctx *ctx, vm_node *parent, const char *reservatio
 /* The domain side.  Each takes the instance's lock itself unless noted. */
 /* Drives a launch from its recorded step to started (lock held by the caller). */
 int inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err);
-/* Destroys and undefines the domain and removes the instance's files (lock held by the caller). */
-int inst_teardown(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
+/* Destroys and undefines the domain and removes the instance's files (lock held by the caller).
+ * The root volume goes too when it is to be deleted on termination or discard is true (a launch
+ * that failed); otherwise it stays, available. */
+int inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err);
 /* Where the instance's config drive lives. */
 void inst_cidata_path(vm_ctx *ctx, const inst_obj *inst, char *buf, size_t len);
 /* Defines the domain of inst from its record (lock held by the caller). */

@@ -68,7 +68,7 @@ inst_list_free(inst_obj **list)
     "SELECT i.id, i.reservation_id, i.image_id, i.instance_type, r.client_token, i.launch_index, i.state, "   \
     "i.launch_step, i.reason, i.reason_code, i.launched_at, i.changed_at, i.deadline, i.disk_path, "          \
     "i.console_path, i.disable_api_termination, i.disable_api_stop, i.shutdown_behavior, i.user_data, "        \
-    "i.key_name, i.root_size "                                                                             \
+    "i.key_name, i.root_size, i.root_volume_id "                                                           \
     "FROM instances i JOIN reservations r ON r.id = i.reservation_id "
 
 static inst_obj *
@@ -98,6 +98,7 @@ inst_from_row(sqlite3_stmt *st)
     in->user_data = strdup(vm_db_text(st, 18));
     snprintf(in->key_name, sizeof(in->key_name), "%s", vm_db_text(st, 19));
     in->root_size = (unsigned long long)sqlite3_column_int64(st, 20);
+    snprintf(in->root_volume_id, sizeof(in->root_volume_id), "%s", vm_db_text(st, 21));
     if (!in->client_token || !in->reason || !in->reason_code || !in->disk_path || !in->console_path || !in->user_data) {
         inst_obj_free(in);
         return NULL;

@@ -26,6 +26,7 @@
 #include "../core/db.h"
 #include "../core/lock.h"
 #include "../core/tags.h"
+#include "../../storage/volume.h"
 #include "domxml.h"
 #include "instance.h"
 #include "types.h"
@@ -93,7 +94,7 @@ guest_powered_off(vm_ctx *ctx, const inst_obj *in, vm_error *err)
     const char *why = "Client.InstanceInitiatedShutdown: Instance initiated shutdown";
     if (strcmp(in->shutdown_behavior, "terminate") != 0)
         return inst_set_state(ctx, in->id, INST_STOPPED, code, why, 0, err);
-    if (inst_set_state(ctx, in->id, INST_SHUTTING_DOWN, code, why, 0, err) < 0 || inst_teardown(ctx, in, err) < 0)
+    if (inst_set_state(ctx, in->id, INST_SHUTTING_DOWN, code, why, 0, err) < 0 || inst_teardown(ctx, in, false, err) < 0)
         return -1;
     return inst_set_state(ctx, in->id, INST_TERMINATED, code, why, 0, err);
 }
@@ -108,7 +109,7 @@ repair_one(vm_ctx *ctx, inst_obj *in, dom_entry *dom, vm_error *err)
             if (inst_launch_resume(ctx, in, err) == 0)
                 return 0;
             vm_error cause = *err, ignore = { 0 };
-            inst_teardown(ctx, in, &ignore);
+            inst_teardown(ctx, in, true, &ignore);
             return inst_set_state(ctx, in->id, INST_TERMINATED, "Server.InternalError", cause.msg, 0, &ignore);
         }
         if (!dom)
@@ -136,7 +137,7 @@ repair_one(vm_ctx *ctx, inst_obj *in, dom_entry *dom, vm_error *err)
             return inst_set_state(ctx, in->id, INST_RUNNING, "", "", 0, err);
         return 0;
     case INST_SHUTTING_DOWN:
-        if (inst_teardown(ctx, in, err) < 0)
+        if (inst_teardown(ctx, in, false, err) < 0)
             return -1;
         return inst_set_state(ctx, in->id, INST_TERMINATED, in->reason_code, in->reason, 0, err);
     case INST_TERMINATED:
@@ -168,7 +169,7 @@ needs_repair(const inst_obj *in, const dom_entry *dom)
 /* vmmgr's metadata of a domain, if it has some and names this state dir: 1 and the fields. */
 static int
 read_metadata(vm_ctx *ctx, virDomainPtr d, char id[VM_ID_MAX], char image[VM_ID_MAX], char rid[VM_ID_MAX],
-              char type[32])
+              char type[32], char rootvol[VM_ID_MAX])
 {
     _cleanup_free_ char *md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, VMMGR_XMLNS, 0);
     if (!md) {
@@ -179,7 +180,7 @@ read_metadata(vm_ctx *ctx, virDomainPtr d, char id[VM_ID_MAX], char image[VM_ID_
     if (!doc)
         return 0;
     bool mine = false;
-    id[0] = image[0] = rid[0] = type[0] = '\0';
+    id[0] = image[0] = rid[0] = type[0] = rootvol[0] = '\0';
     for (xmlNodePtr c = xmlDocGetRootElement(doc)->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
@@ -195,6 +196,8 @@ read_metadata(vm_ctx *ctx, virDomainPtr d, char id[VM_ID_MAX], char image[VM_ID_
             snprintf(rid, VM_ID_MAX, "%s", v);
         else if (strcmp(n, "type") == 0)
             snprintf(type, 32, "%s", v);
+        else if (strcmp(n, "rootvolume") == 0 && vm_id_valid(v, "vol"))
+            snprintf(rootvol, VM_ID_MAX, "%s", v);
         else if (strcmp(n, "statedir") == 0)
             mine = strcmp(v, ctx->state_dir) == 0;
     }
@@ -205,16 +208,21 @@ read_metadata(vm_ctx *ctx, virDomainPtr d, char id[VM_ID_MAX], char image[VM_ID_
 static int
 adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
 {
-    char id[VM_ID_MAX], image[VM_ID_MAX], rid[VM_ID_MAX], type[32];
-    if (read_metadata(ctx, dom->d, id, image, rid, type) != 1 || strcmp(id, dom->name) != 0)
+    char id[VM_ID_MAX], image[VM_ID_MAX], rid[VM_ID_MAX], type[32], rootvol[VM_ID_MAX];
+    if (read_metadata(ctx, dom->d, id, image, rid, type, rootvol) != 1 || strcmp(id, dom->name) != 0)
         return 0;
     _cleanup_(img_obj_freep) img_obj *img = NULL;
     vm_error ignore = { 0 };
     if (img_get(ctx, image, &img, &ignore) < 0)
         return 0; /* its image is unknown here: leave the domain alone */
     char disk[4096], console[4096];
-    snprintf(disk, sizeof(disk), "%s/instances/%s/root.qcow2", ctx->state_dir, id);
+    if (rootvol[0])
+        snprintf(disk, sizeof(disk), "%s/volumes/%s.qcow2", ctx->state_dir, rootvol);
+    else
+        snprintf(disk, sizeof(disk), "%s/instances/%s/root.qcow2", ctx->state_dir, id);
     snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, id);
+    unsigned long long base = 0;
+    img_inspect(img->base_path, "qcow2", &base, &ignore);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *r = NULL, *i = NULL;
@@ -223,8 +231,8 @@ adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
                       &r, err) < 0 ||
         vm_db_prepare(ctx->db,
                       "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
-                      "launch_step, reason, launched_at, changed_at, disk_path, console_path) VALUES "
-                      "(?, ?, ?, ?, 0, ?, 3, 'adopted from libvirt', strftime('%s','now'), strftime('%s','now'), ?, ?)",
+                      "launch_step, reason, launched_at, changed_at, disk_path, console_path, root_volume_id) VALUES "
+                      "(?, ?, ?, ?, 0, ?, 3, 'adopted from libvirt', strftime('%s','now'), strftime('%s','now'), ?, ?, ?)",
                       &i, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
@@ -237,7 +245,16 @@ adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
     sqlite3_bind_int(i, 5, dom->active ? INST_RUNNING : INST_STOPPED);
     sqlite3_bind_text(i, 6, disk, -1, SQLITE_STATIC);
     sqlite3_bind_text(i, 7, console, -1, SQLITE_STATIC);
-    if (sqlite3_step(r) != SQLITE_DONE || sqlite3_step(i) != SQLITE_DONE) {
+    sqlite3_bind_text(i, 8, rootvol, -1, SQLITE_STATIC);
+    _cleanup_stmt_ sqlite3_stmt *known = NULL;
+    bool have_vol = true;
+    if (rootvol[0] && vm_db_prepare(ctx->db, "SELECT 1 FROM volumes WHERE id = ?", &known, err) == 0) {
+        sqlite3_bind_text(known, 1, rootvol, -1, SQLITE_STATIC);
+        have_vol = sqlite3_step(known) == SQLITE_ROW;
+    }
+    if (sqlite3_step(r) != SQLITE_DONE || sqlite3_step(i) != SQLITE_DONE ||
+        (!have_vol && vol_root_record(ctx, rootvol, id, disk, (long)((base + (1ULL << 30) - 1) >> 30), true, image,
+                                      err) < 0)) {
         vm_db_error(ctx->db, "adopting domain", err);
         vm_db_rollback(ctx->db);
         return -1;

@@ -112,6 +112,10 @@ static const char *const migrations[] = {
     "  original_iops INTEGER NOT NULL, target_iops INTEGER NOT NULL,"
     "  original_throughput INTEGER NOT NULL, target_throughput INTEGER NOT NULL,"
     "  started_at INTEGER NOT NULL, ended_at INTEGER);",
+    /* 8: root disks are EBS volumes */
+    "ALTER TABLE volumes ADD COLUMN delete_on_termination INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE volumes ADD COLUMN base_image TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE instances ADD COLUMN root_volume_id TEXT NOT NULL DEFAULT '';",
 };
 
 int
