@@ -42,6 +42,7 @@ base="$S/images/$base/root.qcow2"
 tid=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].InstanceId')
 wait_ready "$S/instances/$tid/console.log" "vmmgr: instance $tid ready"
 virsh -q -c qemu:///system dumpxml --inactive "$tid" > "$T/template.xml"
+cp "$S/instances/$tid/cidata.iso" "$T/template-cidata.iso"
 vm terminate-instances --instance-ids "$tid" >/dev/null
 
 ours=() theirs=()
@@ -58,6 +59,7 @@ for i in $(seq "$n"); do
 		-e '/<uuid>/d' "$T/template.xml" > "$T/$name.xml"
 	t0=$(ms)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$base" "$T/$name/root.qcow2"
+	cp "$T/template-cidata.iso" "$T/$name/cidata.iso"
 	virsh -q -c qemu:///system create "$T/$name.xml" >/dev/null
 	wait_ready "$T/$name/console.log" "vmmgr: instance $name ready"
 	theirs+=($(( $(ms) - t0 )))
