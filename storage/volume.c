@@ -683,17 +683,21 @@ vol_disks_free(inst_disk *disks, size_t n)
     free(disks);
 }
 
+static const char volumes_of[] = "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device";
+
 int
 vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_error *err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, volumes_of, err);
+    if (!st)
         return -1;
     sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
-        if (!v)
+        if (!v) {
+            sqlite3_reset(st);
             return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        }
         vm_node *it = vm_node_item(list);
         vm_node_str(it, "deviceName", NULL, v->device);
         vm_node *ebs = vm_node_struct(it, "ebs", NULL);
@@ -702,6 +706,7 @@ vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_erro
         vm_node_time(ebs, "attachTime", NULL, v->attach_time);
         vm_node_bool(ebs, "deleteOnTermination", NULL, v->delete_on_termination);
     }
+    sqlite3_reset(st);
     return 0;
 }
 

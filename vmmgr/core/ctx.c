@@ -120,6 +120,8 @@ vm_ctx_free(vm_ctx *ctx)
         return;
     if (ctx->conn)
         virConnectClose(ctx->conn);
+    for (size_t i = 0; i < sizeof(ctx->stmts) / sizeof(ctx->stmts[0]); i++)
+        sqlite3_finalize(ctx->stmts[i].st);
     vm_db_close(ctx->db);
     free(ctx->state_dir);
     free(ctx->uri);
@@ -176,6 +178,29 @@ vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err)
         return vm_db_error(ctx->db, "saving configuration", err);
     load_config(ctx);
     return 0;
+}
+
+sqlite3_stmt *
+vm_ctx_stmt(vm_ctx *ctx, const char *sql, vm_error *err)
+{
+    size_t n = sizeof(ctx->stmts) / sizeof(ctx->stmts[0]), i;
+    for (i = 0; i < n && ctx->stmts[i].sql; i++)
+        if (ctx->stmts[i].sql == sql) {
+            sqlite3_reset(ctx->stmts[i].st);
+            sqlite3_clear_bindings(ctx->stmts[i].st);
+            return ctx->stmts[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        return NULL;
+    if (i < n) {
+        ctx->stmts[i].sql = sql;
+        ctx->stmts[i].st = st;
+        return st;
+    }
+    sqlite3_finalize(st); /* the cache is full: a programming error, reported as such */
+    vm_error_set(err, VM_ERR_INTERNAL, "statement cache full");
+    return NULL;
 }
 
 bool

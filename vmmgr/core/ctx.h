@@ -19,6 +19,10 @@ typedef struct vm_ctx {
     char *cache_dir;   /* shared build cache for the tiny image */
     int stop_timeout;  /* seconds a guest gets to shut down before it is forced off */
     bool keepalive;    /* probe the libvirt connection (needs a running libvirt event loop) */
+    struct {
+        const char *sql; /* a string literal: compared by address */
+        sqlite3_stmt *st;
+    } stmts[16];         /* prepared once for queries run per row of a describe */
     char accel[8];     /* "kvm" or "tcg", or "" before init */
     char region[32];
     char az[40];
@@ -41,6 +45,9 @@ int vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err
 
 /* "<state_dir>/<sub>" into buf. */
 const char *vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub);
+/* A prepared statement for sql (a string literal), made once per context and reset for each use;
+ * borrowed: never finalise it.  For queries that run once per row of a describe. */
+sqlite3_stmt *vm_ctx_stmt(vm_ctx *ctx, const char *sql, vm_error *err);
 /* Whether `vmmgr init` has run on this state dir. */
 bool vm_ctx_initialized(const vm_ctx *ctx);
 /* A process-wide setting: crash at the named launch step (tests of crash repair; "" = never). */

@@ -116,11 +116,13 @@ vm_tags_drop(vm_ctx *ctx, const char *resource_id, vm_error *err)
     return 0;
 }
 
+static const char tags_of[] = "SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key";
+
 int
 vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key", &st, err) < 0)
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, tags_of, err);
+    if (!st)
         return -1;
     sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
     vm_node *list = vm_node_list(parent, "tagSet", "Tags");
@@ -129,6 +131,7 @@ vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *
         vm_node_str(it, "key", NULL, vm_db_text(st, 0));
         vm_node_str(it, "value", NULL, vm_db_text(st, 1));
     }
+    sqlite3_reset(st);
     return 0;
 }
 
