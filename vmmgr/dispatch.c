@@ -1,5 +1,6 @@
 #include "dispatch.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../images/catalog.h"
@@ -26,11 +27,14 @@ static const vm_action actions[] = {
     { "StartInstances", inst_start, P("InstanceId", "AdditionalInfo") },
     { "RebootInstances", inst_reboot, P("InstanceId") },
     { "GetConsoleOutput", inst_console_output, P("InstanceId", "Latest") },
-    { "DescribeImages", img_describe, P("ImageId", "Owner", "ExecutableBy", "Filter", "IncludeDeprecated") },
-    { "DescribeInstanceTypes", inst_types_describe, P("InstanceType", "Filter", "MaxResults", "NextToken") },
+    { "DescribeImages", img_describe,
+      P("ImageId", "Owner", "ExecutableBy", "Filter", "IncludeDeprecated", "MaxResults", "NextToken"),
+      .paged = "imagesSet" },
+    { "DescribeInstanceTypes", inst_types_describe, P("InstanceType", "Filter", "MaxResults", "NextToken"),
+      .paged = "instanceTypeSet" },
     { "CreateTags", vm_tags_create, P("ResourceId", "Tag") },
     { "DeleteTags", vm_tags_delete, P("ResourceId", "Tag") },
-    { "DescribeTags", vm_tags_describe, P("Filter", "MaxResults", "NextToken") },
+    { "DescribeTags", vm_tags_describe, P("Filter", "MaxResults", "NextToken"), .paged = "tagSet" },
     { "DescribeInstanceAttribute", inst_describe_attribute, P("InstanceId", "Attribute") },
     { "ModifyInstanceAttribute", inst_modify_attribute,
       P("InstanceId", "Attribute", "Value", "DisableApiTermination", "DisableApiStop",
@@ -56,9 +60,11 @@ static const vm_action actions[] = {
     { "AttachVolume", vol_attach, P("VolumeId", "InstanceId", "Device") },
     { "DetachVolume", vol_detach, P("VolumeId", "InstanceId", "Device", "Force") },
     { "ModifyVolume", vol_modify, P("VolumeId", "Size", "VolumeType", "Iops", "Throughput", "MultiAttachEnabled") },
-    { "DescribeVolumesModifications", vol_describe_modifications, P("VolumeId", "Filter", "MaxResults", "NextToken") },
+    { "DescribeVolumesModifications", vol_describe_modifications, P("VolumeId", "Filter", "MaxResults", "NextToken"),
+      .paged = "volumeModificationSet" },
     { "CreateSnapshot", snap_create, P("VolumeId", "Description", "TagSpecification") },
-    { "DescribeSnapshots", snap_describe, P("SnapshotId", "Owner", "RestorableBy", "Filter", "MaxResults", "NextToken") },
+    { "DescribeSnapshots", snap_describe, P("SnapshotId", "Owner", "RestorableBy", "Filter", "MaxResults", "NextToken"),
+      .paged = "snapshotSet" },
     { "DeleteSnapshot", snap_delete, P("SnapshotId") },
     { "CopySnapshot", snap_copy, P("SourceSnapshotId", "SourceRegion", "Description", "TagSpecification") },
     { "CreateImage", img_create_from_instance, P("InstanceId", "Name", "Description", "NoReboot") },
@@ -85,6 +91,46 @@ accepted(const vm_action *a, const char *key)
     return false;
 }
 
+/* MaxResults/NextToken over a whole result list: the page from the token's offset, and the token of
+ * the next page when there is one (tokens are offsets, opaque to clients). */
+static int
+page(const vm_action *a, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    long max, offset;
+    if (vm_params_int(p, "MaxResults", 0, 1, 1000, &max, err) < 0 ||
+        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
+        return -1;
+    vm_node *list = vm_node_child(resp, a->paged);
+    if (!list || (!max && !offset))
+        return 0;
+    vm_node *keep = NULL, *last = NULL, *rest = list->first;
+    long i = 0, kept = 0;
+    list->first = list->last = NULL;
+    while (rest) {
+        vm_node *n = rest;
+        rest = n->next;
+        n->next = NULL;
+        if (i++ < offset || (max && kept >= max)) {
+            vm_node_free(n);
+            continue;
+        }
+        kept++;
+        if (last)
+            last->next = n;
+        else
+            keep = n;
+        last = n;
+    }
+    list->first = keep;
+    list->last = last;
+    if (max && offset + kept < i) {
+        char tok[32];
+        snprintf(tok, sizeof(tok), "%ld", offset + kept);
+        vm_node_str(resp, "nextToken", NULL, tok);
+    }
+    return 0;
+}
+
 static int
 run(vm_ctx *ctx, const vm_action *a, const vm_params *p, vm_node **ret_resp, vm_error *err)
 {
@@ -94,7 +140,7 @@ run(vm_ctx *ctx, const vm_action *a, const vm_params *p, vm_node **ret_resp, vm_
     vm_node *resp = vm_node_new_root(a->name);
     if (!resp)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    if (a->fn(ctx, p, resp, err) < 0) {
+    if (a->fn(ctx, p, resp, err) < 0 || (a->paged && page(a, p, resp, err) < 0)) {
         vm_node_free(resp);
         return -1;
     }

@@ -14,6 +14,7 @@ typedef struct vm_action {
     vm_action_fn fn;
     const char *const *params; /* accepted top-level parameter names, NULL-terminated */
     bool local_only;           /* reads or writes host files by path: the CLI only, never the HTTP API */
+    const char *paged;         /* the result list that MaxResults/NextToken page, when the handler does not */
 } vm_action;
 
 /* The action called name, or NULL. */

@@ -41,6 +41,13 @@ aws ec2 wait instance-running --instance-ids "$id" || fail "wait instance-runnin
 wait_console "$id" "vmmgr: instance $id ready" 2
 ok "stop and start through the API"
 
+img=$(aws ec2 create-image --instance-id "$id" --name "api image" --no-reboot --query ImageId --output text)
+aws ec2 wait image-available --image-ids "$img" || fail "aws ec2 wait image-available"
+[ "$(aws ec2 describe-images --page-size 1 --query 'Images[].ImageId' --output text | wc -w)" = 2 ] ||
+	fail "the CLI's pagination (MaxResults=1, then NextToken) did not gather both images"
+aws ec2 deregister-image --image-id "$img"
+ok "create-image, wait image-available, paginated describe-images and deregister-image through the API"
+
 [ "$(aws ec2 describe-instance-attribute --instance-id "$id" --attribute disableApiTermination --query 'DisableApiTermination.Value' --output text)" = False ] ||
 	fail "describe-instance-attribute"
 aws ec2 modify-instance-attribute --instance-id "$id" --disable-api-termination

@@ -81,6 +81,36 @@ Test(dispatch, empty_describe_has_an_empty_reservation_set)
     vm_node_free(r);
 }
 
+Test(dispatch, pages_follow_next_token_to_the_end)
+{
+    int total = 0, pages = 0;
+    char token[32] = "";
+    do {
+        vm_node *r = NULL;
+        vm_error err = { 0 };
+        const char *kv[] = { "MaxResults", "4", token[0] ? "NextToken" : NULL, token, NULL };
+        cr_assert_eq(call("DescribeInstanceTypes", kv, &r, &err), 0, "%s", err.msg);
+        int n = 0;
+        for (vm_node *i = vm_node_child(r, "instanceTypeSet")->first; i; i = i->next)
+            n++;
+        cr_expect_leq(n, 4);
+        total += n;
+        pages++;
+        vm_node *next = vm_node_child(r, "nextToken");
+        snprintf(token, sizeof(token), "%s", next ? next->str : "");
+        vm_node_free(r);
+    } while (token[0] && pages < 20);
+    vm_node *all = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(call("DescribeInstanceTypes", NULL, &all, &err), 0);
+    int n = 0;
+    for (vm_node *i = vm_node_child(all, "instanceTypeSet")->first; i; i = i->next)
+        n++;
+    vm_node_free(all);
+    cr_expect_eq(total, n, "pages hold %d types, the whole list %d", total, n);
+    cr_expect_gt(pages, 1);
+}
+
 Test(dispatch, instance_types_filter_by_vcpus)
 {
     vm_node *r = NULL;
