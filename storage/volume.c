@@ -91,6 +91,14 @@ pool_get(vm_ctx *ctx, vm_error *err)
     return pool;
 }
 
+/* The volume's lock, held by every operation on it; it dies with its process. */
+static int
+vol_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
+{
+    char dir[4096];
+    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
+}
+
 typedef struct vol_obj {
     char id[VM_ID_MAX];
     long size_gib, iops, throughput;
@@ -214,6 +222,11 @@ render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
     return vm_tags_render(ctx, it, v->id, err);
 }
 
+static int vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path,
+                             const char *token, const char *request, const struct vol_type *t, long size, long iops,
+                             long mibps, const char *snap, const char *snap_path, long snap_size, const vm_tag *owned,
+                             size_t ntags, vm_error *err);
+
 int
 vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -270,6 +283,21 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     char id[VM_ID_MAX], path[4200];
     vm_id_new("vol", id);
     snprintf(path, sizeof(path), "%s/volumes/%s.qcow2", ctx->state_dir, id);
+    int vlock = vol_lock(ctx, id, false, err);
+    if (vlock < 0)
+        return -1;
+    int rc = vol_create_locked(ctx, p, resp, id, path, token, request, t, size, iops, mibps, snap, snap_path, snap_size,
+                               owned, ntags, err);
+    vm_lock_release(vlock);
+    return rc;
+}
+
+static int
+vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path, const char *token,
+                  const char *request, const struct vol_type *t, long size, long iops, long mibps, const char *snap,
+                  const char *snap_path, long snap_size, const vm_tag *owned, size_t ntags, vm_error *err)
+{
+    (void)p;
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     if (token) {
@@ -318,6 +346,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     }
     if (vm_db_commit(ctx->db, err) < 0)
         return -1;
+    vm_crash_point("volume-recorded");
 
     _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
     int rc = pool ? 0 : -1;
@@ -451,10 +480,11 @@ vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is %s", id, v->state);
     if (dry)
         return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
-    int fd = vm_lock_take(ctx->state_dir, "volumes", false, err);
+    int fd = vol_lock(ctx, id, false, err);
     if (fd < 0)
         return -1;
     int rc = vol_update(ctx, id, "deleting", NULL, NULL, NULL, err);
+    vm_crash_point("volume-deleting");
     if (rc == 0) {
         _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
         char name[64];
@@ -539,8 +569,14 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     int fd = inst_lock(ctx, iid, false, err);
     if (fd < 0)
         return -1;
-    /* intent: attaching; the definition is rebuilt from the store, so a crash here is repaired */
+    int vfd = vol_lock(ctx, vid, false, err);
+    if (vfd < 0) {
+        vm_lock_release(fd);
+        return -1;
+    }
+    /* intent: attaching; reconcile settles it from the domain's definition if we die */
     int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
+    vm_crash_point("volume-attaching");
     if (rc == 0) {
         char serial[24];
         inst_disk d;
@@ -555,6 +591,8 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
                 rc = vm_error_from_virt(err, "attaching '%s' to '%s'", vid, iid);
         }
+        if (rc == 0)
+            vm_crash_point("volume-attached");
     }
     if (rc == 0)
         rc = vol_update(ctx, vid, "in-use", iid, dev, "attached", err);
@@ -562,6 +600,7 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_error ignore = { 0 };
         vol_update(ctx, vid, "available", NULL, NULL, NULL, &ignore);
     }
+    vm_lock_release(vfd);
     vm_lock_release(fd);
     if (rc < 0)
         return -1;
@@ -610,6 +649,11 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     int fd = inst_lock(ctx, owner, false, err);
     if (fd < 0)
         return -1;
+    int vfd = vol_lock(ctx, vid, false, err);
+    if (vfd < 0) {
+        vm_lock_release(fd);
+        return -1;
+    }
     int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
     if (rc == 0) {
         char serial[24];
@@ -634,6 +678,7 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     }
     if (rc == 0)
         rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);
+    vm_lock_release(vfd);
     vm_lock_release(fd);
     if (rc < 0)
         return -1;
@@ -948,4 +993,74 @@ vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_er
             render_modification(vm_node_item(list), st);
     }
     return 0;
+}
+
+/* Whether the persistent definition of instance_id has a disk whose source is path. */
+static int
+defined_with(vm_ctx *ctx, const char *instance_id, const char *path)
+{
+    vm_error err = { 0 };
+    virConnectPtr conn = vm_ctx_conn(ctx, &err);
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByName(conn, instance_id);
+    if (!dom) {
+        virResetLastError();
+        return 0;
+    }
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    char needle[4300];
+    snprintf(needle, sizeof(needle), "file='%s'", path);
+    return xml && strstr(xml, needle) ? 1 : 0;
+}
+
+void
+vol_reconcile(vm_ctx *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ctx->db,
+                           "SELECT " VOL_COLUMNS " FROM volumes WHERE state IN ('creating', 'deleting') "
+                           "OR attach_state IN ('attaching', 'detaching') LIMIT 64",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    vol_obj *todo[64];
+    int n = 0;
+    while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
+        if ((todo[n] = vol_from_row(st)))
+            n++;
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++) {
+        vol_obj *v = todo[i];
+        vm_error err = { 0 };
+        int fd = vol_lock(ctx, v->id, true, &err);
+        if (fd < 0) {
+            vol_obj_free(v);
+            continue; /* another process is on it */
+        }
+        struct stat sb;
+        if (strcmp(v->state, "creating") == 0) {
+            /* the file may be partial: a volume nobody was told about goes */
+            unlink(v->path);
+            vol_update(ctx, v->id, "deleted", NULL, NULL, NULL, &err);
+            sqlite3_stmt *ct = NULL;
+            if (sqlite3_prepare_v2(ctx->db, "UPDATE volumes SET client_token = NULL WHERE id = ?", -1, &ct, NULL) ==
+                SQLITE_OK) {
+                sqlite3_bind_text(ct, 1, v->id, -1, SQLITE_STATIC);
+                sqlite3_step(ct);
+            }
+            sqlite3_finalize(ct);
+        } else if (strcmp(v->state, "deleting") == 0) {
+            if (unlink(v->path) == 0 || (errno == ENOENT && stat(v->path, &sb) < 0))
+                vol_update(ctx, v->id, "deleted", NULL, NULL, NULL, &err);
+        } else if (v->instance_id) {
+            /* attaching or detaching: the domain's definition says which way it went */
+            int in = defined_with(ctx, v->instance_id, v->path);
+            if (in == 1)
+                vol_update(ctx, v->id, "in-use", v->instance_id, v->device, "attached", &err);
+            else if (in == 0)
+                vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
+        }
+        vm_lock_release(fd);
+        vol_obj_free(v);
+    }
 }

@@ -34,5 +34,8 @@ int vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, co
 int vol_root_release(vm_ctx *ctx, const char *vol_id, const char *path, bool discard, vm_error *err);
 /* Whether a volume (not deleted) is still an overlay of image_id: 1 and its id, 0 when none. */
 int vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err);
+/* Repairs volumes and snapshots that a killed process left half-way (creating, attaching,
+ * detaching, deleting; pending snapshots).  Volumes locked by a live operation are left alone. */
+void vol_reconcile(vm_ctx *ctx);
 /* The instance is gone: its volumes are detached (they outlive it, as EBS data volumes do). */
 int vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err);

@@ -395,6 +395,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
         }
     sweep_files(ctx);
     img_sweep(ctx);
+    vol_reconcile(ctx);
 out:
     for (int i = 0; list && i < n; i++)
         virDomainFree(list[i]);
