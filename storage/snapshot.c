@@ -202,6 +202,10 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     long size = sqlite3_column_int64(q, 1);
     _cleanup_free_ char *inst = sqlite3_column_type(q, 2) == SQLITE_NULL ? NULL : strdup(vm_db_text(q, 2));
     _cleanup_free_ char *dev = inst ? strdup(vm_db_text(q, 3)) : NULL;
+    _cleanup_free_ vm_tag *tags = NULL;
+    size_t ntags = 0;
+    if (vm_tags_from_spec(p, "snapshot", &tags, &ntags, err) < 0)
+        return -1;
     if (dry)
         return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
 
@@ -235,14 +239,8 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     }
     if (set_state(ctx, id, "completed", 100, err) < 0)
         return -1;
-    vm_tag *tags = NULL;
-    size_t ntags = 0;
-    if (vm_params_get(p, "TagSpecification.1.ResourceType") &&
-        (vm_tags_parse(p, "TagSpecification.1.Tag", &tags, &ntags, err) < 0 || vm_tags_put(ctx, id, tags, ntags, err) < 0)) {
-        free(tags);
+    if (vm_tags_put(ctx, id, tags, ntags, err) < 0)
         return -1;
-    }
-    free(tags);
     return render_one(ctx, resp, id, err);
 }
 

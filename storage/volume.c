@@ -1,4 +1,5 @@
 #include "volume.h"
+#include "volume_priv.h"
 
 #include <errno.h>
 #include <libvirt/virterror.h>
@@ -25,21 +26,16 @@ VM_DEFINE_CLEANUP(virStoragePoolPtr, virStoragePoolFree)
 VM_DEFINE_CLEANUP(virStorageVolPtr, virStorageVolFree)
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
-#define MIB (1024L * 1024L)
 
 /* EBS types: default and maximum IOPS and throughput (MiB/s) that become libvirt I/O limits */
-static const struct vol_type {
-    const char *name;
-    long iops, max_iops, mibps;
-    bool iops_given; /* the type takes a requested IOPS (io1, io2) */
-} types[] = {
+static const vol_type types[] = {
     { "gp3", 3000, 16000, 125, false }, { "gp2", 3000, 16000, 250, false }, { "io1", 0, 64000, 1000, true },
     { "io2", 0, 64000, 1000, true },    { "st1", 500, 500, 500, false },    { "sc1", 250, 250, 250, false },
     { "standard", 200, 200, 90, false },
 };
 
-static const struct vol_type *
-type_find(const char *name)
+const vol_type *
+vol_type_find(const char *name)
 {
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
         if (strcmp(types[i].name, name) == 0)
@@ -92,23 +88,15 @@ pool_get(vm_ctx *ctx, vm_error *err)
 }
 
 /* The volume's lock, held by every operation on it; it dies with its process. */
-static int
+int
 vol_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
 {
     char dir[4096];
     return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
 }
 
-typedef struct vol_obj {
-    char id[VM_ID_MAX];
-    long size_gib, iops, throughput;
-    char type[16], state[16];
-    char *path, *client_token, *instance_id, *device, *attach_state, *snapshot_id;
-    time_t created_at, attach_time;
-    bool delete_on_termination;
-} vol_obj;
 
-static void
+void
 vol_obj_free(vol_obj *v)
 {
     if (!v)
@@ -121,13 +109,9 @@ vol_obj_free(vol_obj *v)
     free(v->snapshot_id);
     free(v);
 }
-VM_DEFINE_CLEANUP(vol_obj *, vol_obj_free)
 
-#define VOL_COLUMNS                                                                                           \
-    "id, size_gib, type, iops, throughput, state, path, client_token, created_at, instance_id, device, "       \
-    "attach_state, attach_time, snapshot_id, delete_on_termination"
 
-static vol_obj *
+vol_obj *
 vol_from_row(sqlite3_stmt *st)
 {
     vol_obj *v = calloc(1, sizeof(*v));
@@ -153,7 +137,7 @@ vol_from_row(sqlite3_stmt *st)
     return v;
 }
 
-static int
+int
 vol_get(vm_ctx *ctx, const char *id, vol_obj **ret, vm_error *err)
 {
     if (!vm_id_valid(id, "vol"))
@@ -169,7 +153,7 @@ vol_get(vm_ctx *ctx, const char *id, vol_obj **ret, vm_error *err)
     return 0;
 }
 
-static int
+int
 vol_update(vm_ctx *ctx, const char *id, const char *state, const char *instance, const char *device,
            const char *attach_state, vm_error *err)
 {
@@ -190,8 +174,8 @@ vol_update(vm_ctx *ctx, const char *id, const char *state, const char *instance,
     return 0;
 }
 
-static void
-render_attachment(vm_node *it, const vol_obj *v)
+void
+vol_render_attachment(vm_node *it, const vol_obj *v)
 {
     vm_node_str(it, "volumeId", NULL, v->id);
     vm_node_str(it, "instanceId", NULL, v->instance_id);
@@ -212,7 +196,7 @@ render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
     vm_node_time(it, "createTime", NULL, v->created_at);
     vm_node *att = vm_node_list(it, "attachmentSet", "Attachments");
     if (v->instance_id)
-        render_attachment(vm_node_item(att), v);
+        vol_render_attachment(vm_node_item(att), v);
     vm_node_str(it, "volumeType", NULL, v->type);
     vm_node_int(it, "iops", NULL, v->iops);
     if (strcmp(v->type, "gp3") == 0)
@@ -223,7 +207,7 @@ render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
 }
 
 static int vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path,
-                             const char *token, const char *request, const struct vol_type *t, long size, long iops,
+                             const char *token, const char *request, const vol_type *t, long size, long iops,
                              long mibps, const char *snap, const char *snap_path, long snap_size, const vm_tag *owned,
                              size_t ntags, vm_error *err);
 
@@ -245,7 +229,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (size < snap_size)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "Volume of %ldGiB is smaller than snapshot '%s' (%ldGiB)", size, snap, snap_size);
-    const struct vol_type *t = type_find(tname ? tname : "gp3");
+    const vol_type *t = vol_type_find(tname ? tname : "gp3");
     if (!t)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
     if (az && strcmp(az, ctx->az) != 0)
@@ -260,20 +244,8 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "%s volumes do not take Iops", t->name);
     vm_tag *tags = NULL;
     size_t ntags = 0;
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, "TagSpecification", &idx, &n, err) < 0)
+    if (vm_tags_from_spec(p, "volume", &tags, &ntags, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *rt = vm_params_getf(p, "TagSpecification.%d.ResourceType", idx[i]);
-        char prefix[64];
-        snprintf(prefix, sizeof(prefix), "TagSpecification.%d.Tag", idx[i]);
-        if (!rt || strcmp(rt, "volume") != 0)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "tags can only be given for resource type volume");
-        free(tags);
-        if (vm_tags_parse(p, prefix, &tags, &ntags, err) < 0)
-            return -1;
-    }
     _cleanup_free_ vm_tag *owned = tags;
     if (dry)
         return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
@@ -294,7 +266,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 
 static int
 vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path, const char *token,
-                  const char *request, const struct vol_type *t, long size, long iops, long mibps, const char *snap,
+                  const char *request, const vol_type *t, long size, long iops, long mibps, const char *snap,
                   const char *snap_path, long snap_size, const vm_tag *owned, size_t ntags, vm_error *err)
 {
     (void)p;
@@ -507,259 +479,19 @@ vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     return 0;
 }
 
-/* /dev/sdf, /dev/xvdf or /dev/vdf → "vdf"; b to y (a is the root, z the config drive) */
-static int
-device_target(const char *dev, char target[8], vm_error *err)
-{
-    const char *letter = NULL;
-    if (dev && strncmp(dev, "/dev/sd", 7) == 0)
-        letter = dev + 7;
-    else if (dev && strncmp(dev, "/dev/xvd", 8) == 0)
-        letter = dev + 8;
-    else if (dev && strncmp(dev, "/dev/vd", 7) == 0)
-        letter = dev + 7;
-    if (!letter || letter[0] < 'b' || letter[0] > 'y' || letter[1] != '\0')
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "Value (%s) for parameter device is invalid. %s is not a valid EBS device name.",
-                            dev ? dev : "", dev ? dev : "");
-    snprintf(target, 8, "vd%c", letter[0]);
-    return 0;
-}
 
-static void
-disk_of(const vol_obj *v, const char *target, char serial[24], inst_disk *d)
-{
-    snprintf(serial, 24, "vol%s", v->id + 4);
-    d->path = v->path;
-    d->target = target;
-    d->serial = serial;
-    d->iops = v->iops;
-    d->bytes_per_sec = v->throughput * MIB;
-}
 
-int
-vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    const char *vid = vm_params_require(p, "VolumeId", err);
-    const char *iid = vid ? vm_params_require(p, "InstanceId", err) : NULL;
-    const char *dev = iid ? vm_params_require(p, "Device", err) : NULL;
-    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    char target[8];
-    bool dry;
-    if (!dev || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0 ||
-        inst_get(ctx, iid, &in, err) < 0 || device_target(dev, target, err) < 0)
-        return -1;
-    if (v->instance_id || strcmp(v->state, "available") != 0)
-        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
-    if (in->state != INST_RUNNING && in->state != INST_STOPPED)
-        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
-                            "Instance '%s' is not 'running' or 'stopped'", iid);
-    _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
-        return -1;
-    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
-    if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
 
-    int fd = inst_lock(ctx, iid, false, err);
-    if (fd < 0)
-        return -1;
-    int vfd = vol_lock(ctx, vid, false, err);
-    if (vfd < 0) {
-        vm_lock_release(fd);
-        return -1;
-    }
-    /* intent: attaching; reconcile settles it from the domain's definition if we die */
-    int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
-    vm_crash_point("volume-attaching");
-    if (rc == 0) {
-        char serial[24];
-        inst_disk d;
-        disk_of(v, target, serial, &d);
-        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
-        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
-        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
-        if (!dom)
-            rc = vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
-        else {
-            unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
-            if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
-                rc = vm_error_from_virt(err, "attaching '%s' to '%s'", vid, iid);
-        }
-        if (rc == 0)
-            vm_crash_point("volume-attached");
-    }
-    if (rc == 0)
-        rc = vol_update(ctx, vid, "in-use", iid, dev, "attached", err);
-    else {
-        vm_error ignore = { 0 };
-        vol_update(ctx, vid, "available", NULL, NULL, NULL, &ignore);
-    }
-    vm_lock_release(vfd);
-    vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    _cleanup_(vol_obj_freep) vol_obj *now = NULL;
-    if (vol_get(ctx, vid, &now, err) < 0)
-        return -1;
-    render_attachment(resp, now);
-    return 0;
-}
 
-/* Whether the live domain still has a disk with target. */
-static bool
-has_target(virDomainPtr dom, const char *target)
-{
-    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
-    char needle[32];
-    snprintf(needle, sizeof(needle), "dev='%s'", target);
-    return xml && strstr(xml, needle);
-}
 
-int
-vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    const char *vid = vm_params_require(p, "VolumeId", err);
-    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    bool dry, force;
-    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0 ||
-        vol_get(ctx, vid, &v, err) < 0)
-        return -1;
-    if (!v->instance_id)
-        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.", vid);
-    if (strcmp(v->device, "/dev/vda") == 0)
-        return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
-                            "Volume '%s' is the root device of '%s': terminate the instance to free it", vid,
-                            v->instance_id);
-    const char *iid = vm_params_get(p, "InstanceId"), *dev = vm_params_get(p, "Device");
-    if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
-        return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
-    if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
-    char target[8];
-    if (device_target(v->device, target, err) < 0)
-        return -1;
-    char owner[VM_ID_MAX];
-    snprintf(owner, sizeof(owner), "%s", v->instance_id);
-    int fd = inst_lock(ctx, owner, false, err);
-    if (fd < 0)
-        return -1;
-    int vfd = vol_lock(ctx, vid, false, err);
-    if (vfd < 0) {
-        vm_lock_release(fd);
-        return -1;
-    }
-    int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
-    if (rc == 0) {
-        char serial[24];
-        inst_disk d;
-        disk_of(v, target, serial, &d);
-        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
-        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
-        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
-        if (dom) {
-            bool live = virDomainIsActive(dom) == 1;
-            if (virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
-                rc = vm_error_from_virt(err, "detaching '%s' from '%s'", vid, owner);
-            /* the guest releases the disk (PCIe hot-unplug); wait for it, or give up unless forced */
-            for (int i = 0; rc == 0 && live && i < 100 && has_target(dom, target); i++)
-                usleep(200 * 1000);
-            if (rc == 0 && live && has_target(dom, target) && !force)
-                rc = vm_error_set(err, VM_ERR_INTERNAL, "the guest of '%s' did not release '%s' within 20 s", owner,
-                                  vid);
-        } else {
-            virResetLastError(); /* no domain: nothing to unplug */
-        }
-    }
-    if (rc == 0)
-        rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);
-    vm_lock_release(vfd);
-    vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    v->attach_state[0] = '\0';
-    free(v->attach_state);
-    v->attach_state = strdup("detaching");
-    render_attachment(resp, v);
-    return 0;
-}
 
-int
-vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
-    size_t n = 0;
-    inst_disk *disks = calloc(25, sizeof(inst_disk));
-    if (!disks)
-        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    while (n < 24 && sqlite3_step(st) == SQLITE_ROW) {
-        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
-        char target[8], serial[24];
-        vm_error ignore = { 0 };
-        if (!v || device_target(v->device, target, &ignore) < 0)
-            continue;
-        disk_of(v, target, serial, &disks[n]);
-        disks[n].path = strdup(v->path);
-        disks[n].target = strdup(target);
-        disks[n].serial = strdup(serial);
-        n++;
-    }
-    *ret = disks;
-    *ret_n = n;
-    return 0;
-}
 
-void
-vol_disks_free(inst_disk *disks, size_t n)
-{
-    for (size_t i = 0; disks && i < n; i++) {
-        free((char *)disks[i].path);
-        free((char *)disks[i].target);
-        free((char *)disks[i].serial);
-    }
-    free(disks);
-}
-
-static const char volumes_of[] = "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device";
-
-int
-vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_error *err)
-{
-    sqlite3_stmt *st = vm_ctx_stmt(ctx, volumes_of, err);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
-        if (!v) {
-            sqlite3_reset(st);
-            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-        }
-        vm_node *it = vm_node_item(list);
-        vm_node_str(it, "deviceName", NULL, v->device);
-        vm_node *ebs = vm_node_struct(it, "ebs", NULL);
-        vm_node_str(ebs, "volumeId", NULL, v->id);
-        vm_node_str(ebs, "status", NULL, v->attach_state);
-        vm_node_time(ebs, "attachTime", NULL, v->attach_time);
-        vm_node_bool(ebs, "deleteOnTermination", NULL, v->delete_on_termination);
-    }
-    sqlite3_reset(st);
-    return 0;
-}
 
 int
 vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const char *path, long size_gib,
                 bool delete_on_termination, const char *image_id, vm_error *err)
 {
-    const struct vol_type *t = type_find("gp3");
+    const vol_type *t = vol_type_find("gp3");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, created_at, instance_id, "
@@ -812,188 +544,9 @@ vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err
     return 1;
 }
 
-int
-vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE volumes SET state = 'available', instance_id = NULL, device = NULL, "
-                      "attach_state = NULL, attach_time = NULL WHERE instance_id = ?",
-                      &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return vm_db_error(ctx->db, "releasing volumes", err);
-    return 0;
-}
 
-static void
-render_modification(vm_node *it, sqlite3_stmt *st)
-{
-    vm_node_str(it, "volumeId", NULL, vm_db_text(st, 0));
-    vm_node_str(it, "modificationState", NULL, vm_db_text(st, 1));
-    vm_node_int(it, "originalSize", NULL, sqlite3_column_int64(st, 2));
-    vm_node_int(it, "targetSize", NULL, sqlite3_column_int64(st, 3));
-    vm_node_str(it, "originalVolumeType", NULL, vm_db_text(st, 4));
-    vm_node_str(it, "targetVolumeType", NULL, vm_db_text(st, 5));
-    vm_node_int(it, "originalIops", NULL, sqlite3_column_int64(st, 6));
-    vm_node_int(it, "targetIops", NULL, sqlite3_column_int64(st, 7));
-    vm_node_int(it, "originalThroughput", NULL, sqlite3_column_int64(st, 8));
-    vm_node_int(it, "targetThroughput", NULL, sqlite3_column_int64(st, 9));
-    vm_node_int(it, "progress", NULL, strcmp(vm_db_text(st, 1), "completed") == 0 ? 100 : 0);
-    vm_node_time(it, "startTime", NULL, sqlite3_column_int64(st, 10));
-    if (sqlite3_column_type(st, 11) != SQLITE_NULL)
-        vm_node_time(it, "endTime", NULL, sqlite3_column_int64(st, 11));
-}
 
-#define MOD_COLUMNS                                                                                           \
-    "volume_id, state, original_size, target_size, original_type, target_type, original_iops, target_iops, "   \
-    "original_throughput, target_throughput, started_at, ended_at"
 
-int
-vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    const char *vid = vm_params_require(p, "VolumeId", err);
-    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    bool dry;
-    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0)
-        return -1;
-    const char *tname = vm_params_get(p, "VolumeType");
-    const struct vol_type *t = type_find(tname ? tname : v->type);
-    if (!t)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
-    long size, iops, mibps;
-    if (vm_params_int(p, "Size", v->size_gib, 1, 16384, &size, err) < 0 ||
-        vm_params_int(p, "Iops", tname && !t->iops_given ? t->iops : v->iops, 100, t->max_iops, &iops, err) < 0 ||
-        vm_params_int(p, "Throughput", tname ? t->mibps : v->throughput, 125, 1000, &mibps, err) < 0)
-        return -1;
-    if (size < v->size_gib)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "New size (%ld) cannot be smaller than existing size (%ld)", size, v->size_gib);
-    if (t->iops_given && !iops)
-        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter iops must be specified for %s volumes", t->name);
-    if (size == v->size_gib && strcmp(t->name, v->type) == 0 && iops == v->iops && mibps == v->throughput)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "the modification asks for no change");
-    if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
-
-    int fd = v->instance_id ? inst_lock(ctx, v->instance_id, false, err) : vm_lock_take(ctx->state_dir, "volumes", false, err);
-    if (fd < 0)
-        return -1;
-    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
-    int rc = vm_db_prepare(ctx->db,
-                           "INSERT INTO volume_modifications (volume_id, state, original_size, target_size, original_type, "
-                           "target_type, original_iops, target_iops, original_throughput, target_throughput, started_at) "
-                           "VALUES (?, 'modifying', ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
-                           &ins, err);
-    if (rc == 0) {
-        sqlite3_bind_text(ins, 1, vid, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, v->size_gib);
-        sqlite3_bind_int64(ins, 3, size);
-        sqlite3_bind_text(ins, 4, v->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, t->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 6, v->iops);
-        sqlite3_bind_int64(ins, 7, iops);
-        sqlite3_bind_int64(ins, 8, v->throughput);
-        sqlite3_bind_int64(ins, 9, mibps);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            rc = vm_db_error(ctx->db, "recording the modification", err);
-    }
-    sqlite3_int64 mod = sqlite3_last_insert_rowid(ctx->db);
-    virConnectPtr conn = rc == 0 && v->instance_id ? vm_ctx_conn(ctx, err) : NULL;
-    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
-    bool live = dom && virDomainIsActive(dom) == 1;
-    char target[8] = "";
-    if (v->device)
-        device_target(v->device, target, err);
-    if (rc == 0 && size > v->size_gib) {
-        if (live) {
-            if (virDomainBlockResize(dom, target, (unsigned long long)size << 30, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
-                rc = vm_error_from_virt(err, "growing '%s'", vid);
-        } else {
-            char sz[32];
-            snprintf(sz, sizeof(sz), "%ldG", size);
-            const char *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", v->path, sz, NULL };
-            vm_cmd_limits lim = { .timeout_sec = 120 };
-            rc = vm_cmd_run(argv, &lim, NULL, err);
-        }
-    }
-    if (rc == 0 && dom && (iops != v->iops || mibps != v->throughput)) {
-        virTypedParameter tp[2];
-        memset(tp, 0, sizeof(tp));
-        snprintf(tp[0].field, sizeof(tp[0].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC);
-        tp[0].type = VIR_TYPED_PARAM_ULLONG;
-        tp[0].value.ul = (unsigned long long)iops;
-        snprintf(tp[1].field, sizeof(tp[1].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC);
-        tp[1].type = VIR_TYPED_PARAM_ULLONG;
-        tp[1].value.ul = (unsigned long long)mibps * MIB;
-        if (virDomainSetBlockIoTune(dom, target, tp, 2, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
-            rc = vm_error_from_virt(err, "setting the I/O limits of '%s'", vid);
-    }
-    if (rc == 0) {
-        _cleanup_stmt_ sqlite3_stmt *up = NULL, *done = NULL;
-        if (vm_db_prepare(ctx->db, "UPDATE volumes SET size_gib = ?, type = ?, iops = ?, throughput = ? WHERE id = ?", &up,
-                          err) < 0 ||
-            vm_db_prepare(ctx->db,
-                          "UPDATE volume_modifications SET state = 'completed', ended_at = strftime('%s','now') WHERE id = ?",
-                          &done, err) < 0)
-            rc = -1;
-        else {
-            sqlite3_bind_int64(up, 1, size);
-            sqlite3_bind_text(up, 2, t->name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(up, 3, iops);
-            sqlite3_bind_int64(up, 4, mibps);
-            sqlite3_bind_text(up, 5, vid, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(done, 1, mod);
-            if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(done) != SQLITE_DONE)
-                rc = vm_db_error(ctx->db, "saving the modification", err);
-        }
-    } else {
-        sqlite3_stmt *failed = NULL;
-        if (sqlite3_prepare_v2(ctx->db, "UPDATE volume_modifications SET state = 'failed' WHERE id = ?", -1, &failed, NULL) ==
-            SQLITE_OK) {
-            sqlite3_bind_int64(failed, 1, mod);
-            sqlite3_step(failed);
-        }
-        sqlite3_finalize(failed);
-    }
-    vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications WHERE id = ?", &q, err) < 0)
-        return -1;
-    sqlite3_bind_int64(q, 1, mod);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        render_modification(vm_node_struct(resp, "volumeModification", NULL), q);
-    return 0;
-}
-
-int
-vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    static const char *const names[] = { "volume-id", "modification-state", NULL };
-    _cleanup_free_ const char **ids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, false, &fs, err) < 0)
-        return -1;
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications ORDER BY id", &st, err) < 0)
-        return -1;
-    vm_node *list = vm_node_list(resp, "volumeModificationSet", "VolumesModifications");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *vid = vm_db_text(st, 0);
-        if (nids && !vm_match_any(vid, ids))
-            continue;
-        bool keep = true;
-        for (size_t f = 0; keep && f < fs->n; f++)
-            keep = vm_match_any(strcmp(fs->v[f].name, "volume-id") == 0 ? vid : vm_db_text(st, 1), fs->v[f].values);
-        if (keep)
-            render_modification(vm_node_item(list), st);
-    }
-    return 0;
-}
 
 /* Whether the persistent definition of instance_id has a disk whose source is path. */
 static int

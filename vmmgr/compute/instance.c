@@ -38,35 +38,6 @@ locks_release(locks *l)
     l->n = 0;
 }
 
-/* Tags for the instances: TagSpecification.N with ResourceType "instance". */
-static int
-run_tags(const vm_params *p, vm_tag **ret, size_t *ret_n, vm_error *err)
-{
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    *ret = NULL;
-    *ret_n = 0;
-    if (vm_params_indexes(p, "TagSpecification", &idx, &n, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *rt = vm_params_getf(p, "TagSpecification.%d.ResourceType", idx[i]);
-        if (!rt)
-            return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
-                                "The request must contain the parameter TagSpecification.%d.ResourceType", idx[i]);
-        if (strcmp(rt, "instance") != 0)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                                "'%s' is not a valid taggable resource type for this operation", rt);
-        if (*ret)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                                "The tag specification resource type 'instance' is given more than once");
-        char prefix[64];
-        snprintf(prefix, sizeof(prefix), "TagSpecification.%d.Tag", idx[i]);
-        if (vm_tags_parse(p, prefix, ret, ret_n, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* The reservation already made for token, if any: 1 found, 0 none.  Same token, other request:
  * IdempotentParameterMismatch. */
 static int
@@ -259,7 +230,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_params_int(p, "MaxCount", 1, 1, RUN_MAX_COUNT, &max, err) < 0 ||
         vm_params_bool(p, "DryRun", false, &dry, err) < 0 ||
         vm_params_bool(p, "DisableApiTermination", false, &attrs.disable_api_termination, err) < 0 ||
-        vm_params_bool(p, "DisableApiStop", false, &attrs.disable_api_stop, err) < 0 || run_tags(p, &tags, &ntags, err) < 0 ||
+        vm_params_bool(p, "DisableApiStop", false, &attrs.disable_api_stop, err) < 0 || vm_tags_from_spec(p, "instance", &tags, &ntags, err) < 0 ||
         img_get(ctx, image_id, &img, err) < 0)
         return -1;
     if (min > max)

@@ -244,20 +244,8 @@ kp_store(vm_ctx *ctx, const vm_params *p, const char *name, const char *type, co
 {
     vm_tag *tags = NULL;
     size_t ntags = 0;
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, "TagSpecification", &idx, &n, err) < 0)
+    if (vm_tags_from_spec(p, "key-pair", &tags, &ntags, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *rt = vm_params_getf(p, "TagSpecification.%d.ResourceType", idx[i]);
-        char prefix[64];
-        snprintf(prefix, sizeof(prefix), "TagSpecification.%d.Tag", idx[i]);
-        if (!rt || strcmp(rt, "key-pair") != 0)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "tags can only be given for resource type key-pair");
-        free(tags);
-        if (vm_tags_parse(p, prefix, &tags, &ntags, err) < 0)
-            return -1;
-    }
     _cleanup_free_ vm_tag *owned_tags = tags;
     vm_id_new("key", ret_id);
     if (vm_db_begin(ctx->db, err) < 0)

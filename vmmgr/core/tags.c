@@ -80,6 +80,37 @@ vm_tags_parse(const vm_params *p, const char *prefix, vm_tag **ret, size_t *ret_
 }
 
 int
+vm_tags_from_spec(const vm_params *p, const char *resource_type, vm_tag **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    *ret = NULL;
+    *ret_n = 0;
+    if (vm_params_indexes(p, "TagSpecification", &idx, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *rt = vm_params_getf(p, "TagSpecification.%d.ResourceType", idx[i]);
+        if (!rt)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
+                                "The request must contain the parameter TagSpecification.%d.ResourceType", idx[i]);
+        if (strcmp(rt, resource_type) != 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "'%s' is not a valid taggable resource type for this operation", rt);
+        if (*ret) {
+            free(*ret);
+            *ret = NULL;
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "The tag specification resource type '%s' is given more than once", rt);
+        }
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "TagSpecification.%d.Tag", idx[i]);
+        if (vm_tags_parse(p, prefix, ret, ret_n, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
 vm_tags_put(vm_ctx *ctx, const char *resource_id, const vm_tag *tags, size_t n, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -158,20 +189,25 @@ static int
 check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
 {
     static const struct {
-        const char *prefix, *table;
-    } kinds[] = { { "i", "instances" }, { "ami", "images" }, { "key", "key_pairs" }, { "vol", "volumes" },
-                  { "snap", "snapshots" } };
+        const char *prefix, *table, *sql;
+    } kinds[] = {
+        { "i", "instances", "SELECT 1 FROM instances WHERE id = ?" },
+        { "ami", "images", "SELECT 1 FROM images WHERE id = ? AND state != 'deregistered'" },
+        { "key", "key_pairs", "SELECT 1 FROM key_pairs WHERE id = ?" },
+        { "vol", "volumes", "SELECT 1 FROM volumes WHERE id = ? AND state != 'deleted'" },
+        { "snap", "snapshots", "SELECT 1 FROM snapshots WHERE id = ? AND state != 'deleted'" },
+    };
     if (!ids[0])
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
     for (; *ids; ids++) {
-        const char *table = NULL;
+        const char *table = NULL, *sql = NULL;
         for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-            if (vm_id_valid(*ids, kinds[k].prefix))
+            if (vm_id_valid(*ids, kinds[k].prefix)) {
                 table = kinds[k].table;
+                sql = kinds[k].sql;
+            }
         if (!table)
             return vm_error_set(err, VM_ERR_INVALID_ID, "The ID '%s' is not valid", *ids);
-        char sql[96];
-        snprintf(sql, sizeof(sql), "SELECT 1 FROM %s WHERE id = ?", table); /* table from the list above */
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
             return -1;

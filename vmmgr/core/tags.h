@@ -17,6 +17,9 @@ typedef struct vm_tag {
 /* Reads PREFIX.N.Key / PREFIX.N.Value (e.g. "Tag" or "TagSpecification.1.Tag") and validates
  * them.  *ret is an owned array of borrowed strings. */
 int vm_tags_parse(const vm_params *p, const char *prefix, vm_tag **ret, size_t *ret_n, vm_error *err);
+/* The tags a create action asks for in TagSpecification.N for resource_type ("instance",
+ * "volume", …): another resource type, or the same one twice, is InvalidParameterValue. */
+int vm_tags_from_spec(const vm_params *p, const char *resource_type, vm_tag **ret, size_t *ret_n, vm_error *err);
 /* Inserts or replaces tags on resource_id (inside the caller's transaction). */
 int vm_tags_put(vm_ctx *ctx, const char *resource_id, const vm_tag *tags, size_t n, vm_error *err);
 /* Removes every tag of resource_id. */

@@ -1,0 +1,282 @@
+/* Attach and detach: volumes hotplugged into running guests as virtio disks, and the volumes of an
+ * instance in its definition and its description. */
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../vmmgr/compute/instance.h"
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/cmd.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/filter.h"
+#include "../vmmgr/core/lock.h"
+#include "volume.h"
+#include "volume_priv.h"
+
+VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+
+int
+vol_device_target(const char *dev, char target[8], vm_error *err)
+{
+    const char *letter = NULL;
+    if (dev && strncmp(dev, "/dev/sd", 7) == 0)
+        letter = dev + 7;
+    else if (dev && strncmp(dev, "/dev/xvd", 8) == 0)
+        letter = dev + 8;
+    else if (dev && strncmp(dev, "/dev/vd", 7) == 0)
+        letter = dev + 7;
+    if (!letter || letter[0] < 'b' || letter[0] > 'y' || letter[1] != '\0')
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Value (%s) for parameter device is invalid. %s is not a valid EBS device name.",
+                            dev ? dev : "", dev ? dev : "");
+    snprintf(target, 8, "vd%c", letter[0]);
+    return 0;
+}
+
+static void
+disk_of(const vol_obj *v, const char *target, char serial[24], inst_disk *d)
+{
+    snprintf(serial, 24, "vol%s", v->id + 4);
+    d->path = v->path;
+    d->target = target;
+    d->serial = serial;
+    d->iops = v->iops;
+    d->bytes_per_sec = v->throughput * MIB;
+}
+
+int
+vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *vid = vm_params_require(p, "VolumeId", err);
+    const char *iid = vid ? vm_params_require(p, "InstanceId", err) : NULL;
+    const char *dev = iid ? vm_params_require(p, "Device", err) : NULL;
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    char target[8];
+    bool dry;
+    if (!dev || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0 ||
+        inst_get(ctx, iid, &in, err) < 0 || vol_device_target(dev, target, err) < 0)
+        return -1;
+    if (v->instance_id || strcmp(v->state, "available") != 0)
+        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
+    if (in->state != INST_RUNNING && in->state != INST_STOPPED)
+        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
+                            "Instance '%s' is not 'running' or 'stopped'", iid);
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    int fd = inst_lock(ctx, iid, false, err);
+    if (fd < 0)
+        return -1;
+    int vfd = vol_lock(ctx, vid, false, err);
+    if (vfd < 0) {
+        vm_lock_release(fd);
+        return -1;
+    }
+    /* intent: attaching; reconcile settles it from the domain's definition if we die */
+    int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
+    vm_crash_point("volume-attaching");
+    if (rc == 0) {
+        char serial[24];
+        inst_disk d;
+        disk_of(v, target, serial, &d);
+        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
+        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
+        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
+        if (!dom)
+            rc = vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
+        else {
+            unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
+            if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
+                rc = vm_error_from_virt(err, "attaching '%s' to '%s'", vid, iid);
+        }
+        if (rc == 0)
+            vm_crash_point("volume-attached");
+    }
+    if (rc == 0)
+        rc = vol_update(ctx, vid, "in-use", iid, dev, "attached", err);
+    else {
+        vm_error ignore = { 0 };
+        vol_update(ctx, vid, "available", NULL, NULL, NULL, &ignore);
+    }
+    vm_lock_release(vfd);
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    _cleanup_(vol_obj_freep) vol_obj *now = NULL;
+    if (vol_get(ctx, vid, &now, err) < 0)
+        return -1;
+    vol_render_attachment(resp, now);
+    return 0;
+}
+
+/* Whether the live domain still has a disk with target. */
+static bool
+has_target(virDomainPtr dom, const char *target)
+{
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+    char needle[32];
+    snprintf(needle, sizeof(needle), "dev='%s'", target);
+    return xml && strstr(xml, needle);
+}
+
+int
+vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *vid = vm_params_require(p, "VolumeId", err);
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    bool dry, force;
+    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0 ||
+        vol_get(ctx, vid, &v, err) < 0)
+        return -1;
+    if (!v->instance_id)
+        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.", vid);
+    if (strcmp(v->device, "/dev/vda") == 0)
+        return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
+                            "Volume '%s' is the root device of '%s': terminate the instance to free it", vid,
+                            v->instance_id);
+    const char *iid = vm_params_get(p, "InstanceId"), *dev = vm_params_get(p, "Device");
+    if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
+        return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    char target[8];
+    if (vol_device_target(v->device, target, err) < 0)
+        return -1;
+    char owner[VM_ID_MAX];
+    snprintf(owner, sizeof(owner), "%s", v->instance_id);
+    int fd = inst_lock(ctx, owner, false, err);
+    if (fd < 0)
+        return -1;
+    int vfd = vol_lock(ctx, vid, false, err);
+    if (vfd < 0) {
+        vm_lock_release(fd);
+        return -1;
+    }
+    int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
+    if (rc == 0) {
+        char serial[24];
+        inst_disk d;
+        disk_of(v, target, serial, &d);
+        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
+        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
+        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
+        if (dom) {
+            bool live = virDomainIsActive(dom) == 1;
+            if (virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
+                rc = vm_error_from_virt(err, "detaching '%s' from '%s'", vid, owner);
+            /* the guest releases the disk (PCIe hot-unplug); wait for it, or give up unless forced */
+            for (int i = 0; rc == 0 && live && i < 100 && has_target(dom, target); i++)
+                usleep(200 * 1000);
+            if (rc == 0 && live && has_target(dom, target) && !force)
+                rc = vm_error_set(err, VM_ERR_INTERNAL, "the guest of '%s' did not release '%s' within 20 s", owner,
+                                  vid);
+        } else {
+            virResetLastError(); /* no domain: nothing to unplug */
+        }
+    }
+    if (rc == 0)
+        rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);
+    vm_lock_release(vfd);
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    v->attach_state[0] = '\0';
+    free(v->attach_state);
+    v->attach_state = strdup("detaching");
+    vol_render_attachment(resp, v);
+    return 0;
+}
+
+int
+vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    size_t n = 0;
+    inst_disk *disks = calloc(25, sizeof(inst_disk));
+    if (!disks)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    while (n < 24 && sqlite3_step(st) == SQLITE_ROW) {
+        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
+        char target[8], serial[24];
+        vm_error ignore = { 0 };
+        if (!v || vol_device_target(v->device, target, &ignore) < 0)
+            continue;
+        disk_of(v, target, serial, &disks[n]);
+        disks[n].path = strdup(v->path);
+        disks[n].target = strdup(target);
+        disks[n].serial = strdup(serial);
+        n++;
+    }
+    *ret = disks;
+    *ret_n = n;
+    return 0;
+}
+
+void
+vol_disks_free(inst_disk *disks, size_t n)
+{
+    for (size_t i = 0; disks && i < n; i++) {
+        free((char *)disks[i].path);
+        free((char *)disks[i].target);
+        free((char *)disks[i].serial);
+    }
+    free(disks);
+}
+
+static const char volumes_of[] = "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device";
+
+int
+vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_error *err)
+{
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, volumes_of, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
+        if (!v) {
+            sqlite3_reset(st);
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        }
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "deviceName", NULL, v->device);
+        vm_node *ebs = vm_node_struct(it, "ebs", NULL);
+        vm_node_str(ebs, "volumeId", NULL, v->id);
+        vm_node_str(ebs, "status", NULL, v->attach_state);
+        vm_node_time(ebs, "attachTime", NULL, v->attach_time);
+        vm_node_bool(ebs, "deleteOnTermination", NULL, v->delete_on_termination);
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int
+vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE volumes SET state = 'available', instance_id = NULL, device = NULL, "
+                      "attach_state = NULL, attach_time = NULL WHERE instance_id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "releasing volumes", err);
+    return 0;
+}
+

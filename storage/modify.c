@@ -1,0 +1,188 @@
+/* ModifyVolume (grow, new type and limits; live on an attached volume) and its record. */
+#include <errno.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../vmmgr/compute/instance.h"
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/cmd.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/filter.h"
+#include "../vmmgr/core/lock.h"
+#include "volume.h"
+#include "volume_priv.h"
+
+VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
+
+static void
+render_modification(vm_node *it, sqlite3_stmt *st)
+{
+    vm_node_str(it, "volumeId", NULL, vm_db_text(st, 0));
+    vm_node_str(it, "modificationState", NULL, vm_db_text(st, 1));
+    vm_node_int(it, "originalSize", NULL, sqlite3_column_int64(st, 2));
+    vm_node_int(it, "targetSize", NULL, sqlite3_column_int64(st, 3));
+    vm_node_str(it, "originalVolumeType", NULL, vm_db_text(st, 4));
+    vm_node_str(it, "targetVolumeType", NULL, vm_db_text(st, 5));
+    vm_node_int(it, "originalIops", NULL, sqlite3_column_int64(st, 6));
+    vm_node_int(it, "targetIops", NULL, sqlite3_column_int64(st, 7));
+    vm_node_int(it, "originalThroughput", NULL, sqlite3_column_int64(st, 8));
+    vm_node_int(it, "targetThroughput", NULL, sqlite3_column_int64(st, 9));
+    vm_node_int(it, "progress", NULL, strcmp(vm_db_text(st, 1), "completed") == 0 ? 100 : 0);
+    vm_node_time(it, "startTime", NULL, sqlite3_column_int64(st, 10));
+    if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+        vm_node_time(it, "endTime", NULL, sqlite3_column_int64(st, 11));
+}
+
+#define MOD_COLUMNS                                                                                           \
+    "volume_id, state, original_size, target_size, original_type, target_type, original_iops, target_iops, "   \
+    "original_throughput, target_throughput, started_at, ended_at"
+
+
+int
+vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *vid = vm_params_require(p, "VolumeId", err);
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    bool dry;
+    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0)
+        return -1;
+    const char *tname = vm_params_get(p, "VolumeType");
+    const vol_type *t = vol_type_find(tname ? tname : v->type);
+    if (!t)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
+    long size, iops, mibps;
+    if (vm_params_int(p, "Size", v->size_gib, 1, 16384, &size, err) < 0 ||
+        vm_params_int(p, "Iops", tname && !t->iops_given ? t->iops : v->iops, 100, t->max_iops, &iops, err) < 0 ||
+        vm_params_int(p, "Throughput", tname ? t->mibps : v->throughput, 125, 1000, &mibps, err) < 0)
+        return -1;
+    if (size < v->size_gib)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "New size (%ld) cannot be smaller than existing size (%ld)", size, v->size_gib);
+    if (t->iops_given && !iops)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter iops must be specified for %s volumes", t->name);
+    if (size == v->size_gib && strcmp(t->name, v->type) == 0 && iops == v->iops && mibps == v->throughput)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "the modification asks for no change");
+    if (dry)
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+
+    int fd = v->instance_id ? inst_lock(ctx, v->instance_id, false, err) : vm_lock_take(ctx->state_dir, "volumes", false, err);
+    if (fd < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+    int rc = vm_db_prepare(ctx->db,
+                           "INSERT INTO volume_modifications (volume_id, state, original_size, target_size, original_type, "
+                           "target_type, original_iops, target_iops, original_throughput, target_throughput, started_at) "
+                           "VALUES (?, 'modifying', ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+                           &ins, err);
+    if (rc == 0) {
+        sqlite3_bind_text(ins, 1, vid, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, v->size_gib);
+        sqlite3_bind_int64(ins, 3, size);
+        sqlite3_bind_text(ins, 4, v->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, t->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 6, v->iops);
+        sqlite3_bind_int64(ins, 7, iops);
+        sqlite3_bind_int64(ins, 8, v->throughput);
+        sqlite3_bind_int64(ins, 9, mibps);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = vm_db_error(ctx->db, "recording the modification", err);
+    }
+    sqlite3_int64 mod = sqlite3_last_insert_rowid(ctx->db);
+    virConnectPtr conn = rc == 0 && v->instance_id ? vm_ctx_conn(ctx, err) : NULL;
+    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
+    bool live = dom && virDomainIsActive(dom) == 1;
+    char target[8] = "";
+    if (v->device)
+        vol_device_target(v->device, target, err);
+    if (rc == 0 && size > v->size_gib) {
+        if (live) {
+            if (virDomainBlockResize(dom, target, (unsigned long long)size << 30, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
+                rc = vm_error_from_virt(err, "growing '%s'", vid);
+        } else {
+            char sz[32];
+            snprintf(sz, sizeof(sz), "%ldG", size);
+            const char *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", v->path, sz, NULL };
+            vm_cmd_limits lim = { .timeout_sec = 120 };
+            rc = vm_cmd_run(argv, &lim, NULL, err);
+        }
+    }
+    if (rc == 0 && dom && (iops != v->iops || mibps != v->throughput)) {
+        virTypedParameter tp[2];
+        memset(tp, 0, sizeof(tp));
+        snprintf(tp[0].field, sizeof(tp[0].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC);
+        tp[0].type = VIR_TYPED_PARAM_ULLONG;
+        tp[0].value.ul = (unsigned long long)iops;
+        snprintf(tp[1].field, sizeof(tp[1].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC);
+        tp[1].type = VIR_TYPED_PARAM_ULLONG;
+        tp[1].value.ul = (unsigned long long)mibps * MIB;
+        if (virDomainSetBlockIoTune(dom, target, tp, 2, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
+            rc = vm_error_from_virt(err, "setting the I/O limits of '%s'", vid);
+    }
+    if (rc == 0) {
+        _cleanup_stmt_ sqlite3_stmt *up = NULL, *done = NULL;
+        if (vm_db_prepare(ctx->db, "UPDATE volumes SET size_gib = ?, type = ?, iops = ?, throughput = ? WHERE id = ?", &up,
+                          err) < 0 ||
+            vm_db_prepare(ctx->db,
+                          "UPDATE volume_modifications SET state = 'completed', ended_at = strftime('%s','now') WHERE id = ?",
+                          &done, err) < 0)
+            rc = -1;
+        else {
+            sqlite3_bind_int64(up, 1, size);
+            sqlite3_bind_text(up, 2, t->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(up, 3, iops);
+            sqlite3_bind_int64(up, 4, mibps);
+            sqlite3_bind_text(up, 5, vid, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(done, 1, mod);
+            if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(done) != SQLITE_DONE)
+                rc = vm_db_error(ctx->db, "saving the modification", err);
+        }
+    } else {
+        sqlite3_stmt *failed = NULL;
+        if (sqlite3_prepare_v2(ctx->db, "UPDATE volume_modifications SET state = 'failed' WHERE id = ?", -1, &failed, NULL) ==
+            SQLITE_OK) {
+            sqlite3_bind_int64(failed, 1, mod);
+            sqlite3_step(failed);
+        }
+        sqlite3_finalize(failed);
+    }
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications WHERE id = ?", &q, err) < 0)
+        return -1;
+    sqlite3_bind_int64(q, 1, mod);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        render_modification(vm_node_struct(resp, "volumeModification", NULL), q);
+    return 0;
+}
+
+int
+vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    static const char *const names[] = { "volume-id", "modification-state", NULL };
+    _cleanup_free_ const char **ids = NULL;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    size_t nids;
+    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, false, &fs, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications ORDER BY id", &st, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(resp, "volumeModificationSet", "VolumesModifications");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *vid = vm_db_text(st, 0);
+        if (nids && !vm_match_any(vid, ids))
+            continue;
+        bool keep = true;
+        for (size_t f = 0; keep && f < fs->n; f++)
+            keep = vm_match_any(strcmp(fs->v[f].name, "volume-id") == 0 ? vid : vm_db_text(st, 1), fs->v[f].values);
+        if (keep)
+            render_modification(vm_node_item(list), st);
+    }
+    return 0;
+}
+
