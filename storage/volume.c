@@ -617,3 +617,15 @@ vol_reconcile(vm_ctx *ctx)
         vol_obj_free(v);
     }
 }
+
+void
+vol_limits(vm_ctx *ctx, const char *id, long *ret_iops, long *ret_bps)
+{
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    vm_error ignore = { 0 };
+    *ret_iops = *ret_bps = 0;
+    if (id && id[0] && vol_get(ctx, id, &v, &ignore) == 0) {
+        *ret_iops = v->iops;
+        *ret_bps = v->throughput * MIB;
+    }
+}

@@ -32,6 +32,8 @@ int vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, co
 /* The instance's root volume at its end: deleted when it is to be deleted on termination or when
  * discard is true, otherwise left available.  path is the file (for records older than root volumes). */
 int vol_root_release(vm_ctx *ctx, const char *vol_id, const char *path, bool discard, vm_error *err);
+/* The I/O limits of volume id (IOPS, bytes per second); 0 and 0 when it has none or is unknown. */
+void vol_limits(vm_ctx *ctx, const char *id, long *ret_iops, long *ret_bps);
 /* Whether a volume (not deleted) is still an overlay of image_id: 1 and its id, 0 when none. */
 int vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err);
 /* Repairs volumes and snapshots that a killed process left half-way (creating, attaching,

@@ -19,6 +19,7 @@ ok "both instances booted and printed their ready lines"
 x=$(virsh_ dumpxml "$a")
 grep -q "<domain type=\"qemu\"\|<domain type='qemu'" <<<"$x" || fail "domain type is not qemu under TCG"
 grep -q "tb-cache" <<<"$x" || fail "no TCG translation cache cap"
+grep -q "<total_iops_sec>3000</total_iops_sec>" <<<"$x" || fail "the gp3 root volume's IOPS limit is not on the root disk"
 grep -q "<vmmgr:statedir>$S</vmmgr:statedir>" <<<"$x" || fail "no vmmgr metadata"
 grep -q 'Persistent: *yes' <<<"$(virsh_ dominfo "$a")" || fail "domain is not persistent"
 rv=$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' --output text)
@@ -29,6 +30,7 @@ info=$(qemu-img info -f qcow2 --output=json -U "$disk")
 jq -e '."backing-filename-format" == "qcow2"' <<<"$info" >/dev/null || fail "overlay does not record its backing format"
 [ "$(stat -c %s "$disk")" -lt $((4 * 1024 * 1024)) ] || fail "overlay is not small: a launch copied data"
 expect_error OperationNotPermitted vm detach-volume --volume-id "$rv"
+[ "$(stat -c %a "$S/state.db")" = 600 ] || fail "the state store (it holds API secrets) is readable by others"
 ok "domain XML and copy-on-write overlay are as designed; the root disk is an EBS volume"
 
 j=$(vm describe-instances --instance-ids "$a" --output json)

@@ -19,7 +19,10 @@ def(bool kvm)
         .kvm = kvm,
         .kernel = "/var/lib/vmmgr/images/ami-0123456789abcdef0/vmlinux",
         .initrd = "/var/lib/vmmgr/images/ami-0123456789abcdef0/initrd.img",
-        .disk_path = "/var/lib/vmmgr/instances/i-0123456789abcdef0/root.qcow2",
+        .disk_path = "/var/lib/vmmgr/volumes/vol-0123456789abcdef0.qcow2",
+        .root_iops = 3000,
+        .root_bps = 131072000,
+        .root_volume_id = "vol-0123456789abcdef0",
         .console_path = "/var/lib/vmmgr/instances/i-0123456789abcdef0/console.log",
     };
 }

@@ -96,6 +96,8 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
     inst_disk *disks = NULL;
     size_t ndisks = 0;
+    long root_iops, root_bps;
+    vol_limits(ctx, inst->root_volume_id, &root_iops, &root_bps);
     if (vol_disks_of(ctx, inst->id, &disks, &ndisks, err) < 0)
         return -1;
     inst_domain_def def = {
@@ -112,6 +114,8 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .kernel = img->kernel_path,
         .initrd = img->initrd_path,
         .disk_path = inst->disk_path,
+        .root_iops = root_iops,
+        .root_bps = root_bps,
         .config_drive = cidata,
         .console_path = inst->console_path,
         .disks = disks,

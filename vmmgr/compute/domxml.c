@@ -159,6 +159,14 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         xmlNodePtr tgt = elem(disk, "target");
         prop(tgt, "dev", "vda");
         prop(tgt, "bus", "virtio");
+        if (def->root_iops || def->root_bps) {
+            char lim[32];
+            xmlNodePtr io = elem(disk, "iotune");
+            if (def->root_iops)
+                text(io, "total_iops_sec", (snprintf(lim, sizeof(lim), "%ld", def->root_iops), lim));
+            if (def->root_bps)
+                text(io, "total_bytes_sec", (snprintf(lim, sizeof(lim), "%ld", def->root_bps), lim));
+        }
     }
     if (def->config_drive) {
         /* virtio, not a CD-ROM: the guest needs no SATA or SCSI driver to find it by its label */

@@ -24,6 +24,7 @@ typedef struct inst_domain_def {
     const char *initrd;
     const char *cmdline_extra;  /* appended to the kernel command line, or NULL */
     const char *disk_path;      /* root overlay (qcow2), or NULL */
+    long root_iops, root_bps;   /* the root volume's I/O limits (0: none) */
     const char *config_drive;   /* NoCloud ISO (read-only), or NULL */
     const char *console_path;   /* serial log */
     const struct inst_disk *disks; /* attached volumes, in the persistent definition */
