@@ -110,7 +110,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" --data-binary @"$T/big
 ok "curl's SigV4: GET and POST; InvalidAction; 413 for a body over 1 MiB"
 
 grep -q "$AWS_SECRET_ACCESS_KEY" "$T/serve.err" && fail "the secret appears in the server log"
-audit=$(vm audit --max-items 200 --output json)
+audit=$(vm audit --max-items 100000 --output json)
 jq -e --arg id "$id" '[.Events[] | select(.Action == "RunInstances" and (.Resources | contains($id)))] | length == 1' <<<"$audit" >/dev/null ||
 	fail "RunInstances is not in the audit log"
 jq -e --arg k "$AWS_ACCESS_KEY_ID" '[.Events[] | select(.Principal == $k and .Action == "TerminateInstances" and .Result == "OperationNotPermitted")] | length == 1' <<<"$audit" >/dev/null ||
