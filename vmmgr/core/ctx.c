@@ -105,18 +105,20 @@ vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
     for (size_t i = 0; i < sizeof(subdirs) / sizeof(subdirs[0]); i++)
         if (mkdir_p(vm_ctx_path(ctx, buf, sizeof(buf), subdirs[i]), 0755, err) < 0)
             goto fail;
-    /* the store holds the API's secret keys: root alone reads it (its WAL files inherit the mode) */
     vm_ctx_path(ctx, buf, sizeof(buf), "state.db");
-    int fd = open(buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || fchmod(fd, 0600) < 0) {
-        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create the state store '%s'", buf);
-        if (fd >= 0)
-            close(fd);
-        goto fail;
-    }
-    close(fd);
     if (!(ctx->db = vm_db_open(buf, err)))
         goto fail;
+    /* The store holds the API's secret keys: root alone reads it.  chmod by path, never an open()
+     * and close() of the file: closing any descriptor of it would drop SQLite's POSIX locks. */
+    const char *suffixes[] = { "", "-wal", "-shm" };
+    for (size_t i = 0; i < 3; i++) {
+        char p[PATH_MAX + 8];
+        snprintf(p, sizeof(p), "%s%s", buf, suffixes[i]);
+        if (chmod(p, 0600) < 0 && errno != ENOENT) {
+            vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot protect '%s'", p);
+            goto fail;
+        }
+    }
     load_config(ctx);
     return ctx;
 fail:
