@@ -17,7 +17,9 @@
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/ids.h"
+#include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
+#include "volume_priv.h"
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
@@ -212,8 +214,15 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     char id[VM_ID_MAX], path[4200];
     vm_id_new("snap", id);
     snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
-    if (record(ctx, id, vid, size, desc, path, err) < 0)
+    /* the volume's lock for the whole copy: reconcile knows a pending snapshot without it is orphaned */
+    int vfd = vol_lock(ctx, vid, false, err);
+    if (vfd < 0)
         return -1;
+    if (record(ctx, id, vid, size, desc, path, err) < 0) {
+        vm_lock_release(vfd);
+        return -1;
+    }
+    vm_crash_point("snapshot-copying");
     int rc;
     virConnectPtr conn = inst ? vm_ctx_conn(ctx, err) : NULL;
     virDomainPtr dom = conn ? virDomainLookupByName(conn, inst) : NULL;
@@ -235,9 +244,12 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_error ignore = { 0 };
         unlink(path);
         set_state(ctx, id, "error", 0, &ignore);
+        vm_lock_release(vfd);
         return -1;
     }
-    if (set_state(ctx, id, "completed", 100, err) < 0)
+    rc = set_state(ctx, id, "completed", 100, err);
+    vm_lock_release(vfd);
+    if (rc < 0)
         return -1;
     if (vm_tags_put(ctx, id, tags, ntags, err) < 0)
         return -1;
@@ -379,4 +391,31 @@ snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     vm_node_str(resp, "snapshotId", NULL, id);
     return 0;
+}
+
+void
+snap_reconcile(vm_ctx *ctx)
+{
+    sqlite3_stmt *st = NULL;
+    char ids[32][VM_ID_MAX], vols[32][VM_ID_MAX], paths[32][4200];
+    int n = 0;
+    if (sqlite3_prepare_v2(ctx->db, "SELECT id, volume_id, path FROM snapshots WHERE state = 'pending' LIMIT 32", -1, &st,
+                           NULL) == SQLITE_OK)
+        while (n < 32 && sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(ids[n], VM_ID_MAX, "%s", vm_db_text(st, 0));
+            snprintf(vols[n], VM_ID_MAX, "%s", vm_db_text(st, 1));
+            snprintf(paths[n], sizeof(paths[n]), "%s", vm_db_text(st, 2));
+            n++;
+        }
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++) {
+        vm_error err = { 0 };
+        int fd = vol_lock(ctx, vols[i], true, &err);
+        if (fd < 0)
+            continue; /* the copy is still running in another process */
+        /* a copy whose process died: the file may be partial, so it goes and the snapshot failed */
+        unlink(paths[i]);
+        set_state(ctx, ids[i], "error", 0, &err);
+        vm_lock_release(fd);
+    }
 }

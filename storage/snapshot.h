@@ -13,5 +13,8 @@ int snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
+/* Snapshots left pending by a process that died are marked error and their partial file removed. */
+void snap_reconcile(vm_ctx *ctx);
+
 /* The completed snapshot id's file and size (GiB): for CreateVolume --snapshot-id. */
 int snap_source(vm_ctx *ctx, const char *id, char **ret_path, long *ret_size_gib, vm_error *err);

@@ -33,6 +33,13 @@ wait_console "$a" "serial vol${v#vol-}" 1 60
 ok "killed before and after the hotplug: available, then attached, as the domain says"
 
 vm detach-volume --volume-id "$v" >/dev/null
+crash snapshot-copying vm create-snapshot --volume-id "$v"
+[ "$(vm describe-snapshots --query 'Snapshots[0].State' --output text)" = error ] || fail "a snapshot killed mid-copy is not in error"
+[ -z "$(ls "$S/snapshots")" ] || fail "a snapshot killed mid-copy left its file: $(ls "$S/snapshots")"
+s=$(vm create-snapshot --volume-id "$v" --query SnapshotId --output text)
+[ "$(vm describe-snapshots --snapshot-ids "$s" --query 'Snapshots[0].State' --output text)" = completed ] || fail "snapshot after repair"
+ok "killed while copying a snapshot: error, no partial file; the next snapshot completes"
+
 crash volume-deleting vm delete-volume --volume-id "$v"
 expect_error InvalidVolume.NotFound vm describe-volumes --volume-ids "$v"
 [ "$(ls "$S/volumes")" = "$root" ] || fail "the deleted volume left its file"

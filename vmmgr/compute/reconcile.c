@@ -26,6 +26,7 @@
 #include "../core/db.h"
 #include "../core/lock.h"
 #include "../core/tags.h"
+#include "../../storage/snapshot.h"
 #include "../../storage/volume.h"
 #include "domxml.h"
 #include "instance.h"
@@ -396,6 +397,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
     sweep_files(ctx);
     img_sweep(ctx);
     vol_reconcile(ctx);
+    snap_reconcile(ctx);
 out:
     for (int i = 0; list && i < n; i++)
         virDomainFree(list[i]);
