@@ -62,7 +62,7 @@ def launch():
 
 t = threading.Thread(target=launch)
 t.start()
-time.sleep(0.15)
+time.sleep(0.3)  # long enough for the request to be in flight, shorter than a launch
 os.kill(serve_pid, signal.SIGTERM)
 t.join(60)
 if "e" in result:
