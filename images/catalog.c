@@ -25,7 +25,8 @@ img_obj_free(img_obj *img)
     free(img);
 }
 
-#define IMG_COLUMNS "id, name, description, state, boot, architecture, base_path, kernel_path, initrd_path, created_at"
+#define IMG_COLUMNS                                                                                          \
+    "id, name, description, state, boot, architecture, base_path, kernel_path, initrd_path, created_at, size_bytes"
 
 static img_obj *
 img_from_row(sqlite3_stmt *st)
@@ -45,6 +46,7 @@ img_from_row(sqlite3_stmt *st)
     if (sqlite3_column_type(st, 8) != SQLITE_NULL)
         img->initrd_path = strdup(vm_db_text(st, 8));
     img->created_at = sqlite3_column_int64(st, 9);
+    img->size_bytes = (unsigned long long)sqlite3_column_int64(st, 10);
     return img;
 }
 
@@ -64,6 +66,24 @@ img_get(vm_ctx *ctx, const char *id, img_obj **ret, vm_error *err)
         return vm_db_error(ctx->db, "reading image", err);
     if (!(*ret = img_from_row(st)))
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    return 0;
+}
+
+int
+img_size(vm_ctx *ctx, img_obj *img, unsigned long long *ret, vm_error *err)
+{
+    if (!img->size_bytes) {
+        if (img_inspect(img->base_path, "qcow2", &img->size_bytes, err) < 0)
+            return -1;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (vm_db_prepare(ctx->db, "UPDATE images SET size_bytes = ? WHERE id = ?", &st, err) < 0)
+            return -1;
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)img->size_bytes);
+        sqlite3_bind_text(st, 2, img->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "saving image size", err);
+    }
+    *ret = img->size_bytes;
     return 0;
 }
 

@@ -16,6 +16,7 @@ typedef struct img_obj {
     char *name, *description, *state, *boot, *architecture;
     char *base_path, *kernel_path, *initrd_path; /* kernel/initrd NULL unless boot is "direct" */
     time_t created_at;
+    unsigned long long size_bytes; /* virtual size of the base; 0 until first asked (img_size) */
 } img_obj;
 
 void img_obj_free(img_obj *img);
@@ -23,6 +24,8 @@ VM_DEFINE_CLEANUP(img_obj *, img_obj_free)
 
 /* Loads image id: InvalidAMIID.Malformed for a bad id, InvalidAMIID.NotFound when unknown. */
 int img_get(vm_ctx *ctx, const char *id, img_obj **ret, vm_error *err);
+/* The virtual size of img's base: read with qemu-img once, then kept in the store. */
+int img_size(vm_ctx *ctx, img_obj *img, unsigned long long *ret, vm_error *err);
 /* 1 and *ret_id when an image is called name, 0 when none. */
 int img_find_by_name(vm_ctx *ctx, const char *name, char ret_id[VM_ID_MAX], vm_error *err);
 /* Records an available image whose files already sit in <state-dir>/images/<id>/. */

@@ -49,6 +49,17 @@ check_name(const char *name, vm_error *err)
     return 0;
 }
 
+/* A new AMI's name must not be taken. */
+static int
+check_free(vm_ctx *ctx, const char *name, vm_error *err)
+{
+    char exists[VM_ID_MAX];
+    int taken = img_find_by_name(ctx, name, exists, err);
+    if (taken != 0)
+        return taken < 0 ? -1 : vm_error_set(err, VM_ERR_AMI_NAME_DUPLICATE, "AMI name '%s' is already in use", name);
+    return 0;
+}
+
 /* Inspects an outside file as format fmt: 0 when safe to read as that format. */
 int
 img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_error *err)
@@ -233,12 +244,10 @@ img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     unsigned long long size;
     if (img_inspect(path, fmt, &size, err) < 0)
         return -1;
-    char exists[VM_ID_MAX];
-    int taken = img_find_by_name(ctx, name, exists, err);
-    if (taken != 0)
-        return taken < 0 ? -1 : vm_error_set(err, VM_ERR_AMI_NAME_DUPLICATE, "AMI name '%s' is already in use", name);
+    if (check_free(ctx, name, err) < 0)
+        return -1;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     char id[VM_ID_MAX], base[4200], kpath[4200] = "", ipath[4200] = "";
     vm_id_new("ami", id);
@@ -292,7 +301,7 @@ img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                         : vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                                        "image '%s' is the base of volume '%s' (kept from an instance)", id, vol);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     /* terminated instances may still name it: keep the row (hidden, its name free again), drop the files */
     _cleanup_stmt_ sqlite3_stmt *up = NULL;
     if (vm_db_prepare(ctx->db, "UPDATE images SET state = 'deregistered', name = id || ' ' || name WHERE id = ?", &up,
@@ -360,12 +369,10 @@ img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_erro
                             iid);
     if (img_get(ctx, in->image_id, &src, err) < 0)
         return -1;
-    char exists[VM_ID_MAX];
-    int taken = img_find_by_name(ctx, name, exists, err);
-    if (taken != 0)
-        return taken < 0 ? -1 : vm_error_set(err, VM_ERR_AMI_NAME_DUPLICATE, "AMI name '%s' is already in use", name);
+    if (check_free(ctx, name, err) < 0)
+        return -1;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     char id[VM_ID_MAX], base[4200], kpath[4200], ipath[4200];
     vm_id_new("ami", id);

@@ -47,6 +47,19 @@ disk_of(const vol_obj *v, const char *target, char serial[24], inst_disk *d)
     d->bytes_per_sec = v->throughput * MIB;
 }
 
+/* The instance's lock, then the volume's (always in that order, so two operations never deadlock). */
+static int
+lock_both(vm_ctx *ctx, const char *iid, const char *vid, int *ret_fd, int *ret_vfd, vm_error *err)
+{
+    if ((*ret_fd = inst_lock(ctx, iid, false, err)) < 0)
+        return -1;
+    if ((*ret_vfd = vol_lock(ctx, vid, false, err)) < 0) {
+        vm_lock_release(*ret_fd);
+        return -1;
+    }
+    return 0;
+}
+
 int
 vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -74,16 +87,11 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
-    int fd = inst_lock(ctx, iid, false, err);
-    if (fd < 0)
+    int fd, vfd;
+    if (lock_both(ctx, iid, vid, &fd, &vfd, err) < 0)
         return -1;
-    int vfd = vol_lock(ctx, vid, false, err);
-    if (vfd < 0) {
-        vm_lock_release(fd);
-        return -1;
-    }
     /* intent: attaching; reconcile settles it from the domain's definition if we die */
     int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
     vm_crash_point("volume-attaching");
@@ -150,20 +158,15 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
         return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     char target[8];
     if (vol_device_target(v->device, target, err) < 0)
         return -1;
     char owner[VM_ID_MAX];
     snprintf(owner, sizeof(owner), "%s", v->instance_id);
-    int fd = inst_lock(ctx, owner, false, err);
-    if (fd < 0)
+    int fd, vfd;
+    if (lock_both(ctx, owner, vid, &fd, &vfd, err) < 0)
         return -1;
-    int vfd = vol_lock(ctx, vid, false, err);
-    if (vfd < 0) {
-        vm_lock_release(fd);
-        return -1;
-    }
     int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
     if (rc == 0) {
         char serial[24];

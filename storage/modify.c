@@ -66,7 +66,7 @@ vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (size == v->size_gib && strcmp(t->name, v->type) == 0 && iops == v->iops && mibps == v->throughput)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "the modification asks for no change");
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     int fd = v->instance_id ? inst_lock(ctx, v->instance_id, false, err) : vm_lock_take(ctx->state_dir, "volumes", false, err);
     if (fd < 0)

@@ -209,7 +209,7 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (vm_tags_from_spec(p, "snapshot", &tags, &ntags, err) < 0)
         return -1;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     char id[VM_ID_MAX], path[4200];
     vm_id_new("snap", id);
@@ -339,7 +339,7 @@ snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (snap_source(ctx, id, &path, &size, err) < 0 && err->code != VM_ERR_INCORRECT_STATE)
         return -1;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     *err = (vm_error){ 0 };
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT path FROM snapshots WHERE id = ?", &st, err) < 0)
@@ -367,7 +367,7 @@ snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (region && strcmp(region, ctx->region) != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "only copies within region '%s' are possible", ctx->region);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     char vol[VM_ID_MAX] = "";
     if (vm_db_prepare(ctx->db, "SELECT volume_id FROM snapshots WHERE id = ?", &st, err) < 0)

@@ -248,7 +248,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     _cleanup_free_ vm_tag *owned = tags;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     static const char *const skip[] = { "ClientToken", "DryRun", NULL };
     _cleanup_free_ char *request = vm_params_canonical(p, skip);
@@ -451,7 +451,7 @@ vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (strcmp(v->state, "available") != 0 && strcmp(v->state, "deleting") != 0)
         return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is %s", id, v->state);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     int fd = vol_lock(ctx, id, false, err);
     if (fd < 0)
         return -1;

@@ -1,6 +1,7 @@
 /* The dispatcher's contract, on an empty store and libvirt's test driver. */
 #include <criterion/criterion.h>
 
+#define VMMGR_SCRATCH_CTX
 #include "tmpdir.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,26 +10,7 @@
 
 #include "../../vmmgr/dispatch.h"
 
-static char dir[] = "/tmp/vmmgr-unit-d.XXXXXX";
-static vm_ctx *ctx;
-
-static void
-setup(void)
-{
-    cr_assert_not_null(mkdtemp(dir));
-    vm_error err = { 0 };
-    ctx = vm_ctx_new(dir, "test:///default", &err);
-    cr_assert_not_null(ctx, "%s", err.msg);
-}
-
-static void
-teardown(void)
-{
-    vm_ctx_free(ctx);
-    tmpdir_remove(dir);
-}
-
-TestSuite(dispatch, .init = setup, .fini = teardown);
+TestSuite(dispatch, .init = scratch_setup, .fini = scratch_teardown);
 
 static int
 call(const char *action, const char *const *kv, vm_node **resp, vm_error *err)

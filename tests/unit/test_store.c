@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 
+#define VMMGR_SCRATCH_CTX
 #include "tmpdir.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,30 +13,11 @@
 #include "../../vmmgr/core/db.h"
 #include "../../vmmgr/core/tags.h"
 
-static char dir[] = "/tmp/vmmgr-unit.XXXXXX";
-static vm_ctx *ctx;
-
-static void
-setup(void)
-{
-    cr_assert_not_null(mkdtemp(dir));
-    vm_error err = { 0 };
-    ctx = vm_ctx_new(dir, "test:///default", &err);
-    cr_assert_not_null(ctx, "%s", err.msg);
-}
-
-static void
-teardown(void)
-{
-    vm_ctx_free(ctx);
-    tmpdir_remove(dir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown);
+TestSuite(store, .init = scratch_setup, .fini = scratch_teardown);
 
 Test(store, migrates_to_newest_schema_in_wal_mode)
 {
-    cr_expect_eq(vm_db_schema_version(ctx->db), 8);
+    cr_expect_eq(vm_db_schema_version(ctx->db), 9);
     sqlite3_stmt *st = NULL;
     vm_error err = { 0 };
     cr_assert_eq(vm_db_prepare(ctx->db, "PRAGMA journal_mode", &st, &err), 0);

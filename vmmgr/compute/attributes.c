@@ -170,7 +170,7 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "InstanceInitiatedShutdownBehavior must be 'stop' or 'terminate', not '%s'", beh);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     int fd = inst_lock(ctx, id, false, err);
     if (fd < 0)

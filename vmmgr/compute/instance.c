@@ -153,14 +153,14 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
 
 /* BlockDeviceMapping: for now only the root device, to make it larger (VolumeSize in GiB). */
 static int
-run_block_devices(vm_ctx *ctx, const vm_params *p, const img_obj *img, run_attrs *attrs, vm_error *err)
+run_block_devices(vm_ctx *ctx, const vm_params *p, img_obj *img, run_attrs *attrs, vm_error *err)
 {
     _cleanup_free_ int *idx = NULL;
     size_t n;
     unsigned long long base;
     attrs->root_size = 0;
     attrs->root_delete = true;
-    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0 || img_inspect(img->base_path, "qcow2", &base, err) < 0)
+    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0 || img_size(ctx, img, &base, err) < 0)
         return -1;
     attrs->root_gib = (long)((base + (1ULL << 30) - 1) >> 30);
     for (size_t i = 0; i < n; i++) {
@@ -186,7 +186,6 @@ run_block_devices(vm_ctx *ctx, const vm_params *p, const img_obj *img, run_attrs
             attrs->root_gib = gib;
         }
     }
-    (void)ctx;
     return 0;
 }
 
@@ -266,7 +265,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (strcmp(img->state, "available") != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Image '%s' is not available", img->id);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     if (!vm_ctx_initialized(ctx))
         return vm_error_set(err, VM_ERR_UNAVAILABLE, "vmmgr is not initialised: run 'vmmgr init'");
     if (!vm_ctx_conn(ctx, err))
@@ -363,7 +362,7 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                 "attribute and try again.",
                                 (*i)->id);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     vm_node *list = vm_node_list(resp, "instancesSet", "TerminatingInstances");
     for (inst_obj **i = insts; *i; i++) {
         int fd = inst_lock(ctx, (*i)->id, false, err);
@@ -425,7 +424,7 @@ inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                 (*i)->id);
     }
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     vm_node *list = vm_node_list(resp, "instancesSet", "StoppingInstances");
     for (inst_obj **i = insts; *i; i++) {
@@ -479,7 +478,7 @@ inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
                                 "The instance '%s' is not in a state from which it can be started", (*i)->id);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     vm_node *list = vm_node_list(resp, "instancesSet", "StartingInstances");
     for (inst_obj **i = insts; *i; i++) {
@@ -522,7 +521,7 @@ inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is not in a running state",
                                 (*i)->id);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     for (inst_obj **i = insts; *i; i++) {
         _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, (*i)->id, err);
         if (!d)

@@ -308,7 +308,7 @@ kp_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (name_taken(ctx, name))
         return vm_error_set(err, VM_ERR_KEYPAIR_DUPLICATE, "The keypair '%s' already exists.", name);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
 
     bool ed = strcmp(type, "ed25519") == 0;
     _cleanup_(EVP_PKEY_freep) EVP_PKEY *pkey = ed ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")
@@ -459,7 +459,7 @@ kp_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (name_taken(ctx, name))
         return vm_error_set(err, VM_ERR_KEYPAIR_DUPLICATE, "The keypair '%s' already exists.", name);
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     char id[VM_ID_MAX];
     if (kp_store(ctx, p, name, type, fp, line, id, err) < 0)
         return -1;
@@ -540,7 +540,7 @@ kp_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (!name && !id)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter KeyName or KeyPairId");
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id FROM key_pairs WHERE name = ?1 OR id = ?2", &st, err) < 0)
         return -1;

@@ -223,7 +223,7 @@ adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
         snprintf(disk, sizeof(disk), "%s/instances/%s/root.qcow2", ctx->state_dir, id);
     snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, id);
     unsigned long long base = 0;
-    img_inspect(img->base_path, "qcow2", &base, &ignore);
+    img_size(ctx, img, &base, &ignore);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *r = NULL, *i = NULL;

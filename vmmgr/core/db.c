@@ -116,6 +116,8 @@ static const char *const migrations[] = {
     "ALTER TABLE volumes ADD COLUMN delete_on_termination INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE volumes ADD COLUMN base_image TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE instances ADD COLUMN root_volume_id TEXT NOT NULL DEFAULT '';",
+    /* 9: an image's virtual size, read once instead of at every launch */
+    "ALTER TABLE images ADD COLUMN size_bytes INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

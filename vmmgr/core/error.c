@@ -103,6 +103,12 @@ vm_error_from_virt(vm_error *err, const char *fmt, ...)
     return vm_error_set(err, code, "%s: %s", ctx, ve && ve->message ? ve->message : "unknown libvirt error");
 }
 
+int
+vm_error_dry_run(vm_error *err)
+{
+    return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+}
+
 bool
 vm_error_is_set(const vm_error *err)
 {

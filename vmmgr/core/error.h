@@ -71,6 +71,9 @@ int vm_error_set_errno(vm_error *err, int errnum, vm_err_code code, const char *
  * VM_ERR_INTERNAL; the message is "<context>: <libvirt message>". */
 int vm_error_from_virt(vm_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* DryRunOperation: the request was valid and nothing was done.  Returns -1. */
+int vm_error_dry_run(vm_error *err);
+
 bool vm_error_is_set(const vm_error *err);
 const char *vm_error_code_name(vm_err_code code);
 int vm_error_http_status(vm_err_code code);

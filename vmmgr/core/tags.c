@@ -237,7 +237,7 @@ vm_tags_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
         return -1;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     for (const char **id = ids; *id; id++)
@@ -264,7 +264,7 @@ vm_tags_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
         return -1;
     if (dry)
-        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+        return vm_error_dry_run(err);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
