@@ -13,7 +13,7 @@
 #include "../vmmgr/core/lock.h"
 #include "catalog.h"
 
-static const char *const recipe_files[] = { "build.sh", "initramfs-init", "rcS" };
+static const char *const recipe_files[] = { "build.sh", "initramfs-init", "rcS", "udhcpc.script" };
 
 /* A short digest of the recipe, so a changed recipe gets a new cache entry. */
 static int

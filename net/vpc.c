@@ -1,19 +1,429 @@
-#include "vpc.h"
-
+/* VPCs: CreateVpc, DescribeVpcs, DeleteVpc, Describe/ModifyVpcAttribute, and the default VPC that
+ * `vmmgr init` makes.  A VPC is an address space; its subnets are what libvirt runs. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/tags.h"
+#include "net_priv.h"
+
+#define VPC_COLUMNS "id, cidr, is_default, dns_support, dns_hostnames, created_at"
+
+static void
+vpc_from_row(sqlite3_stmt *st, net_vpc *v)
+{
+    memset(v, 0, sizeof(*v));
+    snprintf(v->id, sizeof(v->id), "%s", vm_db_text(st, 0));
+    net_cidr_parse(vm_db_text(st, 1), true, &v->cidr);
+    v->is_default = sqlite3_column_int(st, 2);
+    v->dns_support = sqlite3_column_int(st, 3);
+    v->dns_hostnames = sqlite3_column_int(st, 4);
+    v->created_at = sqlite3_column_int64(st, 5);
+}
+
+int
+vpc_get(vm_ctx *ctx, const char *id, net_vpc *ret, vm_error *err)
+{
+    if (!vm_id_valid(id, "vpc"))
+        return vm_error_set(err, VM_ERR_VPC_MALFORMED, "Invalid id: \"%s\" (expecting \"vpc-...\")", id ? id : "");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VPC_COLUMNS " FROM vpcs WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_VPC_NOT_FOUND, "The vpc ID '%s' does not exist", id);
+    vpc_from_row(st, ret);
+    return 0;
+}
+
+long
+net_count(vm_ctx *ctx, const char *sql, const char *id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_db_error(ctx->db, "counting", err);
+    return sqlite3_column_int64(st, 0);
+}
+
+int
+net_render_true(vm_node *resp)
+{
+    return vm_node_bool(resp, "return", NULL, true) ? 0 : -1;
+}
+
+const char *
+net_region_domain(vm_ctx *ctx, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s.compute.internal", ctx->region);
+    return buf;
+}
+
+int
+net_filter_pass(vm_ctx *ctx, const vm_filters *fs, const char *id, net_subject_fn subject, const void *obj,
+                vm_error *err)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        char buf[256];
+        const char *s = subject(ctx, obj, fs->v[i].name, buf, sizeof(buf));
+        int m = s ? vm_match_any(s, fs->v[i].values) : vm_tags_match(ctx, id, fs->v[i].name, fs->v[i].values, err);
+        if (m <= 0)
+            return m;
+    }
+    return 1;
+}
+
+/* Another VPC of this host whose block overlaps c: vmmgr routes every VPC of a host in one
+ * namespace, so (unlike EC2) two VPCs cannot share addresses. */
+static int
+vpc_check_overlap(vm_ctx *ctx, const net_cidr *c, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VPC_COLUMNS " FROM vpcs", &st, err) < 0)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        net_vpc v;
+        vpc_from_row(st, &v);
+        if (net_cidr_overlap(&v.cidr, c)) {
+            char a[NET_CIDR_MAX], b[NET_CIDR_MAX];
+            net_cidr_format(c, a);
+            net_cidr_format(&v.cidr, b);
+            return vm_error_set(err, VM_ERR_VPC_RANGE,
+                                "The CIDR '%s' overlaps %s (%s): the VPCs of one vmmgr host share its routing "
+                                "and cannot overlap",
+                                a, v.id, b);
+        }
+    }
+    return 0;
+}
+
+static int
+vpc_parse_cidr(const char *s, net_cidr *c, vm_error *err)
+{
+    if (!net_cidr_parse(s, true, c))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter cidrBlock is invalid. "
+                            "This is not a valid CIDR block.", s);
+    if (c->prefix < 16 || c->prefix > 28)
+        return vm_error_set(err, VM_ERR_VPC_RANGE, "The CIDR '%s' is invalid: a VPC block is /16 to /28", s);
+    return 0;
+}
+
+static int
+vpc_insert(vm_ctx *ctx, const char *id, const net_cidr *c, bool is_default, const vm_tag *tags, size_t ntags,
+           vm_error *err)
+{
+    char cidr[NET_CIDR_MAX], sg[VM_ID_MAX];
+    net_cidr_format(c, cidr);
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO vpcs (id, cidr, is_default, dns_support, dns_hostnames, created_at) "
+                      "VALUES (?, ?, ?, 1, ?3, strftime('%s','now'))",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, cidr, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 3, is_default);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording VPC", err);
+    vm_id_new("sg", sg);
+    return vm_tags_put(ctx, id, tags, ntags, err) < 0 ||
+                   sg_insert(ctx, sg, id, "default", "default VPC security group", true, err) < 0
+               ? -1
+               : 0;
+}
+
+static int
+render_vpc(vm_ctx *ctx, vm_node *it, const net_vpc *v, vm_error *err)
+{
+    char cidr[NET_CIDR_MAX], assoc[VM_ID_MAX + 16];
+    net_cidr_format(&v->cidr, cidr);
+    vm_node_str(it, "vpcId", NULL, v->id);
+    vm_node_str(it, "ownerId", NULL, ctx->account_id);
+    vm_node_str(it, "state", NULL, "available");
+    vm_node_str(it, "cidrBlock", NULL, cidr);
+    vm_node *set = vm_node_list(it, "cidrBlockAssociationSet", NULL);
+    vm_node *a = vm_node_item(set);
+    snprintf(assoc, sizeof(assoc), "vpc-cidr-assoc-%s", v->id + 4);
+    vm_node_str(a, "associationId", NULL, assoc);
+    vm_node_str(a, "cidrBlock", NULL, cidr);
+    vm_node_str(vm_node_struct(a, "cidrBlockState", NULL), "state", NULL, "associated");
+    vm_node_str(it, "dhcpOptionsId", NULL, "default");
+    vm_node_str(it, "instanceTenancy", NULL, "default");
+    vm_node_bool(it, "isDefault", NULL, v->is_default);
+    return vm_tags_render(ctx, it, v->id, err);
+}
+
+int
+vpc_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *cidr = vm_params_require(p, "CidrBlock", err);
+    const char *tenancy = vm_params_get(p, "InstanceTenancy");
+    net_cidr c;
+    bool dry;
+    vm_tag *tags = NULL;
+    size_t ntags = 0;
+    if (!cidr || vpc_parse_cidr(cidr, &c, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (tenancy && strcmp(tenancy, "default") != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Value (%s) for parameter instanceTenancy is invalid: this host offers 'default' only",
+                            tenancy);
+    if (vm_params_get(p, "AmazonProvidedIpv6CidrBlock") || vm_params_get(p, "Ipv4IpamPoolId"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                            "IPv6 blocks and IPAM pools are not offered by this host");
+    if (vm_tags_from_spec(p, "vpc", &tags, &ntags, err) < 0)
+        return -1;
+    _cleanup_free_ vm_tag *owned = tags;
+    if (dry)
+        return vm_error_dry_run(err);
+    char id[VM_ID_MAX];
+    vm_id_new("vpc", id);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, id, &c, false, owned, ntags, err) < 0 ||
+        vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    net_vpc v;
+    if (vpc_get(ctx, id, &v, err) < 0)
+        return -1;
+    return render_vpc(ctx, vm_node_struct(resp, "vpc", NULL), &v, err);
+}
+
+static const char *
+vpc_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len)
+{
+    const net_vpc *v = obj;
+    if (strcmp(name, "vpc-id") == 0)
+        return v->id;
+    if (strcmp(name, "cidr") == 0 || strcmp(name, "cidr-block-association.cidr-block") == 0) {
+        net_cidr_format(&v->cidr, buf);
+        return buf;
+    }
+    if (strcmp(name, "is-default") == 0)
+        return v->is_default ? "true" : "false";
+    if (strcmp(name, "state") == 0)
+        return "available";
+    if (strcmp(name, "owner-id") == 0)
+        return ctx->account_id;
+    if (strcmp(name, "dhcp-options-id") == 0)
+        return "default";
+    (void)len;
+    return NULL;
+}
+
+int
+vpc_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    static const char *const names[] = { "vpc-id", "cidr", "cidr-block-association.cidr-block", "is-default",
+                                         "state", "owner-id", "dhcp-options-id", "tag-key", NULL };
+    _cleanup_free_ const char **ids = NULL;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    size_t nids;
+    if (vm_params_list(p, "VpcId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nids; i++) {
+        net_vpc v;
+        if (vpc_get(ctx, ids[i], &v, err) < 0)
+            return -1;
+    }
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " VPC_COLUMNS " FROM vpcs ORDER BY created_at, id", &st, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(resp, "vpcSet", "Vpcs");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        net_vpc v;
+        vpc_from_row(st, &v);
+        if (nids && !vm_match_any(v.id, ids))
+            continue;
+        int m = net_filter_pass(ctx, fs, v.id, vpc_subject, &v, err);
+        if (m < 0)
+            return -1;
+        if (m && render_vpc(ctx, vm_node_item(list), &v, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int
+vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "VpcId", err);
+    net_vpc v;
+    bool dry;
+    if (!id || vpc_get(ctx, id, &v, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (dry)
+        return vm_error_dry_run(err);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    long subnets = net_count(ctx, "SELECT count(*) FROM subnets WHERE vpc_id = ?", id, err);
+    long groups = subnets < 0 ? -1
+                              : net_count(ctx, "SELECT count(*) FROM security_groups WHERE vpc_id = ? AND name != 'default'",
+                                          id, err);
+    if (groups < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    if (subnets || groups) {
+        vm_db_rollback(ctx->db);
+        return vm_error_set(err, VM_ERR_DEPENDENCY_VIOLATION,
+                            "The vpc '%s' has dependencies and cannot be deleted (%ld subnets, %ld security groups "
+                            "besides 'default')",
+                            id, subnets, groups);
+    }
+    char sg[VM_ID_MAX] = "";
+    if (sg_default_of(ctx, id, sg, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    _cleanup_stmt_ sqlite3_stmt *d1 = NULL, *d2 = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM security_groups WHERE vpc_id = ?", &d1, err) < 0 ||
+        vm_db_prepare(ctx->db, "DELETE FROM vpcs WHERE id = ?", &d2, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    sqlite3_bind_text(d1, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(d2, 1, id, -1, SQLITE_STATIC);
+    /* the default group's own rules name it as their source */
+    if (vm_db_exec(ctx->db, "PRAGMA defer_foreign_keys = ON", err) < 0 || sqlite3_step(d1) != SQLITE_DONE ||
+        sqlite3_step(d2) != SQLITE_DONE || vm_tags_drop(ctx, id, err) < 0 || vm_tags_drop(ctx, sg, err) < 0 ||
+        vm_db_commit(ctx->db, err) < 0) {
+        if (!vm_error_is_set(err))
+            vm_db_error(ctx->db, "deleting VPC", err);
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    vm_error ignore = { 0 };
+    net_sg_filter_undefine(ctx, sg, &ignore);
+    return net_render_true(resp);
+}
+
+static const char *const vpc_attributes[] = { "enableDnsSupport", "enableDnsHostnames",
+                                              "enableNetworkAddressUsageMetrics", NULL };
 
 int
 vpc_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    (void)ctx;
-    (void)resp;
     const char *id = vm_params_require(p, "VpcId", err);
     const char *attr = id ? vm_params_require(p, "Attribute", err) : NULL;
     if (!attr)
         return -1;
-    if (strcmp(attr, "enableDnsSupport") != 0 && strcmp(attr, "enableDnsHostnames") != 0 &&
-        strcmp(attr, "enableNetworkAddressUsageMetrics") != 0)
+    if (!vm_match_any(attr, vpc_attributes) || strchr(attr, '*') || strchr(attr, '?'))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter attribute is invalid",
                             attr);
-    return vm_error_set(err, VM_ERR_VPC_NOT_FOUND, "The vpc ID '%s' does not exist", id);
+    net_vpc v;
+    if (vpc_get(ctx, id, &v, err) < 0)
+        return -1;
+    bool value = strcmp(attr, "enableDnsSupport") == 0     ? v.dns_support
+                 : strcmp(attr, "enableDnsHostnames") == 0 ? v.dns_hostnames
+                                                           : false;
+    vm_node_str(resp, "vpcId", NULL, v.id);
+    vm_node_bool(vm_node_struct(resp, attr, NULL), "value", NULL, value);
+    return 0;
+}
+
+int
+vpc_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    const char *id = vm_params_require(p, "VpcId", err);
+    net_vpc v;
+    if (!id || vpc_get(ctx, id, &v, err) < 0)
+        return -1;
+    const char *col = NULL, *value = NULL;
+    if ((value = vm_params_get(p, "EnableDnsSupport.Value")))
+        col = "dns_support";
+    if (vm_params_get(p, "EnableDnsHostnames.Value")) {
+        if (col)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                                "Fields for multiple attribute types specified: enableDnsSupport, enableDnsHostnames");
+        col = "dns_hostnames";
+        value = vm_params_get(p, "EnableDnsHostnames.Value");
+    }
+    if (vm_params_get(p, "EnableNetworkAddressUsageMetrics.Value"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "enableNetworkAddressUsageMetrics is not offered by this host");
+    if (!col)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "One of EnableDnsSupport or EnableDnsHostnames is required");
+    bool on;
+    if (vm_params_bool(p, strcmp(col, "dns_support") == 0 ? "EnableDnsSupport.Value" : "EnableDnsHostnames.Value",
+                       false, &on, err) < 0)
+        return -1;
+    if (strcmp(col, "dns_hostnames") == 0 && on && !v.dns_support)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "enableDnsHostnames requires enableDnsSupport to be true");
+    if (strcmp(col, "dns_support") == 0 && !on && v.dns_hostnames)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "enableDnsSupport cannot be false while enableDnsHostnames is true");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      strcmp(col, "dns_support") == 0 ? "UPDATE vpcs SET dns_support = ? WHERE id = ?"
+                                                      : "UPDATE vpcs SET dns_hostnames = ? WHERE id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, on);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving VPC attribute", err);
+    /* names appear in (or leave) every subnet's DNS at once */
+    if (strcmp(col, "dns_support") == 0 && net_dns_sync(ctx, id, err) < 0)
+        return -1;
+    return net_render_true(resp);
+}
+
+int
+net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT s.id FROM vpcs v JOIN subnets s ON s.vpc_id = v.id "
+                               "WHERE v.is_default AND s.default_for_az",
+                      &st, err) < 0)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        char sid[VM_ID_MAX];
+        snprintf(sid, sizeof(sid), "%s", vm_db_text(st, 0));
+        return net_network_ensure(ctx, sid, err);
+    }
+    net_cidr c, sc;
+    if (vpc_parse_cidr(cidr ? cidr : "172.31.0.0/16", &c, err) < 0)
+        return -1;
+    /* EC2 gives each zone of the default VPC a /20; a smaller VPC gets a sixteenth of itself */
+    sc = c;
+    sc.prefix = c.prefix + 4 > 28 ? 28 : (c.prefix < 16 ? 20 : c.prefix + 4);
+    char vpc[VM_ID_MAX], subnet[VM_ID_MAX];
+    vm_id_new("vpc", vpc);
+    vm_id_new("subnet", subnet);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, vpc, &c, true, NULL, 0, err) < 0 ||
+        subnet_insert(ctx, subnet, vpc, &sc, true, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    if (net_network_ensure(ctx, subnet, err) < 0) {
+        /* nothing half-made stays: the next init tries again */
+        vm_error ignore = { 0 };
+        vm_db_exec(ctx->db, "BEGIN IMMEDIATE", &ignore);
+        _cleanup_stmt_ sqlite3_stmt *d = NULL;
+        static const char *const undo[] = { "DELETE FROM subnets WHERE vpc_id = ?1",
+                                            "DELETE FROM sg_rules WHERE group_id IN "
+                                            "(SELECT id FROM security_groups WHERE vpc_id = ?1)",
+                                            "DELETE FROM security_groups WHERE vpc_id = ?1",
+                                            "DELETE FROM vpcs WHERE id = ?1", NULL };
+        for (const char *const *u = undo; *u; u++) {
+            _cleanup_stmt_ sqlite3_stmt *q = NULL;
+            if (vm_db_prepare(ctx->db, *u, &q, &ignore) == 0) {
+                sqlite3_bind_text(q, 1, vpc, -1, SQLITE_STATIC);
+                sqlite3_step(q);
+            }
+        }
+        vm_db_commit(ctx->db, &ignore);
+        return -1;
+    }
+    return 0;
 }

@@ -16,6 +16,8 @@ trap cleanup EXIT
 
 # one shared cache for the tiny image: the first test that needs it builds it, the others wait
 export VMMGR_CACHE_DIR=${VMMGR_CACHE_DIR:-/var/cache/vmmgr}
+# where the tests count the address blocks they take (tests/integ/lib.sh next_block)
+export VMMGR_TEST_RUN="$run"
 rc=0
 make -C "$top" -j"$(nproc)" check || rc=$?
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../images/catalog.h"
-#include "../net/vpc.h"
+#include "../net/net.h"
 #include "../storage/snapshot.h"
 #include "../storage/volume.h"
 #include "account.h"
@@ -20,7 +20,8 @@
 static const vm_action actions[] = {
     { "RunInstances", inst_run,
       P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification", "DisableApiTermination",
-        "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData", "BlockDeviceMapping") },
+        "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData", "BlockDeviceMapping", "SubnetId",
+        "SecurityGroupId", "SecurityGroup", "PrivateIpAddress", "NetworkInterface") },
     { "DescribeInstances", inst_describe, P("InstanceId", "Filter", "MaxResults", "NextToken") },
     { "TerminateInstances", inst_terminate, P("InstanceId") },
     { "StopInstances", inst_stop, P("InstanceId", "Force", "Hibernate") },
@@ -44,6 +45,41 @@ static const vm_action actions[] = {
     { "DescribeAvailabilityZones", vm_account_zones, P("ZoneName", "ZoneId", "Filter", "AllAvailabilityZones") },
     { "DescribeAccountAttributes", vm_account_attributes, P("AttributeName") },
     { "DescribeVpcAttribute", vpc_describe_attribute, P("VpcId", "Attribute") },
+    { "ModifyVpcAttribute", vpc_modify_attribute,
+      P("VpcId", "EnableDnsSupport", "EnableDnsHostnames", "EnableNetworkAddressUsageMetrics") },
+    { "CreateVpc", vpc_create,
+      P("CidrBlock", "InstanceTenancy", "AmazonProvidedIpv6CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength",
+        "TagSpecification") },
+    { "DescribeVpcs", vpc_describe, P("VpcId", "Filter", "MaxResults", "NextToken"), .paged = "vpcSet" },
+    { "DeleteVpc", vpc_delete, P("VpcId") },
+    { "CreateSubnet", subnet_create,
+      P("VpcId", "CidrBlock", "AvailabilityZone", "AvailabilityZoneId", "Ipv6CidrBlock", "Ipv6Native",
+        "TagSpecification") },
+    { "DescribeSubnets", subnet_describe, P("SubnetId", "Filter", "MaxResults", "NextToken"), .paged = "subnetSet" },
+    { "DeleteSubnet", subnet_delete, P("SubnetId") },
+    { "ModifySubnetAttribute", subnet_modify_attribute,
+      P("SubnetId", "MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "MapCustomerOwnedIpOnLaunch",
+        "EnableDns64", "EnableLniAtDeviceIndex", "DisableLniAtDeviceIndex") },
+    { "CreateSecurityGroup", sg_create, P("GroupName", "GroupDescription", "VpcId", "TagSpecification") },
+    { "DescribeSecurityGroups", sg_describe, P("GroupId", "GroupName", "Filter", "MaxResults", "NextToken"),
+      .paged = "securityGroupInfo" },
+    { "DeleteSecurityGroup", sg_delete, P("GroupId", "GroupName") },
+    { "AuthorizeSecurityGroupIngress", sg_authorize_ingress,
+      P("GroupId", "GroupName", "IpPermissions", "IpProtocol", "FromPort", "ToPort", "CidrIp",
+        "SourceSecurityGroupName", "SourceSecurityGroupOwnerId", "TagSpecification") },
+    { "AuthorizeSecurityGroupEgress", sg_authorize_egress,
+      P("GroupId", "IpPermissions", "IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName",
+        "SourceSecurityGroupOwnerId", "TagSpecification") },
+    { "RevokeSecurityGroupIngress", sg_revoke_ingress,
+      P("GroupId", "GroupName", "IpPermissions", "IpProtocol", "FromPort", "ToPort", "CidrIp",
+        "SourceSecurityGroupName", "SourceSecurityGroupOwnerId", "SecurityGroupRuleId") },
+    { "RevokeSecurityGroupEgress", sg_revoke_egress,
+      P("GroupId", "IpPermissions", "IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName",
+        "SourceSecurityGroupOwnerId", "SecurityGroupRuleId") },
+    { "DescribeSecurityGroupRules", sg_describe_rules, P("SecurityGroupRuleId", "Filter", "MaxResults", "NextToken"),
+      .paged = "securityGroupRuleSet" },
+    { "DescribeNetworkInterfaces", eni_describe, P("NetworkInterfaceId", "Filter", "MaxResults", "NextToken"),
+      .paged = "networkInterfaceSet" },
     { "CreateKeyPair", kp_create, P("KeyName", "KeyType", "KeyFormat", "TagSpecification") },
     { "ImportKeyPair", kp_import, P("KeyName", "PublicKeyMaterial", "TagSpecification") },
     { "DescribeKeyPairs", kp_describe, P("KeyName", "KeyPairId", "Filter", "IncludePublicKey") },

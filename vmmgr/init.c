@@ -6,6 +6,7 @@
 #include <uuid/uuid.h>
 
 #include "../images/catalog.h"
+#include "../net/net.h"
 #include "compute/accel.h"
 #include "core/cleanup.h"
 
@@ -19,7 +20,8 @@ ensure_config(vm_ctx *ctx, const char *key, const char *value, vm_error *err)
 }
 
 int
-vm_init(vm_ctx *ctx, const char *accel, char *warning, size_t warnlen, char ret_image_id[32], vm_error *err)
+vm_init(vm_ctx *ctx, const char *accel, const char *vpc_cidr, char *warning, size_t warnlen, char ret_image_id[32],
+        vm_error *err)
 {
     warning[0] = '\0';
     if (strcmp(accel, "auto") != 0 && strcmp(accel, "kvm") != 0 && strcmp(accel, "tcg") != 0)
@@ -39,6 +41,9 @@ vm_init(vm_ctx *ctx, const char *accel, char *warning, size_t warnlen, char ret_
         return -1;
 
     if (img_tiny_ensure(ctx, ret_image_id, err) < 0)
+        return -1;
+    /* as EC2 gives every account one: instances launched without a subnet land there */
+    if (net_default_vpc_ensure(ctx, vpc_cidr, err) < 0)
         return -1;
 
     if (strcmp(accel, "auto") != 0)

@@ -20,7 +20,7 @@ mkdir -p "$work/deb" "$work/k" "$work/initrd" "$work/root"
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
-for tool in busybox mke2fs qemu-img depmod modprobe cpio xz dpkg-deb; do
+for tool in busybox mke2fs qemu-img depmod modprobe cpio xz dpkg-deb ldd; do
 	command -v "$tool" >/dev/null 2>&1 || die "'$tool' is missing (apt-get install busybox-static e2fsprogs qemu-utils kmod cpio xz-utils)"
 done
 bb=$(command -v busybox)
@@ -87,6 +87,13 @@ copy_with_libs() {
 	done
 }
 copy_with_libs "$(command -v resize2fs)"
+# dropbear (Debian's dropbear-bin) is the ssh server of instances that have a network
+dropbear=$(command -v dropbear || echo /usr/sbin/dropbear)
+[ -x "$dropbear" ] || die "'dropbear' is missing (apt-get install dropbear-bin)"
+copy_with_libs "$dropbear"
+mkdir -p "$r/etc/dropbear" "$r/usr/share/udhcpc"
+printf '/bin/sh\n' > "$r/etc/shells"
+install -m 0755 "$here/udhcpc.script" "$r/usr/share/udhcpc/default.script"
 install -m 0755 "$here/rcS" "$r/etc/init.d/rcS"
 cat > "$r/etc/inittab" <<'EOF'
 ::sysinit:/etc/init.d/rcS

@@ -13,13 +13,35 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
 cleanup() {
-	local ids
+	local ids id
 	ids=$(vm describe-instances --output json 2>/dev/null |
 		jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' 2>/dev/null || true)
 	[ -n "$ids" ] && { vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; }
+	# the subnets' networks live in the harness's libvirtd; group filters are libvirt-wide
+	for id in $(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true); do
+		virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true
+	done
+	for id in $(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true); do
+		virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
+
+# next_block: a /16 (10.N) no other test of this run uses, so their VPCs never overlap in the one
+# libvirtd they share (the counter lives in the harness's run dir, or /tmp)
+next_block() {
+	local f=${VMMGR_TEST_RUN:-/tmp}/vmmgr-test-blocks n
+	exec {lk}>>"$f.lock"
+	flock "$lk"
+	n=$(( $(cat "$f" 2>/dev/null || echo 100) + 1 ))
+	[ "$n" -gt 250 ] && n=101
+	echo "$n" > "$f"
+	exec {lk}>&-
+	echo "10.$n"
+}
+VMMGR_DEFAULT_VPC_CIDR=$(next_block).0.0/16
+export VMMGR_DEFAULT_VPC_CIDR
 
 virsh -c qemu:///system version >/dev/null 2>&1 ||
 	fail "no libvirtd answers on qemu:///system: run the suite through tests/run-all.sh"

@@ -31,6 +31,10 @@ static const cli_opt run_opts[] = {
     { "disable-api-stop", CLI_OPT_BOOL, "DisableApiStop", "refuse stop until modified" },
     { "instance-initiated-shutdown-behavior", CLI_OPT_STR, "InstanceInitiatedShutdownBehavior",
       "stop (default) or terminate: what a power-off from inside the guest does" },
+    { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet (default: the default VPC's)" },
+    { "security-group-ids", CLI_OPT_LIST, "SecurityGroupId", "groups (sg-…) of the subnet's VPC (default: 'default')" },
+    { "security-groups", CLI_OPT_LIST, "SecurityGroup", "group names in the subnet's VPC" },
+    { "private-ip-address", CLI_OPT_STR, "PrivateIpAddress", "this address instead of the next free one" },
     DRY_RUN,
     END,
 };
@@ -77,6 +81,7 @@ static const cli_opt modify_attr_opts[] = {
     { "instance-initiated-shutdown-behavior", CLI_OPT_STRUCT, "InstanceInitiatedShutdownBehavior",
       "Value=stop|terminate" },
     { "instance-type", CLI_OPT_STRUCT, "InstanceType", "Value=TYPE (the instance must be stopped)" },
+    { "groups", CLI_OPT_LIST, "GroupId", "replace the security groups (applies to the running guest at once)" },
     DRY_RUN, END,
 };
 static const cli_opt regions_opts[] = { { "region-names", CLI_OPT_LIST, "RegionName", "names" }, FILTERS, END };
@@ -188,6 +193,79 @@ static const cli_opt copy_snap_opts[] = {
     DRY_RUN, END,
 };
 
+#define TAGS(type) { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=" type ",Tags=[{Key=K,Value=V}]" }
+static const cli_opt create_vpc_opts[] = {
+    { "cidr-block", CLI_OPT_STR, "CidrBlock", "IPv4 block, /16 to /28 (e.g. 10.0.0.0/16)" },
+    { "instance-tenancy", CLI_OPT_STR, "InstanceTenancy", "default" },
+    TAGS("vpc"), DRY_RUN, END,
+};
+static const cli_opt describe_vpcs_opts[] = { { "vpc-ids", CLI_OPT_LIST, "VpcId", "ids (vpc-…)" }, FILTERS, END };
+static const cli_opt vpc_id_opts[] = { { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" }, DRY_RUN, END };
+static const cli_opt describe_vpc_attr_opts[] = {
+    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
+    { "attribute", CLI_OPT_STR, "Attribute", "enableDnsSupport or enableDnsHostnames" },
+    END,
+};
+static const cli_opt modify_vpc_attr_opts[] = {
+    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
+    { "enable-dns-support", CLI_OPT_BOOL, "EnableDnsSupport.Value", "private DNS names resolve in the VPC" },
+    { "enable-dns-hostnames", CLI_OPT_BOOL, "EnableDnsHostnames.Value", "instances get DNS host names" },
+    END,
+};
+static const cli_opt create_subnet_opts[] = {
+    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
+    { "cidr-block", CLI_OPT_STR, "CidrBlock", "a block inside the VPC's, /16 to /28, overlapping no other subnet" },
+    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "this host's zone" },
+    TAGS("subnet"), DRY_RUN, END,
+};
+static const cli_opt describe_subnets_opts[] = { { "subnet-ids", CLI_OPT_LIST, "SubnetId", "ids (subnet-…)" }, FILTERS,
+                                                 END };
+static const cli_opt subnet_id_opts[] = { { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet" }, DRY_RUN, END };
+static const cli_opt modify_subnet_opts[] = {
+    { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet" },
+    { "map-public-ip-on-launch", CLI_OPT_BOOL, "MapPublicIpOnLaunch.Value", "recorded (this host has no public IPs)" },
+    END,
+};
+static const cli_opt create_sg_opts[] = {
+    { "group-name", CLI_OPT_STR, "GroupName", "a name unique in the VPC" },
+    { "description", CLI_OPT_STR, "GroupDescription", "free text" },
+    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC (default: the default VPC)" },
+    TAGS("security-group"), DRY_RUN, END,
+};
+static const cli_opt describe_sg_opts[] = {
+    { "group-ids", CLI_OPT_LIST, "GroupId", "ids (sg-…)" },
+    { "group-names", CLI_OPT_LIST, "GroupName", "names (default VPC)" },
+    FILTERS, END,
+};
+static const cli_opt sg_id_opts[] = {
+    { "group-id", CLI_OPT_STR, "GroupId", "the group" },
+    { "group-name", CLI_OPT_STR, "GroupName", "the group, by name (default VPC)" },
+    DRY_RUN, END,
+};
+#define SG_RULE_OPTS                                                                                                   \
+    { "group-id", CLI_OPT_STR, "GroupId", "the group" },                                                              \
+    { "group-name", CLI_OPT_STR, "GroupName", "the group, by name (default VPC)" },                                    \
+    { "ip-permissions", CLI_OPT_SHORTHAND, "IpPermissions",                                                           \
+      "IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=10.0.0.0/16}] or UserIdGroupPairs=[{GroupId=sg-…}]" },    \
+    { "protocol", CLI_OPT_STR, "IpProtocol", "tcp, udp, icmp or all" },                                                \
+    { "port", CLI_OPT_PORTS, NULL, "22, or a range 8000-8080 (icmp: type)" },                                         \
+    { "cidr", CLI_OPT_STR, "CidrIp", "source (ingress) or destination (egress) block" },                             \
+    { "source-group", CLI_OPT_STR, "SourceSecurityGroupName", "a group (id or name) as the peer" }
+static const cli_opt sg_rule_opts[] = { SG_RULE_OPTS, DRY_RUN, END };
+static const cli_opt sg_revoke_opts[] = {
+    SG_RULE_OPTS,
+    { "security-group-rule-ids", CLI_OPT_LIST, "SecurityGroupRuleId", "rule ids (sgr-…)" },
+    DRY_RUN, END,
+};
+static const cli_opt describe_rules_opts[] = {
+    { "security-group-rule-ids", CLI_OPT_LIST, "SecurityGroupRuleId", "ids (sgr-…)" },
+    FILTERS, END,
+};
+static const cli_opt describe_eni_opts[] = {
+    { "network-interface-ids", CLI_OPT_LIST, "NetworkInterfaceId", "ids (eni-…)" },
+    FILTERS, END,
+};
+
 static const cli_cmd cmds[] = {
     { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
     { "describe-instances", "DescribeInstances", describe_opts, "Show instances", false },
@@ -227,6 +305,26 @@ static const cli_cmd cmds[] = {
     { "describe-snapshots", "DescribeSnapshots", describe_snap_opts, "Show snapshots", false },
     { "delete-snapshot", "DeleteSnapshot", snap_id_opts, "Delete a snapshot", true },
     { "copy-snapshot", "CopySnapshot", copy_snap_opts, "Copy a snapshot", false },
+    { "create-vpc", "CreateVpc", create_vpc_opts, "Make a VPC (an address space for subnets)", false },
+    { "describe-vpcs", "DescribeVpcs", describe_vpcs_opts, "Show VPCs", false },
+    { "delete-vpc", "DeleteVpc", vpc_id_opts, "Delete a VPC without subnets or groups", true },
+    { "describe-vpc-attribute", "DescribeVpcAttribute", describe_vpc_attr_opts, "Show a VPC's DNS attribute", false },
+    { "modify-vpc-attribute", "ModifyVpcAttribute", modify_vpc_attr_opts, "Turn a VPC's DNS on or off", true },
+    { "create-subnet", "CreateSubnet", create_subnet_opts, "Make a subnet (a bridge with DHCP and DNS)", false },
+    { "describe-subnets", "DescribeSubnets", describe_subnets_opts, "Show subnets", false },
+    { "delete-subnet", "DeleteSubnet", subnet_id_opts, "Delete a subnet no instance uses", true },
+    { "modify-subnet-attribute", "ModifySubnetAttribute", modify_subnet_opts, "Change a subnet attribute", true },
+    { "create-security-group", "CreateSecurityGroup", create_sg_opts, "Make a security group (egress open)", false },
+    { "describe-security-groups", "DescribeSecurityGroups", describe_sg_opts, "Show security groups", false },
+    { "delete-security-group", "DeleteSecurityGroup", sg_id_opts, "Delete a security group nothing uses", true },
+    { "authorize-security-group-ingress", "AuthorizeSecurityGroupIngress", sg_rule_opts, "Allow traffic in", false },
+    { "authorize-security-group-egress", "AuthorizeSecurityGroupEgress", sg_rule_opts, "Allow traffic out", false },
+    { "revoke-security-group-ingress", "RevokeSecurityGroupIngress", sg_revoke_opts, "Remove an ingress rule", false },
+    { "revoke-security-group-egress", "RevokeSecurityGroupEgress", sg_revoke_opts, "Remove an egress rule", false },
+    { "describe-security-group-rules", "DescribeSecurityGroupRules", describe_rules_opts, "Show rules one by one",
+      false },
+    { "describe-network-interfaces", "DescribeNetworkInterfaces", describe_eni_opts, "Show network interfaces",
+      false },
 };
 
 const cli_cmd *
@@ -383,6 +481,19 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
             if (cli_shorthand_parse(argv[first], o->param, p, err) < 0)
                 return -1;
             break;
+        case CLI_OPT_PORTS: {
+            if (nvals != 1)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "--%s takes one value", o->name);
+            char from[24] = "", to[24] = "";
+            const char *v = argv[first], *dash = strchr(v + (*v == '-'), '-');
+            if (strcmp(v, "all") == 0 || strcmp(v, "-1") == 0)
+                v = "-1";
+            snprintf(from, sizeof(from), "%.*s", dash ? (int)(dash - v) : (int)strlen(v), v);
+            snprintf(to, sizeof(to), "%s", dash ? dash + 1 : from);
+            vm_params_set(p, "FromPort", from);
+            vm_params_set(p, "ToPort", to);
+            break;
+        }
         case CLI_OPT_BOOL:
             break;
         }

@@ -16,6 +16,7 @@ typedef enum cli_opt_kind {
     CLI_OPT_BLOB,      /* --user-data TEXT|file://PATH|fileb://PATH → UserData=base64(content) */
     CLI_OPT_PATH,      /* --kernel PATH → KernelFile=/absolute/PATH */
     CLI_OPT_FILEURL,   /* --file PATH → DiskContainer.1.Url=file:///absolute/PATH */
+    CLI_OPT_PORTS,     /* --port 22 or 20-25 → FromPort=20 ToPort=25 (-1: all) */
 } cli_opt_kind;
 
 typedef struct cli_opt {

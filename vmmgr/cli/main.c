@@ -175,18 +175,20 @@ cmd_serve(vm_ctx *ctx, int argc, char **argv)
 static int
 cmd_init(vm_ctx *ctx, int argc, char **argv)
 {
-    const char *accel = "auto";
+    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR");
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--accel") == 0 && i + 1 < argc)
             accel = argv[++i];
+        else if (strcmp(argv[i], "--default-vpc-cidr") == 0 && i + 1 < argc)
+            vpc = argv[++i];
         else {
-            fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg]\n");
+            fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR]\n");
             return EXIT_USAGE;
         }
     }
     char warning[768], image[32];
     vm_error err = { 0 };
-    if (vm_init(ctx, accel, warning, sizeof(warning), image, &err) < 0) {
+    if (vm_init(ctx, accel, vpc && *vpc ? vpc : NULL, warning, sizeof(warning), image, &err) < 0) {
         fprintf(stderr, "vmmgr: init failed (%s): %s\n", vm_error_code_name(err.code), err.msg);
         return EXIT_SERVICE;
     }
@@ -244,9 +246,10 @@ main(int argc, char **argv)
             printf("usage: vmmgr %s%s\n", name, strcmp(name, "delete-access-key") == 0 ? " --access-key-id ID" :
                    strcmp(name, "audit") == 0 ? " [--max-items N]" : "");
         else if (strcmp(name, "init") == 0)
-            printf("usage: vmmgr init [--accel auto|kvm|tcg]\n\nCreate the state store, choose the accelerator "
-                   "(auto: a short KVM probe boot, TCG if it fails) and build and register the tiny image. "
-                   "Safe to run again.\n");
+            printf("usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR]\n\nCreate the state store, "
+                   "choose the accelerator (auto: a short KVM probe boot, TCG if it fails), build and register the "
+                   "tiny image, and make the default VPC (172.31.0.0/16 unless given; also VMMGR_DEFAULT_VPC_CIDR) "
+                   "with its default subnet and security group. Safe to run again.\n");
         else
             cli_wait_usage();
         return 0;

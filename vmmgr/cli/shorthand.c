@@ -23,7 +23,7 @@ fail(parser *ps, const char *what)
 static const char *
 wire_name(const char *member)
 {
-    static const char *const lists[][2] = { { "Values", "Value" }, { "Tags", "Tag" } };
+    static const char *const lists[][2] = { { "Values", "Value" }, { "Tags", "Tag" }, { "UserIdGroupPairs", "Groups" } };
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
         if (strcmp(lists[i][0], member) == 0)
             return lists[i][1];

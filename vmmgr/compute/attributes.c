@@ -8,6 +8,7 @@
 #include "../core/db.h"
 #include "../core/lock.h"
 #include "instance.h"
+#include "../../net/net.h"
 #include "types.h"
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
@@ -55,8 +56,20 @@ inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error
         vm_node_list(resp, "blockDeviceMapping", "BlockDeviceMappings");
     else if (strcmp(attr, "productCodes") == 0)
         vm_node_list(resp, "productCodes", NULL);
-    else if (strcmp(attr, "groupSet") == 0)
-        vm_node_list(resp, "groupSet", "Groups");
+    else if (strcmp(attr, "groupSet") == 0) {
+        vm_node *tmp = vm_node_new_root("x");
+        if (!tmp || net_instance_render(ctx, tmp, in->id, err) < 0) {
+            vm_node_free(tmp);
+            return -1;
+        }
+        vm_node *list = vm_node_list(resp, "groupSet", "Groups");
+        for (vm_node *g = vm_node_child(tmp, "groupSet")->first; g; g = g->next) {
+            vm_node *it = vm_node_item(list);
+            vm_node_str(it, "groupId", NULL, vm_node_child(g, "groupId")->str);
+            vm_node_str(it, "groupName", NULL, vm_node_child(g, "groupName")->str);
+        }
+        vm_node_free(tmp);
+    }
     else if (strcmp(attr, "sourceDestCheck") == 0)
         value_bool(resp, "sourceDestCheck", NULL, true);
     else if (strcmp(attr, "ebsOptimized") == 0)
@@ -130,6 +143,7 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
     const char *stop = vm_params_get(p, "DisableApiStop.Value");
     const char *beh = vm_params_get(p, "InstanceInitiatedShutdownBehavior.Value");
     const char *type = vm_params_get(p, "InstanceType.Value");
+    const char *groups = vm_params_get(p, "GroupId.1");
     if (attr) {
         bool ok = false;
         for (const char *const *k = known; *k; k++)
@@ -146,7 +160,7 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         else
             type = legacy;
     }
-    if (!!term + !!stop + !!beh + !!type != 1)
+    if (!!term + !!stop + !!beh + !!type + !!groups != 1)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
                             "exactly one attribute must be modified per request");
     for (size_t i = 0; i < p->n; i++) {
@@ -154,7 +168,7 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         if (strcmp(k, "InstanceId") && strcmp(k, "Attribute") && strcmp(k, "Value") && strcmp(k, "DryRun") &&
             strcmp(k, "Action") && strcmp(k, "Version") && strcmp(k, "DisableApiTermination.Value") &&
             strcmp(k, "DisableApiStop.Value") && strcmp(k, "InstanceInitiatedShutdownBehavior.Value") &&
-            strcmp(k, "InstanceType.Value"))
+            strcmp(k, "InstanceType.Value") && strncmp(k, "GroupId.", 8))
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "modifying '%s' is not supported", k);
     }
     bool flag = false;
@@ -182,6 +196,8 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         rc = set_column(ctx, id, "UPDATE instances SET disable_api_stop = ? WHERE id = ?", NULL, flag, err);
     else if (beh)
         rc = set_column(ctx, id, "UPDATE instances SET shutdown_behavior = ? WHERE id = ?", beh, 0, err);
+    else if (groups)
+        rc = net_instance_set_groups(ctx, id, p, err); /* the running guest's filter changes at once */
     else {
         _cleanup_(inst_obj_freep) inst_obj *fresh = NULL;
         rc = inst_get(ctx, id, &fresh, err);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../../images/catalog.h"
+#include "../../net/net.h"
 #include "../../storage/cidata.h"
 #include "../../storage/overlay.h"
 #include "../../storage/volume.h"
@@ -56,8 +57,19 @@ write_cidata(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     _cleanup_free_ char *pub = NULL;
     if (inst->key_name[0] && !(pub = kp_public_key(ctx, inst->key_name, err)))
         return -1;
+    /* as on EC2: the host name is the private DNS name (ip-172-31-0-12.<region>.compute.internal) */
+    char ip[NET_ADDR_MAX], host[128];
+    if (net_instance_ip(ctx, inst->id, ip, err) < 0)
+        return -1;
+    snprintf(host, sizeof(host), "%s", inst->id);
+    if (ip[0]) {
+        snprintf(host, sizeof(host), "ip-%s.%s.compute.internal", ip, ctx->region);
+        for (char *c = host; *c && c < host + 3 + strlen(ip); c++)
+            if (*c == '.')
+                *c = '-';
+    }
     _cleanup_free_ char *meta = NULL;
-    if (asprintf(&meta, "instance-id: %s\nlocal-hostname: %s\n%s%s%s", inst->id, inst->id,
+    if (asprintf(&meta, "instance-id: %s\nlocal-hostname: %s\n%s%s%s", inst->id, host,
                  pub ? "public-keys:\n  - " : "", pub ? pub : "", pub ? "\n" : "") < 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     size_t b64 = strlen(inst->user_data);
@@ -121,6 +133,19 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .disks = disks,
         .ndisks = ndisks,
     };
+    net_nic nic;
+    int has_nic = net_instance_nic(ctx, inst->id, &nic, err);
+    if (has_nic < 0) {
+        vol_disks_free(disks, ndisks);
+        return -1;
+    }
+    if (has_nic) {
+        def.nic_network = nic.network;
+        def.nic_mac = nic.mac;
+        def.nic_filter = nic.filter;
+        def.nic_ip = nic.ip;
+        def.subnet_id = nic.subnet_id;
+    }
     _cleanup_free_ char *xml = inst_domxml_build(&def, err);
     vol_disks_free(disks, ndisks);
     if (!xml)
@@ -171,7 +196,8 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
         _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
         if (vm_error_is_set(err))
             return -1;
-        if (!d && inst_define(ctx, inst, err) < 0)
+        /* the subnet's network with this address's DHCP entry, and the filters, before the domain */
+        if (net_instance_prepare(ctx, inst->id, err) < 0 || (!d && inst_define(ctx, inst, err) < 0))
             return -1;
         vm_crash_point("defined");
         if (inst_set_step(ctx, inst->id, INST_STEP_DEFINED, err) < 0)
@@ -211,6 +237,9 @@ inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err)
                                           VIR_DOMAIN_UNDEFINE_NVRAM) < 0)
             return vm_error_from_virt(err, "undefining domain '%s'", inst->id);
     }
+    /* the address is free again and the interface's filter goes */
+    if (net_instance_release(ctx, inst->id, err) < 0)
+        return -1;
     char cidata[4096];
     inst_cidata_path(ctx, inst, cidata, sizeof(cidata));
     if (vol_root_release(ctx, inst->root_volume_id, inst->disk_path, discard, err) < 0 ||

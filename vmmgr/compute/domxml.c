@@ -110,6 +110,8 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         xmlNewTextChild(mine, ns, BAD_CAST "type", BAD_CAST def->instance_type);
     if (def->root_volume_id)
         xmlNewTextChild(mine, ns, BAD_CAST "rootvolume", BAD_CAST def->root_volume_id);
+    if (def->subnet_id)
+        xmlNewTextChild(mine, ns, BAD_CAST "subnet", BAD_CAST def->subnet_id);
     xmlNewTextChild(mine, ns, BAD_CAST "statedir", BAD_CAST def->state_dir);
 
     xmlNodePtr mem = text(dom, "memory", (snprintf(buf, sizeof(buf), "%d", def->memory_mib), buf));
@@ -184,6 +186,22 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     }
     for (size_t i = 0; i < def->ndisks; i++)
         add_disk(devs, &def->disks[i]);
+    if (def->nic_network) {
+        xmlNodePtr nic = elem(devs, "interface");
+        prop(nic, "type", "network");
+        prop(elem(nic, "source"), "network", def->nic_network);
+        prop(elem(nic, "mac"), "address", def->nic_mac);
+        prop(elem(nic, "model"), "type", "virtio");
+        /* anti-spoofing with the address vmmgr gave, never one learnt from the guest */
+        xmlNodePtr f = elem(nic, "filterref");
+        prop(f, "filter", def->nic_filter);
+        xmlNodePtr ip = elem(f, "parameter");
+        prop(ip, "name", "IP");
+        prop(ip, "value", def->nic_ip);
+        xmlNodePtr learn = elem(f, "parameter");
+        prop(learn, "name", "CTRL_IP_LEARNING");
+        prop(learn, "value", "none");
+    }
     xmlNodePtr root_bus = elem(devs, "controller");
     prop(root_bus, "type", "pci");
     prop(root_bus, "index", "0");

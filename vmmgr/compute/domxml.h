@@ -29,6 +29,12 @@ typedef struct inst_domain_def {
     const char *console_path;   /* serial log */
     const struct inst_disk *disks; /* attached volumes, in the persistent definition */
     size_t ndisks;
+    /* the primary network interface, or nic_network NULL for none */
+    const char *nic_network;    /* libvirt network (the subnet's) */
+    const char *nic_mac;
+    const char *nic_filter;     /* nwfilter composed by vmmgr */
+    const char *nic_ip;         /* the only address the filter lets it use */
+    const char *subnet_id;
 } inst_domain_def;
 
 /* A volume attached as a virtio disk, with its type's I/O limits (0: none). */

@@ -15,6 +15,7 @@
 #include "../core/db.h"
 #include "../core/lock.h"
 #include "../core/tags.h"
+#include "../../net/net.h"
 #include "../../storage/volume.h"
 #include "instance.h"
 #include "keypair.h"
@@ -81,8 +82,8 @@ typedef struct run_attrs {
 
 static int
 run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request, const char *image_id,
-           const char *type, const run_attrs *attrs, char (*ids)[VM_ID_MAX], long count, const vm_tag *tags,
-           size_t ntags, vm_error *err)
+           const char *type, const run_attrs *attrs, const net_plan *plan, char (*ids)[VM_ID_MAX], long count,
+           const vm_tag *tags, size_t ntags, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *res = NULL, *ins = NULL;
     if (vm_db_prepare(ctx->db, "INSERT INTO reservations (id, client_token, request, created_at) "
@@ -124,7 +125,8 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
         if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0 ||
-            vol_root_record(ctx, vol, ids[i], disk, attrs->root_gib, attrs->root_delete, image_id, err) < 0)
+            vol_root_record(ctx, vol, ids[i], disk, attrs->root_gib, attrs->root_delete, image_id, err) < 0 ||
+            net_eni_record(ctx, plan, ids[i], err) < 0)
             return -1;
     }
     return 0;
@@ -264,10 +266,13 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "ClientToken must be printable ASCII");
     if (strcmp(img->state, "available") != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Image '%s' is not available", img->id);
-    if (dry)
-        return vm_error_dry_run(err);
     if (!vm_ctx_initialized(ctx))
         return vm_error_set(err, VM_ERR_UNAVAILABLE, "vmmgr is not initialised: run 'vmmgr init'");
+    net_plan plan;
+    if (net_plan_launch(ctx, p, max, &plan, err) < 0)
+        return -1;
+    if (dry)
+        return vm_error_dry_run(err);
     if (!vm_ctx_conn(ctx, err))
         return -1;
 
@@ -303,7 +308,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
         }
     }
-    if (run_record(ctx, rid, token, request, img->id, type, &attrs, ids, max, tags, ntags, err) < 0 ||
+    if (run_record(ctx, rid, token, request, img->id, type, &attrs, &plan, ids, max, tags, ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         locks_release(&held);

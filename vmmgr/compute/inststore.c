@@ -8,6 +8,7 @@
 #include "../../storage/volume.h"
 #include "../core/tags.h"
 #include "instance.h"
+#include "../../net/net.h"
 #include "types.h"
 
 static const struct {
@@ -229,7 +230,6 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node *st = vm_node_struct(it, "instanceState", "State");
     vm_node_int(st, "code", NULL, inst_state_code(in->state));
     vm_node_str(st, "name", NULL, inst_state_to_string(in->state));
-    vm_node_str(it, "privateDnsName", NULL, "");
     vm_node_str(it, "dnsName", "PublicDnsName", "");
     vm_node_str(it, "reason", "StateTransitionReason", in->reason);
     if (in->key_name[0])
@@ -248,7 +248,8 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node_str(pl, "groupName", NULL, "");
     vm_node_str(pl, "tenancy", NULL, "default");
     vm_node_str(vm_node_struct(it, "monitoring", NULL), "state", NULL, "disabled");
-    vm_node_list(it, "groupSet", "SecurityGroups");
+    if (net_instance_render(ctx, it, in->id, err) < 0) /* addresses, subnet, VPC, groups, interfaces */
+        return -1;
     vm_node_str(it, "architecture", NULL, "x86_64");
     vm_node_str(it, "rootDeviceType", NULL, "ebs");
     vm_node_str(it, "rootDeviceName", NULL, "/dev/vda");

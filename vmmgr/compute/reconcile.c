@@ -30,6 +30,7 @@
 #include "../../storage/volume.h"
 #include "domxml.h"
 #include "instance.h"
+#include "../../net/net.h"
 #include "types.h"
 
 VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
@@ -318,6 +319,10 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
+    /* subnets' networks are transient: after a host reboot they are made again from the store.
+     * A network that cannot start now is not this reconcile's failure; the next one retries. */
+    vm_error net_err = { 0 };
+    net_reconcile(ctx, &net_err);
     /* two calls, active and inactive, tell every domain's state without an RPC per domain */
     virDomainPtr *active = NULL, *inactive = NULL, *list = NULL;
     int na = virConnectListAllDomains(conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE);

@@ -52,6 +52,24 @@ typedef enum vm_err_code {
     VM_ERR_ATTACHMENT_NOT_FOUND,     /* InvalidAttachment.NotFound */
     VM_ERR_SNAPSHOT_NOT_FOUND,       /* InvalidSnapshot.NotFound */
     VM_ERR_SNAPSHOT_MALFORMED,       /* InvalidSnapshotID.Malformed */
+    VM_ERR_VPC_MALFORMED,               /* InvalidVpcID.Malformed */
+    VM_ERR_VPC_RANGE,                   /* InvalidVpc.Range */
+    VM_ERR_SUBNET_NOT_FOUND,            /* InvalidSubnetID.NotFound */
+    VM_ERR_SUBNET_MALFORMED,            /* InvalidSubnetID.Malformed */
+    VM_ERR_SUBNET_RANGE,                /* InvalidSubnet.Range */
+    VM_ERR_SUBNET_CONFLICT,             /* InvalidSubnet.Conflict */
+    VM_ERR_DEPENDENCY_VIOLATION,        /* DependencyViolation */
+    VM_ERR_INSUFFICIENT_ADDRESSES,      /* InsufficientFreeAddressesInSubnet */
+    VM_ERR_ADDRESS_IN_USE,              /* InvalidIPAddress.InUse */
+    VM_ERR_GROUP_NOT_FOUND,             /* InvalidGroup.NotFound */
+    VM_ERR_GROUP_MALFORMED,             /* InvalidGroupId.Malformed */
+    VM_ERR_GROUP_DUPLICATE,             /* InvalidGroup.Duplicate */
+    VM_ERR_GROUP_RESERVED,              /* InvalidGroup.Reserved */
+    VM_ERR_PERMISSION_DUPLICATE,        /* InvalidPermission.Duplicate */
+    VM_ERR_PERMISSION_NOT_FOUND,        /* InvalidPermission.NotFound */
+    VM_ERR_PERMISSION_MALFORMED,        /* InvalidPermission.Malformed */
+    VM_ERR_CANNOT_DELETE,               /* CannotDelete */
+    VM_ERR_ENI_NOT_FOUND,               /* InvalidNetworkInterfaceID.NotFound */
     VM_ERR__LAST
 } vm_err_code;
 

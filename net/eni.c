@@ -1,0 +1,553 @@
+/* Network interfaces: the address allocator, what an instance's domain needs, and the network
+ * side of DescribeInstances, ModifyInstanceAttribute --groups and DescribeNetworkInterfaces.
+ * Every instance has one primary interface (eni-…) in one subnet, deleted when it terminates. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/tags.h"
+#include "net_priv.h"
+
+static int
+default_subnet(vm_ctx *ctx, char id[VM_ID_MAX], vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT s.id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE v.is_default AND "
+                      "s.default_for_az ORDER BY s.created_at LIMIT 1",
+                      &st, err) < 0)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_VPC_NOT_FOUND,
+                            "No default VPC for this user: give --subnet-id, or run 'vmmgr init' to make the default VPC");
+    snprintf(id, VM_ID_MAX, "%s", vm_db_text(st, 0));
+    return 0;
+}
+
+static int
+plan_groups(vm_ctx *ctx, const vm_params *p, const char *prefix_ids, const char *prefix_names, net_plan *plan,
+            vm_error *err)
+{
+    _cleanup_free_ const char **ids = NULL, **names = NULL;
+    size_t nids = 0, nnames = 0;
+    if (vm_params_list(p, prefix_ids, &ids, &nids, err) < 0 ||
+        (prefix_names && vm_params_list(p, prefix_names, &names, &nnames, err) < 0))
+        return -1;
+    if (nids + nnames > 5)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "An interface has at most 5 security groups");
+    for (size_t i = 0; i < nids + nnames; i++) {
+        char gid[VM_ID_MAX], vpc[VM_ID_MAX];
+        if (i < nids) {
+            if (sg_get(ctx, ids[i], vpc, err) < 0)
+                return -1;
+            snprintf(gid, sizeof(gid), "%s", ids[i]);
+        } else {
+            _cleanup_stmt_ sqlite3_stmt *st = NULL;
+            if (vm_db_prepare(ctx->db, "SELECT id, vpc_id FROM security_groups WHERE name = ? AND vpc_id = ?", &st,
+                              err) < 0)
+                return -1;
+            sqlite3_bind_text(st, 1, names[i - nids], -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, plan->vpc_id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_ROW)
+                return vm_error_set(err, VM_ERR_GROUP_NOT_FOUND, "The security group '%s' does not exist in VPC '%s'",
+                                    names[i - nids], plan->vpc_id);
+            snprintf(gid, sizeof(gid), "%s", vm_db_text(st, 0));
+            snprintf(vpc, sizeof(vpc), "%s", vm_db_text(st, 1));
+        }
+        if (strcmp(vpc, plan->vpc_id) != 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                                "Security group %s and subnet %s belong to different networks", gid, plan->subnet_id);
+        bool dup = false;
+        for (size_t j = 0; j < plan->ngroups; j++)
+            dup |= strcmp(plan->groups[j], gid) == 0;
+        if (!dup)
+            snprintf(plan->groups[plan->ngroups++], VM_ID_MAX, "%s", gid);
+    }
+    return 0;
+}
+
+static int
+ip_in_use(vm_ctx *ctx, const char *subnet, const char *ip, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT instance_id FROM network_interfaces WHERE subnet_id = ? AND ip = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, subnet, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_ADDRESS_IN_USE, "Address %s is in subnet's reserved address range or in use (%s)",
+                            ip, vm_db_text(st, 0));
+    return 0;
+}
+
+int
+net_plan_launch(vm_ctx *ctx, const vm_params *p, long count, net_plan *plan, vm_error *err)
+{
+    memset(plan, 0, sizeof(*plan));
+    const char *sid = vm_params_get(p, "SubnetId");
+    const char *ip = vm_params_get(p, "PrivateIpAddress");
+    const char *nsid = vm_params_get(p, "NetworkInterface.1.SubnetId");
+    const char *nip = vm_params_get(p, "NetworkInterface.1.PrivateIpAddress");
+    if (vm_params_get(p, "NetworkInterface.2.DeviceIndex") || vm_params_get(p, "NetworkInterface.2.SubnetId"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "An instance has one network interface on this host");
+    if (vm_params_get(p, "NetworkInterface.1.NetworkInterfaceId"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Attaching an existing network interface at launch is not offered by this host");
+    if (nsid || nip || vm_params_get(p, "NetworkInterface.1.SecurityGroupId.1")) {
+        if (sid || ip || vm_params_get(p, "SecurityGroupId.1") || vm_params_get(p, "SecurityGroup.1"))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                                "Network interfaces and an instance-level security groups, subnet or private IP "
+                                "address cannot be specified on the same request");
+        sid = nsid;
+        ip = nip;
+    }
+    net_subnet s;
+    if (sid) {
+        if (subnet_get(ctx, sid, &s, err) < 0)
+            return -1;
+    } else {
+        char def[VM_ID_MAX];
+        if (default_subnet(ctx, def, err) < 0 || subnet_get(ctx, def, &s, err) < 0)
+            return -1;
+    }
+    snprintf(plan->subnet_id, sizeof(plan->subnet_id), "%s", s.id);
+    snprintf(plan->vpc_id, sizeof(plan->vpc_id), "%s", s.vpc_id);
+    if (nsid || nip ? plan_groups(ctx, p, "NetworkInterface.1.SecurityGroupId", NULL, plan, err) < 0
+                    : plan_groups(ctx, p, "SecurityGroupId", "SecurityGroup", plan, err) < 0)
+        return -1;
+    if (plan->ngroups == 0) {
+        if (sg_default_of(ctx, plan->vpc_id, plan->groups[0], err) < 0)
+            return -1;
+        plan->ngroups = 1;
+    }
+    if (ip) {
+        uint32_t a;
+        if (!net_addr_parse(ip, &a))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Invalid value '%s' for privateIpAddress", ip);
+        if (!net_cidr_has(&s.cidr, a))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Address %s does not fall within the subnet's "
+                                "address range", ip);
+        if (a < net_subnet_first(&s.cidr) || a > net_subnet_last(&s.cidr))
+            return vm_error_set(err, VM_ERR_ADDRESS_IN_USE, "Address %s is in subnet's reserved address range", ip);
+        if (count > 1)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                                "A private IP address can be given for one instance only (MaxCount is %ld)", count);
+        net_addr_format(a, plan->ip);
+        if (ip_in_use(ctx, s.id, plan->ip, err) < 0)
+            return -1;
+    }
+    long used = net_count(ctx, "SELECT count(*) FROM network_interfaces WHERE subnet_id = ?", s.id, err);
+    if (used < 0)
+        return -1;
+    if ((long long)net_subnet_usable(&s.cidr) - used < count)
+        return vm_error_set(err, VM_ERR_INSUFFICIENT_ADDRESSES,
+                            "There are not enough free addresses in subnet '%s' to satisfy the requested number of "
+                            "instances (%lld free, %ld asked)",
+                            s.id, (long long)net_subnet_usable(&s.cidr) - used, count);
+    return 0;
+}
+
+/* The lowest free address of the subnet (inside the caller's transaction). */
+static int
+ip_allocate(vm_ctx *ctx, const net_subnet *s, char out[NET_ADDR_MAX], vm_error *err)
+{
+    uint32_t first = net_subnet_first(&s->cidr), last = net_subnet_last(&s->cidr);
+    size_t n = last - first + 1;
+    _cleanup_free_ unsigned char *used = calloc((n + 7) / 8, 1);
+    if (!used)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT ip FROM network_interfaces WHERE subnet_id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint32_t a;
+        if (net_addr_parse(vm_db_text(st, 0), &a) && a >= first && a <= last)
+            used[(a - first) / 8] |= (unsigned char)(1u << ((a - first) % 8));
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!(used[i / 8] & (1u << (i % 8)))) {
+            net_addr_format(first + (uint32_t)i, out);
+            return 0;
+        }
+    return vm_error_set(err, VM_ERR_INSUFFICIENT_ADDRESSES, "There are no free addresses left in subnet '%s'", s->id);
+}
+
+int
+net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_error *err)
+{
+    net_subnet s;
+    char ip[NET_ADDR_MAX], eni[VM_ID_MAX], mac[18];
+    if (subnet_get(ctx, plan->subnet_id, &s, err) < 0)
+        return -1;
+    if (plan->ip[0]) {
+        if (ip_in_use(ctx, s.id, plan->ip, err) < 0)
+            return -1;
+        snprintf(ip, sizeof(ip), "%s", plan->ip);
+    } else if (ip_allocate(ctx, &s, ip, err) < 0)
+        return -1;
+    vm_id_new("eni", eni);
+    _cleanup_stmt_ sqlite3_stmt *ins = NULL, *grp = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO network_interfaces (id, subnet_id, instance_id, mac, ip, created_at) "
+                      "VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
+                      &ins, err) < 0 ||
+        vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &grp, err) < 0)
+        return -1;
+    for (int attempt = 0;; attempt++) {
+        /* QEMU's locally administered prefix and 24 random bits; the store keeps MACs unique */
+        uuid_t u;
+        uuid_generate_random(u);
+        snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:%02x", u[0], u[1], u[2]);
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, eni, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, s.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, instance_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, mac, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, ip, -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) == SQLITE_DONE)
+            break;
+        if (attempt == 8 || sqlite3_extended_errcode(ctx->db) != SQLITE_CONSTRAINT_UNIQUE)
+            return vm_db_error(ctx->db, "recording network interface", err);
+    }
+    for (size_t i = 0; i < plan->ngroups; i++) {
+        sqlite3_reset(grp);
+        sqlite3_bind_text(grp, 1, eni, -1, SQLITE_STATIC);
+        sqlite3_bind_text(grp, 2, plan->groups[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(grp) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "recording interface groups", err);
+    }
+    return 0;
+}
+
+typedef struct eni_row {
+    char id[VM_ID_MAX], subnet[VM_ID_MAX], vpc[VM_ID_MAX], instance[VM_ID_MAX];
+    char mac[18], ip[NET_ADDR_MAX];
+    long created_at;
+} eni_row;
+
+#define ENI_SELECT                                                                                                    \
+    "SELECT e.id, e.subnet_id, s.vpc_id, coalesce(e.instance_id, ''), e.mac, e.ip, e.created_at "                    \
+    "FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "
+
+static void
+eni_from_row(sqlite3_stmt *st, eni_row *e)
+{
+    snprintf(e->id, sizeof(e->id), "%s", vm_db_text(st, 0));
+    snprintf(e->subnet, sizeof(e->subnet), "%s", vm_db_text(st, 1));
+    snprintf(e->vpc, sizeof(e->vpc), "%s", vm_db_text(st, 2));
+    snprintf(e->instance, sizeof(e->instance), "%s", vm_db_text(st, 3));
+    snprintf(e->mac, sizeof(e->mac), "%s", vm_db_text(st, 4));
+    snprintf(e->ip, sizeof(e->ip), "%s", vm_db_text(st, 5));
+    e->created_at = sqlite3_column_int64(st, 6);
+}
+
+/* 1 with *e when the instance has an interface, 0 when not. */
+static int
+eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err)
+{
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, ENI_SELECT "WHERE e.instance_id = ?", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        eni_from_row(st, e);
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading network interface", err);
+}
+
+int
+net_instance_nic(vm_ctx *ctx, const char *instance_id, net_nic *nic, vm_error *err)
+{
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has <= 0)
+        return has;
+    net_network_name(e.subnet, nic->network);
+    net_eni_filter_name(e.id, nic->filter);
+    snprintf(nic->mac, sizeof(nic->mac), "%s", e.mac);
+    snprintf(nic->ip, sizeof(nic->ip), "%s", e.ip);
+    snprintf(nic->subnet_id, sizeof(nic->subnet_id), "%s", e.subnet);
+    return 1;
+}
+
+int
+net_instance_ip(vm_ctx *ctx, const char *instance_id, char ip[NET_ADDR_MAX], vm_error *err)
+{
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has < 0)
+        return -1;
+    snprintf(ip, NET_ADDR_MAX, "%s", has ? e.ip : "");
+    return 0;
+}
+
+int
+net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err)
+{
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has <= 0)
+        return has;
+    /* the network (with this interface's DHCP entry and name), every other subnet's DNS, the
+     * groups whose members changed, then the interface's own filter */
+    if (net_dns_sync(ctx, e.vpc, err) < 0 || net_sg_filters_sync(ctx, e.vpc, err) < 0)
+        return -1;
+    return net_eni_filter_define(ctx, e.id, err);
+}
+
+int
+net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
+{
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has <= 0)
+        return has;
+    /* the domain is gone: its filter can go; a crash after this repeats the release */
+    if (net_eni_filter_undefine(ctx, e.id, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *d = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM network_interfaces WHERE id = ?", &d, err) < 0)
+        return -1;
+    sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
+    if (sqlite3_step(d) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "freeing the address", err);
+    return net_dns_sync(ctx, e.vpc, err) < 0 || net_sg_filters_sync(ctx, e.vpc, err) < 0 ? -1 : 0;
+}
+
+static int
+render_groups(vm_ctx *ctx, vm_node *list, const char *eni_id, vm_error *err)
+{
+    sqlite3_stmt *st = vm_ctx_stmt(ctx,
+                                   "SELECT g.group_id, s.name FROM eni_groups g JOIN security_groups s "
+                                   "ON s.id = g.group_id WHERE g.eni_id = ? ORDER BY s.name",
+                                   err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        vm_node *g = vm_node_item(list);
+        vm_node_str(g, "groupId", NULL, vm_db_text(st, 0));
+        vm_node_str(g, "groupName", NULL, vm_db_text(st, 1));
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+static void
+dns_name(vm_ctx *ctx, const char *ip, char *buf, size_t len)
+{
+    char dom[64];
+    char label[32];
+    snprintf(label, sizeof(label), "ip-%s", ip);
+    for (char *c = label; *c; c++)
+        if (*c == '.')
+            *c = '-';
+    snprintf(buf, len, "%s.%s", label, net_region_domain(ctx, dom, sizeof(dom)));
+}
+
+/* The interface's members shared by the instance's networkInterfaceSet and DescribeNetworkInterfaces. */
+static int
+render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
+{
+    char dns[128], att[VM_ID_MAX + 8];
+    dns_name(ctx, e->ip, dns, sizeof(dns));
+    vm_node_str(it, "networkInterfaceId", NULL, e->id);
+    vm_node_str(it, "subnetId", NULL, e->subnet);
+    vm_node_str(it, "vpcId", NULL, e->vpc);
+    if (full)
+        vm_node_str(it, "availabilityZone", NULL, ctx->az);
+    vm_node_str(it, "description", NULL, "");
+    vm_node_str(it, "ownerId", NULL, ctx->account_id);
+    vm_node_str(it, "status", NULL, e->instance[0] ? "in-use" : "available");
+    vm_node_str(it, "macAddress", NULL, e->mac);
+    vm_node_str(it, "privateIpAddress", NULL, e->ip);
+    vm_node_str(it, "privateDnsName", NULL, dns);
+    vm_node_bool(it, "sourceDestCheck", NULL, true);
+    vm_node_str(it, "interfaceType", NULL, "interface");
+    if (render_groups(ctx, vm_node_list(it, "groupSet", "Groups"), e->id, err) < 0)
+        return -1;
+    if (e->instance[0]) {
+        vm_node *a = vm_node_struct(it, "attachment", NULL);
+        snprintf(att, sizeof(att), "eni-attach-%s", e->id + 4);
+        vm_node_str(a, "attachmentId", NULL, att);
+        if (full) {
+            vm_node_str(a, "instanceId", NULL, e->instance);
+            vm_node_str(a, "instanceOwnerId", NULL, ctx->account_id);
+        }
+        vm_node_int(a, "deviceIndex", NULL, 0);
+        vm_node_str(a, "status", NULL, "attached");
+        vm_node_time(a, "attachTime", NULL, e->created_at);
+        vm_node_bool(a, "deleteOnTermination", NULL, true);
+    }
+    vm_node *ips = vm_node_list(it, "privateIpAddressesSet", "PrivateIpAddresses");
+    vm_node *one = vm_node_item(ips);
+    vm_node_str(one, "privateIpAddress", NULL, e->ip);
+    vm_node_str(one, "privateDnsName", NULL, dns);
+    vm_node_bool(one, "primary", NULL, true);
+    vm_node_list(it, "ipv6AddressesSet", "Ipv6Addresses");
+    if (full) {
+        vm_node_bool(it, "requesterManaged", NULL, false);
+        return vm_tags_render(ctx, it, e->id, err);
+    }
+    return 0;
+}
+
+int
+net_instance_render(vm_ctx *ctx, vm_node *it, const char *instance_id, vm_error *err)
+{
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has < 0)
+        return -1;
+    if (!has) {
+        vm_node_str(it, "privateDnsName", NULL, "");
+        vm_node_list(it, "groupSet", "SecurityGroups");
+        vm_node_list(it, "networkInterfaceSet", "NetworkInterfaces");
+        return 0;
+    }
+    char dns[128];
+    dns_name(ctx, e.ip, dns, sizeof(dns));
+    vm_node_str(it, "privateDnsName", NULL, dns);
+    vm_node_str(it, "privateIpAddress", NULL, e.ip);
+    vm_node_str(it, "subnetId", NULL, e.subnet);
+    vm_node_str(it, "vpcId", NULL, e.vpc);
+    vm_node_bool(it, "sourceDestCheck", NULL, true);
+    if (render_groups(ctx, vm_node_list(it, "groupSet", "SecurityGroups"), e.id, err) < 0)
+        return -1;
+    return render_eni(ctx, vm_node_item(vm_node_list(it, "networkInterfaceSet", "NetworkInterfaces")), &e, false, err);
+}
+
+int
+net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const vm_params *p, vm_error *err)
+{
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has < 0)
+        return -1;
+    if (!has)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Instance %s has no network interface", instance_id);
+    net_plan plan = { 0 };
+    snprintf(plan.subnet_id, sizeof(plan.subnet_id), "%s", e.subnet);
+    snprintf(plan.vpc_id, sizeof(plan.vpc_id), "%s", e.vpc);
+    if (plan_groups(ctx, p, "GroupId", NULL, &plan, err) < 0)
+        return -1;
+    if (plan.ngroups == 0)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain at least one GroupId");
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *d = NULL, *ins = NULL;
+    int rc = vm_db_prepare(ctx->db, "DELETE FROM eni_groups WHERE eni_id = ?", &d, err);
+    if (rc == 0)
+        rc = vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &ins, err);
+    if (rc == 0) {
+        sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(d) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "replacing groups", err);
+    }
+    for (size_t i = 0; rc == 0 && i < plan.ngroups; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, e.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, plan.groups[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "replacing groups", err);
+    }
+    if (rc == 0)
+        rc = vm_db_commit(ctx->db, err);
+    else
+        vm_db_rollback(ctx->db);
+    if (rc < 0)
+        return -1;
+    return net_sg_filters_sync(ctx, e.vpc, err) < 0 ? -1 : net_eni_filter_define(ctx, e.id, err);
+}
+
+int
+net_reconcile(vm_ctx *ctx, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets", &st, err) < 0)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char id[VM_ID_MAX], name[64];
+        snprintf(id, sizeof(id), "%s", vm_db_text(st, 0));
+        net_network_name(id, name);
+        virNetworkPtr net = virNetworkLookupByName(conn, name);
+        int active = net ? virNetworkIsActive(net) : 0;
+        if (net)
+            virNetworkFree(net);
+        else
+            virResetLastError();
+        if (active != 1 && net_network_ensure(ctx, id, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *
+eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len)
+{
+    const eni_row *e = obj;
+    (void)ctx;
+    (void)buf;
+    (void)len;
+    if (strcmp(name, "network-interface-id") == 0)
+        return e->id;
+    if (strcmp(name, "subnet-id") == 0)
+        return e->subnet;
+    if (strcmp(name, "vpc-id") == 0)
+        return e->vpc;
+    if (strcmp(name, "attachment.instance-id") == 0)
+        return e->instance;
+    if (strcmp(name, "private-ip-address") == 0 || strcmp(name, "addresses.private-ip-address") == 0)
+        return e->ip;
+    if (strcmp(name, "mac-address") == 0)
+        return e->mac;
+    if (strcmp(name, "status") == 0)
+        return e->instance[0] ? "in-use" : "available";
+    if (strcmp(name, "availability-zone") == 0)
+        return ctx->az;
+    return NULL;
+}
+
+int
+eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    static const char *const names[] = { "network-interface-id", "subnet-id", "vpc-id", "attachment.instance-id",
+                                         "private-ip-address", "addresses.private-ip-address", "mac-address",
+                                         "status", "availability-zone", "tag-key", NULL };
+    _cleanup_free_ const char **ids = NULL;
+    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
+    size_t nids;
+    if (vm_params_list(p, "NetworkInterfaceId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nids; i++) {
+        if (!vm_id_valid(ids[i], "eni"))
+            return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The networkInterface ID '%s' is malformed", ids[i]);
+        if (net_count(ctx, "SELECT count(*) FROM network_interfaces WHERE id = ?", ids[i], err) != 1)
+            return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The networkInterface ID '%s' does not exist", ids[i]);
+    }
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, ENI_SELECT "ORDER BY e.created_at, e.id", &st, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(resp, "networkInterfaceSet", "NetworkInterfaces");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        eni_row e;
+        eni_from_row(st, &e);
+        if (nids && !vm_match_any(e.id, ids))
+            continue;
+        int m = net_filter_pass(ctx, fs, e.id, eni_subject, &e, err);
+        if (m < 0)
+            return -1;
+        if (m && render_eni(ctx, vm_node_item(list), &e, true, err) < 0)
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,79 @@
+/* Networking: VPCs, subnets (one libvirt network each: a bridge and a dnsmasq), vmmgr's own
+ * address allocator, and security groups enforced as libvirt nwfilters that vmmgr composes.
+ *
+ * The store is the truth for every address: an interface's address is chosen in the same
+ * transaction that records the instance (UNIQUE (subnet, address) in SQL), and dnsmasq only ever
+ * serves it by a static MAC entry.  libvirt's networks are transient and rebuilt from the store
+ * whenever one is missing (after a host reboot), so they never disagree with it for long. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "../vmmgr/core/ctx.h"
+#include "../vmmgr/core/ids.h"
+#include "../vmmgr/core/node.h"
+#include "../vmmgr/core/params.h"
+#include "cidr.h"
+
+/* Actions. */
+int vpc_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vpc_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vpc_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int vpc_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int subnet_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int subnet_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int subnet_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int subnet_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_authorize_ingress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_authorize_egress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_revoke_ingress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_revoke_egress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int sg_describe_rules(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
+/* `vmmgr init`: the default VPC (cidr, 172.31.0.0/16 unless asked otherwise), its default subnet
+ * (the first /20) and default security group, unless one exists.  Starts the subnet's network. */
+int net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err);
+
+/* RunInstances: where the instances' interfaces go, checked before anything is recorded. */
+typedef struct net_plan {
+    char subnet_id[VM_ID_MAX];
+    char vpc_id[VM_ID_MAX];
+    char groups[16][VM_ID_MAX];
+    size_t ngroups;
+    char ip[NET_ADDR_MAX]; /* "" to allocate */
+} net_plan;
+/* Reads SubnetId, SecurityGroupId.N, SecurityGroup.N and PrivateIpAddress for count instances. */
+int net_plan_launch(vm_ctx *ctx, const vm_params *p, long count, net_plan *plan, vm_error *err);
+/* Records the primary interface of instance_id with its address (inside the caller's transaction). */
+int net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_error *err);
+
+/* What the domain definition needs about an instance's interface. */
+typedef struct net_nic {
+    char network[64]; /* libvirt network name */
+    char mac[18];
+    char filter[64];  /* nwfilter name */
+    char ip[NET_ADDR_MAX];
+    char subnet_id[VM_ID_MAX];
+} net_nic;
+/* 1 with *nic filled when the instance has an interface, 0 when not. */
+int net_instance_nic(vm_ctx *ctx, const char *instance_id, net_nic *nic, vm_error *err);
+/* Makes libvirt ready for the instance's interface: network running, the static DHCP entry and
+ * DNS names, the security group filters and the interface's filter.  Idempotent. */
+int net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err);
+/* Terminate: the DHCP and DNS entries and the filter go, the address is free again. */
+int net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err);
+/* The network fields of an instance in DescribeInstances (privateIpAddress, subnetId, vpcId,
+ * groupSet, networkInterfaceSet …). */
+int net_instance_render(vm_ctx *ctx, vm_node *item, const char *instance_id, vm_error *err);
+/* The private address of an instance ("" when it has none), for filters. */
+int net_instance_ip(vm_ctx *ctx, const char *instance_id, char ip[NET_ADDR_MAX], vm_error *err);
+/* ModifyInstanceAttribute --groups: replaces the groups of the instance's interface; applies to
+ * the running guest at once. */
+int net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const vm_params *p, vm_error *err);
+/* Reconcile: every subnet's network runs (after a host reboot they are gone). */
+int net_reconcile(vm_ctx *ctx, vm_error *err);

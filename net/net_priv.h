@@ -1,0 +1,61 @@
+/* Shared inside net/: the records and the libvirt side. */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "net.h"
+
+typedef struct net_vpc {
+    char id[VM_ID_MAX];
+    net_cidr cidr;
+    bool is_default, dns_support, dns_hostnames;
+    long created_at;
+} net_vpc;
+
+typedef struct net_subnet {
+    char id[VM_ID_MAX];
+    char vpc_id[VM_ID_MAX];
+    net_cidr cidr;
+    bool default_for_az, map_public_ip;
+} net_subnet;
+
+int vpc_get(vm_ctx *ctx, const char *id, net_vpc *ret, vm_error *err);
+int subnet_get(vm_ctx *ctx, const char *id, net_subnet *ret, vm_error *err);
+/* The security group: InvalidGroupId.Malformed, InvalidGroup.NotFound.  vpc_id may be NULL. */
+int sg_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
+/* The default group of a VPC (named "default"). */
+int sg_default_of(vm_ctx *ctx, const char *vpc_id, char id[VM_ID_MAX], vm_error *err);
+/* Creates a group with EC2's allow-all egress rule (inside the caller's transaction); the default
+ * group also lets its members reach each other. */
+int sg_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const char *name, const char *desc, bool is_default,
+              vm_error *err);
+/* Subnets in use by instances or, for a VPC, anything still inside it. */
+long net_count(vm_ctx *ctx, const char *sql, const char *id, vm_error *err);
+/* Inserts a subnet record (inside the caller's transaction). */
+int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, bool default_for_az,
+                  vm_error *err);
+int net_render_true(vm_node *resp);
+const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
+
+/* libvirt (net/lvnet.c). */
+void net_network_name(const char *subnet_id, char buf[64]);
+void net_eni_filter_name(const char *eni_id, char buf[64]);
+void net_sg_filter_name(const char *sg_id, char buf[64]);
+/* Starts the subnet's network from the store when libvirt does not run it. */
+int net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err);
+int net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err);
+/* Brings the DNS names of a VPC's instances into every network of the VPC. */
+int net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+/* (Re)defines the filters of every group of vpc_id whose rules or members changed. */
+int net_sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+int net_sg_filter_undefine(vm_ctx *ctx, const char *sg_id, vm_error *err);
+int net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err);
+int net_eni_filter_undefine(vm_ctx *ctx, const char *eni_id, vm_error *err);
+
+/* Describe filters: subject(obj, name, buf) gives the text a filter name looks at, or NULL for
+ * tag filters.  1 when obj passes every filter, 0 when not. */
+#include "../vmmgr/core/filter.h"
+typedef const char *(*net_subject_fn)(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len);
+int net_filter_pass(vm_ctx *ctx, const vm_filters *fs, const char *id, net_subject_fn subject, const void *obj,
+                    vm_error *err);
+/* Ids given as PREFIX.N must all exist: get(ctx, id, err) for each. */
