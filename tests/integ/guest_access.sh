@@ -42,7 +42,9 @@ echo second-instance-user-data")
 wait_console "$a" "vmmgr: user-data exited 0" 1
 wait_console "$b" "vmmgr: user-data exited 0" 1
 c=$(console "$a")
-grep -q "user-data says hello from $a" <<<"$c" || fail "hostname from meta-data not set: $c"
+label=$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].PrivateDnsName' --output text | cut -d. -f1)
+[[ "$label" == ip-* ]] || fail "no private DNS name: $label"
+grep -q "user-data says hello from $label\$" <<<"$c" || fail "hostname from meta-data ($label) not set: $c"
 grep -qF "authorized: $made_pub" <<<"$c" || fail "created key not installed: $c"
 grep -qF "second-instance-user-data" <<<"$(console "$b")" || fail "inline user-data did not run"
 grep -qF "$mine_pub" <<<"$(vm describe-key-pairs --key-names mine --include-public-key --output json | jq -r '.KeyPairs[0].PublicKey')" ||
@@ -51,6 +53,17 @@ grep -qF "$mine_pub" <<<"$(vm describe-key-pairs --key-names mine --include-publ
 [ "$(vm describe-instance-attribute --instance-id "$a" --attribute userData --output json | jq -r .UserData.Value | base64 -d)" = "$(cat "$T/ud.sh")" ] ||
 	fail "userData attribute does not give back the user data"
 ok "hostname, key and user-data reach the guest; userData and KeyName read back"
+
+# ssh (dropbear in the tiny image): the default group lets the host (the subnet's gateway) in on 22
+vpc=$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].VpcId' --output text)
+gw=$(vm describe-subnets --filters "Name=vpc-id,Values=$vpc" --query 'Subnets[0].CidrBlock' --output text | cut -d/ -f1 | awk -F. '{print $1"."$2"."$3"."$4+1}')
+allow_ssh "$(default_group "$vpc")" "$gw/32"
+[ "$(gssh "$T/made.pem" "$(private_ip "$a")" hostname)" = "$label" ] || fail "ssh with the created key failed"
+[ "$(gssh "$T/mine" "$(private_ip "$b")" 'cat /root/.ssh/authorized_keys' | awk '{print $1, $2}')" = "$mine_pub" ] ||
+	fail "ssh with the imported key failed"
+out=$(gssh "$T/mine" "$(private_ip "$a")" true 2>&1) && fail "ssh with another key was let in"
+grep -qi "permission denied" <<<"$out" || fail "ssh with another key failed otherwise: $out"
+ok "ssh as root with the created key and with the imported key; another key is refused"
 
 vm reboot-instances --instance-ids "$a"
 wait_console "$a" "vmmgr: instance $a ready" 2

@@ -93,3 +93,35 @@ expect_error() {
 
 domain_exists() { virsh_ dominfo "$1" >/dev/null 2>&1; }
 domain_state() { virsh_ domstate "$1" 2>/dev/null | head -n 1; }
+
+# --- networking: the harness's namespace holds the bridges; the host side is each subnet's gateway
+NS=$(cat "${VMMGR_TEST_RUN:-/tmp/vmrun}/netns" 2>/dev/null || true)
+in_ns() { [ -n "$NS" ] || fail "no harness namespace (VMMGR_TEST_RUN)"; ip netns exec "$NS" "$@"; }
+
+private_ip() { vm describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text; }
+
+# tcp_open SRC DST PORT: a TCP connection from host address SRC reaches DST:PORT within 4 s
+tcp_open() {
+	in_ns python3 - "$1" "$2" "$3" <<'PY'
+import socket, sys
+s = socket.socket()
+s.settimeout(4)
+s.bind((sys.argv[1], 0))
+try:
+    s.connect((sys.argv[2], int(sys.argv[3])))
+except OSError:
+    sys.exit(1)
+PY
+}
+
+# gssh KEY IP COMMAND…: runs COMMAND as root in the guest over ssh
+gssh() {
+	local key=$1 ip=$2
+	shift 2
+	in_ns ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ConnectTimeout=20 -o BatchMode=yes "root@$ip" "$@"
+}
+
+# allow_ssh GROUP CIDR: tcp/22 from CIDR (the host side is the subnet's gateway)
+allow_ssh() { vm authorize-security-group-ingress --group-id "$1" --protocol tcp --port 22 --cidr "$2" >/dev/null; }
+default_group() { vm describe-security-groups --filters "Name=vpc-id,Values=$1" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId' --output text; }
