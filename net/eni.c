@@ -289,6 +289,41 @@ net_instance_ip(vm_ctx *ctx, const char *instance_id, char ip[NET_ADDR_MAX], vm_
     return 0;
 }
 
+static void
+dns_name(vm_ctx *ctx, const char *ip, char *buf, size_t len)
+{
+    char dom[64];
+    char label[32];
+    snprintf(label, sizeof(label), "ip-%s", ip);
+    for (char *c = label; *c; c++)
+        if (*c == '.')
+            *c = '-';
+    snprintf(buf, len, "%s.%s", label, net_region_domain(ctx, dom, sizeof(dom)));
+}
+
+int
+net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *name, char *buf, size_t len,
+                          vm_error *err)
+{
+    bool ip = strcmp(name, "private-ip-address") == 0 ||
+              strcmp(name, "network-interface.addresses.private-ip-address") == 0;
+    bool subnet = strcmp(name, "subnet-id") == 0, vpc = strcmp(name, "vpc-id") == 0;
+    bool dns = strcmp(name, "private-dns-name") == 0;
+    if (!ip && !subnet && !vpc && !dns)
+        return 0;
+    eni_row e;
+    int has = eni_of_instance(ctx, instance_id, &e, err);
+    if (has < 0)
+        return -1;
+    if (!has)
+        snprintf(buf, len, "%s", "");
+    else if (dns)
+        dns_name(ctx, e.ip, buf, len);
+    else
+        snprintf(buf, len, "%s", ip ? e.ip : subnet ? e.subnet : e.vpc);
+    return 1;
+}
+
 int
 net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err)
 {
@@ -319,7 +354,28 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
     if (sqlite3_step(d) != SQLITE_DONE)
         return vm_db_error(ctx->db, "freeing the address", err);
+    if (ctx->net_defer) {
+        for (int i = 0; i < ctx->net_npending; i++)
+            if (strcmp(ctx->net_pending[i], e.vpc) == 0)
+                return 0;
+        if (ctx->net_npending < (int)(sizeof(ctx->net_pending) / sizeof(ctx->net_pending[0]))) {
+            snprintf(ctx->net_pending[ctx->net_npending++], sizeof(ctx->net_pending[0]), "%s", e.vpc);
+            return 0;
+        }
+    }
     return net_dns_sync(ctx, e.vpc, err) < 0 || net_sg_filters_sync(ctx, e.vpc, err) < 0 ? -1 : 0;
+}
+
+int
+net_flush(vm_ctx *ctx, vm_error *err)
+{
+    int rc = 0;
+    ctx->net_defer = false;
+    for (int i = 0; i < ctx->net_npending; i++)
+        if (net_dns_sync(ctx, ctx->net_pending[i], err) < 0 || net_sg_filters_sync(ctx, ctx->net_pending[i], err) < 0)
+            rc = -1;
+    ctx->net_npending = 0;
+    return rc;
 }
 
 static int
@@ -339,18 +395,6 @@ render_groups(vm_ctx *ctx, vm_node *list, const char *eni_id, vm_error *err)
     }
     sqlite3_reset(st);
     return 0;
-}
-
-static void
-dns_name(vm_ctx *ctx, const char *ip, char *buf, size_t len)
-{
-    char dom[64];
-    char label[32];
-    snprintf(label, sizeof(label), "ip-%s", ip);
-    for (char *c = label; *c; c++)
-        if (*c == '.')
-            *c = '-';
-    snprintf(buf, len, "%s.%s", label, net_region_domain(ctx, dom, sizeof(dom)));
 }
 
 /* The interface's members shared by the instance's networkInterfaceSet and DescribeNetworkInterfaces. */

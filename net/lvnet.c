@@ -18,6 +18,7 @@
 
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
+#include "../vmmgr/core/lock.h"
 #include "net_priv.h"
 
 VM_DEFINE_CLEANUP(virNetworkPtr, virNetworkFree)
@@ -282,8 +283,17 @@ network_converge(virNetworkPtr net, hosts *dhcp, hosts *dns, bool dns_on, vm_err
     return 0;
 }
 
-int
-net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
+/* A VPC's networks and filters are brought to the store's view by one process at a time: two
+ * launches converging the same network at once would each add (or drop) the other's entries. */
+static int
+vpc_lock(vm_ctx *ctx, const char *vpc_id, vm_error *err)
+{
+    char dir[4096];
+    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), vpc_id, false, err);
+}
+
+static int
+network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
 {
     net_subnet s;
     net_vpc vpc;
@@ -321,6 +331,20 @@ net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
 }
 
 int
+net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
+{
+    net_subnet s;
+    if (subnet_get(ctx, subnet_id, &s, err) < 0)
+        return -1;
+    int fd = vpc_lock(ctx, s.vpc_id, err);
+    if (fd < 0)
+        return -1;
+    int rc = network_ensure(ctx, subnet_id, err);
+    vm_lock_release(fd);
+    return rc;
+}
+
+int
 net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
@@ -346,14 +370,18 @@ net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ?", &st, err) < 0)
         return -1;
+    int fd = vpc_lock(ctx, vpc_id, err);
+    if (fd < 0)
+        return -1;
+    int rc = 0;
     sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         char id[VM_ID_MAX];
         snprintf(id, sizeof(id), "%s", vm_db_text(st, 0));
-        if (net_network_ensure(ctx, id, err) < 0)
-            return -1;
+        rc = network_ensure(ctx, id, err);
     }
-    return 0;
+    vm_lock_release(fd);
+    return rc;
 }
 
 /* --- filters ------------------------------------------------------------------------------------ */
@@ -480,8 +508,21 @@ sg_filter_xml(vm_ctx *ctx, const char *gid, vm_error *err)
     return dump(doc, root, err);
 }
 
+static int sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+
 int
 net_sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
+{
+    int fd = vpc_lock(ctx, vpc_id, err);
+    if (fd < 0)
+        return -1;
+    int rc = sg_filters_sync(ctx, vpc_id, err);
+    vm_lock_release(fd);
+    return rc;
+}
+
+static int
+sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)

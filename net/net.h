@@ -65,13 +65,22 @@ int net_instance_nic(vm_ctx *ctx, const char *instance_id, net_nic *nic, vm_erro
 /* Makes libvirt ready for the instance's interface: network running, the static DHCP entry and
  * DNS names, the security group filters and the interface's filter.  Idempotent. */
 int net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err);
-/* Terminate: the DHCP and DNS entries and the filter go, the address is free again. */
+/* Terminate: the DHCP and DNS entries and the filter go, the address is free again.  With
+ * ctx->net_defer set, the VPC's networks and group filters are brought up to date by net_flush. */
 int net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err);
+/* Ends a deferral: every VPC touched since is synchronised once (each group filter that changed is
+ * redefined once, however many of its members went). */
+int net_flush(vm_ctx *ctx, vm_error *err);
 /* The network fields of an instance in DescribeInstances (privateIpAddress, subnetId, vpcId,
  * groupSet, networkInterfaceSet …). */
 int net_instance_render(vm_ctx *ctx, vm_node *item, const char *instance_id, vm_error *err);
-/* The private address of an instance ("" when it has none), for filters. */
+/* The private address of an instance ("" when it has none). */
 int net_instance_ip(vm_ctx *ctx, const char *instance_id, char ip[NET_ADDR_MAX], vm_error *err);
+/* For DescribeInstances filters: the value of a network filter name (subnet-id, vpc-id,
+ * private-ip-address, network-interface.addresses.private-ip-address, private-dns-name) into buf;
+ * 1 when name is one of them, 0 when not. */
+int net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *name, char *buf, size_t len,
+                              vm_error *err);
 /* ModifyInstanceAttribute --groups: replaces the groups of the instance's interface; applies to
  * the running guest at once. */
 int net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const vm_params *p, vm_error *err);

@@ -44,7 +44,7 @@ wait_console "$b" "vmmgr: user-data exited 0" 1
 c=$(console "$a")
 label=$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].PrivateDnsName' --output text | cut -d. -f1)
 [[ "$label" == ip-* ]] || fail "no private DNS name: $label"
-grep -q "user-data says hello from $label\$" <<<"$c" || fail "hostname from meta-data ($label) not set: $c"
+grep -qw "user-data says hello from $label" <<<"$c" || fail "hostname from meta-data ($label) not set: $c"
 grep -qF "authorized: $made_pub" <<<"$c" || fail "created key not installed: $c"
 grep -qF "second-instance-user-data" <<<"$(console "$b")" || fail "inline user-data did not run"
 grep -qF "$mine_pub" <<<"$(vm describe-key-pairs --key-names mine --include-public-key --output json | jq -r '.KeyPairs[0].PublicKey')" ||

@@ -7,10 +7,12 @@
 #include "../core/filter.h"
 #include "../core/tags.h"
 #include "instance.h"
+#include "../../net/net.h"
 
 static const char *const filter_names[] = {
     "instance-id", "instance-state-name", "instance-state-code", "instance-type", "image-id", "reservation-id",
-    "client-token", "availability-zone", "launch-index", "tag-key", NULL,
+    "client-token", "availability-zone", "launch-index", "tag-key", "subnet-id", "vpc-id", "private-ip-address",
+    "network-interface.addresses.private-ip-address", "private-dns-name", NULL,
 };
 
 /* 1 when inst passes every filter, 0 when not. */
@@ -39,6 +41,12 @@ inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err
             subject = ctx->az;
         else if (strcmp(f->name, "launch-index") == 0)
             subject = (snprintf(num, sizeof(num), "%d", in->launch_index), num);
+        char net[128];
+        int is_net = subject ? 0 : net_instance_filter_value(ctx, in->id, f->name, net, sizeof(net), err);
+        if (is_net < 0)
+            return -1;
+        if (is_net)
+            subject = net;
         if (subject) {
             if (!vm_match_any(subject, f->values))
                 return 0;

@@ -141,11 +141,13 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
     _cleanup_(inst_list_freep) inst_obj **insts = NULL;
     if (inst_list(ctx, rid, &insts, &ignore) < 0)
         return;
+    ctx->net_defer = true;
     for (inst_obj **i = insts; *i; i++) {
         if (inst_teardown(ctx, *i, true, &ignore) < 0)
             continue; /* stays pending; reconcile finishes it */
         inst_set_state(ctx, (*i)->id, INST_TERMINATED, "Server.InternalError", cause->msg, 0, &ignore);
     }
+    net_flush(ctx, &ignore);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "UPDATE reservations SET client_token = NULL WHERE id = ?", &st, &ignore) == 0) {
         sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
@@ -353,6 +355,8 @@ prologue(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, bool *ret_dry, vm_err
     return 0;
 }
 
+static int terminate_each(vm_ctx *ctx, inst_obj **insts, vm_node *list, vm_error *err);
+
 int
 inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -369,6 +373,19 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
     vm_node *list = vm_node_list(resp, "instancesSet", "TerminatingInstances");
+    /* the group filters of the VPC are redefined once at the end, not once per instance (each
+     * redefinition rebuilds the rules of every running member) */
+    ctx->net_defer = true;
+    int rc = terminate_each(ctx, insts, list, err);
+    vm_error flush_err = { 0 };
+    if (net_flush(ctx, rc < 0 ? &flush_err : err) < 0)
+        rc = -1;
+    return rc;
+}
+
+static int
+terminate_each(vm_ctx *ctx, inst_obj **insts, vm_node *list, vm_error *err)
+{
     for (inst_obj **i = insts; *i; i++) {
         int fd = inst_lock(ctx, (*i)->id, false, err);
         if (fd < 0)

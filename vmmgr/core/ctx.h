@@ -23,6 +23,11 @@ typedef struct vm_ctx {
         const char *sql; /* a string literal: compared by address */
         sqlite3_stmt *st;
     } stmts[16];         /* prepared once for queries run per row of a describe */
+    /* network work (DHCP/DNS entries, group filters) put off to the end of a request that frees
+     * many interfaces, so each VPC is brought up to date once (net_flush) */
+    bool net_defer;
+    char net_pending[8][32];
+    int net_npending;
     char accel[8];     /* "kvm" or "tcg", or "" before init */
     char region[32];
     char az[40];
