@@ -80,6 +80,44 @@ aws ec2 delete-volume --volume-id "$vol"
 aws ec2 wait volume-deleted --volume-ids "$vol" || fail "aws ec2 wait volume-deleted"
 ok "volumes and snapshots through the API with the CLI's waiters"
 
+# networking through the API: VPC, subnet, group, rules (both argument forms), interface, waiters
+[ "$(aws ec2 describe-vpcs --filters Name=is-default,Values=true --query 'length(Vpcs)' --output text)" = 1 ] ||
+	fail "no default VPC through the API"
+nb=$(next_block)
+vpc=$(aws ec2 create-vpc --cidr-block "$nb.0.0/16" --tag-specifications 'ResourceType=vpc,Tags=[{Key=Name,Value=api}]' --query Vpc.VpcId --output text)
+aws ec2 wait vpc-available --vpc-ids "$vpc" || fail "aws ec2 wait vpc-available"
+aws ec2 modify-vpc-attribute --vpc-id "$vpc" --enable-dns-hostnames '{"Value": true}'
+[ "$(aws ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsHostnames --query 'EnableDnsHostnames.Value' --output text)" = True ] ||
+	fail "modify/describe-vpc-attribute"
+sub=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "$nb.1.0/24" --query Subnet.SubnetId --output text)
+aws ec2 wait subnet-available --subnet-ids "$sub" || fail "aws ec2 wait subnet-available"
+[ "$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$vpc" --query 'Subnets[0].AvailableIpAddressCount' --output text)" = 251 ] ||
+	fail "describe-subnets through the API"
+sg=$(aws ec2 create-security-group --group-name api-web --description "api test" --vpc-id "$vpc" --query GroupId --output text)
+aws ec2 wait security-group-exists --group-ids "$sg" || fail "aws ec2 wait security-group-exists"
+aws ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr "$nb.1.1/32" >/dev/null
+aws ec2 authorize-security-group-ingress --group-id "$sg" \
+	--ip-permissions "IpProtocol=tcp,FromPort=8000,ToPort=8080,UserIdGroupPairs=[{GroupId=$sg}]" >/dev/null
+[ "$(aws ec2 describe-security-groups --group-ids "$sg" --query 'length(SecurityGroups[0].IpPermissions)' --output text)" = 2 ] ||
+	fail "describe-security-groups through the API"
+[ "$(aws ec2 describe-security-group-rules --filters "Name=group-id,Values=$sg" --query 'length(SecurityGroupRules)' --output text)" = 3 ] ||
+	fail "describe-security-group-rules through the API"
+out=$(aws ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr "$nb.1.1/32" 2>&1) || rc=$?
+grep -q InvalidPermission.Duplicate <<<"$out" || fail "duplicate rule through the API: $out"
+ni=$(aws ec2 run-instances --image-id "$AMI" --instance-type t3.nano --subnet-id "$sub" --security-group-ids "$sg" \
+	--private-ip-address "$nb.1.9" --query 'Instances[0].InstanceId' --output text)
+[ "$(aws ec2 describe-network-interfaces --filters "Name=attachment.instance-id,Values=$ni" --query 'NetworkInterfaces[0].PrivateIpAddress' --output text)" = "$nb.1.9" ] ||
+	fail "describe-network-interfaces through the API"
+aws ec2 revoke-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr "$nb.1.1/32" >/dev/null
+out=$(aws ec2 delete-security-group --group-id "$sg" 2>&1) || rc=$?
+grep -q DependencyViolation <<<"$out" || fail "delete-security-group in use: $out"
+aws ec2 terminate-instances --instance-ids "$ni" >/dev/null
+aws ec2 wait instance-terminated --instance-ids "$ni"
+aws ec2 delete-security-group --group-id "$sg"
+aws ec2 delete-subnet --subnet-id "$sub"
+aws ec2 delete-vpc --vpc-id "$vpc"
+ok "VPCs, subnets, security groups, rules and network interfaces through the API with the CLI's waiters"
+
 aws ec2 terminate-instances --instance-ids "$id" >/dev/null
 aws ec2 wait instance-terminated --instance-ids "$id" || fail "aws ec2 wait instance-terminated"
 ! domain_exists "$id" || fail "domain left after terminate through the API"
