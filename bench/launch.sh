@@ -16,7 +16,13 @@ S="$T/state"
 vm() { "$VM_BIN" --state-dir "$S" "$@"; }
 cleanup() {
 	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
-	[ -n "$ids" ] && vm terminate-instances --instance-ids $ids >/dev/null 2>&1
+	if [ -n "$ids" ]; then vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; fi
+	# ids first: every vmmgr call repairs drift and would start a destroyed network again
+	local subnets groups
+	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
+	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
+	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
 	for d in $(virsh -q -c qemu:///system list --name | grep '^bench-' || true); do virsh -q destroy "$d" >/dev/null 2>&1 || true; done
 	rm -rf "$T"
 }
@@ -43,7 +49,9 @@ tid=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].In
 wait_ready "$S/instances/$tid/console.log" "vmmgr: instance $tid ready"
 virsh -q -c qemu:///system dumpxml --inactive "$tid" > "$T/template.xml"
 cp "$S/instances/$tid/cidata.iso" "$T/template-cidata.iso"
-vm terminate-instances --instance-ids "$tid" >/dev/null
+# stopped, not terminated: the baseline domains use its interface (MAC, DHCP entry, filter)
+vm stop-instances --force --instance-ids "$tid" >/dev/null
+vm wait instance-stopped --instance-ids "$tid"
 
 ours=() theirs=()
 for i in $(seq "$n"); do

@@ -346,7 +346,7 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     if (has <= 0)
         return has;
     /* the domain is gone: its filter can go; a crash after this repeats the release */
-    if (net_eni_filter_undefine(ctx, e.id, err) < 0)
+    if (net_eni_filter_undefine(ctx, e.id, err) < 0 || net_dhcp_release(ctx, e.subnet, e.ip, e.mac, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *d = NULL;
     if (vm_db_prepare(ctx->db, "DELETE FROM network_interfaces WHERE id = ?", &d, err) < 0)
@@ -529,7 +529,12 @@ net_reconcile(vm_ctx *ctx, vm_error *err)
             virNetworkFree(net);
         else
             virResetLastError();
-        if (active != 1 && net_network_ensure(ctx, id, err) < 0)
+        if (active == 1)
+            continue;
+        /* made again (a host reboot): the group sets in the kernel went with it */
+        net_subnet s;
+        if (net_network_ensure(ctx, id, err) < 0 || subnet_get(ctx, id, &s, err) < 0 ||
+            net_sg_filters_sync(ctx, s.vpc_id, err) < 0)
             return -1;
     }
     return 0;

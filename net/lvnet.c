@@ -8,6 +8,7 @@
  *   outside the VPC → the accept rules of each of its groups (vmmgr-sg-…, stateful) → drop.
  * A group's filter is redefined when its rules or the members of a group it names change;
  * libvirt re-applies it to every running interface that uses it. */
+#include <errno.h>
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
@@ -15,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/lock.h"
 #include "net_priv.h"
@@ -364,6 +367,75 @@ net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err)
     return 0;
 }
 
+/* The pid of the subnet's dnsmasq, whose network namespace holds libvirt's bridges (vmmgr's
+ * tests and quickstart run libvirtd in a namespace of its own); 0 when it cannot be known here (a
+ * remote libvirt, a stopped network). */
+static long
+dnsmasq_pid(const char *subnet_id)
+{
+    char name[64], pidfile[160];
+    net_network_name(subnet_id, name);
+    snprintf(pidfile, sizeof(pidfile), "/run/libvirt/network/%s.pid", name);
+    FILE *f = fopen(pidfile, "re");
+    long pid = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/%ld/ns/net", pid);
+    return pid > 0 && access(proc, F_OK) == 0 ? pid : 0;
+}
+
+/* Any running subnet of the VPC will do: they all live in libvirtd's namespace. */
+static long
+vpc_netns_pid(vm_ctx *ctx, const char *vpc_id)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ?", &st, &ignore) < 0)
+        return 0;
+    sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        long pid = dnsmasq_pid(vm_db_text(st, 0));
+        if (pid)
+            return pid;
+    }
+    return 0;
+}
+
+/* Runs argv (a tool) inside the namespace of process pid. */
+static int
+run_in_netns(long pid, const char *const *argv, vm_error *err)
+{
+    char netns[64];
+    const char *full[16] = { "nsenter", netns };
+    size_t n = 2;
+    snprintf(netns, sizeof(netns), "--net=/proc/%ld/ns/net", pid);
+    for (; *argv && n < 15; argv++)
+        full[n++] = *argv;
+    full[n] = NULL;
+    vm_cmd_limits lim = { .timeout_sec = 20 };
+    return vm_cmd_run(full, &lim, NULL, err);
+}
+
+int
+net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char *mac, vm_error *err)
+{
+    /* dnsmasq keeps a lease after its host entry goes; the next interface given this address would
+     * be offered another one.  dhcp_release (dnsmasq-utils) sends the DHCPRELEASE the guest never
+     * sent, from inside the namespace dnsmasq runs in.  A remote libvirt or a missing tool: skip. */
+    (void)ctx;
+    char br[16];
+    bridge_name(subnet_id, br);
+    long pid = dnsmasq_pid(subnet_id);
+    if (!pid || access("/usr/bin/dhcp_release", X_OK) != 0)
+        return 0;
+    const char *argv[] = { "dhcp_release", br, ip, mac, NULL };
+    return run_in_netns(pid, argv, err);
+}
+
 int
 net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 {
@@ -429,8 +501,8 @@ filter_undefine(vm_ctx *ctx, const char *name, vm_error *err)
 
 /* <rule action direction priority><PROTO …/></rule>; peer is the other side's block. */
 static void
-add_rule(xmlNodePtr root, const char *action, const char *dir, const char *prio, const char *proto, bool negate,
-         const char *peer_attr, const net_cidr *peer, long from, long to)
+add_rule_set(xmlNodePtr root, const char *action, const char *dir, const char *prio, const char *proto, bool negate,
+             const char *peer_attr, const net_cidr *peer, const char *ipset, long from, long to)
 {
     xmlNodePtr r = elem(root, "rule");
     prop(r, "action", action);
@@ -441,7 +513,10 @@ add_rule(xmlNodePtr root, const char *action, const char *dir, const char *prio,
     char buf[NET_ADDR_MAX], mask[8];
     if (negate)
         prop(m, "match", "no");
-    if (peer) {
+    if (ipset) {
+        prop(m, "ipset", ipset);
+        prop(m, "ipsetflags", strcmp(peer_attr, "src") == 0 ? "src" : "dst");
+    } else if (peer) {
         net_addr_format(peer->addr, buf);
         snprintf(mask, sizeof(mask), "%d", peer->prefix);
         char a[16];
@@ -462,6 +537,13 @@ add_rule(xmlNodePtr root, const char *action, const char *dir, const char *prio,
             prop(m, "dstportend", (snprintf(num, sizeof(num), "%ld", to), num));
         }
     }
+}
+
+static void
+add_rule(xmlNodePtr root, const char *action, const char *dir, const char *prio, const char *proto, bool negate,
+         const char *peer_attr, const net_cidr *peer, long from, long to)
+{
+    add_rule_set(root, action, dir, prio, proto, negate, peer_attr, peer, NULL, from, to);
 }
 
 static char *
@@ -496,7 +578,15 @@ sg_filter_xml(vm_ctx *ctx, const char *gid, vm_error *err)
                 add_rule(root, "accept", dir, "0", proto, false, attr, &c, from, to);
             continue;
         }
-        /* a group as the peer: the addresses of its members now */
+        if (strcmp(proto, "-1") == 0) {
+            /* all traffic from a group (the default group's own rule): its members' ipset, so
+             * members come and go without redefining this filter */
+            char set[64];
+            net_sg_filter_name(vm_db_text(st, 5), set);
+            add_rule_set(root, "accept", dir, "0", proto, false, attr, NULL, set, from, to);
+            continue;
+        }
+        /* libvirt takes ipset= on <all> only: with a protocol and ports, the members' addresses */
         sqlite3_reset(mem);
         sqlite3_bind_text(mem, 1, vm_db_text(st, 5), -1, SQLITE_TRANSIENT);
         while (sqlite3_step(mem) == SQLITE_ROW)
@@ -521,11 +611,65 @@ net_sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
     return rc;
 }
 
+/* Each group's members as an ipset named like its filter, in libvirtd's namespace: built aside
+ * and swapped in, so a member never drops out while the set changes.  One `ipset restore` for the
+ * whole VPC. */
+static int
+ipsets_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
+{
+    long pid = vpc_netns_pid(ctx, vpc_id);
+    if (!pid)
+        return 0; /* no running subnet: no interface can use a set yet; the next sync makes them */
+    _cleanup_stmt_ sqlite3_stmt *gs = NULL, *mem = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups WHERE vpc_id = ?", &gs, err) < 0 ||
+        vm_db_prepare(ctx->db,
+                      "SELECT e.ip FROM eni_groups g JOIN network_interfaces e ON e.id = g.eni_id "
+                      "WHERE g.group_id = ? ORDER BY e.ip",
+                      &mem, err) < 0)
+        return -1;
+    char path[4200], dir[4096];
+    snprintf(path, sizeof(path), "%s/ipset.%ld", vm_ctx_path(ctx, dir, sizeof(dir), "locks"), (long)getpid());
+    FILE *f = fopen(path, "we");
+    if (!f)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot write '%s'", path);
+    sqlite3_bind_text(gs, 1, vpc_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(gs) == SQLITE_ROW) {
+        char set[64];
+        net_sg_filter_name(vm_db_text(gs, 0), set);
+        fprintf(f, "create %s hash:ip family inet\ncreate %s-n hash:ip family inet\nflush %s-n\n", set, set, set);
+        sqlite3_reset(mem);
+        sqlite3_bind_text(mem, 1, vm_db_text(gs, 0), -1, SQLITE_TRANSIENT);
+        while (sqlite3_step(mem) == SQLITE_ROW)
+            fprintf(f, "add %s-n %s\n", set, vm_db_text(mem, 0));
+        fprintf(f, "swap %s-n %s\ndestroy %s-n\n", set, set, set);
+    }
+    if (fclose(f) != 0) {
+        unlink(path);
+        return vm_error_set(err, VM_ERR_INTERNAL, "cannot write '%s'", path);
+    }
+    const char *argv[] = { "ipset", "-exist", "restore", "-file", path, NULL };
+    int rc = run_in_netns(pid, argv, err);
+    unlink(path);
+    return rc;
+}
+
+int
+net_sg_ipset_destroy(vm_ctx *ctx, const char *vpc_id, const char *sg_id, vm_error *err)
+{
+    long pid = vpc_netns_pid(ctx, vpc_id);
+    if (!pid)
+        return 0;
+    char set[64];
+    net_sg_filter_name(sg_id, set);
+    const char *argv[] = { "ipset", "-exist", "destroy", set, NULL };
+    return run_in_netns(pid, argv, err);
+}
+
 static int
 sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
+    if (!conn || ipsets_sync(ctx, vpc_id, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id, filter_digest FROM security_groups WHERE vpc_id = ?", &st, err) < 0)

@@ -44,11 +44,15 @@ void net_sg_filter_name(const char *sg_id, char buf[64]);
 /* Starts the subnet's network from the store when libvirt does not run it. */
 int net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err);
 int net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err);
+/* Frees dnsmasq's lease of ip (the guest is gone and never released it). */
+int net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char *mac, vm_error *err);
 /* Brings the DNS names of a VPC's instances into every network of the VPC. */
 int net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 /* (Re)defines the filters of every group of vpc_id whose rules or members changed. */
 int net_sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 int net_sg_filter_undefine(vm_ctx *ctx, const char *sg_id, vm_error *err);
+/* The ipset of a deleted group's members (after its filter went). */
+int net_sg_ipset_destroy(vm_ctx *ctx, const char *vpc_id, const char *sg_id, vm_error *err);
 int net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err);
 int net_eni_filter_undefine(vm_ctx *ctx, const char *eni_id, vm_error *err);
 

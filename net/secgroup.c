@@ -583,7 +583,8 @@ sg_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     }
     vm_error ignore = { 0 };
-    net_sg_filter_undefine(ctx, gid, &ignore);
+    if (net_sg_filter_undefine(ctx, gid, &ignore) == 0)
+        net_sg_ipset_destroy(ctx, vpc, gid, &ignore);
     return net_render_true(resp);
 }
 

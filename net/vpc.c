@@ -300,7 +300,8 @@ vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     }
     vm_error ignore = { 0 };
-    net_sg_filter_undefine(ctx, sg, &ignore);
+    if (net_sg_filter_undefine(ctx, sg, &ignore) == 0)
+        net_sg_ipset_destroy(ctx, id, sg, &ignore);
     return net_render_true(resp);
 }
 

@@ -18,12 +18,12 @@ cleanup() {
 		jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' 2>/dev/null || true)
 	[ -n "$ids" ] && { vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; }
 	# the subnets' networks live in the harness's libvirtd; group filters are libvirt-wide
-	for id in $(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true); do
-		virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true
-	done
-	for id in $(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true); do
-		virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true
-	done
+	# ids first: every vmmgr call repairs drift and would start a destroyed network again
+	local subnets groups
+	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
+	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
+	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
