@@ -17,6 +17,7 @@ bench/overlay_bench "$d" 11
 rm -rf "$d"
 bench/launch.sh "${1:-6}"
 bench/volumes.sh 8
+bench/dhcp.sh 5
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
 else
