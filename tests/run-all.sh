@@ -21,6 +21,20 @@ export VMMGR_TEST_RUN="$run"
 rc=0
 make -C "$top" -j"$(nproc)" check || rc=$?
 
+# tests that restart the harness's libvirtd run alone, after the parallel suite
+for t in "$top"/tests/serial/*.sh; do
+	log="${t%.sh}.log"
+	if VMMGR_BIN="$top/vmmgr/vmmgr" VMMGR_IMAGES_DIR="$top/images/tiny" VMMGR_TESTS_DIR="$top/tests" \
+		VMMGR_TEST_DATA="$top/tests/data" bash "$t" > "$log" 2>&1; then
+		echo "PASS: tests/serial/$(basename "$t")"
+		echo ":test-result: PASS" > "${t%.sh}.trs"
+	else
+		echo "FAIL: tests/serial/$(basename "$t")"
+		echo ":test-result: FAIL" > "${t%.sh}.trs"
+		rc=1
+	fi
+done
+
 # make check's own summary, then the plain closing line
 logs=$(find "$top/tests" -name '*.trs')
 pass=$(cat $logs | grep -c '^:test-result: PASS' || true)

@@ -6,6 +6,8 @@
 #
 #   libvirtd-netns.sh start RUNDIR   prints nothing; writes RUNDIR/{netns,libvirtd.pid,virtlogd.pid}
 #   libvirtd-netns.sh stop RUNDIR    ends the daemons it started (by pid) and removes the namespace
+#   libvirtd-netns.sh restart-libvirtd RUNDIR   ends its libvirtd (by pid) and starts it again in the
+#                                    same namespace (guests, bridges and filters stay)
 set -u
 cmd=${1:?usage: libvirtd-netns.sh start|stop RUNDIR}
 run=${2:?usage: libvirtd-netns.sh start|stop RUNDIR}
@@ -55,8 +57,24 @@ start() {
 	die "libvirtd did not answer within 30 s"
 }
 
+restart_libvirtd() {
+	ns=$(cat "$run/netns") || die "no harness in $run"
+	pid=$(cat "$run/libvirtd.pid" 2>/dev/null || true)
+	if pid_alive "$pid"; then
+		kill "$pid"
+		for _ in $(seq 100); do pid_alive "$pid" || break; sleep 0.1; done
+	fi
+	ip netns exec "$ns" libvirtd -d -p "$run/libvirtd.pid" || die "libvirtd did not start again"
+	for _ in $(seq 300); do
+		virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "libvirtd did not answer within 30 s after its restart"
+}
+
 case "$cmd" in
 start) start ;;
+restart-libvirtd) restart_libvirtd ;;
 stop) stop ;;
 *) die "unknown command '$cmd'" ;;
 esac
