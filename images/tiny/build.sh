@@ -3,7 +3,8 @@
 #
 #   build.sh OUTDIR
 #
-# Writes OUTDIR/vmlinux (uncompressed kernel, PVH direct boot), OUTDIR/initrd.img (busybox and the
+# Writes OUTDIR/vmlinux (uncompressed kernel, PVH direct boot), OUTDIR/vmlinuz.efi (the same kernel
+# as an EFI application, for UEFI images), OUTDIR/initrd.img (busybox and the
 # few modules needed to mount the root disk), OUTDIR/root.qcow2 (ext4 root file system made with
 # `mke2fs -d`, nothing mounted) and OUTDIR/manifest.  The kernel comes from Debian's
 # linux-image-amd64 package (downloaded with apt-get into the cache, never installed); set
@@ -115,6 +116,8 @@ qemu-img convert -f raw -O qcow2 "$work/root.raw" "$work/root.qcow2"
 # --- result -----------------------------------------------------------------------------------------
 mkdir -p "$work/out"
 mv "$work/vmlinux" "$work/initrd.img" "$work/root.qcow2" "$work/out/"
+# the same kernel as an EFI application (its bzImage has the EFI stub), for UEFI-booted images
+cp "$vmlinuz" "$work/out/vmlinuz.efi"
 cat > "$work/out/manifest" <<EOF
 name=vmmgr-tiny
 kernel_version=$kver

@@ -119,8 +119,16 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     text(dom, "vcpu", (snprintf(buf, sizeof(buf), "%d", def->vcpus), buf));
 
     xmlNodePtr os = elem(dom, "os");
-    if (def->uefi && !def->kernel)
+    if (def->uefi && !def->kernel) {
+        /* OVMF without Secure Boot: imported images carry their own, unsigned, loaders */
         prop(os, "firmware", "efi");
+        xmlNodePtr fw = elem(os, "firmware");
+        for (int i = 0; i < 2; i++) {
+            xmlNodePtr f = elem(fw, "feature");
+            prop(f, "enabled", "no");
+            prop(f, "name", i == 0 ? "secure-boot" : "enrolled-keys");
+        }
+    }
     xmlNodePtr type = text(os, "type", "hvm");
     prop(type, "arch", "x86_64");
     prop(type, "machine", "q35");
