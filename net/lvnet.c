@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/xmlw.h"
 #include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/lock.h"
@@ -53,34 +54,6 @@ static void
 bridge_name(const char *subnet_id, char buf[16])
 {
     snprintf(buf, 16, "vm%.13s", subnet_id + strlen("subnet-"));
-}
-
-static xmlNodePtr
-elem(xmlNodePtr parent, const char *name)
-{
-    return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-}
-
-static void
-prop(xmlNodePtr n, const char *name, const char *value)
-{
-    xmlNewProp(n, BAD_CAST name, BAD_CAST value);
-}
-
-static char *
-dump(xmlDocPtr doc, xmlNodePtr node, vm_error *err)
-{
-    xmlBufferPtr buf = xmlBufferCreate();
-    if (!buf || xmlNodeDump(buf, doc, node, 0, 0) < 0) {
-        xmlBufferFree(buf);
-        vm_error_set(err, VM_ERR_INTERNAL, "cannot serialise XML");
-        return NULL;
-    }
-    char *out = strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    if (!out)
-        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    return out;
 }
 
 /* ip-172-31-0-12 */
@@ -150,17 +123,17 @@ desired(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, hosts *dhcp, hosts
 static void
 add_dhcp_host(xmlNodePtr parent, const host *h)
 {
-    xmlNodePtr n = elem(parent, "host");
-    prop(n, "mac", h->mac);
-    prop(n, "ip", h->ip);
-    prop(n, "name", h->name);
+    xmlNodePtr n = vm_xml_elem(parent, "host");
+    vm_xml_prop(n, "mac", h->mac);
+    vm_xml_prop(n, "ip", h->ip);
+    vm_xml_prop(n, "name", h->name);
 }
 
 static void
 add_dns_host(xmlNodePtr parent, const host *h)
 {
-    xmlNodePtr n = elem(parent, "host");
-    prop(n, "ip", h->ip);
+    xmlNodePtr n = vm_xml_elem(parent, "host");
+    vm_xml_prop(n, "ip", h->ip);
     xmlNewTextChild(n, NULL, BAD_CAST "hostname", BAD_CAST h->name);
 }
 
@@ -180,28 +153,28 @@ network_xml(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, const hosts *d
     xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
     /* 'open': libvirt adds no firewall rules of its own; the host routes between the subnets of
      * a VPC and each interface's filter keeps other VPCs out */
-    prop(elem(root, "forward"), "mode", "open");
-    xmlNodePtr b = elem(root, "bridge");
-    prop(b, "name", br);
-    prop(b, "stp", "off");
-    prop(b, "delay", "0");
-    xmlNodePtr d = elem(root, "domain");
-    prop(d, "name", net_region_domain(ctx, dom, sizeof(dom)));
-    prop(d, "localOnly", "yes");
-    xmlNodePtr dn = elem(root, "dns");
-    prop(dn, "enable", vpc->dns_support ? "yes" : "no");
+    vm_xml_prop(vm_xml_elem(root, "forward"), "mode", "open");
+    xmlNodePtr b = vm_xml_elem(root, "bridge");
+    vm_xml_prop(b, "name", br);
+    vm_xml_prop(b, "stp", "off");
+    vm_xml_prop(b, "delay", "0");
+    xmlNodePtr d = vm_xml_elem(root, "domain");
+    vm_xml_prop(d, "name", net_region_domain(ctx, dom, sizeof(dom)));
+    vm_xml_prop(d, "localOnly", "yes");
+    xmlNodePtr dn = vm_xml_elem(root, "dns");
+    vm_xml_prop(dn, "enable", vpc->dns_support ? "yes" : "no");
     for (size_t i = 0; vpc->dns_support && i < dns->n; i++)
         add_dns_host(dn, &dns->v[i]);
-    xmlNodePtr ip = elem(root, "ip");
-    prop(ip, "address", gw);
-    prop(ip, "prefix", prefix);
-    xmlNodePtr dh = elem(ip, "dhcp");
-    xmlNodePtr r = elem(dh, "range");
-    prop(r, "start", lo);
-    prop(r, "end", hi);
+    xmlNodePtr ip = vm_xml_elem(root, "ip");
+    vm_xml_prop(ip, "address", gw);
+    vm_xml_prop(ip, "prefix", prefix);
+    xmlNodePtr dh = vm_xml_elem(ip, "dhcp");
+    xmlNodePtr r = vm_xml_elem(dh, "range");
+    vm_xml_prop(r, "start", lo);
+    vm_xml_prop(r, "end", hi);
     for (size_t i = 0; i < dhcp->n; i++)
         add_dhcp_host(dh, &dhcp->v[i]);
-    return dump(doc, root, err);
+    return vm_xml_dump(doc, root, false, err);
 }
 
 static int
@@ -214,7 +187,7 @@ update(virNetworkPtr net, unsigned int cmd, unsigned int section, const host *h,
         add_dhcp_host(holder, h);
     else
         add_dns_host(holder, h);
-    _cleanup_free_ char *xml = dump(doc, holder->children, err);
+    _cleanup_free_ char *xml = vm_xml_dump(doc, holder->children, false, err);
     if (!xml)
         return -1;
     if (virNetworkUpdate(net, cmd, section, -1, xml, VIR_NETWORK_UPDATE_AFFECT_LIVE) < 0)
@@ -504,37 +477,37 @@ static void
 add_rule_set(xmlNodePtr root, const char *action, const char *dir, const char *prio, const char *proto, bool negate,
              const char *peer_attr, const net_cidr *peer, const char *ipset, long from, long to)
 {
-    xmlNodePtr r = elem(root, "rule");
-    prop(r, "action", action);
-    prop(r, "direction", dir);
-    prop(r, "priority", prio);
+    xmlNodePtr r = vm_xml_elem(root, "rule");
+    vm_xml_prop(r, "action", action);
+    vm_xml_prop(r, "direction", dir);
+    vm_xml_prop(r, "priority", prio);
     bool icmp = strcmp(proto, "icmp") == 0;
-    xmlNodePtr m = elem(r, strcmp(proto, "-1") == 0 ? "all" : proto);
+    xmlNodePtr m = vm_xml_elem(r, strcmp(proto, "-1") == 0 ? "all" : proto);
     char buf[NET_ADDR_MAX], mask[8];
     if (negate)
-        prop(m, "match", "no");
+        vm_xml_prop(m, "match", "no");
     if (ipset) {
-        prop(m, "ipset", ipset);
-        prop(m, "ipsetflags", strcmp(peer_attr, "src") == 0 ? "src" : "dst");
+        vm_xml_prop(m, "ipset", ipset);
+        vm_xml_prop(m, "ipsetflags", strcmp(peer_attr, "src") == 0 ? "src" : "dst");
     } else if (peer) {
         net_addr_format(peer->addr, buf);
         snprintf(mask, sizeof(mask), "%d", peer->prefix);
         char a[16];
         snprintf(a, sizeof(a), "%sipaddr", peer_attr);
-        prop(m, a, buf);
+        vm_xml_prop(m, a, buf);
         snprintf(a, sizeof(a), "%sipmask", peer_attr);
-        prop(m, a, mask);
+        vm_xml_prop(m, a, mask);
     }
     char num[24];
     if (icmp) {
         if (from >= 0)
-            prop(m, "type", (snprintf(num, sizeof(num), "%ld", from), num));
+            vm_xml_prop(m, "type", (snprintf(num, sizeof(num), "%ld", from), num));
         if (to >= 0)
-            prop(m, "code", (snprintf(num, sizeof(num), "%ld", to), num));
+            vm_xml_prop(m, "code", (snprintf(num, sizeof(num), "%ld", to), num));
     } else if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) {
         if (from >= 0) {
-            prop(m, "dstportstart", (snprintf(num, sizeof(num), "%ld", from), num));
-            prop(m, "dstportend", (snprintf(num, sizeof(num), "%ld", to), num));
+            vm_xml_prop(m, "dstportstart", (snprintf(num, sizeof(num), "%ld", from), num));
+            vm_xml_prop(m, "dstportend", (snprintf(num, sizeof(num), "%ld", to), num));
         }
     }
 }
@@ -546,16 +519,25 @@ add_rule(xmlNodePtr root, const char *action, const char *dir, const char *prio,
     add_rule_set(root, action, dir, prio, proto, negate, peer_attr, peer, NULL, from, to);
 }
 
+/* <filter name=NAME chain='root'>, the root of a new document */
+static xmlNodePtr
+filter_new(xmlDocPtr *doc, const char *name)
+{
+    *doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "filter");
+    xmlDocSetRootElement(*doc, root);
+    vm_xml_prop(root, "name", name);
+    vm_xml_prop(root, "chain", "root");
+    return root;
+}
+
 static char *
 sg_filter_xml(vm_ctx *ctx, const char *gid, vm_error *err)
 {
     char name[64];
     net_sg_filter_name(gid, name);
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "filter");
-    xmlDocSetRootElement(doc, root);
-    prop(root, "name", name);
-    prop(root, "chain", "root");
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+    xmlNodePtr root = filter_new(&doc, name);
     _cleanup_stmt_ sqlite3_stmt *st = NULL, *mem = NULL;
     if (vm_db_prepare(ctx->db,
                       "SELECT egress, protocol, from_port, to_port, coalesce(cidr, ''), coalesce(source_group, '') "
@@ -595,7 +577,7 @@ sg_filter_xml(vm_ctx *ctx, const char *gid, vm_error *err)
                 add_rule(root, "accept", dir, "0", proto, false, attr, &c, from, to);
             }
     }
-    return dump(doc, root, err);
+    return vm_xml_dump(doc, root, false, err);
 }
 
 static int sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
@@ -731,21 +713,18 @@ net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err)
 
     char name[64];
     net_eni_filter_name(eni_id, name);
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "filter");
-    xmlDocSetRootElement(doc, root);
-    prop(root, "name", name);
-    prop(root, "chain", "root");
-    prop(elem(root, "filterref"), "filter", "clean-traffic");
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+    xmlNodePtr root = filter_new(&doc, name);
+    vm_xml_prop(vm_xml_elem(root, "filterref"), "filter", "clean-traffic");
     /* DHCP and the subnet's DNS are not filtered by security groups, as in EC2 */
     add_rule(root, "accept", "out", "-700", "udp", false, NULL, NULL, 67, 67);
-    xmlNodePtr r = elem(root, "rule");
-    prop(r, "action", "accept");
-    prop(r, "direction", "in");
-    prop(r, "priority", "-700");
-    xmlNodePtr u = elem(r, "udp");
-    prop(u, "srcportstart", "67");
-    prop(u, "srcportend", "67");
+    xmlNodePtr r = vm_xml_elem(root, "rule");
+    vm_xml_prop(r, "action", "accept");
+    vm_xml_prop(r, "direction", "in");
+    vm_xml_prop(r, "priority", "-700");
+    xmlNodePtr u = vm_xml_elem(r, "udp");
+    vm_xml_prop(u, "srcportstart", "67");
+    vm_xml_prop(u, "srcportend", "67");
     add_rule(root, "accept", "out", "-700", "udp", false, "dst", &gw, 53, 53);
     add_rule(root, "accept", "out", "-700", "tcp", false, "dst", &gw, 53, 53);
     /* no route leaves the VPC */
@@ -755,10 +734,10 @@ net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err)
     while (sqlite3_step(gs) == SQLITE_ROW) {
         char g[64];
         net_sg_filter_name(vm_db_text(gs, 0), g);
-        prop(elem(root, "filterref"), "filter", g);
+        vm_xml_prop(vm_xml_elem(root, "filterref"), "filter", g);
     }
     add_rule(root, "drop", "inout", "900", "-1", false, NULL, NULL, -1, -1);
-    _cleanup_free_ char *xml = dump(doc, root, err);
+    _cleanup_free_ char *xml = vm_xml_dump(doc, root, false, err);
     return xml ? filter_define(ctx, name, xml, err) : -1;
 }
 

@@ -6,68 +6,35 @@
 #include <string.h>
 
 #include "../core/cleanup.h"
+#include "../core/xmlw.h"
 
 VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
 #define TCG_TB_CACHE_MIB "64"
 
-static xmlNodePtr
-text(xmlNodePtr parent, const char *name, const char *value)
-{
-    return xmlNewTextChild(parent, NULL, BAD_CAST name, BAD_CAST value);
-}
-
-static xmlNodePtr
-elem(xmlNodePtr parent, const char *name)
-{
-    return xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-}
-
-static void
-prop(xmlNodePtr n, const char *name, const char *value)
-{
-    xmlNewProp(n, BAD_CAST name, BAD_CAST value);
-}
-
 static void
 add_disk(xmlNodePtr devs, const inst_disk *d)
 {
     char buf[32];
-    xmlNodePtr disk = elem(devs, "disk");
-    prop(disk, "type", "file");
-    prop(disk, "device", "disk");
-    xmlNodePtr drv = elem(disk, "driver");
-    prop(drv, "name", "qemu");
-    prop(drv, "type", "qcow2");
-    prop(drv, "discard", "unmap");
-    prop(elem(disk, "source"), "file", d->path);
-    xmlNodePtr tgt = elem(disk, "target");
-    prop(tgt, "dev", d->target);
-    prop(tgt, "bus", "virtio");
-    text(disk, "serial", d->serial);
+    xmlNodePtr disk = vm_xml_elem(devs, "disk");
+    vm_xml_prop(disk, "type", "file");
+    vm_xml_prop(disk, "device", "disk");
+    xmlNodePtr drv = vm_xml_elem(disk, "driver");
+    vm_xml_prop(drv, "name", "qemu");
+    vm_xml_prop(drv, "type", "qcow2");
+    vm_xml_prop(drv, "discard", "unmap");
+    vm_xml_prop(vm_xml_elem(disk, "source"), "file", d->path);
+    xmlNodePtr tgt = vm_xml_elem(disk, "target");
+    vm_xml_prop(tgt, "dev", d->target);
+    vm_xml_prop(tgt, "bus", "virtio");
+    vm_xml_text(disk, "serial", d->serial);
     if (d->iops || d->bytes_per_sec) {
-        xmlNodePtr io = elem(disk, "iotune");
+        xmlNodePtr io = vm_xml_elem(disk, "iotune");
         if (d->iops)
-            text(io, "total_iops_sec", (snprintf(buf, sizeof(buf), "%ld", d->iops), buf));
+            vm_xml_text(io, "total_iops_sec", (snprintf(buf, sizeof(buf), "%ld", d->iops), buf));
         if (d->bytes_per_sec)
-            text(io, "total_bytes_sec", (snprintf(buf, sizeof(buf), "%ld", d->bytes_per_sec), buf));
+            vm_xml_text(io, "total_bytes_sec", (snprintf(buf, sizeof(buf), "%ld", d->bytes_per_sec), buf));
     }
-}
-
-static char *
-dump(xmlDocPtr doc, xmlNodePtr root, vm_error *err)
-{
-    xmlBufferPtr buf = xmlBufferCreate();
-    if (!buf || xmlNodeDump(buf, doc, root, 0, 1) < 0) {
-        xmlBufferFree(buf);
-        vm_error_set(err, VM_ERR_INTERNAL, "cannot serialise XML");
-        return NULL;
-    }
-    char *out = strdup((const char *)xmlBufferContent(buf));
-    xmlBufferFree(buf);
-    if (!out)
-        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    return out;
 }
 
 char *
@@ -77,7 +44,7 @@ inst_diskxml_build(const inst_disk *disk, vm_error *err)
     xmlNodePtr devs = xmlNewNode(NULL, BAD_CAST "devices");
     xmlDocSetRootElement(doc, devs);
     add_disk(devs, disk);
-    return dump(doc, devs->children, err);
+    return vm_xml_dump(doc, devs->children, true, err);
 }
 
 /* Free PCIe root ports: on q35 every hotplugged disk needs one. */
@@ -89,15 +56,15 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
     xmlNodePtr dom = xmlNewNode(NULL, BAD_CAST "domain");
     xmlDocSetRootElement(doc, dom);
-    prop(dom, "type", def->kvm ? "kvm" : "qemu");
-    text(dom, "name", def->id);
+    vm_xml_prop(dom, "type", def->kvm ? "kvm" : "qemu");
+    vm_xml_text(dom, "name", def->id);
 
     char buf[256];
     snprintf(buf, sizeof(buf), "vmmgr instance %s", def->id);
-    text(dom, "title", buf);
+    vm_xml_text(dom, "title", buf);
 
     /* vmmgr's own facts, so `virsh dumpxml` tells what a domain is and a lost store can be rebuilt */
-    xmlNodePtr md = elem(dom, "metadata");
+    xmlNodePtr md = vm_xml_elem(dom, "metadata");
     xmlNodePtr mine = xmlNewChild(md, NULL, BAD_CAST "instance", NULL);
     xmlNsPtr ns = xmlNewNs(mine, BAD_CAST VMMGR_XMLNS, BAD_CAST "vmmgr");
     xmlSetNs(mine, ns);
@@ -114,118 +81,118 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         xmlNewTextChild(mine, ns, BAD_CAST "subnet", BAD_CAST def->subnet_id);
     xmlNewTextChild(mine, ns, BAD_CAST "statedir", BAD_CAST def->state_dir);
 
-    xmlNodePtr mem = text(dom, "memory", (snprintf(buf, sizeof(buf), "%d", def->memory_mib), buf));
-    prop(mem, "unit", "MiB");
-    text(dom, "vcpu", (snprintf(buf, sizeof(buf), "%d", def->vcpus), buf));
+    xmlNodePtr mem = vm_xml_text(dom, "memory", (snprintf(buf, sizeof(buf), "%d", def->memory_mib), buf));
+    vm_xml_prop(mem, "unit", "MiB");
+    vm_xml_text(dom, "vcpu", (snprintf(buf, sizeof(buf), "%d", def->vcpus), buf));
 
-    xmlNodePtr os = elem(dom, "os");
+    xmlNodePtr os = vm_xml_elem(dom, "os");
     if (def->uefi && !def->kernel) {
         /* OVMF without Secure Boot: imported images carry their own, unsigned, loaders */
-        prop(os, "firmware", "efi");
-        xmlNodePtr fw = elem(os, "firmware");
+        vm_xml_prop(os, "firmware", "efi");
+        xmlNodePtr fw = vm_xml_elem(os, "firmware");
         for (int i = 0; i < 2; i++) {
-            xmlNodePtr f = elem(fw, "feature");
-            prop(f, "enabled", "no");
-            prop(f, "name", i == 0 ? "secure-boot" : "enrolled-keys");
+            xmlNodePtr f = vm_xml_elem(fw, "feature");
+            vm_xml_prop(f, "enabled", "no");
+            vm_xml_prop(f, "name", i == 0 ? "secure-boot" : "enrolled-keys");
         }
     }
-    xmlNodePtr type = text(os, "type", "hvm");
-    prop(type, "arch", "x86_64");
-    prop(type, "machine", "q35");
+    xmlNodePtr type = vm_xml_text(os, "type", "hvm");
+    vm_xml_prop(type, "arch", "x86_64");
+    vm_xml_prop(type, "machine", "q35");
     if (def->kernel) {
-        text(os, "kernel", def->kernel);
+        vm_xml_text(os, "kernel", def->kernel);
         if (def->initrd)
-            text(os, "initrd", def->initrd);
+            vm_xml_text(os, "initrd", def->initrd);
         /* quiet: every byte on the emulated UART costs a VM exit */
         snprintf(buf, sizeof(buf), "console=ttyS0 quiet root=/dev/vda rw vmmgr.instance_id=%s%s%s", def->id,
                  def->cmdline_extra ? " " : "", def->cmdline_extra ? def->cmdline_extra : "");
-        text(os, "cmdline", buf);
+        vm_xml_text(os, "cmdline", buf);
     } else {
-        prop(elem(os, "boot"), "dev", "hd");
+        vm_xml_prop(vm_xml_elem(os, "boot"), "dev", "hd");
     }
 
-    xmlNodePtr features = elem(dom, "features");
-    elem(features, "acpi");
+    xmlNodePtr features = vm_xml_elem(dom, "features");
+    vm_xml_elem(features, "acpi");
     if (!def->kvm) {
         /* QEMU's default TCG translation cache is 1 GiB per guest; 64 MiB keeps density */
-        xmlNodePtr tcg = elem(features, "tcg");
-        prop(text(tcg, "tb-cache", TCG_TB_CACHE_MIB), "unit", "MiB");
+        xmlNodePtr tcg = vm_xml_elem(features, "tcg");
+        vm_xml_prop(vm_xml_text(tcg, "tb-cache", TCG_TB_CACHE_MIB), "unit", "MiB");
     }
-    prop(elem(dom, "clock"), "offset", "utc");
-    text(dom, "on_poweroff", "destroy");
-    text(dom, "on_reboot", "restart");
-    text(dom, "on_crash", "destroy");
+    vm_xml_prop(vm_xml_elem(dom, "clock"), "offset", "utc");
+    vm_xml_text(dom, "on_poweroff", "destroy");
+    vm_xml_text(dom, "on_reboot", "restart");
+    vm_xml_text(dom, "on_crash", "destroy");
 
-    xmlNodePtr devs = elem(dom, "devices");
+    xmlNodePtr devs = vm_xml_elem(dom, "devices");
     if (def->disk_path) {
-        xmlNodePtr disk = elem(devs, "disk");
-        prop(disk, "type", "file");
-        prop(disk, "device", "disk");
-        xmlNodePtr drv = elem(disk, "driver");
-        prop(drv, "name", "qemu");
-        prop(drv, "type", "qcow2"); /* never probed: a guest-written header cannot change it */
-        prop(drv, "discard", "unmap");
-        prop(elem(disk, "source"), "file", def->disk_path);
-        xmlNodePtr tgt = elem(disk, "target");
-        prop(tgt, "dev", "vda");
-        prop(tgt, "bus", "virtio");
+        xmlNodePtr disk = vm_xml_elem(devs, "disk");
+        vm_xml_prop(disk, "type", "file");
+        vm_xml_prop(disk, "device", "disk");
+        xmlNodePtr drv = vm_xml_elem(disk, "driver");
+        vm_xml_prop(drv, "name", "qemu");
+        vm_xml_prop(drv, "type", "qcow2"); /* never probed: a guest-written header cannot change it */
+        vm_xml_prop(drv, "discard", "unmap");
+        vm_xml_prop(vm_xml_elem(disk, "source"), "file", def->disk_path);
+        xmlNodePtr tgt = vm_xml_elem(disk, "target");
+        vm_xml_prop(tgt, "dev", "vda");
+        vm_xml_prop(tgt, "bus", "virtio");
         if (def->root_iops || def->root_bps) {
             char lim[32];
-            xmlNodePtr io = elem(disk, "iotune");
+            xmlNodePtr io = vm_xml_elem(disk, "iotune");
             if (def->root_iops)
-                text(io, "total_iops_sec", (snprintf(lim, sizeof(lim), "%ld", def->root_iops), lim));
+                vm_xml_text(io, "total_iops_sec", (snprintf(lim, sizeof(lim), "%ld", def->root_iops), lim));
             if (def->root_bps)
-                text(io, "total_bytes_sec", (snprintf(lim, sizeof(lim), "%ld", def->root_bps), lim));
+                vm_xml_text(io, "total_bytes_sec", (snprintf(lim, sizeof(lim), "%ld", def->root_bps), lim));
         }
     }
     if (def->config_drive) {
         /* virtio, not a CD-ROM: the guest needs no SATA or SCSI driver to find it by its label */
-        xmlNodePtr disk = elem(devs, "disk");
-        prop(disk, "type", "file");
-        prop(disk, "device", "disk");
-        xmlNodePtr drv = elem(disk, "driver");
-        prop(drv, "name", "qemu");
-        prop(drv, "type", "raw");
-        prop(elem(disk, "source"), "file", def->config_drive);
-        xmlNodePtr tgt = elem(disk, "target");
-        prop(tgt, "dev", "vdz");
-        prop(tgt, "bus", "virtio");
-        elem(disk, "readonly");
+        xmlNodePtr disk = vm_xml_elem(devs, "disk");
+        vm_xml_prop(disk, "type", "file");
+        vm_xml_prop(disk, "device", "disk");
+        xmlNodePtr drv = vm_xml_elem(disk, "driver");
+        vm_xml_prop(drv, "name", "qemu");
+        vm_xml_prop(drv, "type", "raw");
+        vm_xml_prop(vm_xml_elem(disk, "source"), "file", def->config_drive);
+        xmlNodePtr tgt = vm_xml_elem(disk, "target");
+        vm_xml_prop(tgt, "dev", "vdz");
+        vm_xml_prop(tgt, "bus", "virtio");
+        vm_xml_elem(disk, "readonly");
     }
     for (size_t i = 0; i < def->ndisks; i++)
         add_disk(devs, &def->disks[i]);
     if (def->nic_network) {
-        xmlNodePtr nic = elem(devs, "interface");
-        prop(nic, "type", "network");
-        prop(elem(nic, "source"), "network", def->nic_network);
-        prop(elem(nic, "mac"), "address", def->nic_mac);
-        prop(elem(nic, "model"), "type", "virtio");
+        xmlNodePtr nic = vm_xml_elem(devs, "interface");
+        vm_xml_prop(nic, "type", "network");
+        vm_xml_prop(vm_xml_elem(nic, "source"), "network", def->nic_network);
+        vm_xml_prop(vm_xml_elem(nic, "mac"), "address", def->nic_mac);
+        vm_xml_prop(vm_xml_elem(nic, "model"), "type", "virtio");
         /* anti-spoofing with the address vmmgr gave, never one learnt from the guest */
-        xmlNodePtr f = elem(nic, "filterref");
-        prop(f, "filter", def->nic_filter);
-        xmlNodePtr ip = elem(f, "parameter");
-        prop(ip, "name", "IP");
-        prop(ip, "value", def->nic_ip);
-        xmlNodePtr learn = elem(f, "parameter");
-        prop(learn, "name", "CTRL_IP_LEARNING");
-        prop(learn, "value", "none");
+        xmlNodePtr f = vm_xml_elem(nic, "filterref");
+        vm_xml_prop(f, "filter", def->nic_filter);
+        xmlNodePtr ip = vm_xml_elem(f, "parameter");
+        vm_xml_prop(ip, "name", "IP");
+        vm_xml_prop(ip, "value", def->nic_ip);
+        xmlNodePtr learn = vm_xml_elem(f, "parameter");
+        vm_xml_prop(learn, "name", "CTRL_IP_LEARNING");
+        vm_xml_prop(learn, "value", "none");
     }
-    xmlNodePtr root_bus = elem(devs, "controller");
-    prop(root_bus, "type", "pci");
-    prop(root_bus, "index", "0");
-    prop(root_bus, "model", "pcie-root");
+    xmlNodePtr root_bus = vm_xml_elem(devs, "controller");
+    vm_xml_prop(root_bus, "type", "pci");
+    vm_xml_prop(root_bus, "index", "0");
+    vm_xml_prop(root_bus, "model", "pcie-root");
     for (int i = 0; i < SPARE_ROOT_PORTS; i++) {
-        xmlNodePtr c = elem(devs, "controller");
-        prop(c, "type", "pci");
-        prop(c, "model", "pcie-root-port");
+        xmlNodePtr c = vm_xml_elem(devs, "controller");
+        vm_xml_prop(c, "type", "pci");
+        vm_xml_prop(c, "model", "pcie-root-port");
     }
-    xmlNodePtr serial = elem(devs, "serial");
-    prop(serial, "type", "file");
-    xmlNodePtr src = elem(serial, "source");
-    prop(src, "path", def->console_path);
-    prop(src, "append", "on");
-    prop(elem(serial, "target"), "port", "0");
-    prop(elem(devs, "memballoon"), "model", "none");
+    xmlNodePtr serial = vm_xml_elem(devs, "serial");
+    vm_xml_prop(serial, "type", "file");
+    xmlNodePtr src = vm_xml_elem(serial, "source");
+    vm_xml_prop(src, "path", def->console_path);
+    vm_xml_prop(src, "append", "on");
+    vm_xml_prop(vm_xml_elem(serial, "target"), "port", "0");
+    vm_xml_prop(vm_xml_elem(devs, "memballoon"), "model", "none");
 
     xmlChar *mem_out = NULL;
     int len = 0;
