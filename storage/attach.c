@@ -269,8 +269,55 @@ vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_erro
 }
 
 int
+vol_set_delete_on_termination(vm_ctx *ctx, const char *instance_id, const char *device, bool on, vm_error *err)
+{
+    static const char *const roots[] = { "/dev/vda", "/dev/xvda", "/dev/sda1", NULL };
+    bool root = false;
+    for (const char *const *r = roots; *r; r++)
+        root |= strcmp(device, *r) == 0;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE volumes SET delete_on_termination = ?1 WHERE instance_id = ?2 AND state != 'deleted' AND "
+                      "(device = ?3 OR (?4 AND id = (SELECT root_volume_id FROM instances WHERE id = ?2)))",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, on);
+    sqlite3_bind_text(st, 2, instance_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, root);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving DeleteOnTermination", err);
+    if (sqlite3_changes(ctx->db) == 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "No volume is attached to %s at %s", instance_id,
+                            device);
+    return 0;
+}
+
+int
 vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err)
 {
+    /* volumes marked DeleteOnTermination go with the instance (its lock is held: the volume's comes
+     * second, as everywhere); the others become available */
+    _cleanup_stmt_ sqlite3_stmt *doomed = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id, path FROM volumes WHERE instance_id = ? AND delete_on_termination",
+                      &doomed, err) < 0)
+        return -1;
+    sqlite3_bind_text(doomed, 1, instance_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(doomed) == SQLITE_ROW) {
+        char id[VM_ID_MAX];
+        snprintf(id, sizeof(id), "%s", vm_db_text(doomed, 0));
+        int vfd = vol_lock(ctx, id, false, err);
+        if (vfd < 0)
+            return -1;
+        int rc = vol_update(ctx, id, "deleting", NULL, NULL, NULL, err);
+        if (rc == 0 && unlink(vm_db_text(doomed, 1)) < 0 && errno != ENOENT)
+            rc = vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", vm_db_text(doomed, 1));
+        if (rc == 0)
+            rc = vol_update(ctx, id, "deleted", NULL, NULL, NULL, err);
+        vm_lock_release(vfd);
+        if (rc < 0)
+            return -1;
+    }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "UPDATE volumes SET state = 'available', instance_id = NULL, device = NULL, "

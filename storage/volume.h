@@ -25,6 +25,9 @@ int vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *
 void vol_disks_free(inst_disk *disks, size_t n);
 /* Appends blockDeviceMapping/item for each volume attached to instance_id. */
 int vol_render_mappings(vm_ctx *ctx, vm_node *parent, const char *instance_id, vm_error *err);
+/* ModifyInstanceAttribute BlockDeviceMapping: whether the volume at device (the root device or an
+ * attached one) is deleted when the instance terminates. */
+int vol_set_delete_on_termination(vm_ctx *ctx, const char *instance_id, const char *device, bool on, vm_error *err);
 /* Records the root volume of a new instance (inside the caller's transaction): attached as
  * /dev/vda, its file an overlay of image_id's base. */
 int vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const char *path, long size_gib,

@@ -92,9 +92,24 @@ vm attach-volume --volume-id "$v" --instance-id "$b" --device /dev/sdh >/dev/nul
 wait_console "$b" "vmmgr-test: read persisted-$v" 1 60
 ok "the data written by one instance is read by another"
 
+# a second attached volume, marked to go with the instance
+x=$(vm create-volume --size 1 --query VolumeId --output text)
+vm attach-volume --volume-id "$x" --instance-id "$b" --device /dev/sdk >/dev/null
+vm wait volume-in-use --volume-ids "$x"
+[ "$(vm describe-volumes --volume-ids "$x" --query 'Volumes[0].Attachments[0].DeleteOnTermination' --output text)" = False ] ||
+	fail "an attached volume is kept on termination by default, as on EC2"
+vm modify-instance-attribute --instance-id "$b" --block-device-mappings 'DeviceName=/dev/sdk,Ebs={DeleteOnTermination=true}'
+[ "$(vm describe-instance-attribute --instance-id "$b" --attribute blockDeviceMapping --output json |
+	jq -r '.BlockDeviceMappings[] | select(.DeviceName == "/dev/sdk") | .Ebs.DeleteOnTermination')" = true ] ||
+	fail "modify-instance-attribute --block-device-mappings did not mark the volume"
+expect_error InvalidParameterValue vm modify-instance-attribute --instance-id "$b" \
+	--block-device-mappings 'DeviceName=/dev/sdz,Ebs={DeleteOnTermination=true}'
 vm terminate-instances --instance-ids "$b" >/dev/null
 [ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = available ] ||
 	fail "terminating the instance did not release the volume"
+expect_error InvalidVolume.NotFound vm describe-volumes --volume-ids "$x"
+[ ! -e "$S/volumes/$x.qcow2" ] || fail "a DeleteOnTermination volume's file remains"
+ok "terminate keeps an attached volume by default and deletes one marked DeleteOnTermination"
 vm delete-volume --volume-id "$v"
 vm delete-volume --volume-id "$w"
 vm wait volume-deleted --volume-ids "$v" || fail "wait volume-deleted"

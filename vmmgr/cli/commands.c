@@ -82,6 +82,8 @@ static const cli_opt modify_attr_opts[] = {
       "Value=stop|terminate" },
     { "instance-type", CLI_OPT_STRUCT, "InstanceType", "Value=TYPE (the instance must be stopped)" },
     { "groups", CLI_OPT_LIST, "GroupId", "replace the security groups (applies to the running guest at once)" },
+    { "block-device-mappings", CLI_OPT_SHORTHAND, "BlockDeviceMapping",
+      "DeviceName=/dev/sdf,Ebs={DeleteOnTermination=true}: delete the volume with the instance" },
     DRY_RUN, END,
 };
 static const cli_opt regions_opts[] = { { "region-names", CLI_OPT_LIST, "RegionName", "names" }, FILTERS, END };

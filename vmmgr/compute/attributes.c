@@ -7,6 +7,7 @@
 #include "../core/cleanup.h"
 #include "../core/db.h"
 #include "../core/lock.h"
+#include "../../storage/volume.h"
 #include "instance.h"
 #include "../../net/net.h"
 #include "types.h"
@@ -52,8 +53,10 @@ inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error
         value_str(resp, "instanceInitiatedShutdownBehavior", NULL, in->shutdown_behavior);
     else if (strcmp(attr, "rootDeviceName") == 0)
         value_str(resp, "rootDeviceName", NULL, "/dev/vda");
-    else if (strcmp(attr, "blockDeviceMapping") == 0)
-        vm_node_list(resp, "blockDeviceMapping", "BlockDeviceMappings");
+    else if (strcmp(attr, "blockDeviceMapping") == 0) {
+        if (vol_render_mappings(ctx, vm_node_list(resp, "blockDeviceMapping", "BlockDeviceMappings"), in->id, err) < 0)
+            return -1;
+    }
     else if (strcmp(attr, "productCodes") == 0)
         vm_node_list(resp, "productCodes", NULL);
     else if (strcmp(attr, "groupSet") == 0) {
@@ -124,6 +127,32 @@ change_type(vm_ctx *ctx, inst_obj *in, const char *type, vm_error *err)
     return inst_define(ctx, in, err);
 }
 
+/* BlockDeviceMapping.N.DeviceName with .Ebs.DeleteOnTermination: all or nothing */
+static int
+set_delete_on_termination(vm_ctx *ctx, const char *id, const vm_params *p, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0 || vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *dev = vm_params_getf(p, "BlockDeviceMapping.%d.DeviceName", idx[i]);
+        char key[96];
+        snprintf(key, sizeof(key), "BlockDeviceMapping.%d.Ebs.DeleteOnTermination", idx[i]);
+        bool on;
+        if (!dev || !vm_params_get(p, key))
+            rc = vm_error_set(err, VM_ERR_MISSING_PARAMETER,
+                              "BlockDeviceMapping.%d needs DeviceName and Ebs.DeleteOnTermination", idx[i]);
+        else if ((rc = vm_params_bool(p, key, false, &on, err)) == 0)
+            rc = vol_set_delete_on_termination(ctx, id, dev, on, err);
+    }
+    if (rc == 0)
+        return vm_db_commit(ctx->db, err);
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
 int
 inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -144,6 +173,7 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
     const char *beh = vm_params_get(p, "InstanceInitiatedShutdownBehavior.Value");
     const char *type = vm_params_get(p, "InstanceType.Value");
     const char *groups = vm_params_get(p, "GroupId.1");
+    const char *bdm = vm_params_get(p, "BlockDeviceMapping.1.DeviceName");
     if (attr) {
         bool ok = false;
         for (const char *const *k = known; *k; k++)
@@ -160,7 +190,7 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         else
             type = legacy;
     }
-    if (!!term + !!stop + !!beh + !!type + !!groups != 1)
+    if (!!term + !!stop + !!beh + !!type + !!groups + !!bdm != 1)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
                             "exactly one attribute must be modified per request");
     for (size_t i = 0; i < p->n; i++) {
@@ -168,7 +198,8 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         if (strcmp(k, "InstanceId") && strcmp(k, "Attribute") && strcmp(k, "Value") && strcmp(k, "DryRun") &&
             strcmp(k, "Action") && strcmp(k, "Version") && strcmp(k, "DisableApiTermination.Value") &&
             strcmp(k, "DisableApiStop.Value") && strcmp(k, "InstanceInitiatedShutdownBehavior.Value") &&
-            strcmp(k, "InstanceType.Value") && strncmp(k, "GroupId.", 8))
+            strcmp(k, "InstanceType.Value") && strncmp(k, "GroupId.", 8) &&
+            strncmp(k, "BlockDeviceMapping.", 19))
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "modifying '%s' is not supported", k);
     }
     bool flag = false;
@@ -198,6 +229,8 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         rc = set_column(ctx, id, "UPDATE instances SET shutdown_behavior = ? WHERE id = ?", beh, 0, err);
     else if (groups)
         rc = net_instance_set_groups(ctx, id, p, err); /* the running guest's filter changes at once */
+    else if (bdm)
+        rc = set_delete_on_termination(ctx, id, p, err);
     else {
         _cleanup_(inst_obj_freep) inst_obj *fresh = NULL;
         rc = inst_get(ctx, id, &fresh, err);
