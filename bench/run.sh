@@ -18,6 +18,7 @@ rm -rf "$d"
 bench/launch.sh "${1:-6}"
 bench/volumes.sh 8
 bench/dhcp.sh 5
+bench/io.sh 3 128
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
 else
