@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../storage/snapshot.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
@@ -207,7 +208,22 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_node_str(it, "description", NULL, img->description);
         vm_node_str(it, "rootDeviceType", NULL, "ebs");
         vm_node_str(it, "rootDeviceName", NULL, "/dev/vda");
-        vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings");
+        vm_node *bdm = vm_node_list(it, "blockDeviceMapping", "BlockDeviceMappings");
+        char snap[VM_ID_MAX];
+        long snap_gib = 0;
+        int has_snap = snap_of_image(ctx, img->id, snap, &snap_gib, err);
+        if (has_snap < 0)
+            return -1;
+        if (has_snap) {
+            vm_node *m = vm_node_item(bdm);
+            vm_node_str(m, "deviceName", NULL, "/dev/vda");
+            vm_node *ebs = vm_node_struct(m, "ebs", NULL);
+            vm_node_str(ebs, "snapshotId", NULL, snap);
+            vm_node_int(ebs, "volumeSize", NULL, snap_gib);
+            vm_node_bool(ebs, "deleteOnTermination", NULL, true);
+            vm_node_str(ebs, "volumeType", NULL, "gp3");
+            vm_node_bool(ebs, "encrypted", NULL, false);
+        }
         vm_node_str(it, "virtualizationType", NULL, "hvm");
         vm_node_str(it, "hypervisor", NULL, strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu");
         vm_node_str(it, "bootMode", NULL, strcmp(img->boot, "uefi") == 0 ? "uefi" : "legacy-bios");

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../storage/overlay.h"
+#include "../storage/snapshot.h"
 #include "../storage/volume.h"
 #include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
@@ -310,7 +311,12 @@ img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(up) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deregistering image", err);
-    const char *files[] = { img->base_path, img->kernel_path, img->initrd_path };
+    /* an AMI made by create-image keeps its snapshot (and so its base file), as on EC2 */
+    char snap[VM_ID_MAX];
+    int has_snap = snap_of_image(ctx, id, snap, NULL, err);
+    if (has_snap < 0)
+        return -1;
+    const char *files[] = { img->kernel_path, img->initrd_path, has_snap ? NULL : img->base_path };
     for (size_t i = 0; i < 3; i++)
         if (files[i] && vol_file_remove(files[i], err) < 0)
             return -1;
@@ -402,6 +408,18 @@ img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_erro
         rc = convert(in->disk_path, "qcow2", base, in->state == INST_RUNNING && no_reboot, false, err);
     if (was_running > 0 && restart(ctx, iid, rc == 0 ? err : &(vm_error){ 0 }) < 0)
         rc = -1;
+    if (rc == 0 && in->root_volume_id[0]) {
+        /* as EC2 does: the AMI's root is a snapshot of the instance's root volume */
+        char snap[VM_ID_MAX], sdesc[160];
+        snprintf(sdesc, sizeof(sdesc), "Created by CreateImage(%s) for %s", iid, id);
+        _cleanup_stmt_ sqlite3_stmt *sz = NULL;
+        rc = vm_db_prepare(ctx->db, "SELECT size_gib FROM volumes WHERE id = ?", &sz, err);
+        if (rc == 0) {
+            sqlite3_bind_text(sz, 1, in->root_volume_id, -1, SQLITE_STATIC);
+            long gib = sqlite3_step(sz) == SQLITE_ROW ? sqlite3_column_int64(sz, 0) : 1;
+            rc = snap_record_for_image(ctx, id, in->root_volume_id, gib, sdesc, base, snap, err);
+        }
+    }
     if (rc == 0)
         rc = set_image_state(ctx, id, "available", err);
     if (rc < 0 && err->code != VM_ERR_AMI_NAME_DUPLICATE)

@@ -328,6 +328,44 @@ snap_source(vm_ctx *ctx, const char *id, char **ret_path, long *ret_size, vm_err
 }
 
 int
+snap_record_for_image(vm_ctx *ctx, const char *image_id, const char *volume_id, long size_gib, const char *desc,
+                      const char *path, char ret_id[VM_ID_MAX], vm_error *err)
+{
+    vm_id_new("snap", ret_id);
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO snapshots (id, volume_id, size_gib, state, progress, description, path, created_at, "
+                      "image_id) VALUES (?, ?, ?, 'completed', 100, ?, ?, strftime('%s','now'), ?)",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, ret_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, volume_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, size_gib);
+    sqlite3_bind_text(st, 4, desc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, image_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording the image's snapshot", err);
+    return 0;
+}
+
+int
+snap_of_image(vm_ctx *ctx, const char *image_id, char ret_id[VM_ID_MAX], long *ret_size, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id, size_gib FROM snapshots WHERE image_id = ? AND state != 'deleted'", &st,
+                      err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return 0;
+    snprintf(ret_id, VM_ID_MAX, "%s", vm_db_text(st, 0));
+    if (ret_size)
+        *ret_size = sqlite3_column_int64(st, 1);
+    return 1;
+}
+
+int
 snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     const char *id = vm_params_require(p, "SnapshotId", err);
@@ -338,15 +376,33 @@ snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     if (snap_source(ctx, id, &path, &size, err) < 0 && err->code != VM_ERR_INCORRECT_STATE)
         return -1;
+    *err = (vm_error){ 0 };
+    /* the snapshot behind a registered AMI is its disk: it stays until the AMI is deregistered */
+    _cleanup_stmt_ sqlite3_stmt *use = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT i.id FROM snapshots s JOIN images i ON i.id = s.image_id "
+                      "WHERE s.id = ? AND i.state != 'deregistered'",
+                      &use, err) < 0)
+        return -1;
+    sqlite3_bind_text(use, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(use) == SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_SNAPSHOT_IN_USE, "The snapshot %s is currently in use by %s", id,
+                            vm_db_text(use, 0));
     if (dry)
         return vm_error_dry_run(err);
-    *err = (vm_error){ 0 };
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT path FROM snapshots WHERE id = ?", &st, err) < 0)
+    if (vm_db_prepare(ctx->db, "SELECT path, image_id FROM snapshots WHERE id = ?", &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW && unlink(vm_db_text(st, 0)) < 0 && errno != ENOENT)
-        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove the snapshot file");
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        if (unlink(vm_db_text(st, 0)) < 0 && errno != ENOENT)
+            return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove the snapshot file");
+        if (*vm_db_text(st, 1)) { /* the deregistered AMI's directory held it */
+            char dir[4200];
+            snprintf(dir, sizeof(dir), "%s/images/%s", ctx->state_dir, vm_db_text(st, 1));
+            rmdir(dir);
+        }
+    }
     if (set_state(ctx, id, "deleted", 100, err) < 0)
         return -1;
     vm_node_bool(resp, "return", NULL, true);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "../vmmgr/core/ctx.h"
+#include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/node.h"
 #include "../vmmgr/core/params.h"
 
@@ -18,3 +19,10 @@ void snap_reconcile(vm_ctx *ctx);
 
 /* The completed snapshot id's file and size (GiB): for CreateVolume --snapshot-id. */
 int snap_source(vm_ctx *ctx, const char *id, char **ret_path, long *ret_size_gib, vm_error *err);
+
+/* CreateImage: the AMI's base file is also a completed snapshot of the instance's root volume (as an
+ * EBS-backed AMI's root is a snapshot); delete-snapshot refuses it while the AMI is registered. */
+int snap_record_for_image(vm_ctx *ctx, const char *image_id, const char *volume_id, long size_gib, const char *desc,
+                          const char *path, char ret_id[VM_ID_MAX], vm_error *err);
+/* 1 with the id (and size) of the snapshot behind image_id, 0 when it has none. */
+int snap_of_image(vm_ctx *ctx, const char *image_id, char ret_id[VM_ID_MAX], long *ret_size, vm_error *err);

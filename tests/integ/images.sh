@@ -68,10 +68,23 @@ expect_error InvalidParameterValue vm deregister-image --image-id "$AMI"
 vm delete-volume --volume-id "$rv"
 ok "a 3 GiB root volume: overlay and file system are 3 GiB; kept after terminate when asked; bad mappings refused"
 
+# the new AMI's root is a snapshot of the instance's root volume, as on EC2
+snap=$(vm describe-images --image-ids "$new" --query 'Images[0].BlockDeviceMappings[0].Ebs.SnapshotId' --output text)
+[[ "$snap" == snap-* ]] || fail "create-image registered no snapshot: $snap"
+[ "$(vm describe-snapshots --snapshot-ids "$snap" --query 'Snapshots[0].State' --output text)" = completed ] ||
+	fail "the image's snapshot is not completed"
+expect_error InvalidSnapshot.InUse vm delete-snapshot --snapshot-id "$snap"
+ok "create-image registers a snapshot of the root volume behind the AMI; delete-snapshot refuses it while the AMI exists"
+
 expect_error InvalidParameterValue vm deregister-image --image-id "$new"
 vm terminate-instances --instance-ids "$c" >/dev/null
 vm deregister-image --image-id "$new"
 expect_error InvalidAMIID.NotFound vm describe-images --image-ids "$new"
 expect_error InvalidAMIID.NotFound vm run-instances --image-id "$new"
-[ ! -e "$S/images/$new" ] || fail "deregister left the files of $new"
-ok "deregister: refused while an instance uses it, then files gone and the id unknown"
+# the snapshot stays (EC2 keeps it too) and can be restored, then deleted with its file
+restored=$(vm create-volume --snapshot-id "$snap" --query VolumeId --output text)
+vm wait volume-available --volume-ids "$restored"
+vm delete-volume --volume-id "$restored"
+vm delete-snapshot --snapshot-id "$snap"
+[ ! -e "$S/images/$new" ] || fail "deregister and delete-snapshot left the files of $new"
+ok "deregister: refused while an instance uses it, then the id unknown; its snapshot outlives it until deleted"

@@ -164,6 +164,8 @@ static const char *const migrations[] = {
     "  eni_id TEXT NOT NULL REFERENCES network_interfaces(id) ON DELETE CASCADE,"
     "  group_id TEXT NOT NULL REFERENCES security_groups(id),"
     "  PRIMARY KEY (eni_id, group_id));",
+    /* 11: the snapshot behind an AMI made by CreateImage (its file is the AMI's base) */
+    "ALTER TABLE snapshots ADD COLUMN image_id TEXT NOT NULL DEFAULT '';",
 };
 
 int

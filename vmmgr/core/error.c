@@ -49,6 +49,7 @@ static const struct {
     [VM_ERR_ATTACHMENT_NOT_FOUND] = { "InvalidAttachment.NotFound", 400 },
     [VM_ERR_SNAPSHOT_NOT_FOUND] = { "InvalidSnapshot.NotFound", 400 },
     [VM_ERR_SNAPSHOT_MALFORMED] = { "InvalidSnapshotID.Malformed", 400 },
+    [VM_ERR_SNAPSHOT_IN_USE] = { "InvalidSnapshot.InUse", 400 },
     [VM_ERR_VPC_MALFORMED] = { "InvalidVpcID.Malformed", 400 },
     [VM_ERR_VPC_RANGE] = { "InvalidVpc.Range", 400 },
     [VM_ERR_SUBNET_NOT_FOUND] = { "InvalidSubnetID.NotFound", 400 },

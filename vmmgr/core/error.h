@@ -52,6 +52,7 @@ typedef enum vm_err_code {
     VM_ERR_ATTACHMENT_NOT_FOUND,     /* InvalidAttachment.NotFound */
     VM_ERR_SNAPSHOT_NOT_FOUND,       /* InvalidSnapshot.NotFound */
     VM_ERR_SNAPSHOT_MALFORMED,       /* InvalidSnapshotID.Malformed */
+    VM_ERR_SNAPSHOT_IN_USE,          /* InvalidSnapshot.InUse */
     VM_ERR_VPC_MALFORMED,               /* InvalidVpcID.Malformed */
     VM_ERR_VPC_RANGE,                   /* InvalidVpc.Range */
     VM_ERR_SUBNET_NOT_FOUND,            /* InvalidSubnetID.NotFound */
