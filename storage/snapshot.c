@@ -86,8 +86,11 @@ backup_xml(virDomainPtr dom, const char *target, const char *path, vm_error *err
 }
 
 /* A point-in-time copy of a disk in use: libvirt's push backup, waited for. */
+static int set_state(vm_ctx *ctx, const char *id, const char *state, int progress, vm_error *err);
+
 static int
-copy_live(vm_ctx *ctx, const char *instance_id, const char *target, const char *path, vm_error *err)
+copy_live(vm_ctx *ctx, const char *snap_id, const char *instance_id, const char *target, const char *path,
+          bool show, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, instance_id) : NULL;
@@ -98,14 +101,29 @@ copy_live(vm_ctx *ctx, const char *instance_id, const char *target, const char *
         return -1;
     if (virDomainBackupBegin(dom, xml, NULL, 0) < 0)
         return vm_error_from_virt(err, "starting the backup of '%s'", target);
+    int shown = -1;
     for (int i = 0; i < 36000; i++) {
         virDomainJobInfo info;
         if (virDomainGetJobInfo(dom, &info) < 0)
             return vm_error_from_virt(err, "watching the backup of '%s'", target);
         if (info.type == VIR_DOMAIN_JOB_NONE)
             break;
+        /* Progress in describe-snapshots as the copy goes (once a second), and on the terminal */
+        int pct = info.dataTotal ? (int)(info.dataProcessed * 100 / info.dataTotal) : 0;
+        if (pct > 99)
+            pct = 99;
+        if (i % 10 == 0) {
+            vm_error ignore = { 0 };
+            set_state(ctx, snap_id, "pending", pct, &ignore);
+        }
+        if (show && pct != shown) {
+            fprintf(stderr, "\r%s: %d%%", snap_id, pct);
+            shown = pct;
+        }
         usleep(100 * 1000);
     }
+    if (show)
+        fprintf(stderr, "\r%s: 100%%\n", snap_id);
     int type;
     virTypedParameterPtr params = NULL;
     int n = 0;
@@ -118,10 +136,11 @@ copy_live(vm_ctx *ctx, const char *instance_id, const char *target, const char *
 }
 
 static int
-copy_offline(const char *src, const char *path, vm_error *err)
+copy_offline(const char *src, const char *path, bool show, vm_error *err)
 {
-    const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", src, path, NULL };
-    vm_cmd_limits lim = { .timeout_sec = 3600 };
+    const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", show ? "-p" : src,
+                           show ? src : path, show ? path : NULL, NULL };
+    vm_cmd_limits lim = { .timeout_sec = 3600, .show_output = show };
     return vm_cmd_run(argv, &lim, NULL, err);
 }
 
@@ -186,8 +205,9 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     const char *vid = vm_params_require(p, "VolumeId", err);
     const char *desc = vm_params_get(p, "Description");
-    bool dry;
-    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+    bool dry, show;
+    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 ||
+        vm_params_bool(p, "Progress", false, &show, err) < 0)
         return -1;
     if (!vm_id_valid(vid, "vol"))
         return vm_error_set(err, VM_ERR_VOLUME_MALFORMED, "Invalid id: \"%s\" (expecting \"vol-...\")", vid);
@@ -234,9 +254,9 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         char target[8];
         const char *letter = dev + strlen(dev) - 1;
         snprintf(target, sizeof(target), "vd%c", *letter);
-        rc = copy_live(ctx, inst, target, path, err);
+        rc = copy_live(ctx, id, inst, target, path, show, err);
     } else {
-        rc = copy_offline(src, path, err);
+        rc = copy_offline(src, path, show, err);
     }
     if (rc == 0)
         chmod(path, 0444);
@@ -436,7 +456,10 @@ snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
     if (record(ctx, id, vol, size, desc, path, err) < 0)
         return -1;
-    if (copy_offline(src, path, err) < 0) {
+    bool show = false;
+    vm_error ignore_p = { 0 };
+    vm_params_bool(p, "Progress", false, &show, &ignore_p);
+    if (copy_offline(src, path, show, err) < 0) {
         vm_error ignore = { 0 };
         unlink(path);
         set_state(ctx, id, "error", 0, &ignore);

@@ -98,11 +98,11 @@ static const vm_action actions[] = {
     { "ModifyVolume", vol_modify, P("VolumeId", "Size", "VolumeType", "Iops", "Throughput", "MultiAttachEnabled") },
     { "DescribeVolumesModifications", vol_describe_modifications, P("VolumeId", "Filter", "MaxResults", "NextToken"),
       .paged = "volumeModificationSet" },
-    { "CreateSnapshot", snap_create, P("VolumeId", "Description", "TagSpecification") },
+    { "CreateSnapshot", snap_create, P("VolumeId", "Description", "TagSpecification", "Progress") },
     { "DescribeSnapshots", snap_describe, P("SnapshotId", "Owner", "RestorableBy", "Filter", "MaxResults", "NextToken"),
       .paged = "snapshotSet" },
     { "DeleteSnapshot", snap_delete, P("SnapshotId") },
-    { "CopySnapshot", snap_copy, P("SourceSnapshotId", "SourceRegion", "Description", "TagSpecification") },
+    { "CopySnapshot", snap_copy, P("SourceSnapshotId", "SourceRegion", "Description", "TagSpecification", "Progress") },
     { "CreateImage", img_create_from_instance, P("InstanceId", "Name", "Description", "NoReboot") },
 };
 
@@ -192,6 +192,9 @@ vm_dispatch(vm_ctx *ctx, const char *principal, const char *action, const vm_par
     if (!a || (a->local_only && strcmp(principal, "cli") != 0))
         return vm_error_set(err, VM_ERR_INVALID_ACTION, "The action %s is not valid for this web service",
                             action ? action : "(none)");
+    /* Progress (a bar on the terminal) is the CLI's own: over HTTP it would print in the daemon */
+    if (strcmp(principal, "cli") != 0 && vm_params_get(p, "Progress"))
+        return vm_error_set(err, VM_ERR_UNKNOWN_PARAMETER, "The parameter Progress is not recognized");
     vm_error mine = { 0 };
     int rc = run(ctx, a, p, ret_resp, &mine);
     vm_audit_record(ctx, principal, a->name, p, rc == 0 ? *ret_resp : NULL, &mine);

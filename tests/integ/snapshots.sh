@@ -54,3 +54,10 @@ vm delete-snapshot --snapshot-id "$s"
 expect_error InvalidSnapshot.NotFound vm describe-snapshots --snapshot-ids "$s"
 [ "$(vm describe-snapshots --query 'Snapshots[].SnapshotId' --output text)" = "$c" ] || fail "copy-snapshot"
 ok "copy-snapshot and delete-snapshot"
+
+# on a terminal, a snapshot of an attached volume shows its progress; piped, nothing but the result
+out=$(script -qec "$VM_BIN --state-dir $S create-snapshot --volume-id $r --query SnapshotId --output text" /dev/null | tr '\r' '\n')
+grep -qE '^snap-[0-9a-f]+: 100%' <<<"$out" || fail "no progress on a terminal: $out"
+out=$(vm create-snapshot --volume-id "$r" --query SnapshotId --output text 2>&1)
+[[ "$out" =~ ^snap-[0-9a-f]+$ ]] || fail "progress printed without a terminal: $out"
+ok "create-snapshot shows its progress on a terminal only"
