@@ -431,24 +431,28 @@ net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 
 /* --- filters ------------------------------------------------------------------------------------ */
 
-/* Defines (or redefines: libvirt then re-applies it to every interface using it) filter name. */
+/* Defines (or redefines: libvirt then re-applies it to every interface using it) the filter whose
+ * document is doc.  A redefinition must carry the filter's UUID: it is added to the tree. */
 static int
-filter_define(vm_ctx *ctx, const char *name, const char *xml, vm_error *err)
+filter_define(vm_ctx *ctx, const char *name, xmlDocPtr doc, xmlNodePtr root, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
-    /* a redefinition must carry the filter's UUID, after the opening tag that we wrote */
-    _cleanup_free_ char *with_uuid = NULL;
     _cleanup_(virNWFilterFreep) virNWFilterPtr old = virNWFilterLookupByName(conn, name);
     char uuid[VIR_UUID_STRING_BUFLEN];
-    const char *gt = strchr(xml, '>');
-    if (old && gt && virNWFilterGetUUIDString(old, uuid) == 0) {
-        if (asprintf(&with_uuid, "%.*s<uuid>%s</uuid>%s", (int)(gt - xml + 1), xml, uuid, gt + 1) < 0)
-            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-        xml = with_uuid;
+    if (old && virNWFilterGetUUIDString(old, uuid) == 0) {
+        xmlNodePtr u = xmlNewNode(NULL, BAD_CAST "uuid");
+        xmlNodeAddContent(u, BAD_CAST uuid);
+        if (root->children)
+            xmlAddPrevSibling(root->children, u);
+        else
+            xmlAddChild(root, u);
     } else if (!old)
         virResetLastError();
+    _cleanup_free_ char *xml = vm_xml_dump(doc, root, false, err);
+    if (!xml)
+        return -1;
     virNWFilterPtr f = virNWFilterDefineXML(conn, xml);
     if (!f)
         return vm_error_from_virt(err, "defining a network filter");
@@ -531,13 +535,13 @@ filter_new(xmlDocPtr *doc, const char *name)
     return root;
 }
 
-static char *
-sg_filter_xml(vm_ctx *ctx, const char *gid, vm_error *err)
+/* The group's filter document (*doc owned by the caller); its root, or NULL. */
+static xmlNodePtr
+sg_filter_doc(vm_ctx *ctx, const char *gid, xmlDocPtr *doc, vm_error *err)
 {
     char name[64];
     net_sg_filter_name(gid, name);
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-    xmlNodePtr root = filter_new(&doc, name);
+    xmlNodePtr root = filter_new(doc, name);
     _cleanup_stmt_ sqlite3_stmt *st = NULL, *mem = NULL;
     if (vm_db_prepare(ctx->db,
                       "SELECT egress, protocol, from_port, to_port, coalesce(cidr, ''), coalesce(source_group, '') "
@@ -577,7 +581,7 @@ sg_filter_xml(vm_ctx *ctx, const char *gid, vm_error *err)
                 add_rule(root, "accept", dir, "0", proto, false, attr, &c, from, to);
             }
     }
-    return vm_xml_dump(doc, root, false, err);
+    return root;
 }
 
 static int sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
@@ -660,7 +664,9 @@ sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
     while (sqlite3_step(st) == SQLITE_ROW) {
         char gid[VM_ID_MAX], name[64], digest[2 * EVP_MAX_MD_SIZE + 1] = "";
         snprintf(gid, sizeof(gid), "%s", vm_db_text(st, 0));
-        _cleanup_free_ char *xml = sg_filter_xml(ctx, gid, err);
+        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+        xmlNodePtr root = sg_filter_doc(ctx, gid, &doc, err);
+        _cleanup_free_ char *xml = root ? vm_xml_dump(doc, root, false, err) : NULL;
         if (!xml)
             return -1;
         unsigned char md[EVP_MAX_MD_SIZE];
@@ -673,7 +679,7 @@ sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
         if (strcmp(digest, vm_db_text(st, 1)) == 0 && (f = virNWFilterLookupByName(conn, name)))
             continue; /* unchanged: no needless rebuild of every guest's rules */
         virResetLastError();
-        if (filter_define(ctx, name, xml, err) < 0)
+        if (filter_define(ctx, name, doc, root, err) < 0)
             return -1;
         _cleanup_stmt_ sqlite3_stmt *up = NULL;
         if (vm_db_prepare(ctx->db, "UPDATE security_groups SET filter_digest = ? WHERE id = ?", &up, err) < 0)
@@ -737,8 +743,7 @@ net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err)
         vm_xml_prop(vm_xml_elem(root, "filterref"), "filter", g);
     }
     add_rule(root, "drop", "inout", "900", "-1", false, NULL, NULL, -1, -1);
-    _cleanup_free_ char *xml = vm_xml_dump(doc, root, false, err);
-    return xml ? filter_define(ctx, name, xml, err) : -1;
+    return filter_define(ctx, name, doc, root, err);
 }
 
 int

@@ -52,3 +52,24 @@ expect_error InsufficientFreeAddressesInSubnet vm run-instances --image-id "$AMI
 [ "$(vm describe-subnets --subnet-ids "$small" --query 'Subnets[0].AvailableIpAddressCount' --output text)" = 11 ] ||
 	fail "a refused launch took addresses"
 ok "a subnet without room for the launch (a /28 has 11 addresses) refuses it and launches nothing"
+
+# drift: a subnet's network destroyed behind vmmgr's back (or gone with a host reboot) is made
+# again from the store, DHCP entry included; DNS support off takes the VPC's names away, on brings them back
+mac=$(vm describe-instances --instance-ids "$again" --query 'Reservations[0].Instances[0].NetworkInterfaces[0].MacAddress' --output text)
+virsh_ net-destroy "vmmgr-$sub" >/dev/null
+vm describe-subnets --subnet-ids "$sub" >/dev/null
+[ "$(virsh_ net-info "vmmgr-$sub" | awk '$1 == "Active:" {print $2}')" = yes ] || fail "the destroyed network was not made again"
+grep -q "<host mac='$mac'" <<<"$(virsh_ net-dumpxml "vmmgr-$sub")" || fail "the remade network lacks the instance's DHCP entry"
+name="ip-${first//./-}.us-east-1.compute.internal"
+grep -q "$name" <<<"$(virsh_ net-dumpxml "vmmgr-$sub")" || fail "no DNS name for $first"
+vm modify-vpc-attribute --vpc-id "$vpc" --no-enable-dns-hostnames
+vm modify-vpc-attribute --vpc-id "$vpc" --no-enable-dns-support
+grep -q "$name" <<<"$(virsh_ net-dumpxml "vmmgr-$sub")" && fail "DNS names stayed with DNS support off"
+[ "$(vm describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsSupport --query 'EnableDnsSupport.Value' --output text)" = False ] ||
+	fail "enableDnsSupport not recorded"
+vm modify-vpc-attribute --vpc-id "$vpc" --enable-dns-support
+grep -q "$name" <<<"$(virsh_ net-dumpxml "vmmgr-$sub")" || fail "DNS names did not come back"
+vm modify-vpc-attribute --vpc-id "$vpc" --enable-dns-hostnames
+expect_error InvalidParameterValue vm modify-vpc-attribute --vpc-id "$vpc" --no-enable-dns-support
+expect_error InvalidParameterCombination vm modify-vpc-attribute --vpc-id "$vpc" --enable-dns-support --enable-dns-hostnames
+ok "a destroyed subnet network is remade from the store; DNS support off and on takes names away and back"
