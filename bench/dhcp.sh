@@ -12,22 +12,12 @@ n=${1:-5}
 VM_BIN=${VMMGR_BIN:-$top/vmmgr/vmmgr}
 export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 export VMMGR_DEFAULT_VPC_CIDR=${VMMGR_DEFAULT_VPC_CIDR:-10.251.0.0/16}
-T=$(mktemp -d /tmp/vmmgr-bench-dhcp.XXXXXX)
-chmod 755 "$T"
-S="$T/state"
-vm() { "$VM_BIN" --state-dir "$S" "$@"; }
 sniffer=""
+. "$top/bench/lib.sh" dhcp
 cleanup() {
-	[ -n "$sniffer" ] && kill "$sniffer" 2>/dev/null || true
-	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
-	if [ -n "$ids" ]; then vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; fi
-	# ids first: every vmmgr call repairs drift and would start a destroyed network again
-	local subnets groups
-	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
-	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
-	[ -n "${VMMGR_BENCH_KEEP:-}" ] && cp "$T/sniff" "$VMMGR_BENCH_KEEP" 2>/dev/null
+	if [ -n "$sniffer" ]; then kill "$sniffer" 2>/dev/null || true; fi
+	bench_cleanup
+	if [ -n "${VMMGR_BENCH_KEEP:-}" ]; then cp "$T/sniff" "$VMMGR_BENCH_KEEP" 2>/dev/null || true; fi
 	rm -rf "$T"
 }
 trap cleanup EXIT

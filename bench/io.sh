@@ -13,18 +13,9 @@ mib=${2:-256}
 VM_BIN=${VMMGR_BIN:-$top/vmmgr/vmmgr}
 export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 export VMMGR_DEFAULT_VPC_CIDR=${VMMGR_DEFAULT_VPC_CIDR:-10.249.0.0/16}
-T=$(mktemp -d /tmp/vmmgr-bench-io.XXXXXX)
-chmod 755 "$T"
-S="$T/state"
-vm() { "$VM_BIN" --state-dir "$S" "$@"; }
+. "$top/bench/lib.sh" io
 cleanup() {
-	local ids subnets groups
-	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
-	if [ -n "$ids" ]; then vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; fi
-	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
-	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
+	bench_cleanup
 	rm -rf "$T"
 }
 trap cleanup EXIT
