@@ -33,7 +33,9 @@ VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 static const vm_cmd_limits inspect_limits = {
     .timeout_sec = 60,
     .cpu_sec = 30,
-    .address_space = 1L << 30,
+    /* virtual, not resident: each of qemu-img's threads reserves a stack and a 64 MiB malloc arena,
+     * and 1 GiB made thread creation fail (EAGAIN) on a loaded host; 4 GiB still bounds a crafted image */
+    .address_space = 4L << 30,
 };
 
 static int
