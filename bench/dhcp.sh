@@ -25,7 +25,7 @@ trap cleanup EXIT
 vm init --accel tcg >/dev/null
 ami=$(vm describe-images --output json | jq -r '.Images[0].ImageId')
 sub=$(vm describe-subnets --query 'Subnets[0].SubnetId' --output text)
-br=$(virsh -q -c qemu:///system net-info "vmmgr-$sub" | awk '$1 == "Bridge:" {print $2}')
+br=$(virsh -q -c "$LV" net-info "vmmgr-$sub" | awk '$1 == "Bridge:" {print $2}')
 ns=""
 for cand in $(ip netns list | awk '{print $1}'); do
 	ip -n "$cand" link show "$br" >/dev/null 2>&1 && ns=$cand

@@ -31,7 +31,7 @@ id=$(vm run-instances --image-id "$ami" --key-name bench --query 'Instances[0].I
 for _ in $(seq 1200); do grep -qF "vmmgr: instance $id ready" "$S/instances/$id/console.log" 2>/dev/null && break; sleep 0.1; done
 ip=$(vm describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
 sub=$(vm describe-subnets --query 'Subnets[0].SubnetId' --output text)
-br=$(virsh -q -c qemu:///system net-info "vmmgr-$sub" | awk '$1 == "Bridge:" {print $2}')
+br=$(virsh -q -c "$LV" net-info "vmmgr-$sub" | awk '$1 == "Bridge:" {print $2}')
 ns=""
 for cand in $(ip netns list | awk '{print $1}'); do ip -n "$cand" link show "$br" >/dev/null 2>&1 && ns=$cand; done
 g() {
@@ -45,7 +45,7 @@ vol=$(vm create-volume --size 1 --volume-type gp3 --query VolumeId --output text
 vm attach-volume --volume-id "$vol" --instance-id "$id" --device /dev/sdf >/dev/null
 vm wait volume-in-use --volume-ids "$vol"
 qemu-img create -q -f qcow2 "$T/by-hand.qcow2" 1G
-virsh -q -c qemu:///system attach-disk "$id" "$T/by-hand.qcow2" vdq --driver qemu --subdriver qcow2 \
+virsh -q -c "$LV" attach-disk "$id" "$T/by-hand.qcow2" vdq --driver qemu --subdriver qcow2 \
 	--targetbus virtio --serial byhand --live >/dev/null
 dev_of() { gssh "for d in /sys/block/vd*; do [ \"\$(cat \$d/serial 2>/dev/null)\" = $1 ] && echo /dev/\${d##*/}; done; true"; }
 for _ in $(seq 60); do ours=$(dev_of "vol${vol#vol-}"); theirs=$(dev_of byhand); [ -n "$ours" ] && [ -n "$theirs" ] && break; sleep 1; done

@@ -13,6 +13,7 @@ export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 T=$(mktemp -d /tmp/vmmgr-bench.XXXXXX)
 chmod 755 "$T"
 S="$T/state"
+LV=${VMMGR_LIBVIRT_URI:-qemu:///system}
 vm() { "$VM_BIN" --state-dir "$S" "$@"; }
 cleanup() {
 	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
@@ -21,9 +22,9 @@ cleanup() {
 	local subnets groups
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for d in $(virsh -q -c qemu:///system list --name | grep '^bench-' || true); do virsh -q destroy "$d" >/dev/null 2>&1 || true; done
+	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $groups; do virsh -q -c "$LV" nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for d in $(virsh -q -c "$LV" list --name | grep '^bench-' || true); do virsh -q -c "$LV" destroy "$d" >/dev/null 2>&1 || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -47,7 +48,7 @@ base="$S/images/$base/root.qcow2"
 # a template domain XML from vmmgr itself
 tid=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].InstanceId')
 wait_ready "$S/instances/$tid/console.log" "vmmgr: instance $tid ready"
-virsh -q -c qemu:///system dumpxml --inactive "$tid" > "$T/template.xml"
+virsh -q -c "$LV" dumpxml --inactive "$tid" > "$T/template.xml"
 cp "$S/instances/$tid/cidata.iso" "$T/template-cidata.iso"
 # stopped, not terminated: the baseline domains use its interface (MAC, DHCP entry, filter)
 vm stop-instances --force --instance-ids "$tid" >/dev/null
@@ -68,10 +69,10 @@ for i in $(seq "$n"); do
 	t0=$(ms)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$base" "$T/$name/root.qcow2"
 	cp "$T/template-cidata.iso" "$T/$name/cidata.iso"
-	virsh -q -c qemu:///system create "$T/$name.xml" >/dev/null
+	virsh -q -c "$LV" create "$T/$name.xml" >/dev/null
 	wait_ready "$T/$name/console.log" "vmmgr: instance $name ready"
 	theirs+=($(( $(ms) - t0 )))
-	virsh -q -c qemu:///system destroy "$name" >/dev/null
+	virsh -q -c "$LV" destroy "$name" >/dev/null
 done
 
 stats() { # median p95 of the samples after the first

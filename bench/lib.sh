@@ -3,6 +3,7 @@
 T=$(mktemp -d "/tmp/vmmgr-bench-${1:-run}.XXXXXX")
 chmod 755 "$T"
 S="$T/state"
+LV=${VMMGR_LIBVIRT_URI:-qemu:///system}
 vm() { "$VM_BIN" --state-dir "$S" "$@"; }
 bench_cleanup() {
 	local ids subnets groups
@@ -11,6 +12,6 @@ bench_cleanup() {
 	# ids first: every vmmgr call repairs drift and would start a destroyed network again
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $groups; do virsh -q -c "$LV" nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
 }

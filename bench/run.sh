@@ -6,12 +6,11 @@ cd "$top"
 scripts/deps.sh
 scripts/build.sh
 make -s bench/overlay_bench bench/seed
-run=""
-if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-	run=$(mktemp -d /tmp/vmmgr-bench-harness.XXXXXX)
-	trap 'tests/harness/libvirtd-netns.sh stop "$run"; rm -rf "$run"' EXIT
-	tests/harness/libvirtd-netns.sh start "$run"
-fi
+# the benchmarks' own libvirtd, in namespaces of its own (a host libvirtd is left alone)
+run=$(mktemp -d /tmp/vmmgr-bench-harness.XXXXXX)
+trap 'tests/harness/libvirtd-netns.sh stop "$run"; rm -rf "$run"' EXIT
+tests/harness/libvirtd-netns.sh start "$run"
+export VMMGR_LIBVIRT_URI=$(cat "$run/uri") VMMGR_TEST_RUN=$run
 d=$(mktemp -d /tmp/vmmgr-overlay.XXXXXX)
 bench/overlay_bench "$d" 11
 rm -rf "$d"

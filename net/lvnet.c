@@ -9,6 +9,7 @@
  * A group's filter is redefined when its rules or the members of a group it names change;
  * libvirt re-applies it to every running interface that uses it. */
 #include <errno.h>
+#include <limits.h>
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
 #include <libxml/xpath.h>
@@ -344,11 +345,13 @@ net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err)
  * tests and quickstart run libvirtd in a namespace of its own); 0 when it cannot be known here (a
  * remote libvirt, a stopped network). */
 static long
-dnsmasq_pid(const char *subnet_id)
+dnsmasq_pid(const vm_ctx *ctx, const char *subnet_id)
 {
-    char name[64], pidfile[160];
+    char name[64], rundir[PATH_MAX], pidfile[PATH_MAX + 80];
     net_network_name(subnet_id, name);
-    snprintf(pidfile, sizeof(pidfile), "/run/libvirt/network/%s.pid", name);
+    if (!vm_ctx_libvirt_rundir(ctx, rundir, sizeof(rundir)))
+        return 0;
+    snprintf(pidfile, sizeof(pidfile), "%s/network/%s.pid", rundir, name);
     FILE *f = fopen(pidfile, "re");
     long pid = 0;
     if (!f)
@@ -371,7 +374,7 @@ vpc_netns_pid(vm_ctx *ctx, const char *vpc_id)
         return 0;
     sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        long pid = dnsmasq_pid(vm_db_text(st, 0));
+        long pid = dnsmasq_pid(ctx, vm_db_text(st, 0));
         if (pid)
             return pid;
     }
@@ -399,10 +402,9 @@ net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char 
     /* dnsmasq keeps a lease after its host entry goes; the next interface given this address would
      * be offered another one.  dhcp_release (dnsmasq-utils) sends the DHCPRELEASE the guest never
      * sent, from inside the namespace dnsmasq runs in.  A remote libvirt or a missing tool: skip. */
-    (void)ctx;
     char br[16];
     bridge_name(subnet_id, br);
-    long pid = dnsmasq_pid(subnet_id);
+    long pid = dnsmasq_pid(ctx, subnet_id);
     if (!pid || access("/usr/bin/dhcp_release", X_OK) != 0)
         return 0;
     const char *argv[] = { "dhcp_release", br, ip, mac, NULL };

@@ -15,12 +15,9 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 "$top/scripts/build.sh"
 [ -f "$img/debian-12.qcow2" ] || "$top/images/debian/build.sh" "$img"
 
-run=""
-if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-	run=$(mktemp -d /tmp/vmmgr-acc-harness.XXXXXX)
-	"$top/tests/harness/libvirtd-netns.sh" start "$run"
-fi
-export VMMGR_BIN="$top/vmmgr/vmmgr" VMMGR_IMAGES_DIR="$top/images/tiny"
+run=$(mktemp -d /tmp/vmmgr-acc-harness.XXXXXX)
+"$top/tests/harness/libvirtd-netns.sh" start "$run"
+export VMMGR_TEST_RUN=$run VMMGR_BIN="$top/vmmgr/vmmgr" VMMGR_IMAGES_DIR="$top/images/tiny"
 . "$top/tests/integ/lib.sh"
 stop_harness() { cleanup; [ -z "$run" ] || { "$top/tests/harness/libvirtd-netns.sh" stop "$run"; rm -rf "$run"; }; }
 trap stop_harness EXIT

@@ -37,7 +37,7 @@ ok "usage errors exit 252; --help works"
 
 [ "$(vm describe-instances --output json | jq '.Reservations | length')" = 0 ] || fail "an error left an instance"
 [ -z "$(ls "$S/instances")" ] || fail "an error left files: $(ls "$S/instances")"
-[ -z "$(virsh_ list --all --name | xargs -r -n1 virsh -q -c qemu:///system dumpxml 2>/dev/null | grep -F "<vmmgr:statedir>$S<" || true)" ] ||
+[ -z "$(virsh_ list --all --name | xargs -r -n1 virsh -q -c "$LV" dumpxml 2>/dev/null | grep -F "<vmmgr:statedir>$S<" || true)" ] ||
 	fail "an error left a domain"
 ok "nothing changed"
 

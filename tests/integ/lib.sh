@@ -2,13 +2,21 @@
 # (tests/harness/libvirtd-netns.sh, started by tests/run-all.sh).  A test that cannot reach it fails.
 set -euo pipefail
 VM_BIN=${VMMGR_BIN:?run through make check}
+# the harness's own libvirtd, reached through its own socket (never the host's)
+if [ -z "${VMMGR_LIBVIRT_URI:-}" ] && [ -f "${VMMGR_TEST_RUN:-/nonexistent}/uri" ]; then
+	VMMGR_LIBVIRT_URI=$(cat "$VMMGR_TEST_RUN/uri")
+fi
+export VMMGR_LIBVIRT_URI=${VMMGR_LIBVIRT_URI:?no harness libvirtd: run the suite through tests/run-all.sh}
+LV=$VMMGR_LIBVIRT_URI
+# the harness's private libvirt directories (its /var/lib/libvirt is LV_ROOT/lib)
+LV_ROOT=${VMMGR_TEST_RUN:-/nonexistent}/root
 export VMMGR_WAIT_DELAY=${VMMGR_WAIT_DELAY:-0.5}
 T=$(mktemp -d /tmp/vmmgr-test.XXXXXX)
 chmod 755 "$T"
 S="$T/state"
 
 vm() { "$VM_BIN" --state-dir "$S" "$@"; }
-virsh_() { virsh -q -c qemu:///system "$@"; }
+virsh_() { virsh -q -c "$LV" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok - $*"; }
 
@@ -22,8 +30,8 @@ cleanup() {
 	local subnets groups
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c qemu:///system net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c qemu:///system nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	for id in $groups; do virsh -q -c "$LV" nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -43,8 +51,8 @@ next_block() {
 VMMGR_DEFAULT_VPC_CIDR=$(next_block).0.0/16
 export VMMGR_DEFAULT_VPC_CIDR
 
-virsh -c qemu:///system version >/dev/null 2>&1 ||
-	fail "no libvirtd answers on qemu:///system: run the suite through tests/run-all.sh"
+virsh -c "$LV" version >/dev/null 2>&1 ||
+	fail "no libvirtd answers on $LV: run the suite through tests/run-all.sh"
 
 # vm_init: initialise the state dir under TCG and set $AMI to the tiny image.
 vm_init() {

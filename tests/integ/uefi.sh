@@ -42,6 +42,8 @@ xml=$(virsh_ dumpxml "$id")
 grep -q "<loader readonly='yes' type='pflash'>" <<<"$xml" || fail "no OVMF loader: $(grep -A3 '<os' <<<"$xml")"
 grep -q "secure='yes'" <<<"$xml" && fail "Secure Boot firmware chosen for an unsigned image"
 grep -q "<nvram" <<<"$xml" || fail "no NVRAM store"
+nvram=$(sed -n 's|.*<nvram[^>]*>\(.*\)</nvram>.*|\1|p' <<<"$xml")
+[ -f "$LV_ROOT/lib/${nvram#/var/lib/libvirt/}" ] || fail "the NVRAM file '$nvram' is not in the harness's private /var/lib/libvirt"
 wait_console "$id" "vmmgr: instance $id ready" 1 240
 grep -q "vmmgr: eth0 $(private_ip "$id")/" <<<"$(console "$id")" || fail "the UEFI guest has no address"
 ok "a GPT disk with an EFI system partition imported with --boot uefi boots under OVMF (no Secure Boot)"
@@ -49,5 +51,5 @@ ok "a GPT disk with an EFI system partition imported with --boot uefi boots unde
 vm terminate-instances --instance-ids "$id" >/dev/null
 vm wait instance-terminated --instance-ids "$id"
 domain_exists "$id" && fail "domain left after terminate"
-ls /var/lib/libvirt/qemu/nvram/"$id"_VARS.fd >/dev/null 2>&1 && fail "the NVRAM file stayed after terminate"
+[ -e "$LV_ROOT/lib/${nvram#/var/lib/libvirt/}" ] && fail "the NVRAM file stayed after terminate"
 ok "terminate removes the domain and its NVRAM"

@@ -126,6 +126,31 @@ fail:
     return NULL;
 }
 
+const char *
+vm_ctx_libvirt_rundir(const vm_ctx *ctx, char *buf, size_t len)
+{
+    const char *u = ctx->uri;
+    const char *scheme_end = strstr(u, "://");
+    if (!scheme_end || scheme_end[3] != '/')
+        return NULL; /* qemu+ssh://host/system and the like: not this host's files */
+    const char *q = strchr(u, '?');
+    const char *sock = NULL;
+    for (const char *p = q; p; p = strchr(p + 1, '&'))
+        if (strncmp(p + 1, "socket=", 7) == 0)
+            sock = p + 8;
+    if (!sock) {
+        snprintf(buf, len, "/run/libvirt");
+        return buf;
+    }
+    size_t n = strcspn(sock, "&");
+    const char *slash = memrchr(sock, '/', n);
+    if (!slash || slash == sock || (size_t)(slash - sock) >= len)
+        return NULL;
+    memcpy(buf, sock, (size_t)(slash - sock));
+    buf[slash - sock] = '\0';
+    return buf;
+}
+
 void
 vm_ctx_free(vm_ctx *ctx)
 {

@@ -48,6 +48,10 @@ virConnectPtr vm_ctx_conn(vm_ctx *ctx, vm_error *err);
 char *vm_config_get(vm_ctx *ctx, const char *key);
 int vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err);
 
+/* The runtime directory of the libvirtd behind ctx->uri (where its networks' dnsmasq pid files
+ * are): the directory of the URI's `socket=` parameter (a libvirtd in namespaces of its own, as the
+ * test harness runs it), else /run/libvirt.  NULL when the URI names another host. */
+const char *vm_ctx_libvirt_rundir(const vm_ctx *ctx, char *buf, size_t len);
 /* "<state_dir>/<sub>" into buf. */
 const char *vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub);
 /* A prepared statement for sql (a string literal), made once per context and reset for each use;
