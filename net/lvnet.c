@@ -8,7 +8,9 @@
  *   outside the VPC → the accept rules of each of its groups (vmmgr-sg-…, stateful) → drop.
  * A group's filter is redefined when its rules or the members of a group it names change;
  * libvirt re-applies it to every running interface that uses it. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
@@ -362,6 +364,64 @@ dnsmasq_pid(const vm_ctx *ctx, const char *subnet_id)
     char proc[64];
     snprintf(proc, sizeof(proc), "/proc/%ld/ns/net", pid);
     return pid > 0 && access(proc, F_OK) == 0 ? pid : 0;
+}
+
+/* The pid of the local libvirtd behind ctx->uri (its network driver's pid file), 0 when unknown. */
+static long
+libvirtd_pid(const vm_ctx *ctx)
+{
+    char rundir[PATH_MAX], pidfile[PATH_MAX + 32];
+    if (!vm_ctx_libvirt_rundir(ctx, rundir, sizeof(rundir)))
+        return 0;
+    snprintf(pidfile, sizeof(pidfile), "%s/network/driver.pid", rundir);
+    FILE *f = fopen(pidfile, "re");
+    long pid = 0;
+    if (!f)
+        return 0;
+    if (fscanf(f, "%ld", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : 0;
+}
+
+int
+net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err)
+{
+    /* the routes of the namespace libvirtd (so its bridges) lives in: /proc/PID/net/route shows
+     * the main table of PID's network namespace; without a local libvirtd, this process's own */
+    char path[64], block[NET_CIDR_MAX];
+    long pid = libvirtd_pid(ctx);
+    if (!pid && !vm_ctx_libvirt_rundir(ctx, path, sizeof(path)))
+        return 0; /* another host's libvirtd: its networks are not visible here */
+    if (pid)
+        snprintf(path, sizeof(path), "/proc/%ld/net/route", pid);
+    else
+        snprintf(path, sizeof(path), "/proc/self/net/route");
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    char line[256];
+    net_cidr_format(c, block);
+    while (fgets(line, sizeof(line), f)) {
+        char iface[32];
+        unsigned dest, gw, flags, refcnt, use, metric, mask;
+        if (sscanf(line, "%31s %x %x %x %u %u %u %x", iface, &dest, &gw, &flags, &refcnt, &use, &metric, &mask) != 8)
+            continue; /* the heading */
+        /* a default route overlaps everything and hides nothing; vmmgr's own bridges are vmmgr's */
+        if (mask == 0 || (strncmp(iface, "vm", 2) == 0 && strlen(iface) == 15))
+            continue;
+        net_cidr r = { .addr = ntohl(dest), .prefix = __builtin_popcount(mask) };
+        if (!net_cidr_overlap(&r, c))
+            continue;
+        char taken[NET_CIDR_MAX];
+        net_cidr_format(&r, taken);
+        return vm_error_set(err, VM_ERR_VPC_RANGE,
+                            "the VPC block '%s' overlaps '%s' of interface '%s' on this host (where libvirtd runs): "
+                            "vmmgr's bridges would take those addresses from it. Choose a free block: vmmgr init "
+                            "--default-vpc-cidr 10.200.0.0/16 (or VMMGR_DEFAULT_VPC_CIDR)",
+                            block, taken, iface);
+    }
+    return 0;
 }
 
 /* Any running subnet of the VPC will do: they all live in libvirtd's namespace. */

@@ -35,6 +35,11 @@ int sg_revoke_egress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *e
 int sg_describe_rules(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
+/* Refuses (InvalidVpc.Range) a block that overlaps a network of the host where libvirtd runs
+ * (its namespace's routes, vmmgr's own bridges aside): the bridge would take its addresses.
+ * Nothing to check for another host's libvirtd. */
+int net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err);
+
 /* `vmmgr init`: the default VPC (cidr, 172.31.0.0/16 unless asked otherwise), its default subnet
  * (the first /20) and default security group, unless one exists.  Starts the subnet's network. */
 int net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err);

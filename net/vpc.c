@@ -391,7 +391,7 @@ net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err)
         return net_network_ensure(ctx, sid, err);
     }
     net_cidr c, sc;
-    if (vpc_parse_cidr(cidr ? cidr : "172.31.0.0/16", &c, err) < 0)
+    if (vpc_parse_cidr(cidr ? cidr : "172.31.0.0/16", &c, err) < 0 || net_host_block_check(ctx, &c, err) < 0)
         return -1;
     /* EC2 gives each zone of the default VPC a /20; a smaller VPC gets a sixteenth of itself */
     sc = c;

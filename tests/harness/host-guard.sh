@@ -15,6 +15,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cmd=${1:?usage: host-guard.sh start|check|stop DIR}
 dir=${2:?usage: host-guard.sh start|check|stop DIR}
 uri=qemu:///system
+export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 . "$top/scripts/lib/libvirt-host.sh"
 
 snapshot() {

@@ -10,6 +10,7 @@
 
 #include "../core/cleanup.h"
 #include "shorthand.h"
+#include "wait.h"
 
 #define END { NULL, 0, NULL, NULL }
 #define DRY_RUN { "dry-run", CLI_OPT_BOOL, "DryRun", "check permissions and parameters, change nothing" }
@@ -336,6 +337,62 @@ cli_cmds(size_t *ret_n)
     return cmds;
 }
 
+const cli_opt cli_global_opts[] = {
+    { "state-dir", CLI_OPT_PATH, NULL, "state directory (env VMMGR_STATE_DIR, default /var/lib/vmmgr)" },
+    { "connect", CLI_OPT_STR, NULL, "libvirt URI (env VMMGR_LIBVIRT_URI, default qemu:///system)" },
+    { "output", CLI_OPT_STR, NULL, "table (default), json or text" },
+    { "query", CLI_OPT_STR, NULL, "print only part of the answer: Reservations[].Instances[].InstanceId" },
+    { "version", CLI_OPT_BOOL, NULL, "print vmmgr's version" },
+    { "help", CLI_OPT_BOOL, NULL, "describe vmmgr, or with a command, its options" },
+    END,
+};
+
+static const cli_opt init_opts[] = {
+    { "accel", CLI_OPT_STR, NULL, "auto (a short KVM probe boot, TCG if it fails), kvm or tcg" },
+    { "default-vpc-cidr", CLI_OPT_STR, NULL, "the default VPC's block (172.31.0.0/16; env VMMGR_DEFAULT_VPC_CIDR)" },
+    END,
+};
+static const cli_opt serve_opts[] = {
+    { "listen", CLI_OPT_STR, NULL, "ADDR:PORT to listen on (default 127.0.0.1:8773)" },
+    { "region", CLI_OPT_STR, NULL, "the region signed requests must name (default us-east-1)" },
+    { "workers", CLI_OPT_STR, NULL, "request worker threads (default 4)" },
+    END,
+};
+static const cli_opt no_opts[] = { END };
+static const cli_opt delete_access_key_opts[] = {
+    { "access-key-id", CLI_OPT_STR, NULL, "the key to remove" },
+    END,
+};
+static const cli_opt audit_opts[] = { { "max-items", CLI_OPT_STR, NULL, "how many records (default 50)" }, END };
+
+static const cli_cmd local_cmds[] = {
+    { "init", NULL, init_opts, "Create the state store, choose KVM or TCG, build the tiny image, make the default VPC",
+      false },
+    { "wait", NULL, cli_wait_opts, "Wait until instances, images, volumes or snapshots reach a state (WAITER)",
+      false },
+    { "serve", NULL, serve_opts, "Run the EC2 HTTP API (SigV4) and the background loops", false },
+    { "create-access-key", NULL, no_opts, "Make an access key for the API (the secret is shown once)", false },
+    { "list-access-keys", NULL, no_opts, "Show access key ids", false },
+    { "delete-access-key", NULL, delete_access_key_opts, "Remove an access key", false },
+    { "audit", NULL, audit_opts, "Show the newest audit records", false },
+};
+
+const cli_cmd *
+cli_local_cmds(size_t *ret_n)
+{
+    *ret_n = sizeof(local_cmds) / sizeof(local_cmds[0]);
+    return local_cmds;
+}
+
+const cli_cmd *
+cli_local_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(local_cmds) / sizeof(local_cmds[0]); i++)
+        if (strcmp(local_cmds[i].name, name) == 0)
+            return &local_cmds[i];
+    return NULL;
+}
+
 const cli_cmd *
 cli_cmd_find(const char *name)
 {
@@ -513,8 +570,11 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
 void
 cli_cmd_usage(const cli_cmd *cmd)
 {
-    printf("usage: vmmgr [global options] %s [options]\n\n%s (EC2 %s).\n\nOptions:\n", cmd->name, cmd->help,
-           cmd->action);
+    if (cmd->action)
+        printf("usage: vmmgr [global options] %s [options]\n\n%s (EC2 %s).\n\nOptions:\n", cmd->name, cmd->help,
+               cmd->action);
+    else
+        printf("usage: vmmgr [global options] %s [options]\n\n%s.\n\nOptions:\n", cmd->name, cmd->help);
     for (const cli_opt *o = cmd->opts; o->name; o++)
         printf("  --%-22s %s\n", o->name, o->help);
 }

@@ -36,6 +36,12 @@ typedef struct cli_cmd {
 
 const cli_cmd *cli_cmd_find(const char *name);
 const cli_cmd *cli_cmds(size_t *ret_n);
+/* The commands that are no EC2 action (init, wait, serve, access keys, audit): action is NULL, the
+ * options are documentation for --help, the manual page and shell completion. */
+const cli_cmd *cli_local_cmds(size_t *ret_n);
+const cli_cmd *cli_local_find(const char *name);
+/* The options every command takes, for the manual page and completion. */
+extern const cli_opt cli_global_opts[];
 
 /* Turns the command's own arguments (after its name, global options removed) into params.
  * Bad usage is an InvalidParameterValue error naming the option. */

@@ -13,6 +13,7 @@
 #include "../init.h"
 #include "../serve.h"
 #include "commands.h"
+#include "docs.h"
 #include "query.h"
 #include "render.h"
 #include "wait.h"
@@ -30,25 +31,18 @@ typedef struct cli_globals {
 static void
 usage(FILE *f)
 {
-    size_t n;
-    const cli_cmd *cmds = cli_cmds(&n);
+    size_t n, nlocal;
+    const cli_cmd *cmds = cli_cmds(&n), *local = cli_local_cmds(&nlocal);
     fprintf(f, "usage: vmmgr [--state-dir DIR] [--connect URI] [--output table|json|text] COMMAND [options]\n\n"
-               "A private cloud that speaks EC2, over libvirt.\n\nCommands:\n"
-               "  %-26s %s\n  %-26s %s\n",
-            "init", "Create the state store, choose KVM or TCG, build the tiny image", "wait WAITER",
-            "Wait for instance-running, instance-stopped, instance-terminated, instance-exists");
-    fprintf(f, "  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %s\n", "serve",
-            "Run the EC2 HTTP API (SigV4) and the background loop", "create-access-key",
-            "Make an access key for the API (the secret is shown once)", "list-access-keys", "Show access key ids",
-            "delete-access-key", "Remove an access key", "audit", "Show the newest audit records");
+               "A private cloud that speaks EC2, over libvirt.\n\nCommands:\n");
+    for (size_t i = 0; i < nlocal; i++)
+        fprintf(f, "  %-30s %s\n", local[i].name, local[i].help);
     for (size_t i = 0; i < n; i++)
-        fprintf(f, "  %-26s %s\n", cmds[i].name, cmds[i].help);
-    fprintf(f, "\nGlobal options:\n"
-               "  --state-dir DIR   state directory (env VMMGR_STATE_DIR, default /var/lib/vmmgr)\n"
-               "  --connect URI     libvirt URI (env VMMGR_LIBVIRT_URI, default qemu:///system)\n"
-               "  --output FORMAT   table (default), json or text\n"
-               "  --query EXPR      print only part of the answer: Reservations[].Instances[].InstanceId\n"
-               "\n'vmmgr COMMAND --help' describes a command's options.\n");
+        fprintf(f, "  %-30s %s\n", cmds[i].name, cmds[i].help);
+    fprintf(f, "\nGlobal options:\n");
+    for (const cli_opt *o = cli_global_opts; o->name; o++)
+        fprintf(f, "  --%-16s %s\n", o->name, o->help);
+    fprintf(f, "\n'vmmgr COMMAND --help' describes a command's options; man vmmgr describes them all.\n");
 }
 
 static void
@@ -220,38 +214,36 @@ main(int argc, char **argv)
     argv++;
     if (argc < 0)
         return EXIT_USAGE;
+    if (argc > 0 && strcmp(argv[0], "--version") == 0) {
+        printf("vmmgr %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    /* generated documents (the build makes vmmgr.1 and the bash completion from the table) */
+    if (argc > 0 && strcmp(argv[0], "_man") == 0) {
+        cli_docs_man(stdout);
+        return 0;
+    }
+    if (argc > 0 && strcmp(argv[0], "_bash-completion") == 0) {
+        cli_docs_bash(stdout);
+        return 0;
+    }
     if (argc == 0 || strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "help") == 0) {
         usage(argc == 0 ? stderr : stdout);
         return argc == 0 ? EXIT_USAGE : 0;
     }
     const char *name = argv[0];
-    const cli_cmd *cmd = cli_cmd_find(name);
-    static const char *const local[] = { "init", "wait", "serve", "create-access-key", "list-access-keys",
-                                         "delete-access-key", "audit", NULL };
-    bool is_local = false;
-    for (const char *const *l = local; *l; l++)
-        is_local |= strcmp(*l, name) == 0;
-    if (!cmd && !is_local) {
+    const cli_cmd *cmd = cli_cmd_find(name), *local = cli_local_find(name);
+    bool completing = strcmp(name, "_ids") == 0;
+    if (!cmd && !local && !completing) {
         fprintf(stderr, "vmmgr: unknown command '%s'\n\n", name);
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (wants_help(argc - 1, argv + 1)) {
-        if (cmd)
-            cli_cmd_usage(cmd);
-        else if (strcmp(name, "serve") == 0)
-            printf("usage: vmmgr serve [--listen ADDR:PORT] [--region REGION] [--workers N]\n\nRun the EC2 Query API "
-                   "(default 127.0.0.1:8773), verifying SigV4 against the access keys, until SIGTERM.\n");
-        else if (strcmp(name, "wait") != 0 && strcmp(name, "init") != 0)
-            printf("usage: vmmgr %s%s\n", name, strcmp(name, "delete-access-key") == 0 ? " --access-key-id ID" :
-                   strcmp(name, "audit") == 0 ? " [--max-items N]" : "");
-        else if (strcmp(name, "init") == 0)
-            printf("usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR]\n\nCreate the state store, "
-                   "choose the accelerator (auto: a short KVM probe boot, TCG if it fails), build and register the "
-                   "tiny image, and make the default VPC (172.31.0.0/16 unless given; also VMMGR_DEFAULT_VPC_CIDR) "
-                   "with its default subnet and security group. Safe to run again.\n");
-        else
+    if (!completing && wants_help(argc - 1, argv + 1)) {
+        if (strcmp(name, "wait") == 0)
             cli_wait_usage();
+        else
+            cli_cmd_usage(cmd ? cmd : local);
         return 0;
     }
 
@@ -266,6 +258,8 @@ main(int argc, char **argv)
         return EXIT_SERVICE;
     }
     ctx->keepalive = strcmp(name, "serve") == 0;
+    if (completing) /* `_ids OPTION`: the bash completion asks the store, without reconcile */
+        return argc == 2 && cli_docs_ids(ctx, argv[1], stdout) == 0 ? 0 : EXIT_USAGE;
     if (strcmp(name, "init") == 0)
         return cmd_init(ctx, argc - 1, argv + 1);
     if (strcmp(name, "create-access-key") == 0 || strcmp(name, "list-access-keys") == 0 ||

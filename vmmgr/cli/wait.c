@@ -40,7 +40,7 @@ static const waiter waiters[] = {
       false },
 };
 
-static const cli_opt wait_opts[] = {
+const cli_opt cli_wait_opts[] = {
     { "instance-ids", CLI_OPT_LIST, "InstanceId", "instance ids" },
     { "image-ids", CLI_OPT_LIST, "ImageId", "image ids" },
     { "volume-ids", CLI_OPT_LIST, "VolumeId", "volume ids" },
@@ -48,7 +48,13 @@ static const cli_opt wait_opts[] = {
     { "filters", CLI_OPT_SHORTHAND, "Filter", "Name=NAME,Values=V1,V2 …" },
     { NULL, 0, NULL, NULL },
 };
-static const cli_cmd wait_cmd = { "wait", "DescribeInstances", wait_opts, "Wait for instances", false };
+static const cli_cmd wait_cmd = { "wait", "DescribeInstances", cli_wait_opts, "Wait for instances", false };
+
+const char *
+cli_waiter_name(size_t i)
+{
+    return i < sizeof(waiters) / sizeof(waiters[0]) ? waiters[i].name : NULL;
+}
 
 void
 cli_wait_usage(void)
@@ -56,6 +62,9 @@ cli_wait_usage(void)
     printf("usage: vmmgr wait WAITER [--instance-ids ID …] [--filters …]\n\nWaiters:\n");
     for (size_t i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++)
         printf("  %s\n", waiters[i].name);
+    printf("\nOptions:\n");
+    for (const cli_opt *o = cli_wait_opts; o->name; o++)
+        printf("  --%-22s %s\n", o->name, o->help);
 }
 
 /* 1 success, 0 keep waiting, -1 failure state reached (state named in bad) */

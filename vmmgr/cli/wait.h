@@ -5,5 +5,10 @@
 
 #include "../core/ctx.h"
 
+#include "commands.h"
+
 int cli_wait(vm_ctx *ctx, int argc, char **argv);
+/* The i-th waiter's name (aws ec2 wait's), NULL past the last. */
+const char *cli_waiter_name(size_t i);
+extern const cli_opt cli_wait_opts[];
 void cli_wait_usage(void);

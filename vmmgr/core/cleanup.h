@@ -5,6 +5,8 @@
  * nothing.  Every free function used here accepts NULL. */
 #pragma once
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -31,8 +33,15 @@ static inline void vm_closep(int *fd)
         close(*fd);
 }
 
+static inline void vm_fclosep(FILE **f)
+{
+    if (*f)
+        fclose(*f);
+}
+
 #define _cleanup_free_ _cleanup_(vm_freep)
 #define _cleanup_close_ _cleanup_(vm_closep)
+#define _cleanup_fclose_ _cleanup_(vm_fclosep)
 
 static inline void vm_strv_free(char **v)
 {

@@ -87,8 +87,16 @@ vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
     char real[PATH_MAX], buf[PATH_MAX];
     const char *images = getenv("VMMGR_IMAGES_DIR");
     const char *cache = getenv("VMMGR_CACHE_DIR");
-    if (mkdir_p(state_dir, 0755, err) < 0 || !realpath(state_dir, real)) {
-        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot use state dir '%s'", state_dir);
+    vm_error mk = { 0 };
+    if (mkdir_p(state_dir, 0755, &mk) < 0 || !realpath(state_dir, real) || access(real, R_OK | W_OK | X_OK) < 0) {
+        int e = mk.code ? mk.sys_errno : errno;
+        if (e == EACCES || e == EPERM || e == EROFS)
+            vm_error_set_errno(err, e, VM_ERR_INTERNAL,
+                               "cannot use state dir '%s': run vmmgr as root (it drives the system's libvirtd and "
+                               "owns %s), or give --state-dir (or VMMGR_STATE_DIR) a directory you can write",
+                               state_dir, "/var/lib/vmmgr");
+        else
+            vm_error_set_errno(err, e, VM_ERR_INTERNAL, "cannot use state dir '%s'", state_dir);
         goto fail;
     }
     /* QEMU runs as its own user and must reach the disks and kernels under the state dir */
@@ -168,6 +176,31 @@ vm_ctx_free(vm_ctx *ctx)
     free(ctx);
 }
 
+/* What a newcomer meets first: each failure to reach libvirt says what to do about it. */
+static void
+conn_error(const char *uri, virErrorPtr e, vm_error *err)
+{
+    const char *msg = e && e->message ? e->message : "unknown error";
+    if (e && e->code == VIR_ERR_NO_CONNECT)
+        vm_error_set(err, VM_ERR_UNAVAILABLE,
+                     "the libvirtd at '%s' has no QEMU driver (%s): install Debian's libvirt-daemon-driver-qemu "
+                     "(apt-get install libvirt-daemon-system) and restart libvirtd",
+                     uri, msg);
+    else if (e && e->code == VIR_ERR_SYSTEM_ERROR && (e->int1 == ENOENT || e->int1 == ECONNREFUSED))
+        vm_error_set(err, VM_ERR_UNAVAILABLE,
+                     "no libvirtd answers at '%s' (%s): start it (systemctl start libvirtd; or scripts/libvirtd.sh, "
+                     "which starts one in a network namespace of its own), or name another with --connect URI or "
+                     "VMMGR_LIBVIRT_URI",
+                     uri, msg);
+    else if (e && e->code == VIR_ERR_SYSTEM_ERROR && e->int1 == EACCES)
+        vm_error_set(err, VM_ERR_UNAVAILABLE,
+                     "permission denied on the libvirt socket of '%s' (%s): run vmmgr as root, or as a member of "
+                     "the 'libvirt' group",
+                     uri, msg);
+    else
+        vm_error_set(err, VM_ERR_UNAVAILABLE, "cannot connect to libvirt at '%s': %s", uri, msg);
+}
+
 virConnectPtr
 vm_ctx_conn(vm_ctx *ctx, vm_error *err)
 {
@@ -179,9 +212,7 @@ vm_ctx_conn(vm_ctx *ctx, vm_error *err)
     }
     ctx->conn = virConnectOpen(ctx->uri);
     if (!ctx->conn) {
-        virErrorPtr e = virGetLastError();
-        vm_error_set(err, VM_ERR_UNAVAILABLE, "cannot connect to libvirt at '%s': %s", ctx->uri,
-                     e && e->message ? e->message : "unknown error");
+        conn_error(ctx->uri, virGetLastError(), err);
         return NULL;
     }
     /* a libvirtd that stops answering makes calls fail after ~15 s instead of hanging forever */

@@ -238,10 +238,18 @@ migrate(sqlite3 *db, vm_error *err)
     if (vm_db_begin(db, err) < 0)
         return -1;
     int v = vm_db_schema_version(db);
-    if (v < 0 || v > target) {
+    if (v > target) {
         vm_db_rollback(db);
-        return vm_error_set(err, VM_ERR_INTERNAL, "state store has schema version %d; this vmmgr knows up to %d", v,
-                            target);
+        return vm_error_set(err, VM_ERR_INTERNAL,
+                            "the state store was written by a newer vmmgr (schema version %d; this one, " PACKAGE_VERSION
+                            ", knows up to %d): run the newer vmmgr, or give --state-dir another directory; the "
+                            "store is left as it is",
+                            v, target);
+    }
+    if (v < 0) {
+        vm_db_rollback(db);
+        return vm_error_set(err, VM_ERR_INTERNAL, "cannot read the state store's schema version: %s",
+                            sqlite3_errmsg(db));
     }
     for (; v < target; v++) {
         char pragma[64];
