@@ -24,4 +24,14 @@ rids=$(for k in 1 2 3 4 5; do jq -r .ReservationId "$T/par.$k"; done | sort -u)
 [ "$(vm describe-instances --output json | jq '[.Reservations[].Instances[]] | length')" = 2 ] || fail "concurrent retries launched more than one instance"
 ok "five concurrent requests with one token: one reservation"
 
-vm wait instance-running --filters Name=client-token,Values=tok-1,tok-2
+# a retry that names a private address: the address is its own first attempt's, not "in use"
+p=${VMMGR_DEFAULT_VPC_CIDR%.0.0/16}
+r3=$(vm run-instances --image-id "$AMI" --client-token tok-ip --private-ip-address "$p.0.9" --output json)
+r4=$(vm run-instances --image-id "$AMI" --client-token tok-ip --private-ip-address "$p.0.9" --output json) ||
+	fail "a retry with the same token and address was refused"
+[ "$(jq -r .ReservationId <<<"$r3")" = "$(jq -r .ReservationId <<<"$r4")" ] || fail "the retry made a new reservation"
+[ "$(jq -r '.Instances[0].PrivateIpAddress' <<<"$r4")" = "$p.0.9" ] || fail "the retry's answer lacks the address"
+expect_error InvalidIPAddress.InUse vm run-instances --image-id "$AMI" --client-token tok-ip2 --private-ip-address "$p.0.9"
+ok "a retry naming a private address returns the first reservation (another token: InvalidIPAddress.InUse)"
+
+vm wait instance-running --filters Name=client-token,Values=tok-1,tok-2,tok-ip

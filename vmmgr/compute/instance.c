@@ -227,11 +227,31 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_free_ vm_tag *tags = NULL;
     size_t ntags;
     _cleanup_(img_obj_freep) img_obj *img = NULL;
+    static const char *const skip[] = { "ClientToken", "DryRun", "Action", "Version", NULL };
+    _cleanup_free_ char *request = vm_params_canonical(p, skip);
+    if (!request)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+
+    /* a retry answers with the first reservation before any check that depends on state (the
+     * address its first attempt took, an image deregistered since): the token comes first */
+    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (token && (strlen(token) > 64 || !*token))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "ClientToken must be 1 to 64 ASCII characters");
+    for (const char *c = token; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "ClientToken must be printable ASCII");
+    if (token && !dry) {
+        char existing[VM_ID_MAX];
+        int found = run_find_token(ctx, token, request, existing, err);
+        if (found != 0)
+            return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
+    }
 
     if (!vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err) ||
         vm_params_int(p, "MinCount", 1, 1, RUN_MAX_COUNT, &min, err) < 0 ||
         vm_params_int(p, "MaxCount", 1, 1, RUN_MAX_COUNT, &max, err) < 0 ||
-        vm_params_bool(p, "DryRun", false, &dry, err) < 0 ||
         vm_params_bool(p, "DisableApiTermination", false, &attrs.disable_api_termination, err) < 0 ||
         vm_params_bool(p, "DisableApiStop", false, &attrs.disable_api_stop, err) < 0 || vm_tags_from_spec(p, "instance", &tags, &ntags, err) < 0 ||
         img_get(ctx, image_id, &img, err) < 0)
@@ -260,12 +280,6 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                             attrs.shutdown_behavior);
     if (!inst_type_find(type))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The instance type '%s' does not exist", type);
-    if (token && (strlen(token) > 64 || !*token))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "ClientToken must be 1 to 64 ASCII characters");
-    for (const char *c = token; c && *c; c++)
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "ClientToken must be printable ASCII");
     if (strcmp(img->state, "available") != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Image '%s' is not available", img->id);
     if (!vm_ctx_initialized(ctx))
@@ -277,11 +291,6 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_dry_run(err);
     if (!vm_ctx_conn(ctx, err))
         return -1;
-
-    static const char *const skip[] = { "ClientToken", "DryRun", "Action", "Version", NULL };
-    _cleanup_free_ char *request = vm_params_canonical(p, skip);
-    if (!request)
-        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
 
     char rid[VM_ID_MAX], ids[RUN_MAX_COUNT][VM_ID_MAX];
     vm_id_new("r", rid);
