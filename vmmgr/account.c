@@ -115,3 +115,13 @@ vm_account_attributes(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
     (void)ctx;
     return 0;
 }
+
+int
+vm_retired_feature(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    (void)ctx;
+    (void)p;
+    (void)resp;
+    return vm_error_set(err, VM_ERR_UNSUPPORTED_OPERATION,
+                        "The functionality you requested is not available in this region");
+}

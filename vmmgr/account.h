@@ -9,3 +9,5 @@
 int vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vm_account_zones(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vm_account_attributes(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Retired EC2 features that tools still ask about (ClassicLink): UnsupportedOperation, as AWS answers. */
+int vm_retired_feature(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

@@ -44,6 +44,8 @@ static const vm_action actions[] = {
     { "DescribeRegions", vm_account_regions, P("RegionName", "Filter", "AllRegions") },
     { "DescribeAvailabilityZones", vm_account_zones, P("ZoneName", "ZoneId", "Filter", "AllAvailabilityZones") },
     { "DescribeAccountAttributes", vm_account_attributes, P("AttributeName") },
+    { "DescribeVpcClassicLink", vm_retired_feature, P("VpcId", "Filter", "DryRun") },
+    { "DescribeVpcClassicLinkDnsSupport", vm_retired_feature, P("VpcIds", "MaxResults", "NextToken") },
     { "DescribeVpcAttribute", vpc_describe_attribute, P("VpcId", "Attribute") },
     { "ModifyVpcAttribute", vpc_modify_attribute,
       P("VpcId", "EnableDnsSupport", "EnableDnsHostnames", "EnableNetworkAddressUsageMetrics") },

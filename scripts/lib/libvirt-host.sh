@@ -151,9 +151,18 @@ lv_end_all() {
 	fi
 	end_pid "$lpid"
 	end_pid "$vpid"
+	# a pid file can outlive its process (a host reboot, an ended session): only a qemu or dnsmasq
+	# whose command line names this libvirtd's files is ended, never another process with that pid
+	local pid
 	for f in "$rt"/qemu/*.pid "$rt"/network/*.pid; do
 		[ -f "$f" ] || continue
-		end_pid "$(head -c 20 "$f" | tr -dc 0-9)"
+		pid=$(head -c 20 "$f" | tr -dc 0-9)
+		pid_alive "$pid" || continue
+		case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+		dnsmasq | qemu-system-*) ;;
+		*) continue ;;
+		esac
+		grep -qF "$(basename "$f" .pid)" "/proc/$pid/cmdline" 2>/dev/null && end_pid "$pid"
 	done
 }
 

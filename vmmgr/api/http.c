@@ -1,5 +1,8 @@
 #include "http.h"
 
+#include "../core/audit.h"
+#include "../services/service.h"
+
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -133,13 +136,16 @@ respond(struct MHD_Connection *c, int status, char *xml, size_t len)
     return ret;
 }
 
+/* the error in the shape of the service the request was signed for */
 static enum MHD_Result
-respond_error(struct MHD_Connection *c, const vm_error *e, const char *request_id)
+respond_error(struct MHD_Connection *c, const svc_desc *svc, const vm_error *e, const char *request_id)
 {
     char *xml = NULL;
     size_t len = 0;
     vm_error ignore = { 0 };
-    if (vm_error_to_xml(e, request_id, &xml, &len, &ignore) < 0)
+    int rc = svc->protocol == SVC_PROTO_QUERY ? vm_error_to_query_xml(e, svc->xmlns, request_id, &xml, &len, &ignore)
+                                              : vm_error_to_xml(e, request_id, &xml, &len, &ignore);
+    if (rc < 0)
         return MHD_NO;
     return respond(c, vm_error_http_status(e->code), xml, len);
 }
@@ -168,6 +174,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     header_list headers = { 0 };
     query_builder q = { 0 };
     vm_params *p = NULL, *args = NULL;
+    const svc_desc *svc = &svc_ec2;
 
     if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
         vm_error_set(&err, VM_ERR_INVALID_ACTION, "method %s is not supported; send POST or GET", method);
@@ -192,8 +199,16 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
         .body = (const unsigned char *)st->body,
         .body_len = st->len,
     };
+    /* routed on the credential scope's service before anything else; its signing name verifies it */
+    char scoped[64];
+    if (api_sigv4_scope_service(&req, scoped) == 0 && !(svc = svc_find(scoped))) {
+        svc = &svc_ec2;
+        vm_error_set(&err, VM_ERR_SIGNATURE_MISMATCH, "this endpoint offers no service '%s' (it offers ec2 and sts)",
+                     scoped);
+        goto error;
+    }
     vm_ctx *ctx = ctx_take(s);
-    int vrc = api_sigv4_verify(&req, s->region, "ec2", time(NULL), lookup_secret, ctx, principal, &err);
+    int vrc = api_sigv4_verify(&req, s->region, svc->signing_name, time(NULL), lookup_secret, ctx, principal, &err);
     if (vrc < 0) {
         ctx_give(s, ctx);
         goto error;
@@ -217,15 +232,29 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     for (size_t i = 0; args && i < p->n; i++)
         if (strcmp(p->v[i].key, "Action") != 0 && strcmp(p->v[i].key, "Version") != 0)
             vm_params_set(args, p->v[i].key, p->v[i].value);
-    int rc = args ? vm_dispatch(ctx, principal, action, args, &resp, &err)
-                  : vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
-    ctx_give(s, ctx);
-    if (rc < 0)
-        goto error;
     char *xml = NULL;
     size_t len = 0;
-    rc = vm_node_to_xml(resp, request_id, &xml, &len, &err);
+    int rc;
+    if (!args) {
+        rc = vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
+    } else if (svc->protocol == SVC_PROTO_QUERY) {
+        const svc_action *sa = svc_action_find(svc, action, vm_params_get(p, "Version"), &err);
+        resp = vm_node_new_root(action);
+        rc = sa && resp ? sa->fn(ctx, principal, args, resp, &err) : -1;
+        if (!resp && sa)
+            vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
+        char audited[96];
+        snprintf(audited, sizeof(audited), "%s:%s", svc->signing_name, action);
+        vm_audit_record(ctx, principal, audited, args, rc == 0 ? resp : NULL, rc == 0 ? NULL : &err);
+        if (rc == 0)
+            rc = vm_node_to_query_xml(resp, action, svc->xmlns, request_id, &xml, &len, &err);
+    } else {
+        rc = vm_dispatch(ctx, principal, action, args, &resp, &err);
+        if (rc == 0)
+            rc = vm_node_to_xml(resp, request_id, &xml, &len, &err);
+    }
     vm_node_free(resp);
+    ctx_give(s, ctx);
     if (rc < 0)
         goto error;
     ret = respond(c, 200, xml, len);
@@ -233,7 +262,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     log_request(method, action, principal, 200, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
     goto out;
 error:
-    ret = respond_error(c, &err, request_id);
+    ret = respond_error(c, svc, &err, request_id);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     log_request(method, action, principal, vm_error_http_status(err.code),
                 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);

@@ -328,6 +328,20 @@ parse_authorization(const char *auth, char **cred, char **signed_headers, char *
 }
 
 int
+api_sigv4_scope_service(const api_request *req, char ret_service[64])
+{
+    vm_error ignore = { 0 };
+    _cleanup_free_ char *auth = header_value(req, "authorization");
+    _cleanup_free_ char *cred = NULL, *signed_headers = NULL, *sig = NULL;
+    if (!auth || parse_authorization(auth, &cred, &signed_headers, &sig, &ignore) < 0 || !cred)
+        return -1;
+    char akid[API_KEY_MAX], day[16], creg[64];
+    if (strlen(cred) >= 256 || sscanf(cred, "%127[^/]/%15[^/]/%63[^/]/%63[^/]/", akid, day, creg, ret_service) != 4)
+        return -1;
+    return 0;
+}
+
+int
 api_sigv4_verify(const api_request *req, const char *region, const char *service, time_t now,
                  api_secret_fn lookup, void *opaque, char ret_access_key[API_KEY_MAX], vm_error *err)
 {

@@ -36,6 +36,10 @@ typedef char *(*api_secret_fn)(void *opaque, const char *access_key);
 int api_sigv4_verify(const api_request *req, const char *region, const char *service, time_t now,
                      api_secret_fn lookup, void *opaque, char ret_access_key[API_KEY_MAX], vm_error *err);
 
+/* The service named by the request's credential scope (unverified: for routing to the service whose
+ * signing name then verifies it); -1 when the Authorization header does not name one. */
+int api_sigv4_scope_service(const api_request *req, char ret_service[64]);
+
 /* The signature a client with secret would send (hex, 65 bytes), for the given request whose
  * Authorization header names the credential scope and signed headers; used by tests and clients. */
 int api_sigv4_sign(const api_request *req, const char *secret, const char *amz_date, const char *scope,

@@ -14,6 +14,7 @@ static const struct {
     [VM_ERR_INTERNAL] = { "InternalError", 500 },
     [VM_ERR_UNAVAILABLE] = { "ServiceUnavailable", 503 },
     [VM_ERR_INVALID_ACTION] = { "InvalidAction", 400 },
+    [VM_ERR_UNSUPPORTED_OPERATION] = { "UnsupportedOperation", 400 },
     [VM_ERR_MISSING_PARAMETER] = { "MissingParameter", 400 },
     [VM_ERR_INVALID_PARAMETER_VALUE] = { "InvalidParameterValue", 400 },
     [VM_ERR_INVALID_PARAMETER_COMBINATION] = { "InvalidParameterCombination", 400 },

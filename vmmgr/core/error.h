@@ -17,6 +17,7 @@ typedef enum vm_err_code {
     VM_ERR_INTERNAL,                 /* InternalError, 500 */
     VM_ERR_UNAVAILABLE,              /* ServiceUnavailable, 503: libvirt down, store busy */
     VM_ERR_INVALID_ACTION,           /* InvalidAction */
+    VM_ERR_UNSUPPORTED_OPERATION,    /* UnsupportedOperation */
     VM_ERR_MISSING_PARAMETER,        /* MissingParameter */
     VM_ERR_INVALID_PARAMETER_VALUE,  /* InvalidParameterValue */
     VM_ERR_INVALID_PARAMETER_COMBINATION,

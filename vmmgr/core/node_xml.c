@@ -44,11 +44,12 @@ xml_safe(const char *text)
     return out;
 }
 
+/* item: the element of a list entry, "item" in the EC2 protocol, "member" in AWS Query */
 static int
-add_children(xmlNodePtr parent, const vm_node *n)
+add_children(xmlNodePtr parent, const vm_node *n, const char *item)
 {
     for (const vm_node *c = n->first; c; c = c->next) {
-        const char *name = c->name ? c->name : "item";
+        const char *name = c->name ? c->name : item;
         char buf[64];
         _cleanup_free_ char *b64 = NULL;
         const char *text = NULL;
@@ -56,7 +57,7 @@ add_children(xmlNodePtr parent, const vm_node *n)
         case VM_NODE_STRUCT:
         case VM_NODE_LIST: {
             xmlNodePtr x = xmlNewChild(parent, NULL, BAD_CAST name, NULL);
-            if (!x || add_children(x, c) < 0)
+            if (!x || add_children(x, c, item) < 0)
                 return -1;
             continue;
         }
@@ -123,7 +124,7 @@ vm_node_to_xml(const vm_node *root, const char *request_id, char **ret_xml, size
     xmlDocSetRootElement(doc, top);
     xmlNsPtr ns = xmlNewNs(top, BAD_CAST EC2_XMLNS, NULL);
     xmlSetNs(top, ns);
-    if (!xmlNewTextChild(top, NULL, BAD_CAST "requestId", BAD_CAST request_id) || add_children(top, root) < 0)
+    if (!xmlNewTextChild(top, NULL, BAD_CAST "requestId", BAD_CAST request_id) || add_children(top, root, "item") < 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "cannot build the response XML");
     return dump(doc, ret_xml, ret_len, err);
 }
@@ -141,6 +142,53 @@ vm_error_to_xml(const vm_error *e, const char *request_id, char **ret_xml, size_
     if (!one || !xmlNewTextChild(one, NULL, BAD_CAST "Code", BAD_CAST vm_error_code_name(e->code)) ||
         !xmlNewTextChild(one, NULL, BAD_CAST "Message", BAD_CAST e->msg) ||
         !xmlNewTextChild(top, NULL, BAD_CAST "RequestID", BAD_CAST request_id))
+        return vm_error_set(err, VM_ERR_INTERNAL, "cannot build the error XML");
+    return dump(doc, ret_xml, ret_len, err);
+}
+
+int
+vm_node_to_query_xml(const vm_node *root, const char *action, const char *xmlns, const char *request_id,
+                     char **ret_xml, size_t *ret_len, vm_error *err)
+{
+    char name[160];
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    if (!doc)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    snprintf(name, sizeof(name), "%sResponse", action);
+    xmlNodePtr top = xmlNewNode(NULL, BAD_CAST name);
+    if (!top)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    xmlDocSetRootElement(doc, top);
+    xmlSetNs(top, xmlNewNs(top, BAD_CAST xmlns, NULL));
+    snprintf(name, sizeof(name), "%sResult", action);
+    xmlNodePtr result = xmlNewChild(top, NULL, BAD_CAST name, NULL);
+    xmlNodePtr meta = result ? xmlNewChild(top, NULL, BAD_CAST "ResponseMetadata", NULL) : NULL;
+    if (!meta || add_children(result, root, "member") < 0 ||
+        !xmlNewTextChild(meta, NULL, BAD_CAST "RequestId", BAD_CAST request_id))
+        return vm_error_set(err, VM_ERR_INTERNAL, "cannot build the response XML");
+    return dump(doc, ret_xml, ret_len, err);
+}
+
+int
+vm_error_to_query_xml(const vm_error *e, const char *xmlns, const char *request_id, char **ret_xml, size_t *ret_len,
+                      vm_error *err)
+{
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    if (!doc)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    xmlNodePtr top = xmlNewNode(NULL, BAD_CAST "ErrorResponse");
+    if (!top)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    xmlDocSetRootElement(doc, top);
+    xmlSetNs(top, xmlNewNs(top, BAD_CAST xmlns, NULL));
+    xmlNodePtr one = xmlNewChild(top, NULL, BAD_CAST "Error", NULL);
+    _cleanup_free_ char *msg = xml_safe(e->msg);
+    if (!one || !msg ||
+        !xmlNewTextChild(one, NULL, BAD_CAST "Type",
+                         BAD_CAST(vm_error_http_status(e->code) >= 500 ? "Receiver" : "Sender")) ||
+        !xmlNewTextChild(one, NULL, BAD_CAST "Code", BAD_CAST vm_error_code_name(e->code)) ||
+        !xmlNewTextChild(one, NULL, BAD_CAST "Message", BAD_CAST msg) ||
+        !xmlNewTextChild(top, NULL, BAD_CAST "RequestId", BAD_CAST request_id))
         return vm_error_set(err, VM_ERR_INTERNAL, "cannot build the error XML");
     return dump(doc, ret_xml, ret_len, err);
 }

@@ -1,0 +1,41 @@
+/* The AWS services of the one endpoint, as descriptors: the SigV4 signing name a request's
+ * credential scope must name, the API version, the XML namespace, the wire protocol and the
+ * action table.  A request is routed on its credential scope's service before anything else, so a
+ * request signed for one service never reaches another's actions.  EC2 keeps its own protocol and
+ * its dispatcher (dispatch.c); the services of the AWS Query protocol (STS first; Auto Scaling,
+ * CloudWatch and ELBv2 next) answer through their action tables here. */
+#pragma once
+
+#include "../core/ctx.h"
+#include "../core/node.h"
+#include "../core/params.h"
+
+typedef enum svc_protocol {
+    SVC_PROTO_EC2,   /* EC2's: <ActionResponse><requestId>, <item> lists, <Response><Errors> */
+    SVC_PROTO_QUERY, /* AWS Query: <ActionResult>, <member> lists, <ErrorResponse> */
+    SVC_PROTO__LAST
+} svc_protocol;
+
+/* An action: fills result (the <ActionResult> element) from p; principal is the access key. */
+typedef int (*svc_handler)(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+
+typedef struct svc_action {
+    const char *name;
+    svc_handler fn;
+} svc_action;
+
+typedef struct svc_desc {
+    const char *signing_name;
+    const char *version;
+    const char *xmlns;
+    svc_protocol protocol;
+    const svc_action *actions; /* NULL-terminated; NULL for EC2 (its dispatcher has the table) */
+} svc_desc;
+
+/* The service a credential scope names, NULL when this endpoint offers none by that name. */
+const svc_desc *svc_find(const char *signing_name);
+/* The action of a Query-protocol service: InvalidAction for an unknown one or another Version. */
+const svc_action *svc_action_find(const svc_desc *svc, const char *action, const char *version, vm_error *err);
+
+extern const svc_desc svc_ec2;
+extern const svc_desc svc_sts;
