@@ -10,7 +10,6 @@
  * libvirt re-applies it to every running interface that uses it. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <signal.h>
 #include <limits.h>
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
@@ -343,45 +342,38 @@ net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err)
     return 0;
 }
 
+/* The live process whose pid is in <libvirtd's runtime dir>/network/<file>.pid, 0 when it cannot
+ * be known here (a remote libvirt, a stopped network, a stale file). */
+static long
+network_pid(const vm_ctx *ctx, const char *file)
+{
+    char rundir[PATH_MAX], pidfile[PATH_MAX + 80], proc[64];
+    if (!vm_ctx_libvirt_rundir(ctx, rundir, sizeof(rundir)))
+        return 0;
+    snprintf(pidfile, sizeof(pidfile), "%s/network/%s.pid", rundir, file);
+    _cleanup_fclose_ FILE *f = fopen(pidfile, "re");
+    long pid = 0;
+    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+        return 0;
+    snprintf(proc, sizeof(proc), "/proc/%ld/ns/net", pid);
+    return access(proc, F_OK) == 0 ? pid : 0;
+}
+
 /* The pid of the subnet's dnsmasq, whose network namespace holds libvirt's bridges (vmmgr's
- * tests and quickstart run libvirtd in a namespace of its own); 0 when it cannot be known here (a
- * remote libvirt, a stopped network). */
+ * tests and quickstart run libvirtd in a namespace of its own). */
 static long
 dnsmasq_pid(const vm_ctx *ctx, const char *subnet_id)
 {
-    char name[64], rundir[PATH_MAX], pidfile[PATH_MAX + 80];
+    char name[64];
     net_network_name(subnet_id, name);
-    if (!vm_ctx_libvirt_rundir(ctx, rundir, sizeof(rundir)))
-        return 0;
-    snprintf(pidfile, sizeof(pidfile), "%s/network/%s.pid", rundir, name);
-    FILE *f = fopen(pidfile, "re");
-    long pid = 0;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld", &pid) != 1)
-        pid = 0;
-    fclose(f);
-    char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/%ld/ns/net", pid);
-    return pid > 0 && access(proc, F_OK) == 0 ? pid : 0;
+    return network_pid(ctx, name);
 }
 
-/* The pid of the local libvirtd behind ctx->uri (its network driver's pid file), 0 when unknown. */
+/* The pid of the local libvirtd behind ctx->uri: its network driver's pid file. */
 static long
 libvirtd_pid(const vm_ctx *ctx)
 {
-    char rundir[PATH_MAX], pidfile[PATH_MAX + 32];
-    if (!vm_ctx_libvirt_rundir(ctx, rundir, sizeof(rundir)))
-        return 0;
-    snprintf(pidfile, sizeof(pidfile), "%s/network/driver.pid", rundir);
-    FILE *f = fopen(pidfile, "re");
-    long pid = 0;
-    if (!f)
-        return 0;
-    if (fscanf(f, "%ld", &pid) != 1)
-        pid = 0;
-    fclose(f);
-    return pid > 0 && kill((pid_t)pid, 0) == 0 ? pid : 0;
+    return network_pid(ctx, "driver");
 }
 
 int
