@@ -29,7 +29,6 @@
 
 VM_DEFINE_CLEANUP(virNetworkPtr, virNetworkFree)
 VM_DEFINE_CLEANUP(virNWFilterPtr, virNWFilterFree)
-VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 VM_DEFINE_CLEANUP(xmlXPathContextPtr, xmlXPathFreeContext)
 VM_DEFINE_CLEANUP(xmlXPathObjectPtr, xmlXPathFreeObject)
 

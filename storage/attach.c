@@ -2,6 +2,8 @@
  * instance in its definition and its description. */
 #include <errno.h>
 #include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/lock.h"
+#include "../vmmgr/core/xmlw.h"
 #include "volume.h"
 #include "volume_priv.h"
 
@@ -129,14 +132,42 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     return 0;
 }
 
-/* Whether the live domain still has a disk with target. */
-static bool
-has_target(virDomainPtr dom, const char *target)
+/* The alias of the disk with target in the domain's live (flags 0) or persistent
+ * (VIR_DOMAIN_XML_INACTIVE) definition: 1 and *ret_alias (owned, may be NULL for a persistent
+ * definition) when it is there, 0 when not, -1 when the definition cannot be read. */
+static int
+disk_in(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias)
 {
-    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
-    char needle[32];
-    snprintf(needle, sizeof(needle), "dev='%s'", target);
-    return xml && strstr(xml, needle);
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
+    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "dom.xml", NULL, XML_PARSE_NONET)
+                                              : NULL;
+    if (!doc)
+        return -1;
+    xmlXPathContextPtr xp = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr res = xp ? xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk", xp) : NULL;
+    int found = 0;
+    for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr && !found; i++) {
+        for (xmlNodePtr c = res->nodesetval->nodeTab[i]->children; c; c = c->next) {
+            if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "target") != 0)
+                continue;
+            xmlChar *dev = xmlGetProp(c, BAD_CAST "dev");
+            found = dev && strcmp((const char *)dev, target) == 0;
+            xmlFree(dev);
+            break;
+        }
+        if (!found)
+            continue;
+        *ret_alias = NULL;
+        for (xmlNodePtr c = res->nodesetval->nodeTab[i]->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "alias") == 0) {
+                xmlChar *a = xmlGetProp(c, BAD_CAST "name");
+                *ret_alias = a ? strdup((const char *)a) : NULL;
+                xmlFree(a);
+            }
+    }
+    xmlXPathFreeObject(res);
+    xmlXPathFreeContext(xp);
+    return found;
 }
 
 int
@@ -167,6 +198,12 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     int fd, vfd;
     if (lock_both(ctx, owner, vid, &fd, &vfd, err) < 0)
         return -1;
+    /* No request waits on a guest: the persistent definition loses the disk at once, the running
+     * guest is asked to let it go (an asynchronous unplug), and the answer is "detaching".  The
+     * volume becomes available when the guest has let go: libvirt's device-removed event wakes the
+     * daemon's reconcile, and every reconcile checks (vol_reconcile).  A repeated DetachVolume asks
+     * the guest again; Force makes the volume available without waiting for the guest. */
+    bool pending = false;
     int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
     if (rc == 0) {
         char serial[24];
@@ -176,30 +213,67 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
         _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
         if (dom) {
-            bool live = virDomainIsActive(dom) == 1;
-            if (virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
-                rc = vm_error_from_virt(err, "detaching '%s' from '%s'", vid, owner);
-            /* the guest releases the disk (PCIe hot-unplug); wait for it, or give up unless forced */
-            for (int i = 0; rc == 0 && live && i < 100 && has_target(dom, target); i++)
-                usleep(200 * 1000);
-            if (rc == 0 && live && has_target(dom, target) && !force)
-                rc = vm_error_set(err, VM_ERR_INTERNAL, "the guest of '%s' did not release '%s' within 20 s", owner,
-                                  vid);
-        } else {
+            _cleanup_free_ char *calias = NULL, *lalias = NULL;
+            if (disk_in(dom, VIR_DOMAIN_XML_INACTIVE, target, &calias) == 1 &&
+                virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+                rc = vm_error_from_virt(err, "detaching '%s' from the definition of '%s'", vid, owner);
+            if (rc == 0 && virDomainIsActive(dom) == 1 && disk_in(dom, 0, target, &lalias) == 1) {
+                pending = true;
+                /* an unplug the guest has not answered yet refuses another: it is still asked */
+                if (!lalias || virDomainDetachDeviceAlias(dom, lalias, VIR_DOMAIN_AFFECT_LIVE) < 0)
+                    virResetLastError();
+            }
+        } else if (rc == 0) {
             virResetLastError(); /* no domain: nothing to unplug */
         }
     }
-    if (rc == 0)
+    if (rc == 0 && (!pending || force))
         rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);
     vm_lock_release(vfd);
     vm_lock_release(fd);
     if (rc < 0)
         return -1;
-    v->attach_state[0] = '\0';
     free(v->attach_state);
     v->attach_state = strdup("detaching");
     vol_render_attachment(resp, v);
     return 0;
+}
+
+void
+vol_unplug_again(vm_ctx *ctx, const vol_obj *v)
+{
+    vm_error ignore = { 0 };
+    char target[8];
+    _cleanup_free_ char *alias = NULL;
+    virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
+    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
+    if (dom && vol_device_target(v->device, target, &ignore) == 0 && disk_in(dom, 0, target, &alias) == 1 && alias)
+        virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE);
+    virResetLastError();
+}
+
+/* For reconcile: 1 while the running domain instance_id still has the disk at path (the guest has
+ * not let go of a detaching volume), 0 when not, -1 when that cannot be known now. */
+int
+vol_live_with(vm_ctx *ctx, const char *instance_id, const char *path)
+{
+    vm_error err = { 0 };
+    virConnectPtr conn = vm_ctx_conn(ctx, &err);
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByName(conn, instance_id);
+    if (!dom) {
+        virResetLastError();
+        return 0;
+    }
+    if (virDomainIsActive(dom) != 1)
+        return 0;
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
+    if (!xml)
+        return -1;
+    char needle[4300];
+    snprintf(needle, sizeof(needle), "file='%s'", path);
+    return strstr(xml, needle) ? 1 : 0;
 }
 
 int

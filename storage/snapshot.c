@@ -20,9 +20,9 @@
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
 #include "volume_priv.h"
+#include "../vmmgr/core/xmlw.h"
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
-VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
 static int
 set_state(vm_ctx *ctx, const char *id, const char *state, int progress, vm_error *err)

@@ -606,12 +606,18 @@ vol_reconcile(vm_ctx *ctx)
             if (unlink(v->path) == 0 || (errno == ENOENT && stat(v->path, &sb) < 0))
                 vol_update(ctx, v->id, "deleted", NULL, NULL, NULL, &err);
         } else if (v->instance_id) {
-            /* attaching or detaching: the domain's definition says which way it went */
+            /* attaching or detaching: the domain's definition says which way it went; a detach
+             * is done when the running guest has let the disk go too */
             int in = defined_with(ctx, v->instance_id, v->path);
             if (in == 1)
                 vol_update(ctx, v->id, "in-use", v->instance_id, v->device, "attached", &err);
-            else if (in == 0)
-                vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
+            else if (in == 0) {
+                int live = vol_live_with(ctx, v->instance_id, v->path);
+                if (live == 0)
+                    vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
+                else if (live == 1 && strcmp(v->attach_state, "detaching") == 0)
+                    vol_unplug_again(ctx, v);
+            }
         }
         vm_lock_release(fd);
         vol_obj_free(v);

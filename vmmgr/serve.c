@@ -37,6 +37,32 @@ vm_serve_prepare(vm_error *err)
     return 0;
 }
 
+/* libvirt's event loop thread: a guest let a device go (a detaching volume): wake the main loop,
+ * which owns the context, to reconcile now rather than at its next round */
+static void
+on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void *opaque)
+{
+    (void)conn;
+    (void)dom;
+    (void)alias;
+    pthread_kill(*(pthread_t *)opaque, SIGUSR1);
+}
+
+/* (Re)registers the device-removed callback on the context's connection, new after a reconnect. */
+static void
+watch_devices(vm_ctx *ctx, virConnectPtr *registered, pthread_t *main_thread)
+{
+    vm_error ignore = { 0 };
+    virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
+    if (!conn || conn == *registered)
+        return;
+    if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
+                                         VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), main_thread, NULL) >= 0)
+        *registered = conn;
+    else
+        virResetLastError();
+}
+
 int
 vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
 {
@@ -59,6 +85,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -80,7 +107,10 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     printf("vmmgr serve: listening on http://%s:%u (region %s)\n", addr, api_server_port(s), cfg.region);
     fflush(stdout);
 
+    pthread_t main_thread = pthread_self();
+    virConnectPtr registered = NULL;
     for (;;) {
+        watch_devices(ctx, &registered, &main_thread);
         struct timespec wait = { RECONCILE_EVERY_SEC, 0 };
         int sig = sigtimedwait(&set, NULL, &wait);
         if (sig == SIGTERM || sig == SIGINT) {

@@ -33,6 +33,7 @@ wait_console "$a" "serial vol${v#vol-}" 1 60
 ok "killed before and after the hotplug: available, then attached, as the domain says"
 
 vm detach-volume --volume-id "$v" >/dev/null
+vm wait volume-available --volume-ids "$v"
 crash snapshot-copying vm create-snapshot --volume-id "$v"
 [ "$(vm describe-snapshots --query 'Snapshots[0].State' --output text)" = error ] || fail "a snapshot killed mid-copy is not in error"
 [ -z "$(ls "$S/snapshots")" ] || fail "a snapshot killed mid-copy left its file: $(ls "$S/snapshots")"

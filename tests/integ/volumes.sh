@@ -74,9 +74,28 @@ ok "modify-volume: the attached volume grows live (the guest sees 2 GiB), shrink
 
 vm detach-volume --volume-id "$v" >/dev/null
 wait_console "$a" "vmmgr: disk vd[a-y] removed" 1 60
-[ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = available ] || fail "not available after detach"
+vm wait volume-available --volume-ids "$v" || fail "not available after detach"
 ! grep -q "$v" <<<"$(virsh_ dumpxml --inactive "$a")" || fail "the volume is still in the persistent definition"
 ok "detach-volume: the guest sees the disk go, the volume is available"
+
+# a detach right after boot, before the guest can answer an unplug: no request waits on the guest
+c=$(launch)
+y=$(vm create-volume --size 1 --query VolumeId --output text)
+vm wait instance-running --instance-ids "$c"
+vm attach-volume --volume-id "$y" --instance-id "$c" --device /dev/sdg >/dev/null
+t0=$(date +%s%N)
+st=$(vm detach-volume --volume-id "$y" --query State --output text)
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$st" = detaching ] || fail "detach-volume answered '$st'"
+[ "$ms" -lt 1000 ] || fail "detach-volume waited $ms ms for the guest"
+st=$(vm describe-volumes --volume-ids "$y" --output json | jq -r '.Volumes[0] | "\(.State) \(.Attachments[0].State // "")"')
+grep -qxE 'available |in-use detaching' <<<"$st" || fail "a volume being detached shows '$st'"
+st=$(vm detach-volume --volume-id "$y" --query State --output text 2>&1 || true)
+grep -qE 'detaching|IncorrectState' <<<"$st" || fail "a repeated detach-volume answered '$st'"
+vm wait volume-available --volume-ids "$y"
+grep -q "$y" <<<"$(virsh_ dumpxml "$c")" && fail "available while the running guest still has the disk"
+grep -q "$y" <<<"$(virsh_ dumpxml --inactive "$c")" && fail "the disk stayed in the persistent definition"
+ok "detach-volume right after boot answers 'detaching' in $ms ms; the volume is available once the guest lets go"
 
 b=$(launch --user-data "#!/bin/sh
 while :; do

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../core/cleanup.h"
+#include "../compute/instance.h"
 #include "../dispatch.h"
 #include "commands.h"
 
@@ -135,9 +136,14 @@ cli_wait(vm_ctx *ctx, int argc, char **argv)
     double delay = d ? atof(d) : 2.0;
     int timeout = t ? atoi(t) : 600;
     time_t end = time(NULL) + timeout;
-    for (;;) {
+    for (bool first = true;; first = false) {
         vm_node *resp = NULL;
         vm_error e = { 0 };
+        /* with no daemon, the waiter is what moves things on: what finishes in the background (a
+         * guest letting a volume go) is settled by reconcile before each look */
+        if (!first)
+            inst_reconcile(ctx, &e);
+        e = (vm_error){ 0 };
         char bad[32] = "";
         int rc = 0;
         if (vm_dispatch(ctx, "cli", w->action, p, &resp, &e) == 0) {

@@ -8,7 +8,6 @@
 #include "../core/cleanup.h"
 #include "../core/xmlw.h"
 
-VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
 #define TCG_TB_CACHE_MIB "64"
 

@@ -32,8 +32,8 @@
 #include "instance.h"
 #include "../../net/net.h"
 #include "types.h"
+#include "../core/xmlw.h"
 
-VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
 typedef struct dom_entry {
     virDomainPtr d;

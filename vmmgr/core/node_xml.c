@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "xmlw.h"
 
-VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
 #define EC2_XMLNS "http://ec2.amazonaws.com/doc/2016-11-15/"
 

@@ -5,7 +5,11 @@
 #include <libxml/tree.h>
 #include <stdbool.h>
 
+#include "cleanup.h"
 #include "error.h"
+
+/* _cleanup_(xmlFreeDocp) xmlDocPtr doc = …: the document goes with its scope. */
+VM_DEFINE_CLEANUP(xmlDocPtr, xmlFreeDoc)
 
 xmlNodePtr vm_xml_elem(xmlNodePtr parent, const char *name);
 /* A child element holding text. */
