@@ -13,7 +13,8 @@ cd "$top"
 export PATH=/usr/local/bin:$PATH
 
 if [ "${1:-}" = stop ]; then
-	vmmgr() { "${VMMGR_BIN:-$(command -v vmmgr || echo "$top/vmmgr/vmmgr")}" "$@"; }
+	bin=${VMMGR_BIN:-$(command -v vmmgr || echo "$top/vmmgr/vmmgr")}
+	vmmgr() { "$bin" "$@"; }
 	if [ -f "${VMMGR_STATE_DIR:-/var/lib/vmmgr}/state.db" ] &&
 		virsh -c qemu:///system version >/dev/null 2>&1; then
 		ids=$(vmmgr describe-instances --filters Name=tag:Name,Values=quickstart \
