@@ -548,8 +548,9 @@ vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err
 
 
 
-int
-vol_domain_has(vm_ctx *ctx, const char *instance_id, const char *path, bool live)
+/* Whether the persistent definition of instance_id has a disk whose source is path. */
+static int
+defined_with(vm_ctx *ctx, const char *instance_id, const char *path)
 {
     vm_error err = { 0 };
     virConnectPtr conn = vm_ctx_conn(ctx, &err);
@@ -560,14 +561,10 @@ vol_domain_has(vm_ctx *ctx, const char *instance_id, const char *path, bool live
         virResetLastError();
         return 0;
     }
-    if (live && virDomainIsActive(dom) != 1)
-        return 0;
-    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, live ? 0 : VIR_DOMAIN_XML_INACTIVE);
-    if (!xml)
-        return -1;
+    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
     char needle[4300];
     snprintf(needle, sizeof(needle), "file='%s'", path);
-    return strstr(xml, needle) ? 1 : 0;
+    return xml && strstr(xml, needle) ? 1 : 0;
 }
 
 void
@@ -611,11 +608,11 @@ vol_reconcile(vm_ctx *ctx)
         } else if (v->instance_id) {
             /* attaching or detaching: the domain's definition says which way it went; a detach
              * is done when the running guest has let the disk go too */
-            int in = vol_domain_has(ctx, v->instance_id, v->path, false);
+            int in = defined_with(ctx, v->instance_id, v->path);
             if (in == 1)
                 vol_update(ctx, v->id, "in-use", v->instance_id, v->device, "attached", &err);
             else if (in == 0) {
-                int live = vol_domain_has(ctx, v->instance_id, v->path, true);
+                int live = vol_live_with(ctx, v->instance_id, v->path);
                 if (live == 0)
                     vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
                 else if (live == 1 && strcmp(v->attach_state, "detaching") == 0)
