@@ -252,30 +252,6 @@ vol_unplug_again(vm_ctx *ctx, const vol_obj *v)
     virResetLastError();
 }
 
-/* For reconcile: 1 while the running domain instance_id still has the disk at path (the guest has
- * not let go of a detaching volume), 0 when not, -1 when that cannot be known now. */
-int
-vol_live_with(vm_ctx *ctx, const char *instance_id, const char *path)
-{
-    vm_error err = { 0 };
-    virConnectPtr conn = vm_ctx_conn(ctx, &err);
-    if (!conn)
-        return -1;
-    _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByName(conn, instance_id);
-    if (!dom) {
-        virResetLastError();
-        return 0;
-    }
-    if (virDomainIsActive(dom) != 1)
-        return 0;
-    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, 0);
-    if (!xml)
-        return -1;
-    char needle[4300];
-    snprintf(needle, sizeof(needle), "file='%s'", path);
-    return strstr(xml, needle) ? 1 : 0;
-}
-
 int
 vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err)
 {

@@ -2,6 +2,7 @@
 #include "volume_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libvirt/virterror.h>
 #include <libxml/tree.h>
 #include <openssl/evp.h>
@@ -548,9 +549,26 @@ vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err
 
 
 
-/* Whether the persistent definition of instance_id has a disk whose source is path. */
+/* Whether some process holds a lock on the file at path: QEMU locks the bytes of an image it has
+ * open (OFD locks), and keeps them until the block node is gone, which libvirt asks for only
+ * after it has taken the disk out of the live definition. */
+static bool
+file_locked(const char *path)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
+    return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+}
+
+enum { VOL_IN_CONFIG = 1, VOL_IN_LIVE = 2 };
+
+/* Where the disk whose source is path is in domain instance_id: VOL_IN_CONFIG when its persistent
+ * definition has it, VOL_IN_LIVE while the running guest has it (its QEMU still holds the file),
+ * 0 when neither, -1 when that cannot be known now (a failed libvirt call is never "gone"). */
 static int
-defined_with(vm_ctx *ctx, const char *instance_id, const char *path)
+vol_where(vm_ctx *ctx, const char *instance_id, const char *path)
 {
     vm_error err = { 0 };
     virConnectPtr conn = vm_ctx_conn(ctx, &err);
@@ -558,13 +576,24 @@ defined_with(vm_ctx *ctx, const char *instance_id, const char *path)
         return -1;
     _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByName(conn, instance_id);
     if (!dom) {
+        bool gone = virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
         virResetLastError();
-        return 0;
+        return gone ? 0 : -1;
     }
-    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
     char needle[4300];
     snprintf(needle, sizeof(needle), "file='%s'", path);
-    return xml && strstr(xml, needle) ? 1 : 0;
+    int where = 0, active = virDomainIsActive(dom);
+    _cleanup_free_ char *config = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    _cleanup_free_ char *live = active == 1 ? virDomainGetXMLDesc(dom, 0) : NULL;
+    if (active < 0 || !config || (active == 1 && !live)) {
+        virResetLastError();
+        return -1;
+    }
+    if (strstr(config, needle))
+        where |= VOL_IN_CONFIG;
+    if (active == 1 && (strstr(live, needle) || file_locked(path)))
+        where |= VOL_IN_LIVE;
+    return where;
 }
 
 void
@@ -608,16 +637,13 @@ vol_reconcile(vm_ctx *ctx)
         } else if (v->instance_id) {
             /* attaching or detaching: the domain's definition says which way it went; a detach
              * is done when the running guest has let the disk go too */
-            int in = defined_with(ctx, v->instance_id, v->path);
-            if (in == 1)
+            int where = vol_where(ctx, v->instance_id, v->path);
+            if (where > 0 && (where & VOL_IN_CONFIG))
                 vol_update(ctx, v->id, "in-use", v->instance_id, v->device, "attached", &err);
-            else if (in == 0) {
-                int live = vol_live_with(ctx, v->instance_id, v->path);
-                if (live == 0)
-                    vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
-                else if (live == 1 && strcmp(v->attach_state, "detaching") == 0)
-                    vol_unplug_again(ctx, v);
-            }
+            else if (where == 0)
+                vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
+            else if (where == VOL_IN_LIVE && strcmp(v->attach_state, "detaching") == 0)
+                vol_unplug_again(ctx, v);
         }
         vm_lock_release(fd);
         vol_obj_free(v);

@@ -47,8 +47,6 @@ void vol_render_attachment(vm_node *it, const vol_obj *v);
 /* /dev/sdf, /dev/xvdf or /dev/vdf → "vdf"; b to y (a is the root, z the config drive) */
 int vol_device_target(const char *dev, char target[8], vm_error *err);
 
-/* 1 while the running domain instance_id still has the disk at path, 0 when not, -1 unknown. */
-int vol_live_with(vm_ctx *ctx, const char *instance_id, const char *path);
 /* Asks the running guest again to let a detaching volume go: an unplug requested before the guest
  * could answer (early in its boot) is lost, and QEMU takes a new request after the last expired. */
 void vol_unplug_again(vm_ctx *ctx, const vol_obj *v);
