@@ -126,7 +126,6 @@ img_register(vm_ctx *ctx, const char *id, const char *name, const char *descript
     return 0;
 }
 
-static const char *const filter_names[] = { "image-id", "name", "state", "architecture", "tag-key", NULL };
 
 /* 1 when img passes every filter, 0 when not. */
 static int
@@ -134,11 +133,23 @@ img_filter(vm_ctx *ctx, const vm_filters *fs, const img_obj *img, vm_error *err)
 {
     for (size_t i = 0; i < fs->n; i++) {
         const vm_filter *f = &fs->v[i];
-        const char *subject = strcmp(f->name, "image-id") == 0       ? img->id
-                              : strcmp(f->name, "name") == 0         ? img->name
-                              : strcmp(f->name, "state") == 0        ? img->state
-                              : strcmp(f->name, "architecture") == 0 ? img->architecture
-                                                                     : NULL;
+        char created[32];
+        vm_time_format(img->created_at, created, sizeof(created));
+        const char *n = f->name;
+        const char *subject = strcmp(n, "image-id") == 0              ? img->id
+                              : strcmp(n, "name") == 0                ? img->name
+                              : strcmp(n, "state") == 0               ? img->state
+                              : strcmp(n, "architecture") == 0        ? img->architecture
+                              : strcmp(n, "description") == 0         ? (img->description ? img->description : "")
+                              : strcmp(n, "owner-id") == 0            ? ctx->account_id
+                              : strcmp(n, "creation-date") == 0       ? created
+                              : strcmp(n, "image-type") == 0          ? "machine"
+                              : strcmp(n, "is-public") == 0           ? "false"
+                              : strcmp(n, "root-device-type") == 0    ? "ebs"
+                              : strcmp(n, "root-device-name") == 0    ? "/dev/vda"
+                              : strcmp(n, "virtualization-type") == 0 ? "hvm"
+                              : strcmp(n, "hypervisor") == 0 ? (strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu")
+                                                             : NULL;
         if (subject) {
             if (!vm_match_any(subject, f->values))
                 return 0;
@@ -158,7 +169,7 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
     if (vm_params_list(p, "ImageId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0 ||
-        vm_filters_parse(p, filter_names, true, &fs, err) < 0)
+        vm_filters_parse(p, "DescribeImages", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(img_obj_freep) img_obj *img = NULL;

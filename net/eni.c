@@ -301,6 +301,8 @@ dns_name(vm_ctx *ctx, const char *ip, char *buf, size_t len)
     snprintf(buf, len, "%s.%s", label, net_region_domain(ctx, dom, sizeof(dom)));
 }
 
+static const char *eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len);
+
 int
 net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *name, char *buf, size_t len,
                           vm_error *err)
@@ -308,13 +310,27 @@ net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *name
     bool ip = strcmp(name, "private-ip-address") == 0 ||
               strcmp(name, "network-interface.addresses.private-ip-address") == 0;
     bool subnet = strcmp(name, "subnet-id") == 0, vpc = strcmp(name, "vpc-id") == 0;
-    bool dns = strcmp(name, "private-dns-name") == 0;
-    if (!ip && !subnet && !vpc && !dns)
+    bool dns = strcmp(name, "private-dns-name") == 0 || strcmp(name, "network-interface.private-dns-name") == 0;
+    const char *group = strcmp(name, "group-id") == 0 || strcmp(name, "instance.group-id") == 0       ? "group-id"
+                        : strcmp(name, "group-name") == 0 || strcmp(name, "instance.group-name") == 0 ? "group-name"
+                                                                                                     : NULL;
+    bool nic = strncmp(name, "network-interface.", 18) == 0 || group;
+    if (!ip && !subnet && !vpc && !dns && !nic)
         return 0;
     eni_row e;
     int has = eni_of_instance(ctx, instance_id, &e, err);
     if (has < 0)
         return -1;
+    if (nic && !dns && !ip) {
+        /* network-interface.X: the instance's interface as DescribeNetworkInterfaces filters it;
+         * the instance's groups are its interface's */
+        char own[1024];
+        const char *s = has ? eni_subject(ctx, &e, group ? group : name + 18, own, sizeof(own)) : NULL;
+        if (!s)
+            return 0;
+        snprintf(buf, len, "%s", s);
+        return 1;
+    }
     if (!has)
         snprintf(buf, len, "%s", "");
     else if (dns)
@@ -544,9 +560,6 @@ static const char *
 eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len)
 {
     const eni_row *e = obj;
-    (void)ctx;
-    (void)buf;
-    (void)len;
     if (strcmp(name, "network-interface-id") == 0)
         return e->id;
     if (strcmp(name, "subnet-id") == 0)
@@ -563,19 +576,57 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
         return e->instance[0] ? "in-use" : "available";
     if (strcmp(name, "availability-zone") == 0)
         return ctx->az;
+    if (strcmp(name, "owner-id") == 0 || (e->instance[0] && strcmp(name, "attachment.instance-owner-id") == 0))
+        return ctx->account_id;
+    if (strcmp(name, "interface-type") == 0)
+        return "interface";
+    if (strcmp(name, "source-dest-check") == 0)
+        return "true";
+    if (strcmp(name, "requester-managed") == 0)
+        return "false";
+    if (e->instance[0] && strcmp(name, "attachment.status") == 0)
+        return "attached";
+    if (e->instance[0] && strcmp(name, "attachment.device-index") == 0)
+        return "0";
+    if (e->instance[0] && strcmp(name, "attachment.delete-on-termination") == 0)
+        return "true";
+    if (e->instance[0] && strcmp(name, "attachment.attachment-id") == 0) {
+        snprintf(buf, len, "eni-attach-%s", e->id + 4);
+        return buf;
+    }
+    if (strcmp(name, "description") == 0)
+        return "";
+    if (strcmp(name, "private-dns-name") == 0) {
+        dns_name(ctx, e->ip, buf, len);
+        return buf;
+    }
+    if (strcmp(name, "group-id") == 0 || strcmp(name, "group-name") == 0) {
+        /* one line per group */
+        vm_error ignore = { 0 };
+        sqlite3_stmt *st = vm_ctx_stmt(ctx,
+                                       "SELECT g.group_id, s.name FROM eni_groups g JOIN security_groups s "
+                                       "ON s.id = g.group_id WHERE g.eni_id = ? ORDER BY s.name",
+                                       &ignore);
+        if (!st)
+            return NULL;
+        sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
+        size_t off = 0;
+        buf[0] = '\0';
+        while (sqlite3_step(st) == SQLITE_ROW && off < len)
+            off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "\n" : "", vm_db_text(st, name[6] == 'i' ? 0 : 1));
+        sqlite3_reset(st);
+        return buf;
+    }
     return NULL;
 }
 
 int
 eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "network-interface-id", "subnet-id", "vpc-id", "attachment.instance-id",
-                                         "private-ip-address", "addresses.private-ip-address", "mac-address",
-                                         "status", "availability-zone", "tag-key", NULL };
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    if (vm_params_list(p, "NetworkInterfaceId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0)
+    if (vm_params_list(p, "NetworkInterfaceId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeNetworkInterfaces", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         if (!vm_id_valid(ids[i], "eni"))

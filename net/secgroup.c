@@ -665,13 +665,11 @@ sg_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len
 int
 sg_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "group-id", "group-name", "vpc-id", "description", "owner-id", "tag-key",
-                                         NULL };
     _cleanup_free_ const char **ids = NULL, **gnames = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids, nnames;
     if (vm_params_list(p, "GroupId", &ids, &nids, err) < 0 || vm_params_list(p, "GroupName", &gnames, &nnames, err) < 0 ||
-        vm_filters_parse(p, names, true, &fs, err) < 0)
+        vm_filters_parse(p, "DescribeSecurityGroups", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++)
         if (sg_get(ctx, ids[i], NULL, err) < 0)
@@ -720,12 +718,11 @@ sg_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int
 sg_describe_rules(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "group-id", "security-group-rule-id", "tag-key", NULL };
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
     if (vm_params_list(p, "SecurityGroupRuleId", &ids, &nids, err) < 0 ||
-        vm_filters_parse(p, names, true, &fs, err) < 0)
+        vm_filters_parse(p, "DescribeSecurityGroupRules", &fs, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id FROM sg_rules ORDER BY group_id, egress, rowid", &st, err) < 0)

@@ -181,6 +181,19 @@ subnet_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t
         return "available";
     if (strcmp(name, "owner-id") == 0)
         return ctx->account_id;
+    if (strcmp(name, "available-ip-address-count") == 0) {
+        vm_error ignore = { 0 };
+        long used = net_count(ctx, "SELECT count(*) FROM network_interfaces WHERE subnet_id = ?", s->id, &ignore);
+        snprintf(buf, len, "%lld", (long long)net_subnet_usable(&s->cidr) - (used < 0 ? 0 : used));
+        return buf;
+    }
+    if (strcmp(name, "subnet-arn") == 0) {
+        snprintf(buf, len, "arn:aws:ec2:%s:%s:subnet/%s", ctx->region, ctx->account_id, s->id);
+        return buf;
+    }
+    if (strcmp(name, "ipv6-native") == 0 || strcmp(name, "enable-dns64") == 0 ||
+        strcmp(name, "map-customer-owned-ip-on-launch") == 0)
+        return "false";
     (void)len;
     return NULL;
 }
@@ -188,13 +201,10 @@ subnet_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t
 int
 subnet_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "subnet-id", "vpc-id", "cidr-block", "cidr", "cidrBlock",
-                                         "availability-zone", "availabilityZone", "default-for-az", "defaultForAz",
-                                         "map-public-ip-on-launch", "state", "owner-id", "tag-key", NULL };
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    if (vm_params_list(p, "SubnetId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0)
+    if (vm_params_list(p, "SubnetId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeSubnets", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         net_subnet s;

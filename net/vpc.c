@@ -68,9 +68,9 @@ net_filter_pass(vm_ctx *ctx, const vm_filters *fs, const char *id, net_subject_f
                 vm_error *err)
 {
     for (size_t i = 0; i < fs->n; i++) {
-        char buf[256];
+        char buf[1024];
         const char *s = subject(ctx, obj, fs->v[i].name, buf, sizeof(buf));
-        int m = s ? vm_match_any(s, fs->v[i].values) : vm_tags_match(ctx, id, fs->v[i].name, fs->v[i].values, err);
+        int m = s ? vm_match_lines(s, fs->v[i].values) : vm_tags_match(ctx, id, fs->v[i].name, fs->v[i].values, err);
         if (m <= 0)
             return m;
     }
@@ -201,7 +201,8 @@ vpc_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
     const net_vpc *v = obj;
     if (strcmp(name, "vpc-id") == 0)
         return v->id;
-    if (strcmp(name, "cidr") == 0 || strcmp(name, "cidr-block-association.cidr-block") == 0) {
+    if (strcmp(name, "cidr") == 0 || strcmp(name, "cidr-block") == 0 ||
+        strcmp(name, "cidr-block-association.cidr-block") == 0) {
         net_cidr_format(&v->cidr, buf);
         return buf;
     }
@@ -213,19 +214,22 @@ vpc_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
         return ctx->account_id;
     if (strcmp(name, "dhcp-options-id") == 0)
         return "default";
-    (void)len;
+    if (strcmp(name, "cidr-block-association.state") == 0)
+        return "associated";
+    if (strcmp(name, "cidr-block-association.association-id") == 0) {
+        snprintf(buf, len, "vpc-cidr-assoc-%s", v->id + 4);
+        return buf;
+    }
     return NULL;
 }
 
 int
 vpc_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "vpc-id", "cidr", "cidr-block-association.cidr-block", "is-default",
-                                         "state", "owner-id", "dhcp-options-id", "tag-key", NULL };
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    if (vm_params_list(p, "VpcId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0)
+    if (vm_params_list(p, "VpcId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVpcs", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         net_vpc v;

@@ -163,11 +163,10 @@ vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int
 vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "volume-id", "modification-state", NULL };
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, false, &fs, err) < 0)
+    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVolumesModifications", &fs, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications ORDER BY id", &st, err) < 0)
@@ -178,8 +177,19 @@ vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_er
         if (nids && !vm_match_any(vid, ids))
             continue;
         bool keep = true;
-        for (size_t f = 0; keep && f < fs->n; f++)
-            keep = vm_match_any(strcmp(fs->v[f].name, "volume-id") == 0 ? vid : vm_db_text(st, 1), fs->v[f].values);
+        for (size_t f = 0; keep && f < fs->n; f++) {
+            static const struct {
+                const char *name;
+                int col;
+            } cols[] = { { "volume-id", 0 },       { "modification-state", 1 }, { "original-size", 2 },
+                         { "target-size", 3 },     { "original-volume-type", 4 }, { "target-volume-type", 5 },
+                         { "original-iops", 6 },   { "target-iops", 7 } };
+            const char *subject = NULL;
+            for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]) && !subject; c++)
+                if (strcmp(fs->v[f].name, cols[c].name) == 0)
+                    subject = vm_db_text(st, cols[c].col);
+            keep = subject && vm_match_any(subject, fs->v[f].values);
+        }
         if (keep)
             render_modification(vm_node_item(list), st);
     }

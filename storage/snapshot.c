@@ -279,13 +279,11 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int
 snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "snapshot-id", "volume-id", "status", "description", "owner-id", "tag-key",
-                                         NULL };
     _cleanup_free_ const char **ids = NULL, **owners = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
     if (vm_params_list(p, "SnapshotId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0 ||
-        vm_filters_parse(p, names, true, &fs, err) < 0)
+        vm_filters_parse(p, "DescribeSnapshots", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         if (!vm_id_valid(ids[i], "snap"))
@@ -308,12 +306,19 @@ snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         bool keep = true;
         for (size_t f = 0; keep && f < fs->n; f++) {
             const char *fn = fs->v[f].name;
-            const char *subject = strcmp(fn, "snapshot-id") == 0   ? id
-                                  : strcmp(fn, "volume-id") == 0   ? vm_db_text(st, 1)
-                                  : strcmp(fn, "status") == 0      ? vm_db_text(st, 3)
-                                  : strcmp(fn, "description") == 0 ? vm_db_text(st, 5)
-                                  : strcmp(fn, "owner-id") == 0    ? ctx->account_id
-                                                                   : NULL;
+            char size[24], progress[8];
+            snprintf(size, sizeof(size), "%lld", (long long)sqlite3_column_int64(st, 2));
+            snprintf(progress, sizeof(progress), "%d%%", sqlite3_column_int(st, 4));
+            const char *subject = strcmp(fn, "snapshot-id") == 0    ? id
+                                  : strcmp(fn, "volume-id") == 0    ? vm_db_text(st, 1)
+                                  : strcmp(fn, "status") == 0       ? vm_db_text(st, 3)
+                                  : strcmp(fn, "description") == 0  ? vm_db_text(st, 5)
+                                  : strcmp(fn, "owner-id") == 0     ? ctx->account_id
+                                  : strcmp(fn, "volume-size") == 0  ? size
+                                  : strcmp(fn, "progress") == 0     ? progress
+                                  : strcmp(fn, "encrypted") == 0    ? "false"
+                                  : strcmp(fn, "storage-tier") == 0 ? "standard"
+                                                                    : NULL;
             int m = subject ? vm_match_any(subject, fs->v[f].values) : vm_tags_match(ctx, id, fn, fs->v[f].values, err);
             if (m < 0)
                 return -1;

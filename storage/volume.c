@@ -377,14 +377,11 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
 int
 vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "volume-id", "status", "attachment.instance-id", "attachment.device",
-                                         "attachment.status", "volume-type", "size", "availability-zone", "tag-key",
-                                         NULL };
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
     long max, offset;
-    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, names, true, &fs, err) < 0 ||
+    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVolumes", &fs, err) < 0 ||
         vm_params_int(p, "MaxResults", 0, 5, 500, &max, err) < 0 ||
         vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
         return -1;
@@ -418,7 +415,13 @@ vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                   : strcmp(fn, "volume-type") == 0       ? v->type
                                   : strcmp(fn, "size") == 0              ? size
                                   : strcmp(fn, "availability-zone") == 0 ? ctx->az
-                                                                         : NULL;
+                                  : strcmp(fn, "snapshot-id") == 0       ? (v->snapshot_id ? v->snapshot_id : "")
+                                  : strcmp(fn, "encrypted") == 0 || strcmp(fn, "multi-attach-enabled") == 0 ||
+                                          strcmp(fn, "fast-restored") == 0
+                                      ? "false"
+                                  : strcmp(fn, "attachment.delete-on-termination") == 0 && v->instance_id
+                                      ? (v->delete_on_termination ? "true" : "false")
+                                      : NULL;
             int m = subject ? vm_match_any(subject, fs->v[f].values) : vm_tags_match(ctx, v->id, fn, fs->v[f].values, err);
             if (m < 0)
                 return -1;

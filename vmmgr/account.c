@@ -9,11 +9,10 @@
 int
 vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "region-name", "endpoint", "opt-in-status", NULL };
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     _cleanup_free_ const char **wanted = NULL;
     size_t nwanted;
-    if (vm_params_list(p, "RegionName", &wanted, &nwanted, err) < 0 || vm_filters_parse(p, names, false, &fs, err) < 0)
+    if (vm_params_list(p, "RegionName", &wanted, &nwanted, err) < 0 || vm_filters_parse(p, "DescribeRegions", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nwanted; i++)
         if (strcmp(wanted[i], ctx->region) != 0)
@@ -21,10 +20,11 @@ vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err
     char endpoint[96];
     snprintf(endpoint, sizeof(endpoint), "ec2.%s.vmmgr.internal", ctx->region);
     for (size_t i = 0; i < fs->n; i++) {
-        const char *subject = strcmp(fs->v[i].name, "region-name") == 0 ? ctx->region
-                              : strcmp(fs->v[i].name, "endpoint") == 0  ? endpoint
-                                                                        : "opt-in-not-required";
-        if (!vm_match_any(subject, fs->v[i].values)) {
+        const char *subject = strcmp(fs->v[i].name, "region-name") == 0     ? ctx->region
+                              : strcmp(fs->v[i].name, "endpoint") == 0      ? endpoint
+                              : strcmp(fs->v[i].name, "opt-in-status") == 0 ? "opt-in-not-required"
+                                                                            : NULL;
+        if (!subject || !vm_match_any(subject, fs->v[i].values)) {
             vm_node_list(resp, "regionInfo", "Regions");
             return 0;
         }
@@ -39,14 +39,13 @@ vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err
 int
 vm_account_zones(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "zone-name", "zone-id", "region-name", "state", "zone-type", NULL };
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     _cleanup_free_ const char **zn = NULL, **zi = NULL;
     size_t nzn, nzi;
     char zone_id[64];
     snprintf(zone_id, sizeof(zone_id), "%s-az1", ctx->region);
     if (vm_params_list(p, "ZoneName", &zn, &nzn, err) < 0 || vm_params_list(p, "ZoneId", &zi, &nzi, err) < 0 ||
-        vm_filters_parse(p, names, false, &fs, err) < 0)
+        vm_filters_parse(p, "DescribeAvailabilityZones", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nzn; i++)
         if (strcmp(zn[i], ctx->az) != 0)
@@ -57,12 +56,15 @@ vm_account_zones(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     vm_node *list = vm_node_list(resp, "availabilityZoneInfo", "AvailabilityZones");
     for (size_t i = 0; i < fs->n; i++) {
         const char *n = fs->v[i].name;
-        const char *subject = strcmp(n, "zone-name") == 0     ? ctx->az
-                              : strcmp(n, "zone-id") == 0     ? zone_id
-                              : strcmp(n, "region-name") == 0 ? ctx->region
-                              : strcmp(n, "state") == 0       ? "available"
-                                                              : "availability-zone";
-        if (!vm_match_any(subject, fs->v[i].values))
+        const char *subject = strcmp(n, "zone-name") == 0                                        ? ctx->az
+                              : strcmp(n, "zone-id") == 0                                        ? zone_id
+                              : strcmp(n, "region-name") == 0                                    ? ctx->region
+                              : strcmp(n, "state") == 0                                          ? "available"
+                              : strcmp(n, "zone-type") == 0                                      ? "availability-zone"
+                              : strcmp(n, "opt-in-status") == 0                                  ? "opt-in-not-required"
+                              : strcmp(n, "group-name") == 0 || strcmp(n, "group-long-name") == 0 ? ctx->region
+                                                                                                 : NULL;
+        if (!subject || !vm_match_any(subject, fs->v[i].values))
             return 0;
     }
     vm_node *it = vm_node_item(list);

@@ -112,13 +112,12 @@ Test(params, first_error_wins)
 
 Test(filter, names_are_checked_before_use)
 {
-    static const char *const known[] = { "name", NULL };
     _cleanup_(vm_params_freep) vm_params *p =
         mk((const char *[]){ "Filter.2.Name", "name", "Filter.2.Value.1", "web-*", "Filter.1.Name", "tag:Role",
                              "Filter.1.Value.1", "db", "Filter.1.Value.2", "cache", NULL });
     vm_filters *fs = NULL;
     vm_error err = { 0 };
-    cr_assert_eq(vm_filters_parse(p, known, true, &fs, &err), 0, "%s", err.msg);
+    cr_assert_eq(vm_filters_parse(p, "DescribeImages", &fs, &err), 0, "%s", err.msg);
     cr_assert_eq(fs->n, 2);
     cr_expect_str_eq(fs->v[0].name, "tag:Role");
     cr_expect(vm_match_any("cache", fs->v[0].values));
@@ -126,8 +125,24 @@ Test(filter, names_are_checked_before_use)
     cr_expect_not(vm_match_any("db-1", fs->v[1].values));
     vm_filters_free(fs);
 
+    /* DescribeRegions documents no tag filters and no "name" */
     vm_filters *none = NULL;
     vm_error e2 = { 0 };
-    cr_expect_eq(vm_filters_parse(p, known, false, &none, &e2), -1, "tag: accepted where tags are not filters");
+    cr_expect_eq(vm_filters_parse(p, "DescribeRegions", &none, &e2), -1, "tag: accepted where tags are not filters");
     cr_expect_eq(e2.code, VM_ERR_INVALID_PARAMETER_VALUE);
+}
+
+Test(filter, every_documented_name_of_an_action_is_known)
+{
+    const char *const *vpcs = vm_filter_names("DescribeVpcs");
+    cr_assert_not_null(vpcs);
+    bool cidr = false, assoc = false, tag = false;
+    for (; *vpcs; vpcs++) {
+        cidr |= strcmp(*vpcs, "cidr-block") == 0;
+        assoc |= strcmp(*vpcs, "cidr-block-association.cidr-block") == 0;
+        tag |= strcmp(*vpcs, "tag:") == 0;
+    }
+    cr_expect(cidr && assoc && tag, "DescribeVpcs: cidr-block %d, cidr-block-association.cidr-block %d, tag: %d", cidr,
+              assoc, tag);
+    cr_expect_null(vm_filter_names("RunInstances"));
 }

@@ -9,11 +9,6 @@
 #include "instance.h"
 #include "../../net/net.h"
 
-static const char *const filter_names[] = {
-    "instance-id", "instance-state-name", "instance-state-code", "instance-type", "image-id", "reservation-id",
-    "client-token", "availability-zone", "launch-index", "tag-key", "subnet-id", "vpc-id", "private-ip-address",
-    "network-interface.addresses.private-ip-address", "private-dns-name", NULL,
-};
 
 /* 1 when inst passes every filter, 0 when not. */
 static int
@@ -41,14 +36,40 @@ inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err
             subject = ctx->az;
         else if (strcmp(f->name, "launch-index") == 0)
             subject = (snprintf(num, sizeof(num), "%d", in->launch_index), num);
-        char net[128];
+        else if (strcmp(f->name, "key-name") == 0 && in->key_name[0])
+            subject = in->key_name;
+        else if (strcmp(f->name, "owner-id") == 0)
+            subject = ctx->account_id;
+        else if (strcmp(f->name, "architecture") == 0)
+            subject = "x86_64";
+        else if (strcmp(f->name, "root-device-type") == 0)
+            subject = "ebs";
+        else if (strcmp(f->name, "root-device-name") == 0)
+            subject = "/dev/vda";
+        else if (strcmp(f->name, "virtualization-type") == 0)
+            subject = "hvm";
+        else if (strcmp(f->name, "tenancy") == 0)
+            subject = "default";
+        else if (strcmp(f->name, "source-dest-check") == 0)
+            subject = "true";
+        else if (strcmp(f->name, "ebs-optimized") == 0)
+            subject = "false";
+        else if (strcmp(f->name, "monitoring-state") == 0)
+            subject = "disabled";
+        else if (strcmp(f->name, "hypervisor") == 0)
+            subject = strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu";
+        else if (strcmp(f->name, "launch-time") == 0)
+            subject = (vm_time_format(in->launched_at, num, sizeof(num)), num);
+        else if (strcmp(f->name, "state-reason-code") == 0 && in->reason_code)
+            subject = in->reason_code;
+        char net[1024];
         int is_net = subject ? 0 : net_instance_filter_value(ctx, in->id, f->name, net, sizeof(net), err);
         if (is_net < 0)
             return -1;
         if (is_net)
             subject = net;
         if (subject) {
-            if (!vm_match_any(subject, f->values))
+            if (!vm_match_lines(subject, f->values))
                 return 0;
             continue;
         }
@@ -66,7 +87,7 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
     long max_results, offset;
-    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_filters_parse(p, filter_names, true, &fs, err) < 0 ||
+    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeInstances", &fs, err) < 0 ||
         vm_params_int(p, "MaxResults", 0, 5, 1000, &max_results, err) < 0 ||
         vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
         return -1;

@@ -472,13 +472,12 @@ kp_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int
 kp_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "key-name", "key-pair-id", "fingerprint", "key-type", "tag-key", NULL };
     _cleanup_free_ const char **wnames = NULL, **wids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nn, ni;
     bool with_pub;
     if (vm_params_list(p, "KeyName", &wnames, &nn, err) < 0 || vm_params_list(p, "KeyPairId", &wids, &ni, err) < 0 ||
-        vm_filters_parse(p, names, true, &fs, err) < 0 || vm_params_bool(p, "IncludePublicKey", false, &with_pub, err) < 0)
+        vm_filters_parse(p, "DescribeKeyPairs", &fs, err) < 0 || vm_params_bool(p, "IncludePublicKey", false, &with_pub, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id, name, type, fingerprint, public_key, created_at FROM key_pairs ORDER BY name",

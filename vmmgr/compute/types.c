@@ -25,7 +25,6 @@ inst_type_find(const char *name)
     return NULL;
 }
 
-static const char *const filter_names[] = { "instance-type", "vcpu-info.default-vcpus", NULL };
 
 int
 inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
@@ -40,7 +39,7 @@ inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *er
                                 wanted[i]);
 
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    if (vm_filters_parse(p, filter_names, false, &fs, err) < 0)
+    if (vm_filters_parse(p, "DescribeInstanceTypes", &fs, err) < 0)
         return -1;
 
     vm_node *list = vm_node_list(resp, "instanceTypeSet", "InstanceTypes");
@@ -50,9 +49,20 @@ inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *er
             continue;
         bool keep = true;
         for (size_t f = 0; keep && f < fs->n; f++) {
-            char vcpus[16];
+            const char *fn = fs->v[f].name;
+            char vcpus[16], mib[24];
             snprintf(vcpus, sizeof(vcpus), "%d", t->vcpus);
-            keep = vm_match_any(strcmp(fs->v[f].name, "instance-type") == 0 ? t->name : vcpus, fs->v[f].values);
+            snprintf(mib, sizeof(mib), "%ld", (long)t->memory_mib);
+            const char *subject = strcmp(fn, "instance-type") == 0                         ? t->name
+                                  : strcmp(fn, "vcpu-info.default-vcpus") == 0             ? vcpus
+                                  : strcmp(fn, "memory-info.size-in-mib") == 0             ? mib
+                                  : strcmp(fn, "current-generation") == 0                  ? "true"
+                                  : strcmp(fn, "burstable-performance-supported") == 0     ? "false"
+                                  : strcmp(fn, "instance-storage-supported") == 0          ? "false"
+                                  : strcmp(fn, "processor-info.supported-architecture") == 0 ? "x86_64"
+                                  : strcmp(fn, "hypervisor") == 0 ? (strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu")
+                                                                  : NULL;
+            keep = subject && vm_match_any(subject, fs->v[f].values);
         }
         if (!keep)
             continue;

@@ -14,6 +14,23 @@ vm_match_any(const char *subject, const char *const *patterns)
     return false;
 }
 
+bool
+vm_match_lines(const char *subject, const char *const *patterns)
+{
+    if (!strchr(subject, '\n'))
+        return vm_match_any(subject, patterns);
+    for (const char *line = subject;;) {
+        const char *end = strchrnul(line, '\n');
+        char one[512];
+        snprintf(one, sizeof(one), "%.*s", (int)(end - line), line);
+        if (vm_match_any(one, patterns))
+            return true;
+        if (!*end)
+            return false;
+        line = end + 1;
+    }
+}
+
 void
 vm_filters_free(vm_filters *f)
 {
@@ -26,8 +43,11 @@ vm_filters_free(vm_filters *f)
 }
 
 int
-vm_filters_parse(const vm_params *p, const char *const *known, bool tags, vm_filters **ret, vm_error *err)
+vm_filters_parse(const vm_params *p, const char *action, vm_filters **ret, vm_error *err)
 {
+    const char *const *known = vm_filter_names(action);
+    if (!known)
+        return vm_error_set(err, VM_ERR_INTERNAL, "no filter names for %s", action);
     _cleanup_free_ int *idx = NULL;
     size_t n;
     if (vm_params_indexes(p, "Filter", &idx, &n, err) < 0)
@@ -40,9 +60,9 @@ vm_filters_parse(const vm_params *p, const char *const *known, bool tags, vm_fil
         if (!name || !*name)
             return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Filter.%d.Name",
                                 idx[i]);
-        bool ok = tags && strncmp(name, "tag:", 4) == 0 && name[4];
+        bool ok = false;
         for (const char *const *k = known; *k && !ok; k++)
-            ok = strcmp(*k, name) == 0;
+            ok = strcmp(*k, name) == 0 || (strcmp(*k, "tag:") == 0 && strncmp(name, "tag:", 4) == 0 && name[4]);
         if (!ok)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The filter '%s' is invalid", name);
         char prefix[48];

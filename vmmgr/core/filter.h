@@ -19,11 +19,20 @@ typedef struct vm_filters {
     size_t n;
 } vm_filters;
 
-/* Parses Filter.N.  known lists the accepted names; "tag:KEY" is accepted too when tags is true
- * (and "tag-key" when listed).  *ret is owned (vm_filters_free). */
-int vm_filters_parse(const vm_params *p, const char *const *known, bool tags, vm_filters **ret, vm_error *err);
+/* The filter names AWS documents for a Describe action (NULL-terminated; the entry "tag:" stands
+ * for every tag:KEY), NULL for an action without filters.  Generated from botocore's EC2 model by
+ * scripts/gen-filter-names.py into filter_names.c. */
+const char *const *vm_filter_names(const char *action);
+
+/* Parses Filter.N of a Describe action: every name AWS documents for the action is accepted (a
+ * name vmmgr has no counterpart for matches no resource, as on EC2 for a resource without that
+ * attribute), any other is InvalidParameterValue.  *ret is owned (vm_filters_free). */
+int vm_filters_parse(const vm_params *p, const char *action, vm_filters **ret, vm_error *err);
 void vm_filters_free(vm_filters *f);
 VM_DEFINE_CLEANUP(vm_filters *, vm_filters_free)
 
 /* Whether subject matches one of the patterns (a NULL-terminated list). */
 bool vm_match_any(const char *subject, const char *const *patterns);
+/* The same for a subject of several values, one per line (a resource's groups, …): whether one
+ * of them matches one of the patterns. */
+bool vm_match_lines(const char *subject, const char *const *patterns);

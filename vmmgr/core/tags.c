@@ -170,6 +170,8 @@ int
 vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char *const *values, vm_error *err)
 {
     bool by_key = strcmp(filter, "tag-key") == 0;
+    if (!by_key && strncmp(filter, "tag:", 4) != 0)
+        return 0; /* an attribute vmmgr's resources do not have: nothing matches */
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT key, value FROM tags WHERE resource_id = ?", &st, err) < 0)
         return -1;
@@ -189,35 +191,32 @@ static int
 check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
 {
     static const struct {
-        const char *prefix, *table, *sql;
+        const char *prefix, *sql;
+        vm_err_code missing;
     } kinds[] = {
-        { "i", "instances", "SELECT 1 FROM instances WHERE id = ?" },
-        { "ami", "images", "SELECT 1 FROM images WHERE id = ? AND state != 'deregistered'" },
-        { "key", "key_pairs", "SELECT 1 FROM key_pairs WHERE id = ?" },
-        { "vol", "volumes", "SELECT 1 FROM volumes WHERE id = ? AND state != 'deleted'" },
-        { "snap", "snapshots", "SELECT 1 FROM snapshots WHERE id = ? AND state != 'deleted'" },
+        { "i", "SELECT 1 FROM instances WHERE id = ?", VM_ERR_INSTANCE_NOT_FOUND },
+        { "ami", "SELECT 1 FROM images WHERE id = ? AND state != 'deregistered'", VM_ERR_AMI_NOT_FOUND },
+        { "key", "SELECT 1 FROM key_pairs WHERE id = ?", VM_ERR_KEYPAIR_NOT_FOUND },
+        { "vol", "SELECT 1 FROM volumes WHERE id = ? AND state != 'deleted'", VM_ERR_VOLUME_NOT_FOUND },
+        { "snap", "SELECT 1 FROM snapshots WHERE id = ? AND state != 'deleted'", VM_ERR_SNAPSHOT_NOT_FOUND },
+        { "vpc", "SELECT 1 FROM vpcs WHERE id = ?", VM_ERR_VPC_NOT_FOUND },
+        { "subnet", "SELECT 1 FROM subnets WHERE id = ?", VM_ERR_SUBNET_NOT_FOUND },
+        { "sg", "SELECT 1 FROM security_groups WHERE id = ?", VM_ERR_GROUP_NOT_FOUND },
     };
     if (!ids[0])
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
     for (; *ids; ids++) {
-        const char *table = NULL, *sql = NULL;
-        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-            if (vm_id_valid(*ids, kinds[k].prefix)) {
-                table = kinds[k].table;
-                sql = kinds[k].sql;
-            }
-        if (!table)
+        size_t k = 0;
+        while (k < sizeof(kinds) / sizeof(kinds[0]) && !vm_id_valid(*ids, kinds[k].prefix))
+            k++;
+        if (k == sizeof(kinds) / sizeof(kinds[0]))
             return vm_error_set(err, VM_ERR_INVALID_ID, "The ID '%s' is not valid", *ids);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        if (vm_db_prepare(ctx->db, kinds[k].sql, &st, err) < 0)
             return -1;
         sqlite3_bind_text(st, 1, *ids, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
-            return vm_error_set(err,
-                                strcmp(table, "instances") == 0  ? VM_ERR_INSTANCE_NOT_FOUND
-                                : strcmp(table, "key_pairs") == 0 ? VM_ERR_KEYPAIR_NOT_FOUND
-                                                                  : VM_ERR_AMI_NOT_FOUND,
-                                "The ID '%s' does not exist", *ids);
+            return vm_error_set(err, kinds[k].missing, "The ID '%s' does not exist", *ids);
     }
     return 0;
 }
@@ -300,12 +299,29 @@ vm_tags_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     return 0;
 }
 
+/* EC2's resource type of an id, from its prefix. */
+static const char *
+resource_type(const char *id)
+{
+    static const struct {
+        const char *prefix, *type;
+    } kinds[] = {
+        { "i-", "instance" },        { "ami-", "image" },          { "key-", "key-pair" },
+        { "vol-", "volume" },        { "snap-", "snapshot" },      { "vpc-", "vpc" },
+        { "subnet-", "subnet" },     { "sg-", "security-group" },  { "sgr-", "security-group-rule" },
+        { "eni-", "network-interface" },
+    };
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strncmp(id, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
+            return kinds[i].type;
+    return "";
+}
+
 int
 vm_tags_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
-    static const char *const names[] = { "resource-id", "key", "value", "resource-type", NULL };
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    if (vm_filters_parse(p, names, false, &fs, err) < 0)
+    if (vm_filters_parse(p, "DescribeTags", &fs, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT resource_id, key, value FROM tags ORDER BY resource_id, key", &st, err) < 0)
@@ -313,15 +329,19 @@ vm_tags_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     vm_node *list = vm_node_list(resp, "tagSet", "Tags");
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *rid = vm_db_text(st, 0), *k = vm_db_text(st, 1), *v = vm_db_text(st, 2);
-        const char *type = strncmp(rid, "i-", 2) == 0 ? "instance" : strncmp(rid, "key-", 4) == 0 ? "key-pair" : "image";
+        const char *type = resource_type(rid);
         bool keep = true;
         for (size_t f = 0; keep && f < fs->n; f++) {
             const char *name = fs->v[f].name;
-            const char *subject = strcmp(name, "resource-id") == 0 ? rid
-                                  : strcmp(name, "key") == 0       ? k
-                                  : strcmp(name, "value") == 0     ? v
-                                                                   : type;
-            keep = vm_match_any(subject, fs->v[f].values);
+            const char *subject = strcmp(name, "resource-id") == 0     ? rid
+                                  : strcmp(name, "key") == 0           ? k
+                                  : strcmp(name, "value") == 0         ? v
+                                  : strcmp(name, "resource-type") == 0 ? type
+                                                                       : NULL;
+            int m = subject ? vm_match_any(subject, fs->v[f].values) : vm_tags_match(ctx, rid, name, fs->v[f].values, err);
+            if (m < 0)
+                return -1;
+            keep = m;
         }
         if (!keep)
             continue;

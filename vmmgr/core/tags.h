@@ -27,7 +27,7 @@ int vm_tags_drop(vm_ctx *ctx, const char *resource_id, vm_error *err);
 /* Appends <tagSet> of resource_id to parent. */
 int vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *err);
 /* Filter "tag:KEY" (values are patterns of the value) or "tag-key" (patterns of the key):
- * 1 when resource_id matches, 0 when not. */
+ * 1 when resource_id matches, 0 when not (and for any other filter name: an attribute the resource lacks). */
 int vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const char *const *values,
                   vm_error *err);
 
