@@ -215,6 +215,9 @@ img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_node_bool(it, "isPublic", "Public", false);
         vm_node_str(it, "architecture", NULL, img->architecture);
         vm_node_str(it, "imageType", NULL, "machine");
+        vm_node_str(it, "platformDetails", NULL, "Linux/UNIX");
+        vm_node_str(it, "usageOperation", NULL, "RunInstances");
+        vm_node_bool(it, "enaSupport", NULL, true);
         vm_node_str(it, "name", NULL, img->name);
         vm_node_str(it, "description", NULL, img->description);
         vm_node_str(it, "rootDeviceType", NULL, "ebs");

@@ -80,6 +80,16 @@ render_subnet(vm_ctx *ctx, vm_node *it, const net_subnet *s, vm_error *err)
     vm_node_bool(it, "mapPublicIpOnLaunch", NULL, s->map_public_ip);
     vm_node_bool(it, "assignIpv6AddressOnCreation", NULL, false);
     vm_node_list(it, "ipv6CidrBlockAssociationSet", NULL);
+    char zone_id[64];
+    snprintf(zone_id, sizeof(zone_id), "%s-az1", ctx->region);
+    vm_node_str(it, "availabilityZoneId", NULL, zone_id);
+    vm_node_bool(it, "mapCustomerOwnedIpOnLaunch", NULL, false);
+    vm_node_bool(it, "enableDns64", NULL, false);
+    vm_node_bool(it, "ipv6Native", NULL, false);
+    vm_node *dns = vm_node_struct(it, "privateDnsNameOptionsOnLaunch", NULL);
+    vm_node_str(dns, "hostnameType", NULL, "ip-name");
+    vm_node_bool(dns, "enableResourceNameDnsARecord", NULL, false);
+    vm_node_bool(dns, "enableResourceNameDnsAAAARecord", NULL, false);
     return vm_tags_render(ctx, it, s->id, err);
 }
 
@@ -191,6 +201,15 @@ subnet_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t
         snprintf(buf, len, "arn:aws:ec2:%s:%s:subnet/%s", ctx->region, ctx->account_id, s->id);
         return buf;
     }
+    if (strcmp(name, "availability-zone-id") == 0) {
+        snprintf(buf, len, "%s-az1", ctx->region);
+        return buf;
+    }
+    if (strcmp(name, "private-dns-name-options-on-launch.hostname-type") == 0)
+        return "ip-name";
+    if (strcmp(name, "private-dns-name-options-on-launch.enable-resource-name-dns-a-record") == 0 ||
+        strcmp(name, "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record") == 0)
+        return "false";
     if (strcmp(name, "ipv6-native") == 0 || strcmp(name, "enable-dns64") == 0 ||
         strcmp(name, "map-customer-owned-ip-on-launch") == 0)
         return "false";

@@ -10,6 +10,35 @@
 #include "../../net/net.h"
 
 
+/* The filters whose value is the same for every instance of this host (what inst_render says). */
+static const char *
+same_for_all(const char *name)
+{
+    static const char *const fixed[][2] = {
+        { "ena-support", "true" },
+        { "platform-details", "Linux/UNIX" },
+        { "usage-operation", "RunInstances" },
+        { "hibernation-options.configured", "false" },
+        { "enclave-options.enabled", "false" },
+        { "maintenance-options.auto-recovery", "default" },
+        { "capacity-reservation-specification.capacity-reservation-preference", "open" },
+        { "metadata-options.state", "applied" },
+        { "metadata-options.http-tokens", "optional" },
+        { "metadata-options.http-put-response-hop-limit", "1" },
+        { "metadata-options.http-endpoint", "disabled" },
+        { "metadata-options.http-protocol-ipv6", "disabled" },
+        { "metadata-options.instance-metadata-tags", "disabled" },
+        { "private-dns-name-options.hostname-type", "ip-name" },
+        { "private-dns-name-options.enable-resource-name-dns-a-record", "false" },
+        { "private-dns-name-options.enable-resource-name-dns-aaaa-record", "false" },
+        { "placement-group-name", "" },
+    };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        if (strcmp(name, fixed[i][0]) == 0)
+            return fixed[i][1];
+    return NULL;
+}
+
 /* 1 when inst passes every filter, 0 when not. */
 static int
 inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err)
@@ -50,6 +79,8 @@ inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err
             subject = "hvm";
         else if (strcmp(f->name, "tenancy") == 0)
             subject = "default";
+        else if ((subject = same_for_all(f->name)))
+            ;
         else if (strcmp(f->name, "source-dest-check") == 0)
             subject = "true";
         else if (strcmp(f->name, "ebs-optimized") == 0)

@@ -260,6 +260,7 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     /* what really runs it: KVM, or QEMU's TCG emulation */
     vm_node_str(it, "hypervisor", NULL, strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu");
     vm_node_bool(it, "ebsOptimized", NULL, false);
+    vm_node_bool(it, "enaSupport", NULL, true);
     if (vm_tags_render(ctx, it, in->id, err) < 0)
         return -1;
     const inst_type *t = inst_type_find(in->instance_type);
@@ -268,6 +269,26 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
         vm_node_int(cpu, "coreCount", NULL, t->vcpus);
         vm_node_int(cpu, "threadsPerCore", NULL, 1);
     }
+    /* what EC2 returns for every instance, so that tools read them without fallbacks */
+    vm_node_str(vm_node_struct(it, "capacityReservationSpecification", NULL), "capacityReservationPreference", NULL,
+                "open");
+    vm_node_bool(vm_node_struct(it, "hibernationOptions", NULL), "configured", NULL, false);
+    vm_node *md = vm_node_struct(it, "metadataOptions", NULL);
+    vm_node_str(md, "state", NULL, "applied");
+    vm_node_str(md, "httpTokens", NULL, "optional");
+    vm_node_int(md, "httpPutResponseHopLimit", NULL, 1);
+    vm_node_str(md, "httpEndpoint", NULL, "disabled"); /* no metadata service yet: the config drive carries user data */
+    vm_node_str(md, "httpProtocolIpv6", NULL, "disabled");
+    vm_node_str(md, "instanceMetadataTags", NULL, "disabled");
+    vm_node_bool(vm_node_struct(it, "enclaveOptions", NULL), "enabled", NULL, false);
+    vm_node_str(it, "platformDetails", NULL, "Linux/UNIX");
+    vm_node_str(it, "usageOperation", NULL, "RunInstances");
+    vm_node_time(it, "usageOperationUpdateTime", NULL, in->launched_at);
+    vm_node *dns = vm_node_struct(it, "privateDnsNameOptions", NULL);
+    vm_node_str(dns, "hostnameType", NULL, "ip-name");
+    vm_node_bool(dns, "enableResourceNameDnsARecord", NULL, false);
+    vm_node_bool(dns, "enableResourceNameDnsAAAARecord", NULL, false);
+    vm_node_str(vm_node_struct(it, "maintenanceOptions", NULL), "autoRecovery", NULL, "default");
     return 0;
 }
 
