@@ -32,8 +32,9 @@ echo "create-snapshot of a detached volume against the data written in it"
 for mib in 0 64 256; do
 	v=$(vm create-volume --size 1 --query VolumeId --output text)
 	[ "$mib" = 0 ] || qemu-io -f qcow2 -c "write -P 0x5a 0 ${mib}M" "$T/state/volumes/$v.qcow2" >/dev/null
-	t0=$(ms); s=$(vm create-snapshot --volume-id "$v" --query SnapshotId --output text); dt=$(( $(ms) - t0 ))
-	echo "  ${mib} MiB written: ${dt} ms"
+	t0=$(ms); s=$(vm create-snapshot --volume-id "$v" --query SnapshotId --output text); da=$(( $(ms) - t0 ))
+	vm wait snapshot-completed --snapshot-ids "$s"; dt=$(( $(ms) - t0 ))
+	echo "  ${mib} MiB written: answered in ${da} ms, completed in ${dt} ms"
 	vm delete-snapshot --snapshot-id "$s"
 	vm delete-volume --volume-id "$v"
 done

@@ -38,7 +38,10 @@ int img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 /* Actions ImportImage (local only: it reads a file of this host), DeregisterImage, CreateImage. */
 int img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* CreateImage answers the pending image at once; the "image" job (vmmgr/core/job.h) shuts the
+ * guest down unless NoReboot, copies its disk and makes the image available (img_finish). */
 int img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int img_finish(vm_ctx *ctx, const char *id, vm_error *err);
 /* Inspects an outside file as format fmt ("qcow2" or "raw"): 0 when it is safe to read as that. */
 int img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_error *err);
 /* Removes an unfinished image: its files and its row. */

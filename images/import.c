@@ -24,6 +24,7 @@
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
+#include "../vmmgr/core/job.h"
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
 #include "catalog.h"
@@ -111,6 +112,15 @@ set_image_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err)
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving image state", err);
     return 0;
+}
+
+/* The image's own lock, held while it is pending by whoever makes it (an import, or the job of a
+ * create-image): img_sweep discards a pending image whose lock is free. */
+static int
+img_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
+{
+    char dir[4096];
+    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
 }
 
 /* Records a pending image (the intent), its directory made. */
@@ -258,7 +268,7 @@ img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         snprintf(kpath, sizeof(kpath), "%s/images/%s/vmlinux", ctx->state_dir, id);
         snprintf(ipath, sizeof(ipath), "%s/images/%s/initrd.img", ctx->state_dir, id);
     }
-    int lock = vm_lock_take(ctx->state_dir, "images", false, err);
+    int lock = img_lock(ctx, id, false, err);
     if (lock < 0)
         return -1;
     int rc = record_pending(ctx, id, name, desc, boot, kernel ? kpath : NULL, kernel ? ipath : NULL, base,
@@ -390,19 +400,61 @@ img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_erro
     int fd = inst_lock(ctx, iid, false, err);
     if (fd < 0)
         return -1;
-    int lock = vm_lock_take(ctx->state_dir, "images", false, err);
+    int lock = img_lock(ctx, id, false, err);
     if (lock < 0) {
         vm_lock_release(fd);
         return -1;
     }
-    int was_running = 0;
     int rc = record_pending(ctx, id, name, desc, src->boot, direct ? kpath : NULL, direct ? ipath : NULL, base,
                             sizeof(base), err);
+    if (rc == 0) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        rc = vm_db_prepare(ctx->db, "UPDATE images SET source_instance = ?, no_reboot = ? WHERE id = ?", &st, err);
+        if (rc == 0) {
+            sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 2, no_reboot);
+            sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = vm_db_error(ctx->db, "recording image", err);
+        }
+    }
     if (rc == 0 && direct)
         rc = vol_file_copy_readonly(src->kernel_path, kpath, err) < 0 ||
                      (src->initrd_path && vol_file_copy_readonly(src->initrd_path, ipath, err) < 0)
                  ? -1
                  : 0;
+    /* the copy (and the guest's shutdown for it) is the job's: the answer is the pending image */
+    if (rc == 0)
+        rc = vm_job_spawn(ctx, "image", id, (int[]){ lock, fd }, 2, err);
+    if (rc < 0 && err->code != VM_ERR_AMI_NAME_DUPLICATE)
+        img_discard(ctx, id);
+    vm_lock_release(lock);
+    vm_lock_release(fd);
+    if (rc < 0)
+        return -1;
+    vm_node_str(resp, "imageId", NULL, id);
+    return 0;
+}
+
+int
+img_finish(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT base_path, source_instance, no_reboot FROM images WHERE id = ? AND state = 'pending'", &q,
+                      err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_AMI_NOT_FOUND, "No pending image '%s'", id);
+    char base[4200], iid[VM_ID_MAX];
+    snprintf(base, sizeof(base), "%s", vm_db_text(q, 0));
+    snprintf(iid, sizeof(iid), "%s", vm_db_text(q, 1));
+    bool no_reboot = sqlite3_column_int(q, 2) != 0;
+    sqlite3_reset(q); /* no read transaction held across the copy: the writes after it would be refused */
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    int was_running = 0;
+    int rc = inst_get(ctx, iid, &in, err);
     /* a consistent copy: the guest is shut down for it unless NoReboot asks otherwise */
     if (rc == 0 && in->state == INST_RUNNING && !no_reboot && (was_running = quiesce(ctx, iid, err)) < 0)
         rc = -1;
@@ -424,24 +476,17 @@ img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_erro
     }
     if (rc == 0)
         rc = set_image_state(ctx, id, "available", err);
-    if (rc < 0 && err->code != VM_ERR_AMI_NAME_DUPLICATE)
+    if (rc < 0) {
+        /* a failed image is gone, as EC2's 'failed' one would be deregistered */
         img_discard(ctx, id);
-    vm_lock_release(lock);
-    vm_lock_release(fd);
-    if (rc < 0)
         return -1;
-    vm_node_str(resp, "imageId", NULL, id);
+    }
     return 0;
 }
 
 void
 img_sweep(vm_ctx *ctx)
 {
-    vm_error err = { 0 };
-    /* every import and create-image holds this lock while its image is pending */
-    int lock = vm_lock_take(ctx->state_dir, "images", true, &err);
-    if (lock < 0)
-        return;
     sqlite3_stmt *st = NULL;
     char ids[64][VM_ID_MAX];
     int n = 0;
@@ -450,7 +495,13 @@ img_sweep(vm_ctx *ctx)
         while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
             snprintf(ids[n++], VM_ID_MAX, "%s", vm_db_text(st, 0));
     sqlite3_finalize(st);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        /* every import and create-image job holds the image's lock while it is pending */
+        vm_error err = { 0 };
+        int lock = img_lock(ctx, ids[i], true, &err);
+        if (lock < 0)
+            continue;
         img_discard(ctx, ids[i]);
-    vm_lock_release(lock);
+        vm_lock_release(lock);
+    }
 }

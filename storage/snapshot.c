@@ -17,6 +17,7 @@
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/ids.h"
+#include "../vmmgr/core/job.h"
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
 #include "volume_priv.h"
@@ -113,8 +114,13 @@ copy_live(vm_ctx *ctx, const char *snap_id, const char *instance_id, const char 
         if (pct > 99)
             pct = 99;
         if (i % 10 == 0) {
-            vm_error ignore = { 0 };
-            set_state(ctx, snap_id, "pending", pct, &ignore);
+            _cleanup_stmt_ sqlite3_stmt *st = NULL;
+            if (vm_db_prepare(ctx->db, "UPDATE snapshots SET progress = ? WHERE id = ? AND state = 'pending'", &st,
+                              &(vm_error){ 0 }) == 0) {
+                sqlite3_bind_int(st, 1, pct);
+                sqlite3_bind_text(st, 2, snap_id, -1, SQLITE_STATIC);
+                sqlite3_step(st);
+            }
         }
         if (show && pct != shown) {
             fprintf(stderr, "\r%s: %d%%", snap_id, pct);
@@ -178,7 +184,8 @@ render_one(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
 }
 
 static int
-record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc, const char *path, vm_error *err)
+record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc, const char *path, const char *source,
+       vm_error *err)
 {
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/snapshots", ctx->state_dir);
@@ -186,8 +193,8 @@ record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc
         return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", dir);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      "INSERT INTO snapshots (id, volume_id, size_gib, state, description, path, created_at) "
-                      "VALUES (?, ?, ?, 'pending', ?, ?, strftime('%s','now'))",
+                      "INSERT INTO snapshots (id, volume_id, size_gib, state, description, path, source, created_at) "
+                      "VALUES (?, ?, ?, 'pending', ?, ?, ?, strftime('%s','now'))",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -195,8 +202,94 @@ record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc
     sqlite3_bind_int64(st, 3, size);
     sqlite3_bind_text(st, 4, desc ? desc : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, source ? source : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording snapshot", err);
+    return 0;
+}
+
+/* The snapshot's own lock, held by whoever copies it: reconcile knows a pending snapshot whose
+ * copy died by this lock being free. */
+static int
+snap_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
+{
+    char dir[4096];
+    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
+}
+
+int
+snap_finish(vm_ctx *ctx, const char *id, bool show, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT s.path, s.source, v.path, v.instance_id, v.device FROM snapshots s "
+                      "LEFT JOIN volumes v ON v.id = s.volume_id WHERE s.id = ? AND s.state = 'pending'",
+                      &q, err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_SNAPSHOT_NOT_FOUND, "No pending snapshot '%s'", id);
+    _cleanup_free_ char *path = strdup(vm_db_text(q, 0)), *source = strdup(vm_db_text(q, 1));
+    _cleanup_free_ char *vpath = strdup(vm_db_text(q, 2)), *inst = strdup(vm_db_text(q, 3));
+    _cleanup_free_ char *dev = strdup(vm_db_text(q, 4));
+    sqlite3_reset(q); /* no read transaction held across the copy: the writes after it would be refused */
+    if (!path || !source || !vpath || !inst || !dev)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    int rc;
+    if (*source) {
+        rc = copy_offline(source, path, show, err); /* CopySnapshot */
+    } else {
+        /* a volume in use by a running guest is copied by the guest's QEMU (crash-consistent) */
+        bool live = false;
+        if (*inst) { /* (libvirt's error calls before its first connection crash) */
+            virConnectPtr conn = vm_ctx_conn(ctx, err);
+            virDomainPtr dom = conn ? virDomainLookupByName(conn, inst) : NULL;
+            live = dom && virDomainIsActive(dom) == 1;
+            if (dom)
+                virDomainFree(dom);
+            virResetLastError();
+            *err = (vm_error){ 0 };
+        }
+        if (live) {
+            char target[8];
+            snprintf(target, sizeof(target), "vd%c", *dev ? dev[strlen(dev) - 1] : 'a');
+            rc = copy_live(ctx, id, inst, target, path, show, err);
+        } else {
+            rc = copy_offline(vpath, path, show, err);
+        }
+    }
+    if (rc == 0)
+        chmod(path, 0444);
+    /* a snapshot deleted while it was copied stays deleted */
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "UPDATE snapshots SET state = ?, progress = ? WHERE id = ? AND state = 'pending'", &st,
+                      rc < 0 ? &(vm_error){ 0 } : err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, rc < 0 ? "error" : "completed", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, rc < 0 ? 0 : 100);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    if (rc < 0)
+        unlink(path);
+    if (sqlite3_step(st) != SQLITE_DONE && rc == 0)
+        return vm_db_error(ctx->db, "saving snapshot", err);
+    if (rc == 0 && sqlite3_changes(ctx->db) == 0)
+        unlink(path); /* deleted meanwhile */
+    return rc;
+}
+
+/* Copies pending snapshot id: here when a person watches the progress on the terminal, else in a
+ * job that inherits the request's locks (fds: the snapshot's own, taken before it was recorded as
+ * pending, and its volume's), so the answer is "pending". */
+static int
+start_copy(vm_ctx *ctx, const char *id, bool show, const int *fds, size_t nfds, vm_error *err)
+{
+    if (show)
+        return snap_finish(ctx, id, true, err);
+    if (vm_job_spawn(ctx, "snapshot", id, fds, nfds, err) < 0) {
+        vm_error ignore = { 0 };
+        set_state(ctx, id, "error", 0, &ignore);
+        return -1;
+    }
     return 0;
 }
 
@@ -213,17 +306,12 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_VOLUME_MALFORMED, "Invalid id: \"%s\" (expecting \"vol-...\")", vid);
     _cleanup_stmt_ sqlite3_stmt *q = NULL;
     if (vm_db_prepare(ctx->db,
-                      "SELECT v.path, v.size_gib, v.instance_id, v.device, i.state FROM volumes v "
-                      "LEFT JOIN instances i ON i.id = v.instance_id WHERE v.id = ? AND v.state IN ('available', 'in-use')",
-                      &q, err) < 0)
+                      "SELECT size_gib FROM volumes WHERE id = ? AND state IN ('available', 'in-use')", &q, err) < 0)
         return -1;
     sqlite3_bind_text(q, 1, vid, -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_VOLUME_NOT_FOUND, "The volume '%s' does not exist.", vid);
-    _cleanup_free_ char *src = strdup(vm_db_text(q, 0));
-    long size = sqlite3_column_int64(q, 1);
-    _cleanup_free_ char *inst = sqlite3_column_type(q, 2) == SQLITE_NULL ? NULL : strdup(vm_db_text(q, 2));
-    _cleanup_free_ char *dev = inst ? strdup(vm_db_text(q, 3)) : NULL;
+    long size = sqlite3_column_int64(q, 0);
     _cleanup_free_ vm_tag *tags = NULL;
     size_t ntags = 0;
     if (vm_tags_from_spec(p, "snapshot", &tags, &ntags, err) < 0)
@@ -234,44 +322,24 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     char id[VM_ID_MAX], path[4200];
     vm_id_new("snap", id);
     snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
-    /* the volume's lock for the whole copy: reconcile knows a pending snapshot without it is orphaned */
+    /* the volume's lock for the whole copy (no attach, detach or resize under it) */
     int vfd = vol_lock(ctx, vid, false, err);
     if (vfd < 0)
         return -1;
-    if (record(ctx, id, vid, size, desc, path, err) < 0) {
+    int sfd = snap_lock(ctx, id, false, err);
+    if (sfd < 0) {
         vm_lock_release(vfd);
         return -1;
     }
-    vm_crash_point("snapshot-copying");
-    int rc;
-    virConnectPtr conn = inst ? vm_ctx_conn(ctx, err) : NULL;
-    virDomainPtr dom = conn ? virDomainLookupByName(conn, inst) : NULL;
-    bool live = dom && virDomainIsActive(dom) == 1;
-    if (dom)
-        virDomainFree(dom);
-    virResetLastError();
-    if (live) {
-        char target[8];
-        const char *letter = dev + strlen(dev) - 1;
-        snprintf(target, sizeof(target), "vd%c", *letter);
-        rc = copy_live(ctx, id, inst, target, path, show, err);
-    } else {
-        rc = copy_offline(src, path, show, err);
-    }
+    int rc = record(ctx, id, vid, size, desc, path, NULL, err);
     if (rc == 0)
-        chmod(path, 0444);
-    if (rc < 0) {
-        vm_error ignore = { 0 };
-        unlink(path);
-        set_state(ctx, id, "error", 0, &ignore);
-        vm_lock_release(vfd);
-        return -1;
-    }
-    rc = set_state(ctx, id, "completed", 100, err);
+        rc = vm_tags_put(ctx, id, tags, ntags, err);
+    vm_crash_point("snapshot-copying");
+    if (rc == 0)
+        rc = start_copy(ctx, id, show, (int[]){ sfd, vfd }, 2, err);
+    vm_lock_release(sfd);
     vm_lock_release(vfd);
     if (rc < 0)
-        return -1;
-    if (vm_tags_put(ctx, id, tags, ntags, err) < 0)
         return -1;
     return render_one(ctx, resp, id, err);
 }
@@ -413,6 +481,16 @@ snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (sqlite3_step(use) == SQLITE_ROW)
         return vm_error_set(err, VM_ERR_SNAPSHOT_IN_USE, "The snapshot %s is currently in use by %s", id,
                             vm_db_text(use, 0));
+    /* a pending copy reads its file */
+    _cleanup_stmt_ sqlite3_stmt *copy = NULL;
+    if (path && vm_db_prepare(ctx->db, "SELECT id FROM snapshots WHERE state = 'pending' AND source = ?", &copy, err) < 0)
+        return -1;
+    if (copy) {
+        sqlite3_bind_text(copy, 1, path, -1, SQLITE_STATIC);
+        if (sqlite3_step(copy) == SQLITE_ROW)
+            return vm_error_set(err, VM_ERR_SNAPSHOT_IN_USE, "The snapshot %s is currently in use by %s", id,
+                                vm_db_text(copy, 0));
+    }
     if (dry)
         return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -459,19 +537,17 @@ snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     char id[VM_ID_MAX], path[4200];
     vm_id_new("snap", id);
     snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
-    if (record(ctx, id, vol, size, desc, path, err) < 0)
-        return -1;
     bool show = false;
     vm_error ignore_p = { 0 };
     vm_params_bool(p, "Progress", false, &show, &ignore_p);
-    if (copy_offline(src, path, show, err) < 0) {
-        vm_error ignore = { 0 };
-        unlink(path);
-        set_state(ctx, id, "error", 0, &ignore);
+    int sfd = snap_lock(ctx, id, false, err);
+    if (sfd < 0)
         return -1;
-    }
-    chmod(path, 0444);
-    if (set_state(ctx, id, "completed", 100, err) < 0)
+    int rc = record(ctx, id, vol, size, desc, path, src, err);
+    if (rc == 0)
+        rc = start_copy(ctx, id, show, &sfd, 1, err);
+    vm_lock_release(sfd);
+    if (rc < 0)
         return -1;
     vm_node_str(resp, "snapshotId", NULL, id);
     return 0;
@@ -494,9 +570,9 @@ snap_reconcile(vm_ctx *ctx)
     sqlite3_finalize(st);
     for (int i = 0; i < n; i++) {
         vm_error err = { 0 };
-        int fd = vol_lock(ctx, vols[i], true, &err);
+        int fd = snap_lock(ctx, ids[i], true, &err);
         if (fd < 0)
-            continue; /* the copy is still running in another process */
+            continue; /* the copy is still running in another process (a job, or a watched copy) */
         /* a copy whose process died: the file may be partial, so it goes and the snapshot failed */
         unlink(paths[i]);
         set_state(ctx, ids[i], "error", 0, &err);

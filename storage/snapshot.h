@@ -4,6 +4,8 @@
  * Actions CreateSnapshot, DescribeSnapshots, DeleteSnapshot, CopySnapshot. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/node.h"
@@ -13,6 +15,10 @@ int snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
+/* Copies pending snapshot id (CreateSnapshot, CopySnapshot) and records the result: the work of
+ * the "snapshot" job (vmmgr/core/job.h), or of the request when a person watches (show). */
+int snap_finish(vm_ctx *ctx, const char *id, bool show, vm_error *err);
 
 /* Snapshots left pending by a process that died are marked error and their partial file removed. */
 void snap_reconcile(vm_ctx *ctx);

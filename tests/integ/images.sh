@@ -37,9 +37,14 @@ wait_console "$a" "vmmgr: user-data exited 0" 1
 wait_console "$b" "vmmgr: instance $b ready" 1
 ok "a raw import boots"
 
-# create-image: the guest is shut down for a consistent copy and started again
+# create-image: the guest is shut down for a consistent copy and started again, after the answer
+t0=$(date +%s%N)
 new=$(vm create-image --instance-id "$a" --name "from $a" --output json | jq -r .ImageId)
+ms=$((($(date +%s%N) - t0) / 1000000))
 [[ "$new" == ami-* ]] || fail "create-image gave '$new'"
+[ "$(vm describe-images --image-ids "$new" --query 'Images[0].State' --output text)" = pending ] ||
+	fail "create-image waited for the copy"
+[ "$ms" -lt 2000 ] || fail "create-image took $ms ms: it waited for the guest"
 vm wait image-available --image-ids "$new"
 wait_console "$a" "vmmgr: instance $a ready" 2
 expect_state "$a" running
@@ -47,7 +52,7 @@ c=$(vm run-instances --image-id "$new" --user-data '#!/bin/sh
 echo "marker: $(cat /root/marker)"' --output json | jq -r '.Instances[0].InstanceId')
 wait_console "$c" "vmmgr: user-data exited 0" 1
 grep -q "marker: made by the first instance" <<<"$(console "$c")" || fail "the new image lacks the file: $(console "$c")"
-ok "create-image: instances of the new image see what the original wrote; the original runs again"
+ok "create-image answers 'pending' in $ms ms; instances of the new image see what the original wrote; the original runs again"
 
 # a larger root volume: the overlay grows and the guest's root file system with it
 big=$(launch --block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=3,DeleteOnTermination=false}' --user-data '#!/bin/sh

@@ -22,6 +22,8 @@ ok() { echo "ok - $*"; }
 
 cleanup() {
 	local ids id
+	# what the jobs of the test's requests said (vmmgr/core/job.h): a test's failure may be theirs
+	[ -s "$S/jobs.log" ] && { echo "--- $S/jobs.log"; cat "$S/jobs.log"; } >&2
 	ids=$(vm describe-instances --output json 2>/dev/null |
 		jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' 2>/dev/null || true)
 	[ -n "$ids" ] && { vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; }

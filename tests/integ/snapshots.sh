@@ -50,6 +50,7 @@ wait_console "$b" "2097152 KiB, serial $sr" 1 30
 ok "the snapshot restored into a larger volume holds the data of the moment of the snapshot"
 
 c=$(vm copy-snapshot --source-snapshot-id "$s" --query SnapshotId --output text)
+vm wait snapshot-completed --snapshot-ids "$c" || fail "the copy did not complete"
 vm delete-snapshot --snapshot-id "$s"
 expect_error InvalidSnapshot.NotFound vm describe-snapshots --snapshot-ids "$s"
 [ "$(vm describe-snapshots --query 'Snapshots[].SnapshotId' --output text)" = "$c" ] || fail "copy-snapshot"

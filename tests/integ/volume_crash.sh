@@ -38,7 +38,7 @@ crash snapshot-copying vm create-snapshot --volume-id "$v"
 [ "$(vm describe-snapshots --query 'Snapshots[0].State' --output text)" = error ] || fail "a snapshot killed mid-copy is not in error"
 [ -z "$(ls "$S/snapshots")" ] || fail "a snapshot killed mid-copy left its file: $(ls "$S/snapshots")"
 s=$(vm create-snapshot --volume-id "$v" --query SnapshotId --output text)
-[ "$(vm describe-snapshots --snapshot-ids "$s" --query 'Snapshots[0].State' --output text)" = completed ] || fail "snapshot after repair"
+vm wait snapshot-completed --snapshot-ids "$s" || fail "snapshot after repair"
 ok "killed while copying a snapshot: error, no partial file; the next snapshot completes"
 
 crash volume-deleting vm delete-volume --volume-id "$v"

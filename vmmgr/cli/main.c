@@ -3,9 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <libvirt/libvirt.h>
 #include <unistd.h>
 
 #include "../compute/instance.h"
+#include "../../images/catalog.h"
+#include "../../storage/snapshot.h"
 #include "../core/cleanup.h"
 #include "../dispatch.h"
 #include "../core/audit.h"
@@ -202,6 +207,34 @@ cmd_init(vm_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+/* A job started by a request: it holds the request's locks (inherited descriptors, listed in
+ * argv[2]) until it exits; its stderr is <state-dir>/jobs.log. */
+static int
+cmd_job(vm_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3)
+        return EXIT_USAGE;
+    vm_error err = { 0 };
+    int rc = -1;
+    /* libvirt's error calls crash before libvirt is set up, and a job may make one first */
+    if (virInitialize() < 0)
+        vm_error_set(&err, VM_ERR_INTERNAL, "cannot initialize libvirt");
+    else if (strcmp(argv[0], "snapshot") == 0)
+        rc = snap_finish(ctx, argv[1], false, &err);
+    else if (strcmp(argv[0], "image") == 0)
+        rc = img_finish(ctx, argv[1], &err);
+    else
+        vm_error_set(&err, VM_ERR_INTERNAL, "unknown job '%s'", argv[0]);
+    if (rc < 0) {
+        char now[32];
+        vm_time_format(time(NULL), now, sizeof(now));
+        fprintf(stderr, "%s vmmgr job %s %s [%d]: %s: %s\n", now, argv[0], argv[1], (int)getpid(),
+                vm_error_code_name(err.code), err.msg);
+        return EXIT_SERVICE;
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -233,13 +266,13 @@ main(int argc, char **argv)
     }
     const char *name = argv[0];
     const cli_cmd *cmd = cli_cmd_find(name), *local = cli_local_find(name);
-    bool completing = strcmp(name, "_ids") == 0;
-    if (!cmd && !local && !completing) {
+    bool completing = strcmp(name, "_ids") == 0, job = strcmp(name, "_job") == 0;
+    if (!cmd && !local && !completing && !job) {
         fprintf(stderr, "vmmgr: unknown command '%s'\n\n", name);
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (!completing && wants_help(argc - 1, argv + 1)) {
+    if (!completing && !job && wants_help(argc - 1, argv + 1)) {
         if (strcmp(name, "wait") == 0)
             cli_wait_usage();
         else
@@ -260,6 +293,8 @@ main(int argc, char **argv)
     ctx->keepalive = strcmp(name, "serve") == 0;
     if (completing) /* `_ids OPTION`: the bash completion asks the store, without reconcile */
         return argc == 2 && cli_docs_ids(ctx, argv[1], stdout) == 0 ? 0 : EXIT_USAGE;
+    if (job) /* `_job KIND ID FDS`: the rest of a request's work (vmmgr/core/job.h) */
+        return cmd_job(ctx, argc - 1, argv + 1);
     if (strcmp(name, "init") == 0)
         return cmd_init(ctx, argc - 1, argv + 1);
     if (strcmp(name, "create-access-key") == 0 || strcmp(name, "list-access-keys") == 0 ||

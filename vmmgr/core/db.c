@@ -166,6 +166,11 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (eni_id, group_id));",
     /* 11: the snapshot behind an AMI made by CreateImage (its file is the AMI's base) */
     "ALTER TABLE snapshots ADD COLUMN image_id TEXT NOT NULL DEFAULT '';",
+    /* 12: what a pending snapshot's or image's job works from (vmmgr/core/job.h): a snapshot's
+     * source file (CopySnapshot; '' for its volume), an image's instance and NoReboot */
+    "ALTER TABLE snapshots ADD COLUMN source TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE images ADD COLUMN source_instance TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE images ADD COLUMN no_reboot INTEGER NOT NULL DEFAULT 0;",
 };
 
 int
