@@ -207,6 +207,29 @@ render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
     return vm_tags_render(ctx, it, v->id, err);
 }
 
+/* A CreateVolume with a client token seen before: 1 with the first call's volume in resp (0 when
+ * the token is new, -1 with IdempotentParameterMismatch when the arguments differ). */
+static int
+token_replay(vm_ctx *ctx, const char *token, const char *request, vm_node *resp, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id, request FROM volumes WHERE client_token = ?", &q, err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return 0;
+    if (strcmp(vm_db_text(q, 1), request ? request : "") != 0)
+        return vm_error_set(err, VM_ERR_IDEMPOTENT_MISMATCH,
+                            "Arguments on this idempotent request are inconsistent with arguments used in previous "
+                            "request(s) with client token '%s'",
+                            token);
+    char existing[VM_ID_MAX];
+    snprintf(existing, sizeof(existing), "%s", vm_db_text(q, 0));
+    sqlite3_reset(q);
+    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
+    return vol_get(ctx, existing, &v, err) < 0 || render_volume(ctx, resp, v, err) < 0 ? -1 : 1;
+}
+
 static int vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path,
                              const char *token, const char *request, const vol_type *t, long size, long iops,
                              long mibps, const char *snap, const char *snap_path, long snap_size, const vm_tag *owned,
@@ -221,6 +244,12 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_free_ char *snap_path = NULL;
     long size, iops, mibps, snap_size = 0;
     bool dry;
+    static const char *const skip[] = { "ClientToken", "DryRun", NULL };
+    _cleanup_free_ char *request = vm_params_canonical(p, skip);
+    /* a retry gets the first call's volume, whatever changed since (the snapshot may be gone) */
+    int seen = token ? token_replay(ctx, token, request, resp, err) : 0;
+    if (seen != 0)
+        return seen < 0 ? -1 : 0;
     if (snap && snap_source(ctx, snap, &snap_path, &snap_size, err) < 0)
         return -1;
     if (!snap && !vm_params_require(p, "Size", err))
@@ -251,8 +280,6 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
 
-    static const char *const skip[] = { "ClientToken", "DryRun", NULL };
-    _cleanup_free_ char *request = vm_params_canonical(p, skip);
     char id[VM_ID_MAX], path[4200];
     vm_id_new("vol", id);
     snprintf(path, sizeof(path), "%s/volumes/%s.qcow2", ctx->state_dir, id);
@@ -273,25 +300,10 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
     (void)p;
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    if (token) {
-        _cleanup_stmt_ sqlite3_stmt *q = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT id, request FROM volumes WHERE client_token = ?", &q, err) < 0) {
-            vm_db_rollback(ctx->db);
-            return -1;
-        }
-        sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW) {
-            bool same = strcmp(vm_db_text(q, 1), request) == 0;
-            char existing[VM_ID_MAX];
-            snprintf(existing, sizeof(existing), "%s", vm_db_text(q, 0));
-            vm_db_rollback(ctx->db);
-            if (!same)
-                return vm_error_set(err, VM_ERR_IDEMPOTENT_MISMATCH,
-                                    "Arguments on this idempotent request are inconsistent with arguments used in "
-                                    "previous request(s) with client token '%s'", token);
-            _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-            return vol_get(ctx, existing, &v, err) < 0 ? -1 : render_volume(ctx, resp, v, err);
-        }
+    int seen = token ? token_replay(ctx, token, request, resp, err) : 0;
+    if (seen != 0) {
+        vm_db_rollback(ctx->db);
+        return seen < 0 ? -1 : 0;
     }
     /* intent first: a crash leaves a 'creating' row that reconcile can finish or drop */
     _cleanup_stmt_ sqlite3_stmt *ins = NULL;

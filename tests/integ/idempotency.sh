@@ -35,3 +35,16 @@ expect_error InvalidIPAddress.InUse vm run-instances --image-id "$AMI" --client-
 ok "a retry naming a private address returns the first reservation (another token: InvalidIPAddress.InUse)"
 
 vm wait instance-running --filters Name=client-token,Values=tok-1,tok-2,tok-ip
+
+# CreateVolume: the token first, before any check that depends on what changed since the first call
+v0=$(vm create-volume --size 1 --query VolumeId --output text)
+vm wait volume-available --volume-ids "$v0"
+s0=$(vm create-snapshot --volume-id "$v0" --query SnapshotId --output text)
+vm wait snapshot-completed --snapshot-ids "$s0"
+v1=$(vm create-volume --snapshot-id "$s0" --client-token tok-vol --query VolumeId --output text)
+vm delete-snapshot --snapshot-id "$s0"
+v2=$(vm create-volume --snapshot-id "$s0" --client-token tok-vol --query VolumeId --output text) ||
+	fail "a retried create-volume failed once its snapshot was gone"
+[ "$v1" = "$v2" ] || fail "a retried create-volume made $v2 besides $v1"
+expect_error IdempotentParameterMismatch vm create-volume --snapshot-id "$s0" --size 3 --client-token tok-vol
+ok "a retried create-volume returns the first volume even when its snapshot is gone since"
