@@ -63,6 +63,34 @@ lock_both(vm_ctx *ctx, const char *iid, const char *vid, int *ret_fd, int *ret_v
     return 0;
 }
 
+/* What AttachVolume requires of the volume, the instance and the device, read from the store into
+ * *ret_v and *ret_in: checked once for the answer, and again under the locks, since another attach
+ * may have taken the volume or the device in between. */
+static int
+attach_check(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vol_obj **ret_v, inst_obj **ret_in,
+             vm_error *err)
+{
+    vol_obj_free(*ret_v);
+    inst_obj_free(*ret_in);
+    *ret_v = NULL;
+    *ret_in = NULL;
+    if (vol_get(ctx, vid, ret_v, err) < 0 || inst_get(ctx, iid, ret_in, err) < 0)
+        return -1;
+    if ((*ret_v)->instance_id || strcmp((*ret_v)->state, "available") != 0)
+        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
+    if ((*ret_in)->state != INST_RUNNING && (*ret_in)->state != INST_STOPPED)
+        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "Instance '%s' is not 'running' or 'stopped'", iid);
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
+        return -1;
+    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
+    return 0;
+}
+
 int
 vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -73,28 +101,20 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_(inst_obj_freep) inst_obj *in = NULL;
     char target[8];
     bool dry;
-    if (!dev || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0 ||
-        inst_get(ctx, iid, &in, err) < 0 || vol_device_target(dev, target, err) < 0)
+    if (!dev || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_device_target(dev, target, err) < 0 ||
+        attach_check(ctx, vid, iid, dev, &v, &in, err) < 0)
         return -1;
-    if (v->instance_id || strcmp(v->state, "available") != 0)
-        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
-    if (in->state != INST_RUNNING && in->state != INST_STOPPED)
-        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
-                            "Instance '%s' is not 'running' or 'stopped'", iid);
-    _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
-        return -1;
-    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
     if (dry)
         return vm_error_dry_run(err);
 
     int fd, vfd;
     if (lock_both(ctx, iid, vid, &fd, &vfd, err) < 0)
         return -1;
+    if (attach_check(ctx, vid, iid, dev, &v, &in, err) < 0) {
+        vm_lock_release(vfd);
+        vm_lock_release(fd);
+        return -1;
+    }
     /* intent: attaching; reconcile settles it from the domain's definition if we die */
     int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
     vm_crash_point("volume-attaching");
@@ -170,6 +190,23 @@ disk_in(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias)
     return found;
 }
 
+/* Records that the guest is asked now; false when it was asked less than UNPLUG_AGAIN_SEC ago. */
+#define UNPLUG_AGAIN_SEC 10
+static bool
+unplug_due(vm_ctx *ctx, const char *id, bool force)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE volumes SET unplug_at = strftime('%s','now') WHERE id = ?1 AND "
+                      "(?2 OR unplug_at <= strftime('%s','now') - ?3)",
+                      &st, &(vm_error){ 0 }) < 0)
+        return false;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, force);
+    sqlite3_bind_int(st, 3, UNPLUG_AGAIN_SEC);
+    return sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(ctx->db) == 1;
+}
+
 int
 vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -198,6 +235,16 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     int fd, vfd;
     if (lock_both(ctx, owner, vid, &fd, &vfd, err) < 0)
         return -1;
+    /* another detach (or a forced one) may have let it go in between */
+    vol_obj_free(v);
+    v = NULL;
+    if (vol_get(ctx, vid, &v, err) < 0 || !v->instance_id || strcmp(v->instance_id, owner) != 0) {
+        vm_lock_release(vfd);
+        vm_lock_release(fd);
+        return vm_error_is_set(err) ? -1
+                                    : vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.",
+                                                   vid);
+    }
     /* No request waits on a guest: the persistent definition loses the disk at once, the running
      * guest is asked to let it go (an asynchronous unplug), and the answer is "detaching".  The
      * volume becomes available when the guest has let go: libvirt's device-removed event wakes the
@@ -219,8 +266,10 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                 rc = vm_error_from_virt(err, "detaching '%s' from the definition of '%s'", vid, owner);
             if (rc == 0 && virDomainIsActive(dom) == 1 && disk_in(dom, 0, target, &lalias) == 1) {
                 pending = true;
-                /* an unplug the guest has not answered yet refuses another: it is still asked */
-                if (!lalias || virDomainDetachDeviceAlias(dom, lalias, VIR_DOMAIN_AFFECT_LIVE) < 0)
+                /* a repeated DetachVolume asks the guest again only as often as reconcile does */
+                bool again = v->attach_state && strcmp(v->attach_state, "detaching") == 0;
+                if (unplug_due(ctx, vid, !again) &&
+                    (!lalias || virDomainDetachDeviceAlias(dom, lalias, VIR_DOMAIN_AFFECT_LIVE) < 0))
                     virResetLastError();
             }
         } else if (rc == 0) {
@@ -242,6 +291,10 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 void
 vol_unplug_again(vm_ctx *ctx, const vol_obj *v)
 {
+    /* not more often: a Linux guest takes a second press of the slot's button within its 5 s
+     * countdown as a cancel, so asking at every reconcile would keep the disk in for ever */
+    if (!unplug_due(ctx, v->id, false))
+        return;
     vm_error ignore = { 0 };
     char target[8];
     _cleanup_free_ char *alias = NULL;

@@ -97,6 +97,25 @@ grep -q "$y" <<<"$(virsh_ dumpxml "$c")" && fail "available while the running gu
 grep -q "$y" <<<"$(virsh_ dumpxml --inactive "$c")" && fail "the disk stayed in the persistent definition"
 ok "detach-volume right after boot answers 'detaching' in $ms ms; the volume is available once the guest lets go"
 
+# two attach-volume calls for one volume at once: exactly one wins, the other is refused, and the
+# volume is attached once (the checks are made again under the locks)
+for pair in m:n o:p q:r; do
+	z=$(vm create-volume --size 1 --query VolumeId --output text)
+	vm wait volume-available --volume-ids "$z"
+	vm attach-volume --volume-id "$z" --instance-id "$c" --device "/dev/sd${pair%:*}" > "$T/race1" 2>&1 & p1=$!
+	vm attach-volume --volume-id "$z" --instance-id "$c" --device "/dev/sd${pair#*:}" > "$T/race2" 2>&1 & p2=$!
+	r1=0 r2=0
+	wait "$p1" || r1=$?
+	wait "$p2" || r2=$?
+	[ $((r1 == 0)) -ne $((r2 == 0)) ] || fail "both or neither of two attaches won: $(cat "$T/race1" "$T/race2")"
+	grep -q '(VolumeInUse)' "$T/race1" "$T/race2" || fail "the losing attach: $(cat "$T/race1" "$T/race2")"
+	[ "$(virsh_ dumpxml "$c" | grep -c "$z")" = 1 ] || fail "the running guest has $z $(virsh_ dumpxml "$c" | grep -c "$z") times"
+	[ "$(virsh_ dumpxml --inactive "$c" | grep -c "$z")" = 1 ] || fail "the definition has $z other than once"
+	[ "$(vm describe-volumes --volume-ids "$z" --output json | jq -r '.Volumes[0] | "\(.State) \(.Attachments[0].State)"')" = "in-use attached" ] ||
+		fail "after the race: $(vm describe-volumes --volume-ids "$z" --output json)"
+done
+ok "two attach-volume calls for one volume at once: one wins, the other is VolumeInUse, the volume is attached once"
+
 b=$(launch --user-data "#!/bin/sh
 while :; do
 	for d in /sys/block/vd*; do

@@ -170,7 +170,9 @@ static const char *const migrations[] = {
      * source file (CopySnapshot; '' for its volume), an image's instance and NoReboot */
     "ALTER TABLE snapshots ADD COLUMN source TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE images ADD COLUMN source_instance TEXT NOT NULL DEFAULT '';"
-    "ALTER TABLE images ADD COLUMN no_reboot INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE images ADD COLUMN no_reboot INTEGER NOT NULL DEFAULT 0;"
+    /* when a detaching volume's guest was last asked to let it go */
+    "ALTER TABLE volumes ADD COLUMN unplug_at INTEGER NOT NULL DEFAULT 0;",
 };
 
 int
