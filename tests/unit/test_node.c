@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../vmmgr/cli/render.h"
 #include "../../vmmgr/core/node_xml.h"
@@ -47,6 +48,18 @@ Test(node, error_xml_has_code_message_and_request_id)
     char *xml = NULL;
     cr_assert_eq(vm_error_to_xml(&e, "req-2", &xml, NULL, &err), 0);
     golden_check("node/error.xml", xml);
+    free(xml);
+}
+
+Test(node, error_xml_stays_well_formed_with_control_characters)
+{
+    /* a message that echoes a parameter name or value the client sent */
+    vm_error e = { 0 }, err = { 0 };
+    vm_error_set(&e, VM_ERR_UNKNOWN_PARAMETER, "The parameter %s is not recognized", "Bad\x01\x1fName");
+    char *xml = NULL;
+    cr_assert_eq(vm_error_to_xml(&e, "req-3", &xml, NULL, &err), 0);
+    cr_expect_null(strchr(xml, '\x01'), "a control character reached the XML: %s", xml);
+    cr_expect_not_null(strstr(xml, "Bad\xef\xbf\xbd\xef\xbf\xbdName"), "%s", xml);
     free(xml);
 }
 

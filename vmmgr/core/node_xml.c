@@ -139,8 +139,10 @@ vm_error_to_xml(const vm_error *e, const char *request_id, char **ret_xml, size_
     xmlDocSetRootElement(doc, top);
     xmlNodePtr errors = xmlNewChild(top, NULL, BAD_CAST "Errors", NULL);
     xmlNodePtr one = xmlNewChild(errors, NULL, BAD_CAST "Error", NULL);
-    if (!one || !xmlNewTextChild(one, NULL, BAD_CAST "Code", BAD_CAST vm_error_code_name(e->code)) ||
-        !xmlNewTextChild(one, NULL, BAD_CAST "Message", BAD_CAST e->msg) ||
+    /* a message may echo what the client sent, control characters included */
+    _cleanup_free_ char *msg = xml_safe(e->msg);
+    if (!one || !msg || !xmlNewTextChild(one, NULL, BAD_CAST "Code", BAD_CAST vm_error_code_name(e->code)) ||
+        !xmlNewTextChild(one, NULL, BAD_CAST "Message", BAD_CAST msg) ||
         !xmlNewTextChild(top, NULL, BAD_CAST "RequestID", BAD_CAST request_id))
         return vm_error_set(err, VM_ERR_INTERNAL, "cannot build the error XML");
     return dump(doc, ret_xml, ret_len, err);
