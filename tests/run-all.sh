@@ -30,6 +30,9 @@ export VMMGR_TEST_RUN="$run"
 export VMMGR_LIBVIRT_URI=$(cat "$run/uri")
 rc=0
 make -C "$top" -j"$(nproc)" check || rc=$?
+# no request may wait on a guest: the slowest request of each action the API tests made
+echo "--- the slowest request of each API action in this run (tests/slowest-requests.log)"
+"$top/tests/harness/slowest-requests.sh" "$run/requests.log" | tee "$top/tests/slowest-requests.log"
 
 # result T NAME COMMAND…: runs a phase of this script as a test of its own (log and .trs beside T)
 result() {

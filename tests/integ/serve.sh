@@ -22,6 +22,10 @@ aws() { /usr/bin/aws --endpoint-url "$ENDPOINT" "$@"; }
 stop_serve() {
 	kill -TERM "$SERVE_PID" 2>/dev/null || true
 	wait "$SERVE_PID" 2>/dev/null || true
+	# every request's duration, for the suite's report of the slowest request of each action
+	if [ -n "${VMMGR_TEST_RUN:-}" ] && [ -f "$T/serve.err" ]; then
+		grep '^vmmgr serve: [A-Z]* ' "$T/serve.err" | sed "s|^|$(basename "$0") |" >> "$VMMGR_TEST_RUN/requests.log" || true
+	fi
 }
 serve_cleanup() { stop_serve; cleanup; }
 trap serve_cleanup EXIT
