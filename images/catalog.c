@@ -148,6 +148,7 @@ img_filter(vm_ctx *ctx, const vm_filters *fs, const img_obj *img, vm_error *err)
                               : strcmp(n, "root-device-type") == 0    ? "ebs"
                               : strcmp(n, "root-device-name") == 0    ? "/dev/vda"
                               : strcmp(n, "virtualization-type") == 0 ? "hvm"
+                              : strcmp(n, "ena-support") == 0         ? "true"
                               : strcmp(n, "hypervisor") == 0 ? (strcmp(ctx->accel, "kvm") == 0 ? "kvm" : "qemu")
                                                              : NULL;
         if (subject) {

@@ -301,9 +301,12 @@ subnet_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "%s is not offered by this host (IPv4 only)", *u);
     if (!vm_params_get(p, "MapPublicIpOnLaunch.Value"))
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "One attribute is required (MapPublicIpOnLaunch)");
-    bool on;
-    if (vm_params_bool(p, "MapPublicIpOnLaunch.Value", false, &on, err) < 0)
+    bool on, dry;
+    if (vm_params_bool(p, "MapPublicIpOnLaunch.Value", false, &on, err) < 0 ||
+        vm_params_bool(p, "DryRun", false, &dry, err) < 0)
         return -1;
+    if (dry)
+        return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "UPDATE subnets SET map_public_ip = ? WHERE id = ?", &st, err) < 0)
         return -1;

@@ -365,6 +365,11 @@ vpc_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *e
     if (strcmp(col, "dns_support") == 0 && !on && v.dns_hostnames)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "enableDnsSupport cannot be false while enableDnsHostnames is true");
+    bool dry;
+    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+        return -1;
+    if (dry)
+        return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       strcmp(col, "dns_support") == 0 ? "UPDATE vpcs SET dns_support = ? WHERE id = ?"

@@ -131,6 +131,22 @@ n() { aws ec2 "$1" --filters "${@:3}" --query "$2" --output text; }
 	fail "snapshots by size and progress"
 ok "the names tools send map to what vmmgr has (cidr-block, subnet-arn, network-interface.*, resource-type, …)"
 
+# DryRun=true changes nothing, on the attribute actions too (the model gives them no DryRun, so
+# the CLIs cannot send it; vmmgr takes it on every action, as its own CLI's --dry-run)
+h0=$(aws ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsHostnames --query EnableDnsHostnames.Value --output text)
+m0=$(aws ec2 describe-subnets --subnet-ids "$subnet" --query 'Subnets[0].MapPublicIpOnLaunch' --output text)
+flip() { [ "$1" = True ] && echo false || echo true; }
+sig=(--aws-sigv4 "aws:amz:us-east-1:ec2" -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY")
+body=$(curl -s "${sig[@]}" -d "Action=ModifyVpcAttribute&Version=2016-11-15&VpcId=$vpc&EnableDnsHostnames.Value=$(flip "$h0")&DryRun=true" "$ENDPOINT/")
+grep -q '<Code>DryRunOperation</Code>' <<<"$body" || fail "ModifyVpcAttribute with DryRun=true: $body"
+body=$(curl -s "${sig[@]}" -d "Action=ModifySubnetAttribute&Version=2016-11-15&SubnetId=$subnet&MapPublicIpOnLaunch.Value=$(flip "$m0")&DryRun=true" "$ENDPOINT/")
+grep -q '<Code>DryRunOperation</Code>' <<<"$body" || fail "ModifySubnetAttribute with DryRun=true: $body"
+[ "$(aws ec2 describe-vpc-attribute --vpc-id "$vpc" --attribute enableDnsHostnames --query EnableDnsHostnames.Value --output text)" = "$h0" ] ||
+	fail "ModifyVpcAttribute with DryRun=true changed the VPC"
+[ "$(aws ec2 describe-subnets --subnet-ids "$subnet" --query 'Subnets[0].MapPublicIpOnLaunch' --output text)" = "$m0" ] ||
+	fail "ModifySubnetAttribute with DryRun=true changed the subnet"
+ok "ModifyVpcAttribute and ModifySubnetAttribute with DryRun=true: DryRunOperation, nothing changed"
+
 out=$(aws ec2 describe-vpcs --filters Name=cidr-blocks,Values=x 2>&1) && fail "an undocumented filter answered: $out"
 grep -q "InvalidParameterValue" <<<"$out" || fail "an undocumented filter: $out"
 ok "a filter nobody documents is InvalidParameterValue"
