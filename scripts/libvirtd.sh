@@ -24,7 +24,8 @@ start() {
 	fi
 	kvm_fix
 	mkdir -p "$run"
-	ip netns list | grep -qw vmmgr || ip netns add vmmgr
+	# exactly "vmmgr" (a test harness's "vmmgr-lv-…" namespaces are not it)
+	[ -e /run/netns/vmmgr ] || ip netns add vmmgr
 	ip -n vmmgr link set lo up
 	if ! pid_alive "$(cat "$run/virtlogd.pid" 2>/dev/null || true)"; then
 		ip netns exec vmmgr virtlogd -d -p "$run/virtlogd.pid"
@@ -39,7 +40,7 @@ stop() {
 	local lpid vpid
 	lpid=$(cat "$run/libvirtd.pid" 2>/dev/null || true)
 	vpid=$(cat "$run/virtlogd.pid" 2>/dev/null || true)
-	if ! pid_alive "$lpid" && ! pid_alive "$vpid" && ! ip netns list | grep -qw vmmgr; then
+	if ! pid_alive "$lpid" && ! pid_alive "$vpid" && [ ! -e /run/netns/vmmgr ]; then
 		echo "nothing to stop: no libvirtd was started by scripts/libvirtd.sh"
 		return 0
 	fi
