@@ -73,8 +73,9 @@ stop)
 	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
 	[ -z "$id" ] || { vm terminate-instances --instance-ids "$id" >/dev/null && vm wait instance-terminated --instance-ids "$id"; }
 	for g in $groups; do virsh -q -c "$uri" nwfilter-undefine "vmmgr-$g" >/dev/null 2>&1 || true; done
-	# the stop exactly as a user runs it (it finds vmmgr itself)
-	VMMGR_STATE_DIR="$dir/state" "$top/scripts/quickstart.sh" stop >/dev/null
+	# the stop as a user runs it, with the vmmgr the quickstart would have installed: this build (a
+	# vmmgr installed on this machine earlier may be older than the store this build wrote)
+	VMMGR_BIN="$top/vmmgr/vmmgr" VMMGR_STATE_DIR="$dir/state" "$top/scripts/quickstart.sh" stop >/dev/null
 	left=""
 	for p in $pids; do pid_alive "$p" && left="$left $p($(cat /proc/$p/comm 2>/dev/null))"; done
 	[ -z "$left" ] || { echo "host-guard: the quickstart's stop left processes running:$left"; exit 1; }
