@@ -122,11 +122,15 @@ vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         char serial[24];
         inst_disk d;
         disk_of(v, target, serial, &d);
-        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
-        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
+        virConnectPtr conn = vm_ctx_conn(ctx, err);
         _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
+        /* behind its letter's port, so the guest knows it as the device asked for */
+        _cleanup_free_ char *defxml = dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE) : NULL;
+        _cleanup_free_ char *xml = dom ? inst_diskxml_build(&d, inst_domxml_has_letter_ports(defxml), err) : NULL;
         if (!dom)
             rc = vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
+        else if (!xml)
+            rc = -1;
         else {
             unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
             if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
@@ -256,7 +260,7 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         char serial[24];
         inst_disk d;
         disk_of(v, target, serial, &d);
-        _cleanup_free_ char *xml = inst_diskxml_build(&d, err);
+        _cleanup_free_ char *xml = inst_diskxml_build(&d, false, err);
         virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
         _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
         if (dom) {

@@ -20,23 +20,19 @@ vm wait volume-available --volume-ids "$v"
 serial="vol${v#vol-}"
 ok "create-volume: a 1 GiB qcow2 in the pool, idempotent with a client token"
 
+# the guest writes through the name the volume was attached as (/dev/sdf, a link to the kernel's vdX)
 a=$(launch --user-data "#!/bin/sh
-while :; do
-	for d in /sys/block/vd*; do
-		[ \"\$(cat \$d/serial 2>/dev/null)\" = $serial ] || continue
-		dev=/dev/\${d##*/}
-		mke2fs -q \$dev && mount \$dev /mnt && echo persisted-$v > /mnt/data && umount /mnt && sync
-		echo \"vmmgr-test: wrote to \$dev\"
-		exit 0
-	done
-	sleep 1
-done")
+while ! [ -b /dev/sdf ]; do sleep 1; done
+d=\$(readlink /dev/sdf)
+[ \"\$(cat /sys/block/\${d##*/}/serial)\" = $serial ] || { echo \"vmmgr-test: /dev/sdf is not $serial\"; exit 1; }
+mke2fs -q /dev/sdf && mount /dev/sdf /mnt && echo persisted-$v > /mnt/data && umount /mnt && sync
+echo \"vmmgr-test: wrote to /dev/sdf (\$d)\"")
 vm wait instance-running --instance-ids "$a"
 wait_console "$a" "vmmgr: instance $a ready" 1
 vm attach-volume --volume-id "$v" --instance-id "$a" --device /dev/sdf --query State --output text | grep -q attached ||
 	fail "attach-volume did not report attached"
-wait_console "$a" "serial $serial" 1 60
-wait_console "$a" "vmmgr-test: wrote" 1 60
+wait_console "$a" "serial $serial as /dev/sdf" 1 60
+wait_console "$a" "vmmgr-test: wrote to /dev/sdf" 1 60
 grep -q "1048576 KiB, serial $serial" <<<"$(console "$a")" || fail "the guest saw a disk of another size"
 [ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = in-use ] || fail "not in-use"
 [ "$(vm describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].BlockDeviceMappings[0].Ebs.VolumeId' --output text)" = "$v" ] ||
@@ -44,7 +40,7 @@ grep -q "1048576 KiB, serial $serial" <<<"$(console "$a")" || fail "the guest sa
 x=$(virsh_ dumpxml "$a")
 grep -q "<total_iops_sec>3000</total_iops_sec>" <<<"$x" || fail "gp3 IOPS limit missing from the live disk"
 grep -q "<total_bytes_sec>131072000</total_bytes_sec>" <<<"$x" || fail "gp3 throughput limit missing"
-ok "attach-volume: hotplugged, the guest sees a 1 GiB disk with the volume's serial and writes to it; gp3 limits"
+ok "attach-volume: hotplugged, the guest sees a 1 GiB disk with the volume's serial as /dev/sdf and writes to it; gp3 limits"
 
 expect_error VolumeInUse vm attach-volume --volume-id "$v" --instance-id "$a" --device /dev/sdg
 expect_error VolumeInUse vm delete-volume --volume-id "$v"

@@ -11,8 +11,56 @@
 
 #define TCG_TB_CACHE_MIB "64"
 
+/* One PCIe root port per disk letter, at a fixed address on bus 0: the disk vdX sits behind port
+ * 00:SS.F with SS = 0x08 + L/8 and F = L%8 (L = X - 'a'), so the guest can tell the device name a
+ * volume was attached as (vdf: /dev/sdf) from where it is, as AWS's udev rules read it from the
+ * NVMe controller.  The port of letter X is controller index L+1, with the alias below. */
+#define LETTER_PORT_SLOT 0x08
+#define LETTER_PORT_ALIAS "ua-vmmgr-port-"
+
 static void
-add_disk(xmlNodePtr devs, const inst_disk *d)
+add_letter_ports(xmlNodePtr devs)
+{
+    char buf[32];
+    for (int l = 0; l < 26; l++) {
+        xmlNodePtr c = vm_xml_elem(devs, "controller");
+        vm_xml_prop(c, "type", "pci");
+        vm_xml_prop(c, "index", (snprintf(buf, sizeof(buf), "%d", l + 1), buf));
+        vm_xml_prop(c, "model", "pcie-root-port");
+        vm_xml_prop(vm_xml_elem(c, "alias"), "name", (snprintf(buf, sizeof(buf), LETTER_PORT_ALIAS "vd%c", 'a' + l), buf));
+        xmlNodePtr a = vm_xml_elem(c, "address");
+        vm_xml_prop(a, "type", "pci");
+        vm_xml_prop(a, "domain", "0x0000");
+        vm_xml_prop(a, "bus", "0x00");
+        vm_xml_prop(a, "slot", (snprintf(buf, sizeof(buf), "0x%02x", LETTER_PORT_SLOT + l / 8), buf));
+        vm_xml_prop(a, "function", (snprintf(buf, sizeof(buf), "0x%x", l % 8), buf));
+        if (l % 8 == 0)
+            vm_xml_prop(a, "multifunction", "on");
+    }
+}
+
+/* The disk with target vdX goes behind the port of letter X. */
+static void
+pin_disk(xmlNodePtr disk, const char *target)
+{
+    char bus[8];
+    snprintf(bus, sizeof(bus), "0x%02x", target[2] - 'a' + 1);
+    xmlNodePtr a = vm_xml_elem(disk, "address");
+    vm_xml_prop(a, "type", "pci");
+    vm_xml_prop(a, "domain", "0x0000");
+    vm_xml_prop(a, "bus", bus);
+    vm_xml_prop(a, "slot", "0x00");
+    vm_xml_prop(a, "function", "0x0");
+}
+
+bool
+inst_domxml_has_letter_ports(const char *domain_xml)
+{
+    return domain_xml && strstr(domain_xml, LETTER_PORT_ALIAS) != NULL;
+}
+
+static void
+add_disk(xmlNodePtr devs, const inst_disk *d, bool pinned)
 {
     char buf[32];
     xmlNodePtr disk = vm_xml_elem(devs, "disk");
@@ -27,6 +75,8 @@ add_disk(xmlNodePtr devs, const inst_disk *d)
     vm_xml_prop(tgt, "dev", d->target);
     vm_xml_prop(tgt, "bus", "virtio");
     vm_xml_text(disk, "serial", d->serial);
+    if (pinned)
+        pin_disk(disk, d->target);
     if (d->iops || d->bytes_per_sec) {
         xmlNodePtr io = vm_xml_elem(disk, "iotune");
         if (d->iops)
@@ -37,12 +87,12 @@ add_disk(xmlNodePtr devs, const inst_disk *d)
 }
 
 char *
-inst_diskxml_build(const inst_disk *disk, vm_error *err)
+inst_diskxml_build(const inst_disk *disk, bool pinned, vm_error *err)
 {
     _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
     xmlNodePtr devs = xmlNewNode(NULL, BAD_CAST "devices");
     xmlDocSetRootElement(doc, devs);
-    add_disk(devs, disk);
+    add_disk(devs, disk, pinned);
     return vm_xml_dump(doc, devs->children, true, err);
 }
 
@@ -135,6 +185,7 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         xmlNodePtr tgt = vm_xml_elem(disk, "target");
         vm_xml_prop(tgt, "dev", "vda");
         vm_xml_prop(tgt, "bus", "virtio");
+        pin_disk(disk, "vda");
         if (def->root_iops || def->root_bps) {
             char lim[32];
             xmlNodePtr io = vm_xml_elem(disk, "iotune");
@@ -157,9 +208,10 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         vm_xml_prop(tgt, "dev", "vdz");
         vm_xml_prop(tgt, "bus", "virtio");
         vm_xml_elem(disk, "readonly");
+        pin_disk(disk, "vdz");
     }
     for (size_t i = 0; i < def->ndisks; i++)
-        add_disk(devs, &def->disks[i]);
+        add_disk(devs, &def->disks[i], true);
     if (def->nic_network) {
         xmlNodePtr nic = vm_xml_elem(devs, "interface");
         vm_xml_prop(nic, "type", "network");
@@ -180,6 +232,7 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     vm_xml_prop(root_bus, "type", "pci");
     vm_xml_prop(root_bus, "index", "0");
     vm_xml_prop(root_bus, "model", "pcie-root");
+    add_letter_ports(devs);
     for (int i = 0; i < SPARE_ROOT_PORTS; i++) {
         xmlNodePtr c = vm_xml_elem(devs, "controller");
         vm_xml_prop(c, "type", "pci");

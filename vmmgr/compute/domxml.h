@@ -46,8 +46,11 @@ typedef struct inst_disk {
     long bytes_per_sec;
 } inst_disk;
 
-/* The <disk> element alone, for hotplug (owned string). */
-char *inst_diskxml_build(const inst_disk *disk, vm_error *err);
+/* The <disk> element alone, for hotplug (owned string); pinned: behind its letter's PCIe port
+ * (only in a domain that has them: inst_domxml_has_letter_ports). */
+char *inst_diskxml_build(const inst_disk *disk, bool pinned, vm_error *err);
+/* Whether a domain's XML has the per-letter ports (domains defined by older vmmgr do not). */
+bool inst_domxml_has_letter_ports(const char *domain_xml);
 
 /* The domain XML as a string owned by the caller. */
 char *inst_domxml_build(const inst_domain_def *def, vm_error *err);
