@@ -114,15 +114,6 @@ set_image_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err)
     return 0;
 }
 
-/* The image's own lock, held while it is pending by whoever makes it (an import, or the job of a
- * create-image): img_sweep discards a pending image whose lock is free. */
-static int
-img_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
-{
-    char dir[4096];
-    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
-}
-
 /* Records a pending image (the intent), its directory made. */
 static int
 record_pending(vm_ctx *ctx, const char *id, const char *name, const char *desc, const char *boot, const char *kernel,
@@ -268,7 +259,7 @@ img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         snprintf(kpath, sizeof(kpath), "%s/images/%s/vmlinux", ctx->state_dir, id);
         snprintf(ipath, sizeof(ipath), "%s/images/%s/initrd.img", ctx->state_dir, id);
     }
-    int lock = img_lock(ctx, id, false, err);
+    int lock = vm_ctx_lock(ctx, id, false, err);
     if (lock < 0)
         return -1;
     int rc = record_pending(ctx, id, name, desc, boot, kernel ? kpath : NULL, kernel ? ipath : NULL, base,
@@ -400,7 +391,7 @@ img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_erro
     int fd = inst_lock(ctx, iid, false, err);
     if (fd < 0)
         return -1;
-    int lock = img_lock(ctx, id, false, err);
+    int lock = vm_ctx_lock(ctx, id, false, err);
     if (lock < 0) {
         vm_lock_release(fd);
         return -1;
@@ -498,7 +489,7 @@ img_sweep(vm_ctx *ctx)
     for (int i = 0; i < n; i++) {
         /* every import and create-image job holds the image's lock while it is pending */
         vm_error err = { 0 };
-        int lock = img_lock(ctx, ids[i], true, &err);
+        int lock = vm_ctx_lock(ctx, ids[i], true, &err);
         if (lock < 0)
             continue;
         img_discard(ctx, ids[i]);

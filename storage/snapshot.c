@@ -208,15 +208,6 @@ record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc
     return 0;
 }
 
-/* The snapshot's own lock, held by whoever copies it: reconcile knows a pending snapshot whose
- * copy died by this lock being free. */
-static int
-snap_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
-{
-    char dir[4096];
-    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
-}
-
 int
 snap_finish(vm_ctx *ctx, const char *id, bool show, vm_error *err)
 {
@@ -241,7 +232,7 @@ snap_finish(vm_ctx *ctx, const char *id, bool show, vm_error *err)
     } else {
         /* a volume in use by a running guest is copied by the guest's QEMU (crash-consistent) */
         bool live = false;
-        if (*inst) { /* (libvirt's error calls before its first connection crash) */
+        if (*inst) {
             virConnectPtr conn = vm_ctx_conn(ctx, err);
             virDomainPtr dom = conn ? virDomainLookupByName(conn, inst) : NULL;
             live = dom && virDomainIsActive(dom) == 1;
@@ -326,7 +317,7 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     int vfd = vol_lock(ctx, vid, false, err);
     if (vfd < 0)
         return -1;
-    int sfd = snap_lock(ctx, id, false, err);
+    int sfd = vm_ctx_lock(ctx, id, false, err);
     if (sfd < 0) {
         vm_lock_release(vfd);
         return -1;
@@ -540,7 +531,7 @@ snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool show = false;
     vm_error ignore_p = { 0 };
     vm_params_bool(p, "Progress", false, &show, &ignore_p);
-    int sfd = snap_lock(ctx, id, false, err);
+    int sfd = vm_ctx_lock(ctx, id, false, err);
     if (sfd < 0)
         return -1;
     int rc = record(ctx, id, vol, size, desc, path, src, err);
@@ -570,7 +561,7 @@ snap_reconcile(vm_ctx *ctx)
     sqlite3_finalize(st);
     for (int i = 0; i < n; i++) {
         vm_error err = { 0 };
-        int fd = snap_lock(ctx, ids[i], true, &err);
+        int fd = vm_ctx_lock(ctx, ids[i], true, &err);
         if (fd < 0)
             continue; /* the copy is still running in another process (a job, or a watched copy) */
         /* a copy whose process died: the file may be partial, so it goes and the snapshot failed */

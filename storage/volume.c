@@ -92,8 +92,7 @@ pool_get(vm_ctx *ctx, vm_error *err)
 int
 vol_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
 {
-    char dir[4096];
-    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
+    return vm_ctx_lock(ctx, id, nonblock, err);
 }
 
 

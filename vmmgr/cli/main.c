@@ -216,10 +216,7 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
         return EXIT_USAGE;
     vm_error err = { 0 };
     int rc = -1;
-    /* libvirt's error calls crash before libvirt is set up, and a job may make one first */
-    if (virInitialize() < 0)
-        vm_error_set(&err, VM_ERR_INTERNAL, "cannot initialize libvirt");
-    else if (strcmp(argv[0], "snapshot") == 0)
+    if (strcmp(argv[0], "snapshot") == 0)
         rc = snap_finish(ctx, argv[1], false, &err);
     else if (strcmp(argv[0], "image") == 0)
         rc = img_finish(ctx, argv[1], &err);
@@ -243,6 +240,12 @@ main(int argc, char **argv)
         .uri = getenv("VMMGR_LIBVIRT_URI"),
         .output = CLI_OUTPUT_TABLE,
     };
+    /* libvirt's error calls (virResetLastError, …) crash before libvirt is set up, and a command
+     * (a job) may make one before its first connection */
+    if (virInitialize() < 0) {
+        fprintf(stderr, "vmmgr: cannot initialize libvirt\n");
+        return EXIT_SERVICE;
+    }
     argc = globals_take(argc - 1, argv + 1, &g);
     argv++;
     if (argc < 0)

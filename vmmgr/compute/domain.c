@@ -26,8 +26,7 @@ VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 int
 inst_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
 {
-    char dir[4096];
-    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
+    return vm_ctx_lock(ctx, id, nonblock, err);
 }
 
 /* The domain of id, or NULL with err untouched when there is none. */

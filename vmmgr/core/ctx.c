@@ -1,4 +1,5 @@
 #include "ctx.h"
+#include "lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -284,4 +285,11 @@ vm_crash_point(const char *step)
     const char *env = getenv("VMMGR_TEST_CRASH_AT");
     if (env && strcmp(env, step) == 0)
         raise(SIGKILL); /* as if killed -9 right here: no cleanup, no atexit */
+}
+
+int
+vm_ctx_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
+{
+    char dir[4096];
+    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
 }

@@ -54,6 +54,9 @@ int vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err
 const char *vm_ctx_libvirt_rundir(const vm_ctx *ctx, char *buf, size_t len);
 /* "<state_dir>/<sub>" into buf. */
 const char *vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub);
+/* The lock of resource id (an instance, volume, snapshot or image) under <state-dir>/locks, held by
+ * every operation on it and by the job that finishes one; it dies with its holder (vm_lock_take). */
+int vm_ctx_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err);
 /* A prepared statement for sql (a string literal), made once per context and reset for each use;
  * borrowed: never finalise it.  For queries that run once per row of a describe. */
 sqlite3_stmt *vm_ctx_stmt(vm_ctx *ctx, const char *sql, vm_error *err);
