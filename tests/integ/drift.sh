@@ -49,5 +49,6 @@ vm describe-images >/dev/null
 ok "a directory no record owns is removed"
 
 vm terminate-instances --instance-ids "$id" >/dev/null
+vm wait instance-terminated --instance-ids "$id"
 ! domain_exists "$id" || fail "domain left after terminate"
 ok "terminated"

@@ -75,5 +75,6 @@ vm delete-key-pair --key-name made
 vm delete-key-pair --key-name made
 expect_error InvalidKeyPair.NotFound vm describe-key-pairs --key-names made
 vm terminate-instances --instance-ids "$a" "$b" >/dev/null
+vm wait instance-terminated --instance-ids "$a" "$b"
 for i in "$a" "$b"; do [ ! -e "$S/instances/$i" ] || fail "files of $i remain (config drive?)"; done
 ok "delete-key-pair is idempotent; terminate removes the config drive"

@@ -67,6 +67,7 @@ rv=$(vm describe-instances --instance-ids "$big" --query 'Reservations[0].Instan
 expect_error InvalidBlockDeviceMapping vm run-instances --image-id "$AMI" --block-device-mappings 'DeviceName=/dev/sdf,Ebs={VolumeSize=3}'
 expect_error InvalidParameterValue vm run-instances --image-id "$AMI" --block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=0}'
 vm terminate-instances --instance-ids "$big" >/dev/null
+vm wait instance-terminated --instance-ids "$big"
 [ "$(vm describe-volumes --volume-ids "$rv" --query 'Volumes[0].State' --output text)" = available ] ||
 	fail "a root volume with DeleteOnTermination=false did not outlive its instance"
 expect_error InvalidParameterValue vm deregister-image --image-id "$AMI"
@@ -83,6 +84,7 @@ ok "create-image registers a snapshot of the root volume behind the AMI; delete-
 
 expect_error InvalidParameterValue vm deregister-image --image-id "$new"
 vm terminate-instances --instance-ids "$c" >/dev/null
+vm wait instance-terminated --instance-ids "$c"
 vm deregister-image --image-id "$new"
 expect_error InvalidAMIID.NotFound vm describe-images --image-ids "$new"
 expect_error InvalidAMIID.NotFound vm run-instances --image-id "$new"

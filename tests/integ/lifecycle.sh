@@ -77,8 +77,9 @@ vm stop-instances --instance-ids "$b" --force --output json | jq -e '.StoppingIn
 expect_error IncorrectInstanceState vm reboot-instances --instance-ids "$b"
 ok "forced stop; reboot of a stopped instance refused"
 
+# as on EC2, the answer is shutting-down at once; the teardown is a job's
 vm terminate-instances --instance-ids "$a" "$b" --output json |
-	jq -e '[.TerminatingInstances[].CurrentState.Name] == ["terminated", "terminated"]' >/dev/null || fail "terminate"
+	jq -e '[.TerminatingInstances[].CurrentState.Name] == ["shutting-down", "shutting-down"]' >/dev/null || fail "terminate"
 vm wait instance-terminated --instance-ids "$a" "$b" || fail "wait instance-terminated"
 for i in "$a" "$b"; do
 	! domain_exists "$i" || fail "domain $i still exists"
@@ -92,3 +93,13 @@ expect_error IncorrectInstanceState vm start-instances --instance-ids "$a"
 expect_error IncorrectInstanceState vm stop-instances --instance-ids "$a"
 vm terminate-instances --instance-ids "$a" >/dev/null || fail "terminating a terminated instance is not idempotent"
 ok "terminate: domains and overlays gone, records visible as terminated"
+
+# a terminate while the launch's job still makes the domain does not wait for it: the answer is
+# shutting-down, and the launch's job tears the instance down when it is done with it
+c=$(launch)
+vm terminate-instances --instance-ids "$c" --output json |
+	jq -e '.TerminatingInstances[0].CurrentState.Name == "shutting-down"' >/dev/null || fail "terminate while launching"
+vm wait instance-terminated --instance-ids "$c" || fail "an instance terminated while launching did not end terminated"
+! domain_exists "$c" || fail "the domain of $c, terminated while launching, still exists"
+[ ! -e "$S/instances/$c" ] || fail "files of $c remain: $(ls "$S/instances/$c")"
+ok "terminate during the launch: shutting-down at once, then terminated and nothing left"

@@ -154,6 +154,7 @@ vm modify-instance-attribute --instance-id "$b" --block-device-mappings 'DeviceN
 expect_error InvalidParameterValue vm modify-instance-attribute --instance-id "$b" \
 	--block-device-mappings 'DeviceName=/dev/sdz,Ebs={DeleteOnTermination=true}'
 vm terminate-instances --instance-ids "$b" >/dev/null
+vm wait instance-terminated --instance-ids "$b"
 [ "$(vm describe-volumes --volume-ids "$v" --query 'Volumes[0].State' --output text)" = available ] ||
 	fail "terminating the instance did not release the volume"
 expect_error InvalidVolume.NotFound vm describe-volumes --volume-ids "$x"

@@ -221,6 +221,25 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
 }
 
 int
+inst_start_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    if (!d && !vm_error_is_set(err) && inst_define(ctx, inst, err) == 0)
+        d = lookup(conn, inst->id, err);
+    if (!d) {
+        if (!vm_error_is_set(err))
+            vm_error_set(err, VM_ERR_INTERNAL, "domain '%s' vanished while it was started", inst->id);
+        return -1;
+    }
+    if (virDomainIsActive(d) != 1 && virDomainCreate(d) < 0)
+        return vm_error_from_virt(err, "starting domain '%s'", inst->id);
+    return 0;
+}
+
+int
 inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);

@@ -13,6 +13,7 @@
 #include "../../images/catalog.h"
 #include "../core/cleanup.h"
 #include "../core/db.h"
+#include "../core/job.h"
 #include "../core/lock.h"
 #include "../core/tags.h"
 #include "../../net/net.h"
@@ -26,10 +27,33 @@ VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 #define RUN_MAX_COUNT 20
 #define CONSOLE_MAX (64 * 1024)
 
+/* Instances locked by a request, in order: what it hands to a job. */
 typedef struct locks {
-    int fd[RUN_MAX_COUNT];
-    size_t n;
+    char (*id)[VM_ID_MAX];
+    int *fd;
+    size_t n, cap;
 } locks;
+
+static int
+locks_add(locks *l, const char *id, int fd, vm_error *err)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        char(*ids)[VM_ID_MAX] = reallocarray(l->id, cap, VM_ID_MAX);
+        if (ids)
+            l->id = ids;
+        int *fds = ids ? reallocarray(l->fd, cap, sizeof(int)) : NULL;
+        if (!fds) {
+            vm_lock_release(fd);
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        }
+        l->fd = fds;
+        l->cap = cap;
+    }
+    snprintf(l->id[l->n], VM_ID_MAX, "%s", id);
+    l->fd[l->n++] = fd;
+    return 0;
+}
 
 static void
 locks_release(locks *l)
@@ -37,6 +61,93 @@ locks_release(locks *l)
     for (size_t i = 0; i < l->n; i++)
         vm_lock_release(l->fd[i]);
     l->n = 0;
+    free(l->id);
+    free(l->fd);
+    l->id = NULL;
+    l->fd = NULL;
+    l->cap = 0;
+}
+
+static int job_one(vm_ctx *ctx, const char *kind, const char *id, vm_error *err);
+
+/* The rest of an action on the held instances, in this process: what a job does, for when no job
+ * could be started.  The first error is returned; each instance's outcome is in its record. */
+static int
+job_all(vm_ctx *ctx, const char *kind, char (*ids)[VM_ID_MAX], const int *fds, size_t n, vm_error *err)
+{
+    /* a terminate redefines the VPC's group filters once at the end, not once per instance (each
+     * redefinition rebuilds the rules of every running member); its locks are kept until then */
+    bool flush = strcmp(kind, "terminate") == 0;
+    ctx->net_defer = flush;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        vm_error one = { 0 }, ignore = { 0 };
+        int r = job_one(ctx, kind, ids[i], &one);
+        /* terminated meanwhile by a request that found it locked by this job: its teardown is ours */
+        _cleanup_(inst_obj_freep) inst_obj *now = NULL;
+        if (!flush && inst_get(ctx, ids[i], &now, &ignore) == 0 && now->state == INST_SHUTTING_DOWN) {
+            vm_error two = { 0 };
+            if (job_one(ctx, "terminate", ids[i], &two) < 0 && r == 0) {
+                r = -1;
+                one = two;
+            }
+        }
+        if (r < 0 && rc == 0) {
+            rc = -1;
+            if (err)
+                *err = one;
+        }
+        if (!flush && fds)
+            vm_lock_release(fds[i]);
+    }
+    if (flush) {
+        vm_error ignore = { 0 };
+        if (net_flush(ctx, rc < 0 ? &ignore : err) < 0)
+            rc = -1;
+        ctx->net_defer = false;
+    }
+    return rc;
+}
+
+/* Hands the rest of an action on the held instances to a job (vmmgr/core/job.h), which takes over
+ * their locks; when none can start, does it here.  Either way the locks are gone after. */
+static int
+hand_over(vm_ctx *ctx, const char *kind, locks *held, vm_error *err)
+{
+    if (held->n == 0)
+        return 0;
+    _cleanup_free_ char *ids = calloc(held->n, VM_ID_MAX);
+    if (!ids) {
+        locks_release(held);
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    }
+    for (size_t i = 0; i < held->n; i++) {
+        if (i)
+            strcat(ids, ",");
+        strcat(ids, held->id[i]);
+    }
+    vm_error spawn = { 0 };
+    int rc = 0;
+    if (vm_job_spawn(ctx, kind, ids, held->fd, held->n, &spawn) < 0)
+        rc = job_all(ctx, kind, held->id, NULL, held->n, err);
+    locks_release(held);
+    return rc;
+}
+
+int
+inst_job(vm_ctx *ctx, const char *kind, char *ids, char *fds, vm_error *err)
+{
+    locks got = { 0 };
+    char *isave = NULL, *fsave = NULL;
+    for (char *id = strtok_r(ids, ",", &isave), *fd = strtok_r(fds, ",", &fsave); id;
+         id = strtok_r(NULL, ",", &isave), fd = fd ? strtok_r(NULL, ",", &fsave) : NULL)
+        if (!vm_id_valid(id, "i") || locks_add(&got, id, fd ? atoi(fd) : -1, err) < 0) {
+            locks_release(&got);
+            return vm_error_is_set(err) ? -1 : vm_error_set(err, VM_ERR_INTERNAL, "bad instance id '%s'", id);
+        }
+    int rc = job_all(ctx, kind, got.id, got.fd, got.n, err);
+    locks_release(&got);
+    return rc;
 }
 
 /* The reservation already made for token, if any: 1 found, 0 none.  Same token, other request:
@@ -292,18 +403,17 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (!vm_ctx_conn(ctx, err))
         return -1;
 
-    char rid[VM_ID_MAX], ids[RUN_MAX_COUNT][VM_ID_MAX];
+    char rid[VM_ID_MAX], id[VM_ID_MAX];
     vm_id_new("r", rid);
-    locks held = { .n = 0 };
+    locks held = { 0 };
     for (long i = 0; i < max; i++) {
-        vm_id_new("i", ids[i]);
+        vm_id_new("i", id);
         /* locked before the record exists, so no reconcile elsewhere takes up the launch */
-        int fd = inst_lock(ctx, ids[i], false, err);
-        if (fd < 0) {
+        int fd = inst_lock(ctx, id, false, err);
+        if (fd < 0 || locks_add(&held, id, fd, err) < 0) {
             locks_release(&held);
             return -1;
         }
-        held.fd[held.n++] = fd;
     }
 
     if (vm_db_begin(ctx->db, err) < 0) {
@@ -319,7 +429,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
         }
     }
-    if (run_record(ctx, rid, token, request, img->id, type, &attrs, &plan, ids, max, tags, ntags, err) < 0 ||
+    if (run_record(ctx, rid, token, request, img->id, type, &attrs, &plan, held.id, max, tags, ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         locks_release(&held);
@@ -327,18 +437,12 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     }
     vm_crash_point("recorded");
 
-    int rc = 0;
-    for (long i = 0; i < max && rc == 0; i++) {
-        _cleanup_(inst_obj_freep) inst_obj *inst = NULL;
-        rc = inst_get(ctx, ids[i], &inst, err);
-        if (rc == 0)
-            rc = inst_launch_resume(ctx, inst, err);
-    }
-    if (rc < 0)
-        run_rollback(ctx, rid, err);
-    locks_release(&held);
-    if (rc < 0)
+    /* the disks, domains and their start are a job's: the answer is the reservation, pending (a
+     * launch that fails there ends terminated, with the cause as its state reason, as on EC2) */
+    if (hand_over(ctx, "launch", &held, err) < 0) {
+        run_rollback(ctx, rid, err); /* done here, as no job could start: the client retries */
         return -1;
+    }
     return render_reservation(ctx, resp, rid, err);
 }
 
@@ -364,7 +468,49 @@ prologue(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, bool *ret_dry, vm_err
     return 0;
 }
 
-static int terminate_each(vm_ctx *ctx, inst_obj **insts, vm_node *list, vm_error *err);
+/* A launch (or a start) that failed in its job, its cause as the state reason, as on EC2. */
+static void
+job_failed(vm_ctx *ctx, const inst_obj *in, const char *kind, const vm_error *cause)
+{
+    vm_error ignore = { 0 };
+    char why[1024];
+    snprintf(why, sizeof(why), "Server.InternalError: %s", cause->msg);
+    if (strcmp(kind, "start") == 0) {
+        inst_set_state(ctx, in->id, INST_STOPPED, "Server.InternalError", why, 0, &ignore);
+        return;
+    }
+    if (inst_teardown(ctx, in, true, &ignore) == 0) /* else it stays pending: reconcile finishes it */
+        inst_set_state(ctx, in->id, INST_TERMINATED, "Server.InternalError", why, 0, &ignore);
+}
+
+/* One instance's part of a job (its lock held): a launch's disks, domain and start; a start; the
+ * teardown of a terminate.  An instance no longer in the state the request left it in is done. */
+static int
+job_one(vm_ctx *ctx, const char *kind, const char *id, vm_error *err)
+{
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    if (inst_get(ctx, id, &in, err) < 0)
+        return -1;
+    int rc = 0;
+    if (strcmp(kind, "launch") == 0) {
+        if (in->state == INST_PENDING && in->launch_step < INST_STEP_STARTED &&
+            (rc = inst_launch_resume(ctx, in, err)) < 0)
+            job_failed(ctx, in, kind, err);
+    } else if (strcmp(kind, "start") == 0) {
+        if (in->state == INST_PENDING && (rc = inst_start_domain(ctx, in, err)) < 0)
+            job_failed(ctx, in, kind, err);
+    } else if (strcmp(kind, "terminate") == 0) {
+        if (in->state != INST_SHUTTING_DOWN)
+            return 0;
+        vm_crash_point("terminating");
+        /* a teardown that fails leaves it shutting-down: reconcile takes it up again */
+        if ((rc = inst_teardown(ctx, in, false, err)) == 0)
+            rc = inst_set_state(ctx, in->id, INST_TERMINATED, in->reason_code, in->reason, 0, err);
+    } else {
+        rc = vm_error_set(err, VM_ERR_INTERNAL, "unknown instance job '%s'", kind);
+    }
+    return rc;
+}
 
 int
 inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
@@ -381,43 +527,56 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                 (*i)->id);
     if (dry)
         return vm_error_dry_run(err);
+    /* each is marked shutting-down under its lock; the teardown (domain, files, addresses, filters)
+     * is a job's, as on EC2 the answer is shutting-down and terminated comes later */
     vm_node *list = vm_node_list(resp, "instancesSet", "TerminatingInstances");
-    /* the group filters of the VPC are redefined once at the end, not once per instance (each
-     * redefinition rebuilds the rules of every running member) */
-    ctx->net_defer = true;
-    int rc = terminate_each(ctx, insts, list, err);
-    vm_error flush_err = { 0 };
-    if (net_flush(ctx, rc < 0 ? &flush_err : err) < 0)
+    locks held = { 0 };
+    int rc = 0;
+    for (inst_obj **i = insts; *i && rc == 0; i++) {
+        const char *id = (*i)->id;
+        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+        int fd = inst_lock(ctx, id, true, err);
+        if (fd == -2) {
+            /* another process works on it (a launch or a start in its job, a terminate under way):
+             * not waited for.  The intent is recorded; that process tears it down when it sees it
+             * (job_all), or reconcile does once the lock is free. */
+            if ((rc = inst_get(ctx, id, &in, err)) < 0)
+                break;
+            inst_state prev = in->state;
+            if (prev != INST_SHUTTING_DOWN && prev != INST_TERMINATED &&
+                (rc = inst_set_state(ctx, id, INST_SHUTTING_DOWN, "Client.UserInitiatedShutdown",
+                                     "User initiated shutdown", 0, err)) < 0)
+                break;
+            render_change(list, id, prev, prev == INST_TERMINATED ? prev : INST_SHUTTING_DOWN);
+            continue;
+        }
+        if (fd < 0 || (rc = inst_get(ctx, id, &in, err)) < 0) {
+            vm_lock_release(fd);
+            rc = -1;
+            break;
+        }
+        inst_state prev = in->state;
+        if (prev == INST_TERMINATED) {
+            vm_lock_release(fd);
+            render_change(list, id, prev, prev);
+            continue;
+        }
+        if (prev != INST_SHUTTING_DOWN)
+            rc = inst_set_state(ctx, id, INST_SHUTTING_DOWN, "Client.UserInitiatedShutdown", "User initiated shutdown",
+                                0, err);
+        if (rc < 0 || locks_add(&held, id, fd, err) < 0) {
+            if (rc < 0)
+                vm_lock_release(fd);
+            rc = -1;
+            break;
+        }
+        render_change(list, id, prev, INST_SHUTTING_DOWN);
+    }
+    /* those marked are handed over even when a later one failed: shutting-down is a promise */
+    vm_error ignore = { 0 };
+    if (hand_over(ctx, "terminate", &held, rc < 0 ? &ignore : err) < 0)
         rc = -1;
     return rc;
-}
-
-static int
-terminate_each(vm_ctx *ctx, inst_obj **insts, vm_node *list, vm_error *err)
-{
-    for (inst_obj **i = insts; *i; i++) {
-        int fd = inst_lock(ctx, (*i)->id, false, err);
-        if (fd < 0)
-            return -1;
-        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-        int rc = inst_get(ctx, (*i)->id, &in, err);
-        inst_state prev = rc == 0 ? in->state : INST_TERMINATED;
-        if (rc == 0 && in->state != INST_TERMINATED) {
-            const char *code = "Client.UserInitiatedShutdown", *why = "User initiated shutdown";
-            rc = inst_set_state(ctx, in->id, INST_SHUTTING_DOWN, code, why, 0, err);
-            if (rc == 0) {
-                vm_crash_point("terminating");
-                rc = inst_teardown(ctx, in, false, err);
-            }
-            if (rc == 0)
-                rc = inst_set_state(ctx, in->id, INST_TERMINATED, code, why, 0, err);
-        }
-        vm_lock_release(fd);
-        if (rc < 0)
-            return -1;
-        render_change(list, (*i)->id, prev, INST_TERMINATED);
-    }
-    return 0;
 }
 
 static virDomainPtr
@@ -511,33 +670,43 @@ inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
 
+    /* each is marked pending under its lock; the domain's start is a job's */
     vm_node *list = vm_node_list(resp, "instancesSet", "StartingInstances");
-    for (inst_obj **i = insts; *i; i++) {
+    locks held = { 0 };
+    int rc = 0;
+    for (inst_obj **i = insts; *i && rc == 0; i++) {
         int fd = inst_lock(ctx, (*i)->id, false, err);
-        if (fd < 0)
-            return -1;
+        if (fd < 0) {
+            rc = -1;
+            break;
+        }
         _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-        int rc = inst_get(ctx, (*i)->id, &in, err);
-        inst_state prev = rc == 0 ? in->state : INST_STOPPED, cur = prev;
+        rc = inst_get(ctx, (*i)->id, &in, err);
+        inst_state prev = rc == 0 ? in->state : INST_STOPPED;
         if (rc == 0 && in->state == INST_STOPPED) {
-            _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, in->id, err);
-            if (!d)
+            if (inst_set_state(ctx, in->id, INST_PENDING, "", "", 0, err) < 0) {
+                vm_lock_release(fd);
                 rc = -1;
-            else if (virDomainIsActive(d) != 1 && virDomainCreate(d) < 0)
-                rc = vm_error_from_virt(err, "starting domain '%s'", in->id);
-            if (rc == 0)
-                rc = inst_set_state(ctx, in->id, INST_PENDING, "", "", 0, err);
-            cur = INST_PENDING;
+                break;
+            }
+            if (locks_add(&held, in->id, fd, err) < 0) { /* it released fd */
+                rc = -1;
+                break;
+            }
+            render_change(list, in->id, prev, INST_PENDING);
+            continue;
         } else if (rc == 0 && in->state != INST_RUNNING && in->state != INST_PENDING) {
             rc = vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
                               "The instance '%s' is not in a state from which it can be started", in->id);
         }
+        if (rc == 0)
+            render_change(list, in->id, prev, prev);
         vm_lock_release(fd);
-        if (rc < 0)
-            return -1;
-        render_change(list, in->id, prev, cur);
     }
-    return 0;
+    vm_error ignore = { 0 };
+    if (hand_over(ctx, "start", &held, rc < 0 ? &ignore : err) < 0)
+        rc = -1;
+    return rc;
 }
 
 int

@@ -89,6 +89,12 @@ int inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err);
 int inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err);
 /* Where the instance's config drive lives. */
 void inst_cidata_path(vm_ctx *ctx, const inst_obj *inst, char *buf, size_t len);
+/* Starts the domain of a stopped instance, defining it again from the record if it went (lock
+ * held by the caller). */
+int inst_start_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
+/* A job's part of an action on instances (vmmgr/core/job.h): kind "launch", "start" or
+ * "terminate"; ids and the inherited lock descriptors fds as comma-separated lists. */
+int inst_job(vm_ctx *ctx, const char *kind, char *ids, char *fds, vm_error *err);
 /* Defines the domain of inst from its record (lock held by the caller). */
 int inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 /* The instance's lock: fd, -2 when another process holds it (nonblock), -1 on error. */

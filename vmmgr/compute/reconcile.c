@@ -306,7 +306,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
     if (inst_list(ctx, NULL, &insts, err) < 0)
         return -1;
     time_t now = time(NULL);
-    bool work = false;
+    bool work = false, busy = false;
     for (inst_obj **i = insts; *i; i++) {
         if ((*i)->state == INST_TERMINATED) {
             if ((*i)->changed_at + INST_TERMINATED_TTL < now && purge(ctx, (*i)->id, err) < 0)
@@ -314,6 +314,16 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
             continue;
         }
         work = true;
+        /* another process works on it: a job starting its domain, say.  libvirt keeps a domain
+         * locked while it starts, and listing domains waits for every one of them (seconds, with
+         * its filters); then the instances free to repair are looked up one by one instead */
+        int fd = busy ? -1 : inst_lock(ctx, (*i)->id, true, err);
+        if (fd == -2)
+            busy = true;
+        else if (fd >= 0)
+            vm_lock_release(fd);
+        else if (!busy)
+            return -1;
     }
 
     virConnectPtr conn = vm_ctx_conn(ctx, err);
@@ -323,10 +333,12 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
      * A network that cannot start now is not this reconcile's failure; the next one retries. */
     vm_error net_err = { 0 };
     net_reconcile(ctx, &net_err);
-    /* two calls, active and inactive, tell every domain's state without an RPC per domain */
+    /* two calls, active and inactive, tell every domain's state without an RPC per domain; none
+     * when busy (above): every instance then looks like it has no domain and is checked alone, and
+     * domains without a record wait for the next reconcile */
     virDomainPtr *active = NULL, *inactive = NULL, *list = NULL;
-    int na = virConnectListAllDomains(conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    int ni = na < 0 ? -1 : virConnectListAllDomains(conn, &inactive, VIR_CONNECT_LIST_DOMAINS_INACTIVE);
+    int na = busy ? 0 : virConnectListAllDomains(conn, &active, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    int ni = busy ? 0 : na < 0 ? -1 : virConnectListAllDomains(conn, &inactive, VIR_CONNECT_LIST_DOMAINS_INACTIVE);
     if (na < 0 || ni < 0) {
         for (int i = 0; i < na; i++)
             virDomainFree(active[i]);

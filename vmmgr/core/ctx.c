@@ -283,8 +283,11 @@ void
 vm_crash_point(const char *step)
 {
     const char *env = getenv("VMMGR_TEST_CRASH_AT");
-    if (env && strcmp(env, step) == 0)
+    if (env && strcmp(env, step) == 0) {
+        /* said first: in a job, stderr is jobs.log, the only sign a test has of where it died */
+        fprintf(stderr, "vmmgr: test crash at %s\n", step);
         raise(SIGKILL); /* as if killed -9 right here: no cleanup, no atexit */
+    }
 }
 
 int

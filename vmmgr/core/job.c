@@ -44,9 +44,12 @@ job_env(vm_ctx *ctx, char **ret_own)
 int
 vm_job_spawn(vm_ctx *ctx, const char *kind, const char *id, const int *fds, size_t nfds, vm_error *err)
 {
-    char fdlist[128] = "", log[4200];
-    for (size_t i = 0, off = 0; i < nfds && off < sizeof(fdlist); i++)
-        off += (size_t)snprintf(fdlist + off, sizeof(fdlist) - off, "%s%d", i ? "," : "", fds[i]);
+    char log[4200];
+    _cleanup_free_ char *fdlist = calloc(nfds + 1, 12);
+    if (!fdlist)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0, off = 0; i < nfds; i++)
+        off += (size_t)snprintf(fdlist + off, 12, "%s%d", i ? "," : "", fds[i]);
     snprintf(log, sizeof(log), "%s/jobs.log", ctx->state_dir);
     char exe[4096];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -11,6 +11,6 @@
 #include "ctx.h"
 #include "error.h"
 
-/* Starts job KIND for resource id in a detached process that inherits fds (the request's locks;
+/* Starts job KIND for resource id (or a comma-separated list of ids, as the kind takes) in a detached process that inherits fds (the request's locks;
  * the caller then closes its own copies).  0, or -1 with err set and nothing started. */
 int vm_job_spawn(vm_ctx *ctx, const char *kind, const char *id, const int *fds, size_t nfds, vm_error *err);
