@@ -391,10 +391,7 @@ vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    long max, offset;
-    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVolumes", &fs, err) < 0 ||
-        vm_params_int(p, "MaxResults", 0, 5, 500, &max, err) < 0 ||
-        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
+    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVolumes", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(vol_obj_freep) vol_obj *v = NULL;
@@ -406,7 +403,6 @@ vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                       &st, err) < 0)
         return -1;
     vm_node *list = vm_node_list(resp, "volumeSet", "Volumes");
-    long seen = 0, shown = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
         if (!v)
@@ -438,15 +434,11 @@ vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                 return -1;
             keep = m;
         }
-        if (!keep || seen++ < offset)
-            continue;
-        if (max && shown == max) {
-            char tok[32];
-            snprintf(tok, sizeof(tok), "%ld", offset + shown);
-            vm_node_str(resp, "nextToken", NULL, tok);
+        int take = keep ? vm_page_take(&ctx->page) : 0;
+        if (take < 0)
             break;
-        }
-        shown++;
+        if (!take)
+            continue;
         if (render_volume(ctx, vm_node_item(list), v, err) < 0)
             return -1;
     }

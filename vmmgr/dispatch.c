@@ -129,44 +129,60 @@ accepted(const vm_action *a, const char *key)
     return false;
 }
 
-/* MaxResults/NextToken over a whole result list: the page from the token's offset, and the token of
- * the next page when there is one (tokens are offsets, opaque to clients). */
+/* MaxResults and NextToken, with the action's limits from the model (core/page.h). */
 static int
-page(const vm_action *a, const vm_params *p, vm_node *resp, vm_error *err)
+page_begin(vm_ctx *ctx, const vm_action *a, const vm_params *p, vm_error *err)
 {
+    ctx->page = (vm_page){ 0 };
+    const vm_page_limits *lim = vm_page_limits_of(a->name);
+    if (!lim)
+        return 0;
     long max, offset;
-    if (vm_params_int(p, "MaxResults", 0, 1, 1000, &max, err) < 0 ||
+    if (vm_params_int(p, "MaxResults", 0, lim->min, lim->clamp ? 1L << 30 : lim->max, &max, err) < 0 ||
         vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
         return -1;
-    vm_node *list = vm_node_child(resp, a->paged);
-    if (!list || (!max && !offset))
-        return 0;
-    vm_node *keep = NULL, *last = NULL, *rest = list->first;
-    long i = 0, kept = 0;
-    list->first = list->last = NULL;
-    while (rest) {
-        vm_node *n = rest;
-        rest = n->next;
-        n->next = NULL;
-        if (i++ < offset || (max && kept >= max)) {
-            vm_node_free(n);
-            continue;
+    if (lim->ids_param && vm_params_get(p, "MaxResults"))
+        for (size_t i = 0; i < p->n; i++)
+            if (strncmp(p->v[i].key, lim->ids_param, strlen(lim->ids_param)) == 0 &&
+                p->v[i].key[strlen(lim->ids_param)] == '.')
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                                    "The parameter %s cannot be used with the parameter MaxResults", lim->ids_param);
+    ctx->page.max = lim->clamp && max > lim->max ? lim->max : max;
+    ctx->page.offset = offset;
+    return 0;
+}
+
+/* The page of a whole result list (a handler that filled it all), then nextToken. */
+static void
+page_end(vm_ctx *ctx, const vm_action *a, vm_node *resp)
+{
+    vm_page *pg = &ctx->page;
+    vm_node *list = a->paged && !pg->used ? vm_node_child(resp, a->paged) : NULL;
+    if (list && (pg->max || pg->offset)) {
+        vm_node *keep = NULL, *last = NULL, *rest = list->first;
+        list->first = list->last = NULL;
+        while (rest) {
+            vm_node *n = rest;
+            rest = n->next;
+            n->next = NULL;
+            if (vm_page_take(pg) != 1) {
+                vm_node_free(n);
+                continue;
+            }
+            if (last)
+                last->next = n;
+            else
+                keep = n;
+            last = n;
         }
-        kept++;
-        if (last)
-            last->next = n;
-        else
-            keep = n;
-        last = n;
+        list->first = keep;
+        list->last = last;
     }
-    list->first = keep;
-    list->last = last;
-    if (max && offset + kept < i) {
+    if (pg->more) {
         char tok[32];
-        snprintf(tok, sizeof(tok), "%ld", offset + kept);
+        snprintf(tok, sizeof(tok), "%ld", pg->offset + pg->shown);
         vm_node_str(resp, "nextToken", NULL, tok);
     }
-    return 0;
 }
 
 static int
@@ -178,10 +194,11 @@ run(vm_ctx *ctx, const vm_action *a, const vm_params *p, vm_node **ret_resp, vm_
     vm_node *resp = vm_node_new_root(a->name);
     if (!resp)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    if (a->fn(ctx, p, resp, err) < 0 || (a->paged && page(a, p, resp, err) < 0)) {
+    if (page_begin(ctx, a, p, err) < 0 || a->fn(ctx, p, resp, err) < 0) {
         vm_node_free(resp);
         return -1;
     }
+    page_end(ctx, a, resp);
     *ret_resp = resp;
     return 0;
 }
@@ -197,8 +214,27 @@ vm_dispatch(vm_ctx *ctx, const char *principal, const char *action, const vm_par
     /* Progress (a bar on the terminal) is the CLI's own: over HTTP it would print in the daemon */
     if (strcmp(principal, "cli") != 0 && vm_params_get(p, "Progress"))
         return vm_error_set(err, VM_ERR_UNKNOWN_PARAMETER, "The parameter Progress is not recognized");
+    /* DryRun=true: the request is checked and nothing changes.  Handlers answer DryRunOperation
+     * where they know the request is good; whatever they do after that point is refused by the
+     * guard (vm_ctx_dry_run), and a request that got that far or through is DryRunOperation */
+    bool dry = false;
     vm_error mine = { 0 };
+    if (vm_params_bool(p, "DryRun", false, &dry, &mine) < 0) {
+        vm_audit_record(ctx, principal, a->name, p, NULL, &mine);
+        if (err && !vm_error_is_set(err))
+            *err = mine;
+        return -1;
+    }
+    vm_ctx_dry_run(ctx, dry);
     int rc = run(ctx, a, p, ret_resp, &mine);
+    if (dry && (rc == 0 || ctx->dry_run_hit) && mine.code != VM_ERR_DRY_RUN) {
+        if (rc == 0)
+            vm_node_free(*ret_resp);
+        *ret_resp = NULL;
+        mine = (vm_error){ 0 };
+        rc = vm_error_dry_run(&mine);
+    }
+    vm_ctx_dry_run(ctx, false);
     vm_audit_record(ctx, principal, a->name, p, rc == 0 ? *ret_resp : NULL, &mine);
     if (rc < 0 && err && !vm_error_is_set(err))
         *err = mine;

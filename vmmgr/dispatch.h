@@ -14,7 +14,7 @@ typedef struct vm_action {
     vm_action_fn fn;
     const char *const *params; /* accepted top-level parameter names, NULL-terminated */
     bool local_only;           /* reads or writes host files by path: the CLI only, never the HTTP API */
-    const char *paged;         /* the result list that MaxResults/NextToken page, when the handler does not */
+    const char *paged; /* the result list the dispatcher pages, for a handler that does not (core/page.h) */
 } vm_action;
 
 /* The action called name, or NULL. */

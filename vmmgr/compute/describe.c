@@ -117,14 +117,8 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_free_ const char **ids = NULL;
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     size_t nids;
-    long max_results, offset;
-    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeInstances", &fs, err) < 0 ||
-        vm_params_int(p, "MaxResults", 0, 5, 1000, &max_results, err) < 0 ||
-        vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
+    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeInstances", &fs, err) < 0)
         return -1;
-    if (nids && vm_params_get(p, "MaxResults"))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
-                            "The parameter instancesSet cannot be used with the parameter maxResults");
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(inst_obj_freep) inst_obj *in = NULL;
         if (inst_get(ctx, ids[i], &in, err) < 0)
@@ -142,7 +136,6 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     vm_node *rset = vm_node_list(resp, "reservationSet", "Reservations");
     vm_node *cur_list = NULL;
     const char *cur_rid = "";
-    long seen = 0, shown = 0;
     for (inst_obj **i = all; *i; i++) {
         if (nids && !vm_match_any((*i)->id, ids))
             continue;
@@ -151,15 +144,12 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return -1;
         if (!keep)
             continue;
-        if (seen++ < offset)
-            continue;
-        if (max_results && shown == max_results) {
-            char tok[32];
-            snprintf(tok, sizeof(tok), "%ld", offset + shown);
-            vm_node_str(resp, "nextToken", NULL, tok);
+        /* only the page is rendered (MaxResults counts instances, as on EC2) */
+        int take = vm_page_take(&ctx->page);
+        if (take < 0)
             break;
-        }
-        shown++;
+        if (!take)
+            continue;
         if (strcmp(cur_rid, (*i)->reservation_id) != 0) {
             vm_node *r = vm_node_item(rset);
             vm_node_str(r, "reservationId", NULL, (*i)->reservation_id);

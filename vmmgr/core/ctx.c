@@ -76,6 +76,8 @@ load_config(vm_ctx *ctx)
         ctx->stop_timeout = atoi(env);
 }
 
+static int authorize(void *data, int action, const char *a, const char *b, const char *db, const char *trigger);
+
 vm_ctx *
 vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
 {
@@ -128,11 +130,50 @@ vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
             goto fail;
         }
     }
+    sqlite3_set_authorizer(ctx->db, authorize, ctx);
     load_config(ctx);
     return ctx;
 fail:
     vm_ctx_free(ctx);
     return NULL;
+}
+
+/* The store's guard under DryRun: reads pass, every change to the database is refused. */
+static int
+authorize(void *data, int action, const char *a, const char *b, const char *db, const char *trigger)
+{
+    (void)a, (void)b, (void)db, (void)trigger;
+    vm_ctx *ctx = data;
+    if (!ctx->dry_run)
+        return SQLITE_OK;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_FUNCTION:
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    default:
+        ctx->dry_run_hit = true;
+        return SQLITE_DENY;
+    }
+}
+
+/* libvirt's read-only connection refuses every change: under DryRun that is a change prevented */
+static void
+ro_error(void *data, virErrorPtr e)
+{
+    vm_ctx *ctx = data;
+    if (e && e->code == VIR_ERR_OPERATION_DENIED)
+        ctx->dry_run_hit = true;
+}
+
+void
+vm_ctx_dry_run(vm_ctx *ctx, bool on)
+{
+    ctx->dry_run = on;
+    ctx->dry_run_hit = false;
 }
 
 const char *
@@ -167,6 +208,8 @@ vm_ctx_free(vm_ctx *ctx)
         return;
     if (ctx->conn)
         virConnectClose(ctx->conn);
+    if (ctx->conn_ro)
+        virConnectClose(ctx->conn_ro);
     for (size_t i = 0; i < sizeof(ctx->stmts) / sizeof(ctx->stmts[0]); i++)
         sqlite3_finalize(ctx->stmts[i].st);
     vm_db_close(ctx->db);
@@ -205,6 +248,18 @@ conn_error(const char *uri, virErrorPtr e, vm_error *err)
 virConnectPtr
 vm_ctx_conn(vm_ctx *ctx, vm_error *err)
 {
+    if (ctx->dry_run) {
+        if (ctx->conn_ro && virConnectIsAlive(ctx->conn_ro) == 1)
+            return ctx->conn_ro;
+        if (ctx->conn_ro)
+            virConnectClose(ctx->conn_ro);
+        if (!(ctx->conn_ro = virConnectOpenReadOnly(ctx->uri))) {
+            conn_error(ctx->uri, virGetLastError(), err);
+            return NULL;
+        }
+        virConnSetErrorFunc(ctx->conn_ro, ctx, ro_error);
+        return ctx->conn_ro;
+    }
     if (ctx->conn && virConnectIsAlive(ctx->conn) == 1)
         return ctx->conn;
     if (ctx->conn) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "page.h"
 
 typedef struct vm_ctx {
     char *state_dir;
@@ -26,6 +27,12 @@ typedef struct vm_ctx {
     /* network work (DHCP/DNS entries, group filters) put off to the end of a request that frees
      * many interfaces, so each VPC is brought up to date once (net_flush) */
     bool net_defer;
+    /* a request with DryRun=true (vm_dispatch): the store refuses every write and libvirt is
+     * reached read-only, so a handler that forgot DryRun cannot change anything; dry_run_hit
+     * says a write was refused (the request would have changed something) */
+    bool dry_run, dry_run_hit;
+    vm_page page; /* the request's MaxResults/NextToken (vm_dispatch; core/page.h) */
+    virConnectPtr conn_ro;
     char net_pending[8][32];
     int net_npending;
     char accel[8];     /* "kvm" or "tcg", or "" before init */
@@ -43,6 +50,9 @@ VM_DEFINE_CLEANUP(vm_ctx *, vm_ctx_free)
 /* The libvirt connection, opened on first use; borrowed.  ServiceUnavailable when libvirt cannot
  * be reached. */
 virConnectPtr vm_ctx_conn(vm_ctx *ctx, vm_error *err);
+
+/* Enters (on) or leaves a DryRun request's guard (the fields above). */
+void vm_ctx_dry_run(vm_ctx *ctx, bool on);
 
 /* Configuration values stored in the state store.  get returns an owned string or NULL. */
 char *vm_config_get(vm_ctx *ctx, const char *key);

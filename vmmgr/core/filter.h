@@ -21,7 +21,7 @@ typedef struct vm_filters {
 
 /* The filter names AWS documents for a Describe action (NULL-terminated; the entry "tag:" stands
  * for every tag:KEY), NULL for an action without filters.  Generated from botocore's EC2 model by
- * scripts/gen-filter-names.py into filter_names.c. */
+ * scripts/gen-model-tables.py into model_tables.c. */
 const char *const *vm_filter_names(const char *action);
 
 /* Parses Filter.N of a Describe action: every name AWS documents for the action is accepted (a

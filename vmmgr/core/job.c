@@ -44,6 +44,10 @@ job_env(vm_ctx *ctx, char **ret_own)
 int
 vm_job_spawn(vm_ctx *ctx, const char *kind, const char *id, const int *fds, size_t nfds, vm_error *err)
 {
+    if (ctx->dry_run) { /* DryRun: nothing is started */
+        ctx->dry_run_hit = true;
+        return vm_error_set(err, VM_ERR_DRY_RUN, "Request would have succeeded, but DryRun flag is set");
+    }
     char log[4200];
     _cleanup_free_ char *fdlist = calloc(nfds + 1, 12);
     if (!fdlist)
