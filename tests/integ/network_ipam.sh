@@ -18,6 +18,8 @@ done
 for i in $(seq 20); do wait "${pids[$((i - 1))]}" || fail "launch $i failed: $(cat "$T/run$i.err")"; done
 ids=$(cat "$T"/run*.json | jq -r '.Instances[].InstanceId')
 [ "$(wc -w <<<"$ids")" = 20 ] || fail "not 20 instances"
+# the addresses are the requests'; the DHCP entries come with the domains, in the launches' jobs
+vm wait instance-running --instance-ids $ids || fail "the 20 launches did not all start"
 ips=$(vm describe-instances --filters "Name=subnet-id,Values=$sub" --output json |
 	jq -r '.Reservations[].Instances[].PrivateIpAddress' | sort)
 [ "$(wc -l <<<"$ips")" = 20 ] || fail "not 20 addresses: $ips"

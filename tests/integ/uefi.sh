@@ -38,6 +38,7 @@ rm -f "$T/esp.img" "$T/root.raw"
 ami=$(vm import-image --file "$T/disk.raw" --format raw --boot uefi --name tiny-uefi --query ImageId --output text)
 [ "$(vm describe-images --image-ids "$ami" --query 'Images[0].BootMode' --output text)" = uefi ] || fail "BootMode"
 id=$(vm run-instances --image-id "$ami" --query 'Instances[0].InstanceId' --output text)
+vm wait instance-running --instance-ids "$id" || fail "the UEFI instance did not start"
 xml=$(virsh_ dumpxml "$id")
 grep -q "<loader readonly='yes' type='pflash'>" <<<"$xml" || fail "no OVMF loader: $(grep -A3 '<os' <<<"$xml")"
 grep -q "secure='yes'" <<<"$xml" && fail "Secure Boot firmware chosen for an unsigned image"
