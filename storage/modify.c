@@ -41,6 +41,8 @@ render_modification(vm_node *it, sqlite3_stmt *st)
     "original_throughput, target_throughput, started_at, ended_at"
 
 
+static int modify_locked(vm_ctx *ctx, const vm_params *p, const vol_obj *v, bool dry, vm_node *resp, vm_error *err);
+
 int
 vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
@@ -49,6 +51,43 @@ vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool dry;
     if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0)
         return -1;
+    /* the locks every other operation on the volume takes: its instance's (when attached), then its
+     * own, the order of attach and detach; the volume is read again under them, and an attachment
+     * that changed meanwhile means other locks: take those instead */
+    int fd = -1, vfd = -1;
+    for (int tries = 0;; tries++) {
+        char owner[VM_ID_MAX] = "";
+        if (v->instance_id)
+            snprintf(owner, sizeof(owner), "%s", v->instance_id);
+        if (!dry && ((owner[0] && (fd = inst_lock(ctx, owner, false, err)) < 0) ||
+                     (vfd = vol_lock(ctx, vid, false, err)) < 0)) {
+            vm_lock_release(fd);
+            return -1;
+        }
+        vol_obj_free(TAKE_PTR(v));
+        if (vol_get(ctx, vid, &v, err) < 0) {
+            vm_lock_release(vfd);
+            vm_lock_release(fd);
+            return -1;
+        }
+        if (dry || strcmp(owner, v->instance_id ? v->instance_id : "") == 0)
+            break;
+        vm_lock_release(vfd);
+        vm_lock_release(fd);
+        fd = vfd = -1;
+        if (tries == 5)
+            return vm_error_set(err, VM_ERR_INCORRECT_STATE, "The volume '%s' is being attached or detached", vid);
+    }
+    int rc = modify_locked(ctx, p, v, dry, resp, err);
+    vm_lock_release(vfd);
+    vm_lock_release(fd);
+    return rc;
+}
+
+static int
+modify_locked(vm_ctx *ctx, const vm_params *p, const vol_obj *v, bool dry, vm_node *resp, vm_error *err)
+{
+    const char *vid = v->id;
     const char *tname = vm_params_get(p, "VolumeType");
     const vol_type *t = vol_type_find(tname ? tname : v->type);
     if (!t)
@@ -68,9 +107,6 @@ vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
 
-    int fd = v->instance_id ? inst_lock(ctx, v->instance_id, false, err) : vm_lock_take(ctx->state_dir, "volumes", false, err);
-    if (fd < 0)
-        return -1;
     _cleanup_stmt_ sqlite3_stmt *ins = NULL;
     int rc = vm_db_prepare(ctx->db,
                            "INSERT INTO volume_modifications (volume_id, state, original_size, target_size, original_type, "
@@ -148,7 +184,6 @@ vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         }
         sqlite3_finalize(failed);
     }
-    vm_lock_release(fd);
     if (rc < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *q = NULL;

@@ -445,23 +445,37 @@ vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     return 0;
 }
 
+/* Whether v may be deleted now. */
+static int
+delete_check(const vol_obj *v, vm_error *err)
+{
+    if (v->instance_id)
+        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "Volume %s is currently attached to %s", v->id, v->instance_id);
+    if (strcmp(v->state, "available") != 0 && strcmp(v->state, "deleting") != 0)
+        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is %s", v->id, v->state);
+    return 0;
+}
+
 int
 vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     const char *id = vm_params_require(p, "VolumeId", err);
     _cleanup_(vol_obj_freep) vol_obj *v = NULL;
     bool dry;
-    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, id, &v, err) < 0)
+    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, id, &v, err) < 0 ||
+        delete_check(v, err) < 0)
         return -1;
-    if (v->instance_id)
-        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "Volume %s is currently attached to %s", id, v->instance_id);
-    if (strcmp(v->state, "available") != 0 && strcmp(v->state, "deleting") != 0)
-        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is %s", id, v->state);
     if (dry)
         return vm_error_dry_run(err);
     int fd = vol_lock(ctx, id, false, err);
     if (fd < 0)
         return -1;
+    /* again under the lock: an attach or a snapshot may have come first */
+    vol_obj_free(TAKE_PTR(v));
+    if (vol_get(ctx, id, &v, err) < 0 || delete_check(v, err) < 0) {
+        vm_lock_release(fd);
+        return -1;
+    }
     int rc = vol_update(ctx, id, "deleting", NULL, NULL, NULL, err);
     vm_crash_point("volume-deleting");
     if (rc == 0) {

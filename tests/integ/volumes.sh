@@ -127,6 +127,55 @@ for z in $(awk '{print $1}' "$T/race"); do
 done
 ok "two attach-volume calls for one volume at once: one wins, the other is VolumeInUse, the volume is attached once"
 
+# ModifyVolume and DeleteVolume against an attach at once: they take the locks attach takes (the
+# instance's, then the volume's) and read the volume again under them.  A grow and an attach both
+# succeed and the disk the guest has is the new size; a delete and an attach: exactly one wins.
+/usr/bin/python3 - "$ENDPOINT" "$c" > "$T/race2" <<'PY' || fail "the modify/delete races: $(cat "$T/race2")"
+import sys, threading
+import boto3, botocore.exceptions
+endpoint, inst = sys.argv[1:]
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+def both(a, b):
+    out = [None, None]
+    def run(i, f):
+        try:
+            f(boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1"))
+            out[i] = "ok"
+        except botocore.exceptions.ClientError as e:
+            out[i] = e.response["Error"]["Code"]
+    ts = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate((a, b))]
+    [t.start() for t in ts]
+    [t.join() for t in ts]
+    return out
+for dev in "stu":
+    vol = ec2.create_volume(Size=1, AvailabilityZone="us-east-1a")["VolumeId"]
+    ec2.get_waiter("volume_available").wait(VolumeIds=[vol], WaiterConfig={"Delay": 1})
+    out = both(lambda c: c.attach_volume(VolumeId=vol, InstanceId=inst, Device="/dev/sd" + dev),
+               lambda c: c.modify_volume(VolumeId=vol, Size=2))
+    v = ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]
+    print("modify", vol, dev, out, v["Size"], v["State"])
+    assert out == ["ok", "ok"], out
+    assert v["Size"] == 2 and v["State"] == "in-use", v
+for dev in "vwx":
+    vol = ec2.create_volume(Size=1, AvailabilityZone="us-east-1a")["VolumeId"]
+    ec2.get_waiter("volume_available").wait(VolumeIds=[vol], WaiterConfig={"Delay": 1})
+    out = both(lambda c: c.attach_volume(VolumeId=vol, InstanceId=inst, Device="/dev/sd" + dev),
+               lambda c: c.delete_volume(VolumeId=vol))
+    vs = ec2.describe_volumes(Filters=[{"Name": "volume-id", "Values": [vol]}])["Volumes"]
+    print("delete", vol, dev, out, [x["State"] for x in vs])
+    assert out.count("ok") == 1, out
+    if out[0] == "ok":
+        assert vs and vs[0]["State"] == "in-use", vs
+    else:
+        assert not vs, vs
+PY
+while read -r what z dev _; do
+	[ "$what" = modify ] || continue
+	cap=$(virsh_ domblkinfo "$c" "vd$dev" | awk '/^Capacity/ {print $2}')
+	[ "$cap" = $((2 << 30)) ] || fail "$z was grown to 2 GiB while attached, but the guest's disk vd$dev has $cap bytes"
+done < "$T/race2"
+ok "modify-volume or delete-volume with an attach at once: a grow and an attach both hold, the disk is the new size; of a delete and an attach exactly one wins"
+
 b=$(launch --user-data "#!/bin/sh
 while :; do
 	for d in /sys/block/vd*; do
