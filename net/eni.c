@@ -28,14 +28,9 @@ default_subnet(vm_ctx *ctx, char id[VM_ID_MAX], vm_error *err)
 }
 
 static int
-plan_groups(vm_ctx *ctx, const vm_params *p, const char *prefix_ids, const char *prefix_names, net_plan *plan,
+plan_groups(vm_ctx *ctx, const char *const *ids, size_t nids, const char *const *names, size_t nnames, net_plan *plan,
             vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL, **names = NULL;
-    size_t nids = 0, nnames = 0;
-    if (vm_params_list(p, prefix_ids, &ids, &nids, err) < 0 ||
-        (prefix_names && vm_params_list(p, prefix_names, &names, &nnames, err) < 0))
-        return -1;
     if (nids + nnames > 5)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "An interface has at most 5 security groups");
     for (size_t i = 0; i < nids + nnames; i++) {
@@ -84,26 +79,11 @@ ip_in_use(vm_ctx *ctx, const char *subnet, const char *ip, vm_error *err)
 }
 
 int
-net_plan_launch(vm_ctx *ctx, const vm_params *p, long count, net_plan *plan, vm_error *err)
+net_plan_launch(vm_ctx *ctx, const net_launch_req *req, long count, net_plan *plan, vm_error *err)
 {
     memset(plan, 0, sizeof(*plan));
-    const char *sid = vm_params_get(p, "SubnetId");
-    const char *ip = vm_params_get(p, "PrivateIpAddress");
-    const char *nsid = vm_params_get(p, "NetworkInterface.1.SubnetId");
-    const char *nip = vm_params_get(p, "NetworkInterface.1.PrivateIpAddress");
-    if (vm_params_get(p, "NetworkInterface.2.DeviceIndex") || vm_params_get(p, "NetworkInterface.2.SubnetId"))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "An instance has one network interface on this host");
-    if (vm_params_get(p, "NetworkInterface.1.NetworkInterfaceId"))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "Attaching an existing network interface at launch is not offered by this host");
-    if (nsid || nip || vm_params_get(p, "NetworkInterface.1.SecurityGroupId.1")) {
-        if (sid || ip || vm_params_get(p, "SecurityGroupId.1") || vm_params_get(p, "SecurityGroup.1"))
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
-                                "Network interfaces and an instance-level security groups, subnet or private IP "
-                                "address cannot be specified on the same request");
-        sid = nsid;
-        ip = nip;
-    }
+    const char *sid = req->subnet_id && *req->subnet_id ? req->subnet_id : NULL;
+    const char *ip = req->private_ip && *req->private_ip ? req->private_ip : NULL;
     net_subnet s;
     if (sid) {
         if (subnet_get(ctx, sid, &s, err) < 0)
@@ -115,8 +95,7 @@ net_plan_launch(vm_ctx *ctx, const vm_params *p, long count, net_plan *plan, vm_
     }
     snprintf(plan->subnet_id, sizeof(plan->subnet_id), "%s", s.id);
     snprintf(plan->vpc_id, sizeof(plan->vpc_id), "%s", s.vpc_id);
-    if (nsid || nip ? plan_groups(ctx, p, "NetworkInterface.1.SecurityGroupId", NULL, plan, err) < 0
-                    : plan_groups(ctx, p, "SecurityGroupId", "SecurityGroup", plan, err) < 0)
+    if (plan_groups(ctx, req->group_ids, req->n_group_ids, req->group_names, req->n_group_names, plan, err) < 0)
         return -1;
     if (plan->ngroups == 0) {
         if (sg_default_of(ctx, plan->vpc_id, plan->groups[0], err) < 0)
@@ -486,7 +465,7 @@ net_instance_render(vm_ctx *ctx, vm_node *it, const char *instance_id, vm_error 
 }
 
 int
-net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const vm_params *p, vm_error *err)
+net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const char *const *group_ids, size_t n, vm_error *err)
 {
     eni_row e;
     int has = eni_of_instance(ctx, instance_id, &e, err);
@@ -497,7 +476,7 @@ net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const vm_params *p
     net_plan plan = { 0 };
     snprintf(plan.subnet_id, sizeof(plan.subnet_id), "%s", e.subnet);
     snprintf(plan.vpc_id, sizeof(plan.vpc_id), "%s", e.vpc);
-    if (plan_groups(ctx, p, "GroupId", NULL, &plan, err) < 0)
+    if (plan_groups(ctx, group_ids, n, NULL, 0, &plan, err) < 0)
         return -1;
     if (plan.ngroups == 0)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain at least one GroupId");

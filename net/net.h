@@ -52,8 +52,18 @@ typedef struct net_plan {
     size_t ngroups;
     char ip[NET_ADDR_MAX]; /* "" to allocate */
 } net_plan;
-/* Reads SubnetId, SecurityGroupId.N, SecurityGroup.N and PrivateIpAddress for count instances. */
-int net_plan_launch(vm_ctx *ctx, const vm_params *p, long count, net_plan *plan, vm_error *err);
+/* Where a launch puts its instances' interface: any field may be empty (NULL/0): the default
+ * subnet, an allocated address, the VPC's default group. */
+typedef struct net_launch_req {
+    const char *subnet_id;
+    const char *private_ip;
+    const char *const *group_ids;   /* security groups by id */
+    size_t n_group_ids;
+    const char *const *group_names; /* by name, in the subnet's VPC */
+    size_t n_group_names;
+} net_launch_req;
+/* Checks req against the store for count instances and resolves it into *plan. */
+int net_plan_launch(vm_ctx *ctx, const net_launch_req *req, long count, net_plan *plan, vm_error *err);
 /* Records the primary interface of instance_id with its address (inside the caller's transaction). */
 int net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_error *err);
 
@@ -88,6 +98,7 @@ int net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *
                               vm_error *err);
 /* ModifyInstanceAttribute --groups: replaces the groups of the instance's interface; applies to
  * the running guest at once. */
-int net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const vm_params *p, vm_error *err);
+int net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const char *const *group_ids, size_t n,
+                            vm_error *err);
 /* Reconcile: every subnet's network runs (after a host reboot they are gone). */
 int net_reconcile(vm_ctx *ctx, vm_error *err);

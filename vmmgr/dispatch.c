@@ -11,6 +11,7 @@
 #include "compute/instance.h"
 #include "compute/keypair.h"
 #include "compute/types.h"
+#include "services/ec2/ec2.h"
 #include "core/audit.h"
 #include "core/cleanup.h"
 #include "core/tags.h"
@@ -18,7 +19,7 @@
 #define P(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
 static const vm_action actions[] = {
-    { "RunInstances", inst_run,
+    { "RunInstances", ec2_run_instances,
       P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification", "DisableApiTermination",
         "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData", "BlockDeviceMapping", "SubnetId",
         "SecurityGroupId", "SecurityGroup", "PrivateIpAddress", "NetworkInterface") },

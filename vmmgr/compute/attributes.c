@@ -227,8 +227,13 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
         rc = set_column(ctx, id, "UPDATE instances SET disable_api_stop = ? WHERE id = ?", NULL, flag, err);
     else if (beh)
         rc = set_column(ctx, id, "UPDATE instances SET shutdown_behavior = ? WHERE id = ?", beh, 0, err);
-    else if (groups)
-        rc = net_instance_set_groups(ctx, id, p, err); /* the running guest's filter changes at once */
+    else if (groups) {
+        _cleanup_free_ const char **gids = NULL;
+        size_t ngids;
+        rc = vm_params_list(p, "GroupId", &gids, &ngids, err);
+        if (rc == 0) /* the running guest's filter changes at once */
+            rc = net_instance_set_groups(ctx, id, gids, ngids, err);
+    }
     else if (bdm)
         rc = set_delete_on_termination(ctx, id, p, err);
     else {

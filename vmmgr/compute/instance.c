@@ -24,7 +24,6 @@
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
-#define RUN_MAX_COUNT 20
 #define CONSOLE_MAX (64 * 1024)
 
 /* Instances locked by a request, in order: what it hands to a job. */
@@ -266,33 +265,31 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
     }
 }
 
-/* BlockDeviceMapping: for now only the root device, to make it larger (VolumeSize in GiB). */
+/* Block device mappings: for now only the root device, to make it larger. */
 static int
-run_block_devices(vm_ctx *ctx, const vm_params *p, img_obj *img, run_attrs *attrs, vm_error *err)
+run_block_devices(vm_ctx *ctx, const inst_run_req *req, img_obj *img, run_attrs *attrs, vm_error *err)
 {
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
     unsigned long long base;
     attrs->root_size = 0;
     attrs->root_delete = true;
-    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0 || img_size(ctx, img, &base, err) < 0)
+    if (img_size(ctx, img, &base, err) < 0)
         return -1;
     attrs->root_gib = (long)((base + (1ULL << 30) - 1) >> 30);
-    for (size_t i = 0; i < n; i++) {
-        const char *dev = vm_params_getf(p, "BlockDeviceMapping.%d.DeviceName", idx[i]);
-        if (!dev)
-            return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
-                                "The request must contain the parameter BlockDeviceMapping.%d.DeviceName", idx[i]);
+    for (size_t i = 0; i < req->nblock_devices; i++) {
+        const inst_block_device *bd = &req->block_devices[i];
+        const char *dev = bd->device_name;
+        if (!dev || !*dev)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "A block device mapping must name its device");
         if (strcmp(dev, "/dev/vda") != 0 && strcmp(dev, "/dev/xvda") != 0 && strcmp(dev, "/dev/sda1") != 0)
             return vm_error_set(err, VM_ERR_INVALID_BLOCK_DEVICE_MAPPING,
                                 "device '%s': only the root device (/dev/vda) can be mapped at launch for now", dev);
-        char key[96], dot[96];
-        snprintf(key, sizeof(key), "BlockDeviceMapping.%d.Ebs.VolumeSize", idx[i]);
-        snprintf(dot, sizeof(dot), "BlockDeviceMapping.%d.Ebs.DeleteOnTermination", idx[i]);
-        long gib;
-        if (vm_params_int(p, key, 0, 1, 16384, &gib, err) < 0 || vm_params_bool(p, dot, true, &attrs->root_delete, err) < 0)
-            return -1;
-        if (gib) {
+        if (bd->volume_size_gib < 0 || bd->volume_size_gib > 16384)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Volume size %ld GiB is out of range (1-16384)",
+                                bd->volume_size_gib);
+        if (bd->delete_on_termination >= 0)
+            attrs->root_delete = bd->delete_on_termination;
+        if (bd->volume_size_gib) {
+            long gib = bd->volume_size_gib;
             if ((unsigned long long)gib << 30 < base)
                 return vm_error_set(err, VM_ERR_INVALID_BLOCK_DEVICE_MAPPING,
                                     "Volume of size %ldGiB is smaller than the image (%lluGiB)", gib,
@@ -321,32 +318,31 @@ check_user_data(const char *b64, vm_error *err)
 }
 
 int
-inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_render_run(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err)
 {
-    const char *image_id = vm_params_require(p, "ImageId", err);
-    if (!image_id)
-        return -1;
-    const char *type = vm_params_get(p, "InstanceType");
-    const char *token = vm_params_get(p, "ClientToken");
-    long min, max;
-    bool dry;
+    return render_reservation(ctx, resp, rid, err);
+}
+
+int
+inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm_error *err)
+{
+    const char *image_id = req->image_id, *token = req->client_token, *request = req->request ? req->request : "";
+    const char *type = req->instance_type ? req->instance_type : INST_TYPE_DEFAULT;
+    long min = req->min_count, max = req->max_count;
+    bool dry = req->dry_run;
     run_attrs attrs = {
-        .shutdown_behavior = vm_params_get(p, "InstanceInitiatedShutdownBehavior"),
-        .key_name = vm_params_get(p, "KeyName"),
-        .user_data = vm_params_get(p, "UserData"),
+        .disable_api_termination = req->disable_api_termination,
+        .disable_api_stop = req->disable_api_stop,
+        .shutdown_behavior = req->shutdown_behavior ? req->shutdown_behavior : "stop",
+        .key_name = req->key_name ? req->key_name : "",
+        .user_data = req->user_data ? req->user_data : "",
     };
-    _cleanup_free_ vm_tag *tags = NULL;
-    size_t ntags;
     _cleanup_(img_obj_freep) img_obj *img = NULL;
-    static const char *const skip[] = { "ClientToken", "DryRun", "Action", "Version", NULL };
-    _cleanup_free_ char *request = vm_params_canonical(p, skip);
-    if (!request)
-        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    if (!image_id || !*image_id)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ImageId");
 
     /* a retry answers with the first reservation before any check that depends on state (the
      * address its first attempt took, an image deregistered since): the token comes first */
-    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
-        return -1;
     if (token && (strlen(token) > 64 || !*token))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "ClientToken must be 1 to 64 ASCII characters");
@@ -354,31 +350,20 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "ClientToken must be printable ASCII");
     if (token && !dry) {
-        char existing[VM_ID_MAX];
-        int found = run_find_token(ctx, token, request, existing, err);
+        int found = run_find_token(ctx, token, request, ret_rid, err);
         if (found != 0)
-            return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
+            return found < 0 ? -1 : 0;
     }
 
-    if (!vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err) ||
-        vm_params_int(p, "MinCount", 1, 1, RUN_MAX_COUNT, &min, err) < 0 ||
-        vm_params_int(p, "MaxCount", 1, 1, RUN_MAX_COUNT, &max, err) < 0 ||
-        vm_params_bool(p, "DisableApiTermination", false, &attrs.disable_api_termination, err) < 0 ||
-        vm_params_bool(p, "DisableApiStop", false, &attrs.disable_api_stop, err) < 0 || vm_tags_from_spec(p, "instance", &tags, &ntags, err) < 0 ||
-        img_get(ctx, image_id, &img, err) < 0)
+    if (min < 1 || min > INST_RUN_MAX_COUNT || max < 1 || max > INST_RUN_MAX_COUNT)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "MinCount and MaxCount must be 1 to %d",
+                            INST_RUN_MAX_COUNT);
+    if (img_get(ctx, image_id, &img, err) < 0)
         return -1;
     if (min > max)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "MinCount (%ld) must not exceed MaxCount (%ld)",
                             min, max);
-    if (!type)
-        type = INST_TYPE_DEFAULT;
-    if (!attrs.shutdown_behavior)
-        attrs.shutdown_behavior = "stop";
-    if (!attrs.key_name)
-        attrs.key_name = "";
-    if (!attrs.user_data)
-        attrs.user_data = "";
-    if (check_user_data(attrs.user_data, err) < 0 || run_block_devices(ctx, p, img, &attrs, err) < 0)
+    if (check_user_data(attrs.user_data, err) < 0 || run_block_devices(ctx, req, img, &attrs, err) < 0)
         return -1;
     if (attrs.key_name[0]) {
         _cleanup_free_ char *pub = kp_public_key(ctx, attrs.key_name, err);
@@ -396,7 +381,7 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (!vm_ctx_initialized(ctx))
         return vm_error_set(err, VM_ERR_UNAVAILABLE, "vmmgr is not initialised: run 'vmmgr init'");
     net_plan plan;
-    if (net_plan_launch(ctx, p, max, &plan, err) < 0)
+    if (net_plan_launch(ctx, &req->net, max, &plan, err) < 0)
         return -1;
     if (dry)
         return vm_error_dry_run(err);
@@ -426,10 +411,12 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         if (found != 0) {
             vm_db_rollback(ctx->db);
             locks_release(&held);
-            return found < 0 ? -1 : render_reservation(ctx, resp, existing, err);
+            if (found > 0)
+                snprintf(ret_rid, VM_ID_MAX, "%s", existing);
+            return found < 0 ? -1 : 0;
         }
     }
-    if (run_record(ctx, rid, token, request, img->id, type, &attrs, &plan, held.id, max, tags, ntags, err) < 0 ||
+    if (run_record(ctx, rid, token, request, img->id, type, &attrs, &plan, held.id, max, req->tags, req->ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         locks_release(&held);
@@ -443,7 +430,8 @@ inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         run_rollback(ctx, rid, err); /* done here, as no job could start: the client retries */
         return -1;
     }
-    return render_reservation(ctx, resp, rid, err);
+    snprintf(ret_rid, VM_ID_MAX, "%s", rid);
+    return 0;
 }
 
 static void

@@ -13,6 +13,8 @@
 #include "../core/ids.h"
 #include "../core/node.h"
 #include "../core/params.h"
+#include "../core/tags.h"
+#include "../../net/net.h"
 
 typedef enum inst_state {
     INST_PENDING,
@@ -100,8 +102,41 @@ int inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 /* The instance's lock: fd, -2 when another process holds it (nonblock), -1 on error. */
 int inst_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err);
 
+/* A launch, as any service asks for one (EC2's RunInstances, an Auto Scaling group): typed, checked
+ * against the store by inst_run_start.  NULL or 0 fields take EC2's defaults. */
+typedef struct inst_block_device {
+    const char *device_name;
+    long volume_size_gib; /* 0: the image's size */
+    int delete_on_termination; /* 1, 0, or -1 for the default (true) */
+} inst_block_device;
+
+typedef struct inst_run_req {
+    const char *image_id;
+    const char *instance_type;     /* NULL: t3.micro */
+    long min_count, max_count;
+    const char *client_token;      /* NULL: not idempotent */
+    const char *request;           /* what identifies the request for its token (the edge's canonical form) */
+    bool disable_api_termination, disable_api_stop;
+    const char *shutdown_behavior; /* "stop" (NULL) or "terminate" */
+    const char *key_name;
+    const char *user_data;         /* base64 */
+    const vm_tag *tags;            /* for the instances */
+    size_t ntags;
+    const inst_block_device *block_devices;
+    size_t nblock_devices;
+    net_launch_req net;
+    bool dry_run;
+} inst_run_req;
+
+#define INST_RUN_MAX_COUNT 20
+
+/* Records a reservation for req (or finds the one its client token made) and hands the launch to a
+ * job; ret_rid is the reservation.  The instances are pending. */
+int inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm_error *err);
+/* The reservation rid as RunInstances answers it. */
+int inst_render_run(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err);
+
 /* Actions. */
-int inst_run(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

@@ -1,0 +1,104 @@
+/* RunInstances: the Query parameters into an inst_run_req. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../compute/instance.h"
+#include "../../core/cleanup.h"
+#include "ec2.h"
+
+/* BlockDeviceMapping.N.{DeviceName, Ebs.VolumeSize, Ebs.DeleteOnTermination} */
+static int
+block_devices(const vm_params *p, inst_block_device **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0)
+        return -1;
+    _cleanup_free_ inst_block_device *bd = calloc(n + 1, sizeof(*bd));
+    if (!bd)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char size[96], del[96];
+        snprintf(size, sizeof(size), "BlockDeviceMapping.%d.Ebs.VolumeSize", idx[i]);
+        snprintf(del, sizeof(del), "BlockDeviceMapping.%d.Ebs.DeleteOnTermination", idx[i]);
+        bool d;
+        bd[i].device_name = vm_params_getf(p, "BlockDeviceMapping.%d.DeviceName", idx[i]);
+        if (!bd[i].device_name)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
+                                "The request must contain the parameter BlockDeviceMapping.%d.DeviceName", idx[i]);
+        if (vm_params_int(p, size, 0, 1, 16384, &bd[i].volume_size_gib, err) < 0 ||
+            vm_params_bool(p, del, true, &d, err) < 0)
+            return -1;
+        bd[i].delete_on_termination = vm_params_get(p, del) ? d : -1;
+    }
+    *ret = TAKE_PTR(bd);
+    *ret_n = n;
+    return 0;
+}
+
+/* SubnetId, PrivateIpAddress, SecurityGroupId.N, SecurityGroup.N, or the same in NetworkInterface.1 */
+static int
+network(const vm_params *p, net_launch_req *net, const char ***ids, const char ***names, vm_error *err)
+{
+    const char *nsid = vm_params_get(p, "NetworkInterface.1.SubnetId");
+    const char *nip = vm_params_get(p, "NetworkInterface.1.PrivateIpAddress");
+    if (vm_params_get(p, "NetworkInterface.2.DeviceIndex") || vm_params_get(p, "NetworkInterface.2.SubnetId"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "An instance has one network interface on this host");
+    if (vm_params_get(p, "NetworkInterface.1.NetworkInterfaceId"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Attaching an existing network interface at launch is not offered by this host");
+    net->subnet_id = vm_params_get(p, "SubnetId");
+    net->private_ip = vm_params_get(p, "PrivateIpAddress");
+    if (nsid || nip || vm_params_get(p, "NetworkInterface.1.SecurityGroupId.1")) {
+        if (net->subnet_id || net->private_ip || vm_params_get(p, "SecurityGroupId.1") ||
+            vm_params_get(p, "SecurityGroup.1"))
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                                "Network interfaces and an instance-level security groups, subnet or private IP "
+                                "address cannot be specified on the same request");
+        net->subnet_id = nsid;
+        net->private_ip = nip;
+        return vm_params_list(p, "NetworkInterface.1.SecurityGroupId", ids, &net->n_group_ids, err);
+    }
+    if (vm_params_list(p, "SecurityGroupId", ids, &net->n_group_ids, err) < 0 ||
+        vm_params_list(p, "SecurityGroup", names, &net->n_group_names, err) < 0)
+        return -1;
+    return 0;
+}
+
+int
+ec2_run_instances(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    static const char *const skip[] = { "ClientToken", "DryRun", "Action", "Version", NULL };
+    _cleanup_free_ char *request = vm_params_canonical(p, skip);
+    _cleanup_free_ vm_tag *tags = NULL;
+    _cleanup_free_ inst_block_device *bds = NULL;
+    _cleanup_free_ const char **gids = NULL, **gnames = NULL;
+    if (!request)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    inst_run_req req = {
+        .image_id = vm_params_require(p, "ImageId", err),
+        .instance_type = vm_params_get(p, "InstanceType"),
+        .client_token = vm_params_get(p, "ClientToken"),
+        .request = request,
+        .shutdown_behavior = vm_params_get(p, "InstanceInitiatedShutdownBehavior"),
+        .key_name = vm_params_get(p, "KeyName"),
+        .user_data = vm_params_get(p, "UserData"),
+    };
+    if (!req.image_id || vm_params_bool(p, "DryRun", false, &req.dry_run, err) < 0 ||
+        !vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err) ||
+        vm_params_int(p, "MinCount", 1, 1, INST_RUN_MAX_COUNT, &req.min_count, err) < 0 ||
+        vm_params_int(p, "MaxCount", 1, 1, INST_RUN_MAX_COUNT, &req.max_count, err) < 0 ||
+        vm_params_bool(p, "DisableApiTermination", false, &req.disable_api_termination, err) < 0 ||
+        vm_params_bool(p, "DisableApiStop", false, &req.disable_api_stop, err) < 0 ||
+        vm_tags_from_spec(p, "instance", &tags, &req.ntags, err) < 0 ||
+        block_devices(p, &bds, &req.nblock_devices, err) < 0 || network(p, &req.net, &gids, &gnames, err) < 0)
+        return -1;
+    req.tags = tags;
+    req.block_devices = bds;
+    req.net.group_ids = gids;
+    req.net.group_names = gnames;
+    char rid[VM_ID_MAX];
+    if (inst_run_start(ctx, &req, rid, err) < 0)
+        return -1;
+    return inst_render_run(ctx, resp, rid, err);
+}
