@@ -71,3 +71,15 @@ grep -q '^Restart=on-failure' "$unit" && grep -q '^After=.*libvirtd.service' "$u
 	grep -q "^EnvironmentFile=-.*/default/vmmgr" "$unit" || fail "the unit lacks restart, ordering or its settings file"
 grep -q '^VMMGR_STATE_DIR=' "$envf" && grep -q '^VMMGR_LISTEN=' "$envf" || fail "the settings file"
 ok "systemd-analyze verify accepts vmmgr.service (restart on failure, after libvirtd, settings in $(basename "$(dirname "$envf")")/vmmgr)"
+
+# a namespace per service, as the aws CLI names them: `vmmgr ec2 …` is the top-level EC2 commands
+vm() { "$VM_BIN" --state-dir "$T/state" "$@"; }
+[ -n "$(vm describe-regions --output json)" ] || fail "describe-regions on a fresh state dir"
+[ "$(vm ec2 describe-regions --output json)" = "$(vm describe-regions --output json)" ] ||
+	fail "vmmgr ec2 describe-regions differs from vmmgr describe-regions"
+vm ec2 describe-vpcs --help | grep -q -- "--vpc-ids" || fail "vmmgr ec2 COMMAND --help"
+rc=0; vm ec2 create-access-key >/dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "create-access-key is vmmgr's own, not an EC2 command"
+rc=0; out=$(vm autoscaling describe-auto-scaling-groups 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -q "not offered yet" <<<"$out" || fail "a service not offered yet: $out"
+ok "vmmgr ec2 COMMAND is COMMAND; other services' namespaces say they are not offered yet"

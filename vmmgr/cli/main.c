@@ -269,6 +269,21 @@ main(int argc, char **argv)
         usage(argc == 0 ? stderr : stdout);
         return argc == 0 ? EXIT_USAGE : 0;
     }
+    /* a namespace per service, as the aws CLI names them: `vmmgr ec2 …` is today's top-level EC2
+     * commands; the other services' namespaces are known, their commands come with them */
+    if (strcmp(argv[0], "ec2") == 0) {
+        if (argc < 2 || (!cli_cmd_find(argv[1]) && strcmp(argv[1], "wait") != 0)) {
+            fprintf(stderr, "vmmgr ec2: %s%s%s\n\n", argc < 2 ? "a command is needed" : "unknown EC2 command '",
+                    argc < 2 ? "" : argv[1], argc < 2 ? "" : "'");
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        argc--, argv++;
+    } else if (strcmp(argv[0], "autoscaling") == 0 || strcmp(argv[0], "elbv2") == 0 ||
+               strcmp(argv[0], "cloudwatch") == 0) {
+        fprintf(stderr, "vmmgr %s: this service is not offered yet\n", argv[0]);
+        return EXIT_USAGE;
+    }
     const char *name = argv[0];
     const cli_cmd *cmd = cli_cmd_find(name), *local = cli_local_find(name);
     bool completing = strcmp(name, "_ids") == 0, job = strcmp(name, "_job") == 0;
