@@ -96,6 +96,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
         .port = (uint16_t)port,
         .region = opts->region ? opts->region : ctx->region,
         .workers = opts->workers,
+        .reconciled_elsewhere = true, /* the loop below, every RECONCILE_EVERY_SEC */
     };
     vm_error err = { 0 };
     ctx->keepalive = true;

@@ -352,6 +352,7 @@ api_server_start(const api_config *cfg, vm_error *err)
         if (!(s->all[i] = vm_ctx_new(cfg->state_dir, cfg->uri, err)))
             goto fail;
         s->all[i]->keepalive = true;
+        s->all[i]->reconciled_elsewhere = cfg->reconciled_elsewhere;
         s->pool[s->npool++] = s->all[i];
     }
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };

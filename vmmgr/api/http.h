@@ -17,6 +17,7 @@ typedef struct api_config {
     uint16_t port;       /* 0: any free port */
     const char *region;
     unsigned workers;
+    bool reconciled_elsewhere; /* the caller's loop reconciles: requests do not (vm_ctx) */
 } api_config;
 
 typedef struct api_server api_server;

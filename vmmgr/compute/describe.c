@@ -125,9 +125,11 @@ inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return -1;
     }
 
-    /* the store answers even when libvirt is away; drift is repaired when it is back */
+    /* the store answers even when libvirt is away; drift is repaired when it is back (here, or by
+     * the daemon's loop when one runs) */
     vm_error ignore = { 0 };
-    inst_reconcile(ctx, &ignore);
+    if (!ctx->reconciled_elsewhere)
+        inst_reconcile(ctx, &ignore);
 
     _cleanup_(inst_list_freep) inst_obj **all = NULL;
     if (inst_list(ctx, NULL, &all, err) < 0)

@@ -20,6 +20,9 @@ typedef struct vm_ctx {
     char *cache_dir;   /* shared build cache for the tiny image */
     int stop_timeout;  /* seconds a guest gets to shut down before it is forced off */
     bool keepalive;    /* probe the libvirt connection (needs a running libvirt event loop) */
+    /* a daemon's loop reconciles (vmmgr serve, every few seconds): requests read the store and
+     * never wait on libvirt for it (a domain being started or refiltered blocks every lookup) */
+    bool reconciled_elsewhere;
     struct {
         const char *sql; /* a string literal: compared by address */
         sqlite3_stmt *st;
