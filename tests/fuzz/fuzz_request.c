@@ -1,12 +1,70 @@
 /* libFuzzer target for what the HTTP API parses before anything is trusted: the form decoder
- * (body and query string) and the SigV4 Authorization parser/verifier.  The input is split at the
- * first NUL: the part before is the Authorization header and X-Amz-Date line, the rest the body. */
+ * (body and query string) and the SigV4 Authorization parser/verifier; and for what it writes back
+ * with untrusted text in it: the answers and errors of every protocol (api/protocol.h), which must
+ * always be well-formed XML.  The input is split at the first NUL: the part before is the
+ * Authorization header and X-Amz-Date line, the rest the body. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
+
+#include "../../vmmgr/api/protocol.h"
 #include "../../vmmgr/api/query.h"
 #include "../../vmmgr/api/sigv4.h"
+
+static const svc_desc fuzz_svc = {
+    .signing_name = "fuzz",
+    .version = "2011-01-01",
+    .xmlns = "https://fuzz.example/doc/2011-01-01/",
+    .protocol = SVC_PROTO_QUERY,
+};
+
+static void
+must_parse(char *out, size_t len)
+{
+    if (!out)
+        return;
+    xmlDocPtr doc = xmlReadMemory(out, (int)len, "answer.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    if (!doc)
+        abort(); /* a writer produced a document no client can read */
+    xmlFreeDoc(doc);
+    free(out);
+}
+
+/* Every protocol's answer and error, with the decoded request's text in them. */
+static void
+write_back(const char *body, size_t blen)
+{
+    api_request req = { .method = "POST", .path = "/", .query = "", .body = (const unsigned char *)body,
+                        .body_len = blen };
+    char action[64], version[32];
+    vm_params *args = vm_params_new();
+    vm_error err = { 0 };
+    if (api_protocol_form_decode(&req, action, version, args, &err) < 0)
+        snprintf(action, sizeof(action), "Describe");
+    const char *text = args->n ? args->v[0].value : err.msg;
+    const api_protocol *protos[] = { &api_protocol_ec2, &api_protocol_query };
+    for (size_t i = 0; i < 2; i++) {
+        vm_error e = { 0 }, ignore = { 0 };
+        vm_error_set(&e, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter %s is invalid", text,
+                     args->n ? args->v[0].key : action);
+        char *out = NULL;
+        size_t len = 0;
+        if (protos[i]->encode_error(&e, &fuzz_svc, "req-1", &out, &len, &ignore) == 0)
+            must_parse(out, len);
+        vm_node *root = vm_node_new_root("DescribeThings");
+        vm_node *list = vm_node_list(root, "thingSet", "Things");
+        for (size_t k = 0; k < args->n && k < 8; k++)
+            vm_node_str(vm_node_item(list), "value", NULL, args->v[k].value);
+        out = NULL;
+        if (root && protos[i]->encode(root, "DescribeThings", &fuzz_svc, "req-1", &out, &len, &ignore) == 0)
+            must_parse(out, len);
+        vm_node_free(root);
+    }
+    vm_params_free(args);
+}
 
 static char *
 secret_of(void *opaque, const char *akid)
@@ -27,6 +85,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vm_error err = { 0 };
     api_form_decode(body, blen, p, &err);
     vm_params_free(p);
+    write_back(body, blen);
 
     char *head = strndup((const char *)data, hlen);
     char *nl = strchr(head, '\n');

@@ -17,8 +17,7 @@
 #include "../core/cleanup.h"
 #include "../core/ctx.h"
 #include "../core/keys.h"
-#include "../core/node_xml.h"
-#include "../dispatch.h"
+#include "protocol.h"
 #include "query.h"
 #include "sigv4.h"
 
@@ -123,14 +122,14 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 }
 
 static enum MHD_Result
-respond(struct MHD_Connection *c, int status, char *xml, size_t len)
+respond(struct MHD_Connection *c, int status, char *body, size_t len, const char *content_type)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
-        free(xml);
+        free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, "Content-Type", "text/xml;charset=UTF-8");
+    MHD_add_response_header(r, "Content-Type", content_type);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -140,14 +139,13 @@ respond(struct MHD_Connection *c, int status, char *xml, size_t len)
 static enum MHD_Result
 respond_error(struct MHD_Connection *c, const svc_desc *svc, const vm_error *e, const char *request_id)
 {
-    char *xml = NULL;
+    char *out = NULL;
     size_t len = 0;
     vm_error ignore = { 0 };
-    int rc = svc->protocol == SVC_PROTO_QUERY ? vm_error_to_query_xml(e, svc->xmlns, request_id, &xml, &len, &ignore)
-                                              : vm_error_to_xml(e, request_id, &xml, &len, &ignore);
-    if (rc < 0)
+    const api_protocol *proto = api_protocol_of(svc->protocol);
+    if (proto->encode_error(e, svc, request_id, &out, &len, &ignore) < 0)
         return MHD_NO;
-    return respond(c, vm_error_http_status(e->code), xml, len);
+    return respond(c, vm_error_http_status(e->code), out, len, proto->content_type);
 }
 
 static void
@@ -173,7 +171,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     enum MHD_Result ret;
     header_list headers = { 0 };
     query_builder q = { 0 };
-    vm_params *p = NULL, *args = NULL;
+    vm_params *args = NULL;
     const svc_desc *svc = &svc_ec2;
 
     if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
@@ -213,51 +211,29 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
         ctx_give(s, ctx);
         goto error;
     }
-    p = vm_params_new();
-    if (!p || api_form_decode(req.query, strlen(req.query), p, &err) < 0 ||
-        (st->len && api_form_decode(st->body, st->len, p, &err) < 0)) {
-        ctx_give(s, ctx);
-        goto error;
-    }
-    const char *a = vm_params_get(p, "Action");
-    if (!a || !*a) {
-        ctx_give(s, ctx);
-        vm_error_set(&err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Action");
-        goto error;
-    }
-    snprintf(action, sizeof(action), "%s", a);
-    vm_node *resp = NULL;
-    /* the protocol's own parameters are not the action's */
+    const api_protocol *proto = api_protocol_of(svc->protocol);
+    char version[32] = "";
     args = vm_params_new();
-    for (size_t i = 0; args && i < p->n; i++)
-        if (strcmp(p->v[i].key, "Action") != 0 && strcmp(p->v[i].key, "Version") != 0)
-            vm_params_set(args, p->v[i].key, p->v[i].value);
-    char *xml = NULL;
-    size_t len = 0;
-    int rc;
     if (!args) {
-        rc = vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
-    } else if (svc->protocol == SVC_PROTO_QUERY) {
-        const svc_action *sa = svc_action_find(svc, action, vm_params_get(p, "Version"), &err);
-        resp = vm_node_new_root(action);
-        rc = sa && resp ? sa->fn(ctx, principal, args, resp, &err) : -1;
-        if (!resp && sa)
-            vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
-        char audited[96];
-        snprintf(audited, sizeof(audited), "%s:%s", svc->signing_name, action);
-        vm_audit_record(ctx, principal, audited, args, rc == 0 ? resp : NULL, rc == 0 ? NULL : &err);
-        if (rc == 0)
-            rc = vm_node_to_query_xml(resp, action, svc->xmlns, request_id, &xml, &len, &err);
-    } else {
-        rc = vm_dispatch(ctx, principal, action, args, &resp, &err);
-        if (rc == 0)
-            rc = vm_node_to_xml(resp, request_id, &xml, &len, &err);
+        ctx_give(s, ctx);
+        vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
+        goto error;
     }
+    if (proto->decode(&req, action, version, args, &err) < 0) {
+        ctx_give(s, ctx);
+        goto error;
+    }
+    vm_node *resp = NULL;
+    char *out = NULL;
+    size_t len = 0;
+    int rc = svc_call(svc, ctx, principal, action, version, args, &resp, &err);
+    if (rc == 0)
+        rc = proto->encode(resp, action, svc, request_id, &out, &len, &err);
     vm_node_free(resp);
     ctx_give(s, ctx);
     if (rc < 0)
         goto error;
-    ret = respond(c, 200, xml, len);
+    ret = respond(c, 200, out, len, proto->content_type);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     log_request(method, action, principal, 200, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
     goto out;
@@ -268,7 +244,6 @@ error:
                 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 out:
     vm_params_free(args);
-    vm_params_free(p);
     free(headers.v);
     free(q.buf);
     return ret;

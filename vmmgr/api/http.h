@@ -1,5 +1,6 @@
-/* The HTTP adapter: libmicrohttpd with a small pool of worker threads, each request decoded from
- * the EC2 Query protocol, verified with SigV4, handed to vm_dispatch and answered with EC2's XML.
+/* The HTTP adapter: libmicrohttpd with a small pool of worker threads; each request is routed on
+ * its credential scope's service, verified with SigV4, decoded and answered by that service's
+ * protocol (protocol.h) and run by the service (svc_call).
  * Each worker takes its own vm_ctx (store connection, libvirt connection) from a pool, so a libvirt
  * call that hangs holds one worker, not the server. */
 #pragma once

@@ -1,6 +1,10 @@
 #include "service.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "../core/audit.h"
+#include "../dispatch.h"
 
 const svc_desc svc_ec2 = {
     .signing_name = "ec2",
@@ -33,4 +37,29 @@ svc_action_find(const svc_desc *svc, const char *action, const char *version, vm
             return a;
     vm_error_set(err, VM_ERR_INVALID_ACTION, "Could not find operation %s for version %s", action, version);
     return NULL;
+}
+
+int
+svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *action, const char *version,
+         const vm_params *args, vm_node **ret_resp, vm_error *err)
+{
+    *ret_resp = NULL;
+    if (svc == &svc_ec2)
+        return vm_dispatch(ctx, principal, action, args, ret_resp, err);
+    const svc_action *sa = svc_action_find(svc, action, version && *version ? version : NULL, err);
+    vm_node *resp = sa ? vm_node_new_root(action) : NULL;
+    int rc = -1;
+    if (sa && !resp)
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    else if (sa)
+        rc = sa->fn(ctx, principal, args, resp, err);
+    char audited[96];
+    snprintf(audited, sizeof(audited), "%s:%s", svc->signing_name, action);
+    vm_audit_record(ctx, principal, audited, args, rc == 0 ? resp : NULL, rc == 0 ? NULL : err);
+    if (rc < 0) {
+        vm_node_free(resp);
+        return -1;
+    }
+    *ret_resp = resp;
+    return 0;
 }

@@ -34,6 +34,11 @@ typedef struct svc_desc {
 
 /* The service a credential scope names, NULL when this endpoint offers none by that name. */
 const svc_desc *svc_find(const char *signing_name);
+/* Runs action (of the API version the request named, "" for none) of svc for principal and records
+ * it in the audit log: *ret_resp is the answer's root (owned by the caller), or err is set.  EC2 goes
+ * through its dispatcher (dispatch.h), the others through their action tables. */
+int svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *action, const char *version,
+             const vm_params *args, vm_node **ret_resp, vm_error *err);
 /* The action of a Query-protocol service: InvalidAction for an unknown one or another Version. */
 const svc_action *svc_action_find(const svc_desc *svc, const char *action, const char *version, vm_error *err);
 
