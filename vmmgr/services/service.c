@@ -13,12 +13,23 @@ const svc_desc svc_ec2 = {
     .protocol = SVC_PROTO_EC2,
 };
 
-static const svc_desc *const services[] = { &svc_ec2, &svc_sts };
+static const svc_desc *services[8] = { &svc_ec2, &svc_sts };
+
+int
+svc_register(const svc_desc *svc)
+{
+    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+        if (!services[i]) {
+            services[i] = svc;
+            return 0;
+        }
+    return -1;
+}
 
 const svc_desc *
 svc_find(const char *signing_name)
 {
-    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+    for (size_t i = 0; i < sizeof(services) / sizeof(services[0]) && services[i]; i++)
         if (strcmp(services[i]->signing_name, signing_name) == 0)
             return services[i];
     return NULL;

@@ -32,6 +32,9 @@ typedef struct svc_desc {
     const svc_action *actions; /* NULL-terminated; NULL for EC2 (its dispatcher has the table) */
 } svc_desc;
 
+/* Adds a service to the endpoint's (a test's toy service; the real ones are in service.c's table).
+ * 0, or -1 when the table is full. */
+int svc_register(const svc_desc *svc);
 /* The service a credential scope names, NULL when this endpoint offers none by that name. */
 const svc_desc *svc_find(const char *signing_name);
 /* Runs action (of the API version the request named, "" for none) of svc for principal and records
