@@ -204,14 +204,9 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
         inst->launch_step = INST_STEP_DEFINED;
     }
     if (inst->launch_step < INST_STEP_STARTED) {
-        _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
-        if (!d) {
-            if (!vm_error_is_set(err))
-                vm_error_set(err, VM_ERR_INTERNAL, "domain '%s' vanished during launch", inst->id);
+        /* a domain undefined meanwhile is defined again from the record, as for a start */
+        if (inst_start_domain(ctx, inst, err) < 0)
             return -1;
-        }
-        if (virDomainIsActive(d) != 1 && virDomainCreate(d) < 0)
-            return vm_error_from_virt(err, "starting domain '%s'", inst->id);
         vm_crash_point("started");
         if (inst_set_step(ctx, inst->id, INST_STEP_STARTED, err) < 0)
             return -1;
