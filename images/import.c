@@ -462,6 +462,9 @@ img_finish(vm_ctx *ctx, const char *id, vm_error *err)
         if (rc == 0) {
             sqlite3_bind_text(sz, 1, in->root_volume_id, -1, SQLITE_STATIC);
             long gib = sqlite3_step(sz) == SQLITE_ROW ? sqlite3_column_int64(sz, 0) : 1;
+            /* the SELECT's read snapshot must end before the INSERT: upgraded to a write after another
+             * connection's commit it fails at once (SQLITE_BUSY_SNAPSHOT), without the busy timeout */
+            sqlite3_reset(sz);
             rc = snap_record_for_image(ctx, id, in->root_volume_id, gib, sdesc, base, snap, err);
         }
     }
