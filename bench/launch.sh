@@ -1,8 +1,14 @@
 #!/bin/bash
-# Launch latency: `vmmgr run-instances` until the guest's ready line appears on its console,
-# against the baseline of `qemu-img create` of an overlay plus `virsh create` of the identical
-# domain XML (taken from vmmgr's own domain with `virsh dumpxml`), interleaved, SAMPLES each.
-# Prints both medians and p95s and the median difference (target: at most 150 ms).
+# Launch and terminate against what a user does by hand without vmmgr, interleaved, SAMPLES each:
+#   launch:    `vmmgr run-instances`  vs  `qemu-img create` of the overlay + `virsh define` +
+#              `virsh start` of the same domain (vmmgr's own XML from `virsh dumpxml`) with no
+#              filter of its own: libvirt attaches none and names the tap vnetN, which vmmgr's
+#              bridge rules do not match;
+#              timed to "domain running" (virsh domstate) and to the guest's ready line;
+#   terminate: `vmmgr terminate-instances` until describe says terminated  vs  `virsh destroy` +
+#              `virsh undefine` + removing the disk.
+# Prints medians and p95s, the launch's median overhead (target <= 150 ms) and the terminate ratio
+# (target <= 1.5).
 #
 #   bench/launch.sh [SAMPLES]    (needs a running libvirtd; bench/run.sh provides one)
 set -euo pipefail
@@ -10,21 +16,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-6}
 VM_BIN=${VMMGR_BIN:-$top/vmmgr/vmmgr}
 export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
-T=$(mktemp -d /tmp/vmmgr-bench.XXXXXX)
-chmod 755 "$T"
-S="$T/state"
-LV=${VMMGR_LIBVIRT_URI:-qemu:///system}
-vm() { "$VM_BIN" --state-dir "$S" "$@"; }
+. "$top/bench/lib.sh" launch
 cleanup() {
-	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
-	if [ -n "$ids" ]; then vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; fi
-	# ids first: every vmmgr call repairs drift and would start a destroyed network again
-	local subnets groups
-	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
-	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c "$LV" nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for d in $(virsh -q -c "$LV" list --name | grep '^bench-' || true); do virsh -q -c "$LV" destroy "$d" >/dev/null 2>&1 || true; done
+	bench_cleanup
+	for d in $(virsh -q -c "$LV" list --all --name | grep '^bench-' || true); do
+		virsh -q -c "$LV" destroy "$d" >/dev/null 2>&1 || true
+		virsh -q -c "$LV" undefine "$d" >/dev/null 2>&1 || true
+	done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -39,48 +37,78 @@ wait_ready() {
 	echo "no ready line in $1" >&2
 	return 1
 }
+# wait_running DOMAIN: until libvirt says it runs (10 ms polls)
+wait_running() {
+	for _ in $(seq 6000); do
+		[ "$(virsh -q -c "$LV" domstate "$1" 2>/dev/null)" = running ] && return 0
+		sleep 0.01
+	done
+	echo "domain $1 never ran" >&2
+	return 1
+}
+state_of() { vm describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0].State.Name' --output text; }
 
 vm init --accel tcg >/dev/null
 ami=$(vm describe-images --output json | jq -r '.Images[0].ImageId')
-base=$(vm describe-images --output json | jq -r '.Images[0].ImageId')
-base="$S/images/$base/root.qcow2"
+base="$S/images/$ami/root.qcow2"
 
 # a template domain XML from vmmgr itself
 tid=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].InstanceId')
 wait_ready "$S/instances/$tid/console.log" "vmmgr: instance $tid ready"
 virsh -q -c "$LV" dumpxml --inactive "$tid" > "$T/template.xml"
 cp "$S/instances/$tid/cidata.iso" "$T/template-cidata.iso"
-# stopped, not terminated: the baseline domains use its interface (MAC, DHCP entry, filter)
+# stopped, not terminated: the baseline domains use its MAC (so its DHCP entry and address)
 vm stop-instances --force --instance-ids "$tid" >/dev/null
 vm wait instance-stopped --instance-ids "$tid"
 
-ours=() theirs=()
+run_ours=() ready_ours=() run_theirs=() ready_theirs=() term_ours=() term_theirs=()
 for i in $(seq "$n"); do
 	t0=$(ms)
 	id=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].InstanceId')
+	wait_running "$id"
+	run_ours+=($(( $(ms) - t0 )))
 	wait_ready "$S/instances/$id/console.log" "vmmgr: instance $id ready"
-	ours+=($(( $(ms) - t0 )))
+	ready_ours+=($(( $(ms) - t0 )))
+	t0=$(ms)
 	vm terminate-instances --instance-ids "$id" >/dev/null
+	until [ "$(state_of "$id")" = terminated ]; do sleep 0.02; done
+	term_ours+=($(( $(ms) - t0 )))
 
 	name="bench-$i-$$"
 	mkdir -p "$T/$name"
+	# the domain as vmmgr made it, but its own tap name (libvirt picks vnetN): no firewall
 	sed -e "s|$tid|$name|g" -e "s|$S/instances/$name|$T/$name|g" -e "s|$S/volumes/vol-[0-9a-f]*\.qcow2|$T/$name/root.qcow2|" \
-		-e '/<uuid>/d' "$T/template.xml" > "$T/$name.xml"
+		-e '/<uuid>/d' -e '/<target dev=.vt/d' "$T/template.xml" > "$T/$name.xml"
 	t0=$(ms)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$base" "$T/$name/root.qcow2"
 	cp "$T/template-cidata.iso" "$T/$name/cidata.iso"
-	virsh -q -c "$LV" create "$T/$name.xml" >/dev/null
+	virsh -q -c "$LV" define "$T/$name.xml" >/dev/null
+	virsh -q -c "$LV" start "$name" >/dev/null
+	run_theirs+=($(( $(ms) - t0 )))
 	wait_ready "$T/$name/console.log" "vmmgr: instance $name ready"
-	theirs+=($(( $(ms) - t0 )))
+	ready_theirs+=($(( $(ms) - t0 )))
+	t0=$(ms)
 	virsh -q -c "$LV" destroy "$name" >/dev/null
+	virsh -q -c "$LV" undefine "$name" >/dev/null
+	rm -f "$T/$name/root.qcow2"
+	term_theirs+=($(( $(ms) - t0 )))
 done
 
 stats() { # median p95 of the samples after the first
 	printf '%s\n' "${@:2}" | sort -n | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; p=a[int(NR*0.95+0.999)]; print m, p}'
 }
-read -r om op <<<"$(stats "${ours[@]}")"
-read -r tm tp <<<"$(stats "${theirs[@]}")"
-echo "launch to ready line, $((n - 1)) samples each (first dropped), TCG"
-echo "  vmmgr run-instances:               median ${om} ms, p95 ${op} ms   (${ours[*]})"
-echo "  qemu-img + virsh create (same XML): median ${tm} ms, p95 ${tp} ms   (${theirs[*]})"
-echo "  median difference: $((om - tm)) ms (target <= 150 ms); ratio $(awk "BEGIN {printf \"%.2f\", $om / $tm}")"
+line() { # LABEL SAMPLES…
+	local m p
+	read -r m p <<<"$(stats "${@:2}")"
+	printf '  %-44s median %6d ms, p95 %6d ms   (%s)\n' "$1" "$m" "$p" "${*:2}"
+	echo "$m" > "$T/last"
+}
+echo "launch and terminate, $((n - 1)) samples each (first dropped), TCG"
+line "vmmgr run-instances → domain running" "${run_ours[@]}"; ro=$(cat "$T/last")
+line "qemu-img + virsh define + start (no filter)" "${run_theirs[@]}"; rt=$(cat "$T/last")
+line "vmmgr run-instances → ready line" "${ready_ours[@]}"; yo=$(cat "$T/last")
+line "qemu-img + virsh define + start → ready line" "${ready_theirs[@]}"; yt=$(cat "$T/last")
+line "vmmgr terminate-instances → terminated" "${term_ours[@]}"; to=$(cat "$T/last")
+line "virsh destroy + undefine + rm disk" "${term_theirs[@]}"; tt=$(cat "$T/last")
+echo "  launch overhead (median): to running $((ro - rt)) ms, to ready line $((yo - yt)) ms (target <= 150 ms)"
+echo "  terminate ratio (median): $(awk "BEGIN {printf \"%.2f\", $to / ($tt > 0 ? $tt : 1)}") (target <= 1.5)"

@@ -250,7 +250,7 @@ net_instance_nic(vm_ctx *ctx, const char *instance_id, net_nic *nic, vm_error *e
     if (has <= 0)
         return has;
     net_network_name(e.subnet, nic->network);
-    net_eni_filter_name(e.id, nic->filter);
+    net_tap_name(e.id, nic->tap);
     snprintf(nic->mac, sizeof(nic->mac), "%s", e.mac);
     snprintf(nic->ip, sizeof(nic->ip), "%s", e.ip);
     snprintf(nic->subnet_id, sizeof(nic->subnet_id), "%s", e.subnet);
@@ -326,11 +326,11 @@ net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err)
     int has = eni_of_instance(ctx, instance_id, &e, err);
     if (has <= 0)
         return has;
-    /* the network (with this interface's DHCP entry and name), every other subnet's DNS, the
-     * groups whose members changed, then the interface's own filter */
-    if (net_dns_sync(ctx, e.vpc, err) < 0 || net_sg_filters_sync(ctx, e.vpc, err) < 0)
+    /* the network (with this interface's DHCP entry and name), every other subnet's DNS, then
+     * the interface's elements in the firewall (before its tap exists: never unfiltered) */
+    if (net_dns_sync(ctx, e.vpc, err) < 0)
         return -1;
-    return net_eni_filter_define(ctx, e.id, err);
+    return net_fw_eni_add(ctx, e.id, err);
 }
 
 int
@@ -340,8 +340,8 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     int has = eni_of_instance(ctx, instance_id, &e, err);
     if (has <= 0)
         return has;
-    /* the domain is gone: its filter can go; a crash after this repeats the release */
-    if (net_eni_filter_undefine(ctx, e.id, err) < 0 || net_dhcp_release(ctx, e.subnet, e.ip, e.mac, err) < 0)
+    /* the domain is gone: its elements can go; a crash after this repeats the release */
+    if (net_fw_eni_delete(ctx, e.id, err) < 0 || net_dhcp_release(ctx, e.subnet, e.ip, e.mac, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *d = NULL;
     if (vm_db_prepare(ctx->db, "DELETE FROM network_interfaces WHERE id = ?", &d, err) < 0)
@@ -358,7 +358,7 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
             return 0;
         }
     }
-    return net_dns_sync(ctx, e.vpc, err) < 0 || net_sg_filters_sync(ctx, e.vpc, err) < 0 ? -1 : 0;
+    return net_dns_sync(ctx, e.vpc, err);
 }
 
 int
@@ -367,7 +367,7 @@ net_flush(vm_ctx *ctx, vm_error *err)
     int rc = 0;
     ctx->net_defer = false;
     for (int i = 0; i < ctx->net_npending; i++)
-        if (net_dns_sync(ctx, ctx->net_pending[i], err) < 0 || net_sg_filters_sync(ctx, ctx->net_pending[i], err) < 0)
+        if (net_dns_sync(ctx, ctx->net_pending[i], err) < 0)
             rc = -1;
     ctx->net_npending = 0;
     return rc;
@@ -502,7 +502,7 @@ net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const char *const 
         vm_db_rollback(ctx->db);
     if (rc < 0)
         return -1;
-    return net_sg_filters_sync(ctx, e.vpc, err) < 0 ? -1 : net_eni_filter_define(ctx, e.id, err);
+    return net_fw_sync(ctx, err);
 }
 
 int
@@ -526,13 +526,14 @@ net_reconcile(vm_ctx *ctx, vm_error *err)
             virResetLastError();
         if (active == 1)
             continue;
-        /* made again (a host reboot): the group sets in the kernel went with it */
-        net_subnet s;
-        if (net_network_ensure(ctx, id, err) < 0 || subnet_get(ctx, id, &s, err) < 0 ||
-            net_sg_filters_sync(ctx, s.vpc_id, err) < 0)
+        /* made again (a host reboot) */
+        if (net_network_ensure(ctx, id, err) < 0)
             return -1;
     }
-    return 0;
+    sqlite3_reset(st);
+    /* the firewall too: gone with a reboot or an `nft flush ruleset` */
+    net_legacy_filters_remove(ctx);
+    return net_fw_ensure(ctx, err);
 }
 
 static const char *

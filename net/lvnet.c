@@ -1,13 +1,6 @@
 /* The libvirt side of networking: one transient network per subnet (built from the store, so it
- * can always be rebuilt), its static DHCP entries and DNS names, and the nwfilters that enforce
- * security groups.
- *
- * An interface's filter (vmmgr-eni-…) is, in order of priority:
- *   clean-traffic (libvirt's anti-spoofing of MAC, IP and ARP, with the address given and IP
- *   learning off) → DHCP and DNS to the subnet's gateway → drop whatever comes from or goes to
- *   outside the VPC → the accept rules of each of its groups (vmmgr-sg-…, stateful) → drop.
- * A group's filter is redefined when its rules or the members of a group it names change;
- * libvirt re-applies it to every running interface that uses it. */
+ * can always be rebuilt), its static DHCP entries and DNS names.  Security groups are enforced by
+ * nftables (fw.c), in the network namespace found here. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -369,8 +362,8 @@ dnsmasq_pid(const vm_ctx *ctx, const char *subnet_id)
 }
 
 /* The pid of the local libvirtd behind ctx->uri: its network driver's pid file. */
-static long
-libvirtd_pid(const vm_ctx *ctx)
+long
+net_libvirtd_pid(const vm_ctx *ctx)
 {
     return network_pid(ctx, "driver");
 }
@@ -381,7 +374,7 @@ net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err)
     /* the routes of the namespace libvirtd (so its bridges) lives in: /proc/PID/net/route shows
      * the main table of PID's network namespace; without a local libvirtd, this process's own */
     char path[64], block[NET_CIDR_MAX];
-    long pid = libvirtd_pid(ctx);
+    long pid = net_libvirtd_pid(ctx);
     if (!pid && !vm_ctx_libvirt_rundir(ctx, path, sizeof(path)))
         return 0; /* another host's libvirtd: its networks are not visible here */
     if (pid)
@@ -411,23 +404,6 @@ net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err)
                             "vmmgr's bridges would take those addresses from it. Choose a free block: vmmgr init "
                             "--default-vpc-cidr 10.200.0.0/16 (or VMMGR_DEFAULT_VPC_CIDR)",
                             block, taken, iface);
-    }
-    return 0;
-}
-
-/* Any running subnet of the VPC will do: they all live in libvirtd's namespace. */
-static long
-vpc_netns_pid(vm_ctx *ctx, const char *vpc_id)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ?", &st, &ignore) < 0)
-        return 0;
-    sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        long pid = dnsmasq_pid(ctx, vm_db_text(st, 0));
-        if (pid)
-            return pid;
     }
     return 0;
 }
@@ -482,327 +458,33 @@ net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
     return rc;
 }
 
-/* --- filters ------------------------------------------------------------------------------------ */
+/* --- what the nwfilter versions left ------------------------------------------------------------ */
 
-/* Defines (or redefines: libvirt then re-applies it to every interface using it) the filter whose
- * document is doc.  A redefinition must carry the filter's UUID: it is added to the tree. */
-static int
-filter_define(vm_ctx *ctx, const char *name, xmlDocPtr doc, xmlNodePtr root, vm_error *err)
+/* vmmgr's nwfilters (vmmgr-eni-…, vmmgr-sg-…) and the groups' ipsets: an upgrade removes them.  A
+ * filter still used by a guest started by the older vmmgr stays until that guest is gone. */
+void
+net_legacy_filters_remove(vm_ctx *ctx)
 {
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return -1;
-    _cleanup_(virNWFilterFreep) virNWFilterPtr old = virNWFilterLookupByName(conn, name);
-    char uuid[VIR_UUID_STRING_BUFLEN];
-    if (old && virNWFilterGetUUIDString(old, uuid) == 0) {
-        xmlNodePtr u = xmlNewNode(NULL, BAD_CAST "uuid");
-        xmlNodeAddContent(u, BAD_CAST uuid);
-        if (root->children)
-            xmlAddPrevSibling(root->children, u);
-        else
-            xmlAddChild(root, u);
-    } else if (!old)
+    vm_error ignore = { 0 };
+    virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
+    virNWFilterPtr *fs = NULL;
+    int n = conn ? virConnectListAllNWFilters(conn, &fs, 0) : -1;
+    if (n < 0) {
         virResetLastError();
-    _cleanup_free_ char *xml = vm_xml_dump(doc, root, false, err);
-    if (!xml)
-        return -1;
-    virNWFilterPtr f = virNWFilterDefineXML(conn, xml);
-    if (!f)
-        return vm_error_from_virt(err, "defining a network filter");
-    virNWFilterFree(f);
-    return 0;
-}
-
-static int
-filter_undefine(vm_ctx *ctx, const char *name, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return -1;
-    _cleanup_(virNWFilterFreep) virNWFilterPtr f = virNWFilterLookupByName(conn, name);
-    if (!f) {
-        virResetLastError();
-        return 0;
+        return;
     }
-    if (virNWFilterUndefine(f) < 0)
-        return vm_error_from_virt(err, "removing network filter %s", name);
-    return 0;
-}
-
-/* <rule action direction priority><PROTO …/></rule>; peer is the other side's block. */
-static void
-add_rule_set(xmlNodePtr root, const char *action, const char *dir, const char *prio, const char *proto, bool negate,
-             const char *peer_attr, const net_cidr *peer, const char *ipset, long from, long to)
-{
-    xmlNodePtr r = vm_xml_elem(root, "rule");
-    vm_xml_prop(r, "action", action);
-    vm_xml_prop(r, "direction", dir);
-    vm_xml_prop(r, "priority", prio);
-    bool icmp = strcmp(proto, "icmp") == 0;
-    xmlNodePtr m = vm_xml_elem(r, strcmp(proto, "-1") == 0 ? "all" : proto);
-    char buf[NET_ADDR_MAX], mask[8];
-    if (negate)
-        vm_xml_prop(m, "match", "no");
-    if (ipset) {
-        vm_xml_prop(m, "ipset", ipset);
-        vm_xml_prop(m, "ipsetflags", strcmp(peer_attr, "src") == 0 ? "src" : "dst");
-    } else if (peer) {
-        net_addr_format(peer->addr, buf);
-        snprintf(mask, sizeof(mask), "%d", peer->prefix);
-        char a[16];
-        snprintf(a, sizeof(a), "%sipaddr", peer_attr);
-        vm_xml_prop(m, a, buf);
-        snprintf(a, sizeof(a), "%sipmask", peer_attr);
-        vm_xml_prop(m, a, mask);
-    }
-    char num[24];
-    if (icmp) {
-        if (from >= 0)
-            vm_xml_prop(m, "type", (snprintf(num, sizeof(num), "%ld", from), num));
-        if (to >= 0)
-            vm_xml_prop(m, "code", (snprintf(num, sizeof(num), "%ld", to), num));
-    } else if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) {
-        if (from >= 0) {
-            vm_xml_prop(m, "dstportstart", (snprintf(num, sizeof(num), "%ld", from), num));
-            vm_xml_prop(m, "dstportend", (snprintf(num, sizeof(num), "%ld", to), num));
-        }
-    }
-}
-
-static void
-add_rule(xmlNodePtr root, const char *action, const char *dir, const char *prio, const char *proto, bool negate,
-         const char *peer_attr, const net_cidr *peer, long from, long to)
-{
-    add_rule_set(root, action, dir, prio, proto, negate, peer_attr, peer, NULL, from, to);
-}
-
-/* <filter name=NAME chain='root'>, the root of a new document */
-static xmlNodePtr
-filter_new(xmlDocPtr *doc, const char *name)
-{
-    *doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "filter");
-    xmlDocSetRootElement(*doc, root);
-    vm_xml_prop(root, "name", name);
-    vm_xml_prop(root, "chain", "root");
-    return root;
-}
-
-/* The group's filter document (*doc owned by the caller); its root, or NULL. */
-static xmlNodePtr
-sg_filter_doc(vm_ctx *ctx, const char *gid, xmlDocPtr *doc, vm_error *err)
-{
-    char name[64];
-    net_sg_filter_name(gid, name);
-    xmlNodePtr root = filter_new(doc, name);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL, *mem = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT egress, protocol, from_port, to_port, coalesce(cidr, ''), coalesce(source_group, '') "
-                      "FROM sg_rules WHERE group_id = ? ORDER BY rowid",
-                      &st, err) < 0 ||
-        vm_db_prepare(ctx->db,
-                      "SELECT e.ip FROM eni_groups g JOIN network_interfaces e ON e.id = g.eni_id "
-                      "WHERE g.group_id = ? ORDER BY e.ip",
-                      &mem, err) < 0)
-        return NULL;
-    sqlite3_bind_text(st, 1, gid, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        bool egress = sqlite3_column_int(st, 0);
-        const char *proto = vm_db_text(st, 1);
-        long from = sqlite3_column_int64(st, 2), to = sqlite3_column_int64(st, 3);
-        const char *dir = egress ? "out" : "in", *attr = egress ? "dst" : "src";
-        net_cidr c;
-        if (*vm_db_text(st, 4)) {
-            if (net_cidr_parse(vm_db_text(st, 4), false, &c))
-                add_rule(root, "accept", dir, "0", proto, false, attr, &c, from, to);
-            continue;
-        }
-        if (strcmp(proto, "-1") == 0) {
-            /* all traffic from a group (the default group's own rule): its members' ipset, so
-             * members come and go without redefining this filter */
-            char set[64];
-            net_sg_filter_name(vm_db_text(st, 5), set);
-            add_rule_set(root, "accept", dir, "0", proto, false, attr, NULL, set, from, to);
-            continue;
-        }
-        /* libvirt takes ipset= on <all> only: with a protocol and ports, the members' addresses */
-        sqlite3_reset(mem);
-        sqlite3_bind_text(mem, 1, vm_db_text(st, 5), -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(mem) == SQLITE_ROW)
-            if (net_addr_parse(vm_db_text(mem, 0), &c.addr)) {
-                c.prefix = 32;
-                add_rule(root, "accept", dir, "0", proto, false, attr, &c, from, to);
+    long pid = net_libvirtd_pid(ctx);
+    for (int i = 0; i < n; i++) {
+        const char *name = virNWFilterGetName(fs[i]);
+        if (name && strncmp(name, "vmmgr-", 6) == 0) {
+            if (virNWFilterUndefine(fs[i]) < 0)
+                virResetLastError();
+            else if (pid && strncmp(name, "vmmgr-sg-", 9) == 0) {
+                const char *argv[] = { "ipset", "-exist", "destroy", name, NULL };
+                run_in_netns(pid, argv, &ignore);
             }
+        }
+        virNWFilterFree(fs[i]);
     }
-    return root;
-}
-
-static int sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
-
-int
-net_sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
-{
-    int fd = vpc_lock(ctx, vpc_id, err);
-    if (fd < 0)
-        return -1;
-    int rc = sg_filters_sync(ctx, vpc_id, err);
-    vm_lock_release(fd);
-    return rc;
-}
-
-/* Each group's members as an ipset named like its filter, in libvirtd's namespace: built aside
- * and swapped in, so a member never drops out while the set changes.  One `ipset restore` for the
- * whole VPC. */
-static int
-ipsets_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
-{
-    long pid = vpc_netns_pid(ctx, vpc_id);
-    if (!pid)
-        return 0; /* no running subnet: no interface can use a set yet; the next sync makes them */
-    _cleanup_stmt_ sqlite3_stmt *gs = NULL, *mem = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups WHERE vpc_id = ?", &gs, err) < 0 ||
-        vm_db_prepare(ctx->db,
-                      "SELECT e.ip FROM eni_groups g JOIN network_interfaces e ON e.id = g.eni_id "
-                      "WHERE g.group_id = ? ORDER BY e.ip",
-                      &mem, err) < 0)
-        return -1;
-    char path[4200], dir[4096];
-    snprintf(path, sizeof(path), "%s/ipset.%ld", vm_ctx_path(ctx, dir, sizeof(dir), "locks"), (long)getpid());
-    FILE *f = fopen(path, "we");
-    if (!f)
-        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot write '%s'", path);
-    sqlite3_bind_text(gs, 1, vpc_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(gs) == SQLITE_ROW) {
-        char set[64];
-        net_sg_filter_name(vm_db_text(gs, 0), set);
-        fprintf(f, "create %s hash:ip family inet\ncreate %s-n hash:ip family inet\nflush %s-n\n", set, set, set);
-        sqlite3_reset(mem);
-        sqlite3_bind_text(mem, 1, vm_db_text(gs, 0), -1, SQLITE_TRANSIENT);
-        while (sqlite3_step(mem) == SQLITE_ROW)
-            fprintf(f, "add %s-n %s\n", set, vm_db_text(mem, 0));
-        fprintf(f, "swap %s-n %s\ndestroy %s-n\n", set, set, set);
-    }
-    if (fclose(f) != 0) {
-        unlink(path);
-        return vm_error_set(err, VM_ERR_INTERNAL, "cannot write '%s'", path);
-    }
-    const char *argv[] = { "ipset", "-exist", "restore", "-file", path, NULL };
-    int rc = run_in_netns(pid, argv, err);
-    unlink(path);
-    return rc;
-}
-
-int
-net_sg_ipset_destroy(vm_ctx *ctx, const char *vpc_id, const char *sg_id, vm_error *err)
-{
-    long pid = vpc_netns_pid(ctx, vpc_id);
-    if (!pid)
-        return 0;
-    char set[64];
-    net_sg_filter_name(sg_id, set);
-    const char *argv[] = { "ipset", "-exist", "destroy", set, NULL };
-    return run_in_netns(pid, argv, err);
-}
-
-static int
-sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn || ipsets_sync(ctx, vpc_id, err) < 0)
-        return -1;
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id, filter_digest FROM security_groups WHERE vpc_id = ?", &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char gid[VM_ID_MAX], name[64], digest[2 * EVP_MAX_MD_SIZE + 1] = "";
-        snprintf(gid, sizeof(gid), "%s", vm_db_text(st, 0));
-        _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-        xmlNodePtr root = sg_filter_doc(ctx, gid, &doc, err);
-        _cleanup_free_ char *xml = root ? vm_xml_dump(doc, root, false, err) : NULL;
-        if (!xml)
-            return -1;
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdlen;
-        EVP_Digest(xml, strlen(xml), md, &mdlen, EVP_sha256(), NULL);
-        for (unsigned int i = 0; i < mdlen; i++)
-            snprintf(digest + 2 * i, 3, "%02x", md[i]);
-        net_sg_filter_name(gid, name);
-        _cleanup_(virNWFilterFreep) virNWFilterPtr f = NULL;
-        if (strcmp(digest, vm_db_text(st, 1)) == 0 && (f = virNWFilterLookupByName(conn, name)))
-            continue; /* unchanged: no needless rebuild of every guest's rules */
-        virResetLastError();
-        if (filter_define(ctx, name, doc, root, err) < 0)
-            return -1;
-        _cleanup_stmt_ sqlite3_stmt *up = NULL;
-        if (vm_db_prepare(ctx->db, "UPDATE security_groups SET filter_digest = ? WHERE id = ?", &up, err) < 0)
-            return -1;
-        sqlite3_bind_text(up, 1, digest, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up, 2, gid, -1, SQLITE_STATIC);
-        sqlite3_step(up);
-    }
-    return 0;
-}
-
-int
-net_sg_filter_undefine(vm_ctx *ctx, const char *sg_id, vm_error *err)
-{
-    char name[64];
-    net_sg_filter_name(sg_id, name);
-    return filter_undefine(ctx, name, err);
-}
-
-int
-net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL, *gs = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT s.cidr, v.cidr FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "
-                      "JOIN vpcs v ON v.id = s.vpc_id WHERE e.id = ?",
-                      &st, err) < 0 ||
-        vm_db_prepare(ctx->db, "SELECT group_id FROM eni_groups WHERE eni_id = ? ORDER BY group_id", &gs, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The network interface '%s' does not exist", eni_id);
-    net_cidr sub, vpc, gw = { .prefix = 32 };
-    net_cidr_parse(vm_db_text(st, 0), true, &sub);
-    net_cidr_parse(vm_db_text(st, 1), true, &vpc);
-    gw.addr = net_subnet_gateway(&sub);
-
-    char name[64];
-    net_eni_filter_name(eni_id, name);
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-    xmlNodePtr root = filter_new(&doc, name);
-    vm_xml_prop(vm_xml_elem(root, "filterref"), "filter", "clean-traffic");
-    /* DHCP and the subnet's DNS are not filtered by security groups, as in EC2 */
-    add_rule(root, "accept", "out", "-700", "udp", false, NULL, NULL, 67, 67);
-    xmlNodePtr r = vm_xml_elem(root, "rule");
-    vm_xml_prop(r, "action", "accept");
-    vm_xml_prop(r, "direction", "in");
-    vm_xml_prop(r, "priority", "-700");
-    xmlNodePtr u = vm_xml_elem(r, "udp");
-    vm_xml_prop(u, "srcportstart", "67");
-    vm_xml_prop(u, "srcportend", "67");
-    add_rule(root, "accept", "out", "-700", "udp", false, "dst", &gw, 53, 53);
-    add_rule(root, "accept", "out", "-700", "tcp", false, "dst", &gw, 53, 53);
-    /* no route leaves the VPC */
-    add_rule(root, "drop", "in", "-600", "-1", true, "src", &vpc, -1, -1);
-    add_rule(root, "drop", "out", "-600", "-1", true, "dst", &vpc, -1, -1);
-    sqlite3_bind_text(gs, 1, eni_id, -1, SQLITE_STATIC);
-    while (sqlite3_step(gs) == SQLITE_ROW) {
-        char g[64];
-        net_sg_filter_name(vm_db_text(gs, 0), g);
-        vm_xml_prop(vm_xml_elem(root, "filterref"), "filter", g);
-    }
-    add_rule(root, "drop", "inout", "900", "-1", false, NULL, NULL, -1, -1);
-    return filter_define(ctx, name, doc, root, err);
-}
-
-int
-net_eni_filter_undefine(vm_ctx *ctx, const char *eni_id, vm_error *err)
-{
-    char name[64];
-    net_eni_filter_name(eni_id, name);
-    return filter_undefine(ctx, name, err);
+    free(fs);
 }

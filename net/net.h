@@ -1,5 +1,5 @@
 /* Networking: VPCs, subnets (one libvirt network each: a bridge and a dnsmasq), vmmgr's own
- * address allocator, and security groups enforced as libvirt nwfilters that vmmgr composes.
+ * address allocator, and security groups enforced by nftables tables that vmmgr builds (fw.c).
  *
  * The store is the truth for every address: an interface's address is chosen in the same
  * transaction that records the instance (UNIQUE (subnet, address) in SQL), and dnsmasq only ever
@@ -71,7 +71,7 @@ int net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, v
 typedef struct net_nic {
     char network[64]; /* libvirt network name */
     char mac[18];
-    char filter[64];  /* nwfilter name */
+    char tap[16];     /* the tap device's name (the firewall knows it by it) */
     char ip[NET_ADDR_MAX];
     char subnet_id[VM_ID_MAX];
 } net_nic;

@@ -39,8 +39,10 @@ const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
 
 /* libvirt (net/lvnet.c). */
 void net_network_name(const char *subnet_id, char buf[64]);
-void net_eni_filter_name(const char *eni_id, char buf[64]);
-void net_sg_filter_name(const char *sg_id, char buf[64]);
+/* The pid of the local libvirtd (whose network namespace holds the bridges), 0 when unknown. */
+long net_libvirtd_pid(const vm_ctx *ctx);
+/* Removes what the nwfilter versions of vmmgr defined (filters, ipsets); best effort. */
+void net_legacy_filters_remove(vm_ctx *ctx);
 /* Starts the subnet's network from the store when libvirt does not run it. */
 int net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err);
 int net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err);
@@ -48,13 +50,15 @@ int net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err);
 int net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char *mac, vm_error *err);
 /* Brings the DNS names of a VPC's instances into every network of the VPC. */
 int net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
-/* (Re)defines the filters of every group of vpc_id whose rules or members changed. */
-int net_sg_filters_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
-int net_sg_filter_undefine(vm_ctx *ctx, const char *sg_id, vm_error *err);
-/* The ipset of a deleted group's members (after its filter went). */
-int net_sg_ipset_destroy(vm_ctx *ctx, const char *vpc_id, const char *sg_id, vm_error *err);
-int net_eni_filter_define(vm_ctx *ctx, const char *eni_id, vm_error *err);
-int net_eni_filter_undefine(vm_ctx *ctx, const char *eni_id, vm_error *err);
+
+/* nftables (net/fw.c).  sync: both tables rebuilt from the store in one transaction (a rule or
+ * membership change); ensure: rebuilt only when missing or of another generation (reconcile);
+ * eni_add/delete: one interface's elements, a constant-size transaction (launch, terminate). */
+void net_tap_name(const char *eni_id, char buf[16]);
+int net_fw_sync(vm_ctx *ctx, vm_error *err);
+int net_fw_ensure(vm_ctx *ctx, vm_error *err);
+int net_fw_eni_add(vm_ctx *ctx, const char *eni_id, vm_error *err);
+int net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, vm_error *err);
 
 /* Describe filters: subject(obj, name, buf) gives the text a filter name looks at, or NULL for
  * tag filters.  1 when obj passes every filter, 0 when not. */

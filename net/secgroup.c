@@ -1,6 +1,6 @@
 /* Security groups: Create/Describe/DeleteSecurityGroup, Authorize/Revoke ingress and egress,
- * DescribeSecurityGroupRules.  Every change is recorded first, then the group's nwfilter is
- * redefined, which libvirt applies to the running guests that use it. */
+ * DescribeSecurityGroupRules.  Every change is recorded first, then the nftables tables are
+ * rebuilt from the store in one transaction (net/fw.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -470,9 +470,9 @@ sg_change(vm_ctx *ctx, const vm_params *p, vm_node *resp, bool egress, bool add,
         rc = vm_db_commit(ctx->db, err);
     else
         vm_db_rollback(ctx->db);
-    /* the running guests follow at once: libvirt re-applies a redefined filter */
+    /* the running guests follow at once: one nft transaction */
     if (rc == 0)
-        rc = net_sg_filters_sync(ctx, vpc, err);
+        rc = net_fw_sync(ctx, err);
     if (rc == 0) {
         vm_node_bool(resp, "return", NULL, true);
         if (add) {
@@ -536,7 +536,7 @@ sg_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         vm_db_rollback(ctx->db);
         return -1;
     }
-    if (net_sg_filters_sync(ctx, vpc, err) < 0)
+    if (net_fw_sync(ctx, err) < 0)
         return -1;
     vm_node_str(resp, "groupId", NULL, id);
     return vm_tags_render(ctx, resp, id, err);
@@ -583,8 +583,7 @@ sg_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     }
     vm_error ignore = { 0 };
-    if (net_sg_filter_undefine(ctx, gid, &ignore) == 0)
-        net_sg_ipset_destroy(ctx, vpc, gid, &ignore);
+    net_fw_sync(ctx, &ignore); /* its set and chains go; the next change or reconcile retries */
     return net_render_true(resp);
 }
 

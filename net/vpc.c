@@ -304,8 +304,7 @@ vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     }
     vm_error ignore = { 0 };
-    if (net_sg_filter_undefine(ctx, sg, &ignore) == 0)
-        net_sg_ipset_destroy(ctx, id, sg, &ignore);
+    net_fw_sync(ctx, &ignore);
     return net_render_true(resp);
 }
 

@@ -68,11 +68,8 @@ stop)
 	pids=$(virsh -q -c "$uri" net-list --name 2>/dev/null | while read -r n; do [ -n "$n" ] && cat "/run/libvirt/network/$n.pid" 2>/dev/null; done || true)
 	[ -n "$id" ] && pids="$pids $(cat "/run/libvirt/qemu/$id.pid" 2>/dev/null || true)"
 	pids="$pids $(cat /run/vmmgr/libvirtd.pid /run/vmmgr/virtlogd.pid 2>/dev/null || true)"
-	# the stand-in's persistent group filters go with it (a user's quickstart keeps them with its store)
 	vm() { "$top/vmmgr/vmmgr" --state-dir "$dir/state" --connect "$uri" "$@"; }
-	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
 	[ -z "$id" ] || { vm terminate-instances --instance-ids "$id" >/dev/null && vm wait instance-terminated --instance-ids "$id"; }
-	for g in $groups; do virsh -q -c "$uri" nwfilter-undefine "vmmgr-$g" >/dev/null 2>&1 || true; done
 	# the stop as a user runs it, with the vmmgr the quickstart would have installed: this build (a
 	# vmmgr installed on this machine earlier may be older than the store this build wrote)
 	VMMGR_BIN="$top/vmmgr/vmmgr" VMMGR_STATE_DIR="$dir/state" "$top/scripts/quickstart.sh" stop >/dev/null

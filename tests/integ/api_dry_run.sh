@@ -35,7 +35,8 @@ state() {
 	sqlite3 "$S/state.db" .dump | grep -v '^INSERT INTO audit '
 	virsh_ list --all --name | sort
 	virsh_ net-list --all --name | sort
-	virsh_ nwfilter-list | awk '{print $2}' | sort
+	in_ns nft list table inet "$(fw_table)"
+	in_ns nft list table bridge "$(fw_table)"
 	# the guests write to their disks: a disk's virtual size, not its file's size
 	(cd "$S" && find . -path ./locks -prune -o -type f ! -name 'state.db*' ! -name console.log ! -name jobs.log \
 		-print | sort | while read -r f; do

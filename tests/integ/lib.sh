@@ -33,7 +33,10 @@ cleanup() {
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
 	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	for id in $groups; do virsh -q -c "$LV" nwfilter-undefine "vmmgr-$id" >/dev/null 2>&1 || true; done
+	# the store's nftables tables, in the harness's namespace
+	local t
+	t=$(fw_table)
+	[ -n "$t" ] && [ -n "$NS" ] && for fam in inet bridge; do ip netns exec "$NS" nft delete table "$fam" "$t" >/dev/null 2>&1 || true; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -107,6 +110,8 @@ domain_state() { virsh_ domstate "$1" 2>/dev/null | head -n 1; }
 # --- networking: the harness's namespace holds the bridges; the host side is each subnet's gateway
 NS=$(cat "${VMMGR_TEST_RUN:-/tmp/vmrun}/netns" 2>/dev/null || true)
 in_ns() { [ -n "$NS" ] || fail "no harness namespace (VMMGR_TEST_RUN)"; ip netns exec "$NS" "$@"; }
+# the name of the store's nftables tables (net/fw.c), "" before the first
+fw_table() { sqlite3 "$S/state.db" "SELECT value FROM config WHERE key = 'firewall_table'" 2>/dev/null || true; }
 
 private_ip() { vm describe-instances --instance-ids "$1" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text; }
 

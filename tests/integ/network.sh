@@ -76,6 +76,17 @@ ok "with only tcp/22 from one address: it answers there; another port and anothe
 vm revoke-security-group-ingress --group-id "$web" --protocol tcp --port 22 --cidr "$p1.0.1/32" >/dev/null
 tcp_open "$p1.0.1" "$p1.0.77" 22 && fail "revoked rule still lets port 22 in"
 ok "revoking the rule closes the port on the running instance"
+
+# the store's tables deleted behind vmmgr's back (what `nft flush ruleset` or a reboot does to them;
+# not the flush itself: other tests share this namespace): the next command puts them back
+t=$(fw_table)
+[ -n "$t" ] && in_ns nft list table inet "$t" | grep -q "$p1.0.77" || fail "no nftables table with the instance's address"
+in_ns nft delete table inet "$t"
+in_ns nft delete table bridge "$t"
+tcp_open "$p1.0.1" "$p1.0.77" 80 || fail "port 80 closed without any firewall: the check below would show nothing"
+vm describe-instances --instance-ids "$w1" >/dev/null
+tcp_open "$p1.0.1" "$p1.0.77" 80 && fail "port 80 open after the next command: the firewall was not restored"
+ok "the firewall's tables deleted behind vmmgr's back: the next command restores enforcement"
 vm authorize-security-group-ingress --group-id "$web" --protocol tcp --port 80 --source-group "$g1" >/dev/null
 [ "$(gssh "$T/k.pem" "$ip_a1" "nc -w 3 $p1.0.77 80 </dev/null")" = port80 ] ||
 	fail "a rule with a group as source does not let that group's member in"
@@ -141,5 +152,6 @@ vm wait instance-terminated --instance-ids "$c1"
 vm delete-subnet --subnet-id "$sub3" >/dev/null
 vm delete-vpc --vpc-id "$vpc2" >/dev/null
 virsh_ net-info "vmmgr-$sub3" >/dev/null 2>&1 && fail "the deleted subnet's network still runs"
-virsh_ nwfilter-list | grep -q "vmmgr-$g2" && fail "the deleted VPC's default group filter is still defined"
+in_ns nft list table inet "$(fw_table)" | grep -q "m-$g2" && fail "the deleted VPC's default group is still in the firewall"
+in_ns nft list table inet "$(fw_table)" | grep -qF "$ip_c1 " && fail "the terminated instance's address is still in the firewall"
 ok "terminate, delete-subnet and delete-vpc remove the network and filters"

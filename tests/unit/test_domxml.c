@@ -62,19 +62,20 @@ Test(domxml, paths_are_escaped_not_pasted)
     free(xml);
 }
 
-Test(domxml, interface_has_vmmgr_filter_with_fixed_address)
+Test(domxml, interface_has_the_tap_name_the_firewall_knows)
 {
     inst_domain_def d = def(false);
     d.nic_network = "vmmgr-subnet-0123456789abcdef0";
     d.nic_mac = "52:54:00:12:34:56";
-    d.nic_filter = "vmmgr-eni-0123456789abcdef0";
+    d.nic_tap = "vt0123456789abc";
     d.nic_ip = "172.31.0.4";
     d.subnet_id = "subnet-0123456789abcdef0";
     vm_error err = { 0 };
     char *xml = inst_domxml_build(&d, &err);
     cr_assert_not_null(xml, "%s", err.msg);
-    /* anti-spoofing must use the address vmmgr gave, never one learnt from the guest's traffic */
-    cr_expect_not_null(strstr(xml, "<parameter name=\"CTRL_IP_LEARNING\" value=\"none\"/>"), "%s", xml);
+    /* the nftables elements of the interface are keyed on this name: libvirt must not choose one */
+    cr_expect_not_null(strstr(xml, "<target dev=\"vt0123456789abc\"/>"), "%s", xml);
+    cr_expect_null(strstr(xml, "filterref"), "%s", xml);
     golden_check("domxml/nic.xml", xml);
     free(xml);
 }

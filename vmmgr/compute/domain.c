@@ -141,7 +141,7 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     if (has_nic) {
         def.nic_network = nic.network;
         def.nic_mac = nic.mac;
-        def.nic_filter = nic.filter;
+        def.nic_tap = nic.tap;
         def.nic_ip = nic.ip;
         def.subnet_id = nic.subnet_id;
     }

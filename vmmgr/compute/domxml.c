@@ -218,15 +218,9 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         vm_xml_prop(vm_xml_elem(nic, "source"), "network", def->nic_network);
         vm_xml_prop(vm_xml_elem(nic, "mac"), "address", def->nic_mac);
         vm_xml_prop(vm_xml_elem(nic, "model"), "type", "virtio");
-        /* anti-spoofing with the address vmmgr gave, never one learnt from the guest */
-        xmlNodePtr f = vm_xml_elem(nic, "filterref");
-        vm_xml_prop(f, "filter", def->nic_filter);
-        xmlNodePtr ip = vm_xml_elem(f, "parameter");
-        vm_xml_prop(ip, "name", "IP");
-        vm_xml_prop(ip, "value", def->nic_ip);
-        xmlNodePtr learn = vm_xml_elem(f, "parameter");
-        vm_xml_prop(learn, "name", "CTRL_IP_LEARNING");
-        vm_xml_prop(learn, "value", "none");
+        /* the tap's name is the firewall's key for the interface (net/fw.c): no filter here */
+        if (def->nic_tap)
+            vm_xml_prop(vm_xml_elem(nic, "target"), "dev", def->nic_tap);
     }
     xmlNodePtr root_bus = vm_xml_elem(devs, "controller");
     vm_xml_prop(root_bus, "type", "pci");

@@ -32,8 +32,8 @@ typedef struct inst_domain_def {
     /* the primary network interface, or nic_network NULL for none */
     const char *nic_network;    /* libvirt network (the subnet's) */
     const char *nic_mac;
-    const char *nic_filter;     /* nwfilter composed by vmmgr */
-    const char *nic_ip;         /* the only address the filter lets it use */
+    const char *nic_tap;        /* the tap device's name */
+    const char *nic_ip;         /* its address (the firewall lets it use no other) */
     const char *subnet_id;
 } inst_domain_def;
 

@@ -1,0 +1,469 @@
+/* Security groups on nftables: two tables named vmmgr, built from the store and changed only by
+ * atomic nft transactions (libnftables), in the network namespace of libvirtd's bridges.
+ *
+ *   bridge vmmgr — anti-spoofing at every tap vmmgr owns (named vt…, see net_tap_name): a frame
+ *     from a tap must carry the tap's MAC, and its IPv4 or ARP sender the tap's address (sets keyed
+ *     on the tap's name, so a launch adds elements and no rule); DHCP from 0.0.0.0; nothing else.
+ *   inet vmmgr — the security groups, stateful (conntrack works here through br_netfilter, not in
+ *     the bridge family), on addresses that the bridge table guarantees:
+ *       forward/input: a packet from a guest passes `egress`: inside its VPC (set vpc_ok of
+ *         address . VPC block), then the egress rules of each group it is in; DHCP and DNS to its
+ *         subnet's gateway pass first (as in EC2, groups do not filter them);
+ *       forward (a later base chain)/output: a packet to a guest passes `ingress` likewise.
+ *     Each group G has a set m-G of its members' addresses and chains G-in and G-out with its
+ *     rules; "traffic from group S" is `ip saddr @m-S`.  A launch or terminate changes elements
+ *     only (a constant number, whatever the size of the group or VPC); a rule change rebuilds both
+ *     tables in one transaction.
+ * nftables state does not survive a host reboot or `nft flush ruleset`: a set `gen` holds
+ * FW_GENERATION, and net_fw_ensure (reconcile, each launch) rebuilds when it is not there. */
+#include <errno.h>
+#include <fcntl.h>
+#include <nftables/libnftables.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "../vmmgr/core/lock.h"
+#include "net_priv.h"
+
+/* bumped whenever the layout of the tables changes: an older table is rebuilt */
+#define FW_GENERATION 1
+
+void
+net_tap_name(const char *eni_id, char buf[16])
+{
+    /* Linux allows 15 characters: "vt" and 13 of the interface's hex digits (libvirt keeps a
+     * name it did not choose; its own are vnetN) */
+    snprintf(buf, 16, "vt%.13s", eni_id + strlen("eni-"));
+}
+
+/* --- running nft in libvirtd's namespace ----------------------------------------------------------- */
+
+typedef struct fw_job {
+    long pid;           /* whose network namespace; 0: this process's */
+    const char *cmds;
+    char *out;          /* what nft printed (owned) */
+    char errbuf[1024];
+    int rc;
+} fw_job;
+
+/* A thread of its own enters the namespace (setns changes only the calling thread's), so a
+ * threaded `serve` keeps its own and nothing forks. */
+static void *
+fw_thread(void *arg)
+{
+    fw_job *j = arg;
+    j->rc = -1;
+    if (j->pid) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%ld/ns/net", j->pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+            snprintf(j->errbuf, sizeof(j->errbuf), "cannot enter the network namespace of %s: %s", path,
+                     strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return NULL;
+        }
+        close(fd);
+    }
+    /* bridged IPv4 through the inet hooks (conntrack for guests on one bridge); per namespace */
+    int s = open("/proc/sys/net/bridge/bridge-nf-call-iptables", O_WRONLY | O_CLOEXEC);
+    if (s >= 0) {
+        (void)!write(s, "1", 1);
+        close(s);
+    }
+    struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!nft) {
+        snprintf(j->errbuf, sizeof(j->errbuf), "libnftables: out of memory");
+        return NULL;
+    }
+    nft_ctx_buffer_output(nft);
+    nft_ctx_buffer_error(nft);
+    j->rc = nft_run_cmd_from_buffer(nft, j->cmds) == 0 ? 0 : -1;
+    const char *o = nft_ctx_get_output_buffer(nft), *e = nft_ctx_get_error_buffer(nft);
+    j->out = strdup(o ? o : "");
+    if (j->rc < 0)
+        snprintf(j->errbuf, sizeof(j->errbuf), "%s", e && *e ? e : "nft failed");
+    nft_ctx_free(nft);
+    return NULL;
+}
+
+/* Runs cmds (one nft transaction).  quiet: a failure is an answer, not an error (*ret_out NULL). */
+static int
+fw_run(long pid, const char *cmds, char **ret_out, bool quiet, vm_error *err)
+{
+    fw_job j = { .pid = pid, .cmds = cmds };
+    pthread_t t;
+    if (pthread_create(&t, NULL, fw_thread, &j) != 0)
+        return vm_error_set(err, VM_ERR_INTERNAL, "cannot start a thread for nftables");
+    pthread_join(t, NULL);
+    if (j.rc < 0) {
+        free(j.out);
+        if (quiet)
+            return -1;
+        /* the first line says what: the rest repeats the command with carets */
+        char *nl = strchr(j.errbuf, '\n');
+        if (nl)
+            *nl = '\0';
+        return vm_error_set(err, VM_ERR_INTERNAL, "nftables: %s", j.errbuf);
+    }
+    if (ret_out)
+        *ret_out = j.out;
+    else
+        free(j.out);
+    return 0;
+}
+
+/* The namespace of the bridges: libvirtd's.  0 when there is no local libvirtd to find (another
+ * host's: its guests are not enforced from here). */
+static long
+fw_pid(vm_ctx *ctx)
+{
+    return net_libvirtd_pid(ctx);
+}
+
+/* The tables' name: vmmgr-<8 hex digits> chosen once per store, so two stores that share a
+ * libvirtd (the test suite's, two users') each keep their own tables and never rebuild the other's. */
+static int
+fw_table(vm_ctx *ctx, char t[32], vm_error *err)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        _cleanup_free_ char *v = vm_config_get(ctx, "firewall_table");
+        if (v) {
+            snprintf(t, 32, "%s", v);
+            return 0;
+        }
+        char id[VM_ID_MAX], name[32];
+        vm_id_new("x", id);
+        snprintf(name, sizeof(name), "vmmgr-%.8s", id + 2);
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (vm_db_prepare(ctx->db, "INSERT OR IGNORE INTO config(key, value) VALUES ('firewall_table', ?)", &st,
+                          err) < 0)
+            return -1;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "recording the firewall's name", err);
+    }
+    return vm_error_set(err, VM_ERR_INTERNAL, "no name for the firewall tables");
+}
+
+static int
+fw_lock(vm_ctx *ctx, vm_error *err)
+{
+    char dir[4096];
+    return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), "firewall", false, err);
+}
+
+/* --- the tables from the store --------------------------------------------------------------------- */
+
+typedef struct eni_fw {
+    char id[VM_ID_MAX];
+    char tap[16];
+    char mac[18];
+    char ip[NET_ADDR_MAX];
+    char vpc_cidr[NET_CIDR_MAX];
+    char gw[NET_ADDR_MAX];
+} eni_fw;
+
+#define ENI_FW_SELECT                                                                                              \
+    "SELECT e.id, e.mac, e.ip, v.cidr, s.cidr FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "    \
+    "JOIN vpcs v ON v.id = s.vpc_id "
+
+static void
+eni_fw_from_row(sqlite3_stmt *st, eni_fw *e)
+{
+    snprintf(e->id, sizeof(e->id), "%s", vm_db_text(st, 0));
+    net_tap_name(e->id, e->tap);
+    snprintf(e->mac, sizeof(e->mac), "%s", vm_db_text(st, 1));
+    snprintf(e->ip, sizeof(e->ip), "%s", vm_db_text(st, 2));
+    snprintf(e->vpc_cidr, sizeof(e->vpc_cidr), "%s", vm_db_text(st, 3));
+    net_cidr sub;
+    e->gw[0] = '\0';
+    if (net_cidr_parse(vm_db_text(st, 4), true, &sub))
+        net_addr_format(net_subnet_gateway(&sub), e->gw);
+}
+
+/* The commands that add (verb "add") or delete (verb "delete") an interface's elements. */
+static int
+eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_fw *e, vm_error *err)
+{
+    fprintf(f, "%s element bridge %s taps { \"%s\" }\n", verb, t, e->tap);
+    fprintf(f, "%s element bridge %s mac_ok { \"%s\" . %s }\n", verb, t, e->tap, e->mac);
+    fprintf(f, "%s element bridge %s ip_ok { \"%s\" . %s . %s }\n", verb, t, e->tap, e->mac, e->ip);
+    fprintf(f, "%s element inet %s guests { %s }\n", verb, t, e->ip);
+    fprintf(f, "%s element inet %s vpc_ok { %s . %s }\n", verb, t, e->ip, e->vpc_cidr);
+    if (e->gw[0])
+        fprintf(f, "%s element inet %s dns_ok { %s . %s }\n", verb, t, e->ip, e->gw);
+    _cleanup_stmt_ sqlite3_stmt *gs = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT group_id FROM eni_groups WHERE eni_id = ?", &gs, err) < 0)
+        return -1;
+    sqlite3_bind_text(gs, 1, e->id, -1, SQLITE_STATIC);
+    while (sqlite3_step(gs) == SQLITE_ROW)
+        fprintf(f, "%s element inet %s m-%s { %s }\n", verb, t, vm_db_text(gs, 0), e->ip);
+    return 0;
+}
+
+/* One rule's match: the peer (a block or a group's set), the protocol and its ports or ICMP type. */
+static void
+rule_match(FILE *f, bool egress, const char *proto, long from, long to, const char *cidr, const char *group)
+{
+    const char *peer = egress ? "daddr" : "saddr";
+    if (*cidr && strcmp(cidr, "0.0.0.0/0") != 0)
+        fprintf(f, " ip %s %s", peer, cidr);
+    else if (*group)
+        fprintf(f, " ip %s @m-%s", peer, group);
+    if (strcmp(proto, "-1") == 0)
+        return;
+    if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) {
+        if (from < 0 || (from == 0 && to == 65535))
+            fprintf(f, " meta l4proto %s", proto);
+        else if (from == to)
+            fprintf(f, " %s dport %ld", proto, from);
+        else
+            fprintf(f, " %s dport %ld-%ld", proto, from, to);
+    } else if (strcmp(proto, "icmp") == 0) {
+        fprintf(f, " meta l4proto icmp");
+        if (from >= 0)
+            fprintf(f, " icmp type %ld", from);
+        if (from >= 0 && to >= 0)
+            fprintf(f, " icmp code %ld", to);
+    } else
+        fprintf(f, " meta l4proto %s", proto);
+}
+
+/* Both tables, whole, replacing what is there (the add-then-delete makes the delete safe when a
+ * table is missing), as one transaction. */
+static int
+fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
+{
+    fprintf(f, "add table bridge %s\ndelete table bridge %s\nadd table inet %s\ndelete table inet %s\n", t, t, t, t);
+    fprintf(f,
+            "table bridge %s {\n"
+            " set gen { type mark; elements = { %d } }\n"
+            " set taps { type ifname; }\n"
+            " set mac_ok { type ifname . ether_addr; }\n"
+            " set ip_ok { type ifname . ether_addr . ipv4_addr; }\n"
+            " chain from_tap {\n"
+            "  type filter hook prerouting priority -200; policy accept;\n"
+            "  iifname != @taps accept\n"
+            "  iifname . ether saddr != @mac_ok drop\n"
+            "  ether type arp arp saddr ip 0.0.0.0 accept\n"
+            "  ether type arp iifname . arp saddr ether . arp saddr ip @ip_ok accept\n"
+            "  ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n"
+            "  ether type ip iifname . ether saddr . ip saddr @ip_ok accept\n"
+            "  drop\n"
+            " }\n"
+            "}\n",
+            t, FW_GENERATION);
+    fprintf(f,
+            "table inet %s {\n"
+            " set gen { type mark; elements = { %d } }\n"
+            " set guests { type ipv4_addr; }\n"
+            " set vpc_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
+            " set dns_ok { type ipv4_addr . ipv4_addr; }\n",
+            t, FW_GENERATION);
+    _cleanup_stmt_ sqlite3_stmt *gs = NULL, *rs = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups ORDER BY rowid", &gs, err) < 0 ||
+        vm_db_prepare(ctx->db,
+                      "SELECT protocol, from_port, to_port, coalesce(cidr, ''), coalesce(source_group, '') "
+                      "FROM sg_rules WHERE group_id = ? AND egress = ? ORDER BY rowid",
+                      &rs, err) < 0)
+        return -1;
+    /* the groups' sets and chains */
+    while (sqlite3_step(gs) == SQLITE_ROW) {
+        const char *g = vm_db_text(gs, 0);
+        fprintf(f, " set m-%s { type ipv4_addr; }\n", g);
+        for (int egress = 0; egress <= 1; egress++) {
+            fprintf(f, " chain %s-%s {\n", g, egress ? "out" : "in");
+            sqlite3_reset(rs);
+            sqlite3_bind_text(rs, 1, g, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int(rs, 2, egress);
+            while (sqlite3_step(rs) == SQLITE_ROW) {
+                fputs("  ", f);
+                rule_match(f, egress, vm_db_text(rs, 0), sqlite3_column_int64(rs, 1), sqlite3_column_int64(rs, 2),
+                           vm_db_text(rs, 3), vm_db_text(rs, 4));
+                fputs(" accept\n", f);
+            }
+            fputs(" }\n", f);
+        }
+    }
+    /* a packet from a guest, then one to a guest: each group's chain for its members */
+    for (int egress = 1; egress >= 0; egress--) {
+        const char *me = egress ? "saddr" : "daddr", *peer = egress ? "daddr" : "saddr";
+        fprintf(f, " chain %s {\n  ip %s . ip %s != @vpc_ok drop\n", egress ? "egress" : "ingress", me, peer);
+        sqlite3_reset(gs);
+        while (sqlite3_step(gs) == SQLITE_ROW)
+            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0), egress ? "out" : "in");
+        fputs("  drop\n }\n", f);
+    }
+    /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
+    fputs(" chain forward_from {\n"
+          "  type filter hook forward priority 0; policy accept;\n"
+          "  ct state established,related accept\n"
+          "  ip saddr @guests jump egress\n"
+          " }\n"
+          " chain forward_to {\n"
+          "  type filter hook forward priority 10; policy accept;\n"
+          "  ct state established,related accept\n"
+          "  ip daddr @guests jump ingress\n"
+          " }\n"
+          " chain to_host {\n"
+          "  type filter hook input priority 0; policy accept;\n"
+          "  ct state established,related accept\n"
+          "  ip saddr != @guests accept\n"
+          "  udp sport 68 udp dport 67 accept\n"
+          "  ip saddr . ip daddr @dns_ok udp dport 53 accept\n"
+          "  ip saddr . ip daddr @dns_ok tcp dport 53 accept\n"
+          "  jump egress\n"
+          " }\n"
+          " chain from_host {\n"
+          "  type filter hook output priority 0; policy accept;\n"
+          "  ct state established,related accept\n"
+          "  ip daddr != @guests accept\n"
+          "  udp sport 67 udp dport 68 accept\n"
+          "  jump ingress\n"
+          " }\n"
+          "}\n",
+          f);
+    /* every interface's elements */
+    _cleanup_stmt_ sqlite3_stmt *es = NULL;
+    if (vm_db_prepare(ctx->db, ENI_FW_SELECT "ORDER BY e.rowid", &es, err) < 0)
+        return -1;
+    while (sqlite3_step(es) == SQLITE_ROW) {
+        eni_fw e;
+        eni_fw_from_row(es, &e);
+        if (eni_elements(ctx, f, t, "add", &e, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Whether both tables are there, of this generation. */
+static bool
+fw_current(long pid, const char *t)
+{
+    _cleanup_free_ char *out = NULL;
+    vm_error ignore = { 0 };
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "list set bridge %s gen\nlist set inet %s gen\n", t, t);
+    if (fw_run(pid, cmd, &out, true, &ignore) < 0)
+        return false;
+    char want[32];
+    snprintf(want, sizeof(want), "elements = { %d }", FW_GENERATION);
+    const char *a = strstr(out, want);
+    return a && strstr(a + 1, want);
+}
+
+static int
+fw_apply(vm_ctx *ctx, long pid, const char *t, vm_error *err)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot build the firewall");
+    int rc = fw_ruleset(ctx, f, t, err);
+    fclose(f);
+    return rc < 0 ? -1 : fw_run(pid, buf, NULL, false, err);
+}
+
+int
+net_fw_sync(vm_ctx *ctx, vm_error *err)
+{
+    long pid = fw_pid(ctx);
+    char t[32];
+    if (!pid)
+        return 0; /* a remote libvirt: its bridges are not reachable from here */
+    if (fw_table(ctx, t, err) < 0)
+        return -1;
+    int fd = fw_lock(ctx, err);
+    if (fd < 0)
+        return -1;
+    int rc = fw_apply(ctx, pid, t, err);
+    vm_lock_release(fd);
+    return rc;
+}
+
+int
+net_fw_ensure(vm_ctx *ctx, vm_error *err)
+{
+    long pid = fw_pid(ctx);
+    char t[32];
+    if (!pid)
+        return 0;
+    if (fw_table(ctx, t, err) < 0)
+        return -1;
+    if (fw_current(pid, t))
+        return 0;
+    int fd = fw_lock(ctx, err);
+    if (fd < 0)
+        return -1;
+    int rc = fw_current(pid, t) ? 0 : fw_apply(ctx, pid, t, err);
+    vm_lock_release(fd);
+    return rc;
+}
+
+/* An interface's elements in or out, as one transaction; the tables made first if missing (the
+ * rebuild reads the store, which already says whether the interface is there). */
+static int
+fw_eni(vm_ctx *ctx, const char *eni_id, bool add, vm_error *err)
+{
+    long pid = fw_pid(ctx);
+    char t[32];
+    if (!pid)
+        return 0;
+    if (fw_table(ctx, t, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, ENI_FW_SELECT "WHERE e.id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return 0;
+    eni_fw e;
+    eni_fw_from_row(st, &e);
+    sqlite3_reset(st);
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot build the firewall");
+    /* a delete of an element that is not there fails the transaction: add it first */
+    int rc = eni_elements(ctx, f, t, "add", &e, err);
+    if (rc == 0 && !add)
+        rc = eni_elements(ctx, f, t, "delete", &e, err);
+    fclose(f);
+    if (rc < 0)
+        return -1;
+    int fd = fw_lock(ctx, err);
+    if (fd < 0)
+        return -1;
+    /* tables missing (a flush, a reboot) or without a set this needs (a group made while none
+     * were there): rebuilt from the store, which already says whether the interface is in */
+    if (fw_run(pid, buf, NULL, true, err) < 0) {
+        rc = fw_apply(ctx, pid, t, err);
+        /* the store still holds a leaving interface: its elements go now */
+        if (rc == 0 && !add)
+            rc = fw_run(pid, buf, NULL, false, err);
+    }
+    vm_lock_release(fd);
+    return rc;
+}
+
+int
+net_fw_eni_add(vm_ctx *ctx, const char *eni_id, vm_error *err)
+{
+    return fw_eni(ctx, eni_id, true, err);
+}
+
+int
+net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, vm_error *err)
+{
+    return fw_eni(ctx, eni_id, false, err);
+}
