@@ -8,6 +8,7 @@
 
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
+#include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
 #include "net_priv.h"
 
@@ -341,14 +342,22 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     if (has <= 0)
         return has;
     /* the domain is gone: its elements can go; a crash after this repeats the release */
-    if (net_fw_eni_delete(ctx, e.id, err) < 0 || net_dhcp_release(ctx, e.subnet, e.ip, e.mac, err) < 0)
+    int fw = -1;
+    if (net_fw_eni_delete(ctx, e.id, &fw, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *d = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM network_interfaces WHERE id = ?", &d, err) < 0)
+    int rc = net_dhcp_release(ctx, e.subnet, e.ip, e.mac, err);
+    if (rc == 0)
+        rc = vm_db_prepare(ctx->db, "DELETE FROM network_interfaces WHERE id = ?", &d, err);
+    if (rc == 0) {
+        sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
+        if (sqlite3_step(d) != SQLITE_DONE)
+            rc = vm_db_error(ctx->db, "freeing the address", err);
+    }
+    if (fw >= 0)
+        vm_lock_release(fw);
+    if (rc < 0)
         return -1;
-    sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
-    if (sqlite3_step(d) != SQLITE_DONE)
-        return vm_db_error(ctx->db, "freeing the address", err);
     if (ctx->net_defer) {
         for (int i = 0; i < ctx->net_npending; i++)
             if (strcmp(ctx->net_pending[i], e.vpc) == 0)

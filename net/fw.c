@@ -412,10 +412,12 @@ net_fw_ensure(vm_ctx *ctx, vm_error *err)
 /* An interface's elements in or out, as one transaction; the tables made first if missing (the
  * rebuild reads the store, which already says whether the interface is there). */
 static int
-fw_eni(vm_ctx *ctx, const char *eni_id, bool add, vm_error *err)
+fw_eni(vm_ctx *ctx, const char *eni_id, bool add, int *ret_lock, vm_error *err)
 {
     long pid = fw_pid(ctx);
     char t[32];
+    if (ret_lock)
+        *ret_lock = -1;
     if (!pid)
         return 0;
     if (fw_table(ctx, t, err) < 0)
@@ -452,18 +454,21 @@ fw_eni(vm_ctx *ctx, const char *eni_id, bool add, vm_error *err)
         if (rc == 0 && !add)
             rc = fw_run(pid, buf, NULL, false, err);
     }
-    vm_lock_release(fd);
+    if (rc == 0 && ret_lock)
+        *ret_lock = fd;
+    else
+        vm_lock_release(fd);
     return rc;
 }
 
 int
 net_fw_eni_add(vm_ctx *ctx, const char *eni_id, vm_error *err)
 {
-    return fw_eni(ctx, eni_id, true, err);
+    return fw_eni(ctx, eni_id, true, NULL, err);
 }
 
 int
-net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, vm_error *err)
+net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, int *ret_lock, vm_error *err)
 {
-    return fw_eni(ctx, eni_id, false, err);
+    return fw_eni(ctx, eni_id, false, ret_lock, err);
 }

@@ -58,7 +58,9 @@ void net_tap_name(const char *eni_id, char buf[16]);
 int net_fw_sync(vm_ctx *ctx, vm_error *err);
 int net_fw_ensure(vm_ctx *ctx, vm_error *err);
 int net_fw_eni_add(vm_ctx *ctx, const char *eni_id, vm_error *err);
-int net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, vm_error *err);
+/* delete leaves the firewall's lock in *ret_lock (-1 when none was taken) for the caller to
+ * release once the interface's record is gone: a rebuild in between would put the elements back. */
+int net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, int *ret_lock, vm_error *err);
 
 /* Describe filters: subject(obj, name, buf) gives the text a filter name looks at, or NULL for
  * tag filters.  1 when obj passes every filter, 0 when not. */

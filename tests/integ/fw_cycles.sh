@@ -1,0 +1,50 @@
+#!/bin/bash
+# 100 launch/terminate cycles (ten launches of ten, each terminated at once, while its launch job
+# still works) leave nothing behind: no firewall element, DHCP entry, lease, tap, domain or file.
+# The firewall itself is checked live before: a launched instance's elements are there.
+. "$(dirname "$0")/lib.sh"
+vm_init
+
+sub=$(vm describe-subnets --query 'Subnets[0].SubnetId' --output text)
+one=$(launch)
+vm wait instance-running --instance-ids "$one"
+t=$(fw_table)
+[ -n "$t" ] || fail "no firewall tables named in the store"
+ip=$(private_ip "$one")
+in_ns nft list set inet "$t" guests | grep -qF "$ip" || fail "the launched instance's address is not in the firewall"
+vm terminate-instances --instance-ids "$one" >/dev/null
+vm wait instance-terminated --instance-ids "$one"
+all="$one"
+for round in $(seq 10); do
+	ids=$(launch --count 10)
+	[ "$(wc -w <<<"$ids")" = 10 ] || fail "round $round: not 10 instances"
+	vm terminate-instances --instance-ids $ids >/dev/null
+	all="$all $ids"
+done
+vm wait instance-terminated --instance-ids $all
+[ "$(vm describe-instances --instance-ids $all --filters Name=instance-state-name,Values=terminated \
+	--query 'Reservations[].Instances[].InstanceId' --output text | wc -w)" = 101 ] || fail "not all 101 terminated"
+
+left=""
+# firewall: every set of the store's tables is empty again (the gen sets hold the generation)
+for fam in bridge inet; do
+	sets=$(in_ns nft list table "$fam" "$t" | awk '/^\tset / {print $2}' | grep -v '^gen$' || true)
+	for s in $sets; do
+		in_ns nft list set "$fam" "$t" "$s" | grep -q "elements = " && left="$left $fam/$s:$(in_ns nft list set "$fam" "$t" "$s" | grep -A2 'elements' | tr -d '\n\t')"
+	done
+done
+# DHCP entries and leases of the subnet, taps, domains, files
+virsh_ net-dumpxml "vmmgr-$sub" | grep -q "<host mac" && left="$left dhcp-entries"
+status="$LV_ROOT/lib/dnsmasq/vmmgr-$sub.status"
+[ -f "$status" ] && grep -q '"ip-address"' "$status" && left="$left leases:$(grep -c '"ip-address"' "$status")"
+for id in $all; do
+	virsh_ dominfo "$id" >/dev/null 2>&1 && left="$left domain:$id"
+	[ -e "$S/instances/$id" ] && left="$left dir:$id"
+done
+# the subnet's bridge (vm + 13 of its hex digits) has no port left
+br="vm${sub#subnet-}"
+ports=$(in_ns ip -o link show master "${br:0:15}" | awk -F': ' '{print $2}' | tr '\n' ' ')
+[ -z "$ports" ] || left="$left ports:$ports"
+[ "$(sqlite3 "$S/state.db" "SELECT count(*) FROM network_interfaces")" = 0 ] || left="$left interfaces-in-store"
+[ -z "$left" ] || fail "left behind:$left"
+ok "101 launch/terminate cycles leave no firewall element, DHCP entry, lease, domain, file or interface"
