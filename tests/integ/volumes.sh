@@ -83,7 +83,9 @@ t0=$(date +%s%N)
 st=$(vm detach-volume --volume-id "$y" --query State --output text)
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$st" = detaching ] || fail "detach-volume answered '$st'"
-[ "$ms" -lt 1000 ] || fail "detach-volume waited $ms ms for the guest"
+# a guest that has not booted never answers: a request waiting on it would take its whole timeout;
+# a second is what a busy CI's CLI start alone can take (1023 ms was seen), so 4 s is the bound
+[ "$ms" -lt 4000 ] || fail "detach-volume waited $ms ms for the guest"
 st=$(vm describe-volumes --volume-ids "$y" --output json | jq -r '.Volumes[0] | "\(.State) \(.Attachments[0].State // "")"')
 grep -qxE 'available |in-use detaching' <<<"$st" || fail "a volume being detached shows '$st'"
 st=$(vm detach-volume --volume-id "$y" --query State --output text 2>&1 || true)
