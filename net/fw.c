@@ -354,8 +354,9 @@ fw_current(long pid, const char *t)
     snprintf(cmd, sizeof(cmd), "list set bridge %s gen\nlist set inet %s gen\n", t, t);
     if (fw_run(pid, cmd, &out, true, &ignore) < 0)
         return false;
-    char want[32];
-    snprintf(want, sizeof(want), "elements = { %d }", FW_GENERATION);
+    char want[40];
+    /* nft prints a mark in hex */
+    snprintf(want, sizeof(want), "elements = { 0x%08x }", FW_GENERATION);
     const char *a = strstr(out, want);
     return a && strstr(a + 1, want);
 }

@@ -11,7 +11,8 @@ vm wait instance-running --instance-ids "$one"
 t=$(fw_table)
 [ -n "$t" ] || fail "no firewall tables named in the store"
 ip=$(private_ip "$one")
-in_ns nft list set inet "$t" guests | grep -qF "$ip" || fail "the launched instance's address is not in the firewall"
+guests=$(in_ns nft list set inet "$t" guests)
+grep -qF "$ip" <<<"$guests" || fail "the launched instance's address $ip is not in the firewall: $guests"
 vm terminate-instances --instance-ids "$one" >/dev/null
 vm wait instance-terminated --instance-ids "$one"
 all="$one"
