@@ -203,17 +203,7 @@ net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_er
     return 0;
 }
 
-typedef struct eni_row {
-    char id[VM_ID_MAX], subnet[VM_ID_MAX], vpc[VM_ID_MAX], instance[VM_ID_MAX];
-    char mac[18], ip[NET_ADDR_MAX];
-    long created_at;
-} eni_row;
-
-#define ENI_SELECT                                                                                                    \
-    "SELECT e.id, e.subnet_id, s.vpc_id, coalesce(e.instance_id, ''), e.mac, e.ip, e.created_at "                    \
-    "FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "
-
-static void
+void
 eni_from_row(sqlite3_stmt *st, eni_row *e)
 {
     snprintf(e->id, sizeof(e->id), "%s", vm_db_text(st, 0));
@@ -223,6 +213,11 @@ eni_from_row(sqlite3_stmt *st, eni_row *e)
     snprintf(e->mac, sizeof(e->mac), "%s", vm_db_text(st, 4));
     snprintf(e->ip, sizeof(e->ip), "%s", vm_db_text(st, 5));
     e->created_at = sqlite3_column_int64(st, 6);
+    snprintf(e->vpc_cidr, sizeof(e->vpc_cidr), "%s", vm_db_text(st, 7));
+    net_cidr sub;
+    e->gw[0] = '\0';
+    if (net_cidr_parse(vm_db_text(st, 8), true, &sub))
+        net_addr_format(net_subnet_gateway(&sub), e->gw);
 }
 
 /* 1 with *e when the instance has an interface, 0 when not. */

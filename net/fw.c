@@ -47,6 +47,8 @@ net_tap_name(const char *eni_id, char buf[16])
 typedef struct fw_job {
     long pid;           /* whose network namespace; 0: this process's */
     const char *cmds;
+    bool each_line;     /* each line a command of its own (libnftables 1.0.6 answers a second `list`
+                         * of one buffer from the first one's cache: "No such file or directory") */
     char *out;          /* what nft printed (owned) */
     char errbuf[1024];
     int rc;
@@ -85,20 +87,35 @@ fw_thread(void *arg)
     }
     nft_ctx_buffer_output(nft);
     nft_ctx_buffer_error(nft);
-    j->rc = nft_run_cmd_from_buffer(nft, j->cmds) == 0 ? 0 : -1;
-    const char *o = nft_ctx_get_output_buffer(nft), *e = nft_ctx_get_error_buffer(nft);
-    j->out = strdup(o ? o : "");
+    char *all = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&all, &len);
+    j->rc = f ? 0 : -1;
+    for (const char *c = j->cmds; f && j->rc == 0 && *c;) {
+        size_t n = j->each_line ? strcspn(c, "\n") : strlen(c);
+        char *one = strndup(c, n);
+        j->rc = one && nft_run_cmd_from_buffer(nft, one) == 0 ? 0 : -1;
+        free(one);
+        const char *o = nft_ctx_get_output_buffer(nft);
+        fputs(o ? o : "", f);
+        c += n + (c[n] == '\n');
+    }
+    const char *e = nft_ctx_get_error_buffer(nft);
+    if (f)
+        fclose(f);
+    j->out = all ? all : strdup("");
     if (j->rc < 0)
         snprintf(j->errbuf, sizeof(j->errbuf), "%s", e && *e ? e : "nft failed");
     nft_ctx_free(nft);
     return NULL;
 }
 
-/* Runs cmds (one nft transaction).  quiet: a failure is an answer, not an error (*ret_out NULL). */
+/* Runs cmds (one nft transaction, or with each_line one command per line).  quiet: a failure is an
+ * answer, not an error (*ret_out NULL). */
 static int
-fw_run(long pid, const char *cmds, char **ret_out, bool quiet, vm_error *err)
+fw_run_job(long pid, const char *cmds, bool each_line, char **ret_out, bool quiet, vm_error *err)
 {
-    fw_job j = { .pid = pid, .cmds = cmds };
+    fw_job j = { .pid = pid, .cmds = cmds, .each_line = each_line };
     pthread_t t;
     if (pthread_create(&t, NULL, fw_thread, &j) != 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "cannot start a thread for nftables");
@@ -118,6 +135,12 @@ fw_run(long pid, const char *cmds, char **ret_out, bool quiet, vm_error *err)
     else
         free(j.out);
     return 0;
+}
+
+static int
+fw_run(long pid, const char *cmds, char **ret_out, bool quiet, vm_error *err)
+{
+    return fw_run_job(pid, cmds, false, ret_out, quiet, err);
 }
 
 /* The namespace of the bridges: libvirtd's.  0 when there is no local libvirtd to find (another
@@ -162,40 +185,15 @@ fw_lock(vm_ctx *ctx, vm_error *err)
 
 /* --- the tables from the store --------------------------------------------------------------------- */
 
-typedef struct eni_fw {
-    char id[VM_ID_MAX];
-    char tap[16];
-    char mac[18];
-    char ip[NET_ADDR_MAX];
-    char vpc_cidr[NET_CIDR_MAX];
-    char gw[NET_ADDR_MAX];
-} eni_fw;
-
-#define ENI_FW_SELECT                                                                                              \
-    "SELECT e.id, e.mac, e.ip, v.cidr, s.cidr FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "    \
-    "JOIN vpcs v ON v.id = s.vpc_id "
-
-static void
-eni_fw_from_row(sqlite3_stmt *st, eni_fw *e)
-{
-    snprintf(e->id, sizeof(e->id), "%s", vm_db_text(st, 0));
-    net_tap_name(e->id, e->tap);
-    snprintf(e->mac, sizeof(e->mac), "%s", vm_db_text(st, 1));
-    snprintf(e->ip, sizeof(e->ip), "%s", vm_db_text(st, 2));
-    snprintf(e->vpc_cidr, sizeof(e->vpc_cidr), "%s", vm_db_text(st, 3));
-    net_cidr sub;
-    e->gw[0] = '\0';
-    if (net_cidr_parse(vm_db_text(st, 4), true, &sub))
-        net_addr_format(net_subnet_gateway(&sub), e->gw);
-}
-
 /* The commands that add (verb "add") or delete (verb "delete") an interface's elements. */
 static int
-eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_fw *e, vm_error *err)
+eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_row *e, vm_error *err)
 {
-    fprintf(f, "%s element bridge %s taps { \"%s\" }\n", verb, t, e->tap);
-    fprintf(f, "%s element bridge %s mac_ok { \"%s\" . %s }\n", verb, t, e->tap, e->mac);
-    fprintf(f, "%s element bridge %s ip_ok { \"%s\" . %s . %s }\n", verb, t, e->tap, e->mac, e->ip);
+    char tap[16];
+    net_tap_name(e->id, tap);
+    fprintf(f, "%s element bridge %s taps { \"%s\" }\n", verb, t, tap);
+    fprintf(f, "%s element bridge %s mac_ok { \"%s\" . %s }\n", verb, t, tap, e->mac);
+    fprintf(f, "%s element bridge %s ip_ok { \"%s\" . %s . %s }\n", verb, t, tap, e->mac, e->ip);
     fprintf(f, "%s element inet %s guests { %s }\n", verb, t, e->ip);
     fprintf(f, "%s element inet %s vpc_ok { %s . %s }\n", verb, t, e->ip, e->vpc_cidr);
     if (e->gw[0])
@@ -333,11 +331,11 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           f);
     /* every interface's elements */
     _cleanup_stmt_ sqlite3_stmt *es = NULL;
-    if (vm_db_prepare(ctx->db, ENI_FW_SELECT "ORDER BY e.rowid", &es, err) < 0)
+    if (vm_db_prepare(ctx->db, ENI_SELECT "ORDER BY e.rowid", &es, err) < 0)
         return -1;
     while (sqlite3_step(es) == SQLITE_ROW) {
-        eni_fw e;
-        eni_fw_from_row(es, &e);
+        eni_row e;
+        eni_from_row(es, &e);
         if (eni_elements(ctx, f, t, "add", &e, err) < 0)
             return -1;
     }
@@ -352,7 +350,7 @@ fw_current(long pid, const char *t)
     vm_error ignore = { 0 };
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "list set bridge %s gen\nlist set inet %s gen\n", t, t);
-    if (fw_run(pid, cmd, &out, true, &ignore) < 0)
+    if (fw_run_job(pid, cmd, true, &out, true, &ignore) < 0)
         return false;
     char want[40];
     /* nft prints a mark in hex */
@@ -424,13 +422,13 @@ fw_eni(vm_ctx *ctx, const char *eni_id, bool add, int *ret_lock, vm_error *err)
     if (fw_table(ctx, t, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, ENI_FW_SELECT "WHERE e.id = ?", &st, err) < 0)
+    if (vm_db_prepare(ctx->db, ENI_SELECT "WHERE e.id = ?", &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
-    eni_fw e;
-    eni_fw_from_row(st, &e);
+    eni_row e;
+    eni_from_row(st, &e);
     sqlite3_reset(st);
     _cleanup_free_ char *buf = NULL;
     size_t len = 0;

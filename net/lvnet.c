@@ -465,6 +465,10 @@ net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 void
 net_legacy_filters_remove(vm_ctx *ctx)
 {
+    /* once per store: after a pass that left none, no command asks libvirt again */
+    _cleanup_free_ char *done = vm_config_get(ctx, "legacy_filters_removed");
+    if (done)
+        return;
     vm_error ignore = { 0 };
     virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
     virNWFilterPtr *fs = NULL;
@@ -474,12 +478,14 @@ net_legacy_filters_remove(vm_ctx *ctx)
         return;
     }
     long pid = net_libvirtd_pid(ctx);
+    bool left = false;
     for (int i = 0; i < n; i++) {
         const char *name = virNWFilterGetName(fs[i]);
         if (name && strncmp(name, "vmmgr-", 6) == 0) {
-            if (virNWFilterUndefine(fs[i]) < 0)
+            if (virNWFilterUndefine(fs[i]) < 0) {
                 virResetLastError();
-            else if (pid && strncmp(name, "vmmgr-sg-", 9) == 0) {
+                left = true;
+            } else if (pid && strncmp(name, "vmmgr-sg-", 9) == 0) {
                 const char *argv[] = { "ipset", "-exist", "destroy", name, NULL };
                 run_in_netns(pid, argv, &ignore);
             }
@@ -487,4 +493,6 @@ net_legacy_filters_remove(vm_ctx *ctx)
         virNWFilterFree(fs[i]);
     }
     free(fs);
+    if (!left)
+        vm_config_set(ctx, "legacy_filters_removed", "1", &ignore);
 }

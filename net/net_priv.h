@@ -29,6 +29,20 @@ int sg_default_of(vm_ctx *ctx, const char *vpc_id, char id[VM_ID_MAX], vm_error 
  * group also lets its members reach each other. */
 int sg_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const char *name, const char *desc, bool is_default,
               vm_error *err);
+/* A network interface as the store has it, with its VPC's block and its subnet's gateway. */
+typedef struct eni_row {
+    char id[VM_ID_MAX], subnet[VM_ID_MAX], vpc[VM_ID_MAX], instance[VM_ID_MAX];
+    char mac[18], ip[NET_ADDR_MAX];
+    char vpc_cidr[NET_CIDR_MAX], gw[NET_ADDR_MAX];
+    long created_at;
+} eni_row;
+
+/* The columns eni_from_row reads; the caller adds WHERE and ORDER BY (e is the interface). */
+#define ENI_SELECT                                                                                                    \
+    "SELECT e.id, e.subnet_id, s.vpc_id, coalesce(e.instance_id, ''), e.mac, e.ip, e.created_at, v.cidr, s.cidr "    \
+    "FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id JOIN vpcs v ON v.id = s.vpc_id "
+void eni_from_row(sqlite3_stmt *st, eni_row *e);
+
 /* Subnets in use by instances or, for a VPC, anything still inside it. */
 long net_count(vm_ctx *ctx, const char *sql, const char *id, vm_error *err);
 /* Inserts a subnet record (inside the caller's transaction). */

@@ -336,6 +336,8 @@ main(int argc, char **argv)
         fprintf(stderr, "vmmgr %s: %s\n", name, err.msg);
         return EXIT_USAGE;
     }
+    /* the reconcile above was this command's: describe-instances need not run another */
+    ctx->reconciled_elsewhere = true;
     vm_node *resp = NULL;
     if (vm_dispatch(ctx, "cli", cmd->action, p, &resp, &err) < 0) {
         report(cmd->action, &err);
