@@ -3,11 +3,11 @@
 set -euo pipefail
 pkgs=(
 	build-essential autoconf automake pkg-config
-	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev libmicrohttpd-dev libisofs-dev libnftables-dev
+	libvirt-dev libxml2-dev uuid-dev libsqlite3-dev libssl-dev libcriterion-dev libmicrohttpd-dev libisofs-dev libnftables-dev libjson-c-dev zlib1g-dev
 	libvirt-daemon-system qemu-system-x86 qemu-utils
 	busybox-static e2fsprogs kmod cpio xz-utils dropbear-bin
 	ovmf systemd-boot-efi dosfstools mtools fdisk binutils
-	iproute2 dnsmasq-base dnsmasq-utils iptables ipset nftables jq curl openssh-client openssl
+	iproute2 dnsmasq-base dnsmasq-utils iptables ipset nftables jq curl openssh-client openssl strace
 	awscli python3-boto3
 	clang libclang-rt-14-dev
 )

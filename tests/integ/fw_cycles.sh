@@ -3,7 +3,18 @@
 # still works) leave nothing behind: no firewall element, DHCP entry, lease, tap, domain or file.
 # The firewall itself is checked live before: a launched instance's elements are there.
 . "$(dirname "$0")/lib.sh"
+
+# what an nwfilter version of vmmgr left (an upgrade): its nwfilters and its groups' ipsets go
+legacy="vmmgr-sg-$(printf '%08x' $$)"
+trap 'virsh_ nwfilter-undefine "$legacy" >/dev/null 2>&1 || true; in_ns ipset destroy "$legacy" 2>/dev/null || true; cleanup' EXIT
+echo "<filter name='$legacy' chain='root'><rule action='accept' direction='inout'><all/></rule></filter>" > "$T/legacy.xml"
+virsh_ nwfilter-define "$T/legacy.xml" >/dev/null || fail "could not define an nwfilter to upgrade from"
+in_ns ipset create "$legacy" hash:ip
 vm_init
+vm describe-instances >/dev/null
+virsh_ nwfilter-list | grep -qw "$legacy" && fail "the nwfilter $legacy of the older vmmgr is still defined"
+in_ns ipset list -n | grep -qx "$legacy" && fail "the ipset $legacy of the older vmmgr is still there"
+ok "an upgrade removes the older vmmgr's nwfilters and ipsets"
 
 sub=$(vm describe-subnets --query 'Subnets[0].SubnetId' --output text)
 one=$(launch)
