@@ -7,6 +7,10 @@
 #include "tmpdir.h"
 #include <string.h>
 
+#include <json-c/json.h>
+#include <zlib.h>
+
+#include "../../vmmgr/api/protocol.h"
 #include "../../vmmgr/services/service.h"
 
 static int toy_calls;
@@ -30,6 +34,8 @@ static const svc_desc toy = {
     .version = "2011-01-01",
     .xmlns = "https://toy.example/doc/2011-01-01/",
     .protocol = SVC_PROTO_QUERY,
+    .json_target = "Toy20110101",
+    .json_namespace = "com.example.toy",
     .actions = toy_actions,
 };
 
@@ -78,4 +84,126 @@ Test(services, another_services_action_or_version_is_invalid_action)
     cr_expect_eq(call(&toy, "DescribeTags", "", &r, &e3), -1, "no version");
     cr_expect_str_eq(vm_error_code_name(e3.code), "InvalidAction");
     cr_expect_eq(toy_calls, 0);
+}
+
+/* --- AWS JSON 1.0 (api/protocol_json.c) --------------------------------------------------------- */
+
+static api_request
+json_request(const char *target, const void *body, size_t len, api_header *h)
+{
+    h[0] = (api_header){ "X-Amz-Target", target };
+    h[1] = (api_header){ "Content-Type", "application/x-amz-json-1.0" };
+    return (api_request){ .method = "POST", .path = "/", .query = "", .headers = h, .nheaders = 2,
+                          .body = body, .body_len = len };
+}
+
+Test(services, a_json_request_is_routed_on_its_target_and_flattened_into_query_names)
+{
+    api_header h[3];
+    const char *body = "{\"Namespace\":\"App\",\"MetricData\":[{\"MetricName\":\"Load\",\"Value\":1.50,"
+                       "\"Timestamp\":1733337600,\"Dimensions\":[{\"Name\":\"Host\",\"Value\":\"a\"}]},"
+                       "{\"MetricName\":\"Up\",\"StorageResolution\":1,\"Flag\":true,\"Skip\":null}]}";
+    api_request req = json_request("Toy20110101.DescribeTags", body, strlen(body), h);
+    cr_assert_eq(api_protocol_for(&toy, &req), &api_protocol_json, "X-Amz-Target picks JSON");
+    cr_assert_eq(api_protocol_for(&svc_ec2, &req), &api_protocol_ec2, "EC2 speaks no JSON");
+    char action[64], version[32];
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    vm_error err = { 0 };
+    cr_assert_eq(api_protocol_json.decode(&req, &toy, action, version, p, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(action, "DescribeTags");
+    cr_expect_str_eq(version, "2011-01-01", "the service's version: JSON does not send one");
+    cr_expect_str_eq(vm_params_get(p, "Namespace"), "App");
+    cr_expect_str_eq(vm_params_get(p, "MetricData.member.1.MetricName"), "Load");
+    cr_expect_str_eq(vm_params_get(p, "MetricData.member.1.Value"), "1.50", "a number keeps its text");
+    cr_expect_str_eq(vm_params_get(p, "MetricData.member.1.Timestamp"), "1733337600");
+    cr_expect_str_eq(vm_params_get(p, "MetricData.member.1.Dimensions.member.1.Value"), "a");
+    cr_expect_str_eq(vm_params_get(p, "MetricData.member.2.Flag"), "true");
+    cr_expect_null(vm_params_get(p, "MetricData.member.2.Skip"), "null is absent");
+    cr_expect_eq(p->n, 9);
+}
+
+Test(services, a_gzip_json_body_is_inflated)
+{
+    const char *json = "{\"Namespace\":\"Zipped\"}";
+    unsigned char gz[256];
+    z_stream z = { .next_in = (unsigned char *)json, .avail_in = (uInt)strlen(json), .next_out = gz,
+                   .avail_out = sizeof(gz) };
+    cr_assert_eq(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    cr_assert_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    size_t n = sizeof(gz) - z.avail_out;
+    deflateEnd(&z);
+    api_header h[3];
+    api_request req = json_request("Toy20110101.DescribeTags", gz, n, h);
+    h[2] = (api_header){ "Content-Encoding", "gzip" };
+    req.nheaders = 3;
+    char action[64], version[32];
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    vm_error err = { 0 };
+    cr_assert_eq(api_protocol_json.decode(&req, &toy, action, version, p, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(vm_params_get(p, "Namespace"), "Zipped");
+    /* the same bytes without the header are not JSON */
+    req.nheaders = 2;
+    vm_error e2 = { 0 };
+    _cleanup_(vm_params_freep) vm_params *p2 = vm_params_new();
+    cr_expect_eq(api_protocol_json.decode(&req, &toy, action, version, p2, &e2), -1);
+    cr_expect_str_eq(vm_error_code_name(e2.code), "InvalidParameterValue");
+}
+
+Test(services, bad_json_requests_are_refused_with_a_clear_error)
+{
+    struct {
+        const char *target, *body, *code;
+    } bad[] = {
+        { "Other20110101.DescribeTags", "{}", "InvalidAction" },
+        { "Toy20110101", "{}", "InvalidAction" },
+        { "Toy20110101.", "{}", "InvalidAction" },
+        { "Toy20110101.DescribeTags", "{\"a\":", "InvalidParameterValue" },
+        { "Toy20110101.DescribeTags", "[1,2]", "InvalidParameterValue" },
+        { "Toy20110101.DescribeTags", "{} {}", "InvalidParameterValue" },
+        { "Toy20110101.DescribeTags", "\"text\"", "InvalidParameterValue" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        api_header h[3];
+        api_request req = json_request(bad[i].target, bad[i].body, strlen(bad[i].body), h);
+        char action[64], version[32];
+        _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+        vm_error err = { 0 };
+        cr_expect_eq(api_protocol_json.decode(&req, &toy, action, version, p, &err), -1, "%s", bad[i].body);
+        cr_expect_str_eq(vm_error_code_name(err.code), bad[i].code, "%s %s: %s", bad[i].target, bad[i].body,
+                         err.msg);
+    }
+}
+
+Test(services, json_answers_and_errors_are_what_botocore_reads)
+{
+    vm_node *root = vm_node_new_root("DescribeTags");
+    vm_node_str(root, "Label", NULL, "cpu \"quoted\"\n");
+    vm_node *list = vm_node_list(root, "Datapoints", NULL);
+    vm_node *dp = vm_node_item(list);
+    vm_node_time(dp, "Timestamp", NULL, 1733337600);
+    vm_node_int(dp, "SampleCount", NULL, 3);
+    vm_node_bool(dp, "Up", NULL, true);
+    vm_node_base64(root, "Output", NULL, "hi");
+    char *out = NULL;
+    size_t len = 0;
+    vm_error err = { 0 };
+    cr_assert_eq(api_protocol_json.encode(root, "DescribeTags", &toy, "req-1", &out, &len, &err), 0);
+    vm_node_free(root);
+    cr_expect_str_eq(out, "{\"Label\":\"cpu \\\"quoted\\\"\\n\",\"Datapoints\":[{\"Timestamp\":1733337600,"
+                          "\"SampleCount\":3,\"Up\":true}],\"Output\":\"aGk=\"}");
+    free(out);
+
+    vm_error e = { 0 };
+    vm_error_set(&e, VM_ERR_INVALID_PARAMETER_VALUE, "bad \x01 value");
+    cr_assert_eq(api_protocol_json.encode_error(&e, &toy, "req-1", &out, &len, &err), 0);
+    json_object *o = json_tokener_parse(out);
+    cr_assert_not_null(o, "the error is JSON: %s", out);
+    json_object *type, *msg;
+    cr_expect(json_object_object_get_ex(o, "__type", &type));
+    cr_expect_str_eq(json_object_get_string(type), "com.example.toy#InvalidParameterValue");
+    cr_expect(json_object_object_get_ex(o, "message", &msg));
+    cr_expect_str_eq(json_object_get_string(msg), "bad \x01 value");
+    json_object_put(o);
+    free(out);
+    cr_expect(api_protocol_json.query_error_header);
 }

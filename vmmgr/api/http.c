@@ -121,8 +121,10 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
     return MHD_YES;
 }
 
+/* query_error: the x-amzn-query-error value of an error answer, NULL for none */
 static enum MHD_Result
-respond(struct MHD_Connection *c, int status, char *body, size_t len, const char *content_type)
+respond(struct MHD_Connection *c, int status, char *body, size_t len, const char *content_type,
+        const char *request_id, const char *query_error)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -130,22 +132,28 @@ respond(struct MHD_Connection *c, int status, char *body, size_t len, const char
         return MHD_NO;
     }
     MHD_add_response_header(r, "Content-Type", content_type);
+    MHD_add_response_header(r, "x-amzn-RequestId", request_id);
+    if (query_error)
+        MHD_add_response_header(r, "x-amzn-query-error", query_error);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* the error in the shape of the service the request was signed for */
+/* the error in the shape of the service the request was signed for, in the protocol it spoke */
 static enum MHD_Result
-respond_error(struct MHD_Connection *c, const svc_desc *svc, const vm_error *e, const char *request_id)
+respond_error(struct MHD_Connection *c, const svc_desc *svc, const api_protocol *proto, const vm_error *e,
+              const char *request_id)
 {
     char *out = NULL;
     size_t len = 0;
     vm_error ignore = { 0 };
-    const api_protocol *proto = api_protocol_of(svc->protocol);
     if (proto->encode_error(e, svc, request_id, &out, &len, &ignore) < 0)
         return MHD_NO;
-    return respond(c, vm_error_http_status(e->code), out, len, proto->content_type);
+    int status = vm_error_http_status(e->code);
+    char qe[128];
+    snprintf(qe, sizeof(qe), "%s;%s", vm_error_code_name(e->code), status >= 500 ? "Receiver" : "Sender");
+    return respond(c, status, out, len, proto->content_type, request_id, proto->query_error_header ? qe : NULL);
 }
 
 static void
@@ -173,6 +181,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     query_builder q = { 0 };
     vm_params *args = NULL;
     const svc_desc *svc = &svc_ec2;
+    const api_protocol *proto = api_protocol_for(svc, NULL);
 
     if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
         vm_error_set(&err, VM_ERR_INVALID_ACTION, "method %s is not supported; send POST or GET", method);
@@ -201,17 +210,18 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     char scoped[64];
     if (api_sigv4_scope_service(&req, scoped) == 0 && !(svc = svc_find(scoped))) {
         svc = &svc_ec2;
+        proto = api_protocol_for(svc, NULL);
         vm_error_set(&err, VM_ERR_SIGNATURE_MISMATCH, "this endpoint offers no service '%s' (it offers ec2 and sts)",
                      scoped);
         goto error;
     }
+    proto = api_protocol_for(svc, &req);
     vm_ctx *ctx = ctx_take(s);
     int vrc = api_sigv4_verify(&req, s->region, svc->signing_name, time(NULL), lookup_secret, ctx, principal, &err);
     if (vrc < 0) {
         ctx_give(s, ctx);
         goto error;
     }
-    const api_protocol *proto = api_protocol_of(svc->protocol);
     char version[32] = "";
     args = vm_params_new();
     if (!args) {
@@ -219,7 +229,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
         vm_error_set(&err, VM_ERR_INTERNAL, "out of memory");
         goto error;
     }
-    if (proto->decode(&req, action, version, args, &err) < 0) {
+    if (proto->decode(&req, svc, action, version, args, &err) < 0) {
         ctx_give(s, ctx);
         goto error;
     }
@@ -233,12 +243,12 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     ctx_give(s, ctx);
     if (rc < 0)
         goto error;
-    ret = respond(c, 200, out, len, proto->content_type);
+    ret = respond(c, 200, out, len, proto->content_type, request_id, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     log_request(method, action, principal, 200, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
     goto out;
 error:
-    ret = respond_error(c, svc, &err, request_id);
+    ret = respond_error(c, svc, proto, &err, request_id);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     log_request(method, action, principal, vm_error_http_status(err.code),
                 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);

@@ -9,8 +9,10 @@
 #include "query.h"
 
 int
-api_protocol_form_decode(const api_request *req, char action[64], char version[32], vm_params *args, vm_error *err)
+api_protocol_form_decode(const api_request *req, const svc_desc *svc, char action[64], char version[32],
+                         vm_params *args, vm_error *err)
 {
+    (void)svc;
     _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
     if (!p)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
@@ -53,15 +55,9 @@ const api_protocol api_protocol_query = {
 };
 
 const api_protocol *
-api_protocol_of(svc_protocol p)
+api_protocol_for(const svc_desc *svc, const api_request *req)
 {
-    switch (p) {
-    case SVC_PROTO_EC2:
-        return &api_protocol_ec2;
-    case SVC_PROTO_QUERY:
-        return &api_protocol_query;
-    case SVC_PROTO__LAST:
-        break;
-    }
-    return &api_protocol_ec2;
+    if (svc->json_target && req && api_request_header(req, "X-Amz-Target"))
+        return &api_protocol_json;
+    return svc->protocol == SVC_PROTO_QUERY ? &api_protocol_query : &api_protocol_ec2;
 }

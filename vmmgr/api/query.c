@@ -18,8 +18,8 @@ hexval(char c)
     return -1;
 }
 
-static bool
-utf8_valid(const unsigned char *p, size_t n)
+bool
+api_utf8_valid(const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
@@ -90,7 +90,7 @@ api_url_decode(const char *s, size_t len, bool plus, vm_error *err)
         vm_error_set(err, VM_ERR_MALFORMED_QUERY, "NUL in the query string");
         return NULL;
     }
-    if (!utf8_valid((const unsigned char *)out, n)) {
+    if (!api_utf8_valid((const unsigned char *)out, n)) {
         vm_error_set(err, VM_ERR_MALFORMED_QUERY, "the query string is not valid UTF-8");
         return NULL;
     }

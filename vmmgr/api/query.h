@@ -3,6 +3,8 @@
  * twice is refused rather than silently resolved. */
 #pragma once
 
+#include <stdbool.h>
+
 #include <stddef.h>
 
 #include "../core/params.h"
@@ -17,3 +19,6 @@ char *api_url_decode(const char *s, size_t len, bool plus, vm_error *err);
 /* URI-encodes s the way SigV4 canonicalises: everything but A-Z a-z 0-9 - _ . ~ (and '/' when
  * keep_slash) as %XX with upper-case hex.  Owned result. */
 char *api_uri_encode(const char *s, bool keep_slash);
+
+/* Whether p[0..n) is UTF-8 (what every decoder asks of a request before it trusts its text). */
+bool api_utf8_valid(const unsigned char *p, size_t n);

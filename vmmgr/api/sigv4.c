@@ -41,6 +41,15 @@ hmac(const void *key, size_t keylen, const char *data, unsigned char out[32])
     HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, strlen(data), out, &len);
 }
 
+const char *
+api_request_header(const api_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nheaders; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
 /* All values of header name (any case), comma-joined, whitespace runs collapsed; NULL if absent. */
 static char *
 header_value(const api_request *req, const char *name)

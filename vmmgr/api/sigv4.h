@@ -28,6 +28,9 @@ typedef struct api_request {
     size_t body_len;
 } api_request;
 
+/* The first value of header name (any case), or NULL. */
+const char *api_request_header(const api_request *req, const char *name);
+
 /* Returns the secret of access_key (owned by the caller), or NULL when there is no such key. */
 typedef char *(*api_secret_fn)(void *opaque, const char *access_key);
 

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/node_json.h"
+
 int
 cli_output_from_string(const char *name)
 {
@@ -14,83 +16,10 @@ cli_output_from_string(const char *name)
 }
 
 static void
-json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
-        case '\b': fputs("\\b", f); break;
-        case '\f': fputs("\\f", f); break;
-        default:
-            if (*p < 0x20)
-                fprintf(f, "\\u%04x", *p);
-            else
-                fputc(*p, f);
-        }
-    }
-    fputc('"', f);
-}
-
-static void
-json_time(FILE *f, long long t)
-{
-    char buf[64];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-    fprintf(f, "\"%s\"", buf);
-}
-
-static void json_value(FILE *f, const vm_node *n, int depth);
-
-static void
 indent(FILE *f, int depth)
 {
     for (int i = 0; i < depth; i++)
         fputs("    ", f);
-}
-
-static void
-json_children(FILE *f, const vm_node *n, int depth, bool keys)
-{
-    const char *open = keys ? "{" : "[", *close = keys ? "}" : "]";
-    if (!n->first) {
-        fprintf(f, "%s%s", open, close);
-        return;
-    }
-    fprintf(f, "%s\n", open);
-    for (const vm_node *c = n->first; c; c = c->next) {
-        indent(f, depth + 1);
-        if (keys) {
-            json_string(f, c->jname ? c->jname : "");
-            fputs(": ", f);
-        }
-        json_value(f, c, depth + 1);
-        fputs(c->next ? ",\n" : "\n", f);
-    }
-    indent(f, depth);
-    fputs(close, f);
-}
-
-static void
-json_value(FILE *f, const vm_node *n, int depth)
-{
-    switch (n->type) {
-    case VM_NODE_STRUCT: json_children(f, n, depth, true); break;
-    case VM_NODE_LIST: json_children(f, n, depth, false); break;
-    case VM_NODE_STR:
-    case VM_NODE_BASE64: json_string(f, n->str); break;
-    case VM_NODE_INT: fprintf(f, "%lld", n->num); break;
-    case VM_NODE_BOOL: fputs(n->num ? "true" : "false", f); break;
-    case VM_NODE_TIME: json_time(f, n->num); break;
-    case VM_NODE__LAST: break;
-    }
 }
 
 static void
@@ -222,7 +151,7 @@ cli_render(FILE *f, const vm_node *root, cli_output fmt)
 {
     switch (fmt) {
     case CLI_OUTPUT_JSON:
-        json_children(f, root, 0, true);
+        vm_json_members(f, root, &vm_json_cli, 0);
         fputc('\n', f);
         break;
     case CLI_OUTPUT_TEXT:
@@ -239,7 +168,7 @@ void
 cli_render_value(FILE *f, const vm_node *n, cli_output fmt)
 {
     if (fmt == CLI_OUTPUT_JSON) {
-        json_value(f, n, 0);
+        vm_json_value(f, n, &vm_json_cli, 0);
         fputc('\n', f);
         return;
     }
@@ -276,7 +205,7 @@ cli_render_values(FILE *f, const vm_node *const *v, size_t n, cli_output fmt)
         fputs(n ? "[\n" : "[]\n", f);
         for (size_t i = 0; i < n; i++) {
             indent(f, 1);
-            json_value(f, v[i], 1);
+            vm_json_value(f, v[i], &vm_json_cli, 1);
             fputs(i + 1 < n ? ",\n" : "\n", f);
         }
         if (n)

@@ -29,6 +29,9 @@ typedef struct svc_desc {
     const char *version;
     const char *xmlns;
     svc_protocol protocol;
+    /* AWS JSON 1.0 besides: the X-Amz-Target prefix ("GraniteServiceVersion20100801") and the
+     * namespace of its error types ("com.amazonaws.cloudwatch"); NULL for a form protocol only */
+    const char *json_target, *json_namespace;
     const svc_action *actions; /* NULL-terminated; NULL for EC2 (its dispatcher has the table) */
 } svc_desc;
 
