@@ -211,7 +211,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     if (api_sigv4_scope_service(&req, scoped) == 0 && !(svc = svc_find(scoped))) {
         svc = &svc_ec2;
         proto = api_protocol_for(svc, NULL);
-        vm_error_set(&err, VM_ERR_SIGNATURE_MISMATCH, "this endpoint offers no service '%s' (it offers ec2 and sts)",
+        vm_error_set(&err, VM_ERR_SIGNATURE_MISMATCH, "this endpoint offers no service '%s' (it offers ec2, sts and monitoring)",
                      scoped);
         goto error;
     }

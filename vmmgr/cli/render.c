@@ -27,6 +27,7 @@ scalar_text(const vm_node *n, char *buf, size_t len, const char **ret)
 {
     switch (n->type) {
     case VM_NODE_INT: snprintf(buf, len, "%lld", n->num); *ret = buf; break;
+    case VM_NODE_DOUBLE: vm_double_format(n->real, buf, len); *ret = buf; break;
     case VM_NODE_BOOL: *ret = n->num ? "True" : "False"; break;
     case VM_NODE_TIME: {
         time_t t = (time_t)n->num;

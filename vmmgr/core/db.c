@@ -173,6 +173,26 @@ static const char *const migrations[] = {
     "ALTER TABLE images ADD COLUMN no_reboot INTEGER NOT NULL DEFAULT 0;"
     /* when a detaching volume's guest was last asked to let it go */
     "ALTER TABLE volumes ADD COLUMN unplug_at INTEGER NOT NULL DEFAULT 0;",
+    /* 13: CloudWatch metrics (metrics/): a metric is its namespace, name and exact dimension set
+     * (dims: sorted, length-prefixed "N:nameN:value…"); its points are statistic sets */
+    "CREATE TABLE metrics ("
+    "  id INTEGER PRIMARY KEY,"
+    "  namespace TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  dims TEXT NOT NULL,"
+    "  last_ts INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (namespace, name, dims));"
+    "CREATE TABLE metric_data ("
+    "  metric_id INTEGER NOT NULL REFERENCES metrics(id) ON DELETE CASCADE,"
+    "  ts INTEGER NOT NULL,"
+    "  resolution INTEGER NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  count REAL NOT NULL,"
+    "  sum REAL NOT NULL,"
+    "  min REAL NOT NULL,"
+    "  max REAL NOT NULL);"
+    "CREATE INDEX metric_data_by_metric ON metric_data(metric_id, ts);"
+    "CREATE INDEX metric_data_by_time ON metric_data(ts);",
 };
 
 int

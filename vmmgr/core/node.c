@@ -98,6 +98,28 @@ vm_node_int(vm_node *parent, const char *name, const char *jname, long long v)
 }
 
 vm_node *
+vm_node_double(vm_node *parent, const char *name, const char *jname, double v)
+{
+    vm_node *n = node_new(parent, VM_NODE_DOUBLE, name, jname);
+    if (n)
+        n->real = v;
+    return n;
+}
+
+void
+vm_double_format(double v, char *buf, size_t len)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    /* a whole number still reads as a double in every client: 2.0, as botocore prints it */
+    if (!strpbrk(buf, ".eEn") && strlen(buf) + 3 <= len)
+        strcat(buf, ".0");
+}
+
+vm_node *
 vm_node_bool(vm_node *parent, const char *name, const char *jname, bool v)
 {
     vm_node *n = node_new(parent, VM_NODE_BOOL, name, jname);

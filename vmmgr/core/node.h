@@ -20,6 +20,7 @@ typedef enum vm_node_type {
     VM_NODE_BOOL,
     VM_NODE_TIME,   /* epoch seconds; XML 2024-01-02T03:04:05.000Z, JSON …+00:00 */
     VM_NODE_BASE64, /* text that the wire carries base64-encoded (console output) */
+    VM_NODE_DOUBLE, /* a finite number: the shortest text that reads back as the same double */
     VM_NODE__LAST
 } vm_node_type;
 
@@ -30,6 +31,7 @@ struct vm_node {
     char *jname; /* JSON name */
     char *str;
     long long num;
+    double real;
     vm_node *first, *last, *next;
 };
 
@@ -47,9 +49,12 @@ vm_node *vm_node_int(vm_node *parent, const char *name, const char *jname, long 
 vm_node *vm_node_bool(vm_node *parent, const char *name, const char *jname, bool v);
 vm_node *vm_node_time(vm_node *parent, const char *name, const char *jname, time_t t);
 vm_node *vm_node_base64(vm_node *parent, const char *name, const char *jname, const char *text);
+vm_node *vm_node_double(vm_node *parent, const char *name, const char *jname, double v);
 
 /* First child called name (XML name), or NULL. */
 vm_node *vm_node_child(const vm_node *n, const char *name);
 
+/* v as the shortest text that reads back as v ("1.5", "0.1", "1e+300"); buf >= 32 bytes. */
+void vm_double_format(double v, char *buf, size_t len);
 /* Formats t as EC2 does on the wire ("2024-01-02T03:04:05.000Z") into buf (>= 32 bytes). */
 void vm_time_format(time_t t, char *buf, size_t len);

@@ -129,6 +129,12 @@ vm_json_value(FILE *f, const vm_node *n, const vm_json_style *st, int depth)
         break;
     case VM_NODE_INT: fprintf(f, "%lld", n->num); break;
     case VM_NODE_BOOL: fputs(n->num ? "true" : "false", f); break;
+    case VM_NODE_DOUBLE: {
+        char buf[40];
+        vm_double_format(n->real, buf, sizeof(buf));
+        fputs(buf, f);
+        break;
+    }
     case VM_NODE_TIME: json_time(f, n->num, st); break;
     case VM_NODE__LAST: fputs("null", f); break;
     }

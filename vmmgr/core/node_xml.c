@@ -71,6 +71,10 @@ add_children(xmlNodePtr parent, const vm_node *n, const char *item)
         case VM_NODE_BOOL:
             text = c->num ? "true" : "false";
             break;
+        case VM_NODE_DOUBLE:
+            vm_double_format(c->real, buf, sizeof(buf));
+            text = buf;
+            break;
         case VM_NODE_TIME:
             vm_time_format((time_t)c->num, buf, sizeof(buf));
             text = buf;

@@ -1,0 +1,271 @@
+/* CloudWatch metrics in SQLite: the metrics table names each (namespace, name, dimension set) once;
+ * metric_data holds its points.  Points older than the 15 days CloudWatch keeps at full resolution
+ * are pruned as new ones arrive (the 5-minute and 1-hour rollups come with the sampler). */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "metrics.h"
+
+#define METRICS_KEEP_SEC (15L * 24 * 3600)
+/* ListMetrics shows metrics with a point in the last two weeks */
+#define METRICS_LIST_SEC (14L * 24 * 3600)
+
+static int
+dim_cmp(const void *a, const void *b)
+{
+    const metric_dim *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+/* The dimension set as stored: sorted by name, each name and value as "<length>:<bytes>". */
+static char *
+dims_encode(const metric_key *m)
+{
+    metric_dim sorted[METRIC_DIMS_MAX];
+    memcpy(sorted, m->dims, m->ndims * sizeof(sorted[0]));
+    qsort(sorted, m->ndims, sizeof(sorted[0]), dim_cmp);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    for (size_t i = 0; i < m->ndims; i++)
+        fprintf(f, "%zu:%s%zu:%s", strlen(sorted[i].name), sorted[i].name, strlen(sorted[i].value), sorted[i].value);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Splits a stored set into dims whose strings are copied, NUL-ended, into out (room for
+ * strlen(text) + 2 * METRIC_DIMS_MAX + 1 bytes).  The number of dimensions. */
+static size_t
+dims_decode(const char *text, char *out, metric_dim *dims)
+{
+    size_t n = 0;
+    const char *p = text;
+    while (*p && n < METRIC_DIMS_MAX) {
+        const char *parts[2];
+        for (int k = 0; k < 2; k++) {
+            char *colon;
+            size_t len = strtoul(p, &colon, 10);
+            if (*colon != ':' || strlen(colon + 1) < len)
+                return n;
+            memcpy(out, colon + 1, len);
+            out[len] = '\0';
+            parts[k] = out;
+            out += len + 1;
+            p = colon + 1 + len;
+        }
+        dims[n].name = parts[0];
+        dims[n].value = parts[1];
+        n++;
+    }
+    return n;
+}
+
+static int
+metric_id(vm_ctx *ctx, const char *ns, const char *name, const char *dims, sqlite3_int64 *ret, vm_error *err)
+{
+    sqlite3_stmt *ins = vm_ctx_stmt(
+        ctx, "INSERT INTO metrics(namespace, name, dims) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", err);
+    sqlite3_stmt *sel = ins ? vm_ctx_stmt(ctx, "SELECT id FROM metrics WHERE namespace = ? AND name = ? AND dims = ?",
+                                          err)
+                            : NULL;
+    if (!sel)
+        return -1;
+    for (sqlite3_stmt **st = (sqlite3_stmt *[]){ ins, sel, NULL }; *st; st++) {
+        sqlite3_bind_text(*st, 1, ns, -1, SQLITE_STATIC);
+        sqlite3_bind_text(*st, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(*st, 3, dims, -1, SQLITE_STATIC);
+    }
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording a metric", err);
+    rc = sqlite3_step(sel);
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(sel, 0);
+    sqlite3_reset(sel);
+    return rc == SQLITE_ROW ? 0 : vm_db_error(ctx->db, "reading a metric", err);
+}
+
+static int
+put_one(vm_ctx *ctx, const metric_datum *d, vm_error *err)
+{
+    _cleanup_free_ char *dims = dims_encode(&d->key);
+    if (!dims)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    sqlite3_int64 id = 0;
+    if (metric_id(ctx, d->key.ns, d->key.name, dims, &id, err) < 0)
+        return -1;
+    sqlite3_stmt *ins = vm_ctx_stmt(ctx,
+                                    "INSERT INTO metric_data(metric_id, ts, resolution, unit, count, sum, min, max) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                    err);
+    sqlite3_stmt *last =
+        ins ? vm_ctx_stmt(ctx, "UPDATE metrics SET last_ts = max(last_ts, ?2) WHERE id = ?1", err) : NULL;
+    if (!last)
+        return -1;
+    sqlite3_bind_int64(ins, 1, id);
+    sqlite3_bind_int64(ins, 2, d->ts);
+    sqlite3_bind_int(ins, 3, d->resolution);
+    sqlite3_bind_text(ins, 4, d->unit ? d->unit : "None", -1, SQLITE_STATIC);
+    sqlite3_bind_double(ins, 5, d->count);
+    sqlite3_bind_double(ins, 6, d->sum);
+    sqlite3_bind_double(ins, 7, d->min);
+    sqlite3_bind_double(ins, 8, d->max);
+    int rc = sqlite3_step(ins);
+    sqlite3_reset(ins);
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording a metric's point", err);
+    sqlite3_bind_int64(last, 1, id);
+    sqlite3_bind_int64(last, 2, d->ts);
+    rc = sqlite3_step(last);
+    sqlite3_reset(last);
+    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording a metric", err);
+}
+
+int
+metrics_put(vm_ctx *ctx, const metric_datum *d, size_t n, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (put_one(ctx, &d[i], err) < 0) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+    sqlite3_stmt *prune = vm_ctx_stmt(ctx, "DELETE FROM metric_data WHERE ts < ?", err);
+    if (!prune) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    sqlite3_bind_int64(prune, 1, time(NULL) - METRICS_KEEP_SEC);
+    int rc = sqlite3_step(prune);
+    sqlite3_reset(prune);
+    if (rc != SQLITE_DONE) {
+        vm_db_rollback(ctx->db);
+        return vm_db_error(ctx->db, "pruning old metric points", err);
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+/* Whether m has every dimension of want (a NULL value: any value). */
+static bool
+has_dims(const metric_key *m, const metric_dim *want, size_t nwant)
+{
+    for (size_t i = 0; i < nwant; i++) {
+        bool found = false;
+        for (size_t k = 0; k < m->ndims && !found; k++)
+            found = strcmp(m->dims[k].name, want[i].name) == 0 &&
+                    (!want[i].value || strcmp(m->dims[k].value, want[i].value) == 0);
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+int
+metrics_list(vm_ctx *ctx, const char *ns, const char *name, const metric_dim *dims, size_t ndims, time_t since,
+             long offset, long max, metrics_list_fn fn, void *opaque, bool *ret_more, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT namespace, name, dims FROM metrics WHERE (?1 IS NULL OR namespace = ?1) "
+                      "AND (?2 IS NULL OR name = ?2) AND last_ts >= ?3 ORDER BY namespace, name, dims",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, since ? since : time(NULL) - METRICS_LIST_SEC);
+    long seen = 0, shown = 0;
+    *ret_more = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = vm_db_text(st, 2);
+        _cleanup_free_ char *strings = malloc(strlen(text) + 2 * METRIC_DIMS_MAX + 1);
+        if (!strings)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        metric_key m = { .ns = vm_db_text(st, 0), .name = vm_db_text(st, 1) };
+        m.ndims = dims_decode(text, strings, m.dims);
+        if (!has_dims(&m, dims, ndims) || seen++ < offset)
+            continue;
+        if (max && shown == max) {
+            *ret_more = true;
+            break;
+        }
+        if (fn(opaque, &m, err) < 0)
+            return -1;
+        shown++;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "listing metrics", err);
+    return 0;
+}
+
+int
+metrics_statistics(vm_ctx *ctx, const metric_key *m, time_t start, time_t end, long period, const char *unit,
+                   metric_stats **ret, size_t *ret_n, vm_error *err)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    if (period <= 0 || end <= start)
+        return 0;
+    _cleanup_free_ char *dims = dims_encode(m);
+    if (!dims)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    size_t nb = (size_t)((end - start + period - 1) / period);
+    _cleanup_free_ metric_stats *b = calloc(nb, sizeof(*b));
+    if (!b)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT d.ts, d.count, d.sum, d.min, d.max, d.unit FROM metric_data d "
+                      "JOIN metrics m ON m.id = d.metric_id WHERE m.namespace = ? AND m.name = ? AND m.dims = ? "
+                      "AND d.ts >= ? AND d.ts < ? AND (?6 IS NULL OR d.unit = ?6) ORDER BY d.ts",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, m->ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, dims, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, start);
+    sqlite3_bind_int64(st, 5, end);
+    sqlite3_bind_text(st, 6, unit, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t k = (size_t)((sqlite3_column_int64(st, 0) - start) / period);
+        double c = sqlite3_column_double(st, 1), s = sqlite3_column_double(st, 2);
+        double lo = sqlite3_column_double(st, 3), hi = sqlite3_column_double(st, 4);
+        if (k >= nb)
+            continue;
+        if (b[k].count == 0) {
+            b[k].min = lo;
+            b[k].max = hi;
+            snprintf(b[k].unit, sizeof(b[k].unit), "%s", vm_db_text(st, 5));
+        }
+        b[k].count += c;
+        b[k].sum += s;
+        b[k].min = lo < b[k].min ? lo : b[k].min;
+        b[k].max = hi > b[k].max ? hi : b[k].max;
+    }
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "reading metric points", err);
+    size_t n = 0;
+    for (size_t k = 0; k < nb; k++)
+        if (b[k].count > 0) {
+            b[n] = b[k];
+            b[n].start = start + (time_t)k * period;
+            n++;
+        }
+    *ret = b;
+    *ret_n = n;
+    b = NULL;
+    return 0;
+}
