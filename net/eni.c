@@ -324,7 +324,7 @@ net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err)
         return has;
     /* the network (with this interface's DHCP entry and name), every other subnet's DNS, then
      * the interface's elements in the firewall (before its tap exists: never unfiltered) */
-    if (net_dns_sync(ctx, e.vpc, err) < 0)
+    if (net_dns_eni(ctx, e.vpc, e.subnet, e.mac, e.ip, true, err) < 0)
         return -1;
     return net_fw_eni_add(ctx, e.id, err);
 }
@@ -353,28 +353,8 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
         vm_lock_release(fw);
     if (rc < 0)
         return -1;
-    if (ctx->net_defer) {
-        for (int i = 0; i < ctx->net_npending; i++)
-            if (strcmp(ctx->net_pending[i], e.vpc) == 0)
-                return 0;
-        if (ctx->net_npending < (int)(sizeof(ctx->net_pending) / sizeof(ctx->net_pending[0]))) {
-            snprintf(ctx->net_pending[ctx->net_npending++], sizeof(ctx->net_pending[0]), "%s", e.vpc);
-            return 0;
-        }
-    }
-    return net_dns_sync(ctx, e.vpc, err);
-}
-
-int
-net_flush(vm_ctx *ctx, vm_error *err)
-{
-    int rc = 0;
-    ctx->net_defer = false;
-    for (int i = 0; i < ctx->net_npending; i++)
-        if (net_dns_sync(ctx, ctx->net_pending[i], err) < 0)
-            rc = -1;
-    ctx->net_npending = 0;
-    return rc;
+    /* its row is gone: a network that has to be converged no longer gets its entries back */
+    return net_dns_eni(ctx, e.vpc, e.subnet, e.mac, e.ip, false, err);
 }
 
 static int

@@ -80,12 +80,8 @@ int net_instance_nic(vm_ctx *ctx, const char *instance_id, net_nic *nic, vm_erro
 /* Makes libvirt ready for the instance's interface: network running, the static DHCP entry and
  * DNS names, the security group filters and the interface's filter.  Idempotent. */
 int net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err);
-/* Terminate: the DHCP and DNS entries and the filter go, the address is free again.  With
- * ctx->net_defer set, the VPC's networks and group filters are brought up to date by net_flush. */
+/* Terminate: the DHCP and DNS entries and the firewall's elements go, the address is free again. */
 int net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err);
-/* Ends a deferral: every VPC touched since is synchronised once (each group filter that changed is
- * redefined once, however many of its members went). */
-int net_flush(vm_ctx *ctx, vm_error *err);
 /* The network fields of an instance in DescribeInstances (privateIpAddress, subnetId, vpcId,
  * groupSet, networkInterfaceSet …). */
 int net_instance_render(vm_ctx *ctx, vm_node *item, const char *instance_id, vm_error *err);

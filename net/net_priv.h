@@ -64,6 +64,12 @@ int net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err);
 int net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char *mac, vm_error *err);
 /* Brings the DNS names of a VPC's instances into every network of the VPC. */
 int net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+/* One interface's entries in (add) or out of its VPC's networks without reading them back: its DHCP
+ * host in its subnet's network, its name in every subnet's DNS; a network that is not running or
+ * refuses (the entry is already there, or gone: a repeated step) is converged from the store.  What a
+ * launch and a terminate cost grows with the VPC's subnets, not with its instances. */
+int net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *mac, const char *ip, bool add,
+                vm_error *err);
 
 /* nftables (net/fw.c).  sync: both tables rebuilt from the store in one transaction (a rule or
  * membership change); ensure: rebuilt only when missing or of another generation (reconcile);

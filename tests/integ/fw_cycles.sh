@@ -42,7 +42,8 @@ left=""
 for fam in bridge inet; do
 	sets=$(in_ns nft list table "$fam" "$t" | awk '/^\tset / {print $2}' | grep -v '^gen$' || true)
 	for s in $sets; do
-		in_ns nft list set "$fam" "$t" "$s" | grep -q "elements = " && left="$left $fam/$s:$(in_ns nft list set "$fam" "$t" "$s" | grep -A2 'elements' | tr -d '\n\t')"
+		set=$(in_ns nft list set "$fam" "$t" "$s")
+		grep -q "elements = " <<<"$set" && left="$left $fam/$s:$(grep -A2 'elements' <<<"$set" | tr -d '\n\t')"
 	done
 done
 # DHCP entries and leases of the subnet, taps, domains, files

@@ -80,7 +80,9 @@ ok "revoking the rule closes the port on the running instance"
 # the store's tables deleted behind vmmgr's back (what `nft flush ruleset` or a reboot does to them;
 # not the flush itself: other tests share this namespace): the next command puts them back
 t=$(fw_table)
-[ -n "$t" ] && in_ns nft list table inet "$t" | grep -q "$p1.0.77" || fail "no nftables table with the instance's address"
+# (read whole, then searched: grep -q ending early would kill nft with SIGPIPE, and pipefail fail this)
+tbl=$([ -n "$t" ] && in_ns nft list table inet "$t" || true)
+grep -qF "$p1.0.77" <<<"$tbl" || fail "no nftables table with the instance's address"
 in_ns nft delete table inet "$t"
 in_ns nft delete table bridge "$t"
 tcp_open "$p1.0.1" "$p1.0.77" 80 || fail "port 80 closed without any firewall: the check below would show nothing"
@@ -152,6 +154,7 @@ vm wait instance-terminated --instance-ids "$c1"
 vm delete-subnet --subnet-id "$sub3" >/dev/null
 vm delete-vpc --vpc-id "$vpc2" >/dev/null
 virsh_ net-info "vmmgr-$sub3" >/dev/null 2>&1 && fail "the deleted subnet's network still runs"
-in_ns nft list table inet "$(fw_table)" | grep -q "m-$g2" && fail "the deleted VPC's default group is still in the firewall"
-in_ns nft list table inet "$(fw_table)" | grep -qF "$ip_c1 " && fail "the terminated instance's address is still in the firewall"
+tbl=$(in_ns nft list table inet "$(fw_table)")
+grep -q "m-$g2" <<<"$tbl" && fail "the deleted VPC's default group is still in the firewall"
+grep -qF "$ip_c1 " <<<"$tbl" && fail "the terminated instance's address is still in the firewall"
 ok "terminate, delete-subnet and delete-vpc remove the network and filters"

@@ -72,19 +72,16 @@ static int job_one(vm_ctx *ctx, const char *kind, const char *id, vm_error *err)
 /* The rest of an action on the held instances, in this process: what a job does, for when no job
  * could be started.  The first error is returned; each instance's outcome is in its record. */
 static int
-job_all(vm_ctx *ctx, const char *kind, char (*ids)[VM_ID_MAX], const int *fds, size_t n, vm_error *err)
+job_all(vm_ctx *ctx, const char *kind, char (*ids)[VM_ID_MAX], int *fds, size_t n, vm_error *err)
 {
-    /* a terminate redefines the VPC's group filters once at the end, not once per instance (each
-     * redefinition rebuilds the rules of every running member); its locks are kept until then */
-    bool flush = strcmp(kind, "terminate") == 0;
-    ctx->net_defer = flush;
+    bool terminate = strcmp(kind, "terminate") == 0;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         vm_error one = { 0 }, ignore = { 0 };
         int r = job_one(ctx, kind, ids[i], &one);
         /* terminated meanwhile by a request that found it locked by this job: its teardown is ours */
         _cleanup_(inst_obj_freep) inst_obj *now = NULL;
-        if (!flush && inst_get(ctx, ids[i], &now, &ignore) == 0 && now->state == INST_SHUTTING_DOWN) {
+        if (!terminate && inst_get(ctx, ids[i], &now, &ignore) == 0 && now->state == INST_SHUTTING_DOWN) {
             vm_error two = { 0 };
             if (job_one(ctx, "terminate", ids[i], &two) < 0 && r == 0) {
                 r = -1;
@@ -96,14 +93,11 @@ job_all(vm_ctx *ctx, const char *kind, char (*ids)[VM_ID_MAX], const int *fds, s
             if (err)
                 *err = one;
         }
-        if (!flush && fds)
+        /* each instance's lock goes as soon as its part is done (and is not closed twice after) */
+        if (fds) {
             vm_lock_release(fds[i]);
-    }
-    if (flush) {
-        vm_error ignore = { 0 };
-        if (net_flush(ctx, rc < 0 ? &ignore : err) < 0)
-            rc = -1;
-        ctx->net_defer = false;
+            fds[i] = -1;
+        }
     }
     return rc;
 }
@@ -251,13 +245,11 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
     _cleanup_(inst_list_freep) inst_obj **insts = NULL;
     if (inst_list(ctx, rid, &insts, &ignore) < 0)
         return;
-    ctx->net_defer = true;
     for (inst_obj **i = insts; *i; i++) {
         if (inst_teardown(ctx, *i, true, &ignore) < 0)
             continue; /* stays pending; reconcile finishes it */
         inst_set_state(ctx, (*i)->id, INST_TERMINATED, "Server.InternalError", cause->msg, 0, &ignore);
     }
-    net_flush(ctx, &ignore);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "UPDATE reservations SET client_token = NULL WHERE id = ?", &st, &ignore) == 0) {
         sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);

@@ -27,17 +27,12 @@ typedef struct vm_ctx {
         const char *sql; /* a string literal: compared by address */
         sqlite3_stmt *st;
     } stmts[16];         /* prepared once for queries run per row of a describe */
-    /* network work (DHCP/DNS entries, group filters) put off to the end of a request that frees
-     * many interfaces, so each VPC is brought up to date once (net_flush) */
-    bool net_defer;
     /* a request with DryRun=true (vm_dispatch): the store refuses every write and libvirt is
      * reached read-only, so a handler that forgot DryRun cannot change anything; dry_run_hit
      * says a write was refused (the request would have changed something) */
     bool dry_run, dry_run_hit;
     vm_page page; /* the request's MaxResults/NextToken (vm_dispatch; core/page.h) */
     virConnectPtr conn_ro;
-    char net_pending[8][32];
-    int net_npending;
     char accel[8];     /* "kvm" or "tcg", or "" before init */
     char region[32];
     char az[40];
