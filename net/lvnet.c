@@ -449,10 +449,10 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     char dom[64];
     net_region_domain(ctx, dom, sizeof(dom));
     host dh = { 0 }, dn = { 0 };
-    snprintf(dh.mac, sizeof(dh.mac), "%s", mac);
-    snprintf(dh.ip, sizeof(dh.ip), "%s", ip);
+    snprintf(dh.mac, sizeof(dh.mac), "%s", mac ? mac : "");
+    snprintf(dh.ip, sizeof(dh.ip), "%s", ip ? ip : "");
     char label[32];
-    host_label(ip, label);
+    host_label(dh.ip, label);
     snprintf(dh.name, sizeof(dh.name), "%s", label);
     snprintf(dn.ip, sizeof(dn.ip), "%s", ip);
     snprintf(dn.name, sizeof(dn.name), "%s.%s", label, dom);
@@ -470,7 +470,8 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
         snprintf(id, sizeof(id), "%s", vm_db_text(st, 0));
         net_network_name(id, name);
         virNetworkPtr net = virNetworkLookupByName(conn, name);
-        bool done = net && virNetworkIsActive(net) == 1;
+        /* no interface: every network converged from the store (net_dns_sync) */
+        bool done = subnet_id && net && virNetworkIsActive(net) == 1;
         vm_error ignore = { 0 };
         if (done && strcmp(id, subnet_id) == 0)
             done = update(net, cmd, VIR_NETWORK_SECTION_IP_DHCP_HOST, &dh, &ignore) == 0;
@@ -490,21 +491,7 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
 int
 net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ?", &st, err) < 0)
-        return -1;
-    int fd = vpc_lock(ctx, vpc_id, err);
-    if (fd < 0)
-        return -1;
-    int rc = 0;
-    sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        char id[VM_ID_MAX];
-        snprintf(id, sizeof(id), "%s", vm_db_text(st, 0));
-        rc = network_ensure(ctx, id, err);
-    }
-    vm_lock_release(fd);
-    return rc;
+    return net_dns_eni(ctx, vpc_id, NULL, NULL, NULL, false, err);
 }
 
 /* --- what the nwfilter versions left ------------------------------------------------------------ */

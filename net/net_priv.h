@@ -67,7 +67,8 @@ int net_dns_sync(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 /* One interface's entries in (add) or out of its VPC's networks without reading them back: its DHCP
  * host in its subnet's network, its name in every subnet's DNS; a network that is not running or
  * refuses (the entry is already there, or gone: a repeated step) is converged from the store.  What a
- * launch and a terminate cost grows with the VPC's subnets, not with its instances. */
+ * launch and a terminate cost grows with the VPC's subnets, not with its instances.  With no
+ * subnet_id (net_dns_sync), every network of the VPC is converged. */
 int net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *mac, const char *ip, bool add,
                 vm_error *err);
 
