@@ -60,6 +60,20 @@ expect_cw InvalidParameterValue put-metric-data --namespace Partial --metric-dat
 	'[{"MetricName":"Good","Value":1},{"MetricName":"Bad","Value":1,"StorageResolution":7}]'
 [ "$(cw list-metrics --namespace Partial --output json | jq '.Metrics | length')" = 0 ] ||
 	fail "a refused PutMetricData recorded its good datum"
+# vmmgr's own CLI: `vmmgr cloudwatch …` goes through the same actions and store as the API
+vm cloudwatch put-metric-data --namespace Cli --metric-name Temp --value 21.5 --unit Count --dimensions Room=lab \
+	--timestamp "$(iso $((t0 + 15)))" || fail "vmmgr cloudwatch put-metric-data"
+got=$(cw get-metric-statistics --namespace Cli --metric-name Temp --dimensions Name=Room,Value=lab \
+	--start-time "$(iso $((t0 + 10)))" --end-time "$(iso $((t0 + 60)))" --period 60 --statistics Maximum --output json |
+	jq -c '[.Datapoints[] | [.Maximum, .Unit, .Timestamp]]')
+[ "$got" = "[[21.5,\"Count\",\"$(date -u -d "@$t0" +%Y-%m-%dT%H:%M:%S+00:00)\"]]" ] ||
+	fail "what vmmgr cloudwatch put is not what the API reads (the period starts on the minute): $got"
+[ "$(vm cloudwatch list-metrics --namespace Cli --query 'Metrics[0].Dimensions[0].Value' --output text)" = lab ] ||
+	fail "vmmgr cloudwatch list-metrics --query"
+expect_error InvalidParameterValue vm cloudwatch get-metric-statistics --namespace Cli --metric-name Temp \
+	--start-time "$(iso $t0)" --end-time "$(iso $((t0 + 60)))" --period 7 --statistics Sum
+ok "vmmgr cloudwatch put-metric-data / list-metrics / get-metric-statistics share the API's store and errors"
+
 ok "bad input gets CloudWatch's codes (period, 1,440 points, AWS/ namespace, old timestamp, unit) and records nothing"
 
 for py in /usr/bin/python3 /root/.pyenv/shims/python3; do

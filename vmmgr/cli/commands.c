@@ -393,6 +393,64 @@ cli_local_find(const char *name)
     return NULL;
 }
 
+/* --- other services' namespaces, as the aws CLI names them ------------------------------------- */
+
+#define CW_DATUM "MetricData.member.1."
+static const cli_opt cw_put_opts[] = {
+    { "namespace", CLI_OPT_STR, "Namespace", "the metric's namespace (AWS/… is CloudWatch's own)" },
+    { "metric-name", CLI_OPT_STR, CW_DATUM "MetricName", "the metric's name" },
+    { "value", CLI_OPT_STR, CW_DATUM "Value", "one value" },
+    { "statistic-values", CLI_OPT_STRUCT, CW_DATUM "StatisticValues", "SampleCount=N,Sum=S,Minimum=MIN,Maximum=MAX" },
+    { "dimensions", CLI_OPT_DIMS, CW_DATUM "Dimensions.member", "NAME=VALUE,NAME2=VALUE2 (up to 30)" },
+    { "unit", CLI_OPT_STR, CW_DATUM "Unit", "Seconds, Bytes, Percent, Count, Bytes/Second, … (None by default)" },
+    { "timestamp", CLI_OPT_STR, CW_DATUM "Timestamp", "2026-12-04T20:00:00Z or epoch seconds (now by default)" },
+    { "storage-resolution", CLI_OPT_STR, CW_DATUM "StorageResolution", "1 (high resolution) or 60 (default)" },
+    END,
+};
+#define CW_DIMS_FILTER { "dimensions", CLI_OPT_SHORTHAND, "Dimensions.member", "Name=NAME,Value=VALUE …" }
+static const cli_opt cw_stats_opts[] = {
+    { "namespace", CLI_OPT_STR, "Namespace", "the metric's namespace" },
+    { "metric-name", CLI_OPT_STR, "MetricName", "the metric's name" },
+    CW_DIMS_FILTER,
+    { "start-time", CLI_OPT_STR, "StartTime", "2026-12-04T20:00:00Z or epoch seconds" },
+    { "end-time", CLI_OPT_STR, "EndTime", "the end (not included)" },
+    { "period", CLI_OPT_STR, "Period", "seconds: 1, 5, 10, 30 or a multiple of 60" },
+    { "statistics", CLI_OPT_LIST, "Statistics.member", "Average Sum SampleCount Minimum Maximum" },
+    { "unit", CLI_OPT_STR, "Unit", "only the points of this unit" },
+    END,
+};
+static const cli_opt cw_list_opts[] = {
+    { "namespace", CLI_OPT_STR, "Namespace", "only this namespace" },
+    { "metric-name", CLI_OPT_STR, "MetricName", "only this name" },
+    CW_DIMS_FILTER,
+    { "recently-active", CLI_OPT_STR, "RecentlyActive", "PT3H: only metrics with a point in the last 3 hours" },
+    END,
+};
+
+static const cli_cmd service_cmds[] = {
+    { "put-metric-data", "PutMetricData", cw_put_opts, "Record a value of a custom metric", true, "cloudwatch" },
+    { "get-metric-statistics", "GetMetricStatistics", cw_stats_opts, "Show a metric's statistics per period", false,
+      "cloudwatch" },
+    { "list-metrics", "ListMetrics", cw_list_opts, "Show the metrics (namespace, name, dimensions)", false,
+      "cloudwatch" },
+};
+
+const cli_cmd *
+cli_service_cmd_find(const char *service, const char *name)
+{
+    for (size_t i = 0; i < sizeof(service_cmds) / sizeof(service_cmds[0]); i++)
+        if (strcmp(service_cmds[i].service, service) == 0 && strcmp(service_cmds[i].name, name) == 0)
+            return &service_cmds[i];
+    return NULL;
+}
+
+const cli_cmd *
+cli_service_cmds(size_t *ret_n)
+{
+    *ret_n = sizeof(service_cmds) / sizeof(service_cmds[0]);
+    return service_cmds;
+}
+
 const cli_cmd *
 cli_cmd_find(const char *name)
 {
@@ -553,6 +611,23 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
             vm_params_set(p, "ToPort", to);
             break;
         }
+        case CLI_OPT_DIMS:
+            /* NAME=VALUE pairs, comma-separated, in one or more words */
+            for (int k = 0, n = 0; k < nvals; k++) {
+                _cleanup_free_ char *copy = strdup(argv[first + k]);
+                char *save = NULL;
+                for (char *pair = copy ? strtok_r(copy, ",", &save) : NULL; pair; pair = strtok_r(NULL, ",", &save)) {
+                    char *eq = strchr(pair, '=');
+                    if (!eq || eq == pair)
+                        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                            "--%s: '%s' is not NAME=VALUE", o->name, pair);
+                    *eq = '\0';
+                    n++;
+                    vm_params_setf(p, pair, "%s.%d.Name", o->param, n);
+                    vm_params_setf(p, eq + 1, "%s.%d.Value", o->param, n);
+                }
+            }
+            break;
         case CLI_OPT_BOOL:
             break;
         }
@@ -570,7 +645,10 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
 void
 cli_cmd_usage(const cli_cmd *cmd)
 {
-    if (cmd->action)
+    if (cmd->action && cmd->service)
+        printf("usage: vmmgr [global options] %s %s [options]\n\n%s (%s %s).\n\nOptions:\n", cmd->service, cmd->name,
+               cmd->help, strcmp(cmd->service, "cloudwatch") == 0 ? "CloudWatch" : cmd->service, cmd->action);
+    else if (cmd->action)
         printf("usage: vmmgr [global options] %s [options]\n\n%s (EC2 %s).\n\nOptions:\n", cmd->name, cmd->help,
                cmd->action);
     else

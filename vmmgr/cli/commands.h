@@ -17,6 +17,7 @@ typedef enum cli_opt_kind {
     CLI_OPT_PATH,      /* --kernel PATH → KernelFile=/absolute/PATH */
     CLI_OPT_FILEURL,   /* --file PATH → DiskContainer.1.Url=file:///absolute/PATH */
     CLI_OPT_PORTS,     /* --port 22 or 20-25 → FromPort=20 ToPort=25 (-1: all) */
+    CLI_OPT_DIMS,      /* --dimensions Host=a,Role=web → PARAM.1.Name=Host PARAM.1.Value=a … */
 } cli_opt_kind;
 
 typedef struct cli_opt {
@@ -32,9 +33,13 @@ typedef struct cli_cmd {
     const cli_opt *opts;
     const char *help;
     bool no_output; /* the model's output shape is empty (aws prints nothing) */
+    const char *service; /* NULL: EC2's; otherwise the aws CLI's name of its service ("cloudwatch") */
 } cli_cmd;
 
 const cli_cmd *cli_cmd_find(const char *name);
+/* A command of another service's namespace (`vmmgr cloudwatch list-metrics`), NULL if none. */
+const cli_cmd *cli_service_cmd_find(const char *service, const char *name);
+const cli_cmd *cli_service_cmds(size_t *ret_n);
 const cli_cmd *cli_cmds(size_t *ret_n);
 /* The commands that are no EC2 action (init, wait, serve, access keys, audit): action is NULL, the
  * options are documentation for --help, the manual page and shell completion. */

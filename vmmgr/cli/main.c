@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "docs.h"
 #include "query.h"
+#include "../services/service.h"
 #include "render.h"
 #include "wait.h"
 
@@ -234,6 +235,54 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
+/* `vmmgr cloudwatch COMMAND …`: a command of another service's namespace, through that service's
+ * action table as the HTTP API calls it (principal "cli"). */
+static int
+service_main(const cli_globals *g, int argc, char **argv)
+{
+    const cli_cmd *cmd = argc > 0 ? cli_service_cmd_find("cloudwatch", argv[0]) : NULL;
+    if (!cmd) {
+        size_t n;
+        const cli_cmd *all = cli_service_cmds(&n);
+        fprintf(stderr, "vmmgr cloudwatch: %s%s%s\n\ncommands:\n", argc < 1 ? "a command is needed" : "unknown command '",
+                argc < 1 ? "" : argv[0], argc < 1 ? "" : "'");
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "  %-24s %s\n", all[i].name, all[i].help);
+        return EXIT_USAGE;
+    }
+    if (wants_help(argc - 1, argv + 1)) {
+        cli_cmd_usage(cmd);
+        return 0;
+    }
+    vm_error err = { 0 };
+    _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
+    if (!p || cli_args_to_params(cmd, argc - 1, argv + 1, p, &err) < 0) {
+        fprintf(stderr, "vmmgr cloudwatch %s: %s\n", cmd->name, err.msg);
+        return EXIT_USAGE;
+    }
+    _cleanup_(vm_ctx_freep) vm_ctx *ctx = vm_ctx_new(g->state_dir, g->uri, &err);
+    if (!ctx) {
+        fprintf(stderr, "vmmgr: %s\n", err.msg);
+        return EXIT_SERVICE;
+    }
+    vm_node *resp = NULL;
+    if (svc_call(&svc_cloudwatch, ctx, "cli", cmd->action, svc_cloudwatch.version, p, &resp, &err) < 0) {
+        report(cmd->action, &err);
+        return EXIT_SERVICE;
+    }
+    int rc = 0;
+    if (g->query) {
+        if (cli_query_render(stdout, resp, g->query, g->output, &err) < 0) {
+            fprintf(stderr, "vmmgr: %s\n", err.msg);
+            rc = EXIT_USAGE;
+        }
+    } else if (!cmd->no_output) {
+        cli_render(stdout, resp, g->output);
+    }
+    vm_node_free(resp);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -279,8 +328,9 @@ main(int argc, char **argv)
             return EXIT_USAGE;
         }
         argc--, argv++;
-    } else if (strcmp(argv[0], "autoscaling") == 0 || strcmp(argv[0], "elbv2") == 0 ||
-               strcmp(argv[0], "cloudwatch") == 0) {
+    } else if (strcmp(argv[0], "cloudwatch") == 0) {
+        return service_main(&g, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "autoscaling") == 0 || strcmp(argv[0], "elbv2") == 0) {
         fprintf(stderr, "vmmgr %s: this service is not offered yet\n", argv[0]);
         return EXIT_USAGE;
     }

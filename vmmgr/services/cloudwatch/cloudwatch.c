@@ -356,6 +356,9 @@ get_metric_statistics(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     if (period != 1 && period != 5 && period != 10 && period != 30 && period % 60 != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "The parameter Period must be 1, 5, 10, 30 or a multiple of 60.");
+    /* as CloudWatch does for data under 15 days old: the periods start on a whole minute */
+    if (period >= 60)
+        start -= ((start % 60) + 60) % 60;
     if (start >= end)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "The parameter StartTime must be less than the parameter EndTime.");
