@@ -23,6 +23,13 @@ t=$(fw_table)
 [ -n "$t" ] || fail "no firewall tables named in the store"
 ip=$(private_ip "$one")
 guests=$(in_ns nft list set inet "$t" guests)
+# a command finds the tables current and leaves them be: a rebuild would give the table a new handle
+handle() { in_ns nft -a list table "$1" "$t" | sed -n '1s/.*# handle \([0-9]*\).*/\1/p'; }
+h_inet=$(handle inet) h_bridge=$(handle bridge)
+vm describe-instances >/dev/null
+vm describe-key-pairs >/dev/null
+[ -n "$h_inet" ] && [ "$(handle inet)/$(handle bridge)" = "$h_inet/$h_bridge" ] ||
+	fail "a command rebuilt the current firewall tables (handles $h_inet/$h_bridge, now $(handle inet)/$(handle bridge))"
 grep -qF "$ip" <<<"$guests" || fail "the launched instance's address $ip is not in the firewall: $guests"
 vm terminate-instances --instance-ids "$one" >/dev/null
 vm wait instance-terminated --instance-ids "$one"
