@@ -34,8 +34,14 @@ typedef struct metric_datum {
     int resolution;   /* 1 (high resolution) or 60 */
 } metric_datum;
 
-/* Records the points (one transaction).  The caller has checked them (names, values, time window). */
+/* Records the points (one transaction), then metrics_maintain.  The caller has checked them (names,
+ * values, time window). */
 int metrics_put(vm_ctx *ctx, const metric_datum *d, size_t n, vm_error *err);
+
+/* CloudWatch's retention, at most once a minute per process: points older than 3 hours become 1-minute
+ * statistic sets, those older than 15 days 5-minute ones, older than 63 days 1-hour ones, and those
+ * older than 455 days go.  A statistic over any period still adds up (sets of sets). */
+int metrics_maintain(vm_ctx *ctx, time_t now, vm_error *err);
 
 /* ListMetrics: metrics of ns and name (NULL: any) having every dimension of dims (a NULL value
  * matches any value), with a point since `since` (0: in the two weeks CloudWatch lists), in a stable

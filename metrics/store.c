@@ -1,6 +1,6 @@
 /* CloudWatch metrics in SQLite: the metrics table names each (namespace, name, dimension set) once;
- * metric_data holds its points.  Points older than the 15 days CloudWatch keeps at full resolution
- * are pruned as new ones arrive (the 5-minute and 1-hour rollups come with the sampler). */
+ * metric_data holds its points, as put for 3 hours and then in CloudWatch's coarser tiers
+ * (metrics_maintain). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,6 @@
 #include "../vmmgr/core/db.h"
 #include "metrics.h"
 
-#define METRICS_KEEP_SEC (15L * 24 * 3600)
 /* ListMetrics shows metrics with a point in the last two weeks */
 #define METRICS_LIST_SEC (14L * 24 * 3600)
 
@@ -142,19 +141,73 @@ metrics_put(vm_ctx *ctx, const metric_datum *d, size_t n, vm_error *err)
             vm_db_rollback(ctx->db);
             return -1;
         }
-    sqlite3_stmt *prune = vm_ctx_stmt(ctx, "DELETE FROM metric_data WHERE ts < ?", err);
-    if (!prune) {
-        vm_db_rollback(ctx->db);
+    if (vm_db_commit(ctx->db, err) < 0)
         return -1;
+    vm_error ignore = { 0 }; /* the points are in; a maintenance that failed runs again at the next put */
+    metrics_maintain(ctx, time(NULL), &ignore);
+    return 0;
+}
+
+/* CloudWatch's retention: points as put for 3 hours, then 1-minute aggregates for 15 days, 5-minute
+ * for 63 days, 1-hour for 455 days.  Each tier older than its age is rolled into the next one's
+ * rows (whole periods only: the cut is on a period boundary, so no period is split). */
+static const struct tier {
+    int span, next;
+    long keep;
+} tiers[] = {
+    { 0, 60, 3L * 3600 },
+    { 60, 300, 15L * 86400 },
+    { 300, 3600, 63L * 86400 },
+    { 3600, 0, 455L * 86400 },
+};
+
+int
+metrics_maintain(vm_ctx *ctx, time_t now, vm_error *err)
+{
+    static time_t last; /* a process does this at most once a minute; racing threads find nothing */
+    time_t seen = __atomic_load_n(&last, __ATOMIC_RELAXED);
+    if (now - seen < 60 && now >= seen)
+        return 0;
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
+        const struct tier *t = &tiers[i];
+        long step = t->next ? t->next : 1;
+        time_t cut = (now - t->keep) / step * step;
+        sqlite3_stmt *roll = t->next ? vm_ctx_stmt(ctx,
+                                                   "INSERT INTO metric_data(metric_id, ts, resolution, unit, count, "
+                                                   "sum, min, max, span) SELECT metric_id, ts - ts % ?2, 60, unit, "
+                                                   "sum(count), sum(sum), min(min), max(max), ?2 FROM metric_data "
+                                                   "WHERE span = ?1 AND ts < ?3 GROUP BY metric_id, ts / ?2, unit",
+                                                   err)
+                                     : NULL;
+        sqlite3_stmt *del =
+            t->next && !roll ? NULL : vm_ctx_stmt(ctx, "DELETE FROM metric_data WHERE span = ?1 AND ts < ?3", err);
+        if (!del) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+        for (int k = 0; k < 2; k++) {
+            sqlite3_stmt *st = k == 0 ? roll : del;
+            if (!st)
+                continue;
+            sqlite3_bind_int(st, 1, t->span);
+            if (k == 0)
+                sqlite3_bind_int64(st, 2, t->next);
+            sqlite3_bind_int64(st, 3, cut);
+            int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            if (rc != SQLITE_DONE) {
+                vm_db_rollback(ctx->db);
+                return vm_db_error(ctx->db, "rolling up old metric points", err);
+            }
+        }
     }
-    sqlite3_bind_int64(prune, 1, time(NULL) - METRICS_KEEP_SEC);
-    int rc = sqlite3_step(prune);
-    sqlite3_reset(prune);
-    if (rc != SQLITE_DONE) {
-        vm_db_rollback(ctx->db);
-        return vm_db_error(ctx->db, "pruning old metric points", err);
-    }
-    return vm_db_commit(ctx->db, err);
+    if (vm_db_commit(ctx->db, err) < 0)
+        return -1;
+    __atomic_store_n(&last, now, __ATOMIC_RELAXED);
+    return 0;
 }
 
 /* Whether m has every dimension of want (a NULL value: any value). */

@@ -7,7 +7,7 @@ pkgs=(
 	libvirt-daemon-system qemu-system-x86 qemu-utils
 	busybox-static e2fsprogs kmod cpio xz-utils dropbear-bin
 	ovmf systemd-boot-efi dosfstools mtools fdisk binutils
-	iproute2 dnsmasq-base dnsmasq-utils iptables ipset nftables jq curl openssh-client openssl strace
+	iproute2 dnsmasq-base dnsmasq-utils iptables ipset nftables jq curl openssh-client openssl strace iputils-ping
 	awscli python3-boto3
 	clang libclang-rt-14-dev
 )

@@ -12,6 +12,7 @@
 
 #include "api/http.h"
 #include "compute/instance.h"
+#include "../metrics/sampler.h"
 
 #define RECONCILE_EVERY_SEC 5
 
@@ -110,20 +111,40 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
 
     pthread_t main_thread = pthread_self();
     virConnectPtr registered = NULL;
+    sampler *smp = opts->metrics_interval > 0 ? sampler_new() : NULL;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    time_t next_reconcile = now.tv_sec + RECONCILE_EVERY_SEC, next_sample = now.tv_sec + 1;
     for (;;) {
         watch_devices(ctx, &registered, &main_thread);
-        struct timespec wait = { RECONCILE_EVERY_SEC, 0 };
-        int sig = sigtimedwait(&set, NULL, &wait);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        time_t due = smp && next_sample < next_reconcile ? next_sample : next_reconcile;
+        struct timespec wait = { due > now.tv_sec ? due - now.tv_sec : 0, 0 };
+        int sig = wait.tv_sec ? sigtimedwait(&set, NULL, &wait) : -1;
         if (sig == SIGTERM || sig == SIGINT) {
             fprintf(stderr, "vmmgr serve: signal %d: finishing requests in flight\n", sig);
             break;
         }
-        if (sig < 0 && errno != EAGAIN && errno != EINTR)
+        if (sig < 0 && wait.tv_sec && errno != EAGAIN && errno != EINTR)
             break;
-        vm_error rec = { 0 };
-        if (inst_reconcile(ctx, &rec) < 0)
-            fprintf(stderr, "vmmgr serve: reconcile: %s\n", rec.msg);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (sig == SIGUSR1 || now.tv_sec >= next_reconcile) {
+            vm_error rec = { 0 };
+            if (inst_reconcile(ctx, &rec) < 0)
+                fprintf(stderr, "vmmgr serve: reconcile: %s\n", rec.msg);
+            next_reconcile = now.tv_sec + RECONCILE_EVERY_SEC;
+        }
+        if (smp && now.tv_sec >= next_sample) {
+            vm_error e = { 0 };
+            if (sampler_round(ctx, smp, time(NULL), NULL, &e) < 0)
+                fprintf(stderr, "vmmgr serve: metrics: %s\n", e.msg);
+            /* rounds keep their rhythm: a slow round delays the next, never piles up */
+            next_sample += opts->metrics_interval;
+            if (next_sample <= now.tv_sec)
+                next_sample = now.tv_sec + opts->metrics_interval;
+        }
     }
+    sampler_free(smp);
     api_server_stop(s);
     fprintf(stderr, "vmmgr serve: stopped\n");
     return 0;

@@ -1,5 +1,6 @@
-/* `vmmgr serve`: the HTTP API plus the background loop (reconcile every few seconds), until
- * SIGTERM or SIGINT, after which requests in flight finish and nothing new is accepted. */
+/* `vmmgr serve`: the HTTP API plus the background loops (reconcile every few seconds, the metrics
+ * sampler every metrics_interval seconds), until SIGTERM or SIGINT, after which requests in flight
+ * finish and nothing new is accepted. */
 #pragma once
 
 #include "core/ctx.h"
@@ -8,6 +9,7 @@ typedef struct vm_serve_opts {
     const char *listen; /* "ADDR:PORT" */
     const char *region; /* NULL: the configured one */
     unsigned workers;
+    int metrics_interval; /* seconds between sampler rounds; 0: no sampler */
 } vm_serve_opts;
 
 /* Starts libvirt's event loop in a thread, so connections opened from now on can keep alive.

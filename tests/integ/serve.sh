@@ -1,6 +1,6 @@
-# Starts `vmmgr serve` on a free loopback port for the test's state dir and points the aws CLI and
-# boto3 at it with the first access key.  Sourced after vm_init; the server is stopped (by its pid)
-# when the test exits.
+# Starts `vmmgr serve` (with $SERVE_ARGS) on a free loopback port for the test's state dir and points
+# the aws CLI and boto3 at it with the first access key.  Sourced after vm_init; the server is stopped
+# (by its pid) when the test exits.
 key_out=$(vm create-access-key --output json)
 export AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId <<<"$key_out")
 export AWS_SECRET_ACCESS_KEY=$(jq -r .AccessKey.SecretAccessKey <<<"$key_out")
@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
 export AWS_CONFIG_FILE="$T/aws-config" AWS_SHARED_CREDENTIALS_FILE="$T/aws-credentials"
 : > "$AWS_CONFIG_FILE"
 : > "$AWS_SHARED_CREDENTIALS_FILE"
-"$VM_BIN" --state-dir "$S" serve --listen 127.0.0.1:0 > "$T/serve.out" 2> "$T/serve.err" &
+"$VM_BIN" --state-dir "$S" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} > "$T/serve.out" 2> "$T/serve.err" &
 SERVE_PID=$!
 for _ in $(seq 100); do
 	grep -q "listening on" "$T/serve.out" 2>/dev/null && break

@@ -356,6 +356,9 @@ static const cli_opt serve_opts[] = {
     { "listen", CLI_OPT_STR, NULL, "ADDR:PORT to listen on (default 127.0.0.1:8773)" },
     { "region", CLI_OPT_STR, NULL, "the region signed requests must name (default us-east-1)" },
     { "workers", CLI_OPT_STR, NULL, "request worker threads (default 4)" },
+    { "metrics-interval", CLI_OPT_STR, NULL,
+      "seconds between rounds of the metrics sampler, which puts the AWS/EC2 and AWS/EBS metrics of running "
+      "instances (default 10; 0: off)" },
     END,
 };
 static const cli_opt no_opts[] = { END };

@@ -156,7 +156,7 @@ fail:
 static int
 cmd_serve(vm_ctx *ctx, int argc, char **argv)
 {
-    vm_serve_opts o = { .listen = "127.0.0.1:8773", .workers = 4 };
+    vm_serve_opts o = { .listen = "127.0.0.1:8773", .workers = 4, .metrics_interval = 10 };
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             o.listen = argv[++i];
@@ -164,8 +164,18 @@ cmd_serve(vm_ctx *ctx, int argc, char **argv)
             o.region = argv[++i];
         else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
             o.workers = (unsigned)atoi(argv[++i]);
-        else {
-            fprintf(stderr, "usage: vmmgr serve [--listen ADDR:PORT] [--region REGION] [--workers N]\n");
+        else if (strcmp(argv[i], "--metrics-interval") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            long v = strtol(argv[++i], &end, 10);
+            if (!*argv[i] || *end || v < 0 || v > 3600) {
+                fprintf(stderr, "vmmgr serve: --metrics-interval takes seconds from 0 (off) to 3600, not '%s'\n",
+                        argv[i]);
+                return EXIT_USAGE;
+            }
+            o.metrics_interval = (int)v;
+        } else {
+            fprintf(stderr, "usage: vmmgr serve [--listen ADDR:PORT] [--region REGION] [--workers N] "
+                            "[--metrics-interval SECONDS]\n");
             return EXIT_USAGE;
         }
     }

@@ -193,6 +193,9 @@ static const char *const migrations[] = {
     "  max REAL NOT NULL);"
     "CREATE INDEX metric_data_by_metric ON metric_data(metric_id, ts);"
     "CREATE INDEX metric_data_by_time ON metric_data(ts);",
+    /* 14: a point's span: 0 as put (or sampled), else the seconds of the aggregate (60, 300, 3600)
+     * that older points were rolled into (metrics_maintain) */
+    "ALTER TABLE metric_data ADD COLUMN span INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

@@ -1,0 +1,80 @@
+#include <criterion/criterion.h>
+
+#define VMMGR_SCRATCH_CTX
+#include "tmpdir.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../metrics/metrics.h"
+#include "../../vmmgr/core/ctx.h"
+#include "../../vmmgr/core/db.h"
+
+TestSuite(metrics, .init = scratch_setup, .fini = scratch_teardown);
+
+static long
+rows(const char *where)
+{
+    char sql[256];
+    sqlite3_stmt *st = NULL;
+    vm_error err = { 0 };
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM metric_data WHERE %s", where);
+    cr_assert_eq(vm_db_prepare(ctx->db, sql, &st, &err), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* n points of m, one every step seconds from t0, values 0..n-1 */
+static void
+put_series(const metric_key *m, time_t t0, long n, long step)
+{
+    metric_datum *d = calloc((size_t)n, sizeof(*d));
+    for (long i = 0; i < n; i++)
+        d[i] = (metric_datum){ .key = *m, .ts = t0 + i * step, .count = 1, .sum = (double)i, .min = (double)i,
+                               .max = (double)i, .unit = "Count", .resolution = 1 };
+    vm_error err = { 0 };
+    cr_assert_eq(metrics_put(ctx, d, (size_t)n, &err), 0, "%s", err.msg);
+    free(d);
+}
+
+Test(metrics, old_points_roll_into_coarser_tiers_and_add_up_the_same)
+{
+    metric_key m = { .ns = "AWS/EC2", .name = "CPUUtilization", .dims = { { "InstanceId", "i-0" } }, .ndims = 1 };
+    time_t now = time(NULL) / 3600 * 3600;
+    time_t t0 = now - 6 * 3600; /* two hours of 10-s points, 4 to 6 hours old */
+    put_series(&m, t0, 720, 10);
+    time_t old = now - 20 * 86400; /* an hour of 1-minute points 20 days old */
+    metric_key m2 = m;
+    m2.dims[0].value = "i-1";
+    put_series(&m2, old, 60, 60);
+    vm_error err = { 0 };
+    cr_assert_eq(metrics_maintain(ctx, now + 120, &err), 0, "%s", err.msg);
+
+    /* 3 hours: the 10-s points became one row a minute; 15 days: the 1-minute ones 5-minute rows */
+    cr_expect_eq(rows("span = 0"), 0);
+    cr_expect_eq(rows("span = 60"), 120);
+    cr_expect_eq(rows("span = 300"), 12);
+    metric_stats *b = NULL;
+    size_t n = 0;
+    cr_assert_eq(metrics_statistics(ctx, &m, t0, t0 + 7200, 3600, NULL, &b, &n, &err), 0);
+    cr_assert_eq(n, 2);
+    /* the first hour: values 0..359 */
+    cr_expect_eq(b[0].count, 360);
+    cr_expect_eq(b[0].sum, 359.0 * 360 / 2);
+    cr_expect_eq(b[0].min, 0);
+    cr_expect_eq(b[0].max, 359);
+    cr_expect_eq(b[1].min, 360);
+    free(b);
+    cr_assert_eq(metrics_statistics(ctx, &m2, old, old + 3600, 300, NULL, &b, &n, &err), 0);
+    cr_assert_eq(n, 12);
+    cr_expect_eq(b[1].count, 5);
+    cr_expect_eq(b[1].sum, 5 + 6 + 7 + 8 + 9);
+    free(b);
+
+    /* a second maintenance finds nothing to do; 455 days later everything has gone */
+    cr_assert_eq(metrics_maintain(ctx, now + 240, &err), 0);
+    cr_expect_eq(rows("span = 60"), 120);
+    cr_assert_eq(metrics_maintain(ctx, now + 500L * 86400, &err), 0);
+    cr_expect_eq(rows("1"), 0);
+}
