@@ -9,6 +9,7 @@
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "metrics.h"
+#include "metrics_priv.h"
 
 /* ListMetrics shows metrics with a point in the last two weeks */
 #define METRICS_LIST_SEC (14L * 24 * 3600)
@@ -21,9 +22,8 @@ dim_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->value, y->value);
 }
 
-/* The dimension set as stored: sorted by name, each name and value as "<length>:<bytes>". */
-static char *
-dims_encode(const metric_key *m)
+char *
+metrics_dims_encode(const metric_key *m)
 {
     metric_dim sorted[METRIC_DIMS_MAX];
     memcpy(sorted, m->dims, m->ndims * sizeof(sorted[0]));
@@ -42,10 +42,8 @@ dims_encode(const metric_key *m)
     return buf;
 }
 
-/* Splits a stored set into dims whose strings are copied, NUL-ended, into out (room for
- * strlen(text) + 2 * METRIC_DIMS_MAX + 1 bytes).  The number of dimensions. */
-static size_t
-dims_decode(const char *text, char *out, metric_dim *dims)
+size_t
+metrics_dims_decode(const char *text, char *out, metric_dim *dims)
 {
     size_t n = 0;
     const char *p = text;
@@ -98,7 +96,7 @@ metric_id(vm_ctx *ctx, const char *ns, const char *name, const char *dims, sqlit
 static int
 put_one(vm_ctx *ctx, const metric_datum *d, vm_error *err)
 {
-    _cleanup_free_ char *dims = dims_encode(&d->key);
+    _cleanup_free_ char *dims = metrics_dims_encode(&d->key);
     if (!dims)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     sqlite3_int64 id = 0;
@@ -247,7 +245,7 @@ metrics_list(vm_ctx *ctx, const char *ns, const char *name, const metric_dim *di
         if (!strings)
             return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         metric_key m = { .ns = vm_db_text(st, 0), .name = vm_db_text(st, 1) };
-        m.ndims = dims_decode(text, strings, m.dims);
+        m.ndims = metrics_dims_decode(text, strings, m.dims);
         if (!has_dims(&m, dims, ndims) || seen++ < offset)
             continue;
         if (max && shown == max) {
@@ -271,7 +269,7 @@ metrics_statistics(vm_ctx *ctx, const metric_key *m, time_t start, time_t end, l
     *ret_n = 0;
     if (period <= 0 || end <= start)
         return 0;
-    _cleanup_free_ char *dims = dims_encode(m);
+    _cleanup_free_ char *dims = metrics_dims_encode(m);
     if (!dims)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     size_t nb = (size_t)((end - start + period - 1) / period);

@@ -12,9 +12,12 @@
 
 #include "api/http.h"
 #include "compute/instance.h"
+#include "../metrics/alarms.h"
 #include "../metrics/sampler.h"
 
 #define RECONCILE_EVERY_SEC 5
+/* an alarm is evaluated within this long of the end of its period */
+#define ALARMS_EVERY_SEC 2
 
 static void *
 event_loop(void *arg)
@@ -115,10 +118,12 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     time_t next_reconcile = now.tv_sec + RECONCILE_EVERY_SEC, next_sample = now.tv_sec + 1;
+    time_t next_eval = now.tv_sec + 1;
     for (;;) {
         watch_devices(ctx, &registered, &main_thread);
         clock_gettime(CLOCK_MONOTONIC, &now);
         time_t due = smp && next_sample < next_reconcile ? next_sample : next_reconcile;
+        due = next_eval < due ? next_eval : due;
         struct timespec wait = { due > now.tv_sec ? due - now.tv_sec : 0, 0 };
         int sig = wait.tv_sec ? sigtimedwait(&set, NULL, &wait) : -1;
         if (sig == SIGTERM || sig == SIGINT) {
@@ -142,6 +147,13 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             next_sample += opts->metrics_interval;
             if (next_sample <= now.tv_sec)
                 next_sample = now.tv_sec + opts->metrics_interval;
+        }
+        /* after the round, so a period that just ended has its point */
+        if (now.tv_sec >= next_eval) {
+            vm_error e = { 0 };
+            if (alarms_evaluate(ctx, time(NULL), NULL, &e) < 0)
+                fprintf(stderr, "vmmgr serve: alarms: %s\n", e.msg);
+            next_eval = now.tv_sec + ALARMS_EVERY_SEC;
         }
     }
     sampler_free(smp);

@@ -8,15 +8,19 @@ export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
 export AWS_CONFIG_FILE="$T/aws-config" AWS_SHARED_CREDENTIALS_FILE="$T/aws-credentials"
 : > "$AWS_CONFIG_FILE"
 : > "$AWS_SHARED_CREDENTIALS_FILE"
-"$VM_BIN" --state-dir "$S" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} > "$T/serve.out" 2> "$T/serve.err" &
-SERVE_PID=$!
-for _ in $(seq 100); do
-	grep -q "listening on" "$T/serve.out" 2>/dev/null && break
-	sleep 0.1
-done
-ENDPOINT=$(grep -o 'http://[0-9.:]*' "$T/serve.out" || true)
-[ -n "$ENDPOINT" ] || fail "vmmgr serve did not start: $(cat "$T/serve.err")"
-export ENDPOINT AWS_ENDPOINT_URL="$ENDPOINT"
+# start_serve [ADDR:PORT]: (again, after a stop) on that address, or a free port
+start_serve() {
+	"$VM_BIN" --state-dir "$S" serve --listen "${1:-127.0.0.1:0}" ${SERVE_ARGS:-} > "$T/serve.out" 2>> "$T/serve.err" &
+	SERVE_PID=$!
+	for _ in $(seq 100); do
+		grep -q "listening on" "$T/serve.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	ENDPOINT=$(grep -o 'http://[0-9.:]*' "$T/serve.out" || true)
+	[ -n "$ENDPOINT" ] || fail "vmmgr serve did not start: $(cat "$T/serve.err")"
+	export ENDPOINT AWS_ENDPOINT_URL="$ENDPOINT"
+}
+start_serve
 aws() { /usr/bin/aws --endpoint-url "$ENDPOINT" "$@"; }
 
 stop_serve() {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../metrics/alarms.h"
 #include "../../metrics/metrics.h"
 #include "../../vmmgr/core/ctx.h"
 #include "../../vmmgr/core/db.h"
@@ -77,4 +78,88 @@ Test(metrics, old_points_roll_into_coarser_tiers_and_add_up_the_same)
     cr_expect_eq(rows("span = 60"), 120);
     cr_assert_eq(metrics_maintain(ctx, now + 500L * 86400, &err), 0);
     cr_expect_eq(rows("1"), 0);
+}
+
+static long
+alarm_state_of(const char *name)
+{
+    char sql[128];
+    sqlite3_stmt *st = NULL;
+    vm_error err = { 0 };
+    snprintf(sql, sizeof(sql), "SELECT state FROM alarms WHERE name = '%s'", name);
+    cr_assert_eq(vm_db_prepare(ctx->db, sql, &st, &err), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    long s = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return s;
+}
+
+static void
+put_at(const metric_key *m, time_t ts, double v)
+{
+    metric_datum d = { .key = *m, .ts = ts, .count = 1, .sum = v, .min = v, .max = v, .unit = "Percent",
+                       .resolution = 1 };
+    vm_error err = { 0 };
+    cr_assert_eq(metrics_put(ctx, &d, 1, &err), 0, "%s", err.msg);
+}
+
+Test(metrics, alarm_evaluation_follows_datapoints_to_alarm_and_missing_data)
+{
+    metric_key m = { .ns = "AWS/EC2", .name = "CPUUtilization", .dims = { { "InstanceId", "i-0" } }, .ndims = 1 };
+    alarm_def d = { .name = "high", .actions_enabled = true, .metric = m, .statistic = "Average", .period = 10,
+                    .evaluation_periods = 3, .datapoints_to_alarm = 2, .threshold = 50,
+                    .comparison = "GreaterThanThreshold", .treat_missing = "missing" };
+    d.actions[ALARM_ALARM][0] = "arn:aws:autoscaling:us-east-1:1:scalingPolicy:x:autoScalingGroupName/g:policyName/p";
+    d.nactions[ALARM_ALARM] = 1;
+    vm_error err = { 0 };
+    time_t t = time(NULL) / 10 * 10;
+    cr_assert_eq(alarm_put(ctx, &d, "us-east-1", t, &err), 0, "%s", err.msg);
+    size_t changed = 9;
+    /* no data, missing: stays INSUFFICIENT_DATA */
+    cr_assert_eq(alarms_evaluate(ctx, t + 1, &changed, &err), 0, "%s", err.msg);
+    cr_expect_eq(changed, 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_INSUFFICIENT);
+    /* one breaching point of 2 needed: OK */
+    put_at(&m, t + 5, 90);
+    cr_assert_eq(alarms_evaluate(ctx, t + 11, &changed, &err), 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_OK);
+    /* two: ALARM, once, with its action recorded */
+    put_at(&m, t + 15, 95);
+    cr_assert_eq(alarms_evaluate(ctx, t + 21, &changed, &err), 0);
+    cr_expect_eq(changed, 1);
+    cr_expect_eq(alarm_state_of("high"), ALARM_ALARM);
+    cr_assert_eq(alarms_evaluate(ctx, t + 22, &changed, &err), 0); /* the same period again: nothing */
+    cr_expect_eq(changed, 0);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(vm_db_prepare(ctx->db, "SELECT type, summary FROM alarm_history WHERE type != 'ConfigurationUpdate' ORDER BY id",
+                               &st, &err), 0);
+    const char *want[][2] = { { "StateUpdate", "Alarm updated from INSUFFICIENT_DATA to OK" },
+                              { "StateUpdate", "Alarm updated from OK to ALARM" },
+                              { "Action", "Failed to execute action arn:aws:autoscaling:us-east-1:1:scalingPolicy:x:"
+                                          "autoScalingGroupName/g:policyName/p" } };
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        cr_expect_str_eq(vm_db_text(st, 0), want[i][0]);
+        cr_expect_str_eq(vm_db_text(st, 1), want[i][1]);
+    }
+    cr_expect_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    /* the points leave the window; ignore keeps the state, missing makes it INSUFFICIENT_DATA */
+    d.treat_missing = "ignore";
+    cr_assert_eq(alarm_put(ctx, &d, "us-east-1", t + 23, &err), 0);
+    cr_assert_eq(alarms_evaluate(ctx, t + 61, &changed, &err), 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_ALARM);
+    d.treat_missing = "missing";
+    cr_assert_eq(alarm_put(ctx, &d, "us-east-1", t + 62, &err), 0);
+    cr_assert_eq(alarms_evaluate(ctx, t + 71, &changed, &err), 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_INSUFFICIENT);
+    /* notBreaching: OK; breaching: ALARM */
+    d.treat_missing = "notBreaching";
+    cr_assert_eq(alarm_put(ctx, &d, "us-east-1", t + 72, &err), 0);
+    cr_assert_eq(alarms_evaluate(ctx, t + 81, &changed, &err), 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_OK);
+    d.treat_missing = "breaching";
+    cr_assert_eq(alarm_put(ctx, &d, "us-east-1", t + 82, &err), 0);
+    cr_assert_eq(alarms_evaluate(ctx, t + 91, &changed, &err), 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_ALARM);
 }

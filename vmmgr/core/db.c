@@ -196,6 +196,42 @@ static const char *const migrations[] = {
     /* 14: a point's span: 0 as put (or sampled), else the seconds of the aggregate (60, 300, 3600)
      * that older points were rolled into (metrics_maintain) */
     "ALTER TABLE metric_data ADD COLUMN span INTEGER NOT NULL DEFAULT 0;",
+    /* 15: CloudWatch's metric alarms (metrics/alarms.c): configuration, state, the end of the last
+     * period evaluated; their history outlives them */
+    "CREATE TABLE alarms ("
+    "  name TEXT PRIMARY KEY,"
+    "  arn TEXT NOT NULL,"
+    "  description TEXT,"
+    "  actions_enabled INTEGER NOT NULL,"
+    "  ok_actions TEXT NOT NULL,"
+    "  alarm_actions TEXT NOT NULL,"
+    "  insufficient_actions TEXT NOT NULL,"
+    "  namespace TEXT NOT NULL,"
+    "  metric_name TEXT NOT NULL,"
+    "  dims TEXT NOT NULL,"
+    "  statistic TEXT NOT NULL,"
+    "  unit TEXT,"
+    "  period INTEGER NOT NULL,"
+    "  evaluation_periods INTEGER NOT NULL,"
+    "  datapoints_to_alarm INTEGER NOT NULL,"
+    "  threshold REAL NOT NULL,"
+    "  comparison TEXT NOT NULL,"
+    "  treat_missing TEXT NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  reason_data TEXT NOT NULL,"
+    "  state_updated INTEGER NOT NULL,"
+    "  config_updated INTEGER NOT NULL,"
+    "  transitioned INTEGER NOT NULL,"
+    "  evaluated_to INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE alarm_history ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  summary TEXT NOT NULL,"
+    "  data TEXT NOT NULL);"
+    "CREATE INDEX alarm_history_by_name ON alarm_history(name, ts);",
 };
 
 int

@@ -69,6 +69,7 @@ static const struct {
     [VM_ERR_PERMISSION_MALFORMED] = { "InvalidPermission.Malformed", 400 },
     [VM_ERR_CANNOT_DELETE] = { "CannotDelete", 400 },
     [VM_ERR_ENI_NOT_FOUND] = { "InvalidNetworkInterfaceID.NotFound", 400 },
+    [VM_ERR_RESOURCE_NOT_FOUND] = { "ResourceNotFound", 404 },
 };
 
 static int

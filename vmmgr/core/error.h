@@ -72,6 +72,7 @@ typedef enum vm_err_code {
     VM_ERR_PERMISSION_MALFORMED,        /* InvalidPermission.Malformed */
     VM_ERR_CANNOT_DELETE,               /* CannotDelete */
     VM_ERR_ENI_NOT_FOUND,               /* InvalidNetworkInterfaceID.NotFound */
+    VM_ERR_RESOURCE_NOT_FOUND,          /* ResourceNotFound, 404 (CloudWatch's alarms) */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -5,7 +5,8 @@
  *   PutMetricData         custom namespaces (AWS/ is CloudWatch's own), Value, Values/Counts or
  *                         StatisticValues, Unit, StorageResolution 1|60, Timestamp within -2 weeks..+2 h
  *   ListMetrics           Namespace, MetricName, Dimensions (a value optional), RecentlyActive, paging
- *   GetMetricStatistics   Average|Sum|SampleCount|Minimum|Maximum per Period, at most 1,440 points */
+ *   GetMetricStatistics   Average|Sum|SampleCount|Minimum|Maximum per Period, at most 1,440 points
+ * and the metric alarms (alarms.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "../../../metrics/metrics.h"
 #include "../../core/cleanup.h"
 #include "../service.h"
+#include "cw.h"
 
 #define CW_MAX_DATA 1000
 #define CW_MAX_VALUES 150
@@ -32,16 +34,16 @@ static const char *const units[] = {
     "Count/Second",     "None",              NULL,
 };
 
-static int
-invalid(vm_error *err, const char *param, const char *value)
+int
+cw_invalid(vm_error *err, const char *param, const char *value)
 {
     return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The value %s for parameter %s is invalid.", value,
                         param);
 }
 
 /* A timestamp as the Query protocol sends it (ISO 8601, "Z" or an offset) or JSON (epoch seconds). */
-static int
-parse_time(const char *param, const char *text, time_t *ret, vm_error *err)
+int
+cw_parse_time(const char *param, const char *text, time_t *ret, vm_error *err)
 {
     char *end;
     double epoch = strtod(text, &end);
@@ -52,7 +54,7 @@ parse_time(const char *param, const char *text, time_t *ret, vm_error *err)
     struct tm tm = { 0 };
     const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
     if (!rest)
-        return invalid(err, param, text);
+        return cw_invalid(err, param, text);
     if (*rest == '.')
         for (rest++; *rest >= '0' && *rest <= '9'; rest++)
             ;
@@ -65,25 +67,25 @@ parse_time(const char *param, const char *text, time_t *ret, vm_error *err)
         rest += 6;
     }
     if (*rest)
-        return invalid(err, param, text);
+        return cw_invalid(err, param, text);
     *ret = timegm(&tm) - offset;
     return 0;
 }
 
-static int
-parse_double(const char *param, const char *text, double *ret, vm_error *err)
+int
+cw_parse_double(const char *param, const char *text, double *ret, vm_error *err)
 {
     char *end;
     double v = text && *text ? strtod(text, &end) : NAN;
     if (!text || !*text || *end || !isfinite(v))
-        return invalid(err, param, text ? text : "");
+        return cw_invalid(err, param, text ? text : "");
     *ret = v;
     return 0;
 }
 
 /* Dimensions.member.N.{Name,Value} under prefix; value_optional for filters. */
-static int
-parse_dims(const vm_params *p, const char *prefix, bool value_optional, metric_dim *dims, size_t *ret_n,
+int
+cw_parse_dims(const vm_params *p, const char *prefix, bool value_optional, metric_dim *dims, size_t *ret_n,
            vm_error *err)
 {
     char key[256];
@@ -119,8 +121,8 @@ parse_dims(const vm_params *p, const char *prefix, bool value_optional, metric_d
     return 0;
 }
 
-static int
-parse_name(const vm_params *p, const char *param, bool required, const char **ret, vm_error *err)
+int
+cw_parse_name(const vm_params *p, const char *param, bool required, const char **ret, vm_error *err)
 {
     const char *v = vm_params_get(p, param);
     if (!v && !required) {
@@ -136,8 +138,8 @@ parse_name(const vm_params *p, const char *param, bool required, const char **re
     return 0;
 }
 
-static int
-parse_unit(const vm_params *p, const char *param, const char **ret, vm_error *err)
+int
+cw_parse_unit(const vm_params *p, const char *param, const char **ret, vm_error *err)
 {
     const char *u = vm_params_get(p, param);
     *ret = NULL;
@@ -148,7 +150,7 @@ parse_unit(const vm_params *p, const char *param, const char **ret, vm_error *er
             *ret = *k;
             return 0;
         }
-    return invalid(err, param, u);
+    return cw_invalid(err, param, u);
 }
 
 /* One MetricData member: its statistic set from Value, Values/Counts or StatisticValues. */
@@ -159,19 +161,19 @@ parse_datum(const vm_params *p, const char *ns, int i, time_t now, metric_datum 
     snprintf(pre, sizeof(pre), "MetricData.member.%d.", i);
     *d = (metric_datum){ .key.ns = ns, .resolution = 60, .ts = now };
     snprintf(key, sizeof(key), "%sMetricName", pre);
-    if (parse_name(p, key, true, &d->key.name, err) < 0 || parse_dims(p, pre, false, d->key.dims, &d->key.ndims, err) < 0)
+    if (cw_parse_name(p, key, true, &d->key.name, err) < 0 || cw_parse_dims(p, pre, false, d->key.dims, &d->key.ndims, err) < 0)
         return -1;
     snprintf(key, sizeof(key), "%sUnit", pre);
-    if (parse_unit(p, key, &d->unit, err) < 0)
+    if (cw_parse_unit(p, key, &d->unit, err) < 0)
         return -1;
     snprintf(key, sizeof(key), "%sStorageResolution", pre);
     const char *res = vm_params_get(p, key);
     if (res && strcmp(res, "1") != 0 && strcmp(res, "60") != 0)
-        return invalid(err, key, res);
+        return cw_invalid(err, key, res);
     d->resolution = res ? atoi(res) : 60;
     snprintf(key, sizeof(key), "%sTimestamp", pre);
     const char *ts = vm_params_get(p, key);
-    if (ts && parse_time(key, ts, &d->ts, err) < 0)
+    if (ts && cw_parse_time(key, ts, &d->ts, err) < 0)
         return -1;
     if (d->ts < now - CW_PAST_SEC || d->ts > now + CW_FUTURE_SEC)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
@@ -194,7 +196,7 @@ parse_datum(const vm_params *p, const char *ns, int i, time_t now, metric_datum 
     if (value) {
         snprintf(key, sizeof(key), "%sValue", pre);
         double v;
-        if (parse_double(key, value, &v, err) < 0)
+        if (cw_parse_double(key, value, &v, err) < 0)
             return -1;
         d->count = 1;
         d->sum = d->min = d->max = v;
@@ -208,7 +210,7 @@ parse_datum(const vm_params *p, const char *ns, int i, time_t now, metric_datum 
             const char *t = vm_params_get(p, key);
             if (!t)
                 return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter %s is required.", key);
-            if (parse_double(key, t, dst[k], err) < 0)
+            if (cw_parse_double(key, t, dst[k], err) < 0)
                 return -1;
         }
         if (d->count <= 0 || d->min > d->max)
@@ -234,14 +236,14 @@ parse_datum(const vm_params *p, const char *ns, int i, time_t now, metric_datum 
     for (size_t k = 0; k < nv; k++) {
         double v, c = 1;
         snprintf(key, sizeof(key), "%sValues.member.%d", pre, vi[k]);
-        if (parse_double(key, vm_params_get(p, key), &v, err) < 0)
+        if (cw_parse_double(key, vm_params_get(p, key), &v, err) < 0)
             return -1;
         if (nc) {
             snprintf(key, sizeof(key), "%sCounts.member.%d", pre, ci[k]);
-            if (parse_double(key, vm_params_get(p, key), &c, err) < 0)
+            if (cw_parse_double(key, vm_params_get(p, key), &c, err) < 0)
                 return -1;
             if (c <= 0)
-                return invalid(err, key, vm_params_get(p, key));
+                return cw_invalid(err, key, vm_params_get(p, key));
         }
         d->min = d->count == 0 || v < d->min ? v : d->min;
         d->max = d->count == 0 || v > d->max ? v : d->max;
@@ -256,7 +258,7 @@ put_metric_data(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
 {
     (void)principal, (void)result;
     const char *ns;
-    if (parse_name(p, "Namespace", true, &ns, err) < 0)
+    if (cw_parse_name(p, "Namespace", true, &ns, err) < 0)
         return -1;
     if (strncmp(ns, "AWS/", 4) == 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
@@ -285,8 +287,8 @@ typedef struct list_out {
     vm_node *list;
 } list_out;
 
-static void
-render_key(vm_node *it, const metric_key *m)
+void
+cw_render_key(vm_node *it, const metric_key *m)
 {
     vm_node_str(it, "Namespace", NULL, m->ns);
     vm_node_str(it, "MetricName", NULL, m->name);
@@ -305,7 +307,7 @@ list_one(void *opaque, const metric_key *m, vm_error *err)
     vm_node *it = vm_node_item(o->list);
     if (!it)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    render_key(it, m);
+    cw_render_key(it, m);
     return 0;
 }
 
@@ -317,12 +319,12 @@ list_metrics(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     metric_dim dims[METRIC_DIMS_MAX];
     size_t nd = 0;
     long offset;
-    if (parse_name(p, "Namespace", false, &ns, err) < 0 || parse_name(p, "MetricName", false, &name, err) < 0 ||
-        parse_dims(p, "", true, dims, &nd, err) < 0 ||
+    if (cw_parse_name(p, "Namespace", false, &ns, err) < 0 || cw_parse_name(p, "MetricName", false, &name, err) < 0 ||
+        cw_parse_dims(p, "", true, dims, &nd, err) < 0 ||
         vm_params_int(p, "NextToken", 0, 0, 1L << 30, &offset, err) < 0)
         return -1;
     if (recent && strcmp(recent, "PT3H") != 0)
-        return invalid(err, "RecentlyActive", recent);
+        return cw_invalid(err, "RecentlyActive", recent);
     list_out o = { vm_node_list(result, "Metrics", NULL) };
     bool more = false;
     if (metrics_list(ctx, ns, name, dims, nd, recent ? time(NULL) - 3 * 3600 : 0, offset, CW_LIST_PAGE, list_one, &o,
@@ -344,13 +346,13 @@ get_metric_statistics(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     const char *unit, *st = vm_params_get(p, "StartTime"), *et = vm_params_get(p, "EndTime");
     time_t start, end;
     long period;
-    if (parse_name(p, "Namespace", true, &m.ns, err) < 0 || parse_name(p, "MetricName", true, &m.name, err) < 0 ||
-        parse_dims(p, "", false, m.dims, &m.ndims, err) < 0 || parse_unit(p, "Unit", &unit, err) < 0)
+    if (cw_parse_name(p, "Namespace", true, &m.ns, err) < 0 || cw_parse_name(p, "MetricName", true, &m.name, err) < 0 ||
+        cw_parse_dims(p, "", false, m.dims, &m.ndims, err) < 0 || cw_parse_unit(p, "Unit", &unit, err) < 0)
         return -1;
     if (!st || !et || !vm_params_get(p, "Period"))
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter %s is required.",
                             !st ? "StartTime" : !et ? "EndTime" : "Period");
-    if (parse_time("StartTime", st, &start, err) < 0 || parse_time("EndTime", et, &end, err) < 0 ||
+    if (cw_parse_time("StartTime", st, &start, err) < 0 || cw_parse_time("EndTime", et, &end, err) < 0 ||
         vm_params_int(p, "Period", 0, 1, 1L << 30, &period, err) < 0)
         return -1;
     if (period != 1 && period != 5 && period != 10 && period != 30 && period % 60 != 0)
@@ -385,7 +387,7 @@ get_metric_statistics(vm_ctx *ctx, const char *principal, const vm_params *p, vm
         while (known[k] && strcmp(known[k], stats[i]) != 0)
             k++;
         if (!known[k])
-            return invalid(err, "Statistics", stats[i]);
+            return cw_invalid(err, "Statistics", stats[i]);
         want[k] = true;
     }
     _cleanup_free_ metric_stats *b = NULL;
@@ -410,6 +412,14 @@ static const svc_action cloudwatch_actions[] = {
     { "PutMetricData", put_metric_data },
     { "ListMetrics", list_metrics },
     { "GetMetricStatistics", get_metric_statistics },
+    { "PutMetricAlarm", cw_put_metric_alarm },
+    { "DescribeAlarms", cw_describe_alarms },
+    { "DescribeAlarmsForMetric", cw_describe_alarms_for_metric },
+    { "DeleteAlarms", cw_delete_alarms },
+    { "SetAlarmState", cw_set_alarm_state },
+    { "DescribeAlarmHistory", cw_describe_alarm_history },
+    { "EnableAlarmActions", cw_enable_alarm_actions },
+    { "DisableAlarmActions", cw_disable_alarm_actions },
     { NULL, NULL },
 };
 

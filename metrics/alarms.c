@@ -1,0 +1,722 @@
+#include "alarms.h"
+
+#include <json-c/json.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "metrics_priv.h"
+
+static void
+json_putp(json_object **o)
+{
+    if (*o)
+        json_object_put(*o);
+}
+
+static const char *const state_names[] = { "OK", "ALARM", "INSUFFICIENT_DATA" };
+
+const char *
+alarm_state_name(alarm_state s)
+{
+    return s <= ALARM_INSUFFICIENT ? state_names[s] : "INSUFFICIENT_DATA";
+}
+
+int
+alarm_state_from_name(const char *name)
+{
+    for (int i = 0; i < 3; i++)
+        if (name && strcmp(name, state_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* the columns an alarm is read with (alarm_from_row) */
+#define ALARM_COLUMNS                                                                                          \
+    "name, arn, description, actions_enabled, ok_actions, alarm_actions, insufficient_actions, namespace, "   \
+    "metric_name, dims, statistic, unit, period, evaluation_periods, datapoints_to_alarm, threshold, "          \
+    "comparison, treat_missing, state, reason, reason_data, state_updated, config_updated, transitioned, "     \
+    "evaluated_to"
+
+/* what a row's strings are decoded into: alive as long as the row */
+typedef struct alarm_buf {
+    char *dims, *actions[3];
+} alarm_buf;
+
+static void
+alarm_buf_free(alarm_buf *b)
+{
+    free(b->dims);
+    for (int i = 0; i < 3; i++)
+        free(b->actions[i]);
+}
+
+/* newline-separated ARNs into list (pointers into a copy kept in *keep) */
+static int
+split_actions(const char *text, char **keep, const char **list, size_t *n)
+{
+    *n = 0;
+    *keep = strdup(text);
+    if (!*keep)
+        return -1;
+    for (char *save = NULL, *t = strtok_r(*keep, "\n", &save); t && *n < ALARM_ACTIONS_MAX;
+         t = strtok_r(NULL, "\n", &save))
+        list[(*n)++] = t;
+    return 0;
+}
+
+static int
+alarm_from_row(sqlite3_stmt *st, alarm_rec *a, alarm_buf *b, time_t *evaluated_to)
+{
+    memset(a, 0, sizeof(*a));
+    memset(b, 0, sizeof(*b));
+    alarm_def *d = &a->def;
+    d->name = vm_db_text(st, 0);
+    a->arn = vm_db_text(st, 1);
+    d->description = sqlite3_column_type(st, 2) == SQLITE_NULL ? NULL : vm_db_text(st, 2);
+    d->actions_enabled = sqlite3_column_int(st, 3);
+    for (int k = 0; k < 3; k++)
+        if (split_actions(vm_db_text(st, 4 + k), &b->actions[k], d->actions[k], &d->nactions[k]) < 0)
+            return -1;
+    d->metric.ns = vm_db_text(st, 7);
+    d->metric.name = vm_db_text(st, 8);
+    const char *dims = vm_db_text(st, 9);
+    b->dims = malloc(strlen(dims) + 2 * METRIC_DIMS_MAX + 1);
+    if (!b->dims)
+        return -1;
+    d->metric.ndims = metrics_dims_decode(dims, b->dims, d->metric.dims);
+    d->statistic = vm_db_text(st, 10);
+    d->unit = sqlite3_column_type(st, 11) == SQLITE_NULL ? NULL : vm_db_text(st, 11);
+    d->period = sqlite3_column_int64(st, 12);
+    d->evaluation_periods = sqlite3_column_int64(st, 13);
+    d->datapoints_to_alarm = sqlite3_column_int64(st, 14);
+    d->threshold = sqlite3_column_double(st, 15);
+    d->comparison = vm_db_text(st, 16);
+    d->treat_missing = vm_db_text(st, 17);
+    a->state = (alarm_state)sqlite3_column_int(st, 18);
+    a->reason = vm_db_text(st, 19);
+    a->reason_data = vm_db_text(st, 20);
+    a->state_updated = sqlite3_column_int64(st, 21);
+    a->config_updated = sqlite3_column_int64(st, 22);
+    a->transitioned = sqlite3_column_int64(st, 23);
+    if (evaluated_to)
+        *evaluated_to = sqlite3_column_int64(st, 24);
+    return 0;
+}
+
+static char *
+join_actions(const alarm_def *d, int k)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < d->nactions[k]; i++)
+        len += strlen(d->actions[k][i]) + 1;
+    char *s = calloc(1, len);
+    for (size_t i = 0; s && i < d->nactions[k]; i++) {
+        if (i)
+            strcat(s, "\n");
+        strcat(s, d->actions[k][i]);
+    }
+    return s;
+}
+
+/* ISO 8601 with milliseconds, as CloudWatch writes times in its JSON documents */
+static const char *
+iso_ms(time_t t, char *buf, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%S.000+0000", &tm);
+    return buf;
+}
+
+static int
+history_add(vm_ctx *ctx, const char *name, time_t ts, const char *type, const char *summary, json_object *data,
+            vm_error *err)
+{
+    sqlite3_stmt *st =
+        vm_ctx_stmt(ctx, "INSERT INTO alarm_history(name, ts, type, summary, data) VALUES (?, ?, ?, ?, ?)", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, ts);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, summary, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording an alarm's history", err);
+}
+
+static json_object *
+config_json(const alarm_def *d)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "alarmName", json_object_new_string(d->name));
+    json_object_object_add(o, "namespace", json_object_new_string(d->metric.ns));
+    json_object_object_add(o, "metricName", json_object_new_string(d->metric.name));
+    json_object *dl = json_object_new_array();
+    for (size_t i = 0; i < d->metric.ndims; i++) {
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, "name", json_object_new_string(d->metric.dims[i].name));
+        json_object_object_add(x, "value", json_object_new_string(d->metric.dims[i].value));
+        json_object_array_add(dl, x);
+    }
+    json_object_object_add(o, "dimensions", dl);
+    json_object_object_add(o, "statistic", json_object_new_string(d->statistic));
+    json_object_object_add(o, "period", json_object_new_int64(d->period));
+    json_object_object_add(o, "evaluationPeriods", json_object_new_int64(d->evaluation_periods));
+    json_object_object_add(o, "threshold", json_object_new_double(d->threshold));
+    json_object_object_add(o, "comparisonOperator", json_object_new_string(d->comparison));
+    json_object_object_add(o, "treatMissingData", json_object_new_string(d->treat_missing));
+    json_object_object_add(o, "actionsEnabled", json_object_new_boolean(d->actions_enabled));
+    return o;
+}
+
+/* The actions of a state the alarm entered: each gets an Action entry.  Auto Scaling policies and the
+ * other services' ARNs have no executor here yet, and the entry says so. */
+static int
+record_actions(vm_ctx *ctx, const alarm_def *d, alarm_state s, time_t now, vm_error *err)
+{
+    if (!d->actions_enabled)
+        return 0;
+    for (size_t i = 0; i < d->nactions[s]; i++) {
+        const char *arn = d->actions[s][i];
+        const char *why = strncmp(arn, "arn:aws:autoscaling:", 20) == 0
+                              ? "Auto Scaling is not part of this endpoint yet"
+                              : "this endpoint does not run actions of this service";
+        char summary[1700], ts[40];
+        snprintf(summary, sizeof(summary), "Failed to execute action %s", arn);
+        _cleanup_(json_putp) json_object *o = json_object_new_object();
+        json_object_object_add(o, "actionState", json_object_new_string("Failed"));
+        json_object_object_add(o, "notificationResource", json_object_new_string(arn));
+        json_object_object_add(o, "stateUpdateTimestamp", json_object_new_string(iso_ms(now, ts, sizeof(ts))));
+        json_object_object_add(o, "error", json_object_new_string(why));
+        if (history_add(ctx, d->name, now, "Action", summary, o, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Changes the state of the alarm (within the caller's transaction): row, history, actions. */
+static int
+change_state(vm_ctx *ctx, const alarm_rec *a, alarm_state s, const char *reason, const char *reason_data,
+             time_t now, vm_error *err)
+{
+    sqlite3_stmt *st = vm_ctx_stmt(ctx,
+                                   "UPDATE alarms SET state = ?2, reason = ?3, reason_data = ?4, state_updated = ?5, "
+                                   "transitioned = ?5 WHERE name = ?1",
+                                   err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, a->def.name, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, s);
+    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, reason_data, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, now);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "changing an alarm's state", err);
+    char summary[64];
+    snprintf(summary, sizeof(summary), "Alarm updated from %s to %s", alarm_state_name(a->state),
+             alarm_state_name(s));
+    _cleanup_(json_putp) json_object *o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_string("1.0"));
+    json_object *old = json_object_new_object(), *nw = json_object_new_object();
+    json_object_object_add(old, "stateValue", json_object_new_string(alarm_state_name(a->state)));
+    json_object_object_add(old, "stateReason", json_object_new_string(a->reason));
+    json_object_object_add(nw, "stateValue", json_object_new_string(alarm_state_name(s)));
+    json_object_object_add(nw, "stateReason", json_object_new_string(reason));
+    json_object *rd = reason_data && *reason_data ? json_tokener_parse(reason_data) : NULL;
+    if (rd)
+        json_object_object_add(nw, "stateReasonData", rd);
+    json_object_object_add(o, "oldState", old);
+    json_object_object_add(o, "newState", nw);
+    if (history_add(ctx, a->def.name, now, "StateUpdate", summary, o, err) < 0)
+        return -1;
+    return record_actions(ctx, &a->def, s, now, err);
+}
+
+int
+alarm_put(vm_ctx *ctx, const alarm_def *d, const char *region, time_t now, vm_error *err)
+{
+    _cleanup_(json_putp) json_object *o = NULL;
+    _cleanup_free_ char *dims = metrics_dims_encode(&d->metric);
+    _cleanup_free_ char *ok = join_actions(d, ALARM_OK), *al = join_actions(d, ALARM_ALARM),
+                        *in = join_actions(d, ALARM_INSUFFICIENT);
+    char arn[512];
+    if (!dims || !ok || !al || !in)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    snprintf(arn, sizeof(arn), "arn:aws:cloudwatch:%s:%s:alarm:%s", region, ctx->account_id, d->name);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *ex = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT 1 FROM alarms WHERE name = ?", &ex, err) < 0)
+        goto fail;
+    sqlite3_bind_text(ex, 1, d->name, -1, SQLITE_STATIC);
+    bool update = sqlite3_step(ex) == SQLITE_ROW;
+    /* an update replaces the configuration and keeps the state (and when it was last evaluated) */
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO alarms(name, arn, description, actions_enabled, ok_actions, alarm_actions, "
+                      "insufficient_actions, namespace, metric_name, dims, statistic, unit, period, "
+                      "evaluation_periods, datapoints_to_alarm, threshold, comparison, treat_missing, state, reason, "
+                      "reason_data, state_updated, config_updated, transitioned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                      "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, 2, 'Unchecked: Initial alarm creation', "
+                      "'', ?19, ?19, ?19) ON CONFLICT(name) DO UPDATE SET description = ?3, actions_enabled = ?4, "
+                      "ok_actions = ?5, alarm_actions = ?6, insufficient_actions = ?7, namespace = ?8, "
+                      "metric_name = ?9, dims = ?10, statistic = ?11, unit = ?12, period = ?13, "
+                      "evaluation_periods = ?14, datapoints_to_alarm = ?15, threshold = ?16, comparison = ?17, "
+                      "treat_missing = ?18, config_updated = ?19",
+                      &st, err) < 0)
+        goto fail;
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, d->description, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, d->actions_enabled);
+    sqlite3_bind_text(st, 5, ok, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, al, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, in, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, d->metric.ns, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, d->metric.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, dims, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, d->statistic, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, d->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 13, d->period);
+    sqlite3_bind_int64(st, 14, d->evaluation_periods);
+    sqlite3_bind_int64(st, 15, d->datapoints_to_alarm);
+    sqlite3_bind_double(st, 16, d->threshold);
+    sqlite3_bind_text(st, 17, d->comparison, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 18, d->treat_missing, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 19, now);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        vm_db_error(ctx->db, "recording an alarm", err);
+        goto fail;
+    }
+    char summary[300];
+    snprintf(summary, sizeof(summary), "Alarm \"%s\" %s", d->name, update ? "updated" : "created");
+    o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_string("1.0"));
+    json_object_object_add(o, "type", json_object_new_string(update ? "Update" : "Create"));
+    json_object_object_add(o, update ? "updatedAlarm" : "createdAlarm", config_json(d));
+    if (history_add(ctx, d->name, now, "ConfigurationUpdate", summary, o, err) < 0)
+        goto fail;
+    return vm_db_commit(ctx->db, err);
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
+int
+alarms_delete(vm_ctx *ctx, const char *const *names, size_t n, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = vm_ctx_stmt(ctx, "DELETE FROM alarms WHERE name = ?", err);
+        if (!st)
+            goto fail;
+        sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            vm_db_error(ctx->db, "deleting an alarm", err);
+            goto fail;
+        }
+        if (sqlite3_changes(ctx->db) == 0) {
+            vm_error_set(err, VM_ERR_RESOURCE_NOT_FOUND, "The alarm %s does not exist.", names[i]);
+            goto fail;
+        }
+    }
+    return vm_db_commit(ctx->db, err);
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
+int
+alarms_set_actions(vm_ctx *ctx, const char *const *names, size_t n, bool enabled, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = vm_ctx_stmt(ctx, "UPDATE alarms SET actions_enabled = ? WHERE name = ?", err);
+        if (!st) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+        sqlite3_bind_int(st, 1, enabled);
+        sqlite3_bind_text(st, 2, names[i], -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            vm_db_rollback(ctx->db);
+            return vm_db_error(ctx->db, "changing an alarm's actions", err);
+        }
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+/* reads the alarm called name within the caller's transaction: 1 found, 0 not, -1 error */
+static int
+alarm_get(vm_ctx *ctx, const char *name, sqlite3_stmt **st, alarm_rec *a, alarm_buf *b, time_t *evaluated_to,
+          vm_error *err)
+{
+    if (vm_db_prepare(ctx->db, "SELECT " ALARM_COLUMNS " FROM alarms WHERE name = ?", st, err) < 0)
+        return -1;
+    sqlite3_bind_text(*st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(*st);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return vm_db_error(ctx->db, "reading an alarm", err);
+    if (alarm_from_row(*st, a, b, evaluated_to) < 0)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    return 1;
+}
+
+int
+alarm_set_state(vm_ctx *ctx, const char *name, alarm_state s, const char *reason, const char *reason_data,
+                time_t now, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    alarm_rec a;
+    alarm_buf b = { 0 };
+    int found = alarm_get(ctx, name, &st, &a, &b, NULL, err);
+    int rc = found < 0 ? -1
+             : !found  ? vm_error_set(err, VM_ERR_RESOURCE_NOT_FOUND, "The alarm %s does not exist.", name)
+             : a.state == s
+                 ? 0 /* as CloudWatch: no transition, nothing recorded */
+                 : change_state(ctx, &a, s, reason, reason_data ? reason_data : "", now, err);
+    alarm_buf_free(&b);
+    if (rc < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool
+same_metric(const metric_key *a, const metric_key *b)
+{
+    if (strcmp(a->ns, b->ns) != 0 || strcmp(a->name, b->name) != 0 || a->ndims != b->ndims)
+        return false;
+    for (size_t i = 0; i < a->ndims; i++) {
+        bool found = false;
+        for (size_t k = 0; k < b->ndims && !found; k++)
+            found = strcmp(a->dims[i].name, b->dims[k].name) == 0 && strcmp(a->dims[i].value, b->dims[k].value) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+static bool
+matches(const alarm_rec *a, const alarm_filter *f)
+{
+    bool named = f->nnames == 0;
+    for (size_t i = 0; i < f->nnames && !named; i++)
+        named = strcmp(f->names[i], a->def.name) == 0;
+    if (!named || (f->prefix && !has_prefix(a->def.name, f->prefix)) || (f->state >= 0 && (int)a->state != f->state))
+        return false;
+    if (f->action_prefix) {
+        bool found = false;
+        for (int k = 0; k < 3 && !found; k++)
+            for (size_t i = 0; i < a->def.nactions[k] && !found; i++)
+                found = has_prefix(a->def.actions[k][i], f->action_prefix);
+        if (!found)
+            return false;
+    }
+    if (f->metric && !same_metric(&a->def.metric, f->metric))
+        return false;
+    return (!f->statistic || strcmp(f->statistic, a->def.statistic) == 0) &&
+           (!f->unit || (a->def.unit && strcmp(f->unit, a->def.unit) == 0)) && (!f->period || f->period == a->def.period);
+}
+
+int
+alarms_describe(vm_ctx *ctx, const alarm_filter *f, long offset, long max, alarm_fn fn, void *opaque, bool *ret_more,
+                vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret_more = false;
+    if (vm_db_prepare(ctx->db, "SELECT " ALARM_COLUMNS " FROM alarms ORDER BY name", &st, err) < 0)
+        return -1;
+    long seen = 0, shown = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        alarm_rec a;
+        alarm_buf b;
+        if (alarm_from_row(st, &a, &b, NULL) < 0) {
+            alarm_buf_free(&b);
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        }
+        int r = 0;
+        if (matches(&a, f) && seen++ >= offset) {
+            if (max && shown == max) {
+                *ret_more = true;
+                alarm_buf_free(&b);
+                break;
+            }
+            r = fn(opaque, &a, err);
+            shown++;
+        }
+        alarm_buf_free(&b);
+        if (r < 0)
+            return -1;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "listing alarms", err);
+    return 0;
+}
+
+int
+alarm_history(vm_ctx *ctx, const char *name, const char *type, time_t start, time_t end, bool oldest_first,
+              long offset, long max, alarm_history_fn fn, void *opaque, bool *ret_more, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret_more = false;
+    if (vm_db_prepare(ctx->db,
+                      oldest_first ? "SELECT name, ts, type, summary, data FROM alarm_history WHERE (?1 IS NULL OR "
+                                     "name = ?1) AND (?2 IS NULL OR type = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) "
+                                     "ORDER BY ts, id LIMIT -1 OFFSET ?5"
+                                   : "SELECT name, ts, type, summary, data FROM alarm_history WHERE (?1 IS NULL OR "
+                                     "name = ?1) AND (?2 IS NULL OR type = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) "
+                                     "ORDER BY ts DESC, id DESC LIMIT -1 OFFSET ?5",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, start);
+    sqlite3_bind_int64(st, 4, end);
+    sqlite3_bind_int64(st, 5, offset);
+    long shown = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (max && shown == max) {
+            *ret_more = true;
+            return 0;
+        }
+        alarm_history_item h = { .name = vm_db_text(st, 0), .ts = sqlite3_column_int64(st, 1),
+                                 .type = vm_db_text(st, 2), .summary = vm_db_text(st, 3), .data = vm_db_text(st, 4) };
+        if (fn(opaque, &h, err) < 0)
+            return -1;
+        shown++;
+    }
+    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading alarm history", err);
+}
+
+/* ---- evaluation ---------------------------------------------------------------------------------- */
+
+static double
+stat_value(const metric_stats *b, const char *statistic)
+{
+    if (strcmp(statistic, "SampleCount") == 0)
+        return b->count;
+    if (strcmp(statistic, "Sum") == 0)
+        return b->sum;
+    if (strcmp(statistic, "Minimum") == 0)
+        return b->min;
+    if (strcmp(statistic, "Maximum") == 0)
+        return b->max;
+    return b->sum / b->count;
+}
+
+static bool
+breaches(const char *op, double v, double threshold)
+{
+    if (strcmp(op, "GreaterThanOrEqualToThreshold") == 0)
+        return v >= threshold;
+    if (strcmp(op, "GreaterThanThreshold") == 0)
+        return v > threshold;
+    if (strcmp(op, "LessThanThreshold") == 0)
+        return v < threshold;
+    return v <= threshold; /* LessThanOrEqualToThreshold */
+}
+
+static const char *
+op_words(const char *op, bool negate)
+{
+    static const struct {
+        const char *op, *yes, *no;
+    } w[] = {
+        { "GreaterThanOrEqualToThreshold", "greater than or equal to", "not greater than or equal to" },
+        { "GreaterThanThreshold", "greater than", "not greater than" },
+        { "LessThanThreshold", "less than", "not less than" },
+        { "LessThanOrEqualToThreshold", "less than or equal to", "not less than or equal to" },
+    };
+    for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+        if (strcmp(op, w[i].op) == 0)
+            return negate ? w[i].no : w[i].yes;
+    return op;
+}
+
+/* The state its last periods give an alarm, with CloudWatch's reason and reason data. */
+static alarm_state
+judge(const alarm_rec *a, time_t end, const metric_stats *b, size_t nb, time_t now, char **reason, char **data)
+{
+    const alarm_def *d = &a->def;
+    long n = d->evaluation_periods, m = d->datapoints_to_alarm ? d->datapoints_to_alarm : n;
+    long present = (long)nb, breaching = 0;
+    for (size_t i = 0; i < nb; i++)
+        breaching += breaches(d->comparison, stat_value(&b[i], d->statistic), d->threshold);
+    long missing = n - present;
+    const char *tm = d->treat_missing;
+    if (strcmp(tm, "breaching") == 0)
+        breaching += missing;
+    bool judged = present > 0 || strcmp(tm, "breaching") == 0 || strcmp(tm, "notBreaching") == 0;
+    alarm_state s = !judged                   ? (strcmp(tm, "ignore") == 0 ? a->state : ALARM_INSUFFICIENT)
+                    : breaching >= m          ? ALARM_ALARM
+                                              : ALARM_OK;
+
+    /* "Threshold Crossed: 2 out of the last 3 datapoints [95.2 (04/12/26 23:10:00), …] were greater
+     * than the threshold (50.0) (minimum 2 datapoints for OK -> ALARM transition)." */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    char ts[40];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_string("1.0"));
+    json_object_object_add(o, "queryDate", json_object_new_string(iso_ms(now, ts, sizeof(ts))));
+    json_object_object_add(o, "startDate",
+                           json_object_new_string(iso_ms(end - n * d->period, ts, sizeof(ts))));
+    json_object_object_add(o, "statistic", json_object_new_string(d->statistic));
+    json_object_object_add(o, "period", json_object_new_int64(d->period));
+    json_object *recent = json_object_new_array(), *evaluated = json_object_new_array();
+    if (!judged) {
+        fprintf(f, "Insufficient Data: %ld datapoint%s %s unknown.", n, n == 1 ? "" : "s", n == 1 ? "was" : "were");
+    } else {
+        bool alarm = s == ALARM_ALARM;
+        long shown = alarm ? breaching : present + (strcmp(tm, "notBreaching") == 0 ? missing : 0) - breaching;
+        fprintf(f, "Threshold Crossed: %ld out of the last %ld datapoint%s [", shown, n, n == 1 ? "" : "s");
+        for (size_t i = nb; i-- > 0;) {
+            double v = stat_value(&b[i], d->statistic);
+            struct tm t;
+            gmtime_r(&b[i].start, &t);
+            char when[32];
+            strftime(when, sizeof(when), "%d/%m/%y %H:%M:%S", &t);
+            fprintf(f, "%s%g (%s)", i + 1 == nb ? "" : ", ", v, when);
+            json_object_array_add(recent, json_object_new_double(v));
+            json_object *e = json_object_new_object();
+            json_object_object_add(e, "timestamp", json_object_new_string(iso_ms(b[i].start, ts, sizeof(ts))));
+            json_object_object_add(e, "sampleCount", json_object_new_double(b[i].count));
+            json_object_object_add(e, "value", json_object_new_double(v));
+            json_object_array_add(evaluated, e);
+        }
+        fprintf(f, "] %s %s the threshold (%g) (minimum %ld datapoint%s for %s transition).",
+                shown == 1 ? "was" : "were", op_words(d->comparison, !alarm), d->threshold, alarm ? m : 1,
+                (alarm ? m : 1) == 1 ? "" : "s", alarm ? "OK -> ALARM" : "ALARM -> OK");
+    }
+    fclose(f);
+    json_object_object_add(o, "recentDatapoints", recent);
+    json_object_object_add(o, "threshold", json_object_new_double(d->threshold));
+    if (json_object_array_length(evaluated))
+        json_object_object_add(o, "evaluatedDatapoints", evaluated);
+    else
+        json_object_put(evaluated);
+    *data = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    *reason = text;
+    return s;
+}
+
+static int
+evaluate_one(vm_ctx *ctx, const char *name, time_t now, bool *ret_changed, vm_error *err)
+{
+    *ret_changed = false;
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    alarm_rec a;
+    alarm_buf b = { 0 };
+    time_t evaluated_to = 0;
+    int rc = alarm_get(ctx, name, &st, &a, &b, &evaluated_to, err);
+    _cleanup_free_ metric_stats *pts = NULL;
+    _cleanup_free_ char *reason = NULL, *data = NULL;
+    size_t npts = 0;
+    time_t end = rc > 0 ? now / a.def.period * a.def.period : 0;
+    if (rc <= 0 || end <= evaluated_to) /* gone meanwhile, or evaluated at this period already */
+        goto done;
+    rc = metrics_statistics(ctx, &a.def.metric, end - a.def.evaluation_periods * a.def.period, end, a.def.period,
+                            a.def.unit, &pts, &npts, err);
+    if (rc < 0)
+        goto done;
+    alarm_state s = judge(&a, end, pts, npts, now, &reason, &data);
+    if (!reason || !data) {
+        rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    sqlite3_stmt *up = vm_ctx_stmt(ctx, "UPDATE alarms SET evaluated_to = ? WHERE name = ?", err);
+    if (!up) {
+        rc = -1;
+        goto done;
+    }
+    sqlite3_bind_int64(up, 1, end);
+    sqlite3_bind_text(up, 2, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(up);
+    sqlite3_reset(up);
+    if (step != SQLITE_DONE) {
+        rc = vm_db_error(ctx->db, "recording an alarm's evaluation", err);
+        goto done;
+    }
+    if (s != a.state) {
+        rc = change_state(ctx, &a, s, reason, data, now, err);
+        *ret_changed = rc == 0;
+    }
+done:
+    alarm_buf_free(&b);
+    if (rc < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+int
+alarms_evaluate(vm_ctx *ctx, time_t now, size_t *ret_changed, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    size_t changed = 0, n = 0, cap = 0;
+    char **names = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT name FROM alarms WHERE evaluated_to < ? - ? % period ORDER BY name", &st, err) <
+        0)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, now);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **x = realloc(names, cap * sizeof(*names));
+            if (!x)
+                break;
+            names = x;
+        }
+        if (!(names[n] = strdup(vm_db_text(st, 0))))
+            break;
+        n++;
+    }
+    int ret = rc == SQLITE_DONE ? 0 : vm_error_set(err, VM_ERR_INTERNAL, "listing alarms to evaluate");
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        bool c = false;
+        ret = evaluate_one(ctx, names[i], now, &c, err);
+        changed += c;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (ret_changed)
+        *ret_changed = changed;
+    return ret;
+}
