@@ -8,7 +8,7 @@ pkgs=(
 	busybox-static e2fsprogs kmod cpio xz-utils dropbear-bin
 	ovmf systemd-boot-efi dosfstools mtools fdisk binutils
 	iproute2 dnsmasq-base dnsmasq-utils iptables ipset nftables jq curl openssh-client openssl strace iputils-ping
-	awscli python3-boto3
+	awscli python3-boto3 prometheus
 	clang libclang-rt-14-dev
 )
 missing=()
@@ -18,5 +18,11 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
 	echo "deps: installing ${missing[*]}"
 	apt-get update -qq
+	# packages with a service (prometheus) must not start one: tests start their own, by pid
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

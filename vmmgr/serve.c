@@ -13,6 +13,7 @@
 #include "api/http.h"
 #include "compute/instance.h"
 #include "../metrics/alarms.h"
+#include "../metrics/prometheus.h"
 #include "../metrics/sampler.h"
 
 #define RECONCILE_EVERY_SEC 5
@@ -67,18 +68,32 @@ watch_devices(vm_ctx *ctx, virConnectPtr *registered, pthread_t *main_thread)
         virResetLastError();
 }
 
+/* "ADDR:PORT" into addr and *port, or -1 */
+static int
+split_listen(const char *text, char *addr, size_t len, long *port)
+{
+    const char *colon = strrchr(text, ':');
+    char *end = NULL;
+    *port = colon ? strtol(colon + 1, &end, 10) : -1;
+    if (!colon || (size_t)(colon - text) >= len || !end || *end || *port < 0 || *port > 65535)
+        return -1;
+    snprintf(addr, len, "%.*s", (int)(colon - text), text);
+    return 0;
+}
+
 int
 vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
 {
-    char addr[64];
-    const char *colon = strrchr(opts->listen, ':');
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || (size_t)(colon - opts->listen) >= sizeof(addr) || !end || *end || port < 0 || port > 65535) {
+    char addr[64], maddr[64];
+    long port, mport = 0;
+    if (split_listen(opts->listen, addr, sizeof(addr), &port) < 0) {
         fprintf(stderr, "vmmgr serve: --listen takes ADDR:PORT, not '%s'\n", opts->listen);
         return 252;
     }
-    snprintf(addr, sizeof(addr), "%.*s", (int)(colon - opts->listen), opts->listen);
+    if (opts->metrics_listen && split_listen(opts->metrics_listen, maddr, sizeof(maddr), &mport) < 0) {
+        fprintf(stderr, "vmmgr serve: --metrics-listen takes ADDR:PORT, not '%s'\n", opts->metrics_listen);
+        return 252;
+    }
     if (!vm_ctx_initialized(ctx)) {
         fprintf(stderr, "vmmgr serve: not initialised: run 'vmmgr init' first\n");
         return 254;
@@ -101,6 +116,9 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
         .region = opts->region ? opts->region : ctx->region,
         .workers = opts->workers,
         .reconciled_elsewhere = true, /* the loop below, every RECONCILE_EVERY_SEC */
+        .metrics_address = opts->metrics_listen ? maddr : NULL,
+        .metrics_port = (uint16_t)mport,
+        .metrics_fn = prom_write,
     };
     vm_error err = { 0 };
     ctx->keepalive = true;
@@ -110,6 +128,8 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
         return 254;
     }
     printf("vmmgr serve: listening on http://%s:%u (region %s)\n", addr, api_server_port(s), cfg.region);
+    if (opts->metrics_listen)
+        printf("vmmgr serve: metrics for Prometheus on http://%s:%u/metrics\n", maddr, api_server_metrics_port(s));
     fflush(stdout);
 
     pthread_t main_thread = pthread_self();

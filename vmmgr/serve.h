@@ -10,6 +10,7 @@ typedef struct vm_serve_opts {
     const char *region; /* NULL: the configured one */
     unsigned workers;
     int metrics_interval; /* seconds between sampler rounds; 0: no sampler */
+    const char *metrics_listen; /* "ADDR:PORT" of GET /metrics for Prometheus; NULL: none */
 } vm_serve_opts;
 
 /* Starts libvirt's event loop in a thread, so connections opened from now on can keep alive.

@@ -80,7 +80,15 @@ cw set-alarm-state --alarm-name app-high --state-value ALARM --state-reason "tes
 	fail "set-alarm-state / describe-alarms --state-value"
 n=$(cw describe-alarm-history --alarm-name app-high --history-item-type StateUpdate --query 'length(AlarmHistoryItems)' --output text)
 [ "$n" = 3 ] || fail "three state updates in the history, not $n"
-ok "an update keeps the state; set-alarm-state; describe-alarm-history by type"
+# vmmgr's own CLI reads and writes the same alarms
+[ "$(vm cloudwatch describe-alarms --alarm-names app-high --query 'MetricAlarms[0].StateValue' --output text)" = ALARM ] ||
+	fail "vmmgr cloudwatch describe-alarms"
+vm cloudwatch set-alarm-state --alarm-name app-high --state-value OK --state-reason "from the CLI" || fail "vmmgr cloudwatch set-alarm-state"
+vm cloudwatch set-alarm-state --alarm-name app-high --state-value ALARM --state-reason "back" || fail "vmmgr cloudwatch set-alarm-state"
+n=$(vm cloudwatch describe-alarm-history --alarm-name app-high --history-item-type StateUpdate --output json | jq '.AlarmHistoryItems | length')
+[ "$n" = 5 ] || fail "vmmgr cloudwatch describe-alarm-history: $n state updates, not 5"
+expect_error ResourceNotFound vm cloudwatch delete-alarms --alarm-names nosuch
+ok "an update keeps the state; set-alarm-state; describe-alarm-history by type; the same through vmmgr cloudwatch"
 
 for i in $(seq 1 5); do
 	cw put-metric-alarm --alarm-name "disk-$i" --namespace AWS/EC2 --metric-name DiskWriteOps \

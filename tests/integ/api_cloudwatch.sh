@@ -35,6 +35,21 @@ one=$(cw get-metric-statistics --namespace App --metric-name Load --dimensions N
 [ "$(jq -c '[.Datapoints[] | [.Sum, .Average]]' <<<"$one")" = '[[34,null]]' ] || fail "one period of 120 s, Sum only: $one"
 ok "aws cloudwatch put-metric-data (Value, Values/Counts, StatisticValues) reads back exactly per period"
 
+qa='{"Id":"a","MetricStat":{"Metric":{"Namespace":"App","MetricName":"Load","Dimensions":[{"Name":"Host","Value":"a"},{"Name":"Role","Value":"web"}]},"Period":60,"Stat":"Sum"}}'
+qb='{"Id":"b","Label":"host b","MetricStat":{"Metric":{"Namespace":"App","MetricName":"Load","Dimensions":[{"Name":"Host","Value":"b"}]},"Period":60,"Stat":"Maximum"}}'
+qc='{"Id":"c","ReturnData":false,"MetricStat":{"Metric":{"Namespace":"App","MetricName":"Load","Dimensions":[{"Name":"Host","Value":"b"}]},"Period":60,"Stat":"Sum"}}'
+gmd=$(cw get-metric-data --start-time "$(iso $t0)" --end-time "$(iso $((t0 + 120)))" --metric-data-queries "[$qa,$qb,$qc]" \
+	--output json | jq -c '[.MetricDataResults[] | [.Id, .Label, .Values, (.Timestamps | length), .StatusCode]]')
+[ "$gmd" = '[["a","Load",[20,14],2,"Complete"],["b","host b",[100],1,"Complete"]]' ] || fail "get-metric-data: $gmd"
+page=$(cw get-metric-data --start-time "$(iso $t0)" --end-time "$(iso $((t0 + 120)))" --metric-data-queries "[$qa,$qb]" \
+	--max-datapoints 2 --scan-by TimestampAscending --no-paginate --output json)
+[ "$(jq -c '[.MetricDataResults[] | [.Id, .Values, .StatusCode]]' <<<"$page")" = '[["a",[14,20],"Complete"],["b",[],"PartialData"]]' ] &&
+	[ "$(jq -r .NextToken <<<"$page")" != null ] || fail "get-metric-data's first page of 2 points: $page"
+all=$(cw get-metric-data --start-time "$(iso $t0)" --end-time "$(iso $((t0 + 120)))" --metric-data-queries "[$qa,$qb]" \
+	--page-size 1 --output json | jq -c '[.MetricDataResults | group_by(.Id)[] | [.[0].Id, [.[].Values[]]]]')
+[ "$all" = '[["a",[20,14]],["b",[100]]]' ] || fail "get-metric-data through pages of one point: $all"
+ok "get-metric-data: several queries, Label, ReturnData, ScanBy, MaxDatapoints pages"
+
 list=$(cw list-metrics --namespace App --output json | jq -c '[.Metrics[] | [.MetricName, ([.Dimensions[] | .Name + "=" + .Value] | sort | join(","))]] | sort')
 [ "$list" = '[["Load","Host=a,Role=web"],["Load","Host=b"]]' ] || fail "list-metrics: $list"
 list=$(cw list-metrics --dimensions Name=Role --output json | jq -c '[.Metrics[].Dimensions | length]')
@@ -100,6 +115,12 @@ assert dp[0]["Unit"] == "Count" and dp[0]["Timestamp"] == when, dp
 names = sorted(d["Value"] for m in cw.get_paginator("list_metrics").paginate(Namespace=ns).build_full_result()["Metrics"]
                for d in m["Dimensions"])
 assert names == ["s0", "s1", "s2", "s3"], names
+md = cw.get_metric_data(StartTime=when, EndTime=when + datetime.timedelta(seconds=60), MetricDataQueries=[
+    {"Id": "s%d" % k, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "Req",
+                                                "Dimensions": [{"Name": "Shard", "Value": "s%d" % k}]},
+                                     "Period": 60, "Stat": "Sum"}} for k in range(4)])["MetricDataResults"]
+assert [(r["Id"], r["Values"], r["Timestamps"]) for r in md] == [("s%d" % k, [float(sum(range(k, 200, 4)))], [when])
+                                                                 for k in range(4)], md
 for bad, code in (({"Period": 61}, "InvalidParameterValue"), ({"Statistics": ["Median"]}, "InvalidParameterValue")):
     args = dict(Namespace=ns, MetricName="Req", StartTime=when, EndTime=when + datetime.timedelta(seconds=60),
                 Period=60, Statistics=["Sum"])

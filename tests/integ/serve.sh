@@ -16,7 +16,7 @@ start_serve() {
 		grep -q "listening on" "$T/serve.out" 2>/dev/null && break
 		sleep 0.1
 	done
-	ENDPOINT=$(grep -o 'http://[0-9.:]*' "$T/serve.out" || true)
+	ENDPOINT=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$T/serve.out")
 	[ -n "$ENDPOINT" ] || fail "vmmgr serve did not start: $(cat "$T/serve.err")"
 	export ENDPOINT AWS_ENDPOINT_URL="$ENDPOINT"
 }

@@ -19,10 +19,13 @@
 #include "../core/keys.h"
 #include "protocol.h"
 #include "query.h"
+#include "reqstats.h"
 #include "sigv4.h"
 
 struct api_server {
     struct MHD_Daemon *mhd;
+    struct MHD_Daemon *metrics; /* GET /metrics (Prometheus), when asked for */
+    api_metrics_fn metrics_fn;
     char region[32];
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -157,11 +160,13 @@ respond_error(struct MHD_Connection *c, const svc_desc *svc, const api_protocol 
 }
 
 static void
-log_request(const char *method, const char *action, const char *principal, int status, double ms)
+log_request(const svc_desc *svc, const char *method, const char *action, const char *principal, int status,
+            double ms)
 {
     /* one line per request; principal is an access key id, never a secret */
     fprintf(stderr, "vmmgr serve: %s %s %s -> %d (%.1f ms)\n", method, action[0] ? action : "-",
             principal[0] ? principal : "-", status, ms);
+    api_reqstats_record(svc->signing_name, action, status, ms / 1e3);
 }
 
 static enum MHD_Result
@@ -245,12 +250,12 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
         goto error;
     ret = respond(c, 200, out, len, proto->content_type, request_id, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    log_request(method, action, principal, 200, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+    log_request(svc, method, action, principal, 200, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
     goto out;
 error:
     ret = respond_error(c, svc, proto, &err, request_id);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    log_request(method, action, principal, vm_error_http_status(err.code),
+    log_request(svc, method, action, principal, vm_error_http_status(err.code),
                 (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 out:
     vm_params_free(args);
@@ -314,6 +319,60 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestT
     }
 }
 
+/* The metrics listener: GET /metrics only, no SigV4 (it answers on its own address, 127.0.0.1 by
+ * default); one context from the workers' pool while it renders. */
+static enum MHD_Result
+metrics_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+                const char *upload, size_t *upload_len, void **con_cls)
+{
+    (void)version, (void)upload, (void)con_cls;
+    api_server *s = cls;
+    if (*upload_len)
+        return MHD_NO;
+    if (strcmp(url, "/metrics") != 0 || (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)) {
+        static char nf[] = "only GET /metrics here\n";
+        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(nf), nf, MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_NOT_FOUND, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    vm_error err = { 0 };
+    int rc = -1;
+    if (f) {
+        vm_ctx *ctx = ctx_take(s);
+        rc = s->metrics_fn(ctx, f, &err);
+        ctx_give(s, ctx);
+        api_reqstats_write(f);
+        rc = fclose(f) == 0 ? rc : -1;
+    }
+    int status = rc == 0 ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    if (rc < 0) {
+        free(out);
+        out = NULL;
+        if (asprintf(&out, "vmmgr: %s\n", err.msg[0] ? err.msg : "out of memory") < 0)
+            out = NULL;
+        len = out ? strlen(out) : 0;
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, out ? out : "", out ? MHD_RESPMEM_MUST_FREE
+                                                                                      : MHD_RESPMEM_PERSISTENT);
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static int
+parse_addr(const char *address, uint16_t port, struct sockaddr_in *sa, vm_error *err)
+{
+    *sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(port) };
+    if (inet_pton(AF_INET, address, &sa->sin_addr) != 1)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "'%s' is not an IPv4 address", address);
+    return 0;
+}
+
 api_server *
 api_server_start(const api_config *cfg, vm_error *err)
 {
@@ -340,11 +399,9 @@ api_server_start(const api_config *cfg, vm_error *err)
         s->all[i]->reconciled_elsewhere = cfg->reconciled_elsewhere;
         s->pool[s->npool++] = s->all[i];
     }
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(cfg->port) };
-    if (inet_pton(AF_INET, cfg->address, &sa.sin_addr) != 1) {
-        vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "'%s' is not an IPv4 address", cfg->address);
+    struct sockaddr_in sa;
+    if (parse_addr(cfg->address, cfg->port, &sa, err) < 0)
         goto fail;
-    }
     s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, cfg->port, NULL,
                               NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                               MHD_OPTION_THREAD_POOL_SIZE, workers, MHD_OPTION_CONNECTION_LIMIT, 256,
@@ -354,10 +411,32 @@ api_server_start(const api_config *cfg, vm_error *err)
         vm_error_set(err, VM_ERR_INTERNAL, "cannot listen on %s:%u", cfg->address, cfg->port);
         goto fail;
     }
+    if (cfg->metrics_address) {
+        struct sockaddr_in ma;
+        if (parse_addr(cfg->metrics_address, cfg->metrics_port, &ma, err) < 0)
+            goto fail;
+        s->metrics_fn = cfg->metrics_fn;
+        s->metrics = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, cfg->metrics_port, NULL,
+                                      NULL, metrics_handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ma,
+                                      MHD_OPTION_CONNECTION_LIMIT, 16, MHD_OPTION_CONNECTION_TIMEOUT, 30,
+                                      MHD_OPTION_END);
+        if (!s->metrics) {
+            vm_error_set(err, VM_ERR_INTERNAL, "cannot listen on %s:%u for metrics", cfg->metrics_address,
+                         cfg->metrics_port);
+            goto fail;
+        }
+    }
     return s;
 fail:
     api_server_stop(s);
     return NULL;
+}
+
+uint16_t
+api_server_metrics_port(const api_server *s)
+{
+    const union MHD_DaemonInfo *info = s->metrics ? MHD_get_daemon_info(s->metrics, MHD_DAEMON_INFO_BIND_PORT) : NULL;
+    return info ? info->port : 0;
 }
 
 uint16_t
@@ -372,6 +451,8 @@ api_server_stop(api_server *s)
 {
     if (!s)
         return;
+    if (s->metrics)
+        MHD_stop_daemon(s->metrics);
     if (s->mhd) {
         /* stop accepting, then let the requests in flight finish before the workers go */
         MHD_quiesce_daemon(s->mhd);

@@ -359,6 +359,8 @@ static const cli_opt serve_opts[] = {
     { "metrics-interval", CLI_OPT_STR, NULL,
       "seconds between rounds of the metrics sampler, which puts the AWS/EC2 and AWS/EBS metrics of running "
       "instances (default 10; 0: off)" },
+    { "metrics-listen", CLI_OPT_STR, NULL,
+      "ADDR:PORT where GET /metrics answers Prometheus without signing (off by default; 127.0.0.1:9773, say)" },
     END,
 };
 static const cli_opt no_opts[] = { END };
@@ -430,12 +432,73 @@ static const cli_opt cw_list_opts[] = {
     END,
 };
 
+static const cli_opt cw_put_alarm_opts[] = {
+    { "alarm-name", CLI_OPT_STR, "AlarmName", "the alarm's name (a new one, or the one to replace)" },
+    { "alarm-description", CLI_OPT_STR, "AlarmDescription", "free text" },
+    { "namespace", CLI_OPT_STR, "Namespace", "the metric's namespace" },
+    { "metric-name", CLI_OPT_STR, "MetricName", "the metric's name" },
+    CW_DIMS_FILTER,
+    { "statistic", CLI_OPT_STR, "Statistic", "Average, Sum, SampleCount, Minimum or Maximum" },
+    { "period", CLI_OPT_STR, "Period", "seconds: 10, 30 or a multiple of 60" },
+    { "evaluation-periods", CLI_OPT_STR, "EvaluationPeriods", "how many periods are looked at" },
+    { "datapoints-to-alarm", CLI_OPT_STR, "DatapointsToAlarm", "how many of them must breach (all by default)" },
+    { "threshold", CLI_OPT_STR, "Threshold", "the value compared with" },
+    { "comparison-operator", CLI_OPT_STR, "ComparisonOperator",
+      "GreaterThanThreshold, GreaterThanOrEqualToThreshold, LessThanThreshold or LessThanOrEqualToThreshold" },
+    { "treat-missing-data", CLI_OPT_STR, "TreatMissingData", "missing (default), ignore, breaching or notBreaching" },
+    { "unit", CLI_OPT_STR, "Unit", "only the points of this unit" },
+    { "alarm-actions", CLI_OPT_LIST, "AlarmActions.member", "ARNs run on entering ALARM (up to 5)" },
+    { "ok-actions", CLI_OPT_LIST, "OKActions.member", "ARNs run on entering OK" },
+    { "insufficient-data-actions", CLI_OPT_LIST, "InsufficientDataActions.member",
+      "ARNs run on entering INSUFFICIENT_DATA" },
+    { "actions-enabled", CLI_OPT_BOOL, "ActionsEnabled", "whether its actions run (default yes)" },
+    END,
+};
+static const cli_opt cw_describe_alarms_opts[] = {
+    { "alarm-names", CLI_OPT_LIST, "AlarmNames.member", "only these alarms" },
+    { "alarm-name-prefix", CLI_OPT_STR, "AlarmNamePrefix", "only alarms whose name starts so" },
+    { "state-value", CLI_OPT_STR, "StateValue", "OK, ALARM or INSUFFICIENT_DATA" },
+    { "action-prefix", CLI_OPT_STR, "ActionPrefix", "only alarms with an action ARN starting so" },
+    END,
+};
+static const cli_opt cw_alarm_names_opts[] = {
+    { "alarm-names", CLI_OPT_LIST, "AlarmNames.member", "the alarms" },
+    END,
+};
+static const cli_opt cw_set_state_opts[] = {
+    { "alarm-name", CLI_OPT_STR, "AlarmName", "the alarm" },
+    { "state-value", CLI_OPT_STR, "StateValue", "OK, ALARM or INSUFFICIENT_DATA (until its next evaluation)" },
+    { "state-reason", CLI_OPT_STR, "StateReason", "why, for the history" },
+    END,
+};
+static const cli_opt cw_history_opts[] = {
+    { "alarm-name", CLI_OPT_STR, "AlarmName", "only this alarm's history (it outlives the alarm)" },
+    { "history-item-type", CLI_OPT_STR, "HistoryItemType", "ConfigurationUpdate, StateUpdate or Action" },
+    { "start-date", CLI_OPT_STR, "StartDate", "2026-12-04T20:00:00Z or epoch seconds" },
+    { "end-date", CLI_OPT_STR, "EndDate", "the end (not included)" },
+    { "scan-by", CLI_OPT_STR, "ScanBy", "TimestampDescending (default) or TimestampAscending" },
+    END,
+};
+
 static const cli_cmd service_cmds[] = {
     { "put-metric-data", "PutMetricData", cw_put_opts, "Record a value of a custom metric", true, "cloudwatch" },
     { "get-metric-statistics", "GetMetricStatistics", cw_stats_opts, "Show a metric's statistics per period", false,
       "cloudwatch" },
     { "list-metrics", "ListMetrics", cw_list_opts, "Show the metrics (namespace, name, dimensions)", false,
       "cloudwatch" },
+    { "put-metric-alarm", "PutMetricAlarm", cw_put_alarm_opts, "Create or replace an alarm on a metric", true,
+      "cloudwatch" },
+    { "describe-alarms", "DescribeAlarms", cw_describe_alarms_opts, "Show alarms, their configuration and state",
+      false, "cloudwatch" },
+    { "delete-alarms", "DeleteAlarms", cw_alarm_names_opts, "Delete alarms (all or none)", true, "cloudwatch" },
+    { "set-alarm-state", "SetAlarmState", cw_set_state_opts, "Set an alarm's state until its next evaluation", true,
+      "cloudwatch" },
+    { "describe-alarm-history", "DescribeAlarmHistory", cw_history_opts,
+      "Show alarms' configuration changes, transitions and actions", false, "cloudwatch" },
+    { "enable-alarm-actions", "EnableAlarmActions", cw_alarm_names_opts, "Let alarms run their actions", true,
+      "cloudwatch" },
+    { "disable-alarm-actions", "DisableAlarmActions", cw_alarm_names_opts, "Stop alarms running their actions",
+      true, "cloudwatch" },
 };
 
 const cli_cmd *

@@ -173,9 +173,11 @@ cmd_serve(vm_ctx *ctx, int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.metrics_interval = (int)v;
-        } else {
+        } else if (strcmp(argv[i], "--metrics-listen") == 0 && i + 1 < argc)
+            o.metrics_listen = argv[++i];
+        else {
             fprintf(stderr, "usage: vmmgr serve [--listen ADDR:PORT] [--region REGION] [--workers N] "
-                            "[--metrics-interval SECONDS]\n");
+                            "[--metrics-interval SECONDS] [--metrics-listen ADDR:PORT]\n");
             return EXIT_USAGE;
         }
     }

@@ -6,7 +6,7 @@
  *                         StatisticValues, Unit, StorageResolution 1|60, Timestamp within -2 weeks..+2 h
  *   ListMetrics           Namespace, MetricName, Dimensions (a value optional), RecentlyActive, paging
  *   GetMetricStatistics   Average|Sum|SampleCount|Minimum|Maximum per Period, at most 1,440 points
- * and the metric alarms (alarms.c). */
+ * GetMetricData (metric_data.c) and the metric alarms (alarms.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,6 +412,7 @@ static const svc_action cloudwatch_actions[] = {
     { "PutMetricData", put_metric_data },
     { "ListMetrics", list_metrics },
     { "GetMetricStatistics", get_metric_statistics },
+    { "GetMetricData", cw_get_metric_data },
     { "PutMetricAlarm", cw_put_metric_alarm },
     { "DescribeAlarms", cw_describe_alarms },
     { "DescribeAlarmsForMetric", cw_describe_alarms_for_metric },

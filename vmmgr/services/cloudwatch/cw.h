@@ -21,6 +21,7 @@ int cw_parse_unit(const vm_params *p, const char *param, const char **ret, vm_er
 /* Namespace, MetricName, Dimensions of a metric into it */
 void cw_render_key(vm_node *it, const metric_key *m);
 
+int cw_get_metric_data(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int cw_put_metric_alarm(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int cw_describe_alarms(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int cw_describe_alarms_for_metric(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
