@@ -5,7 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 scripts/deps.sh
 scripts/build.sh
-make -s bench/overlay_bench bench/seed
+make -s bench/overlay_bench bench/seed bench/sampler_bench
 # the benchmarks' own libvirtd, in namespaces of its own (a host libvirtd is left alone)
 run=$(mktemp -d /tmp/vmmgr-bench-harness.XXXXXX)
 trap 'tests/harness/libvirtd-netns.sh stop "$run"; rm -rf "$run"' EXIT
@@ -18,8 +18,13 @@ bench/launch.sh "${1:-6}"
 bench/volumes.sh 8
 bench/dhcp.sh 5
 bench/io.sh 3 128
+d=$(mktemp -d /tmp/vmmgr-sampler.XXXXXX)
+for n in 1 10 100; do bench/sampler_bench "$d/$n" "$n" 30; done
+bench/sampler_bench "$d/day" 100 10 24
+rm -rf "$d"
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
+	bench/cloudwatch.sh 5 2
 else
 	echo "describe benchmark skipped: moto_server (the baseline) is not installed"
 fi

@@ -112,15 +112,6 @@ find_seen(const sampler *s, const char *name)
     return NULL;
 }
 
-static const domstat *
-find_dom(const domstat *d, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(d[i].name, name) == 0)
-            return &d[i];
-    return NULL;
-}
-
 static const domstat_block *
 find_block(const domstat *d, const char *path)
 {
@@ -317,7 +308,7 @@ sampler_round(vm_ctx *ctx, sampler *s, time_t now, size_t *ret_points, vm_error 
     }
     for (size_t i = 0; i < nrows; i++) {
         inst_row *r = &rows[i];
-        const domstat *cur = find_dom(doms, ndoms, r->id);
+        const domstat *cur = domstats_find(doms, ndoms, r->id);
         const seen *old = find_seen(s, r->id);
         time_t since = cur ? next[cur - doms].since : now;
         instance_values(r, cur, old, dt, status, since, now);

@@ -4,7 +4,7 @@
 # 10 s, an idle one below 20 %; NetworkIn grows while the host pings the guest; DiskWriteBytes and
 # its root volume's VolumeWriteBytes grow while it writes; the status checks pass; the type's
 # aggregate counts both instances; a stop and start (counters back to zero) gives no negative or
-# huge point.
+# huge point; `vmmgr top` shows the spinning guest first.
 . "$(dirname "$0")/lib.sh"
 vm_init
 . "$(dirname "$0")/serve.sh"
@@ -44,6 +44,12 @@ cpu_idle=$(stat AWS/EC2 CPUUtilization "InstanceId=$idle" Maximum 30 | jq -c '.[
 above "$cpu_busy" 80 || fail "the spinning guest's CPUUtilization: $cpu_busy"
 [ "$cpu_idle" != '[]' ] && ! above "$cpu_idle" 20 || fail "the idle guest's CPUUtilization: $cpu_idle"
 ok "CPUUtilization: a spinning guest $cpu_busy, an idle one $cpu_idle (%, 10-s maxima)"
+# vmmgr top: the same counters over 2 s, busiest first
+top=$(vm top --delay 2 --iterations 1)
+first=$(sed -n 3p <<<"$top")
+[[ "$first" == "$busy "* ]] && awk '{ exit !($4 > 50) }' <<<"$first" || fail "vmmgr top: $top"
+awk -v id="$idle" '$1 == id { found = 1; exit !($4 < 20) } END { exit !found }' <<<"$top" || fail "vmmgr top (idle): $top"
+ok "vmmgr top shows the spinning guest first: $first"
 
 net=$(stat AWS/EC2 NetworkIn "InstanceId=$idle" Sum 40)
 pkts=$(stat AWS/EC2 NetworkPacketsIn "InstanceId=$idle" Sum 40)

@@ -364,6 +364,11 @@ static const cli_opt serve_opts[] = {
     END,
 };
 static const cli_opt no_opts[] = { END };
+static const cli_opt top_opts[] = {
+    { "delay", CLI_OPT_STR, NULL, "seconds between frames (default 2)" },
+    { "iterations", CLI_OPT_STR, NULL, "frames to show (default: until interrupted on a terminal, else 1)" },
+    END,
+};
 static const cli_opt delete_access_key_opts[] = {
     { "access-key-id", CLI_OPT_STR, NULL, "the key to remove" },
     END,
@@ -380,6 +385,8 @@ static const cli_cmd local_cmds[] = {
     { "list-access-keys", NULL, no_opts, "Show access key ids", false },
     { "delete-access-key", NULL, delete_access_key_opts, "Remove an access key", false },
     { "audit", NULL, audit_opts, "Show the newest audit records", false },
+    { "top", NULL, top_opts, "Show the instances' CPU, network and disk rates, busiest first (like virt-top)",
+      false },
 };
 
 const cli_cmd *

@@ -17,6 +17,7 @@
 #include "../core/keys.h"
 #include "../init.h"
 #include "../serve.h"
+#include "top.h"
 #include "commands.h"
 #include "docs.h"
 #include "query.h"
@@ -390,6 +391,8 @@ main(int argc, char **argv)
 
     if (strcmp(name, "wait") == 0)
         return cli_wait(ctx, argc - 1, argv + 1);
+    if (strcmp(name, "top") == 0)
+        return cli_top(ctx, argc - 1, argv + 1);
     if (strcmp(name, "serve") == 0)
         return cmd_serve(ctx, argc - 1, argv + 1);
 

@@ -120,3 +120,12 @@ domstats_free(domstat *d, size_t n)
     }
     free(d);
 }
+
+const domstat *
+domstats_find(const domstat *d, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(d[i].name, name) == 0)
+            return &d[i];
+    return NULL;
+}

@@ -30,3 +30,5 @@ typedef struct domstat {
 /* Every domain of conn (running or not) into *ret (free with domstats_free). */
 int domstats_read(virConnectPtr conn, domstat **ret, size_t *ret_n, vm_error *err);
 void domstats_free(domstat *d, size_t n);
+/* The domain called name among d, or NULL. */
+const domstat *domstats_find(const domstat *d, size_t n, const char *name);

@@ -232,6 +232,8 @@ static const char *const migrations[] = {
     "  summary TEXT NOT NULL,"
     "  data TEXT NOT NULL);"
     "CREATE INDEX alarm_history_by_name ON alarm_history(name, ts);",
+    /* 16: a metric's newest point is read from its points (ListMetrics), not kept beside them */
+    "ALTER TABLE metrics DROP COLUMN last_ts;",
 };
 
 int
