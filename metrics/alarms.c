@@ -311,23 +311,27 @@ fail:
     return -1;
 }
 
-int
-alarms_delete(vm_ctx *ctx, const char *const *names, size_t n, vm_error *err)
+/* sql (?1: the name, ?2: value, when it has one) for each name, in one transaction; with must_exist, a name that
+ * changes no row undoes all (ResourceNotFound) */
+static int
+each_alarm(vm_ctx *ctx, const char *sql, const char *const *names, size_t n, int value, bool must_exist,
+           vm_error *err)
 {
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st = vm_ctx_stmt(ctx, "DELETE FROM alarms WHERE name = ?", err);
+        sqlite3_stmt *st = vm_ctx_stmt(ctx, sql, err);
         if (!st)
             goto fail;
         sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, value);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
-            vm_db_error(ctx->db, "deleting an alarm", err);
+            vm_db_error(ctx->db, "changing an alarm", err);
             goto fail;
         }
-        if (sqlite3_changes(ctx->db) == 0) {
+        if (must_exist && sqlite3_changes(ctx->db) == 0) {
             vm_error_set(err, VM_ERR_RESOURCE_NOT_FOUND, "The alarm %s does not exist.", names[i]);
             goto fail;
         }
@@ -339,26 +343,15 @@ fail:
 }
 
 int
+alarms_delete(vm_ctx *ctx, const char *const *names, size_t n, vm_error *err)
+{
+    return each_alarm(ctx, "DELETE FROM alarms WHERE name = ?1", names, n, 0, true, err);
+}
+
+int
 alarms_set_actions(vm_ctx *ctx, const char *const *names, size_t n, bool enabled, vm_error *err)
 {
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *st = vm_ctx_stmt(ctx, "UPDATE alarms SET actions_enabled = ? WHERE name = ?", err);
-        if (!st) {
-            vm_db_rollback(ctx->db);
-            return -1;
-        }
-        sqlite3_bind_int(st, 1, enabled);
-        sqlite3_bind_text(st, 2, names[i], -1, SQLITE_STATIC);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            vm_db_rollback(ctx->db);
-            return vm_db_error(ctx->db, "changing an alarm's actions", err);
-        }
-    }
-    return vm_db_commit(ctx->db, err);
+    return each_alarm(ctx, "UPDATE alarms SET actions_enabled = ?2 WHERE name = ?1", names, n, enabled, false, err);
 }
 
 /* reads the alarm called name within the caller's transaction: 1 found, 0 not, -1 error */

@@ -50,7 +50,8 @@ static const struct {
 /* what the sampler remembers of a domain between rounds */
 typedef struct seen {
     domstat st;
-    time_t since; /* when this sampler first saw this start of it running */
+    time_t since;     /* when this sampler first saw this start of it running */
+    time_t status_at; /* when its status checks were last put (once a minute) */
 } seen;
 
 struct sampler {
@@ -305,13 +306,19 @@ sampler_round(vm_ctx *ctx, sampler *s, time_t now, size_t *ret_points, vm_error 
         const seen *old = find_seen(s, doms[i].name);
         next[i].st = doms[i];
         next[i].since = old && old->st.id == doms[i].id && old->st.running ? old->since : now;
+        next[i].status_at = old ? old->status_at : 0;
     }
     for (size_t i = 0; i < nrows; i++) {
         inst_row *r = &rows[i];
         const domstat *cur = domstats_find(doms, ndoms, r->id);
         const seen *old = find_seen(s, r->id);
         time_t since = cur ? next[cur - doms].since : now;
-        instance_values(r, cur, old, dt, status, since, now);
+        /* an instance's status checks: in its first round and then once a minute (by the round's
+         * minute when it has no domain) */
+        bool st = cur ? now / 60 != next[cur - doms].status_at / 60 : status;
+        if (st && cur)
+            next[cur - doms].status_at = now;
+        instance_values(r, cur, old, dt, st, since, now);
         for (int m = 0; m < M__LAST; m++)
             if (r->has[m] && add(&p, "AWS/EC2", ec2_metrics[m].name, ec2_metrics[m].unit, "InstanceId", r->id, now, 1,
                                  r->v[m], r->v[m], r->v[m]) < 0)

@@ -11,7 +11,7 @@
  *   StatusCheckFailed_Instance    1 when the domain has run for 3 minutes (as this sampler saw it)
  *                                 and the guest has sent no packet since it started: no DHCP
  *                                 request, so its kernel or network never came up
- *   StatusCheckFailed             the larger of the two; the three once a minute
+ *   StatusCheckFailed             the larger of the two; the three in its first round, then once a minute
  * Per volume (VolumeId): VolumeRead/WriteBytes, VolumeRead/WriteOps.
  *
  * The counters are cumulative from the domain's start; a point is a round's difference.  A domain

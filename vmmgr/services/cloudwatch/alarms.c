@@ -218,11 +218,7 @@ cw_describe_alarms(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
     bool more = false;
     if (metric_alarms && alarms_describe(ctx, &f, offset, max, add_alarm, list, &more, err) < 0)
         return -1;
-    if (more) {
-        char tok[32];
-        snprintf(tok, sizeof(tok), "%ld", offset + max);
-        vm_node_str(result, "NextToken", NULL, tok);
-    }
+    cw_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -340,10 +336,6 @@ cw_describe_alarm_history(vm_ctx *ctx, const char *principal, const vm_params *p
     if (alarm_history(ctx, name, type, start, end, scan && strcmp(scan, "TimestampAscending") == 0, offset, max,
                       add_history, vm_node_list(result, "AlarmHistoryItems", NULL), &more, err) < 0)
         return -1;
-    if (more) {
-        char tok[32];
-        snprintf(tok, sizeof(tok), "%ld", offset + max);
-        vm_node_str(result, "NextToken", NULL, tok);
-    }
+    cw_next_token(result, more, offset + max);
     return 0;
 }

@@ -288,6 +288,16 @@ typedef struct list_out {
 } list_out;
 
 void
+cw_next_token(vm_node *result, bool more, long next)
+{
+    char tok[32];
+    if (!more)
+        return;
+    snprintf(tok, sizeof(tok), "%ld", next);
+    vm_node_str(result, "NextToken", NULL, tok);
+}
+
+void
 cw_render_key(vm_node *it, const metric_key *m)
 {
     vm_node_str(it, "Namespace", NULL, m->ns);
@@ -330,11 +340,7 @@ list_metrics(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     if (metrics_list(ctx, ns, name, dims, nd, recent ? time(NULL) - 3 * 3600 : 0, offset, CW_LIST_PAGE, list_one, &o,
                      &more, err) < 0)
         return -1;
-    if (more) {
-        char tok[32];
-        snprintf(tok, sizeof(tok), "%ld", offset + CW_LIST_PAGE);
-        vm_node_str(result, "NextToken", NULL, tok);
-    }
+    cw_next_token(result, more, offset + CW_LIST_PAGE);
     return 0;
 }
 

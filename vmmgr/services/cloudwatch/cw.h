@@ -18,6 +18,8 @@ int cw_parse_dims(const vm_params *p, const char *prefix, bool value_optional, m
                   vm_error *err);
 int cw_parse_name(const vm_params *p, const char *param, bool required, const char **ret, vm_error *err);
 int cw_parse_unit(const vm_params *p, const char *param, const char **ret, vm_error *err);
+/* NextToken = next (the offset of the next page) when more follow */
+void cw_next_token(vm_node *result, bool more, long next);
 /* Namespace, MetricName, Dimensions of a metric into it */
 void cw_render_key(vm_node *it, const metric_key *m);
 

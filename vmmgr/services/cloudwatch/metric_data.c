@@ -163,11 +163,7 @@ cw_get_metric_data(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
     }
     if (rc == 0) {
         vm_node_list(result, "Messages", NULL);
-        if (more) {
-            char tok[32];
-            snprintf(tok, sizeof(tok), "%ld", offset + max);
-            vm_node_str(result, "NextToken", NULL, tok);
-        }
+        cw_next_token(result, more, offset + max);
     }
     for (size_t i = 0; i < n; i++)
         free(q[i].pts);
