@@ -13,13 +13,12 @@
 TestSuite(metrics, .init = scratch_setup, .fini = scratch_teardown);
 
 static long
-rows(const char *where)
+rows(int span)
 {
-    char sql[256];
     sqlite3_stmt *st = NULL;
     vm_error err = { 0 };
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM metric_data WHERE %s", where);
-    cr_assert_eq(vm_db_prepare(ctx->db, sql, &st, &err), 0);
+    cr_assert_eq(vm_db_prepare(ctx->db, "SELECT count(*) FROM metric_data WHERE ?1 < 0 OR span = ?1", &st, &err), 0);
+    sqlite3_bind_int(st, 1, span);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     long n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -53,9 +52,9 @@ Test(metrics, old_points_roll_into_coarser_tiers_and_add_up_the_same)
     cr_assert_eq(metrics_maintain(ctx, now + 120, &err), 0, "%s", err.msg);
 
     /* 3 hours: the 10-s points became one row a minute; 15 days: the 1-minute ones 5-minute rows */
-    cr_expect_eq(rows("span = 0"), 0);
-    cr_expect_eq(rows("span = 60"), 120);
-    cr_expect_eq(rows("span = 300"), 12);
+    cr_expect_eq(rows(0), 0);
+    cr_expect_eq(rows(60), 120);
+    cr_expect_eq(rows(300), 12);
     metric_stats *b = NULL;
     size_t n = 0;
     cr_assert_eq(metrics_statistics(ctx, &m, t0, t0 + 7200, 3600, NULL, &b, &n, &err), 0);
@@ -75,19 +74,18 @@ Test(metrics, old_points_roll_into_coarser_tiers_and_add_up_the_same)
 
     /* a second maintenance finds nothing to do; 455 days later everything has gone */
     cr_assert_eq(metrics_maintain(ctx, now + 240, &err), 0);
-    cr_expect_eq(rows("span = 60"), 120);
+    cr_expect_eq(rows(60), 120);
     cr_assert_eq(metrics_maintain(ctx, now + 500L * 86400, &err), 0);
-    cr_expect_eq(rows("1"), 0);
+    cr_expect_eq(rows(-1), 0);
 }
 
 static long
 alarm_state_of(const char *name)
 {
-    char sql[128];
     sqlite3_stmt *st = NULL;
     vm_error err = { 0 };
-    snprintf(sql, sizeof(sql), "SELECT state FROM alarms WHERE name = '%s'", name);
-    cr_assert_eq(vm_db_prepare(ctx->db, sql, &st, &err), 0);
+    cr_assert_eq(vm_db_prepare(ctx->db, "SELECT state FROM alarms WHERE name = ?", &st, &err), 0);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     long s = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
