@@ -70,6 +70,15 @@ static const struct {
     [VM_ERR_CANNOT_DELETE] = { "CannotDelete", 400 },
     [VM_ERR_ENI_NOT_FOUND] = { "InvalidNetworkInterfaceID.NotFound", 400 },
     [VM_ERR_RESOURCE_NOT_FOUND] = { "ResourceNotFound", 404 },
+    [VM_ERR_LT_NAME_DUPLICATE] = { "InvalidLaunchTemplateName.AlreadyExistsException", 400 },
+    [VM_ERR_LT_NAME_NOT_FOUND] = { "InvalidLaunchTemplateName.NotFoundException", 400 },
+    [VM_ERR_LT_ID_NOT_FOUND] = { "InvalidLaunchTemplateId.NotFound", 400 },
+    [VM_ERR_LT_ID_MALFORMED] = { "InvalidLaunchTemplateId.Malformed", 400 },
+    [VM_ERR_LT_VERSION_NOT_FOUND] = { "InvalidLaunchTemplateId.VersionNotFound", 400 },
+    [VM_ERR_VALIDATION] = { "ValidationError", 400 },
+    [VM_ERR_ALREADY_EXISTS] = { "AlreadyExists", 400 },
+    [VM_ERR_RESOURCE_IN_USE] = { "ResourceInUse", 400 },
+    [VM_ERR_SCALING_IN_PROGRESS] = { "ScalingActivityInProgress", 400 },
 };
 
 static int

@@ -73,6 +73,15 @@ typedef enum vm_err_code {
     VM_ERR_CANNOT_DELETE,               /* CannotDelete */
     VM_ERR_ENI_NOT_FOUND,               /* InvalidNetworkInterfaceID.NotFound */
     VM_ERR_RESOURCE_NOT_FOUND,          /* ResourceNotFound, 404 (CloudWatch's alarms) */
+    VM_ERR_LT_NAME_DUPLICATE,           /* InvalidLaunchTemplateName.AlreadyExistsException */
+    VM_ERR_LT_NAME_NOT_FOUND,           /* InvalidLaunchTemplateName.NotFoundException */
+    VM_ERR_LT_ID_NOT_FOUND,             /* InvalidLaunchTemplateId.NotFound */
+    VM_ERR_LT_ID_MALFORMED,             /* InvalidLaunchTemplateId.Malformed */
+    VM_ERR_LT_VERSION_NOT_FOUND,        /* InvalidLaunchTemplateId.VersionNotFound */
+    VM_ERR_VALIDATION,                  /* ValidationError (the Query services' bad input) */
+    VM_ERR_ALREADY_EXISTS,              /* AlreadyExists (Auto Scaling) */
+    VM_ERR_RESOURCE_IN_USE,             /* ResourceInUse */
+    VM_ERR_SCALING_IN_PROGRESS,         /* ScalingActivityInProgress */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -1,8 +1,10 @@
 /* RunInstances: the Query parameters into an inst_run_req. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../../compute/instance.h"
+#include "../../compute/launch_template.h"
 #include "../../core/cleanup.h"
 #include "ec2.h"
 
@@ -65,38 +67,94 @@ network(const vm_params *p, net_launch_req *net, const char ***ids, const char *
     return 0;
 }
 
+void
+ec2_run_holder_free(ec2_run_holder *h)
+{
+    free(h->request);
+    free(h->tags);
+    free(h->bds);
+    free(h->gids);
+    free(h->gnames);
+    vm_params_free(h->merged);
+    *h = (ec2_run_holder){ 0 };
+}
+
+/* RunInstances' own parameters over those of LaunchTemplate.{LaunchTemplateId|Name, Version}. */
+static int
+with_template(vm_ctx *ctx, const vm_params *p, ec2_run_holder *h, const vm_params **ret, vm_error *err)
+{
+    const char *id = vm_params_get(p, "LaunchTemplate.LaunchTemplateId");
+    const char *name = vm_params_get(p, "LaunchTemplate.LaunchTemplateName");
+    *ret = p;
+    if (!id && !name && !vm_params_get(p, "LaunchTemplate.Version"))
+        return 0;
+    lt_obj lt;
+    long v;
+    _cleanup_(vm_params_freep) vm_params *data = NULL, *own = vm_params_new();
+    if (!own || !(h->merged = vm_params_new()))
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    if (lt_find(ctx, id, name, &lt, err) < 0 ||
+        lt_version_resolve(ctx, &lt, vm_params_get(p, "LaunchTemplate.Version"), &v, err) < 0 ||
+        lt_data_load(ctx, lt.id, v, &data, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->n; i++)
+        if (strncmp(p->v[i].key, "LaunchTemplate.", 15) != 0 && vm_params_set(own, p->v[i].key, p->v[i].value) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    if (lt_params_overlay(data, own, h->merged, err) < 0)
+        return -1;
+    *ret = h->merged;
+    return 0;
+}
+
 int
-ec2_run_instances(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+ec2_run_req_parse(vm_ctx *ctx, const vm_params *p, bool template_data, ec2_run_holder *h, inst_run_req *req,
+                  vm_error *err)
 {
     static const char *const skip[] = { "ClientToken", "DryRun", "Action", "Version", NULL };
-    _cleanup_free_ char *request = vm_params_canonical(p, skip);
-    _cleanup_free_ vm_tag *tags = NULL;
-    _cleanup_free_ inst_block_device *bds = NULL;
-    _cleanup_free_ const char **gids = NULL, **gnames = NULL;
-    if (!request)
+    *h = (ec2_run_holder){ 0 };
+    if (!template_data && with_template(ctx, p, h, &p, err) < 0)
+        return -1;
+    if (!(h->request = vm_params_canonical(p, skip)))
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    inst_run_req req = {
-        .image_id = vm_params_require(p, "ImageId", err),
+    *req = (inst_run_req){
+        .image_id = template_data ? vm_params_get(p, "ImageId") : vm_params_require(p, "ImageId", err),
         .instance_type = vm_params_get(p, "InstanceType"),
         .client_token = vm_params_get(p, "ClientToken"),
-        .request = request,
+        .request = h->request,
         .shutdown_behavior = vm_params_get(p, "InstanceInitiatedShutdownBehavior"),
         .key_name = vm_params_get(p, "KeyName"),
         .user_data = vm_params_get(p, "UserData"),
     };
-    if (!req.image_id || vm_params_bool(p, "DryRun", false, &req.dry_run, err) < 0 ||
-        !vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err) ||
-        vm_params_int(p, "MinCount", 1, 1, INST_RUN_MAX_COUNT, &req.min_count, err) < 0 ||
-        vm_params_int(p, "MaxCount", 1, 1, INST_RUN_MAX_COUNT, &req.max_count, err) < 0 ||
-        vm_params_bool(p, "DisableApiTermination", false, &req.disable_api_termination, err) < 0 ||
-        vm_params_bool(p, "DisableApiStop", false, &req.disable_api_stop, err) < 0 ||
-        vm_tags_from_spec(p, "instance", &tags, &req.ntags, err) < 0 ||
-        block_devices(p, &bds, &req.nblock_devices, err) < 0 || network(p, &req.net, &gids, &gnames, err) < 0)
+    if ((!template_data && !req->image_id) || vm_params_bool(p, "DryRun", false, &req->dry_run, err) < 0 ||
+        (!template_data && (!vm_params_require(p, "MinCount", err) || !vm_params_require(p, "MaxCount", err))) ||
+        vm_params_int(p, "MinCount", 1, 1, INST_RUN_MAX_COUNT, &req->min_count, err) < 0 ||
+        vm_params_int(p, "MaxCount", 1, 1, INST_RUN_MAX_COUNT, &req->max_count, err) < 0 ||
+        vm_params_bool(p, "DisableApiTermination", false, &req->disable_api_termination, err) < 0 ||
+        vm_params_bool(p, "DisableApiStop", false, &req->disable_api_stop, err) < 0 ||
+        vm_tags_from_spec(p, "instance", &h->tags, &req->ntags, err) < 0 ||
+        block_devices(p, &h->bds, &req->nblock_devices, err) < 0 ||
+        network(p, &req->net, &h->gids, &h->gnames, err) < 0)
         return -1;
-    req.tags = tags;
-    req.block_devices = bds;
-    req.net.group_ids = gids;
-    req.net.group_names = gnames;
+    if (req->shutdown_behavior && strcmp(req->shutdown_behavior, "stop") != 0 &&
+        strcmp(req->shutdown_behavior, "terminate") != 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are "
+                            "stop, terminate",
+                            req->shutdown_behavior);
+    req->tags = h->tags;
+    req->block_devices = h->bds;
+    req->net.group_ids = h->gids;
+    req->net.group_names = h->gnames;
+    return 0;
+}
+
+int
+ec2_run_instances(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_(ec2_run_holder_free) ec2_run_holder h = { 0 };
+    inst_run_req req;
+    if (ec2_run_req_parse(ctx, p, false, &h, &req, err) < 0)
+        return -1;
     char rid[VM_ID_MAX];
     if (inst_run_start(ctx, &req, rid, err) < 0)
         return -1;
