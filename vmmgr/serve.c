@@ -12,12 +12,14 @@
 
 #include "api/http.h"
 #include "compute/instance.h"
+#include "../autoscaling/asg.h"
 #include "../metrics/alarms.h"
 #include "../metrics/prometheus.h"
 #include "../metrics/sampler.h"
 
 #define RECONCILE_EVERY_SEC 5
-/* an alarm is evaluated within this long of the end of its period */
+/* an alarm is evaluated within this long of the end of its period; the Auto Scaling groups are
+ * converged at the same pace, right after */
 #define ALARMS_EVERY_SEC 2
 
 static void *
@@ -173,6 +175,9 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             vm_error e = { 0 };
             if (alarms_evaluate(ctx, time(NULL), NULL, &e) < 0)
                 fprintf(stderr, "vmmgr serve: alarms: %s\n", e.msg);
+            vm_error ge = { 0 };
+            if (asg_controller_round(ctx, &ge) < 0 && ge.code)
+                fprintf(stderr, "vmmgr serve: autoscaling: %s\n", ge.msg);
             next_eval = now.tv_sec + ALARMS_EVERY_SEC;
         }
     }

@@ -80,6 +80,7 @@ vm() { "$VM_BIN" --state-dir "$T/state" "$@"; }
 vm ec2 describe-vpcs --help | grep -q -- "--vpc-ids" || fail "vmmgr ec2 COMMAND --help"
 rc=0; vm ec2 create-access-key >/dev/null 2>&1 || rc=$?
 [ "$rc" != 0 ] || fail "create-access-key is vmmgr's own, not an EC2 command"
-rc=0; out=$(vm autoscaling describe-auto-scaling-groups 2>&1) || rc=$?
+rc=0; out=$(vm elbv2 describe-load-balancers 2>&1) || rc=$?
 [ "$rc" != 0 ] && grep -q "not offered yet" <<<"$out" || fail "a service not offered yet: $out"
-ok "vmmgr ec2 COMMAND is COMMAND; other services' namespaces say they are not offered yet"
+vm autoscaling create-auto-scaling-group --help | grep -q -- "--launch-template" || fail "vmmgr autoscaling COMMAND --help"
+ok "vmmgr ec2 COMMAND is COMMAND; another service's namespace has its commands; one not offered yet says so"

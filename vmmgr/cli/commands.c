@@ -487,7 +487,101 @@ static const cli_opt cw_history_opts[] = {
     END,
 };
 
+#define ASG_NAME { "auto-scaling-group-name", CLI_OPT_STR, "AutoScalingGroupName", "the group's name" }
+#define ASG_CONFIG                                                                                                   \
+    { "launch-template", CLI_OPT_STRUCT, "LaunchTemplate",                                                           \
+      "LaunchTemplateName=NAME|LaunchTemplateId=ID,Version=N|$Latest|$Default" },                                    \
+        { "min-size", CLI_OPT_STR, "MinSize", "the fewest instances" },                                              \
+        { "max-size", CLI_OPT_STR, "MaxSize", "the most instances" },                                                \
+        { "desired-capacity", CLI_OPT_STR, "DesiredCapacity", "how many to run (min by default)" },                 \
+        { "default-cooldown", CLI_OPT_STR, "DefaultCooldown", "seconds between simple scaling actions (300)" },      \
+        { "vpc-zone-identifier", CLI_OPT_STR, "VPCZoneIdentifier", "subnet-a,subnet-b: where instances go" },        \
+        { "availability-zones", CLI_OPT_LIST, "AvailabilityZones.member", "the zone (its default subnet)" },        \
+        { "health-check-type", CLI_OPT_STR, "HealthCheckType", "EC2 (default) or ELB" },                             \
+        { "health-check-grace-period", CLI_OPT_STR, "HealthCheckGracePeriod", "seconds before health counts" },      \
+        { "termination-policies", CLI_OPT_LIST, "TerminationPolicies.member",                                        \
+          "Default, OldestInstance, NewestInstance, OldestLaunchTemplate …" },                                       \
+    {                                                                                                                \
+        "new-instances-protected-from-scale-in", CLI_OPT_BOOL, "NewInstancesProtectedFromScaleIn",                   \
+            "new instances are not chosen by scale-in"                                                               \
+    }
+static const cli_opt asg_create_opts[] = {
+    ASG_NAME,
+    ASG_CONFIG,
+    { "tags", CLI_OPT_SHORTHAND, "Tags.member", "Key=K,Value=V,PropagateAtLaunch=true …" },
+    END,
+};
+static const cli_opt asg_update_opts[] = { ASG_NAME, ASG_CONFIG, END };
+static const cli_opt asg_delete_opts[] = {
+    ASG_NAME,
+    { "force-delete", CLI_OPT_BOOL, "ForceDelete", "terminate its instances too" },
+    END,
+};
+static const cli_opt asg_describe_opts[] = {
+    { "auto-scaling-group-names", CLI_OPT_LIST, "AutoScalingGroupNames.member", "only these groups" },
+    { "filters", CLI_OPT_SHORTHAND, "Filters.member", "Name=tag:KEY|tag-key|tag-value,Values=V1,V2 …" },
+    END,
+};
+static const cli_opt asg_instances_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "only these instances" },
+    END,
+};
+static const cli_opt asg_desired_opts[] = {
+    ASG_NAME,
+    { "desired-capacity", CLI_OPT_STR, "DesiredCapacity", "how many to run" },
+    { "honor-cooldown", CLI_OPT_BOOL, "HonorCooldown", "wait for the cooldown to end" },
+    END,
+};
+static const cli_opt asg_terminate_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "should-decrement-desired-capacity", CLI_OPT_BOOL, "ShouldDecrementDesiredCapacity",
+      "lower desired (else it is replaced)" },
+    END,
+};
+static const cli_opt asg_activities_opts[] = {
+    { "auto-scaling-group-name", CLI_OPT_STR, "AutoScalingGroupName", "only this group's" },
+    { "activity-ids", CLI_OPT_LIST, "ActivityIds.member", "only these" },
+    END,
+};
+static const cli_opt asg_protection_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "the instances" },
+    ASG_NAME,
+    { "protected-from-scale-in", CLI_OPT_BOOL, "ProtectedFromScaleIn", "whether scale-in may choose them" },
+    END,
+};
+static const cli_opt asg_tags_opts[] = {
+    { "tags", CLI_OPT_SHORTHAND, "Tags.member",
+      "ResourceId=GROUP,ResourceType=auto-scaling-group,Key=K,Value=V,PropagateAtLaunch=true …" },
+    END,
+};
+static const cli_opt asg_describe_tags_opts[] = {
+    { "filters", CLI_OPT_SHORTHAND, "Filters.member",
+      "Name=auto-scaling-group|key|value|propagate-at-launch,Values=V1,V2 …" },
+    END,
+};
+
 static const cli_cmd service_cmds[] = {
+    { "create-auto-scaling-group", "CreateAutoScalingGroup", asg_create_opts,
+      "Create a group that keeps desired instances of a launch template running", true, "autoscaling" },
+    { "update-auto-scaling-group", "UpdateAutoScalingGroup", asg_update_opts,
+      "Change a group's template, sizes, subnets or policies", true, "autoscaling" },
+    { "delete-auto-scaling-group", "DeleteAutoScalingGroup", asg_delete_opts,
+      "Delete a group (with --force-delete, its instances too)", true, "autoscaling" },
+    { "describe-auto-scaling-groups", "DescribeAutoScalingGroups", asg_describe_opts,
+      "Show groups, their sizes and instances", false, "autoscaling" },
+    { "describe-auto-scaling-instances", "DescribeAutoScalingInstances", asg_instances_opts,
+      "Show the instances of groups and their lifecycle", false, "autoscaling" },
+    { "set-desired-capacity", "SetDesiredCapacity", asg_desired_opts, "Scale a group to a number of instances", true,
+      "autoscaling" },
+    { "terminate-instance-in-auto-scaling-group", "TerminateInstanceInAutoScalingGroup", asg_terminate_opts,
+      "Terminate a group's instance (replaced unless desired is lowered)", false, "autoscaling" },
+    { "describe-scaling-activities", "DescribeScalingActivities", asg_activities_opts,
+      "Show what groups did and why, newest first", false, "autoscaling" },
+    { "set-instance-protection", "SetInstanceProtection", asg_protection_opts,
+      "Protect instances from scale-in (or not)", true, "autoscaling" },
+    { "create-or-update-tags", "CreateOrUpdateTags", asg_tags_opts, "Tag groups", true, "autoscaling" },
+    { "delete-tags", "DeleteTags", asg_tags_opts, "Remove groups' tags", true, "autoscaling" },
+    { "describe-tags", "DescribeTags", asg_describe_tags_opts, "Show groups' tags", false, "autoscaling" },
     { "put-metric-data", "PutMetricData", cw_put_opts, "Record a value of a custom metric", true, "cloudwatch" },
     { "get-metric-statistics", "GetMetricStatistics", cw_stats_opts, "Show a metric's statistics per period", false,
       "cloudwatch" },
@@ -720,7 +814,11 @@ cli_cmd_usage(const cli_cmd *cmd)
 {
     if (cmd->action && cmd->service)
         printf("usage: vmmgr [global options] %s %s [options]\n\n%s (%s %s).\n\nOptions:\n", cmd->service, cmd->name,
-               cmd->help, strcmp(cmd->service, "cloudwatch") == 0 ? "CloudWatch" : cmd->service, cmd->action);
+               cmd->help,
+               strcmp(cmd->service, "cloudwatch") == 0    ? "CloudWatch"
+               : strcmp(cmd->service, "autoscaling") == 0 ? "Auto Scaling"
+                                                          : cmd->service,
+               cmd->action);
     else if (cmd->action)
         printf("usage: vmmgr [global options] %s [options]\n\n%s (EC2 %s).\n\nOptions:\n", cmd->name, cmd->help,
                cmd->action);

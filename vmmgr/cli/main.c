@@ -248,19 +248,20 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
     return 0;
 }
 
-/* `vmmgr cloudwatch COMMAND …`: a command of another service's namespace, through that service's
- * action table as the HTTP API calls it (principal "cli"). */
+/* `vmmgr cloudwatch|autoscaling COMMAND …`: a command of another service's namespace, through that
+ * service's action table as the HTTP API calls it (principal "cli"). */
 static int
-service_main(const cli_globals *g, int argc, char **argv)
+service_main(const cli_globals *g, const char *service, const svc_desc *svc, int argc, char **argv)
 {
-    const cli_cmd *cmd = argc > 0 ? cli_service_cmd_find("cloudwatch", argv[0]) : NULL;
+    const cli_cmd *cmd = argc > 0 ? cli_service_cmd_find(service, argv[0]) : NULL;
     if (!cmd) {
         size_t n;
         const cli_cmd *all = cli_service_cmds(&n);
-        fprintf(stderr, "vmmgr cloudwatch: %s%s%s\n\ncommands:\n", argc < 1 ? "a command is needed" : "unknown command '",
-                argc < 1 ? "" : argv[0], argc < 1 ? "" : "'");
+        fprintf(stderr, "vmmgr %s: %s%s%s\n\ncommands:\n", service,
+                argc < 1 ? "a command is needed" : "unknown command '", argc < 1 ? "" : argv[0], argc < 1 ? "" : "'");
         for (size_t i = 0; i < n; i++)
-            fprintf(stderr, "  %-24s %s\n", all[i].name, all[i].help);
+            if (strcmp(all[i].service, service) == 0)
+                fprintf(stderr, "  %-42s %s\n", all[i].name, all[i].help);
         return EXIT_USAGE;
     }
     if (wants_help(argc - 1, argv + 1)) {
@@ -270,7 +271,7 @@ service_main(const cli_globals *g, int argc, char **argv)
     vm_error err = { 0 };
     _cleanup_(vm_params_freep) vm_params *p = vm_params_new();
     if (!p || cli_args_to_params(cmd, argc - 1, argv + 1, p, &err) < 0) {
-        fprintf(stderr, "vmmgr cloudwatch %s: %s\n", cmd->name, err.msg);
+        fprintf(stderr, "vmmgr %s %s: %s\n", service, cmd->name, err.msg);
         return EXIT_USAGE;
     }
     _cleanup_(vm_ctx_freep) vm_ctx *ctx = vm_ctx_new(g->state_dir, g->uri, &err);
@@ -279,7 +280,7 @@ service_main(const cli_globals *g, int argc, char **argv)
         return EXIT_SERVICE;
     }
     vm_node *resp = NULL;
-    if (svc_call(&svc_cloudwatch, ctx, "cli", cmd->action, svc_cloudwatch.version, p, &resp, &err) < 0) {
+    if (svc_call(svc, ctx, "cli", cmd->action, svc->version, p, &resp, &err) < 0) {
         report(cmd->action, &err);
         return EXIT_SERVICE;
     }
@@ -342,8 +343,10 @@ main(int argc, char **argv)
         }
         argc--, argv++;
     } else if (strcmp(argv[0], "cloudwatch") == 0) {
-        return service_main(&g, argc - 1, argv + 1);
-    } else if (strcmp(argv[0], "autoscaling") == 0 || strcmp(argv[0], "elbv2") == 0) {
+        return service_main(&g, "cloudwatch", &svc_cloudwatch, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "autoscaling") == 0) {
+        return service_main(&g, "autoscaling", &svc_autoscaling, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "elbv2") == 0) {
         fprintf(stderr, "vmmgr %s: this service is not offered yet\n", argv[0]);
         return EXIT_USAGE;
     }

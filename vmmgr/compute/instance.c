@@ -429,6 +429,8 @@ inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm
 static void
 render_change(vm_node *list, const char *id, inst_state prev, inst_state cur)
 {
+    if (!list)
+        return;
     vm_node *it = vm_node_item(list);
     vm_node_str(it, "instanceId", NULL, id);
     vm_node *c = vm_node_struct(it, "currentState", NULL);
@@ -499,7 +501,22 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool dry;
     if (prologue(ctx, p, &insts, &dry, err) < 0)
         return -1;
-    for (inst_obj **i = insts; *i; i++)
+    return inst_terminate_list(ctx, insts, dry, true, vm_node_list(resp, "instancesSet", "TerminatingInstances"), err);
+}
+
+int
+inst_terminate_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_get_ids(ctx, ids, n, &insts, err) < 0)
+        return -1;
+    return inst_terminate_list(ctx, insts, false, false, NULL, err);
+}
+
+int
+inst_terminate_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool protection, vm_node *list, vm_error *err)
+{
+    for (inst_obj **i = insts; protection && *i; i++)
         if ((*i)->disable_api_termination && (*i)->state != INST_TERMINATED)
             return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
                                 "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance "
@@ -509,7 +526,6 @@ inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_dry_run(err);
     /* each is marked shutting-down under its lock; the teardown (domain, files, addresses, filters)
      * is a job's, as on EC2 the answer is shutting-down and terminated comes later */
-    vm_node *list = vm_node_list(resp, "instancesSet", "TerminatingInstances");
     locks held = { 0 };
     int rc = 0;
     for (inst_obj **i = insts; *i && rc == 0; i++) {

@@ -75,6 +75,8 @@ int inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err);
 
 /* Loads and validates every InstanceId.N (at least one): all exist or nothing happens. */
 int inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err);
+/* The same for n typed ids. */
+int inst_get_ids(vm_ctx *ctx, const char *const *ids, size_t n, inst_obj ***ret, vm_error *err);
 
 /* Appends the EC2 Instance shape of inst to item. */
 int inst_render(vm_ctx *ctx, vm_node *item, const inst_obj *inst, vm_error *err);
@@ -138,6 +140,12 @@ int inst_render_run(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err);
 
 /* Actions. */
 int inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* TerminateInstances typed: insts marked shutting-down and handed to a job; list (NULL: none) gets
+ * each one's state change; protection: termination protection refuses (OperationNotPermitted).
+ * inst_terminate_ids (Auto Scaling's, which termination protection does not stop, as on AWS) loads
+ * them first: all exist or nothing happens. */
+int inst_terminate_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool protection, vm_node *list, vm_error *err);
+int inst_terminate_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err);
 int inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

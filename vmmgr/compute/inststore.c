@@ -201,6 +201,12 @@ inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err)
         return -1;
     if (n == 0)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter InstanceId");
+    return inst_get_ids(ctx, ids, n, ret, err);
+}
+
+int
+inst_get_ids(vm_ctx *ctx, const char *const *ids, size_t n, inst_obj ***ret, vm_error *err)
+{
     for (size_t i = 0; i < n; i++)
         if (!vm_id_valid(ids[i], "i"))
             return vm_error_set(err, VM_ERR_INSTANCE_MALFORMED, "Invalid id: \"%s\"", ids[i]);

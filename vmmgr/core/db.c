@@ -272,6 +272,7 @@ static const char *const migrations[] = {
     "  termination_policies TEXT NOT NULL,"
     "  protect_new INTEGER NOT NULL,"
     "  deleting INTEGER NOT NULL DEFAULT 0,"
+    "  last_cause TEXT NOT NULL DEFAULT '',"
     "  created_at INTEGER NOT NULL);"
     "CREATE TABLE asg_instances ("
     "  instance_id TEXT PRIMARY KEY,"

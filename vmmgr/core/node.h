@@ -38,6 +38,8 @@ struct vm_node {
 /* The root of a response to action (rendered as <ActionResponse>). */
 vm_node *vm_node_new_root(const char *action);
 void vm_node_free(vm_node *n);
+#include "cleanup.h"
+VM_DEFINE_CLEANUP(vm_node *, vm_node_free)
 
 /* Children.  jname may be NULL to derive it.  All return the new node (NULL when out of memory;
  * the tree stays valid).  str may be NULL for an empty string. */

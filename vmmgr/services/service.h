@@ -51,3 +51,4 @@ const svc_action *svc_action_find(const svc_desc *svc, const char *action, const
 extern const svc_desc svc_ec2;
 extern const svc_desc svc_sts;
 extern const svc_desc svc_cloudwatch;
+extern const svc_desc svc_autoscaling;

@@ -1,0 +1,175 @@
+#!/bin/bash
+# EC2 Auto Scaling with real guests, through the aws CLI: a group (min 1, max 3, desired 2, two
+# subnets) reaches 2 InService instances, one per subnet, tagged with the group; an instance
+# terminated through EC2 and one destroyed behind vmmgr's back (virsh destroy) are both replaced;
+# SetDesiredCapacity 3 then 1 scales out and in by the default termination policy (the newest
+# stays); DescribeScalingActivities tells it in AWS's words; kill -9 of the daemon in the middle of a
+# scale-out launches nothing twice; bad input is ValidationError and changes nothing;
+# DeleteAutoScalingGroup refuses a group with instances, and with ForceDelete leaves nothing.
+. "$(dirname "$0")/lib.sh"
+vm_init
+SERVE_ARGS="--metrics-interval 0"
+. "$(dirname "$0")/serve.sh"
+
+as() { aws autoscaling "$@"; }
+expect_as() { # CODE ARGS…: the aws CLI fails with CODE
+	local code=$1 out
+	shift
+	out=$(as "$@" 2>&1) && fail "'$*' succeeded, expected $code"
+	grep -q "($code)" <<<"$out" || fail "'$*': $out (expected $code)"
+}
+# the SDK waiters' acceptors (aws-sdk-go's autoscaling waiters-2.json; botocore has none), as JMESPath
+# over DescribeAutoScalingGroups: group-exists, group-in-service, group-not-exists
+waiter() { # NAME: polls until the acceptor says success
+	local q want i
+	case $1 in
+	group-exists) q='length(AutoScalingGroups) > `0`' want=true ;;
+	group-in-service) q="contains(AutoScalingGroups[].[length(Instances[?LifecycleState=='InService']) >= MinSize][], \`false\`)" want=false ;;
+	group-not-exists) q='length(AutoScalingGroups) > `0`' want=false ;;
+	esac
+	for ((i = 0; i < 240; i++)); do
+		[ "$(as describe-auto-scaling-groups --auto-scaling-group-names web --query "$q" --output json)" = "$want" ] && return 0
+		sleep 1
+	done
+	return 1
+}
+group() { as describe-auto-scaling-groups --auto-scaling-group-names web --output json | jq -c '.AutoScalingGroups[0]'; }
+in_service() { group | jq -r '[.Instances[] | select(.LifecycleState == "InService" and .HealthStatus == "Healthy") | .InstanceId] | sort | join(" ")'; }
+# wait_group N [T]: until exactly N instances are InService and none is anything else
+wait_group() {
+	local n=$1 t=${2:-240} g i
+	for ((i = 0; i < t; i++)); do
+		g=$(group)
+		[ "$(jq '[.Instances[] | select(.LifecycleState == "InService" and .HealthStatus == "Healthy")] | length' <<<"$g")" = "$n" ] &&
+			[ "$(jq '.Instances | length' <<<"$g")" = "$n" ] && return 0
+		sleep 1
+	done
+	fail "the group did not reach $n InService instances in $t s: $g"
+}
+# live instances tagged with the group (not shutting-down or terminated)
+tagged() {
+	aws ec2 describe-instances --filters Name=tag:aws:autoscaling:groupName,Values=web \
+		Name=instance-state-name,Values=pending,running,stopping,stopped --output json |
+		jq -r '[.Reservations[].Instances[].InstanceId] | sort | join(" ")'
+}
+
+vpc=$(aws ec2 describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].VpcId' --output text)
+cidr=$(aws ec2 describe-vpcs --vpc-ids "$vpc" --query 'Vpcs[0].CidrBlock' --output text)
+sa=$(aws ec2 describe-subnets --filters Name=default-for-az,Values=true --query 'Subnets[0].SubnetId' --output text)
+sb=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "${cidr%.*.*/*}.16.0/20" --query Subnet.SubnetId --output text) ||
+	fail "create-subnet"
+aws ec2 create-launch-template --launch-template-name web-lt \
+	--launch-template-data "{\"ImageId\":\"$AMI\",\"InstanceType\":\"t2.micro\",
+	  \"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"team\",\"Value\":\"template\"},{\"Key\":\"role\",\"Value\":\"web\"}]}]}" \
+	>/dev/null || fail "create-launch-template"
+
+# bad input first: each is ValidationError and leaves no group
+expect_as ValidationError create-auto-scaling-group --auto-scaling-group-name web --launch-template LaunchTemplateName=web-lt \
+	--min-size 3 --max-size 1 --vpc-zone-identifier "$sa"
+expect_as ValidationError create-auto-scaling-group --auto-scaling-group-name web --launch-template LaunchTemplateName=nope \
+	--min-size 1 --max-size 3 --vpc-zone-identifier "$sa"
+expect_as ValidationError create-auto-scaling-group --auto-scaling-group-name web --launch-template LaunchTemplateName=web-lt \
+	--min-size 1 --max-size 3 --desired-capacity 5 --vpc-zone-identifier "$sa"
+expect_as ValidationError create-auto-scaling-group --auto-scaling-group-name web --launch-template LaunchTemplateName=web-lt \
+	--min-size 1 --max-size 3 --vpc-zone-identifier subnet-0123456789abcdef0
+[ "$(as describe-auto-scaling-groups --query 'length(AutoScalingGroups)')" = 0 ] || fail "a refused create left a group"
+ok "bad input (min > max, unknown template, desired outside bounds, unknown subnet): ValidationError, no group"
+
+as create-auto-scaling-group --auto-scaling-group-name web --launch-template 'LaunchTemplateName=web-lt,Version=$Latest' \
+	--min-size 1 --max-size 3 --desired-capacity 2 --vpc-zone-identifier "$sa,$sb" \
+	--tags Key=team,Value=ops,PropagateAtLaunch=true Key=cost,Value=none,PropagateAtLaunch=false || fail "create-auto-scaling-group"
+expect_as AlreadyExists create-auto-scaling-group --auto-scaling-group-name web --launch-template LaunchTemplateName=web-lt \
+	--min-size 1 --max-size 3 --vpc-zone-identifier "$sa"
+waiter group-exists || fail "waiter group-exists"
+waiter group-in-service || fail "waiter group-in-service"
+wait_group 2
+g=$(group)
+[ "$(jq -r '[.Instances[].InstanceId] | map(.) | length' <<<"$g")" = 2 ] || fail "instances: $g"
+subnets=$(for i in $(in_service); do aws ec2 describe-instances --instance-ids "$i" --query 'Reservations[0].Instances[0].SubnetId' --output text; done | sort | tr '\n' ' ')
+[ "$subnets" = "$(printf '%s\n' "$sa" "$sb" | sort | tr '\n' ' ')" ] || fail "one instance per subnet: $subnets"
+first=$(in_service)
+i1=${first%% *}
+tags=$(aws ec2 describe-instances --instance-ids "$i1" --query 'Reservations[0].Instances[0].Tags' --output json | jq -c 'from_entries')
+jq -e '."aws:autoscaling:groupName" == "web" and .team == "ops" and .role == "web" and (has("cost") | not)' <<<"$tags" >/dev/null ||
+	fail "instance tags (the group's PropagateAtLaunch tags over the template's): $tags"
+wait_console "$i1" "vmmgr: instance $i1 ready" 1
+jq -e '.MinSize == 1 and .MaxSize == 3 and .DesiredCapacity == 2 and .LaunchTemplate.LaunchTemplateName == "web-lt" and
+	.LaunchTemplate.Version == "$Latest" and .HealthCheckType == "EC2" and .TerminationPolicies == ["Default"] and
+	(.AutoScalingGroupARN | startswith("arn:aws:autoscaling:")) and (.Tags | length) == 2' <<<"$g" >/dev/null ||
+	fail "describe-auto-scaling-groups: $g"
+n=$(as describe-auto-scaling-instances --instance-ids "$i1" --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState,HealthStatus]' --output text)
+[ "$n" = "web	InService	HEALTHY" ] || fail "describe-auto-scaling-instances: $n"
+ok "a group of 2 over two subnets: one InService instance in each, tagged with the group, its guest up"
+
+# replaced: one terminated through EC2, one destroyed behind vmmgr's back
+i2=${first##* }
+vm terminate-instances --instance-ids "$i1" >/dev/null || fail "terminate-instances"
+virsh_ destroy "$i2" >/dev/null || fail "virsh destroy"
+for _ in $(seq 240); do
+	now=$(in_service)
+	[[ " $now " != *" $i1 "* && " $now " != *" $i2 "* ]] && [ "$(wc -w <<<"$now")" = 2 ] && break
+	sleep 1
+done
+[[ " $now " != *" $i1 "* && " $now " != *" $i2 "* ]] && [ "$(wc -w <<<"$now")" = 2 ] ||
+	fail "the terminated and the destroyed instance were not both replaced: $(group)"
+wait_group 2
+acts=$(as describe-scaling-activities --auto-scaling-group-name web --output json)
+jq -e --arg i "$i2" '[.Activities[] | select(.Description == "Terminating EC2 instance: " + $i and .StatusCode == "Successful" and
+	(.Cause | test("an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped")))] | length == 1' <<<"$acts" >/dev/null ||
+	fail "no activity tells the destroyed instance's health check: $acts"
+ok "an instance terminated through EC2 and one destroyed with virsh are both replaced; the activities say why"
+
+# SetDesiredCapacity 3, then 1: the default policy keeps the newest
+as set-desired-capacity --auto-scaling-group-name web --desired-capacity 3 || fail "set-desired-capacity 3"
+wait_group 3
+newest=$(as describe-scaling-activities --auto-scaling-group-name web --query 'Activities[0].Description' --output text)
+newest=${newest##*: }
+as set-desired-capacity --auto-scaling-group-name web --desired-capacity 1 || fail "set-desired-capacity 1"
+wait_group 1
+[ "$(in_service)" = "$newest" ] || fail "scale-in kept $(in_service), not the newest $newest"
+acts=$(as describe-scaling-activities --auto-scaling-group-name web --output json)
+jq -e '.Activities[0].Cause | test("a user request explicitly set group desired capacity changing the desired capacity from 3 to 1") and
+	test("shrinking the capacity from 3 to 1")' <<<"$acts" >/dev/null || fail "scale-in cause: $(jq '.Activities[0]' <<<"$acts")"
+jq -e '[.Activities[] | select(.Description | startswith("Launching a new EC2 instance: i-")) | select(.StatusCode == "Successful" and .Progress == 100 and (.Details | fromjson | has("Subnet ID")))] | length >= 5' <<<"$acts" >/dev/null ||
+	fail "launch activities: $acts"
+expect_as ValidationError set-desired-capacity --auto-scaling-group-name web --desired-capacity 4
+expect_as ValidationError terminate-instance-in-auto-scaling-group --instance-id "$newest" --should-decrement-desired-capacity
+[ "$(group | jq .DesiredCapacity)" = 1 ] || fail "a refused request changed desired"
+ok "set-desired-capacity 3 then 1 scales out and in (the newest stays); bounds are checked"
+
+# kill -9 of the daemon in the middle of a scale-out: after a restart, exactly desired and no orphan
+as set-desired-capacity --auto-scaling-group-name web --desired-capacity 3 || fail "set-desired-capacity 3 again"
+for _ in $(seq 100); do
+	[ "$(as describe-scaling-activities --auto-scaling-group-name web --query 'Activities[0].StatusCode' --output text)" = InProgress ] && break
+	sleep 0.1
+done
+kill -9 "$SERVE_PID"
+wait "$SERVE_PID" 2>/dev/null || true
+start_serve
+wait_group 3
+[ "$(tagged)" = "$(in_service)" ] || fail "instances of the group outside it after kill -9: $(tagged) vs $(in_service)"
+ok "kill -9 of vmmgr serve during a scale-out: exactly 3 instances, none orphaned"
+
+# terminate-instance-in-auto-scaling-group with a decrement: no replacement
+victim=$(in_service | cut -d' ' -f1)
+act=$(as terminate-instance-in-auto-scaling-group --instance-id "$victim" --should-decrement-desired-capacity --output json)
+jq -e --arg i "$victim" '.Activity.Description == "Terminating EC2 instance: " + $i and .Activity.StatusCode == "InProgress"' <<<"$act" >/dev/null ||
+	fail "terminate-instance-in-auto-scaling-group: $act"
+wait_group 2
+[ "$(group | jq .DesiredCapacity)" = 2 ] || fail "desired after a decrementing terminate"
+ok "terminate-instance-in-auto-scaling-group --should-decrement-desired-capacity: one fewer, not replaced"
+
+# delete: refused with instances; ForceDelete leaves nothing
+members=$(in_service)
+expect_as ResourceInUse delete-auto-scaling-group --auto-scaling-group-name web
+as delete-auto-scaling-group --auto-scaling-group-name web --force-delete || fail "delete --force-delete"
+waiter group-not-exists || fail "waiter group-not-exists"
+[ -z "$(tagged)" ] || fail "instances left after ForceDelete: $(tagged)"
+for i in $members; do
+	for _ in $(seq 60); do domain_exists "$i" || break; sleep 1; done
+	domain_exists "$i" && fail "domain $i left after ForceDelete"
+done
+n=$(aws ec2 describe-volumes --filters Name=attachment.instance-id,Values="${members// /,}" --query 'length(Volumes)')
+[ "$n" = 0 ] || fail "volumes left after ForceDelete: $n"
+[ "$(as describe-auto-scaling-instances --query 'length(AutoScalingInstances)')" = 0 ] || fail "instances still listed"
+ok "delete-auto-scaling-group refuses a group with instances; --force-delete leaves no group, instance, domain or volume"
