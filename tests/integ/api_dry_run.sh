@@ -31,6 +31,8 @@ vm attach-volume --volume-id "$vol2" --instance-id "$inst" --device /dev/sdf >/d
 vm wait volume-in-use --volume-ids "$vol2"
 snap=$(vm create-snapshot --volume-id "$vol" --query SnapshotId --output text)
 vm wait snapshot-completed --snapshot-ids "$snap"
+aws ec2 create-launch-template --launch-template-name lt-dry --launch-template-data "{\"ImageId\":\"$AMI\"}" >/dev/null
+aws ec2 create-launch-template-version --launch-template-name lt-dry --launch-template-data '{"InstanceType":"t3.small"}' >/dev/null
 
 # state: the store (but the audit log, which records every request), libvirt, the files
 state() {
@@ -126,6 +128,13 @@ cases = {
     "DeleteSnapshot": {"SnapshotId": snap},
     "CopySnapshot": {"SourceSnapshotId": snap, "SourceRegion": "us-east-1"},
     "CreateImage": {"InstanceId": inst, "Name": "dry-image"},
+    "CreateLaunchTemplate": {"LaunchTemplateName": "dry-lt", "LaunchTemplateData": {"ImageId": ami}},
+    "CreateLaunchTemplateVersion": {"LaunchTemplateName": "lt-dry", "LaunchTemplateData": {"InstanceType": "t3.nano"}},
+    "DescribeLaunchTemplates": {},
+    "DescribeLaunchTemplateVersions": {"LaunchTemplateName": "lt-dry"},
+    "ModifyLaunchTemplate": {"LaunchTemplateName": "lt-dry", "DefaultVersion": "2"},
+    "DeleteLaunchTemplate": {"LaunchTemplateName": "lt-dry"},
+    "DeleteLaunchTemplateVersions": {"LaunchTemplateName": "lt-dry", "Versions": ["2"]},
 }
 
 def call(action, params, dry):

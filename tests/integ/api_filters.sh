@@ -26,6 +26,8 @@ vm wait volume-available --volume-ids "$vol"
 vm modify-volume --volume-id "$vol" --size 2 >/dev/null
 snap=$(vm create-snapshot --volume-id "$vol" --description f --query SnapshotId --output text)
 vm wait snapshot-completed --snapshot-ids "$snap"
+aws ec2 create-launch-template --launch-template-name flt --launch-template-data "{\"ImageId\":\"$AMI\",\"InstanceType\":\"t3.micro\"}" \
+	--tag-specifications 'ResourceType=launch-template,Tags=[{Key=Name,Value=f}]' >/dev/null
 inst=$(launch --subnet-id "$subnet" --key-name f --instance-type t3.micro \
 	--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=f}]')
 [[ "$inst" == i-* ]] || fail "launch: $inst"
