@@ -45,3 +45,58 @@ int asg_set_desired_locked(vm_ctx *ctx, const char *name, long desired, const ch
  * new_desired unless it is negative) and issues it. */
 int asg_start_terminate(vm_ctx *ctx, const char *group, const asg_member *m, const char *cause, char ret_id[64],
                         long new_desired, vm_error *err);
+
+/* Scaling policies (policy.c) */
+#define ASG_MAX_STEPS 20
+typedef struct asg_step {
+    double lower, upper;
+    bool has_lower, has_upper;
+    long adjustment;
+} asg_step;
+
+typedef struct asg_policy {
+    char arn[704], group[ASG_NAME_MAX + 1], name[256], type[32], adjustment_type[32];
+    long scaling_adjustment, min_adjustment_magnitude, cooldown, warmup; /* -1: not given */
+    asg_step steps[ASG_MAX_STEPS];
+    size_t nsteps;
+    char metric_aggregation[16];
+    /* target tracking: the predefined type or "Custom", the target, the metric as
+     * "namespace\nname\nstatistic\nperiod\nunit\nK=V\n…" */
+    char tt_metric[40];
+    double tt_target;
+    bool tt_disable_scale_in;
+    char tt_spec[2048];
+    bool enabled;
+    time_t last_executed;
+} asg_policy;
+
+/* By name or ARN, in group (NULL: any): ValidationError when there is none. */
+int asg_policy_get(vm_ctx *ctx, const char *group, const char *name, asg_policy *ret, vm_error *err);
+/* Creates or replaces (same name: same ARN); a target tracking policy's two alarms are made. */
+int asg_policy_put(vm_ctx *ctx, asg_policy *p, vm_error *err);
+int asg_policy_delete(vm_ctx *ctx, const asg_policy *p, vm_error *err);
+int asg_policies_delete_group(vm_ctx *ctx, const char *group, vm_error *err);
+int asg_policies_render(vm_ctx *ctx, const char *group, const char *const *names, const char *const *types, long offset,
+                        long max, vm_node *list, bool *ret_more, vm_error *err);
+/* ExecutePolicy (and an alarm's action): trigger is "a monitor alarm X in state ALARM triggered" or
+ * "a user request executed"; value/threshold for step policies. */
+int asg_policy_execute(vm_ctx *ctx, asg_group *g, const asg_policy *p, bool honor_cooldown, bool has_value,
+                       double value, double threshold, const char *trigger, vm_error *err);
+/* The controller's part: the group's policies whose alarms are in ALARM. */
+int asg_policies_round(vm_ctx *ctx, asg_group *g, const asg_member *ms, size_t n, vm_error *err);
+
+/* Warm pools (warmpool.c) */
+typedef struct asg_warm_pool {
+    bool exists, deleting, reuse;
+    long min_size, max_prepared; /* -1: MaxSize */
+    char pool_state[16];         /* Stopped | Hibernated | Running */
+} asg_warm_pool;
+/* ret->exists is false when the group has none. */
+int asg_warm_pool_get(vm_ctx *ctx, const char *group, asg_warm_pool *ret, vm_error *err);
+int asg_warm_pool_put(vm_ctx *ctx, const char *group, const asg_warm_pool *wp, vm_error *err);
+/* PendingDelete (its instances go first), or gone now. */
+int asg_warm_pool_set_deleting(vm_ctx *ctx, const char *group, bool remove_now, vm_error *err);
+/* How many instances the pool should hold now. */
+long asg_warm_pool_target(const asg_group *g, const asg_warm_pool *wp);
+bool asg_warmed(const asg_member *m);
+bool asg_warm_ready(const asg_member *m);

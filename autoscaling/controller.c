@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../vmmgr/compute/domstats.h"
 #include "../vmmgr/compute/instance.h"
 #include "../vmmgr/compute/launch_template.h"
 #include "../vmmgr/core/cleanup.h"
@@ -22,6 +23,15 @@
 #include "asg_priv.h"
 
 #define ASG_LAUNCH_BACKOFF 10
+/* a warm instance is stopped or hibernated once its guest has sent packets and run this long */
+#define ASG_WARM_SETTLE_SEC 30
+
+/* the domains' counters, read once per round when a warm instance needs them */
+typedef struct warm_stats {
+    bool read;
+    domstat *d;
+    size_t n;
+} warm_stats;
 
 static bool
 live(const asg_member *m)
@@ -39,7 +49,7 @@ now_text(char *buf, size_t len)
 /* Launches one instance for activity a (recorded by the caller, or left in progress by a process
  * that died): the template's parameters in a's subnet, one instance, the group's tags. */
 static int
-launch(vm_ctx *ctx, const asg_group *g, const char *activity, const char *subnet, vm_error *err)
+launch(vm_ctx *ctx, const asg_group *g, const char *activity, const char *subnet, bool warm, vm_error *err)
 {
     lt_obj lt;
     long version;
@@ -98,11 +108,13 @@ launch(vm_ctx *ctx, const asg_group *g, const char *activity, const char *subnet
         return vm_error_set(err, VM_ERR_INTERNAL, "reservation %s has no instance", rid);
     asg_member m = { .template_version = version, .protected_ = g->protect_new, .added_at = time(NULL) };
     snprintf(m.instance_id, sizeof(m.instance_id), "%s", insts[0]->id);
-    snprintf(m.lifecycle, sizeof(m.lifecycle), "Pending");
+    snprintf(m.lifecycle, sizeof(m.lifecycle), warm ? "Warmed:Pending" : "Pending");
     snprintf(m.health, sizeof(m.health), "Healthy");
     snprintf(m.subnet_id, sizeof(m.subnet_id), "%s", subnet);
     char desc[128];
-    snprintf(desc, sizeof(desc), "Launching a new EC2 instance: %s", m.instance_id);
+    snprintf(desc, sizeof(desc), warm ? "Launching a new EC2 instance into warm pool: %s"
+                                      : "Launching a new EC2 instance: %s",
+             m.instance_id);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     if (asg_member_add(ctx, g->name, &m, activity, err) < 0 ||
@@ -123,18 +135,20 @@ launch_failed(vm_ctx *ctx, const char *activity, const vm_error *cause)
     asg_activity_set(ctx, activity, NULL, desc, "Failed", cause->msg, 100, &ignore);
 }
 
-/* Records and starts a launch into subnet. */
+/* Records and starts a launch into subnet (warm: into the warm pool). */
 static int
-start_launch(vm_ctx *ctx, const asg_group *g, const char *subnet, const char *cause, vm_error *err)
+start_launch(vm_ctx *ctx, const asg_group *g, const char *subnet, const char *cause, bool warm, vm_error *err)
 {
     char id[64];
     asg_new_activity_id(id);
-    asg_activity a = { .id = id, .group = g->name, .kind = "launch", .subnet_id = subnet, .instance_id = "",
-                       .description = "Launching a new EC2 instance", .cause = cause };
+    asg_activity a = { .id = id, .group = g->name, .kind = warm ? "warm" : "launch", .subnet_id = subnet,
+                       .instance_id = "",
+                       .description = warm ? "Launching a new EC2 instance into warm pool" : "Launching a new EC2 instance",
+                       .cause = cause };
     if (asg_activity_add(ctx, &a, err) < 0)
         return -1;
     vm_error e = { 0 };
-    if (launch(ctx, g, id, subnet, &e) < 0) {
+    if (launch(ctx, g, id, subnet, warm, &e) < 0) {
         launch_failed(ctx, id, &e);
         *err = e;
         return -1;
@@ -183,8 +197,60 @@ instance_state(vm_ctx *ctx, const char *id)
     return in->state;
 }
 
+/* A warm activity: its instance boots, then goes to the pool's state (stopped, hibernated, running). */
 static int
-finish_activities(vm_ctx *ctx, const asg_group *g, vm_error *err)
+warm_progress(vm_ctx *ctx, const asg_warm_pool *wp, const asg_activity *a, warm_stats *ds)
+{
+    vm_error e = { 0 };
+    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+    const char *pool = wp->exists && wp->pool_state[0] ? wp->pool_state : "Stopped";
+    if (inst_get(ctx, a->instance_id, &in, &e) < 0 || in->state == INST_TERMINATED || in->state == INST_SHUTTING_DOWN) {
+        vm_error cause = { .code = VM_ERR_INTERNAL };
+        snprintf(cause.msg, sizeof(cause.msg), "Instance %s did not reach the warm pool", a->instance_id);
+        launch_failed(ctx, a->id, &cause);
+        asg_member_set(ctx, a->instance_id, NULL, "Unhealthy", &e);
+        return 0;
+    }
+    char life[32];
+    bool done = false;
+    if (in->state == INST_RUNNING && strcmp(pool, "Running") == 0) {
+        snprintf(life, sizeof(life), "Warmed:Running");
+        done = true;
+    } else if (in->state == INST_RUNNING) {
+        /* stop (or hibernate) once the guest is up: it sent packets, and has run a little */
+        if (!ds->read) {
+            vm_error ignore = { 0 };
+            virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
+            ds->read = true;
+            if (!conn || domstats_read(conn, &ds->d, &ds->n, &ignore) < 0)
+                ds->d = NULL, ds->n = 0;
+        }
+        const domstat *d = domstats_find(ds->d, ds->n, in->id);
+        if (d && d->running && d->tx_pkts > 0 && time(NULL) - in->changed_at >= ASG_WARM_SETTLE_SEC) {
+            const char *ids[] = { in->id, NULL };
+            vm_error ignore = { 0 };
+            inst_stop_ids(ctx, ids, 1, strcmp(pool, "Hibernated") == 0, &ignore);
+        }
+    } else if (in->state == INST_STOPPED) {
+        snprintf(life, sizeof(life), "Warmed:%s", strcmp(in->reason_code, "Client.UserInitiatedHibernate") == 0
+                                                          ? "Hibernated"
+                                                          : "Stopped");
+        done = true;
+    }
+    if (!done)
+        return 0;
+    if (vm_db_begin(ctx->db, &e) < 0)
+        return -1;
+    if (asg_member_set(ctx, a->instance_id, life, NULL, &e) < 0 ||
+        asg_activity_set(ctx, a->id, NULL, NULL, "Successful", NULL, 100, &e) < 0 || vm_db_commit(ctx->db, &e) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+finish_activities(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, warm_stats *ds, vm_error *err)
 {
     _cleanup_free_ asg_activity *open = NULL;
     size_t n;
@@ -193,10 +259,16 @@ finish_activities(vm_ctx *ctx, const asg_group *g, vm_error *err)
     for (size_t i = 0; i < n; i++) {
         asg_activity *a = &open[i];
         vm_error e = { 0 };
-        if (strcmp(a->kind, "launch") == 0) {
+        if (strcmp(a->kind, "launch") == 0 || strcmp(a->kind, "warm") == 0) {
+            bool warm = strcmp(a->kind, "warm") == 0;
             if (!a->instance_id[0]) { /* recorded, then the process died: the same launch again */
-                if (launch(ctx, g, a->id, a->subnet_id, &e) < 0)
+                if (launch(ctx, g, a->id, a->subnet_id, warm, &e) < 0)
                     launch_failed(ctx, a->id, &e);
+                continue;
+            }
+            if (warm) {
+                if (warm_progress(ctx, wp, a, ds) < 0)
+                    return -1;
                 continue;
             }
             int s = instance_state(ctx, a->instance_id);
@@ -245,7 +317,12 @@ check_health(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error
         int s = instance_state(ctx, m->instance_id);
         if (s == -2)
             continue;
-        bool bad = s == -1 || s == INST_STOPPED || s == INST_STOPPING || s == INST_SHUTTING_DOWN || s == INST_TERMINATED;
+        bool bad = asg_warmed(m) ? s == -1 || s == INST_SHUTTING_DOWN || s == INST_TERMINATED
+                                 : s == -1 || s == INST_STOPPED || s == INST_STOPPING || s == INST_SHUTTING_DOWN ||
+                                       s == INST_TERMINATED;
+        /* a member just taken from the pool starts from stopped: pending is its way in */
+        if (!asg_warmed(m) && strcmp(m->lifecycle, "Pending") == 0 && (s == INST_STOPPED || s == INST_PENDING))
+            bad = false;
         if (bad) {
             if (asg_member_set(ctx, m->instance_id, NULL, "Unhealthy", err) < 0)
                 return -1;
@@ -361,8 +438,54 @@ choose_victim(const asg_group *g, asg_member *ms, size_t n, bool force)
     return best;
 }
 
+/* A member of the pool into service: an activity, then its instance started (a hibernated one resumes). */
 static int
-converge(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *err)
+from_pool(vm_ctx *ctx, const asg_group *g, asg_member *m, const char *cause, vm_error *err)
+{
+    char id[64], desc[128];
+    asg_new_activity_id(id);
+    snprintf(desc, sizeof(desc), "Launching a new EC2 instance from warm pool: %s", m->instance_id);
+    asg_activity a = { .id = id, .group = g->name, .kind = "launch", .subnet_id = m->subnet_id,
+                       .instance_id = m->instance_id, .description = desc, .cause = cause };
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (asg_activity_add(ctx, &a, err) < 0 || asg_member_set(ctx, m->instance_id, "Pending", NULL, err) < 0 ||
+        vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    bool running = strcmp(m->lifecycle, "Warmed:Running") == 0;
+    snprintf(m->lifecycle, sizeof(m->lifecycle), "Pending");
+    if (!running) {
+        const char *ids[] = { m->instance_id, NULL };
+        vm_error ignore = { 0 };
+        inst_start_ids(ctx, ids, 1, &ignore); /* a failure shows as the launch's: it does not run */
+    }
+    return 0;
+}
+
+/* A scale-in's instance back into the pool (ReuseOnScaleIn): stopped or hibernated again. */
+static int
+to_pool(vm_ctx *ctx, const asg_group *g, asg_member *m, const char *cause, vm_error *err)
+{
+    char id[64], desc[128];
+    asg_new_activity_id(id);
+    snprintf(desc, sizeof(desc), "Returning EC2 instance to warm pool: %s", m->instance_id);
+    asg_activity a = { .id = id, .group = g->name, .kind = "warm", .subnet_id = m->subnet_id,
+                       .instance_id = m->instance_id, .description = desc, .cause = cause };
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (asg_activity_add(ctx, &a, err) < 0 || asg_member_set(ctx, m->instance_id, "Warmed:Pending", NULL, err) < 0 ||
+        vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    snprintf(m->lifecycle, sizeof(m->lifecycle), "Warmed:Pending");
+    return 0;
+}
+
+static int
+converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *ms, size_t n, vm_error *err)
 {
     long nlive = 0;
     for (size_t i = 0; i < n; i++)
@@ -371,26 +494,37 @@ converge(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *er
     now_text(t, sizeof(t));
     asg_last_cause(ctx, g->name, why, sizeof(why));
     if (nlive < g->desired && !g->deleting) {
-        if (recent_failure(ctx, g->name))
-            return 0;
         long counts[ASG_MAX_SUBNETS];
         per_subnet(g, ms, n, counts);
+        bool backoff = recent_failure(ctx, g->name);
         for (long k = nlive; k < g->desired; k++) {
-            size_t best = 0;
-            for (size_t s = 1; s < g->nsubnets; s++)
-                if (counts[s] < counts[best])
-                    best = s;
             snprintf(cause, sizeof(cause),
                      "%s%sAt %s an instance was started in response to a difference between desired and actual "
                      "capacity, increasing the capacity from %ld to %ld.",
                      why, *why ? "  " : "", t, nlive, g->desired);
-            if (start_launch(ctx, g, g->subnets[best], cause, err) < 0)
+            /* the warm pool first */
+            asg_member *w = NULL;
+            for (size_t i = 0; i < n && !w; i++)
+                w = asg_warm_ready(&ms[i]) ? &ms[i] : NULL;
+            if (w) {
+                if (from_pool(ctx, g, w, cause, err) < 0)
+                    return -1;
+                continue;
+            }
+            if (backoff)
+                break;
+            size_t best = 0;
+            for (size_t s = 1; s < g->nsubnets; s++)
+                if (counts[s] < counts[best])
+                    best = s;
+            if (start_launch(ctx, g, g->subnets[best], cause, false, err) < 0)
                 return -1;
             counts[best]++;
         }
         if (*why && asg_note_cause(ctx, g->name, "", err) < 0) /* told once, by the activities it caused */
             return -1;
     } else if (nlive > g->desired) {
+        bool reuse = wp->exists && wp->reuse && !wp->deleting && !g->deleting;
         for (long k = nlive; k > g->desired; k--) {
             asg_member *v = choose_victim(g, ms, n, g->deleting);
             if (!v)
@@ -398,14 +532,51 @@ converge(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *er
             snprintf(cause, sizeof(cause),
                      "%s%sAt %s an instance was taken out of service in response to a difference between desired and "
                      "actual capacity, shrinking the capacity from %ld to %ld.  At %s instance %s was selected for "
-                     "termination.",
-                     why, *why ? "  " : "", t, nlive, g->desired, t, v->instance_id);
-            if (asg_start_terminate(ctx, g->name, v, cause, NULL, -1, err) < 0)
+                     "%s.",
+                     why, *why ? "  " : "", t, nlive, g->desired, t, v->instance_id,
+                     reuse ? "the warm pool" : "termination");
+            if (reuse ? to_pool(ctx, g, v, cause, err) < 0 : asg_start_terminate(ctx, g->name, v, cause, NULL, -1, err) < 0)
                 return -1;
-            snprintf(v->lifecycle, sizeof(v->lifecycle), "Terminating");
+            if (!reuse)
+                snprintf(v->lifecycle, sizeof(v->lifecycle), "Terminating");
         }
         if (*why && asg_note_cause(ctx, g->name, "", err) < 0)
             return -1;
+    }
+    /* the warm pool's size */
+    long target = asg_warm_pool_target(g, wp), pool = 0;
+    for (size_t i = 0; i < n; i++)
+        pool += asg_warmed(&ms[i]) && strcmp(ms[i].health, "Healthy") == 0;
+    if (pool < target && !recent_failure(ctx, g->name)) {
+        long counts[ASG_MAX_SUBNETS];
+        per_subnet(g, ms, n, counts);
+        for (long k = pool; k < target; k++) {
+            size_t best = 0;
+            for (size_t s = 1; s < g->nsubnets; s++)
+                if (counts[s] < counts[best])
+                    best = s;
+            snprintf(cause, sizeof(cause),
+                     "At %s an instance was launched into the warm pool in response to a difference between its "
+                     "desired and actual size, increasing it from %ld to %ld.",
+                     t, pool, target);
+            if (start_launch(ctx, g, g->subnets[best], cause, true, err) < 0)
+                return -1;
+            counts[best]++;
+        }
+    } else if (pool > target) {
+        for (size_t i = n; i-- > 0 && pool > target;) {
+            asg_member *m = &ms[i];
+            if (!asg_warmed(m) || strcmp(m->health, "Healthy") != 0)
+                continue;
+            snprintf(cause, sizeof(cause),
+                     "At %s an instance was taken out of the warm pool in response to a difference between its "
+                     "desired and actual size, shrinking it from %ld to %ld.",
+                     t, pool, target);
+            if (asg_start_terminate(ctx, g->name, m, cause, NULL, -1, err) < 0)
+                return -1;
+            snprintf(m->lifecycle, sizeof(m->lifecycle), "Terminating");
+            pool--;
+        }
     }
     return 0;
 }
@@ -414,17 +585,28 @@ static int
 group_round(vm_ctx *ctx, const char *name, vm_error *err)
 {
     asg_group g;
-    if (asg_get(ctx, name, &g, err) < 0)
+    asg_warm_pool wp;
+    warm_stats ds = { 0 };
+    if (asg_get(ctx, name, &g, err) < 0 || asg_warm_pool_get(ctx, name, &wp, err) < 0)
         return -1;
-    if (finish_activities(ctx, &g, err) < 0)
+    int rc = finish_activities(ctx, &g, &wp, &ds, err);
+    domstats_free(ds.d, ds.n);
+    if (rc < 0)
         return -1;
     _cleanup_free_ asg_member *ms = NULL;
     size_t n;
     if (asg_members(ctx, g.name, &ms, &n, err) < 0 || check_health(ctx, &g, ms, n, err) < 0 ||
-        replace_unhealthy(ctx, &g, ms, n, err) < 0 || converge(ctx, &g, ms, n, err) < 0)
+        replace_unhealthy(ctx, &g, ms, n, err) < 0 || (!g.deleting && asg_policies_round(ctx, &g, ms, n, err) < 0) ||
+        converge(ctx, &g, &wp, ms, n, err) < 0)
+        return -1;
+    /* a warm pool being deleted goes once its instances have */
+    size_t warm = 0;
+    for (size_t i = 0; i < n; i++)
+        warm += asg_warmed(&ms[i]);
+    if (wp.exists && wp.deleting && warm == 0 && asg_warm_pool_set_deleting(ctx, g.name, true, err) < 0)
         return -1;
     if (g.deleting && n == 0)
-        return asg_delete_now(ctx, g.name, err);
+        return asg_policies_delete_group(ctx, g.name, err) < 0 ? -1 : asg_delete_now(ctx, g.name, err);
     return 0;
 }
 

@@ -176,8 +176,23 @@ config_json(const alarm_def *d)
     return o;
 }
 
-/* The actions of a state the alarm entered: each gets an Action entry.  Auto Scaling policies and the
- * other services' ARNs have no executor here yet, and the entry says so. */
+/* Whether arn names a scaling policy of this endpoint (the Auto Scaling controller runs it while the
+ * alarm is in ALARM: autoscaling/policy.c reads the alarm's state). */
+static bool
+known_policy(vm_ctx *ctx, const char *arn)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (strncmp(arn, "arn:aws:autoscaling:", 20) != 0 ||
+        vm_db_prepare(ctx->db, "SELECT 1 FROM asg_policies WHERE arn = ?", &st, &ignore) < 0)
+        return false;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
+/* The actions of a state the alarm entered: each gets an Action entry.  A scaling policy of this
+ * endpoint is executed (by the Auto Scaling controller); other ARNs have no executor here, and the
+ * entry says so. */
 static int
 record_actions(vm_ctx *ctx, const alarm_def *d, alarm_state s, time_t now, vm_error *err)
 {
@@ -185,16 +200,18 @@ record_actions(vm_ctx *ctx, const alarm_def *d, alarm_state s, time_t now, vm_er
         return 0;
     for (size_t i = 0; i < d->nactions[s]; i++) {
         const char *arn = d->actions[s][i];
+        bool policy = known_policy(ctx, arn);
         const char *why = strncmp(arn, "arn:aws:autoscaling:", 20) == 0
-                              ? "Auto Scaling is not part of this endpoint yet"
+                              ? "no scaling policy of this endpoint has this ARN"
                               : "this endpoint does not run actions of this service";
         char summary[1700], ts[40];
-        snprintf(summary, sizeof(summary), "Failed to execute action %s", arn);
+        snprintf(summary, sizeof(summary), "%s action %s", policy ? "Successfully executed" : "Failed to execute", arn);
         _cleanup_(json_putp) json_object *o = json_object_new_object();
-        json_object_object_add(o, "actionState", json_object_new_string("Failed"));
+        json_object_object_add(o, "actionState", json_object_new_string(policy ? "Succeeded" : "Failed"));
         json_object_object_add(o, "notificationResource", json_object_new_string(arn));
         json_object_object_add(o, "stateUpdateTimestamp", json_object_new_string(iso_ms(now, ts, sizeof(ts))));
-        json_object_object_add(o, "error", json_object_new_string(why));
+        if (!policy)
+            json_object_object_add(o, "error", json_object_new_string(why));
         if (history_add(ctx, d->name, now, "Action", summary, o, err) < 0)
             return -1;
     }

@@ -64,6 +64,7 @@ struct sampler {
 /* an instance the store says is running, with the round's values */
 typedef struct inst_row {
     char id[VM_ID_MAX], type[32], image[VM_ID_MAX];
+    char group[256]; /* its Auto Scaling group when it is InService in one, else "" */
     double v[M__LAST];
     bool has[M__LAST];
 } inst_row;
@@ -163,8 +164,11 @@ load_instances(vm_ctx *ctx, inst_row **ret, size_t *ret_n, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *ret_n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT id, instance_type, image_id FROM instances WHERE state = ? ORDER BY id", &st,
-                      err) < 0)
+    if (vm_db_prepare(ctx->db,
+                      "SELECT i.id, i.instance_type, i.image_id, coalesce(a.group_name, '') FROM instances i LEFT "
+                      "JOIN asg_instances a ON a.instance_id = i.id AND a.lifecycle = 'InService' WHERE i.state = ? "
+                      "ORDER BY i.id",
+                      &st, err) < 0)
         return -1;
     sqlite3_bind_int(st, 1, INST_RUNNING);
     size_t cap = 0;
@@ -182,6 +186,7 @@ load_instances(vm_ctx *ctx, inst_row **ret, size_t *ret_n, vm_error *err)
         snprintf(r->id, sizeof(r->id), "%s", vm_db_text(st, 0));
         snprintf(r->type, sizeof(r->type), "%s", vm_db_text(st, 1));
         snprintf(r->image, sizeof(r->image), "%s", vm_db_text(st, 2));
+        snprintf(r->group, sizeof(r->group), "%s", vm_db_text(st, 3));
     }
     return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "listing running instances", err);
 }
@@ -343,18 +348,22 @@ sampler_round(vm_ctx *ctx, sampler *s, time_t now, size_t *ret_points, vm_error 
             }
         }
     }
-    /* the aggregates by type and by image: one statistic set over their instances */
+    /* the aggregates by type, by image and by Auto Scaling group (its InService instances): one
+     * statistic set over their instances */
     for (size_t i = 0; i < nrows; i++) {
-        bool type_done = false, image_done = false;
+        bool type_done = false, image_done = false, group_done = !rows[i].group[0];
         for (size_t j = 0; j < i; j++) {
             type_done = type_done || strcmp(rows[j].type, rows[i].type) == 0;
             image_done = image_done || strcmp(rows[j].image, rows[i].image) == 0;
+            group_done = group_done || strcmp(rows[j].group, rows[i].group) == 0;
         }
         for (int m = 0; m < M__LAST; m++)
             if ((!type_done && aggregate(&p, rows, nrows, m, "InstanceType", offsetof(inst_row, type), rows[i].type,
                                          now) < 0) ||
                 (!image_done && aggregate(&p, rows, nrows, m, "ImageId", offsetof(inst_row, image), rows[i].image,
-                                          now) < 0))
+                                          now) < 0) ||
+                (!group_done && aggregate(&p, rows, nrows, m, "AutoScalingGroupName", offsetof(inst_row, group),
+                                          rows[i].group, now) < 0))
                 goto oom;
     }
     if (p.n && metrics_put(ctx, p.d, p.n, err) < 0)

@@ -560,7 +560,73 @@ static const cli_opt asg_describe_tags_opts[] = {
     END,
 };
 
+static const cli_opt asg_put_policy_opts[] = {
+    ASG_NAME,
+    { "policy-name", CLI_OPT_STR, "PolicyName", "the policy's name (a new one, or the one to replace)" },
+    { "policy-type", CLI_OPT_STR, "PolicyType", "SimpleScaling (default), StepScaling or TargetTrackingScaling" },
+    { "adjustment-type", CLI_OPT_STR, "AdjustmentType", "ChangeInCapacity, ExactCapacity or PercentChangeInCapacity" },
+    { "scaling-adjustment", CLI_OPT_STR, "ScalingAdjustment", "instances (or percent) to add; negative removes" },
+    { "cooldown", CLI_OPT_STR, "Cooldown", "seconds before another simple scaling (the group's default)" },
+    { "min-adjustment-magnitude", CLI_OPT_STR, "MinAdjustmentMagnitude", "with PercentChangeInCapacity" },
+    { "step-adjustments", CLI_OPT_SHORTHAND, "StepAdjustments.member",
+      "MetricIntervalLowerBound=0,MetricIntervalUpperBound=10,ScalingAdjustment=1 …" },
+    { "metric-aggregation-type", CLI_OPT_STR, "MetricAggregationType", "Average, Minimum or Maximum" },
+    { "estimated-instance-warmup", CLI_OPT_STR, "EstimatedInstanceWarmup", "seconds" },
+    { "target-tracking-configuration", CLI_OPT_STRUCT, "TargetTrackingConfiguration",
+      "PredefinedMetricSpecification={PredefinedMetricType=ASGAverageCPUUtilization},TargetValue=50" },
+    { "enabled", CLI_OPT_BOOL, "Enabled", "whether it runs (default yes)" },
+    END,
+};
+static const cli_opt asg_describe_policies_opts[] = {
+    { "auto-scaling-group-name", CLI_OPT_STR, "AutoScalingGroupName", "only this group's" },
+    { "policy-names", CLI_OPT_LIST, "PolicyNames.member", "only these (names or ARNs)" },
+    { "policy-types", CLI_OPT_LIST, "PolicyTypes.member", "only these types" },
+    END,
+};
+static const cli_opt asg_policy_opts[] = {
+    { "auto-scaling-group-name", CLI_OPT_STR, "AutoScalingGroupName", "the group" },
+    { "policy-name", CLI_OPT_STR, "PolicyName", "the policy (name or ARN)" },
+    END,
+};
+static const cli_opt asg_execute_policy_opts[] = {
+    { "auto-scaling-group-name", CLI_OPT_STR, "AutoScalingGroupName", "the group" },
+    { "policy-name", CLI_OPT_STR, "PolicyName", "the policy (name or ARN)" },
+    { "honor-cooldown", CLI_OPT_BOOL, "HonorCooldown", "refuse during the cooldown" },
+    { "metric-value", CLI_OPT_STR, "MetricValue", "for a step policy: the metric's value" },
+    { "breach-threshold", CLI_OPT_STR, "BreachThreshold", "for a step policy: the alarm's threshold" },
+    END,
+};
+
+static const cli_opt asg_put_warm_pool_opts[] = {
+    ASG_NAME,
+    { "max-group-prepared-capacity", CLI_OPT_STR, "MaxGroupPreparedCapacity",
+      "group plus pool at most (default: the group's max size)" },
+    { "min-size", CLI_OPT_STR, "MinSize", "the fewest instances in the pool" },
+    { "pool-state", CLI_OPT_STR, "PoolState", "Stopped (default), Hibernated (memory saved) or Running" },
+    { "instance-reuse-policy", CLI_OPT_STRUCT, "InstanceReusePolicy", "ReuseOnScaleIn=true: scale-in returns instances" },
+    END,
+};
+static const cli_opt asg_warm_pool_opts[] = { ASG_NAME, END };
+static const cli_opt asg_delete_warm_pool_opts[] = {
+    ASG_NAME,
+    { "force-delete", CLI_OPT_BOOL, "ForceDelete", "without waiting for its instances" },
+    END,
+};
+
 static const cli_cmd service_cmds[] = {
+    { "put-warm-pool", "PutWarmPool", asg_put_warm_pool_opts,
+      "Keep instances launched ahead of need, stopped, hibernated or running", true, "autoscaling" },
+    { "describe-warm-pool", "DescribeWarmPool", asg_warm_pool_opts, "Show a group's warm pool and its instances",
+      false, "autoscaling" },
+    { "delete-warm-pool", "DeleteWarmPool", asg_delete_warm_pool_opts, "Delete a group's warm pool (its instances go)",
+      true, "autoscaling" },
+    { "put-scaling-policy", "PutScalingPolicy", asg_put_policy_opts,
+      "Create or replace a simple, step or target tracking scaling policy", false, "autoscaling" },
+    { "describe-policies", "DescribePolicies", asg_describe_policies_opts, "Show scaling policies", false,
+      "autoscaling" },
+    { "delete-policy", "DeletePolicy", asg_policy_opts, "Delete a scaling policy (and its target tracking alarms)",
+      true, "autoscaling" },
+    { "execute-policy", "ExecutePolicy", asg_execute_policy_opts, "Run a scaling policy now", true, "autoscaling" },
     { "create-auto-scaling-group", "CreateAutoScalingGroup", asg_create_opts,
       "Create a group that keeps desired instances of a launch template running", true, "autoscaling" },
     { "update-auto-scaling-group", "UpdateAutoScalingGroup", asg_update_opts,

@@ -234,7 +234,8 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
         rc = snap_finish(ctx, argv[1], false, &err);
     else if (strcmp(argv[0], "image") == 0)
         rc = img_finish(ctx, argv[1], &err);
-    else if (strcmp(argv[0], "launch") == 0 || strcmp(argv[0], "start") == 0 || strcmp(argv[0], "terminate") == 0)
+    else if (strcmp(argv[0], "launch") == 0 || strcmp(argv[0], "start") == 0 || strcmp(argv[0], "terminate") == 0 ||
+             strcmp(argv[0], "hibernate") == 0)
         rc = inst_job(ctx, argv[0], argv[1], argv[2], &err);
     else
         vm_error_set(&err, VM_ERR_INTERNAL, "unknown job '%s'", argv[0]);

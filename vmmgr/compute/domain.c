@@ -237,6 +237,20 @@ inst_start_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
 }
 
 int
+inst_hibernate_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    if (!d)
+        return vm_error_is_set(err) ? -1 : 0; /* gone: nothing to save */
+    if (virDomainIsActive(d) == 1 && virDomainManagedSave(d, 0) < 0)
+        return vm_error_from_virt(err, "saving domain '%s'", inst->id);
+    return 0;
+}
+
+int
 inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);

@@ -481,6 +481,11 @@ job_one(vm_ctx *ctx, const char *kind, const char *id, vm_error *err)
     } else if (strcmp(kind, "start") == 0) {
         if (in->state == INST_PENDING && (rc = inst_start_domain(ctx, in, err)) < 0)
             job_failed(ctx, in, kind, err);
+    } else if (strcmp(kind, "hibernate") == 0) {
+        if (in->state != INST_STOPPING)
+            return 0;
+        if ((rc = inst_hibernate_domain(ctx, in, err)) == 0)
+            rc = inst_set_state(ctx, in->id, INST_STOPPED, in->reason_code, in->reason, 0, err);
     } else if (strcmp(kind, "terminate") == 0) {
         if (in->state != INST_SHUTTING_DOWN)
             return 0;
@@ -596,9 +601,29 @@ int
 inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     _cleanup_(inst_list_freep) inst_obj **insts = NULL;
-    bool dry, force;
-    if (prologue(ctx, p, &insts, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0)
+    bool dry, force, hibernate;
+    if (prologue(ctx, p, &insts, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0 ||
+        vm_params_bool(p, "Hibernate", false, &hibernate, err) < 0)
         return -1;
+    if (force && hibernate)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                            "The parameters Force and Hibernate cannot be used together");
+    return inst_stop_list(ctx, insts, dry, force, hibernate, vm_node_list(resp, "instancesSet", "StoppingInstances"),
+                          err);
+}
+
+int
+inst_stop_ids(vm_ctx *ctx, const char *const *ids, size_t n, bool hibernate, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_get_ids(ctx, ids, n, &insts, err) < 0)
+        return -1;
+    return inst_stop_list(ctx, insts, false, false, hibernate, NULL, err);
+}
+
+int
+inst_stop_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool force, bool hibernate, vm_node *list, vm_error *err)
+{
     for (inst_obj **i = insts; *i; i++) {
         if ((*i)->state == INST_TERMINATED || (*i)->state == INST_SHUTTING_DOWN)
             return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
@@ -612,7 +637,7 @@ inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
 
-    vm_node *list = vm_node_list(resp, "instancesSet", "StoppingInstances");
+    locks held = { 0 }; /* the hibernations, handed to a job */
     for (inst_obj **i = insts; *i; i++) {
         int fd = inst_lock(ctx, (*i)->id, false, err);
         if (fd < 0)
@@ -634,6 +659,17 @@ inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                 if (virDomainDestroy(d) < 0)
                     rc = vm_error_from_virt(err, "stopping domain '%s'", in->id);
                 cur = INST_STOPPED;
+            } else if (hibernate) {
+                /* the guest's memory is saved by a job (libvirt's managed save, seconds); intent first */
+                rc = inst_set_state(ctx, in->id, INST_STOPPING, "Client.UserInitiatedHibernate",
+                                    "User initiated hibernate", time(NULL) + 600, err);
+                if (rc == 0 && locks_add(&held, in->id, fd, err) < 0) {
+                    rc = -1;
+                    fd = -1; /* locks_add released it */
+                } else if (rc == 0) {
+                    render_change(list, in->id, prev, INST_STOPPING);
+                    continue; /* the job has its lock */
+                }
             } else {
                 /* intent first: if we die now, reconcile still forces it off at the deadline */
                 rc = inst_set_state(ctx, in->id, INST_STOPPING, code, why, time(NULL) + ctx->stop_timeout, err);
@@ -645,11 +681,14 @@ inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                 rc = inst_set_state(ctx, in->id, INST_STOPPED, code, why, 0, err);
         }
         vm_lock_release(fd);
-        if (rc < 0)
+        if (rc < 0) {
+            vm_error ignore = { 0 };
+            hand_over(ctx, "hibernate", &held, &ignore);
             return -1;
+        }
         render_change(list, in->id, prev, cur);
     }
-    return 0;
+    return hand_over(ctx, "hibernate", &held, err);
 }
 
 int
@@ -659,6 +698,21 @@ inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool dry;
     if (prologue(ctx, p, &insts, &dry, err) < 0)
         return -1;
+    return inst_start_list(ctx, insts, dry, vm_node_list(resp, "instancesSet", "StartingInstances"), err);
+}
+
+int
+inst_start_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_get_ids(ctx, ids, n, &insts, err) < 0)
+        return -1;
+    return inst_start_list(ctx, insts, false, NULL, err);
+}
+
+int
+inst_start_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_node *list, vm_error *err)
+{
     for (inst_obj **i = insts; *i; i++)
         if ((*i)->state != INST_STOPPED && (*i)->state != INST_RUNNING && (*i)->state != INST_PENDING)
             return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
@@ -666,8 +720,8 @@ inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
 
-    /* each is marked pending under its lock; the domain's start is a job's */
-    vm_node *list = vm_node_list(resp, "instancesSet", "StartingInstances");
+    /* each is marked pending under its lock; the domain's start is a job's (a hibernated guest's
+     * start restores its memory: libvirt's managed save) */
     locks held = { 0 };
     int rc = 0;
     for (inst_obj **i = insts; *i && rc == 0; i++) {

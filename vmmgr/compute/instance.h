@@ -146,6 +146,14 @@ int inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err
  * them first: all exist or nothing happens. */
 int inst_terminate_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool protection, vm_node *list, vm_error *err);
 int inst_terminate_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err);
+/* StopInstances and StartInstances typed (as inst_terminate_list).  hibernate: the guest's memory is
+ * saved (libvirt's managed save, by a job) and the next start resumes it where it was. */
+int inst_stop_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool force, bool hibernate, vm_node *list, vm_error *err);
+int inst_stop_ids(vm_ctx *ctx, const char *const *ids, size_t n, bool hibernate, vm_error *err);
+int inst_start_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_node *list, vm_error *err);
+int inst_start_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err);
+/* Saves a running domain's memory and stops it (lock held by the caller). */
+int inst_hibernate_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 int inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
