@@ -93,5 +93,6 @@ int asg_activity_render(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
  * until it is terminated.  ret_activity is the activity's id. */
 int asg_terminate_member(vm_ctx *ctx, const char *instance_id, bool decrement, char ret_activity[64], vm_error *err);
 
-/* One round of the group controller over every group (the daemon's loop). */
+/* One round of the group controller over every group (the daemon's loop): 1 when an activity is in
+ * progress (the next round should come soon), 0, or -1. */
 int asg_controller_round(vm_ctx *ctx, vm_error *err);

@@ -367,6 +367,20 @@ recent_failure(vm_ctx *ctx, const char *group)
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
+/* Whether a launch into service (not into the pool) is in progress. */
+static bool
+launching(vm_ctx *ctx, const char *group)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (vm_db_prepare(ctx->db,
+                      "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND status = 'InProgress'",
+                      &st, &ignore) < 0)
+        return false;
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
 /* How many live members each of the group's subnets has. */
 static void
 per_subnet(const asg_group *g, const asg_member *ms, size_t n, long counts[ASG_MAX_SUBNETS])
@@ -547,7 +561,9 @@ converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *m
     long target = asg_warm_pool_target(g, wp), pool = 0;
     for (size_t i = 0; i < n; i++)
         pool += asg_warmed(&ms[i]) && strcmp(ms[i].health, "Healthy") == 0;
-    if (pool < target && !recent_failure(ctx, g->name)) {
+    /* refilled once the group's own launches are done: on a small host a warm instance booting
+     * beside the scale-out's would slow the scale-out the pool is there to speed up */
+    if (pool < target && !recent_failure(ctx, g->name) && !launching(ctx, g->name)) {
         long counts[ASG_MAX_SUBNETS];
         per_subnet(g, ms, n, counts);
         for (long k = pool; k < target; k++) {
@@ -616,17 +632,19 @@ asg_controller_round(vm_ctx *ctx, vm_error *err)
     char **names = NULL;
     if (asg_names(ctx, &names, err) < 0)
         return -1;
-    int rc = 0;
+    int rc = 0, busy = 0;
     for (char **nm = names; *nm; nm++) {
         vm_error e = { 0 };
         if (group_round(ctx, *nm, &e) < 0) {
             fprintf(stderr, "vmmgr serve: Auto Scaling group %s: %s\n", *nm, e.msg);
             rc = -1;
+        } else if (asg_busy(ctx, *nm, &e) > 0) {
+            busy = 1;
         }
         free(*nm);
     }
     free(names);
-    return rc;
+    return rc < 0 ? rc : busy;
 }
 
 int

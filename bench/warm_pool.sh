@@ -47,7 +47,8 @@ as create-auto-scaling-group --auto-scaling-group-name bench --launch-template L
 	--min-size 0 --max-size 3 --desired-capacity 0 --vpc-zone-identifier "$sub"
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
-in_service() { as describe-auto-scaling-groups --auto-scaling-group-names bench --output json |
+# polled through the CLI (the store, a few ms) rather than the aws CLI (half a second to start)
+in_service() { vm autoscaling describe-auto-scaling-groups --auto-scaling-group-names bench --output json |
 	jq -r '.AutoScalingGroups[0].Instances[] | select(.LifecycleState == "InService") | .InstanceId'; }
 # scale N: SetDesiredCapacity N, then until N are InService and each answers a ping; prints ms
 scale() {
@@ -60,7 +61,8 @@ scale() {
 			ok=1
 			for id in $ids; do
 				ip=$(vm describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
-				ip netns exec "$ns" ping -c 1 -W 1 "$ip" >/dev/null 2>&1 || ok=0
+				# the ping's own wait is short: a guest that is not up yet is asked again next poll
+				ip netns exec "$ns" ping -c 1 -W 0.2 "$ip" >/dev/null 2>&1 || ok=0
 			done
 			[ "$ok" = 1 ] && break
 		fi

@@ -55,7 +55,20 @@ on_device_removed(virConnectPtr conn, virDomainPtr dom, const char *alias, void 
     pthread_kill(*(pthread_t *)opaque, SIGUSR1);
 }
 
-/* (Re)registers the device-removed callback on the context's connection, new after a reconnect. */
+/* the same for a domain that started, stopped, was suspended or resumed: its instance's state
+ * (and an Auto Scaling group waiting for it) follows at once */
+static int
+on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+    (void)conn;
+    (void)dom;
+    (void)event;
+    (void)detail;
+    pthread_kill(*(pthread_t *)opaque, SIGUSR1);
+    return 0;
+}
+
+/* (Re)registers the callbacks on the context's connection, new after a reconnect. */
 static void
 watch_devices(vm_ctx *ctx, virConnectPtr *registered, pthread_t *main_thread)
 {
@@ -64,10 +77,30 @@ watch_devices(vm_ctx *ctx, virConnectPtr *registered, pthread_t *main_thread)
     if (!conn || conn == *registered)
         return;
     if (virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_DEVICE_REMOVED,
-                                         VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), main_thread, NULL) >= 0)
+                                         VIR_DOMAIN_EVENT_CALLBACK(on_device_removed), main_thread, NULL) >= 0 &&
+        virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), main_thread, NULL) >= 0)
         *registered = conn;
     else
         virResetLastError();
+}
+
+static pthread_t kick_thread;
+static volatile int kick_on;
+
+void
+vm_serve_kick(void)
+{
+    if (kick_on)
+        pthread_kill(kick_thread, SIGUSR1);
+}
+
+static long long
+mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* "ADDR:PORT" into addr and *port, or -1 */
@@ -135,24 +168,30 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     fflush(stdout);
 
     pthread_t main_thread = pthread_self();
+    kick_thread = main_thread;
+    kick_on = 1;
     virConnectPtr registered = NULL;
     sampler *smp = opts->metrics_interval > 0 ? sampler_new() : NULL;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     time_t next_reconcile = now.tv_sec + RECONCILE_EVERY_SEC, next_sample = now.tv_sec + 1;
     time_t next_eval = now.tv_sec + 1;
+    long long next_asg = mono_ms() + 1000;
     for (;;) {
         watch_devices(ctx, &registered, &main_thread);
         clock_gettime(CLOCK_MONOTONIC, &now);
         time_t due = smp && next_sample < next_reconcile ? next_sample : next_reconcile;
         due = next_eval < due ? next_eval : due;
-        struct timespec wait = { due > now.tv_sec ? due - now.tv_sec : 0, 0 };
-        int sig = wait.tv_sec ? sigtimedwait(&set, NULL, &wait) : -1;
+        long long due_ms = (long long)due * 1000, now_ms = mono_ms();
+        due_ms = next_asg < due_ms ? next_asg : due_ms;
+        long long left = due_ms > now_ms ? due_ms - now_ms : 0;
+        struct timespec wait = { left / 1000, (left % 1000) * 1000000 };
+        int sig = left ? sigtimedwait(&set, NULL, &wait) : -1;
         if (sig == SIGTERM || sig == SIGINT) {
             fprintf(stderr, "vmmgr serve: signal %d: finishing requests in flight\n", sig);
             break;
         }
-        if (sig < 0 && wait.tv_sec && errno != EAGAIN && errno != EINTR)
+        if (sig < 0 && left && errno != EAGAIN && errno != EINTR)
             break;
         clock_gettime(CLOCK_MONOTONIC, &now);
         if (sig == SIGUSR1 || now.tv_sec >= next_reconcile) {
@@ -175,12 +214,19 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             vm_error e = { 0 };
             if (alarms_evaluate(ctx, time(NULL), NULL, &e) < 0)
                 fprintf(stderr, "vmmgr serve: alarms: %s\n", e.msg);
-            vm_error ge = { 0 };
-            if (asg_controller_round(ctx, &ge) < 0 && ge.code)
-                fprintf(stderr, "vmmgr serve: autoscaling: %s\n", ge.msg);
             next_eval = now.tv_sec + ALARMS_EVERY_SEC;
         }
+        /* the Auto Scaling groups: every 2 s, every 0.5 s while an activity is in progress, and at
+         * once when a request or a domain's event woke the loop */
+        if (sig == SIGUSR1 || mono_ms() >= next_asg) {
+            vm_error ge = { 0 };
+            int busy = asg_controller_round(ctx, &ge);
+            if (busy < 0 && ge.code)
+                fprintf(stderr, "vmmgr serve: autoscaling: %s\n", ge.msg);
+            next_asg = mono_ms() + (busy > 0 ? 500 : ALARMS_EVERY_SEC * 1000);
+        }
     }
+    kick_on = 0;
     sampler_free(smp);
     api_server_stop(s);
     fprintf(stderr, "vmmgr serve: stopped\n");

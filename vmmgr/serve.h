@@ -19,3 +19,7 @@ int vm_serve_prepare(vm_error *err);
 
 /* Returns the process exit status. */
 int vm_serve(vm_ctx *ctx, const vm_serve_opts *opts);
+
+/* Wakes the daemon's loop (reconcile and the Auto Scaling controller run at once); nothing outside
+ * `vmmgr serve`.  Called after a request that changed what the controller acts on. */
+void vm_serve_kick(void);

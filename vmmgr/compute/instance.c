@@ -474,13 +474,18 @@ job_one(vm_ctx *ctx, const char *kind, const char *id, vm_error *err)
     if (inst_get(ctx, id, &in, err) < 0)
         return -1;
     int rc = 0;
+    /* a domain that libvirt started is running: said at once rather than at reconcile's next round */
     if (strcmp(kind, "launch") == 0) {
         if (in->state == INST_PENDING && in->launch_step < INST_STEP_STARTED &&
             (rc = inst_launch_resume(ctx, in, err)) < 0)
             job_failed(ctx, in, kind, err);
+        else if (rc == 0 && in->state == INST_PENDING)
+            rc = inst_set_running_if_pending(ctx, in->id, err);
     } else if (strcmp(kind, "start") == 0) {
         if (in->state == INST_PENDING && (rc = inst_start_domain(ctx, in, err)) < 0)
             job_failed(ctx, in, kind, err);
+        else if (rc == 0 && in->state == INST_PENDING)
+            rc = inst_set_running_if_pending(ctx, in->id, err);
     } else if (strcmp(kind, "hibernate") == 0) {
         if (in->state != INST_STOPPING)
             return 0;

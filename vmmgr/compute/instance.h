@@ -72,6 +72,8 @@ int inst_list(vm_ctx *ctx, const char *reservation_id, inst_obj ***ret, vm_error
 int inst_set_state(vm_ctx *ctx, const char *id, inst_state s, const char *reason_code, const char *reason,
                    time_t deadline, vm_error *err);
 int inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err);
+/* pending → running, unless something else (a terminate) changed the state meanwhile. */
+int inst_set_running_if_pending(vm_ctx *ctx, const char *id, vm_error *err);
 
 /* Loads and validates every InstanceId.N (at least one): all exist or nothing happens. */
 int inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err);

@@ -180,6 +180,23 @@ inst_set_state(vm_ctx *ctx, const char *id, inst_state s, const char *reason_cod
 }
 
 int
+inst_set_running_if_pending(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE instances SET state = ?1, reason_code = '', reason = '', deadline = 0, "
+                      "changed_at = strftime('%s','now') WHERE id = ?3 AND state = ?2",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_int(st, 1, INST_RUNNING);
+    sqlite3_bind_int(st, 2, INST_PENDING);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "saving instance state", err);
+    return 0;
+}
+
+int
 inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -5,6 +5,7 @@
 
 #include "../core/audit.h"
 #include "../dispatch.h"
+#include "../serve.h"
 
 const svc_desc svc_ec2 = {
     .signing_name = "ec2",
@@ -71,6 +72,9 @@ svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *ac
         vm_node_free(resp);
         return -1;
     }
+    /* a group's new size, policy or pool: the daemon's controller acts now, not at its next round */
+    if (svc == &svc_autoscaling && strncmp(action, "Describe", 8) != 0)
+        vm_serve_kick();
     *ret_resp = resp;
     return 0;
 }
