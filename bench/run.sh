@@ -5,7 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 scripts/deps.sh
 scripts/build.sh
-make -s bench/overlay_bench bench/seed bench/sampler_bench
+make -s bench/overlay_bench bench/seed bench/sampler_bench bench/asg_bench
 # the benchmarks' own libvirtd, in namespaces of its own (a host libvirtd is left alone)
 run=$(mktemp -d /tmp/vmmgr-bench-harness.XXXXXX)
 trap 'tests/harness/libvirtd-netns.sh stop "$run"; rm -rf "$run"' EXIT
@@ -21,7 +21,9 @@ bench/io.sh 3 128
 d=$(mktemp -d /tmp/vmmgr-sampler.XXXXXX)
 for n in 1 10 100; do bench/sampler_bench "$d/$n" "$n" 30; done
 bench/sampler_bench "$d/day" 100 10 24
+for outside in 0 1000 10000; do bench/asg_bench "$d/asg$outside" 100 3 "$outside" 20; done
 rm -rf "$d"
+bench/warm_pool.sh 2 1 3
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
 	bench/cloudwatch.sh 5 2
