@@ -100,3 +100,17 @@ int asg_warm_pool_set_deleting(vm_ctx *ctx, const char *group, bool remove_now, 
 long asg_warm_pool_target(const asg_group *g, const asg_warm_pool *wp);
 bool asg_warmed(const asg_member *m);
 bool asg_warm_ready(const asg_member *m);
+
+/* Suspended processes (store.c): Launch, Terminate, HealthCheck, ReplaceUnhealthy, AlarmNotification
+ * stop the controller's part of that name; the others are recorded. */
+extern const char *const asg_processes[];
+/* procs (n = 0: every process) suspended or resumed. */
+int asg_processes_set(vm_ctx *ctx, const char *group, const char *const *procs, size_t n, bool suspend, vm_error *err);
+bool asg_suspended(vm_ctx *ctx, const char *group, const char *process);
+int asg_suspended_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err);
+
+/* Standby (controller.c): InService members out of service (desired lowered when decrement), and back. */
+int asg_enter_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, bool decrement,
+                      vm_node *activities, vm_error *err);
+int asg_exit_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, vm_node *activities,
+                     vm_error *err);

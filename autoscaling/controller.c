@@ -309,10 +309,12 @@ finish_activities(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, warm
 static int
 check_health(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *err)
 {
-    (void)g;
+    if (asg_suspended(ctx, g->name, "HealthCheck"))
+        return 0;
     for (size_t i = 0; i < n; i++) {
         asg_member *m = &ms[i];
-        if (strcmp(m->lifecycle, "Terminating") == 0 || strcmp(m->health, "Unhealthy") == 0)
+        if (strcmp(m->lifecycle, "Terminating") == 0 || strcmp(m->health, "Unhealthy") == 0 ||
+            strcmp(m->lifecycle, "Standby") == 0)
             continue;
         int s = instance_state(ctx, m->instance_id);
         if (s == -2)
@@ -335,6 +337,8 @@ check_health(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error
 static int
 replace_unhealthy(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *err)
 {
+    if (!g->deleting && (asg_suspended(ctx, g->name, "ReplaceUnhealthy") || asg_suspended(ctx, g->name, "Terminate")))
+        return 0;
     for (size_t i = 0; i < n; i++) {
         asg_member *m = &ms[i];
         if (strcmp(m->health, "Unhealthy") != 0 || strcmp(m->lifecycle, "Terminating") == 0)
@@ -507,7 +511,9 @@ converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *m
     char t[32], cause[1200], why[600];
     now_text(t, sizeof(t));
     asg_last_cause(ctx, g->name, why, sizeof(why));
-    if (nlive < g->desired && !g->deleting) {
+    bool no_launch = asg_suspended(ctx, g->name, "Launch"),
+         no_terminate = !g->deleting && asg_suspended(ctx, g->name, "Terminate");
+    if (nlive < g->desired && !g->deleting && !no_launch) {
         long counts[ASG_MAX_SUBNETS];
         per_subnet(g, ms, n, counts);
         bool backoff = recent_failure(ctx, g->name);
@@ -537,7 +543,7 @@ converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *m
         }
         if (*why && asg_note_cause(ctx, g->name, "", err) < 0) /* told once, by the activities it caused */
             return -1;
-    } else if (nlive > g->desired) {
+    } else if (nlive > g->desired && !no_terminate) {
         bool reuse = wp->exists && wp->reuse && !wp->deleting && !g->deleting;
         for (long k = nlive; k > g->desired; k--) {
             asg_member *v = choose_victim(g, ms, n, g->deleting);
@@ -563,7 +569,7 @@ converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *m
         pool += asg_warmed(&ms[i]) && strcmp(ms[i].health, "Healthy") == 0;
     /* refilled once the group's own launches are done: on a small host a warm instance booting
      * beside the scale-out's would slow the scale-out the pool is there to speed up */
-    if (pool < target && !recent_failure(ctx, g->name) && !launching(ctx, g->name)) {
+    if (pool < target && !no_launch && !recent_failure(ctx, g->name) && !launching(ctx, g->name)) {
         long counts[ASG_MAX_SUBNETS];
         per_subnet(g, ms, n, counts);
         for (long k = pool; k < target; k++) {
@@ -579,7 +585,7 @@ converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *m
                 return -1;
             counts[best]++;
         }
-    } else if (pool > target) {
+    } else if (pool > target && !no_terminate) {
         for (size_t i = n; i-- > 0 && pool > target;) {
             asg_member *m = &ms[i];
             if (!asg_warmed(m) || strcmp(m->health, "Healthy") != 0)
@@ -612,7 +618,7 @@ group_round(vm_ctx *ctx, const char *name, vm_error *err)
     _cleanup_free_ asg_member *ms = NULL;
     size_t n;
     if (asg_members(ctx, g.name, &ms, &n, err) < 0 || check_health(ctx, &g, ms, n, err) < 0 ||
-        replace_unhealthy(ctx, &g, ms, n, err) < 0 || (!g.deleting && asg_policies_round(ctx, &g, ms, n, err) < 0) ||
+        replace_unhealthy(ctx, &g, ms, n, err) < 0 || (!g.deleting && !asg_suspended(ctx, g.name, "AlarmNotification") && asg_policies_round(ctx, &g, ms, n, err) < 0) ||
         converge(ctx, &g, &wp, ms, n, err) < 0)
         return -1;
     /* a warm pool being deleted goes once its instances have */
@@ -680,4 +686,101 @@ asg_terminate_member(vm_ctx *ctx, const char *instance_id, bool decrement, char 
         snprintf(cause, sizeof(cause), "At %s instance %s was taken out of service in response to a user request.", t,
                  instance_id);
     return asg_start_terminate(ctx, group, &m, cause, ret_activity, decrement ? g.desired - 1 : -1, err);
+}
+
+/* --- standby ------------------------------------------------------------------------------------- */
+
+static int
+standby_check(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, const char *want, vm_error *err)
+{
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "InstanceIds is required");
+    for (size_t i = 0; i < n; i++) {
+        char group[ASG_NAME_MAX + 1];
+        asg_member m;
+        int found = asg_member_of(ctx, ids[i], group, &m, err);
+        if (found < 0)
+            return -1;
+        if (!found || strcmp(group, g->name) != 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The instance %s is not part of Auto Scaling group %s.", ids[i],
+                                g->name);
+        if (strcmp(m.lifecycle, want) != 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The instance %s is not in %s.", ids[i], want);
+    }
+    return 0;
+}
+
+static int
+standby_move(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, bool enter, long new_desired,
+             vm_node *activities, vm_error *err)
+{
+    char t[32];
+    now_text(t, sizeof(t));
+    char act_ids[16][64];
+    if (n > 16)
+        return vm_error_set(err, VM_ERR_VALIDATION, "At most 16 instances at a time");
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char group[ASG_NAME_MAX + 1], desc[128], cause[512];
+        asg_member m;
+        if (asg_member_of(ctx, ids[i], group, &m, err) <= 0)
+            goto fail;
+        asg_new_activity_id(act_ids[i]);
+        snprintf(desc, sizeof(desc), enter ? "Moving EC2 instance to Standby: %s" : "Moving EC2 instance out of Standby: %s",
+                 ids[i]);
+        if (enter)
+            snprintf(cause, sizeof(cause), "At %s instance %s was moved to standby in response to a user request%s.", t,
+                     ids[i], new_desired != g->desired ? ", shrinking the capacity" : "");
+        else
+            snprintf(cause, sizeof(cause),
+                     "At %s instance %s was moved out of standby in response to a user request, increasing the "
+                     "capacity from %ld to %ld.",
+                     t, ids[i], g->desired, new_desired);
+        /* entering is done at once; leaving is a launch the controller finishes when it runs */
+        asg_activity a = { .id = act_ids[i], .group = g->name, .kind = enter ? "standby" : "launch",
+                           .subnet_id = m.subnet_id, .instance_id = ids[i], .description = desc, .cause = cause };
+        if (asg_activity_add(ctx, &a, err) < 0 || asg_member_set(ctx, ids[i], enter ? "Standby" : "Pending", NULL, err) < 0 ||
+            (enter && asg_activity_set(ctx, act_ids[i], NULL, NULL, "Successful", NULL, 100, err) < 0))
+            goto fail;
+    }
+    if ((new_desired != g->desired && asg_set_desired_locked(ctx, g->name, new_desired, NULL, err) < 0) ||
+        vm_db_commit(ctx->db, err) < 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (asg_activity_render(ctx, vm_node_item(activities), act_ids[i], err) < 0)
+            return -1;
+    return 0;
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
+int
+asg_enter_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, bool decrement,
+                  vm_node *activities, vm_error *err)
+{
+    if (standby_check(ctx, g, ids, n, "InService", err) < 0)
+        return -1;
+    long nd = decrement ? g->desired - (long)n : g->desired;
+    if (nd < g->min_size)
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "AutoScalingGroup %s has min-size=%ld, max-size=%ld, and desired-size=%ld. To place into "
+                            "standby %zu instances, please update the AutoScalingGroup sizes appropriately.",
+                            g->name, g->min_size, g->max_size, g->desired, n);
+    return standby_move(ctx, g, ids, n, true, nd, activities, err);
+}
+
+int
+asg_exit_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, vm_node *activities, vm_error *err)
+{
+    if (standby_check(ctx, g, ids, n, "Standby", err) < 0)
+        return -1;
+    long nd = g->desired + (long)n;
+    if (nd > g->max_size)
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "AutoScalingGroup %s has min-size=%ld, max-size=%ld, and desired-size=%ld. To move %zu "
+                            "instances out of standby, please update the AutoScalingGroup sizes appropriately.",
+                            g->name, g->min_size, g->max_size, g->desired, n);
+    return standby_move(ctx, g, ids, n, false, nd, activities, err);
 }

@@ -673,3 +673,71 @@ asg_tag_list_free(asg_tag_list *l)
     }
     l->n = 0;
 }
+
+/* --- suspended processes ------------------------------------------------------------------------- */
+
+const char *const asg_processes[] = { "Launch",         "Terminate",        "AddToLoadBalancer", "AlarmNotification",
+                                      "AZRebalance",    "HealthCheck",      "InstanceRefresh",   "ReplaceUnhealthy",
+                                      "ScheduledActions", NULL };
+
+int
+asg_processes_set(vm_ctx *ctx, const char *group, const char *const *procs, size_t n, bool suspend, vm_error *err)
+{
+    char t[32], reason[128];
+    vm_time_format(time(NULL), t, sizeof(t));
+    snprintf(reason, sizeof(reason), "User suspended at %s", t);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    const char *sql = suspend ? "INSERT OR IGNORE INTO asg_suspended (group_name, process, reason) VALUES (?1, ?2, ?3)"
+                              : "DELETE FROM asg_suspended WHERE group_name = ?1 AND process = ?2";
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        goto fail;
+    /* none named: every process */
+    const char *const *list = n ? procs : asg_processes;
+    for (size_t i = 0; n ? i < n : list[i] != NULL; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, list[i], -1, SQLITE_STATIC);
+        if (suspend)
+            sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            vm_db_error(ctx->db, "recording a suspended process", err);
+            goto fail;
+        }
+    }
+    if (vm_db_commit(ctx->db, err) < 0)
+        goto fail;
+    return 0;
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
+bool
+asg_suspended(vm_ctx *ctx, const char *group, const char *process)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (vm_db_prepare(ctx->db, "SELECT 1 FROM asg_suspended WHERE group_name = ? AND process = ?", &st, &ignore) < 0)
+        return false;
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, process, -1, SQLITE_STATIC);
+    return sqlite3_step(st) == SQLITE_ROW;
+}
+
+int
+asg_suspended_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT process, reason FROM asg_suspended WHERE group_name = ? ORDER BY process", &st,
+                      err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "ProcessName", NULL, vm_db_text(st, 0));
+        vm_node_str(it, "SuspensionReason", NULL, vm_db_text(st, 1));
+    }
+    return 0;
+}

@@ -159,6 +159,32 @@ wait_group 2
 [ "$(group | jq .DesiredCapacity)" = 2 ] || fail "desired after a decrementing terminate"
 ok "terminate-instance-in-auto-scaling-group --should-decrement-desired-capacity: one fewer, not replaced"
 
+# suspended processes: no launch while Launch is suspended; resumed, it catches up
+as suspend-processes --auto-scaling-group-name web --scaling-processes Launch || fail "suspend-processes"
+[ "$(group | jq -r '[.SuspendedProcesses[].ProcessName] | join(",")')" = Launch ] || fail "SuspendedProcesses: $(group)"
+as set-desired-capacity --auto-scaling-group-name web --desired-capacity 3 || fail "set-desired-capacity 3 (suspended)"
+sleep 6
+[ "$(group | jq '.Instances | length')" = 2 ] || fail "a launch while Launch is suspended: $(group)"
+as resume-processes --auto-scaling-group-name web || fail "resume-processes"
+wait_group 3
+ok "suspend-processes Launch holds the scale-out; resume-processes lets it happen"
+
+# standby: out of service without a replacement (desired lowered), then back
+sb=$(in_service | cut -d' ' -f1)
+out=$(as enter-standby --auto-scaling-group-name web --instance-ids "$sb" --should-decrement-desired-capacity --output json) ||
+	fail "enter-standby"
+jq -e --arg i "$sb" '.Activities[0].Description == "Moving EC2 instance to Standby: " + $i' <<<"$out" >/dev/null || fail "enter-standby: $out"
+g=$(group)
+jq -e --arg i "$sb" '.DesiredCapacity == 2 and ([.Instances[] | select(.InstanceId == $i)][0].LifecycleState == "Standby")' <<<"$g" >/dev/null ||
+	fail "after enter-standby: $g"
+sleep 4
+[ "$(group | jq '[.Instances[] | select(.LifecycleState == "Pending")] | length')" = 0 ] || fail "a replacement for a Standby instance: $(group)"
+expect_as ValidationError exit-standby --auto-scaling-group-name web --instance-ids "$(in_service | cut -d' ' -f1)"
+as exit-standby --auto-scaling-group-name web --instance-ids "$sb" >/dev/null || fail "exit-standby"
+wait_group 3
+[ "$(group | jq .DesiredCapacity)" = 3 ] || fail "desired after exit-standby"
+ok "enter-standby (decrementing) takes an instance out of service without a replacement; exit-standby brings it back"
+
 # delete: refused with instances; ForceDelete leaves nothing
 members=$(in_service)
 expect_as ResourceInUse delete-auto-scaling-group --auto-scaling-group-name web

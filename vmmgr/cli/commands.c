@@ -613,7 +613,41 @@ static const cli_opt asg_delete_warm_pool_opts[] = {
     END,
 };
 
+static const cli_opt asg_processes_opts[] = {
+    ASG_NAME,
+    { "scaling-processes", CLI_OPT_LIST, "ScalingProcesses.member",
+      "Launch, Terminate, HealthCheck, ReplaceUnhealthy, AlarmNotification, … (none: all)" },
+    END,
+};
+static const cli_opt asg_standby_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "the instances" },
+    ASG_NAME,
+    { "should-decrement-desired-capacity", CLI_OPT_BOOL, "ShouldDecrementDesiredCapacity",
+      "lower desired (else they are replaced)" },
+    END,
+};
+static const cli_opt asg_exit_standby_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "the instances" },
+    ASG_NAME,
+    END,
+};
+static const cli_opt asg_health_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "health-status", CLI_OPT_STR, "HealthStatus", "Healthy or Unhealthy (then replaced)" },
+    { "should-respect-grace-period", CLI_OPT_BOOL, "ShouldRespectGracePeriod", "accepted" },
+    END,
+};
+
 static const cli_cmd service_cmds[] = {
+    { "suspend-processes", "SuspendProcesses", asg_processes_opts, "Stop some of a group's processes", true,
+      "autoscaling" },
+    { "resume-processes", "ResumeProcesses", asg_processes_opts, "Resume a group's processes", true, "autoscaling" },
+    { "enter-standby", "EnterStandby", asg_standby_opts, "Take InService instances out of service for a while",
+      false, "autoscaling" },
+    { "exit-standby", "ExitStandby", asg_exit_standby_opts, "Put instances in Standby back in service", false,
+      "autoscaling" },
+    { "set-instance-health", "SetInstanceHealth", asg_health_opts, "Mark an instance Healthy or Unhealthy", true,
+      "autoscaling" },
     { "put-warm-pool", "PutWarmPool", asg_put_warm_pool_opts,
       "Keep instances launched ahead of need, stopped, hibernated or running", true, "autoscaling" },
     { "describe-warm-pool", "DescribeWarmPool", asg_warm_pool_opts, "Show a group's warm pool and its instances",

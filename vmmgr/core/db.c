@@ -337,7 +337,12 @@ static const char *const migrations[] = {
     "  max_prepared INTEGER NOT NULL,"
     "  pool_state TEXT NOT NULL,"
     "  reuse_on_scale_in INTEGER NOT NULL,"
-    "  deleting INTEGER NOT NULL DEFAULT 0);",
+    "  deleting INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE asg_suspended ("
+    "  group_name TEXT NOT NULL REFERENCES asg_groups(name) ON DELETE CASCADE,"
+    "  process TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  PRIMARY KEY (group_name, process));",
 };
 
 int
