@@ -52,7 +52,9 @@ typedef struct asg_member {
 } asg_member;
 
 /* Store: 0 or -1 with err; AlreadyExists, ValidationError as Auto Scaling names them. */
-int asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, vm_error *err);
+struct asg_hook; /* asg_priv.h */
+int asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, const struct asg_hook *hooks,
+               size_t nhooks, vm_error *err);
 /* Replaces the configuration of g->name (the caller merged what the request left out). */
 int asg_update(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *err);
 /* ValidationError "AutoScalingGroup name not found" when there is none. */

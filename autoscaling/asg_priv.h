@@ -114,3 +114,88 @@ int asg_enter_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, s
                       vm_node *activities, vm_error *err);
 int asg_exit_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, vm_node *activities,
                      vm_error *err);
+
+/* Lifecycle hooks (lifecycle.c) */
+#define ASG_HOOK_LAUNCHING "autoscaling:EC2_INSTANCE_LAUNCHING"
+#define ASG_HOOK_TERMINATING "autoscaling:EC2_INSTANCE_TERMINATING"
+#define ASG_MAX_HOOKS 50
+typedef struct asg_hook {
+    char name[256], transition[48], default_result[16];
+    char metadata[1024], target_arn[1600], role_arn[1600];
+    long heartbeat;
+} asg_hook;
+long asg_hook_global_timeout(long heartbeat);
+/* 1 found, 0 none, -1 */
+int asg_hook_get(vm_ctx *ctx, const char *group, const char *name, asg_hook *ret, vm_error *err);
+/* The group's hooks of transition (NULL: all). */
+int asg_hooks_count(vm_ctx *ctx, const char *group, const char *transition, vm_error *err);
+/* Creates or replaces; inside the caller's transaction if it has one. */
+int asg_hook_put(vm_ctx *ctx, const char *group, const asg_hook *h, vm_error *err);
+/* Its open actions end with ABANDON (launch) or CONTINUE (termination). */
+int asg_hook_delete(vm_ctx *ctx, const char *group, const char *name, vm_error *err);
+int asg_hooks_render(vm_ctx *ctx, const char *group, const char *const *names, size_t nnames, vm_node *list,
+                     vm_error *err);
+enum { ASG_GATE_PROCEED = 1, ASG_GATE_WAIT = 0, ASG_GATE_ABANDON = 2 };
+/* Where instance stands at transition's hooks: not yet waiting, its wait begins (WAIT) unless the
+ * group has no such hook (PROCEED); waiting, WAIT until every action has a result (given, or the
+ * default once its timeout passed), then PROCEED or ABANDON.  -1 on error. */
+int asg_hooks_gate(vm_ctx *ctx, const char *group, const char *instance_id, const char *transition, bool waiting,
+                   vm_error *err);
+/* The instance's actions, once its wait is over. */
+int asg_hooks_clear(vm_ctx *ctx, const char *instance_id, vm_error *err);
+/* CompleteLifecycleAction / RecordLifecycleActionHeartbeat: by token, or by instance id. */
+int asg_hook_complete(vm_ctx *ctx, const char *group, const char *hook, const char *token, const char *instance_id,
+                      const char *result, vm_error *err);
+int asg_hook_heartbeat(vm_ctx *ctx, const char *group, const char *hook, const char *token, const char *instance_id,
+                       vm_error *err);
+
+/* Instance refresh (refresh.c) */
+typedef struct asg_refresh {
+    char id[40], group[ASG_NAME_MAX + 1], status[24], reason[256];
+    time_t start_time, end_time, batch_done_at; /* batch_done_at -1: a batch is being replaced */
+    long min_healthy, warmup, to_update, remaining;
+    bool skip_matching;
+    char template_id[VM_ID_MAX], template_version[32]; /* DesiredConfiguration, or empty */
+} asg_refresh;
+/* Records r (min_healthy, warmup, skip_matching, template given) as Pending with the instances to
+ * replace; the group takes the desired template at once.  r->id is set. */
+int asg_refresh_start(vm_ctx *ctx, const asg_group *g, asg_refresh *r, vm_error *err);
+int asg_refresh_cancel(vm_ctx *ctx, const char *group, char ret_id[40], vm_error *err);
+/* The controller's part: the next batch when the group is ready for it. */
+int asg_refresh_round(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *err);
+int asg_refreshes_render(vm_ctx *ctx, const char *group, const char *const *ids, size_t nids, long offset, long max,
+                         vm_node *list, bool *ret_more, vm_error *err);
+/* asg_update inside the caller's transaction. */
+int asg_update_locked(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *err);
+
+/* Scheduled actions (scheduled.c) */
+typedef struct asg_scheduled {
+    char group[ASG_NAME_MAX + 1], name[256], arn[800], recurrence[256], time_zone[128];
+    time_t start_time, end_time, next_run;
+    long min_size, max_size, desired; /* -1: not given */
+} asg_scheduled;
+typedef struct asg_scheduled_filter {
+    const char *group;        /* NULL: every group */
+    const char *const *names; /* nnames of them, or none */
+    size_t nnames;
+    time_t start, end; /* next runs within, end 0: no end */
+    long offset, max;
+} asg_scheduled_filter;
+/* The first minute at or after `after` that the cron expression names in zone tz (NULL or "":
+ * UTC); 0 when the expression is not valid or names no time within four years. */
+time_t asg_cron_next(const char *recurrence, const char *tz, time_t after);
+/* ValidationError when the expression or the zone is not valid. */
+int asg_cron_check(const char *recurrence, const char *tz, vm_error *err);
+/* Creates or replaces; sets a->next_run (ValidationError when there is no run ahead). */
+int asg_scheduled_put(vm_ctx *ctx, asg_scheduled *a, vm_error *err);
+int asg_scheduled_get(vm_ctx *ctx, const char *group, const char *name, asg_scheduled *ret, vm_error *err);
+int asg_scheduled_delete(vm_ctx *ctx, const char *group, const char *name, vm_error *err);
+int asg_scheduled_render(vm_ctx *ctx, const asg_scheduled_filter *f, vm_node *list, bool *ret_more, vm_error *err);
+/* Runs the group's due actions (g is updated). */
+int asg_scheduled_round(vm_ctx *ctx, asg_group *g, vm_error *err);
+
+/* AttachInstances: running instances in the group's subnets, of no group, join it (desired grows);
+ * DetachInstances: members leave it, their instances keep running. */
+int asg_attach(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, vm_error *err);
+int asg_detach(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, bool decrement, vm_node *activities,
+               vm_error *err);

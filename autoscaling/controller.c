@@ -19,6 +19,7 @@
 #include "../vmmgr/compute/launch_template.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
+#include "../vmmgr/core/tags.h"
 #include "../vmmgr/services/ec2/ec2.h"
 #include "asg_priv.h"
 
@@ -34,9 +35,16 @@ typedef struct warm_stats {
 } warm_stats;
 
 static bool
+terminating(const asg_member *m)
+{
+    return strncmp(m->lifecycle, "Terminating", 11) == 0;
+}
+
+static bool
 live(const asg_member *m)
 {
-    return (strcmp(m->lifecycle, "Pending") == 0 || strcmp(m->lifecycle, "InService") == 0) &&
+    return (strcmp(m->lifecycle, "Pending") == 0 || strcmp(m->lifecycle, "Pending:Wait") == 0 ||
+            strcmp(m->lifecycle, "InService") == 0) &&
            strcmp(m->health, "Healthy") == 0;
 }
 
@@ -182,7 +190,10 @@ asg_start_terminate(vm_ctx *ctx, const char *group, const asg_member *m, const c
     }
     if (ret_id)
         snprintf(ret_id, 64, "%s", id);
-    issue_terminate(ctx, m->instance_id);
+    /* with terminating hooks the controller issues it once they let it go */
+    vm_error ignore = { 0 };
+    if (asg_hooks_count(ctx, group, ASG_HOOK_TERMINATING, &ignore) == 0)
+        issue_terminate(ctx, m->instance_id);
     return 0;
 }
 
@@ -249,6 +260,91 @@ warm_progress(vm_ctx *ctx, const asg_warm_pool *wp, const asg_activity *a, warm_
     return 0;
 }
 
+/* A launched instance runs: into service once the launching hooks let it (Pending:Wait until
+ * then); ABANDON fails the launch, and the instance, Unhealthy, is terminated and replaced. */
+static int
+launch_gate(vm_ctx *ctx, const asg_group *g, const asg_activity *a, vm_error *err)
+{
+    char group[ASG_NAME_MAX + 1];
+    asg_member m;
+    int found = asg_member_of(ctx, a->instance_id, group, &m, err);
+    if (found < 0)
+        return -1;
+    bool waiting = found && strcmp(m.lifecycle, "Pending:Wait") == 0;
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    int gate = !found || g->deleting ? ASG_GATE_PROCEED
+                                     : asg_hooks_gate(ctx, g->name, a->instance_id, ASG_HOOK_LAUNCHING, waiting, err);
+    int rc = gate < 0 ? -1 : 0;
+    if (gate == ASG_GATE_WAIT && !waiting)
+        rc = asg_member_set(ctx, a->instance_id, "Pending:Wait", NULL, err) < 0 ||
+                     asg_activity_set(ctx, a->id, NULL, NULL, "MidLifecycleAction", NULL, 50, err) < 0
+                 ? -1
+                 : 0;
+    else if (gate == ASG_GATE_PROCEED)
+        rc = (found && asg_member_set(ctx, a->instance_id, "InService", NULL, err) < 0) ||
+                     asg_hooks_clear(ctx, a->instance_id, err) < 0 ||
+                     asg_activity_set(ctx, a->id, NULL, NULL, "Successful", NULL, 100, err) < 0
+                 ? -1
+                 : 0;
+    else if (gate == ASG_GATE_ABANDON) {
+        char desc[256];
+        snprintf(desc, sizeof(desc),
+                 "Launching a new EC2 instance: %s.  Status Reason: Instance failed to complete user's Lifecycle "
+                 "Action: Lifecycle Action Completed with ABANDON Result",
+                 a->instance_id);
+        rc = asg_member_set(ctx, a->instance_id, "Pending", "Unhealthy", err) < 0 ||
+                     asg_hooks_clear(ctx, a->instance_id, err) < 0 ||
+                     asg_activity_set(ctx, a->id, NULL, desc, "Failed",
+                                      "Instance failed to complete user's Lifecycle Action: Lifecycle Action Completed "
+                                      "with ABANDON Result",
+                                      100, err) < 0
+                 ? -1
+                 : 0;
+    }
+    if (rc < 0 || vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return 0;
+}
+
+/* A terminating member: 1 when its termination may be issued (no terminating hook, or they are
+ * done; a group being deleted does not wait), 0 while Terminating:Wait. */
+static int
+terminate_gate(vm_ctx *ctx, const asg_group *g, const asg_activity *a, vm_error *err)
+{
+    char group[ASG_NAME_MAX + 1];
+    asg_member m;
+    int found = asg_member_of(ctx, a->instance_id, group, &m, err);
+    if (found <= 0)
+        return found < 0 ? -1 : 1;
+    if (strcmp(m.lifecycle, "Terminating:Proceed") == 0)
+        return 1;
+    bool waiting = strcmp(m.lifecycle, "Terminating:Wait") == 0;
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    int gate = g->deleting ? ASG_GATE_PROCEED
+                           : asg_hooks_gate(ctx, g->name, a->instance_id, ASG_HOOK_TERMINATING, waiting, err);
+    int rc = gate < 0 ? -1 : 0;
+    if (gate == ASG_GATE_WAIT && !waiting)
+        rc = asg_member_set(ctx, a->instance_id, "Terminating:Wait", NULL, err) < 0 ||
+                     asg_activity_set(ctx, a->id, NULL, NULL, "MidLifecycleAction", NULL, 50, err) < 0
+                 ? -1
+                 : 0;
+    else if (gate == ASG_GATE_PROCEED || gate == ASG_GATE_ABANDON)
+        rc = asg_member_set(ctx, a->instance_id, "Terminating:Proceed", NULL, err) < 0 ||
+                     asg_hooks_clear(ctx, a->instance_id, err) < 0 ||
+                     asg_activity_set(ctx, a->id, NULL, NULL, "InProgress", NULL, 75, err) < 0
+                 ? -1
+                 : 0;
+    if (rc < 0 || vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return gate == ASG_GATE_PROCEED || gate == ASG_GATE_ABANDON;
+}
+
 static int
 finish_activities(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, warm_stats *ds, vm_error *err)
 {
@@ -273,8 +369,7 @@ finish_activities(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, warm
             }
             int s = instance_state(ctx, a->instance_id);
             if (s == INST_RUNNING) {
-                if (asg_member_set(ctx, a->instance_id, "InService", NULL, &e) < 0 ||
-                    asg_activity_set(ctx, a->id, NULL, NULL, "Successful", NULL, 100, &e) < 0)
+                if (launch_gate(ctx, g, a, &e) < 0)
                     return *err = e, -1;
             } else if (s == -1 || s == INST_TERMINATED || s == INST_SHUTTING_DOWN || s == INST_STOPPED) {
                 char msg[160];
@@ -290,14 +385,18 @@ finish_activities(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, warm
             if (s == -1 || s == INST_TERMINATED) {
                 if (vm_db_begin(ctx->db, &e) < 0)
                     return *err = e, -1;
-                if (asg_member_remove(ctx, a->instance_id, &e) < 0 ||
+                if (asg_member_remove(ctx, a->instance_id, &e) < 0 || asg_hooks_clear(ctx, a->instance_id, &e) < 0 ||
                     asg_activity_set(ctx, a->id, NULL, NULL, "Successful", NULL, 100, &e) < 0 ||
                     vm_db_commit(ctx->db, &e) < 0) {
                     vm_db_rollback(ctx->db);
                     return *err = e, -1;
                 }
             } else if (s != INST_SHUTTING_DOWN && s != -2) {
-                issue_terminate(ctx, a->instance_id);
+                int go = terminate_gate(ctx, g, a, &e);
+                if (go < 0)
+                    return *err = e, -1;
+                if (go)
+                    issue_terminate(ctx, a->instance_id);
             }
         }
     }
@@ -313,7 +412,7 @@ check_health(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error
         return 0;
     for (size_t i = 0; i < n; i++) {
         asg_member *m = &ms[i];
-        if (strcmp(m->lifecycle, "Terminating") == 0 || strcmp(m->health, "Unhealthy") == 0 ||
+        if (terminating(m) || strcmp(m->health, "Unhealthy") == 0 ||
             strcmp(m->lifecycle, "Standby") == 0)
             continue;
         int s = instance_state(ctx, m->instance_id);
@@ -341,7 +440,7 @@ replace_unhealthy(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_
         return 0;
     for (size_t i = 0; i < n; i++) {
         asg_member *m = &ms[i];
-        if (strcmp(m->health, "Unhealthy") != 0 || strcmp(m->lifecycle, "Terminating") == 0)
+        if (strcmp(m->health, "Unhealthy") != 0 || terminating(m))
             continue;
         char t[32], cause[512];
         now_text(t, sizeof(t));
@@ -611,6 +710,8 @@ group_round(vm_ctx *ctx, const char *name, vm_error *err)
     warm_stats ds = { 0 };
     if (asg_get(ctx, name, &g, err) < 0 || asg_warm_pool_get(ctx, name, &wp, err) < 0)
         return -1;
+    if (!g.deleting && !asg_suspended(ctx, g.name, "ScheduledActions") && asg_scheduled_round(ctx, &g, err) < 0)
+        return -1;
     int rc = finish_activities(ctx, &g, &wp, &ds, err);
     domstats_free(ds.d, ds.n);
     if (rc < 0)
@@ -618,8 +719,9 @@ group_round(vm_ctx *ctx, const char *name, vm_error *err)
     _cleanup_free_ asg_member *ms = NULL;
     size_t n;
     if (asg_members(ctx, g.name, &ms, &n, err) < 0 || check_health(ctx, &g, ms, n, err) < 0 ||
-        replace_unhealthy(ctx, &g, ms, n, err) < 0 || (!g.deleting && !asg_suspended(ctx, g.name, "AlarmNotification") && asg_policies_round(ctx, &g, ms, n, err) < 0) ||
-        converge(ctx, &g, &wp, ms, n, err) < 0)
+        replace_unhealthy(ctx, &g, ms, n, err) < 0 ||
+        (!g.deleting && !asg_suspended(ctx, g.name, "AlarmNotification") && asg_policies_round(ctx, &g, ms, n, err) < 0) ||
+        (!g.deleting && !asg_suspended(ctx, g.name, "InstanceRefresh") && asg_refresh_round(ctx, &g, ms, n, err) < 0) || converge(ctx, &g, &wp, ms, n, err) < 0)
         return -1;
     /* a warm pool being deleted goes once its instances have */
     size_t warm = 0;
@@ -667,7 +769,7 @@ asg_terminate_member(vm_ctx *ctx, const char *instance_id, bool decrement, char 
     asg_group g;
     if (asg_get(ctx, group, &g, err) < 0)
         return -1;
-    if (strcmp(m.lifecycle, "Terminating") == 0)
+    if (terminating(&m))
         return vm_error_set(err, VM_ERR_VALIDATION, "The instance %s is already terminating", instance_id);
     if (decrement && g.desired - 1 < g.min_size)
         return vm_error_set(err, VM_ERR_VALIDATION,
@@ -783,4 +885,164 @@ asg_exit_standby(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t
                             "instances out of standby, please update the AutoScalingGroup sizes appropriately.",
                             g->name, g->min_size, g->max_size, g->desired, n);
     return standby_move(ctx, g, ids, n, false, nd, activities, err);
+}
+
+/* --- attach and detach ----------------------------------------------------------------------------- */
+
+/* The subnet of instance's first interface, "" when it has none. */
+static void
+instance_subnet(vm_ctx *ctx, const char *id, char buf[VM_ID_MAX])
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    buf[0] = '\0';
+    if (vm_db_prepare(ctx->db,
+                      "SELECT subnet_id FROM network_interfaces WHERE instance_id = ? ORDER BY rowid LIMIT 1", &st,
+                      &ignore) < 0)
+        return;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(buf, VM_ID_MAX, "%s", vm_db_text(st, 0));
+}
+
+int
+asg_attach(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, vm_error *err)
+{
+    if (n == 0 || n > 20)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Between 1 and 20 InstanceIds are required");
+    if (g->deleting)
+        return vm_error_set(err, VM_ERR_SCALING_IN_PROGRESS, "The group %s is being deleted", g->name);
+    if (g->desired + (long)n > g->max_size)
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "AutoScalingGroup %s has min-size=%ld, max-size=%ld, and desired-size=%ld. To attach %zu "
+                            "more instance(s), please update the AutoScalingGroup sizes appropriately.",
+                            g->name, g->min_size, g->max_size, g->desired, n);
+    char subnets[20][VM_ID_MAX];
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_(inst_obj_freep) inst_obj *in = NULL;
+        vm_error e = { 0 };
+        if (inst_get(ctx, ids[i], &in, &e) < 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "Instance %s is not valid: %s", ids[i], e.msg);
+        if (in->state != INST_RUNNING)
+            return vm_error_set(err, VM_ERR_VALIDATION, "Instance %s is not in a running state.", ids[i]);
+        char other[ASG_NAME_MAX + 1];
+        asg_member m;
+        int found = asg_member_of(ctx, ids[i], other, &m, err);
+        if (found < 0)
+            return -1;
+        if (found)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The instance %s is already part of the Auto Scaling group %s.",
+                                ids[i], other);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids[j], ids[i]) == 0)
+                return vm_error_set(err, VM_ERR_VALIDATION, "Instance %s is given twice", ids[i]);
+        instance_subnet(ctx, ids[i], subnets[i]);
+        bool ours = false;
+        for (size_t s = 0; s < g->nsubnets; s++)
+            ours |= strcmp(g->subnets[s], subnets[i]) == 0;
+        if (!ours)
+            return vm_error_set(err, VM_ERR_VALIDATION,
+                                "Instance %s is in subnet %s, which is not one of the group's (VPCZoneIdentifier).",
+                                ids[i], subnets[i][0] ? subnets[i] : "(none)");
+    }
+    char t[32], list[20 * VM_ID_MAX + 40] = "";
+    now_text(t, sizeof(t));
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(list);
+        snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", ids[i]);
+    }
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char id[64], desc[128], cause[1400];
+        asg_new_activity_id(id);
+        snprintf(desc, sizeof(desc), "Attaching an existing EC2 instance: %s", ids[i]);
+        snprintf(cause, sizeof(cause),
+                 "At %s a user request AttachInstances for instance(s) %s, increasing the capacity from %ld to %ld.",
+                 t, list, g->desired, g->desired + (long)n);
+        /* a launch that needs no instance: the controller takes it InService (after any launching hook) */
+        asg_activity a = { .id = id, .group = g->name, .kind = "launch", .subnet_id = subnets[i],
+                           .instance_id = ids[i], .description = desc, .cause = cause };
+        asg_member m = { .template_version = 0, .protected_ = g->protect_new, .added_at = time(NULL) };
+        snprintf(m.instance_id, sizeof(m.instance_id), "%s", ids[i]);
+        snprintf(m.lifecycle, sizeof(m.lifecycle), "Pending");
+        snprintf(m.health, sizeof(m.health), "Healthy");
+        snprintf(m.subnet_id, sizeof(m.subnet_id), "%s", subnets[i]);
+        vm_tag tag = { "aws:autoscaling:groupName", g->name };
+        if (asg_activity_add(ctx, &a, err) < 0 || asg_member_add(ctx, g->name, &m, id, err) < 0 ||
+            vm_tags_put(ctx, ids[i], &tag, 1, err) < 0)
+            goto fail;
+    }
+    if (asg_set_desired_locked(ctx, g->name, g->desired + (long)n, NULL, err) < 0 || vm_db_commit(ctx->db, err) < 0)
+        goto fail;
+    return 0;
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
+int
+asg_detach(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, bool decrement, vm_node *activities,
+           vm_error *err)
+{
+    if (n == 0 || n > 20)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Between 1 and 20 InstanceIds are required");
+    for (size_t i = 0; i < n; i++) {
+        char group[ASG_NAME_MAX + 1];
+        asg_member m;
+        int found = asg_member_of(ctx, ids[i], group, &m, err);
+        if (found < 0)
+            return -1;
+        if (!found || strcmp(group, g->name) != 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The instance %s is not part of Auto Scaling group %s.", ids[i],
+                                g->name);
+        if (terminating(&m) || asg_warmed(&m))
+            return vm_error_set(err, VM_ERR_VALIDATION, "The instance %s is %s and cannot be detached.", ids[i],
+                                m.lifecycle);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ids[j], ids[i]) == 0)
+                return vm_error_set(err, VM_ERR_VALIDATION, "Instance %s is given twice", ids[i]);
+    }
+    long nd = decrement ? g->desired - (long)n : g->desired;
+    if (nd < g->min_size)
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "AutoScalingGroup %s has min-size=%ld, max-size=%ld, and desired-size=%ld. To detach %zu "
+                            "instance(s) while decrementing desired capacity, please update the AutoScalingGroup sizes "
+                            "appropriately.",
+                            g->name, g->min_size, g->max_size, g->desired, n);
+    char t[32], act_ids[20][64];
+    now_text(t, sizeof(t));
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char desc[128], cause[512];
+        asg_member m;
+        char group[ASG_NAME_MAX + 1];
+        if (asg_member_of(ctx, ids[i], group, &m, err) <= 0)
+            goto fail;
+        asg_new_activity_id(act_ids[i]);
+        snprintf(desc, sizeof(desc), "Detaching EC2 instance: %s", ids[i]);
+        if (decrement)
+            snprintf(cause, sizeof(cause),
+                     "At %s instance %s was detached in response to a user request, shrinking the capacity from %ld "
+                     "to %ld.",
+                     t, ids[i], g->desired, nd);
+        else
+            snprintf(cause, sizeof(cause), "At %s instance %s was detached in response to a user request.", t, ids[i]);
+        asg_activity a = { .id = act_ids[i], .group = g->name, .kind = "detach", .subnet_id = m.subnet_id,
+                           .instance_id = ids[i], .description = desc, .cause = cause };
+        if (asg_activity_add(ctx, &a, err) < 0 || asg_member_remove(ctx, ids[i], err) < 0 ||
+            asg_hooks_clear(ctx, ids[i], err) < 0 ||
+            asg_activity_set(ctx, act_ids[i], NULL, NULL, "Successful", NULL, 100, err) < 0)
+            goto fail;
+    }
+    if ((nd != g->desired && asg_set_desired_locked(ctx, g->name, nd, NULL, err) < 0) || vm_db_commit(ctx->db, err) < 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        if (asg_activity_render(ctx, vm_node_item(activities), act_ids[i], err) < 0)
+            return -1;
+    return 0;
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
 }

@@ -297,20 +297,40 @@ asg_policy_delete(vm_ctx *ctx, const asg_policy *p, vm_error *err)
     return 0;
 }
 
-int
-asg_policies_delete_group(vm_ctx *ctx, const char *group, vm_error *err)
+/* The group's policies (enabled_only: those that run), on the heap: *ret owned. */
+static int
+group_policies(vm_ctx *ctx, const char *group, bool enabled_only, asg_policy **ret, size_t *ret_n, vm_error *err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
     char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE group_name = ?", policy_cols);
+    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE group_name = ?%s ORDER BY name", policy_cols,
+             enabled_only ? " AND enabled" : "");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    asg_policy ps[32];
-    size_t n = 0;
-    while (n < 32 && sqlite3_step(st) == SQLITE_ROW)
-        load_policy(st, &ps[n++]);
-    sqlite3_finalize(TAKE_PTR(st));
+    _cleanup_free_ asg_policy *v = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            asg_policy *nv = realloc(v, (cap = cap ? 2 * cap : 4) * sizeof(*v));
+            if (!nv)
+                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+            v = nv;
+        }
+        load_policy(st, &v[n++]);
+    }
+    *ret = TAKE_PTR(v);
+    *ret_n = n;
+    return 0;
+}
+
+int
+asg_policies_delete_group(vm_ctx *ctx, const char *group, vm_error *err)
+{
+    _cleanup_free_ asg_policy *ps = NULL;
+    size_t n;
+    if (group_policies(ctx, group, false, &ps, &n, err) < 0)
+        return -1;
     for (size_t i = 0; i < n; i++)
         if (asg_policy_delete(ctx, &ps[i], err) < 0)
             return -1;
@@ -670,18 +690,10 @@ target_tracking(vm_ctx *ctx, asg_group *g, const asg_policy *p, const asg_member
 int
 asg_policies_round(vm_ctx *ctx, asg_group *g, const asg_member *ms, size_t n, vm_error *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE group_name = ? AND enabled ORDER BY name",
-             policy_cols);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    _cleanup_free_ asg_policy *ps = NULL;
+    size_t np;
+    if (group_policies(ctx, g->name, true, &ps, &np, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, g->name, -1, SQLITE_STATIC);
-    asg_policy ps[16];
-    size_t np = 0;
-    while (np < 16 && sqlite3_step(st) == SQLITE_ROW)
-        load_policy(st, &ps[np++]);
-    sqlite3_finalize(TAKE_PTR(st));
     time_t now = time(NULL);
     for (size_t i = 0; i < np; i++) {
         asg_policy *p = &ps[i];

@@ -137,7 +137,8 @@ bind_group(sqlite3_stmt *st, const asg_group *g)
 }
 
 int
-asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, vm_error *err)
+asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, const asg_hook *hooks, size_t nhooks,
+           vm_error *err)
 {
     char sql[640];
     snprintf(sql, sizeof(sql), "INSERT INTO asg_groups (%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -161,6 +162,9 @@ asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, v
     snprintf(cause, sizeof(cause),
              "At %s a user request created an AutoScalingGroup changing the desired capacity from 0 to %ld.", t,
              g->desired);
+    for (size_t i = 0; i < nhooks; i++)
+        if (asg_hook_put(ctx, g->name, &hooks[i], err) < 0)
+            goto fail;
     if (asg_tags_put(ctx, g->name, tags, ntags, err) < 0 || asg_note_cause(ctx, g->name, cause, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0)
         goto fail;
@@ -171,10 +175,8 @@ fail:
 }
 
 int
-asg_update(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *err)
+asg_update_locked(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *err)
 {
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "UPDATE asg_groups SET name = ?1, arn = ?2, template_id = ?3, template_version = ?4, "
@@ -182,18 +184,23 @@ asg_update(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *err)
                       "grace_period = ?10, subnets = ?11, termination_policies = ?12, protect_new = ?13, "
                       "deleting = ?14 WHERE name = ?1",
                       &st, err) < 0)
-        goto fail;
+        return -1;
     bind_group(st, g);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        vm_db_error(ctx->db, "updating an Auto Scaling group", err);
-        goto fail;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "updating an Auto Scaling group", err);
+    return cause ? asg_note_cause(ctx, g->name, cause, err) : 0;
+}
+
+int
+asg_update(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (asg_update_locked(ctx, g, cause, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
     }
-    if ((cause && asg_note_cause(ctx, g->name, cause, err) < 0) || vm_db_commit(ctx->db, err) < 0)
-        goto fail;
     return 0;
-fail:
-    vm_db_rollback(ctx->db);
-    return -1;
 }
 
 /* Why the capacity changed, for the cause of the activities it leads to ("%s" for the time). */
@@ -470,7 +477,7 @@ asg_activities_open(vm_ctx *ctx, const char *group, asg_activity **ret, size_t *
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "SELECT id, kind, subnet_id, instance_id, start_time FROM asg_activities WHERE group_name = ? AND "
-                      "status = 'InProgress' ORDER BY seq",
+                      "status IN ('InProgress', 'MidLifecycleAction') ORDER BY seq",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);

@@ -10,14 +10,8 @@
 vm_init
 SERVE_ARGS="--metrics-interval 0"
 . "$(dirname "$0")/serve.sh"
+. "$(dirname "$0")/asg.sh"
 
-as() { aws autoscaling "$@"; }
-expect_as() { # CODE ARGS…: the aws CLI fails with CODE
-	local code=$1 out
-	shift
-	out=$(as "$@" 2>&1) && fail "'$*' succeeded, expected $code"
-	grep -q "($code)" <<<"$out" || fail "'$*': $out (expected $code)"
-}
 # the SDK waiters' acceptors (aws-sdk-go's autoscaling waiters-2.json; botocore has none), as JMESPath
 # over DescribeAutoScalingGroups: group-exists, group-in-service, group-not-exists
 waiter() { # NAME: polls until the acceptor says success
@@ -32,19 +26,6 @@ waiter() { # NAME: polls until the acceptor says success
 		sleep 1
 	done
 	return 1
-}
-group() { as describe-auto-scaling-groups --auto-scaling-group-names web --output json | jq -c '.AutoScalingGroups[0]'; }
-in_service() { group | jq -r '[.Instances[] | select(.LifecycleState == "InService" and .HealthStatus == "Healthy") | .InstanceId] | sort | join(" ")'; }
-# wait_group N [T]: until exactly N instances are InService and none is anything else
-wait_group() {
-	local n=$1 t=${2:-240} g i
-	for ((i = 0; i < t; i++)); do
-		g=$(group)
-		[ "$(jq '[.Instances[] | select(.LifecycleState == "InService" and .HealthStatus == "Healthy")] | length' <<<"$g")" = "$n" ] &&
-			[ "$(jq '.Instances | length' <<<"$g")" = "$n" ] && return 0
-		sleep 1
-	done
-	fail "the group did not reach $n InService instances in $t s: $g"
 }
 # live instances tagged with the group (not shutting-down or terminated)
 tagged() {

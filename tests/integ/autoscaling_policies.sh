@@ -9,14 +9,8 @@
 . "$(dirname "$0")/lib.sh"
 vm_init
 . "$(dirname "$0")/serve.sh"
+. "$(dirname "$0")/asg.sh"
 
-as() { aws autoscaling "$@"; }
-expect_as() { # CODE ARGS…
-	local code=$1 out
-	shift
-	out=$(as "$@" 2>&1) && fail "'$*' succeeded, expected $code"
-	grep -q "($code)" <<<"$out" || fail "'$*': $out (expected $code)"
-}
 desired() { as describe-auto-scaling-groups --auto-scaling-group-names "$1" --query 'AutoScalingGroups[0].DesiredCapacity' --output text; }
 in_service() { as describe-auto-scaling-groups --auto-scaling-group-names "$1" --output json |
 	jq '[.AutoScalingGroups[0].Instances[] | select(.LifecycleState == "InService")] | length'; }

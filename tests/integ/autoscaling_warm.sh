@@ -7,14 +7,8 @@
 . "$(dirname "$0")/lib.sh"
 vm_init
 . "$(dirname "$0")/serve.sh"
+. "$(dirname "$0")/asg.sh"
 
-as() { aws autoscaling "$@"; }
-expect_as() { # CODE ARGS…
-	local code=$1 out
-	shift
-	out=$(as "$@" 2>&1) && fail "'$*' succeeded, expected $code"
-	grep -q "($code)" <<<"$out" || fail "'$*': $out (expected $code)"
-}
 pool() { as describe-warm-pool --auto-scaling-group-name web --output json; }
 # wait_pool STATE N T: until the pool holds exactly N instances, all in STATE
 wait_pool() {

@@ -631,6 +631,94 @@ static const cli_opt asg_exit_standby_opts[] = {
     ASG_NAME,
     END,
 };
+static const cli_opt asg_put_hook_opts[] = {
+    ASG_NAME,
+    { "lifecycle-hook-name", CLI_OPT_STR, "LifecycleHookName", "the hook's name (a new one, or the one to change)" },
+    { "lifecycle-transition", CLI_OPT_STR, "LifecycleTransition",
+      "autoscaling:EC2_INSTANCE_LAUNCHING or autoscaling:EC2_INSTANCE_TERMINATING" },
+    { "heartbeat-timeout", CLI_OPT_STR, "HeartbeatTimeout", "seconds an instance waits (30-7200, 3600)" },
+    { "default-result", CLI_OPT_STR, "DefaultResult", "CONTINUE or ABANDON (default) when the wait times out" },
+    { "notification-metadata", CLI_OPT_STR, "NotificationMetadata", "free text kept with the hook" },
+    { "notification-target-arn", CLI_OPT_STR, "NotificationTargetARN", "kept (no notification is sent)" },
+    { "role-arn", CLI_OPT_STR, "RoleARN", "kept" },
+    END,
+};
+static const cli_opt asg_describe_hooks_opts[] = {
+    ASG_NAME,
+    { "lifecycle-hook-names", CLI_OPT_LIST, "LifecycleHookNames.member", "only these hooks" },
+    END,
+};
+static const cli_opt asg_delete_hook_opts[] = {
+    ASG_NAME,
+    { "lifecycle-hook-name", CLI_OPT_STR, "LifecycleHookName", "the hook (its waits end)" },
+    END,
+};
+static const cli_opt asg_complete_action_opts[] = {
+    ASG_NAME,
+    { "lifecycle-hook-name", CLI_OPT_STR, "LifecycleHookName", "the hook" },
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the waiting instance (or --lifecycle-action-token)" },
+    { "lifecycle-action-token", CLI_OPT_STR, "LifecycleActionToken", "the wait's token" },
+    { "lifecycle-action-result", CLI_OPT_STR, "LifecycleActionResult", "CONTINUE or ABANDON" },
+    END,
+};
+static const cli_opt asg_heartbeat_opts[] = {
+    ASG_NAME,
+    { "lifecycle-hook-name", CLI_OPT_STR, "LifecycleHookName", "the hook" },
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the waiting instance (or --lifecycle-action-token)" },
+    { "lifecycle-action-token", CLI_OPT_STR, "LifecycleActionToken", "the wait's token" },
+    END,
+};
+static const cli_opt asg_start_refresh_opts[] = {
+    ASG_NAME,
+    { "strategy", CLI_OPT_STR, "Strategy", "Rolling (the only one)" },
+    { "desired-configuration", CLI_OPT_STRUCT, "DesiredConfiguration",
+      "LaunchTemplate={LaunchTemplateName=NAME,Version=N}: the group's template from now on" },
+    { "preferences", CLI_OPT_STRUCT, "Preferences", "MinHealthyPercentage=90,InstanceWarmup=SECONDS,SkipMatching=true" },
+    END,
+};
+static const cli_opt asg_describe_refreshes_opts[] = {
+    ASG_NAME,
+    { "instance-refresh-ids", CLI_OPT_LIST, "InstanceRefreshIds.member", "only these" },
+    END,
+};
+static const cli_opt asg_cancel_refresh_opts[] = { ASG_NAME, END };
+static const cli_opt asg_put_scheduled_opts[] = {
+    ASG_NAME,
+    { "scheduled-action-name", CLI_OPT_STR, "ScheduledActionName", "the action's name (a new one or one to replace)" },
+    { "start-time", CLI_OPT_STR, "StartTime", "2026-12-24T08:00:00Z: the (first) run" },
+    { "end-time", CLI_OPT_STR, "EndTime", "no run after it" },
+    { "recurrence", CLI_OPT_STR, "Recurrence", "a Unix cron expression: \"0 8 * * MON-FRI\"" },
+    { "time-zone", CLI_OPT_STR, "TimeZone", "an IANA zone for the recurrence (UTC by default)" },
+    { "min-size", CLI_OPT_STR, "MinSize", "the group's new min size" },
+    { "max-size", CLI_OPT_STR, "MaxSize", "the group's new max size" },
+    { "desired-capacity", CLI_OPT_STR, "DesiredCapacity", "the group's new desired capacity" },
+    END,
+};
+static const cli_opt asg_describe_scheduled_opts[] = {
+    { "auto-scaling-group-name", CLI_OPT_STR, "AutoScalingGroupName", "only this group's" },
+    { "scheduled-action-names", CLI_OPT_LIST, "ScheduledActionNames.member", "only these" },
+    { "start-time", CLI_OPT_STR, "StartTime", "only those whose next run is at or after" },
+    { "end-time", CLI_OPT_STR, "EndTime", "only those whose next run is at or before" },
+    END,
+};
+static const cli_opt asg_delete_scheduled_opts[] = {
+    ASG_NAME,
+    { "scheduled-action-name", CLI_OPT_STR, "ScheduledActionName", "the action" },
+    END,
+};
+static const cli_opt asg_attach_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "running instances in the group's subnets" },
+    ASG_NAME,
+    END,
+};
+static const cli_opt asg_detach_opts[] = {
+    { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "the group's instances (they keep running)" },
+    ASG_NAME,
+    { "should-decrement-desired-capacity", CLI_OPT_BOOL, "ShouldDecrementDesiredCapacity",
+      "lower desired (else they are replaced)" },
+    END,
+};
+
 static const cli_opt asg_health_opts[] = {
     { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
     { "health-status", CLI_OPT_STR, "HealthStatus", "Healthy or Unhealthy (then replaced)" },
@@ -639,6 +727,32 @@ static const cli_opt asg_health_opts[] = {
 };
 
 static const cli_cmd service_cmds[] = {
+    { "put-lifecycle-hook", "PutLifecycleHook", asg_put_hook_opts,
+      "Make launches or terminations wait (Pending:Wait, Terminating:Wait) until completed", true, "autoscaling" },
+    { "describe-lifecycle-hooks", "DescribeLifecycleHooks", asg_describe_hooks_opts, "Show a group's lifecycle hooks",
+      false, "autoscaling" },
+    { "delete-lifecycle-hook", "DeleteLifecycleHook", asg_delete_hook_opts, "Delete a lifecycle hook", true,
+      "autoscaling" },
+    { "complete-lifecycle-action", "CompleteLifecycleAction", asg_complete_action_opts,
+      "Let a waiting instance go on (CONTINUE) or fail it (ABANDON)", true, "autoscaling" },
+    { "record-lifecycle-action-heartbeat", "RecordLifecycleActionHeartbeat", asg_heartbeat_opts,
+      "Give a waiting instance another heartbeat timeout", true, "autoscaling" },
+    { "start-instance-refresh", "StartInstanceRefresh", asg_start_refresh_opts,
+      "Replace a group's instances in batches, keeping MinHealthyPercentage in service", false, "autoscaling" },
+    { "describe-instance-refreshes", "DescribeInstanceRefreshes", asg_describe_refreshes_opts,
+      "Show a group's instance refreshes and their progress", false, "autoscaling" },
+    { "cancel-instance-refresh", "CancelInstanceRefresh", asg_cancel_refresh_opts, "Stop a group's instance refresh",
+      false, "autoscaling" },
+    { "put-scheduled-update-group-action", "PutScheduledUpdateGroupAction", asg_put_scheduled_opts,
+      "Change a group's sizes at a time, or on a cron schedule", true, "autoscaling" },
+    { "describe-scheduled-actions", "DescribeScheduledActions", asg_describe_scheduled_opts,
+      "Show scheduled actions and their next run", false, "autoscaling" },
+    { "delete-scheduled-action", "DeleteScheduledAction", asg_delete_scheduled_opts, "Delete a scheduled action",
+      true, "autoscaling" },
+    { "attach-instances", "AttachInstances", asg_attach_opts, "Make running instances members of a group", true,
+      "autoscaling" },
+    { "detach-instances", "DetachInstances", asg_detach_opts, "Take instances out of a group, leaving them running",
+      false, "autoscaling" },
     { "suspend-processes", "SuspendProcesses", asg_processes_opts, "Stop some of a group's processes", true,
       "autoscaling" },
     { "resume-processes", "ResumeProcesses", asg_processes_opts, "Resume a group's processes", true, "autoscaling" },

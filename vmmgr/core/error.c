@@ -79,6 +79,9 @@ static const struct {
     [VM_ERR_ALREADY_EXISTS] = { "AlreadyExists", 400 },
     [VM_ERR_RESOURCE_IN_USE] = { "ResourceInUse", 400 },
     [VM_ERR_SCALING_IN_PROGRESS] = { "ScalingActivityInProgress", 400 },
+    [VM_ERR_LIMIT_EXCEEDED] = { "LimitExceeded", 400 },
+    [VM_ERR_REFRESH_IN_PROGRESS] = { "InstanceRefreshInProgress", 400 },
+    [VM_ERR_NO_ACTIVE_REFRESH] = { "ActiveInstanceRefreshNotFound", 400 },
 };
 
 static int

@@ -82,6 +82,9 @@ typedef enum vm_err_code {
     VM_ERR_ALREADY_EXISTS,              /* AlreadyExists (Auto Scaling) */
     VM_ERR_RESOURCE_IN_USE,             /* ResourceInUse */
     VM_ERR_SCALING_IN_PROGRESS,         /* ScalingActivityInProgress */
+    VM_ERR_LIMIT_EXCEEDED,              /* LimitExceeded (Auto Scaling) */
+    VM_ERR_REFRESH_IN_PROGRESS,         /* InstanceRefreshInProgress */
+    VM_ERR_NO_ACTIVE_REFRESH,           /* ActiveInstanceRefreshNotFound */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -1,6 +1,7 @@
 #include "node.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,37 @@ vm_node_child(const vm_node *n, const char *name)
         if (c->name && strcmp(c->name, name) == 0)
             return c;
     return NULL;
+}
+
+/* A timestamp as the Query protocol sends it (ISO 8601, "Z" or an offset) or JSON (epoch seconds). */
+int
+vm_time_parse(const char *text, time_t *ret)
+{
+    char *end;
+    double epoch = strtod(text, &end);
+    if (*text && *end == '\0' && isfinite(epoch)) {
+        *ret = (time_t)floor(epoch);
+        return 0;
+    }
+    struct tm tm = { 0 };
+    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!rest)
+        return -1;
+    if (*rest == '.')
+        for (rest++; *rest >= '0' && *rest <= '9'; rest++)
+            ;
+    long offset = 0;
+    if (*rest == 'Z' || *rest == 'z')
+        rest++;
+    else if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
+        int h = atoi(rest + 1), m = atoi(rest + 4);
+        offset = (*rest == '+' ? 1 : -1) * (h * 3600L + m * 60L);
+        rest += 6;
+    }
+    if (*rest)
+        return -1;
+    *ret = timegm(&tm) - offset;
+    return 0;
 }
 
 void

@@ -60,3 +60,6 @@ vm_node *vm_node_child(const vm_node *n, const char *name);
 void vm_double_format(double v, char *buf, size_t len);
 /* Formats t as EC2 does on the wire ("2024-01-02T03:04:05.000Z") into buf (>= 32 bytes). */
 void vm_time_format(time_t t, char *buf, size_t len);
+/* A timestamp as the Query protocol sends it (ISO 8601, "Z" or an offset) or JSON (epoch seconds):
+ * 0, or -1 when text is none of these. */
+int vm_time_parse(const char *text, time_t *ret);

@@ -1,6 +1,7 @@
 /* EC2 Auto Scaling (SigV4 service `autoscaling`, 2011-01-01, AWS Query protocol) at the same endpoint.
  * Each action parses its parameters into the typed group of autoscaling/asg.h; the group controller
  * in `vmmgr serve` does the launching and terminating.  Bad input is ValidationError, as on AWS. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static const char *const policies[] = { "Default",
                                         "ClosestToNextInstanceHour",
                                         "AllocationStrategy",
                                         NULL };
+
+static int parse_hook_specs(const vm_params *p, asg_hook **ret, size_t *ret_n, vm_error *err);
 
 static int
 invalid(vm_error *err, const char *fmt, const char *value)
@@ -243,7 +246,11 @@ create_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     uuid_unparse_lower(u, us);
     snprintf(g.arn, sizeof(g.arn), "arn:aws:autoscaling:%s:%s:autoScalingGroup:%s:autoScalingGroupName/%s", ctx->region,
              ctx->account_id, us, g.name);
-    return asg_create(ctx, &g, tags, nt, err);
+    _cleanup_free_ asg_hook *hooks = NULL;
+    size_t nh = 0;
+    if (parse_hook_specs(p, &hooks, &nh, err) < 0)
+        return -1;
+    return asg_create(ctx, &g, tags, nt, hooks, nh, err);
 }
 
 static int
@@ -1284,6 +1291,424 @@ set_instance_health(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
     return asg_member_set(ctx, id, NULL, h, err);
 }
 
+
+/* --- lifecycle hooks ------------------------------------------------------------------------------ */
+
+/* A hook's fields under prefix ("" or "LifecycleHookSpecificationList.member.N."); h holds the
+ * existing hook's (an update) or the defaults. */
+static int
+parse_hook(const vm_params *p, const char *prefix, asg_hook *h, bool exists, vm_error *err)
+{
+    char key[128];
+#define KEY(k) (snprintf(key, sizeof(key), "%s%s", prefix, k), key)
+    const char *name = vm_params_get(p, KEY("LifecycleHookName")), *tr = vm_params_get(p, KEY("LifecycleTransition")),
+               *dr = vm_params_get(p, KEY("DefaultResult")), *md = vm_params_get(p, KEY("NotificationMetadata")),
+               *target = vm_params_get(p, KEY("NotificationTargetARN")), *role = vm_params_get(p, KEY("RoleARN"));
+    if (!name || !*name || strlen(name) >= sizeof(h->name))
+        return vm_error_set(err, VM_ERR_VALIDATION, "LifecycleHookName is required and at most 255 characters");
+    if (!exists) {
+        *h = (asg_hook){ .heartbeat = 3600, .default_result = "ABANDON" };
+        snprintf(h->name, sizeof(h->name), "%s", name);
+        if (!tr)
+            return vm_error_set(err, VM_ERR_VALIDATION,
+                                "Invalid lifecycle transition name: A lifecycle transition is required to create the "
+                                "lifecycle hook %s",
+                                name);
+    }
+    if (tr) {
+        if (strcmp(tr, ASG_HOOK_LAUNCHING) != 0 && strcmp(tr, ASG_HOOK_TERMINATING) != 0)
+            return invalid(err, "Invalid Lifecycle Transition name: %s", tr);
+        snprintf(h->transition, sizeof(h->transition), "%s", tr);
+    }
+    if (dr) {
+        if (strcmp(dr, "CONTINUE") != 0 && strcmp(dr, "ABANDON") != 0)
+            return invalid(err, "Invalid value for DefaultResult: %s (CONTINUE or ABANDON)", dr);
+        snprintf(h->default_result, sizeof(h->default_result), "%s", dr);
+    }
+    if ((md && strlen(md) >= sizeof(h->metadata)) || (target && strlen(target) >= sizeof(h->target_arn)) ||
+        (role && strlen(role) >= sizeof(h->role_arn)))
+        return vm_error_set(err, VM_ERR_VALIDATION, "NotificationMetadata, NotificationTargetARN or RoleARN is too long");
+    if (md)
+        snprintf(h->metadata, sizeof(h->metadata), "%s", md);
+    if (target)
+        snprintf(h->target_arn, sizeof(h->target_arn), "%s", target);
+    if (role)
+        snprintf(h->role_arn, sizeof(h->role_arn), "%s", role);
+    if (vm_params_get(p, KEY("HeartbeatTimeout"))) {
+        long hb;
+        if (vm_params_int(p, key, 0, LONG_MIN, LONG_MAX, &hb, err) < 0)
+            return -1;
+        if (hb < 30 || hb > 7200)
+            return vm_error_set(err, VM_ERR_VALIDATION,
+                                "Heartbeat timeout %ld is out of range: it must be between 30 and 7200 seconds", hb);
+        h->heartbeat = hb;
+    }
+#undef KEY
+    return 0;
+}
+
+/* CreateAutoScalingGroup's LifecycleHookSpecificationList: owned array. */
+static int
+parse_hook_specs(const vm_params *p, asg_hook **ret, size_t *ret_n, vm_error *err)
+{
+    size_t n = 0;
+    char key[96];
+    for (;; n++) {
+        snprintf(key, sizeof(key), "LifecycleHookSpecificationList.member.%zu.LifecycleHookName", n + 1);
+        if (!vm_params_get(p, key))
+            break;
+    }
+    if (n > ASG_MAX_HOOKS)
+        return vm_error_set(err, VM_ERR_LIMIT_EXCEEDED, "At most %d lifecycle hooks per group", ASG_MAX_HOOKS);
+    _cleanup_free_ asg_hook *v = calloc(n + 1, sizeof(asg_hook));
+    if (!v)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof(prefix), "LifecycleHookSpecificationList.member.%zu.", i + 1);
+        if (parse_hook(p, prefix, &v[i], false, err) < 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(v[j].name, v[i].name) == 0)
+                return invalid(err, "Duplicate lifecycle hook name: %s", v[i].name);
+    }
+    *ret = TAKE_PTR(v);
+    *ret_n = n;
+    return 0;
+}
+
+static int
+put_hook(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "LifecycleHookName");
+    asg_group g;
+    asg_hook h;
+    if (!group || !name)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and LifecycleHookName are required");
+    if (asg_get(ctx, group, &g, err) < 0)
+        return -1;
+    int exists = asg_hook_get(ctx, group, name, &h, err), count = asg_hooks_count(ctx, group, NULL, err);
+    if (exists < 0 || count < 0 || parse_hook(p, "", &h, exists, err) < 0)
+        return -1;
+    if (!exists && count >= ASG_MAX_HOOKS)
+        return vm_error_set(err, VM_ERR_LIMIT_EXCEEDED, "Cannot add more than %d lifecycle hooks to group %s",
+                            ASG_MAX_HOOKS, group);
+    return asg_hook_put(ctx, group, &h, err);
+}
+
+static int
+describe_hooks(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *group = vm_params_get(p, "AutoScalingGroupName");
+    _cleanup_free_ const char **names = NULL;
+    size_t n;
+    asg_group g;
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "LifecycleHookNames.member", &names, &n, err) < 0)
+        return -1;
+    return asg_hooks_render(ctx, group, names, n, vm_node_list(result, "LifecycleHooks", NULL), err);
+}
+
+static int
+delete_hook(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "LifecycleHookName");
+    asg_group g;
+    if (!group || !name)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and LifecycleHookName are required");
+    if (asg_get(ctx, group, &g, err) < 0)
+        return -1;
+    return asg_hook_delete(ctx, group, name, err);
+}
+
+static int
+hook_action(vm_ctx *ctx, const vm_params *p, bool complete, vm_error *err)
+{
+    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "LifecycleHookName"),
+               *token = vm_params_get(p, "LifecycleActionToken"), *id = vm_params_get(p, "InstanceId"),
+               *res = vm_params_get(p, "LifecycleActionResult");
+    asg_group g;
+    asg_hook h;
+    if (!group || !name)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and LifecycleHookName are required");
+    if (!token && !id)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Either LifecycleActionToken or InstanceId is required");
+    if (complete && !res)
+        return vm_error_set(err, VM_ERR_VALIDATION, "LifecycleActionResult is required");
+    if (complete && strcmp(res, "CONTINUE") != 0 && strcmp(res, "ABANDON") != 0)
+        return invalid(err, "Invalid value for LifecycleActionResult: %s (CONTINUE or ABANDON)", res);
+    if (asg_get(ctx, group, &g, err) < 0)
+        return -1;
+    int found = asg_hook_get(ctx, group, name, &h, err);
+    if (found <= 0)
+        return found < 0 ? -1 : vm_error_set(err, VM_ERR_VALIDATION, "No Lifecycle Hook found for name: %s", name);
+    return complete ? asg_hook_complete(ctx, group, name, token, id, res, err)
+                    : asg_hook_heartbeat(ctx, group, name, token, id, err);
+}
+
+static int
+complete_action(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    return hook_action(ctx, p, true, err);
+}
+
+static int
+heartbeat(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    return hook_action(ctx, p, false, err);
+}
+
+static int
+hook_types(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)ctx, (void)principal, (void)p, (void)err;
+    vm_node *l = vm_node_list(result, "LifecycleHookTypes", NULL);
+    vm_node_str(vm_node_item(l), NULL, NULL, ASG_HOOK_LAUNCHING);
+    vm_node_str(vm_node_item(l), NULL, NULL, ASG_HOOK_TERMINATING);
+    return 0;
+}
+
+
+/* --- instance refresh ----------------------------------------------------------------------------- */
+
+static int
+start_refresh(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *group = vm_params_get(p, "AutoScalingGroupName"), *strategy = vm_params_get(p, "Strategy");
+    asg_group g;
+    asg_refresh r = { 0 };
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (strategy && strcmp(strategy, "Rolling") != 0)
+        return invalid(err, "Invalid instance refresh strategy: %s (Rolling)", strategy);
+    if (vm_params_get(p, "DesiredConfiguration.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification."
+                         "LaunchTemplateId") ||
+        vm_params_get(p, "Preferences.CheckpointPercentages.member.1"))
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "MixedInstancesPolicy and checkpoints are not offered by this endpoint yet");
+    long maxh;
+    if (asg_get(ctx, group, &g, err) < 0 ||
+        vm_params_int(p, "Preferences.MinHealthyPercentage", 90, 0, 100, &r.min_healthy, err) < 0 ||
+        vm_params_int(p, "Preferences.InstanceWarmup", g.default_cooldown, 0, 1L << 30, &r.warmup, err) < 0 ||
+        vm_params_int(p, "Preferences.MaxHealthyPercentage", 100, 100, 200, &maxh, err) < 0 ||
+        vm_params_bool(p, "Preferences.SkipMatching", false, &r.skip_matching, err) < 0)
+        return -1;
+    if (maxh != 100)
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "MaxHealthyPercentage above 100 (launch before terminating) is not offered by this "
+                            "endpoint yet");
+    const char *ltid = vm_params_get(p, "DesiredConfiguration.LaunchTemplate.LaunchTemplateId"),
+               *ltname = vm_params_get(p, "DesiredConfiguration.LaunchTemplate.LaunchTemplateName"),
+               *ltver = vm_params_get(p, "DesiredConfiguration.LaunchTemplate.Version");
+    if (ltid || ltname) {
+        lt_obj lt;
+        long v;
+        vm_error e = { 0 };
+        if (lt_find(ctx, ltid, ltname, &lt, &e) < 0 || lt_version_resolve(ctx, &lt, ltver, &v, &e) < 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "You must use a valid fully-formed launch template. %s", e.msg);
+        snprintf(r.template_id, sizeof(r.template_id), "%s", lt.id);
+        snprintf(r.template_version, sizeof(r.template_version), "%s", ltver && *ltver ? ltver : "$Default");
+    } else if (r.skip_matching) {
+        return vm_error_set(err, VM_ERR_VALIDATION, "SkipMatching requires a DesiredConfiguration");
+    }
+    if (asg_refresh_start(ctx, &g, &r, err) < 0)
+        return -1;
+    vm_node_str(result, "InstanceRefreshId", NULL, r.id);
+    return 0;
+}
+
+static int
+describe_refreshes(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *group = vm_params_get(p, "AutoScalingGroupName");
+    _cleanup_free_ const char **ids = NULL;
+    size_t n;
+    long offset, max;
+    bool more;
+    asg_group g;
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceRefreshIds.member", &ids, &n, err) < 0 ||
+        page_args(p, &offset, &max, err) < 0 ||
+        asg_refreshes_render(ctx, group, ids, n, offset, max, vm_node_list(result, "InstanceRefreshes", NULL), &more,
+                             err) < 0)
+        return -1;
+    next_token(result, more, offset + max);
+    return 0;
+}
+
+static int
+cancel_refresh(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *group = vm_params_get(p, "AutoScalingGroupName");
+    asg_group g;
+    char id[40];
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (asg_get(ctx, group, &g, err) < 0 || asg_refresh_cancel(ctx, group, id, err) < 0)
+        return -1;
+    vm_node_str(result, "InstanceRefreshId", NULL, id);
+    return 0;
+}
+
+/* --- scheduled actions ---------------------------------------------------------------------------- */
+
+static int
+parse_scheduled(vm_ctx *ctx, const vm_params *p, const char *prefix, const char *group, asg_scheduled *a,
+                vm_error *err)
+{
+    char key[160];
+#define KEY(k) (snprintf(key, sizeof(key), "%s%s", prefix, k), key)
+    const char *name = vm_params_get(p, KEY("ScheduledActionName")), *st = vm_params_get(p, KEY("StartTime")),
+               *tm = vm_params_get(p, KEY("Time")), *et = vm_params_get(p, KEY("EndTime")),
+               *rec = vm_params_get(p, KEY("Recurrence")), *tz = vm_params_get(p, KEY("TimeZone"));
+    *a = (asg_scheduled){ .min_size = -1, .max_size = -1, .desired = -1 };
+    if (!name || !*name || strlen(name) >= sizeof(a->name))
+        return vm_error_set(err, VM_ERR_VALIDATION, "ScheduledActionName is required and at most 255 characters");
+    snprintf(a->group, sizeof(a->group), "%s", group);
+    snprintf(a->name, sizeof(a->name), "%s", name);
+    if ((rec && strlen(rec) >= sizeof(a->recurrence)) || (tz && strlen(tz) >= sizeof(a->time_zone)))
+        return vm_error_set(err, VM_ERR_VALIDATION, "Recurrence or TimeZone is too long");
+    if (rec && asg_cron_check(rec, tz, err) < 0)
+        return -1;
+    if (tz && !rec)
+        return vm_error_set(err, VM_ERR_VALIDATION, "TimeZone is only valid with a Recurrence");
+    if (rec)
+        snprintf(a->recurrence, sizeof(a->recurrence), "%s", rec);
+    if (tz)
+        snprintf(a->time_zone, sizeof(a->time_zone), "%s", tz);
+    const char *start = st ? st : tm;
+    if (start && vm_time_parse(start, &a->start_time) < 0)
+        return invalid(err, "Invalid StartTime: %s", start);
+    if (et && vm_time_parse(et, &a->end_time) < 0)
+        return invalid(err, "Invalid EndTime: %s", et);
+    if (!start && !rec)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Either StartTime or Recurrence is required");
+    if (a->end_time && a->end_time <= (a->start_time ? a->start_time : time(NULL)))
+        return vm_error_set(err, VM_ERR_VALIDATION, "Given end time is before the start time");
+    if (vm_params_int(p, KEY("MinSize"), -1, 0, ASG_MAX_SIZE, &a->min_size, err) < 0 ||
+        vm_params_int(p, KEY("MaxSize"), -1, 0, ASG_MAX_SIZE, &a->max_size, err) < 0 ||
+        vm_params_int(p, KEY("DesiredCapacity"), -1, 0, ASG_MAX_SIZE, &a->desired, err) < 0)
+        return -1;
+#undef KEY
+    if (a->min_size < 0 && a->max_size < 0 && a->desired < 0)
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "At least one of MinSize, MaxSize or DesiredCapacity must be given");
+    if (a->min_size >= 0 && a->max_size >= 0 && a->min_size > a->max_size)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Max bound, %ld, must be greater than or equal to min bound, %ld",
+                            a->max_size, a->min_size);
+    uuid_t u;
+    char us[40];
+    uuid_generate_random(u);
+    uuid_unparse_lower(u, us);
+    asg_scheduled old;
+    int exists = asg_scheduled_get(ctx, group, name, &old, err);
+    if (exists < 0)
+        return -1;
+    if (exists)
+        snprintf(a->arn, sizeof(a->arn), "%s", old.arn);
+    else
+        snprintf(a->arn, sizeof(a->arn),
+                 "arn:aws:autoscaling:%s:%s:scheduledUpdateGroupAction:%s:autoScalingGroupName/%s:scheduledActionName/%s",
+                 ctx->region, ctx->account_id, us, group, name);
+    return 0;
+}
+
+static int
+put_scheduled(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *group = vm_params_get(p, "AutoScalingGroupName");
+    asg_group g;
+    asg_scheduled a;
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (asg_get(ctx, group, &g, err) < 0 || parse_scheduled(ctx, p, "", group, &a, err) < 0)
+        return -1;
+    return asg_scheduled_put(ctx, &a, err);
+}
+
+static int
+describe_scheduled(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *group = vm_params_get(p, "AutoScalingGroupName"), *st = vm_params_get(p, "StartTime"),
+               *et = vm_params_get(p, "EndTime");
+    _cleanup_free_ const char **names = NULL;
+    asg_scheduled_filter f = { .group = group };
+    bool more;
+    asg_group g;
+    if ((group && asg_get(ctx, group, &g, err) < 0) ||
+        vm_params_list(p, "ScheduledActionNames.member", &names, &f.nnames, err) < 0 ||
+        page_args(p, &f.offset, &f.max, err) < 0)
+        return -1;
+    if ((st && vm_time_parse(st, &f.start) < 0) || (et && vm_time_parse(et, &f.end) < 0))
+        return invalid(err, "Invalid StartTime or EndTime: %s", st ? st : et);
+    f.names = names;
+    if (asg_scheduled_render(ctx, &f, vm_node_list(result, "ScheduledUpdateGroupActions", NULL), &more, err) < 0)
+        return -1;
+    next_token(result, more, f.offset + f.max);
+    return 0;
+}
+
+static int
+delete_scheduled(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "ScheduledActionName");
+    asg_group g;
+    if (!group || !name)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and ScheduledActionName are required");
+    if (asg_get(ctx, group, &g, err) < 0)
+        return -1;
+    return asg_scheduled_delete(ctx, group, name, err);
+}
+
+/* --- attach and detach ---------------------------------------------------------------------------- */
+
+static int
+attach_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *group = vm_params_get(p, "AutoScalingGroupName");
+    _cleanup_free_ const char **ids = NULL;
+    size_t n;
+    asg_group g;
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceIds.member", &ids, &n, err) < 0)
+        return -1;
+    return asg_attach(ctx, &g, ids, n, err);
+}
+
+static int
+detach_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *group = vm_params_get(p, "AutoScalingGroupName");
+    _cleanup_free_ const char **ids = NULL;
+    size_t n;
+    bool dec;
+    asg_group g;
+    if (!group)
+        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
+    if (!vm_params_get(p, "ShouldDecrementDesiredCapacity"))
+        return vm_error_set(err, VM_ERR_VALIDATION, "ShouldDecrementDesiredCapacity is required");
+    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceIds.member", &ids, &n, err) < 0 ||
+        vm_params_bool(p, "ShouldDecrementDesiredCapacity", false, &dec, err) < 0)
+        return -1;
+    return asg_detach(ctx, &g, ids, n, dec, vm_node_list(result, "Activities", NULL), err);
+}
+
 /* Bad input of this service is ValidationError whatever layer found it (a launch template's
  * InvalidLaunchTemplateId.NotFound, a parameter's InvalidParameterValue). */
 #define WRAP(fn)                                                                                                      \
@@ -1292,7 +1717,8 @@ set_instance_health(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
         int rc = fn(ctx, principal, p, result, err);                                                                  \
         if (rc < 0 && err->code != VM_ERR_INTERNAL && err->code != VM_ERR_UNAVAILABLE &&                              \
             err->code != VM_ERR_ALREADY_EXISTS && err->code != VM_ERR_RESOURCE_IN_USE &&                              \
-            err->code != VM_ERR_SCALING_IN_PROGRESS)                                                                  \
+            err->code != VM_ERR_SCALING_IN_PROGRESS && err->code != VM_ERR_LIMIT_EXCEEDED &&                          \
+            err->code != VM_ERR_REFRESH_IN_PROGRESS && err->code != VM_ERR_NO_ACTIVE_REFRESH)                         \
             err->code = VM_ERR_VALIDATION;                                                                            \
         return rc;                                                                                                    \
     }
@@ -1320,6 +1746,19 @@ WRAP(resume_processes)
 WRAP(enter_standby)
 WRAP(exit_standby)
 WRAP(set_instance_health)
+WRAP(put_hook)
+WRAP(describe_hooks)
+WRAP(delete_hook)
+WRAP(complete_action)
+WRAP(heartbeat)
+WRAP(start_refresh)
+WRAP(describe_refreshes)
+WRAP(cancel_refresh)
+WRAP(put_scheduled)
+WRAP(describe_scheduled)
+WRAP(delete_scheduled)
+WRAP(attach_instances)
+WRAP(detach_instances)
 
 static const svc_action autoscaling_actions[] = {
     { "CreateAutoScalingGroup", create_group_w },
@@ -1348,6 +1787,20 @@ static const svc_action autoscaling_actions[] = {
     { "EnterStandby", enter_standby_w },
     { "ExitStandby", exit_standby_w },
     { "SetInstanceHealth", set_instance_health_w },
+    { "PutLifecycleHook", put_hook_w },
+    { "DescribeLifecycleHooks", describe_hooks_w },
+    { "DeleteLifecycleHook", delete_hook_w },
+    { "CompleteLifecycleAction", complete_action_w },
+    { "RecordLifecycleActionHeartbeat", heartbeat_w },
+    { "DescribeLifecycleHookTypes", hook_types },
+    { "StartInstanceRefresh", start_refresh_w },
+    { "DescribeInstanceRefreshes", describe_refreshes_w },
+    { "CancelInstanceRefresh", cancel_refresh_w },
+    { "PutScheduledUpdateGroupAction", put_scheduled_w },
+    { "DescribeScheduledActions", describe_scheduled_w },
+    { "DeleteScheduledAction", delete_scheduled_w },
+    { "AttachInstances", attach_instances_w },
+    { "DetachInstances", detach_instances_w },
     { NULL, NULL },
 };
 

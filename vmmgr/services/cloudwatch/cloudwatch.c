@@ -41,35 +41,10 @@ cw_invalid(vm_error *err, const char *param, const char *value)
                         param);
 }
 
-/* A timestamp as the Query protocol sends it (ISO 8601, "Z" or an offset) or JSON (epoch seconds). */
 int
 cw_parse_time(const char *param, const char *text, time_t *ret, vm_error *err)
 {
-    char *end;
-    double epoch = strtod(text, &end);
-    if (*text && *end == '\0' && isfinite(epoch)) {
-        *ret = (time_t)floor(epoch);
-        return 0;
-    }
-    struct tm tm = { 0 };
-    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!rest)
-        return cw_invalid(err, param, text);
-    if (*rest == '.')
-        for (rest++; *rest >= '0' && *rest <= '9'; rest++)
-            ;
-    long offset = 0;
-    if (*rest == 'Z' || *rest == 'z')
-        rest++;
-    else if ((*rest == '+' || *rest == '-') && strlen(rest) == 6 && rest[3] == ':') {
-        int h = atoi(rest + 1), m = atoi(rest + 4);
-        offset = (*rest == '+' ? 1 : -1) * (h * 3600L + m * 60L);
-        rest += 6;
-    }
-    if (*rest)
-        return cw_invalid(err, param, text);
-    *ret = timegm(&tm) - offset;
-    return 0;
+    return vm_time_parse(text, ret) < 0 ? cw_invalid(err, param, text) : 0;
 }
 
 int
