@@ -342,7 +342,9 @@ static const char *const migrations[] = {
     "  group_name TEXT NOT NULL REFERENCES asg_groups(name) ON DELETE CASCADE,"
     "  process TEXT NOT NULL,"
     "  reason TEXT NOT NULL,"
-    "  PRIMARY KEY (group_name, process));"
+    "  PRIMARY KEY (group_name, process));",
+    /* 18: Auto Scaling's lifecycle hooks and the waits they hold, instance refreshes (the instances
+     * each is to replace), scheduled actions (their next run) */
     "CREATE TABLE asg_lifecycle_hooks ("
     "  group_name TEXT NOT NULL REFERENCES asg_groups(name) ON DELETE CASCADE,"
     "  name TEXT NOT NULL,"
