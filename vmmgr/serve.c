@@ -37,6 +37,15 @@ vm_serve_prepare(vm_error *err)
 {
     if (virEventRegisterDefaultImpl() < 0)
         return vm_error_from_virt(err, "starting the libvirt event loop");
+    /* the serve loop takes these signals synchronously (sigtimedwait): blocked before the event
+     * thread exists, so that thread inherits the mask.  Left open there, a SIGTERM could be
+     * delivered to it and end the process at once, without finishing the requests in flight. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
     pthread_t t;
     if (pthread_create(&t, NULL, event_loop, NULL) != 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "cannot start the libvirt event loop thread");
