@@ -37,8 +37,9 @@ aws ec2 create-launch-template-version --launch-template-name lt-dry --launch-te
 # state: the store (but the audit log, which records every request), libvirt, the files
 state() {
 	sqlite3 "$S/state.db" .dump | grep -v '^INSERT INTO audit '
-	virsh_ list --all --name | sort
-	virsh_ net-list --all --name | sort
+	# this state dir's domains and networks only: the libvirtd is shared with the other tests
+	virsh_ list --all --name | { grep -F -x -f <(sqlite3 "$S/state.db" "SELECT id FROM instances") || true; } | sort
+	virsh_ net-list --all --name | { grep -F -x -f <(sqlite3 "$S/state.db" "SELECT 'vmmgr-' || id FROM subnets") || true; } | sort
 	in_ns nft list table inet "$(fw_table)"
 	in_ns nft list table bridge "$(fw_table)"
 	# the guests write to their disks: a disk's virtual size, not its file's size

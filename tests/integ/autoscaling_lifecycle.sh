@@ -127,7 +127,7 @@ aws ec2 create-launch-template-version --launch-template-name app-lt --source-ve
 	fail "create-launch-template-version"
 rid=$(as start-instance-refresh --auto-scaling-group-name app \
 	--desired-configuration 'LaunchTemplate={LaunchTemplateName=app-lt,Version=2}' \
-	--preferences MinHealthyPercentage=50,InstanceWarmup=20 --query InstanceRefreshId --output text) || fail "start-instance-refresh"
+	--preferences MinHealthyPercentage=50,InstanceWarmup=45 --query InstanceRefreshId --output text) || fail "start-instance-refresh"
 expect_as InstanceRefreshInProgress start-instance-refresh --auto-scaling-group-name app
 low=9 killed=0 status= pct=0
 for ((i = 0; i < 600; i++)); do
@@ -136,7 +136,7 @@ for ((i = 0; i < 600; i++)); do
 	read -r status pct < <(as describe-instance-refreshes --auto-scaling-group-name app --instance-refresh-ids "$rid" \
 		--query 'InstanceRefreshes[0].[Status,PercentageComplete]' --output text)
 	[ "$status" = Successful ] && break
-	# kill -9 of the daemon between the two batches (InstanceWarmup 20 s apart)
+	# kill -9 of the daemon between the two batches (InstanceWarmup 45 s apart: room for a slow poll)
 	if ((killed == 0)) && [ "$status" = InProgress ] && ((pct > 0)); then
 		kill -9 "$SERVE_PID"
 		wait "$SERVE_PID" 2>/dev/null || true
