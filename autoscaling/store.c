@@ -6,6 +6,7 @@
 
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
+#include "../net/net.h"
 #include "asg_priv.h"
 
 static void
@@ -531,9 +532,12 @@ render_activity(vm_ctx *ctx, vm_node *it, sqlite3_stmt *st)
         vm_node_str(it, "StatusMessage", NULL, vm_db_text(st, 7));
     vm_node_int(it, "Progress", NULL, sqlite3_column_int(st, 8));
     char details[256] = "{}";
-    if (*vm_db_text(st, 9))
+    if (*vm_db_text(st, 9)) {
+        char zone[40];
+        net_subnet_zone(ctx, vm_db_text(st, 9), zone);
         snprintf(details, sizeof(details), "{\"Subnet ID\":\"%s\",\"Availability Zone\":\"%s\"}", vm_db_text(st, 9),
-                 ctx->az);
+                 zone);
+    }
     vm_node_str(it, "Details", NULL, details);
     if (*vm_db_text(st, 10))
         vm_node_str(it, "AutoScalingGroupARN", NULL, vm_db_text(st, 10));

@@ -12,20 +12,59 @@
 #include "../vmmgr/core/tags.h"
 #include "net_priv.h"
 
+/* The default VPC's default subnet of zone (NULL: the first zone's). */
 static int
-default_subnet(vm_ctx *ctx, char id[VM_ID_MAX], vm_error *err)
+default_subnet(vm_ctx *ctx, const char *zone, char id[VM_ID_MAX], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "SELECT s.id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE v.is_default AND "
-                      "s.default_for_az ORDER BY s.created_at LIMIT 1",
+                      "s.default_for_az AND s.az = ? ORDER BY s.created_at LIMIT 1",
                       &st, err) < 0)
         return -1;
+    sqlite3_bind_text(st, 1, zone ? zone : ctx->az, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_VPC_NOT_FOUND,
-                            "No default VPC for this user: give --subnet-id, or run 'vmmgr init' to make the default VPC");
+        return zone ? vm_error_set(err, VM_ERR_VPC_NOT_FOUND,
+                                   "No default subnet for availability zone: '%s'. Give --subnet-id.", zone)
+                    : vm_error_set(err, VM_ERR_VPC_NOT_FOUND,
+                                   "No default VPC for this user: give --subnet-id, or run 'vmmgr init' to make the "
+                                   "default VPC");
     snprintf(id, VM_ID_MAX, "%s", vm_db_text(st, 0));
     return 0;
+}
+
+void
+net_subnet_zone(vm_ctx *ctx, const char *subnet_id, char buf[40])
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    snprintf(buf, 40, "%s", ctx->az);
+    if (vm_db_prepare(ctx->db, "SELECT az FROM subnets WHERE id = ?", &st, &ignore) < 0)
+        return;
+    sqlite3_bind_text(st, 1, subnet_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && *vm_db_text(st, 0))
+        snprintf(buf, 40, "%s", vm_db_text(st, 0));
+}
+
+int
+net_default_subnet_of_zone(vm_ctx *ctx, const char *zone, char id[VM_ID_MAX], vm_error *err)
+{
+    return default_subnet(ctx, zone, id, err);
+}
+
+void
+net_instance_zone(vm_ctx *ctx, const char *instance_id, char buf[40])
+{
+    static const char sql[] = "SELECT s.az FROM network_interfaces n JOIN subnets s ON s.id = n.subnet_id "
+                              "WHERE n.instance_id = ? ORDER BY n.rowid LIMIT 1";
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    snprintf(buf, 40, "%s", ctx->az);
+    if (vm_db_prepare(ctx->db, sql, &st, &ignore) < 0)
+        return;
+    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && *vm_db_text(st, 0))
+        snprintf(buf, 40, "%s", vm_db_text(st, 0));
 }
 
 static int
@@ -86,12 +125,19 @@ net_plan_launch(vm_ctx *ctx, const net_launch_req *req, long count, net_plan *pl
     const char *sid = req->subnet_id && *req->subnet_id ? req->subnet_id : NULL;
     const char *ip = req->private_ip && *req->private_ip ? req->private_ip : NULL;
     net_subnet s;
+    if (req->zone && vm_zone_find(ctx, req->zone) < 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Invalid availability zone: [%s]", req->zone);
     if (sid) {
         if (subnet_get(ctx, sid, &s, err) < 0)
             return -1;
+        if (req->zone && strcmp(req->zone, s.az) != 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "Value (%s) for parameter availabilityZone is invalid. Subnet %s is in availability "
+                                "zone %s",
+                                req->zone, s.id, s.az);
     } else {
         char def[VM_ID_MAX];
-        if (default_subnet(ctx, def, err) < 0 || subnet_get(ctx, def, &s, err) < 0)
+        if (default_subnet(ctx, req->zone, def, err) < 0 || subnet_get(ctx, def, &s, err) < 0)
             return -1;
     }
     snprintf(plan->subnet_id, sizeof(plan->subnet_id), "%s", s.id);
@@ -218,6 +264,7 @@ eni_from_row(sqlite3_stmt *st, eni_row *e)
     e->gw[0] = '\0';
     if (net_cidr_parse(vm_db_text(st, 8), true, &sub))
         net_addr_format(net_subnet_gateway(&sub), e->gw);
+    snprintf(e->az, sizeof(e->az), "%s", vm_db_text(st, 9));
 }
 
 /* 1 with *e when the instance has an interface, 0 when not. */
@@ -386,7 +433,7 @@ render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
     vm_node_str(it, "subnetId", NULL, e->subnet);
     vm_node_str(it, "vpcId", NULL, e->vpc);
     if (full)
-        vm_node_str(it, "availabilityZone", NULL, ctx->az);
+        vm_node_str(it, "availabilityZone", NULL, e->az);
     vm_node_str(it, "description", NULL, "");
     vm_node_str(it, "ownerId", NULL, ctx->account_id);
     vm_node_str(it, "status", NULL, e->instance[0] ? "in-use" : "available");
@@ -539,7 +586,7 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
     if (strcmp(name, "status") == 0)
         return e->instance[0] ? "in-use" : "available";
     if (strcmp(name, "availability-zone") == 0)
-        return ctx->az;
+        return e->az;
     if (strcmp(name, "owner-id") == 0 || (e->instance[0] && strcmp(name, "attachment.instance-owner-id") == 0))
         return ctx->account_id;
     if (strcmp(name, "interface-type") == 0)

@@ -61,7 +61,14 @@ typedef struct net_launch_req {
     size_t n_group_ids;
     const char *const *group_names; /* by name, in the subnet's VPC */
     size_t n_group_names;
+    const char *zone; /* Placement.AvailabilityZone: without a subnet, that zone's default subnet */
 } net_launch_req;
+/* The availability zone of subnet_id (the first zone when it has none). */
+void net_subnet_zone(vm_ctx *ctx, const char *subnet_id, char buf[40]);
+/* The default VPC's default subnet in zone (NULL: the first zone). */
+int net_default_subnet_of_zone(vm_ctx *ctx, const char *zone, char id[VM_ID_MAX], vm_error *err);
+/* The availability zone of instance_id (its interface's subnet's; the first zone without one). */
+void net_instance_zone(vm_ctx *ctx, const char *instance_id, char buf[40]);
 /* Checks req against the store for count instances and resolves it into *plan. */
 int net_plan_launch(vm_ctx *ctx, const net_launch_req *req, long count, net_plan *plan, vm_error *err);
 /* Records the primary interface of instance_id with its address (inside the caller's transaction). */

@@ -17,6 +17,7 @@ typedef struct net_subnet {
     char vpc_id[VM_ID_MAX];
     net_cidr cidr;
     bool default_for_az, map_public_ip;
+    char az[40];
 } net_subnet;
 
 int vpc_get(vm_ctx *ctx, const char *id, net_vpc *ret, vm_error *err);
@@ -34,19 +35,25 @@ typedef struct eni_row {
     char id[VM_ID_MAX], subnet[VM_ID_MAX], vpc[VM_ID_MAX], instance[VM_ID_MAX];
     char mac[18], ip[NET_ADDR_MAX];
     char vpc_cidr[NET_CIDR_MAX], gw[NET_ADDR_MAX];
+    char az[40]; /* its subnet's zone */
     long created_at;
 } eni_row;
 
 /* The columns eni_from_row reads; the caller adds WHERE and ORDER BY (e is the interface). */
 #define ENI_SELECT                                                                                                    \
-    "SELECT e.id, e.subnet_id, s.vpc_id, coalesce(e.instance_id, ''), e.mac, e.ip, e.created_at, v.cidr, s.cidr "    \
+    "SELECT e.id, e.subnet_id, s.vpc_id, coalesce(e.instance_id, ''), e.mac, e.ip, e.created_at, v.cidr, s.cidr, " \
+    "s.az "                                                                                                           \
     "FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id JOIN vpcs v ON v.id = s.vpc_id "
 void eni_from_row(sqlite3_stmt *st, eni_row *e);
 
 /* Subnets in use by instances or, for a VPC, anything still inside it. */
 long net_count(vm_ctx *ctx, const char *sql, const char *id, vm_error *err);
 /* Inserts a subnet record (inside the caller's transaction). */
-int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, bool default_for_az,
+/* The zone that AvailabilityZone name and/or AvailabilityZoneId id (either may be NULL) name: its
+ * index, -1 when neither is given, -2 (err set, InvalidParameterValue/Combination) when they name
+ * no zone or two different ones. */
+int net_zone_param(vm_ctx *ctx, const char *name, const char *id, vm_error *err);
+int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, const char *az, bool default_for_az,
                   vm_error *err);
 int net_render_true(vm_node *resp);
 const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);

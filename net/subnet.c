@@ -9,7 +9,7 @@
 #include "../vmmgr/core/tags.h"
 #include "net_priv.h"
 
-#define SUBNET_COLUMNS "id, vpc_id, cidr, default_for_az, map_public_ip"
+#define SUBNET_COLUMNS "id, vpc_id, cidr, default_for_az, map_public_ip, az"
 
 static void
 subnet_from_row(sqlite3_stmt *st, net_subnet *s)
@@ -20,6 +20,7 @@ subnet_from_row(sqlite3_stmt *st, net_subnet *s)
     net_cidr_parse(vm_db_text(st, 2), true, &s->cidr);
     s->default_for_az = sqlite3_column_int(st, 3);
     s->map_public_ip = sqlite3_column_int(st, 4);
+    snprintf(s->az, sizeof(s->az), "%s", vm_db_text(st, 5));
 }
 
 int
@@ -39,21 +40,48 @@ subnet_get(vm_ctx *ctx, const char *id, net_subnet *ret, vm_error *err)
 }
 
 int
-subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, bool default_for_az,
+net_zone_param(vm_ctx *ctx, const char *name, const char *id, vm_error *err)
+{
+    int byname = name ? vm_zone_find(ctx, name) : -1, byid = id ? vm_zone_find_id(ctx, id) : -1;
+    if (name && byname < 0) {
+        char all[VM_MAX_ZONES * 42] = "";
+        for (size_t i = 0; i < ctx->nzones; i++)
+            snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s", i ? ", " : "", ctx->zones[i]);
+        vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                     "Value (%s) for parameter availabilityZone is invalid. Subnets can currently only be created in "
+                     "the following availability zones: %s.",
+                     name, all);
+        return -2;
+    }
+    if (id && byid < 0) {
+        vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter availabilityZoneId is invalid.", id);
+        return -2;
+    }
+    if (name && id && byname != byid) {
+        vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                     "The availability zone %s and the availability zone id %s are not the same zone", name, id);
+        return -2;
+    }
+    return name ? byname : byid;
+}
+
+int
+subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, const char *az, bool default_for_az,
               vm_error *err)
 {
     char cidr[NET_CIDR_MAX];
     net_cidr_format(c, cidr);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      "INSERT INTO subnets (id, vpc_id, cidr, default_for_az, map_public_ip, created_at) "
-                      "VALUES (?, ?, ?, ?, 0, strftime('%s','now'))",
+                      "INSERT INTO subnets (id, vpc_id, cidr, default_for_az, map_public_ip, created_at, az) "
+                      "VALUES (?, ?, ?, ?, 0, strftime('%s','now'), ?)",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, vpc_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, cidr, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 4, default_for_az);
+    sqlite3_bind_text(st, 5, az, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording subnet", err);
     return 0;
@@ -75,13 +103,13 @@ render_subnet(vm_ctx *ctx, vm_node *it, const net_subnet *s, vm_error *err)
     vm_node_str(it, "ownerId", NULL, ctx->account_id);
     vm_node_str(it, "cidrBlock", NULL, cidr);
     vm_node_int(it, "availableIpAddressCount", NULL, (long long)net_subnet_usable(&s->cidr) - used);
-    vm_node_str(it, "availabilityZone", NULL, ctx->az);
+    vm_node_str(it, "availabilityZone", NULL, s->az);
     vm_node_bool(it, "defaultForAz", NULL, s->default_for_az);
     vm_node_bool(it, "mapPublicIpOnLaunch", NULL, s->map_public_ip);
     vm_node_bool(it, "assignIpv6AddressOnCreation", NULL, false);
     vm_node_list(it, "ipv6CidrBlockAssociationSet", NULL);
-    char zone_id[64];
-    snprintf(zone_id, sizeof(zone_id), "%s-az1", ctx->region);
+    char zone_id[48];
+    vm_zone_id_of(ctx, s->az, zone_id);
     vm_node_str(it, "availabilityZoneId", NULL, zone_id);
     vm_node_bool(it, "mapCustomerOwnedIpOnLaunch", NULL, false);
     vm_node_bool(it, "enableDns64", NULL, false);
@@ -117,10 +145,9 @@ subnet_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_SUBNET_RANGE, "The CIDR '%s' is invalid: it is not inside %s (%s)", cidr,
                             vpc.id, v);
     }
-    if (az && strcmp(az, ctx->az) != 0)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter availabilityZone is invalid. "
-                            "Subnets can currently only be created in the following availability zones: %s.",
-                            az, ctx->az);
+    int zone = net_zone_param(ctx, az, vm_params_get(p, "AvailabilityZoneId"), err);
+    if (zone == -2)
+        return -1;
     if (vm_params_get(p, "Ipv6CidrBlock") || vm_params_get(p, "Ipv6Native"))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "IPv6 subnets are not offered by this host");
     if (vm_tags_from_spec(p, "subnet", &tags, &ntags, err) < 0)
@@ -148,7 +175,22 @@ subnet_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                 s.id);
         }
     }
-    if (subnet_insert(ctx, id, vpc.id, &c, false, err) < 0 || vm_tags_put(ctx, id, owned, ntags, err) < 0 ||
+    if (zone < 0) { /* none given: EC2 chooses; here the zone with the fewest of the VPC's subnets */
+        size_t best = 0, counts[VM_MAX_ZONES] = { 0 };
+        sqlite3_reset(sib);
+        while (sqlite3_step(sib) == SQLITE_ROW) {
+            net_subnet s;
+            subnet_from_row(sib, &s);
+            int z = vm_zone_find(ctx, s.az);
+            if (z >= 0)
+                counts[z]++;
+        }
+        for (size_t z = 1; z < ctx->nzones; z++)
+            if (counts[z] < counts[best])
+                best = z;
+        zone = (int)best;
+    }
+    if (subnet_insert(ctx, id, vpc.id, &c, ctx->zones[zone], false, err) < 0 || vm_tags_put(ctx, id, owned, ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
@@ -182,7 +224,13 @@ subnet_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t
         return buf;
     }
     if (strcmp(name, "availability-zone") == 0 || strcmp(name, "availabilityZone") == 0)
-        return ctx->az;
+        return s->az;
+    if (strcmp(name, "availability-zone-id") == 0 || strcmp(name, "availabilityZoneId") == 0) {
+        char id[48];
+        vm_zone_id_of(ctx, s->az, id);
+        snprintf(buf, len, "%s", id);
+        return buf;
+    }
     if (strcmp(name, "default-for-az") == 0 || strcmp(name, "defaultForAz") == 0)
         return s->default_for_az ? "true" : "false";
     if (strcmp(name, "map-public-ip-on-launch") == 0)
@@ -231,7 +279,7 @@ subnet_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return -1;
     }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " SUBNET_COLUMNS " FROM subnets ORDER BY created_at, id", &st, err) < 0)
+    if (vm_db_prepare(ctx->db, "SELECT " SUBNET_COLUMNS " FROM subnets ORDER BY created_at, rowid", &st, err) < 0)
         return -1;
     vm_node *list = vm_node_list(resp, "subnetSet", "Subnets");
     while (sqlite3_step(st) == SQLITE_ROW) {

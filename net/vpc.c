@@ -385,54 +385,109 @@ vpc_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *e
     return net_render_true(resp);
 }
 
-int
-net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err)
+/* Removes a default VPC made by this run whose first network could not start. */
+static void
+undo_default_vpc(vm_ctx *ctx, const char *vpc)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT s.id FROM vpcs v JOIN subnets s ON s.vpc_id = v.id "
-                               "WHERE v.is_default AND s.default_for_az",
-                      &st, err) < 0)
+    vm_error ignore = { 0 };
+    vm_db_exec(ctx->db, "BEGIN IMMEDIATE", &ignore);
+    static const char *const undo[] = { "DELETE FROM subnets WHERE vpc_id = ?1",
+                                        "DELETE FROM sg_rules WHERE group_id IN "
+                                        "(SELECT id FROM security_groups WHERE vpc_id = ?1)",
+                                        "DELETE FROM security_groups WHERE vpc_id = ?1", "DELETE FROM vpcs WHERE id = ?1",
+                                        NULL };
+    for (const char *const *u = undo; *u; u++) {
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        if (vm_db_prepare(ctx->db, *u, &q, &ignore) == 0) {
+            sqlite3_bind_text(q, 1, vpc, -1, SQLITE_STATIC);
+            sqlite3_step(q);
+        }
+    }
+    vm_db_commit(ctx->db, &ignore);
+}
+
+/* The default subnet of zone in vpc: made (the first free block of the zone's size, from the
+ * zone's own place on) unless there is one; its network started either way. */
+static int
+default_subnet_ensure(vm_ctx *ctx, const char *vpc, const net_cidr *c, size_t zone, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL, *all = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ? AND default_for_az AND az = ?", &st, err) < 0)
         return -1;
+    sqlite3_bind_text(st, 1, vpc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ctx->zones[zone], -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         char sid[VM_ID_MAX];
         snprintf(sid, sizeof(sid), "%s", vm_db_text(st, 0));
         return net_network_ensure(ctx, sid, err);
     }
-    net_cidr c, sc;
-    if (vpc_parse_cidr(cidr ? cidr : "172.31.0.0/16", &c, err) < 0 || net_host_block_check(ctx, &c, err) < 0)
+    /* EC2 gives each zone of the default VPC a /20, in order; a smaller VPC gets sixteenths of itself */
+    net_cidr sc = *c;
+    sc.prefix = c->prefix + 4 > 28 ? 28 : (c->prefix < 16 ? 20 : c->prefix + 4);
+    uint32_t size = 1u << (32 - sc.prefix), blocks = 1u << (sc.prefix - c->prefix);
+    if (vm_db_prepare(ctx->db, "SELECT cidr FROM subnets WHERE vpc_id = ?", &all, err) < 0)
         return -1;
-    /* EC2 gives each zone of the default VPC a /20; a smaller VPC gets a sixteenth of itself */
-    sc = c;
-    sc.prefix = c.prefix + 4 > 28 ? 28 : (c.prefix < 16 ? 20 : c.prefix + 4);
-    char vpc[VM_ID_MAX], subnet[VM_ID_MAX];
-    vm_id_new("vpc", vpc);
-    vm_id_new("subnet", subnet);
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
-    if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, vpc, &c, true, NULL, 0, err) < 0 ||
-        subnet_insert(ctx, subnet, vpc, &sc, true, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
-        vm_db_rollback(ctx->db);
-        return -1;
-    }
-    if (net_network_ensure(ctx, subnet, err) < 0) {
-        /* nothing half-made stays: the next init tries again */
-        vm_error ignore = { 0 };
-        vm_db_exec(ctx->db, "BEGIN IMMEDIATE", &ignore);
-        _cleanup_stmt_ sqlite3_stmt *d = NULL;
-        static const char *const undo[] = { "DELETE FROM subnets WHERE vpc_id = ?1",
-                                            "DELETE FROM sg_rules WHERE group_id IN "
-                                            "(SELECT id FROM security_groups WHERE vpc_id = ?1)",
-                                            "DELETE FROM security_groups WHERE vpc_id = ?1",
-                                            "DELETE FROM vpcs WHERE id = ?1", NULL };
-        for (const char *const *u = undo; *u; u++) {
-            _cleanup_stmt_ sqlite3_stmt *q = NULL;
-            if (vm_db_prepare(ctx->db, *u, &q, &ignore) == 0) {
-                sqlite3_bind_text(q, 1, vpc, -1, SQLITE_STATIC);
-                sqlite3_step(q);
-            }
+    bool found = false;
+    for (uint32_t k = (uint32_t)zone; k < blocks && !found; k++) {
+        sc.addr = c->addr + k * size;
+        found = true;
+        sqlite3_reset(all);
+        sqlite3_bind_text(all, 1, vpc, -1, SQLITE_STATIC);
+        while (found && sqlite3_step(all) == SQLITE_ROW) {
+            net_cidr o;
+            found = !(net_cidr_parse(vm_db_text(all, 0), true, &o) && net_cidr_overlap(&o, &sc));
         }
-        vm_db_commit(ctx->db, &ignore);
+    }
+    if (!found)
+        return 0; /* no room left in the VPC for this zone's default subnet: it has none */
+    char subnet[VM_ID_MAX];
+    vm_id_new("subnet", subnet);
+    if (subnet_insert(ctx, subnet, vpc, &sc, ctx->zones[zone], true, err) < 0)
+        return -1;
+    if (net_network_ensure(ctx, subnet, err) < 0) {
+        vm_error ignore = { 0 };
+        _cleanup_stmt_ sqlite3_stmt *d = NULL;
+        if (vm_db_prepare(ctx->db, "DELETE FROM subnets WHERE id = ?", &d, &ignore) == 0) {
+            sqlite3_bind_text(d, 1, subnet, -1, SQLITE_STATIC);
+            sqlite3_step(d);
+        }
         return -1;
     }
+    return 0;
+}
+
+int
+net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id, cidr FROM vpcs WHERE is_default", &st, err) < 0)
+        return -1;
+    char vpc[VM_ID_MAX];
+    net_cidr c;
+    bool made = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(vpc, sizeof(vpc), "%s", vm_db_text(st, 0));
+        if (!net_cidr_parse(vm_db_text(st, 1), true, &c))
+            return vm_error_set(err, VM_ERR_INTERNAL, "the default VPC's block is not valid");
+    } else {
+        if (vpc_parse_cidr(cidr ? cidr : "172.31.0.0/16", &c, err) < 0 || net_host_block_check(ctx, &c, err) < 0)
+            return -1;
+        vm_id_new("vpc", vpc);
+        if (vm_db_begin(ctx->db, err) < 0)
+            return -1;
+        if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, vpc, &c, true, NULL, 0, err) < 0 ||
+            vm_db_commit(ctx->db, err) < 0) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+        made = true;
+    }
+    sqlite3_finalize(TAKE_PTR(st));
+    for (size_t z = 0; z < ctx->nzones; z++)
+        if (default_subnet_ensure(ctx, vpc, &c, z, err) < 0) {
+            if (made && z == 0)
+                undo_default_vpc(ctx, vpc); /* nothing half-made stays: the next init tries again */
+            return -1;
+        }
     return 0;
 }

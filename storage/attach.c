@@ -17,6 +17,7 @@
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/xmlw.h"
 #include "volume.h"
+#include "../net/net.h"
 #include "volume_priv.h"
 
 VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
@@ -80,6 +81,11 @@ attach_check(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vol
         return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
     if ((*ret_in)->state != INST_RUNNING && (*ret_in)->state != INST_STOPPED)
         return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "Instance '%s' is not 'running' or 'stopped'", iid);
+    char zone[40];
+    net_instance_zone(ctx, iid, zone);
+    if (strcmp(zone, (*ret_v)->az) != 0)
+        return vm_error_set(err, VM_ERR_VOLUME_ZONE_MISMATCH,
+                            "The volume '%s' is not in the same availability zone as instance '%s'", vid, iid);
     _cleanup_stmt_ sqlite3_stmt *q = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
         return -1;

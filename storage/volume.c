@@ -128,6 +128,7 @@ vol_from_row(sqlite3_stmt *st)
     v->created_at = sqlite3_column_int64(st, 8);
     v->snapshot_id = strdup(vm_db_text(st, 13));
     v->delete_on_termination = sqlite3_column_int(st, 14);
+    snprintf(v->az, sizeof(v->az), "%s", vm_db_text(st, 15));
     if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
         v->instance_id = strdup(vm_db_text(st, 9));
         v->device = strdup(vm_db_text(st, 10));
@@ -191,7 +192,7 @@ render_volume(vm_ctx *ctx, vm_node *it, const vol_obj *v, vm_error *err)
     vm_node_str(it, "volumeId", NULL, v->id);
     vm_node_int(it, "size", NULL, v->size_gib);
     vm_node_str(it, "snapshotId", NULL, v->snapshot_id);
-    vm_node_str(it, "availabilityZone", NULL, ctx->az);
+    vm_node_str(it, "availabilityZone", NULL, v->az);
     vm_node_str(it, "status", "State", v->state);
     vm_node_time(it, "createTime", NULL, v->created_at);
     vm_node *att = vm_node_list(it, "attachmentSet", "Attachments");
@@ -261,7 +262,7 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     const vol_type *t = vol_type_find(tname ? tname : "gp3");
     if (!t)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
-    if (az && strcmp(az, ctx->az) != 0)
+    if (az && vm_zone_find(ctx, az) < 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter availabilityZone is invalid",
                             az);
     if (vm_params_int(p, "Iops", t->iops, 100, t->max_iops, &iops, err) < 0 ||
@@ -296,7 +297,7 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
                   const char *request, const vol_type *t, long size, long iops, long mibps, const char *snap,
                   const char *snap_path, long snap_size, const vm_tag *owned, size_t ntags, vm_error *err)
 {
-    (void)p;
+
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     int seen = token ? token_replay(ctx, token, request, resp, err) : 0;
@@ -308,7 +309,8 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
     _cleanup_stmt_ sqlite3_stmt *ins = NULL;
     if (vm_db_prepare(ctx->db,
                       "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, client_token, request, "
-                      "created_at, snapshot_id) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'), ?)",
+                      "created_at, snapshot_id, az) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'), ?, "
+                      "?)",
                       &ins, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
@@ -321,7 +323,9 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
     sqlite3_bind_text(ins, 6, path, -1, SQLITE_STATIC);
     sqlite3_bind_text(ins, 7, token, -1, SQLITE_STATIC);
     sqlite3_bind_text(ins, 8, request ? request : "", -1, SQLITE_STATIC);
+    const char *az = p ? vm_params_get(p, "AvailabilityZone") : NULL;
     sqlite3_bind_text(ins, 9, snap ? snap : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 10, az ? az : ctx->az, -1, SQLITE_STATIC);
     if (sqlite3_step(ins) != SQLITE_DONE || vm_tags_put(ctx, id, owned, ntags, err) < 0) {
         if (!vm_error_is_set(err))
             vm_db_error(ctx->db, "recording volume", err);
@@ -421,7 +425,7 @@ vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                   : strcmp(fn, "attachment.status") == 0 ? (v->attach_state ? v->attach_state : "")
                                   : strcmp(fn, "volume-type") == 0       ? v->type
                                   : strcmp(fn, "size") == 0              ? size
-                                  : strcmp(fn, "availability-zone") == 0 ? ctx->az
+                                  : strcmp(fn, "availability-zone") == 0 ? v->az
                                   : strcmp(fn, "snapshot-id") == 0       ? (v->snapshot_id ? v->snapshot_id : "")
                                   : strcmp(fn, "encrypted") == 0 || strcmp(fn, "multi-attach-enabled") == 0 ||
                                           strcmp(fn, "fast-restored") == 0
@@ -516,9 +520,10 @@ vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const 
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, created_at, instance_id, "
-                      "device, attach_state, attach_time, delete_on_termination, base_image) VALUES "
-                      "(?, ?, 'gp3', ?, ?, 'in-use', ?, strftime('%s','now'), ?, '/dev/vda', 'attached', "
-                      "strftime('%s','now'), ?, ?)",
+                      "device, attach_state, attach_time, delete_on_termination, base_image, az) VALUES "
+                      "(?1, ?2, 'gp3', ?3, ?4, 'in-use', ?5, strftime('%s','now'), ?6, '/dev/vda', 'attached', "
+                      "strftime('%s','now'), ?7, ?8, coalesce((SELECT s.az FROM network_interfaces n JOIN subnets s ON "
+                      "s.id = n.subnet_id WHERE n.instance_id = ?6), ?9))",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, vol_id, -1, SQLITE_STATIC);
@@ -529,6 +534,7 @@ vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const 
     sqlite3_bind_text(st, 6, instance_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 7, delete_on_termination);
     sqlite3_bind_text(st, 8, image_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, ctx->az, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording root volume", err);
     return 0;

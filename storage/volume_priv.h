@@ -27,6 +27,7 @@ typedef struct vol_obj {
     char *path, *client_token, *instance_id, *device, *attach_state, *snapshot_id;
     time_t created_at, attach_time;
     bool delete_on_termination;
+    char az[40];
 } vol_obj;
 
 void vol_obj_free(vol_obj *v);
@@ -34,7 +35,7 @@ VM_DEFINE_CLEANUP(vol_obj *, vol_obj_free)
 
 #define VOL_COLUMNS                                                                                           \
     "id, size_gib, type, iops, throughput, state, path, client_token, created_at, instance_id, device, "       \
-    "attach_state, attach_time, snapshot_id, delete_on_termination"
+    "attach_state, attach_time, snapshot_id, delete_on_termination, az"
 
 /* The volume's lock, held by every operation on it; it dies with its process. */
 int vol_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err);

@@ -42,41 +42,51 @@ vm_account_zones(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
     _cleanup_free_ const char **zn = NULL, **zi = NULL;
     size_t nzn, nzi;
-    char zone_id[64];
-    snprintf(zone_id, sizeof(zone_id), "%s-az1", ctx->region);
     if (vm_params_list(p, "ZoneName", &zn, &nzn, err) < 0 || vm_params_list(p, "ZoneId", &zi, &nzi, err) < 0 ||
         vm_filters_parse(p, "DescribeAvailabilityZones", &fs, err) < 0)
         return -1;
     for (size_t i = 0; i < nzn; i++)
-        if (strcmp(zn[i], ctx->az) != 0)
+        if (vm_zone_find(ctx, zn[i]) < 0)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Invalid availability zone: [%s]", zn[i]);
     for (size_t i = 0; i < nzi; i++)
-        if (strcmp(zi[i], zone_id) != 0)
+        if (vm_zone_find_id(ctx, zi[i]) < 0)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Invalid availability zone ID: [%s]", zi[i]);
     vm_node *list = vm_node_list(resp, "availabilityZoneInfo", "AvailabilityZones");
-    for (size_t i = 0; i < fs->n; i++) {
-        const char *n = fs->v[i].name;
-        const char *subject = strcmp(n, "zone-name") == 0                                        ? ctx->az
-                              : strcmp(n, "zone-id") == 0                                        ? zone_id
-                              : strcmp(n, "region-name") == 0                                    ? ctx->region
-                              : strcmp(n, "state") == 0                                          ? "available"
-                              : strcmp(n, "zone-type") == 0                                      ? "availability-zone"
-                              : strcmp(n, "opt-in-status") == 0                                  ? "opt-in-not-required"
-                              : strcmp(n, "group-name") == 0 || strcmp(n, "group-long-name") == 0 ? ctx->region
-                                                                                                 : NULL;
-        if (!subject || !vm_match_any(subject, fs->v[i].values))
-            return 0;
+    for (size_t z = 0; z < ctx->nzones; z++) {
+        char zone_id[48];
+        vm_zone_id(ctx, z, zone_id);
+        bool want = nzn == 0 && nzi == 0;
+        for (size_t i = 0; i < nzn; i++)
+            want |= strcmp(zn[i], ctx->zones[z]) == 0;
+        for (size_t i = 0; i < nzi; i++)
+            want |= strcmp(zi[i], zone_id) == 0;
+        for (size_t i = 0; want && i < fs->n; i++) {
+            const char *n = fs->v[i].name;
+            const char *subject = strcmp(n, "zone-name") == 0                                        ? ctx->zones[z]
+                                  : strcmp(n, "zone-id") == 0                                        ? zone_id
+                                  : strcmp(n, "region-name") == 0                                    ? ctx->region
+                                  : strcmp(n, "state") == 0                                          ? "available"
+                                  : strcmp(n, "zone-type") == 0                                      ? "availability-zone"
+                                  : strcmp(n, "opt-in-status") == 0                                  ? "opt-in-not-required"
+                                  : strcmp(n, "group-name") == 0 || strcmp(n, "group-long-name") == 0 ||
+                                          strcmp(n, "network-border-group") == 0
+                                      ? ctx->region
+                                      : NULL;
+            want = subject && vm_match_any(subject, fs->v[i].values);
+        }
+        if (!want)
+            continue;
+        vm_node *it = vm_node_item(list);
+        vm_node_str(it, "zoneState", "State", "available");
+        vm_node_str(it, "optInStatus", NULL, "opt-in-not-required");
+        vm_node_list(it, "messageSet", "Messages");
+        vm_node_str(it, "regionName", NULL, ctx->region);
+        vm_node_str(it, "zoneName", NULL, ctx->zones[z]);
+        vm_node_str(it, "zoneId", NULL, zone_id);
+        vm_node_str(it, "groupName", NULL, ctx->region);
+        vm_node_str(it, "networkBorderGroup", NULL, ctx->region);
+        vm_node_str(it, "zoneType", NULL, "availability-zone");
     }
-    vm_node *it = vm_node_item(list);
-    vm_node_str(it, "zoneState", "State", "available");
-    vm_node_str(it, "optInStatus", NULL, "opt-in-not-required");
-    vm_node_list(it, "messageSet", "Messages");
-    vm_node_str(it, "regionName", NULL, ctx->region);
-    vm_node_str(it, "zoneName", NULL, ctx->az);
-    vm_node_str(it, "zoneId", NULL, zone_id);
-    vm_node_str(it, "groupName", NULL, ctx->region);
-    vm_node_str(it, "networkBorderGroup", NULL, ctx->region);
-    vm_node_str(it, "zoneType", NULL, "availability-zone");
     return 0;
 }
 

@@ -22,7 +22,7 @@ static const vm_action actions[] = {
     { "RunInstances", ec2_run_instances,
       P("ImageId", "InstanceType", "MinCount", "MaxCount", "ClientToken", "TagSpecification", "DisableApiTermination",
         "DisableApiStop", "InstanceInitiatedShutdownBehavior", "KeyName", "UserData", "BlockDeviceMapping", "SubnetId",
-        "SecurityGroupId", "SecurityGroup", "PrivateIpAddress", "NetworkInterface", "LaunchTemplate") },
+        "SecurityGroupId", "SecurityGroup", "PrivateIpAddress", "NetworkInterface", "LaunchTemplate", "Placement") },
     { "CreateLaunchTemplate", ec2_create_launch_template,
       P("LaunchTemplateName", "VersionDescription", "LaunchTemplateData", "TagSpecification", "ClientToken") },
     { "CreateLaunchTemplateVersion", ec2_create_launch_template_version,

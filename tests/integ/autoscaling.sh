@@ -34,11 +34,10 @@ tagged() {
 		jq -r '[.Reservations[].Instances[].InstanceId] | sort | join(" ")'
 }
 
-vpc=$(aws ec2 describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].VpcId' --output text)
-cidr=$(aws ec2 describe-vpcs --vpc-ids "$vpc" --query 'Vpcs[0].CidrBlock' --output text)
-sa=$(aws ec2 describe-subnets --filters Name=default-for-az,Values=true --query 'Subnets[0].SubnetId' --output text)
-sb=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "${cidr%.*.*/*}.16.0/20" --query Subnet.SubnetId --output text) ||
-	fail "create-subnet"
+# two zones: the default subnets of us-east-1a and us-east-1b
+sa=$(aws ec2 describe-subnets --filters Name=default-for-az,Values=true Name=availability-zone,Values=us-east-1a --query 'Subnets[0].SubnetId' --output text)
+sb=$(aws ec2 describe-subnets --filters Name=default-for-az,Values=true Name=availability-zone,Values=us-east-1b --query 'Subnets[0].SubnetId' --output text)
+[[ "$sa" == subnet-* && "$sb" == subnet-* && "$sa" != "$sb" ]] || fail "no default subnets in us-east-1a and us-east-1b: $sa $sb"
 aws ec2 create-launch-template --launch-template-name web-lt \
 	--launch-template-data "{\"ImageId\":\"$AMI\",\"InstanceType\":\"t2.micro\",
 	  \"TagSpecifications\":[{\"ResourceType\":\"instance\",\"Tags\":[{\"Key\":\"team\",\"Value\":\"template\"},{\"Key\":\"role\",\"Value\":\"web\"}]}]}" \
@@ -68,6 +67,8 @@ g=$(group)
 [ "$(jq -r '[.Instances[].InstanceId] | map(.) | length' <<<"$g")" = 2 ] || fail "instances: $g"
 subnets=$(for i in $(in_service); do aws ec2 describe-instances --instance-ids "$i" --query 'Reservations[0].Instances[0].SubnetId' --output text; done | sort | tr '\n' ' ')
 [ "$subnets" = "$(printf '%s\n' "$sa" "$sb" | sort | tr '\n' ' ')" ] || fail "one instance per subnet: $subnets"
+[ "$(as describe-auto-scaling-instances --query 'AutoScalingInstances[].AvailabilityZone' --output json | jq -r 'sort | join(" ")')" = "us-east-1a us-east-1b" ] ||
+	fail "one instance per zone: $(as describe-auto-scaling-instances --output json)"
 first=$(in_service)
 i1=${first%% *}
 tags=$(aws ec2 describe-instances --instance-ids "$i1" --query 'Reservations[0].Instances[0].Tags' --output json | jq -c 'from_entries')
@@ -75,7 +76,7 @@ jq -e '."aws:autoscaling:groupName" == "web" and .team == "ops" and .role == "we
 	fail "instance tags (the group's PropagateAtLaunch tags over the template's): $tags"
 wait_console "$i1" "vmmgr: instance $i1 ready" 1
 jq -e '.MinSize == 1 and .MaxSize == 3 and .DesiredCapacity == 2 and .LaunchTemplate.LaunchTemplateName == "web-lt" and
-	.LaunchTemplate.Version == "$Latest" and .HealthCheckType == "EC2" and .TerminationPolicies == ["Default"] and
+	.LaunchTemplate.Version == "$Latest" and .HealthCheckType == "EC2" and .AvailabilityZones == ["us-east-1a", "us-east-1b"] and .TerminationPolicies == ["Default"] and
 	(.AutoScalingGroupARN | startswith("arn:aws:autoscaling:")) and (.Tags | length) == 2' <<<"$g" >/dev/null ||
 	fail "describe-auto-scaling-groups: $g"
 n=$(as describe-auto-scaling-instances --instance-ids "$i1" --query 'AutoScalingInstances[0].[AutoScalingGroupName,LifecycleState,HealthStatus]' --output text)

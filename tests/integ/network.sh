@@ -13,7 +13,7 @@ vpc1=$(vm describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].V
 cidr1=$(vm describe-vpcs --vpc-ids "$vpc1" --query 'Vpcs[0].CidrBlock' --output text)
 p1=${cidr1%.0.0/16}                     # 10.N
 sub1=$(vm describe-subnets --filters "Name=vpc-id,Values=$vpc1" --query 'Subnets[0].SubnetId' --output text)
-sub2=$(vm create-subnet --vpc-id "$vpc1" --cidr-block "$p1.16.0/24" --query 'Subnet.SubnetId' --output text)
+sub2=$(vm create-subnet --vpc-id "$vpc1" --cidr-block "$p1.48.0/24" --query 'Subnet.SubnetId' --output text)
 p2=$(next_block)
 vpc2=$(vm create-vpc --cidr-block "$p2.0.0/16" --query 'Vpc.VpcId' --output text)
 sub3=$(vm create-subnet --vpc-id "$vpc2" --cidr-block "$p2.0.0/24" --query 'Subnet.SubnetId' --output text)
@@ -43,7 +43,7 @@ while :; do echo port80 | nc -l -p 80; done &
 for i in $a1 $a2 $b1 $c1 $w1; do wait_console "$i" "vmmgr: instance $i ready" 1; done
 ip_a1=$(private_ip "$a1"); ip_a2=$(private_ip "$a2"); ip_b1=$(private_ip "$b1"); ip_c1=$(private_ip "$c1")
 [ "$(private_ip "$w1")" = "$p1.0.77" ] || fail "--private-ip-address not honoured"
-[[ "$ip_b1" == "$p1.16."* && "$ip_c1" == "$p2.0."* ]] || fail "addresses not from their subnets: $ip_b1 $ip_c1"
+[[ "$ip_b1" == "$p1.48."* && "$ip_c1" == "$p2.0."* ]] || fail "addresses not from their subnets: $ip_b1 $ip_c1"
 grep -q "vmmgr: eth0 $ip_a1/20" <<<"$(console "$a1")" || fail "guest did not get its address by DHCP"
 j=$(vm describe-instances --instance-ids "$b1" --output json | jq '.Reservations[0].Instances[0]')
 [ "$(jq -r .SubnetId <<<"$j")/$(jq -r .VpcId <<<"$j")" = "$sub2/$vpc1" ] || fail "SubnetId/VpcId"
@@ -69,7 +69,7 @@ ok "private DNS names resolve inside the VPC, across subnets"
 # only tcp/22 from $p1.0.1: the allowed source gets in, another port and another source do not
 tcp_open "$p1.0.1" "$p1.0.77" 22 || fail "port 22 closed to the allowed source"
 tcp_open "$p1.0.1" "$p1.0.77" 80 && fail "port 80 open though only 22 is allowed"
-tcp_open "$p1.16.1" "$p1.0.77" 22 && fail "port 22 open to a source the rule does not allow"
+tcp_open "$p1.48.1" "$p1.0.77" 22 && fail "port 22 open to a source the rule does not allow"
 [ "$(gssh "$T/k.pem" "$ip_a1" "nc -w 3 $p1.0.77 22 </dev/null >/dev/null 2>&1 && echo open || echo closed")" = closed ] ||
 	fail "another instance (not in the group) reached port 22"
 ok "with only tcp/22 from one address: it answers there; another port and another source do not"
@@ -125,7 +125,7 @@ ok "a guest that sends with another IP or MAC is blocked (and not with its own)"
 # bad input: nothing changes
 n_sub=$(vm describe-subnets --output json | jq '.Subnets | length')
 expect_error InvalidSubnet.Range vm create-subnet --vpc-id "$vpc1" --cidr-block "$p2.1.0/24"
-expect_error InvalidSubnet.Conflict vm create-subnet --vpc-id "$vpc1" --cidr-block "$p1.16.128/25"
+expect_error InvalidSubnet.Conflict vm create-subnet --vpc-id "$vpc1" --cidr-block "$p1.48.128/25"
 expect_error InvalidSubnet.Range vm create-subnet --vpc-id "$vpc1" --cidr-block "$p1.32.0/29"
 expect_error InvalidVpc.Range vm create-vpc --cidr-block "$p2.128.0/17"
 expect_error InvalidVpc.Range vm create-vpc --cidr-block 10.0.0.0/8

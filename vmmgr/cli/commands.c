@@ -32,7 +32,8 @@ static const cli_opt run_opts[] = {
     { "disable-api-stop", CLI_OPT_BOOL, "DisableApiStop", "refuse stop until modified" },
     { "instance-initiated-shutdown-behavior", CLI_OPT_STR, "InstanceInitiatedShutdownBehavior",
       "stop (default) or terminate: what a power-off from inside the guest does" },
-    { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet (default: the default VPC's)" },
+    { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet (default: the default VPC's, in --placement's zone)" },
+    { "placement", CLI_OPT_STRUCT, "Placement", "AvailabilityZone=us-east-1b: without --subnet-id, that zone's default subnet" },
     { "security-group-ids", CLI_OPT_LIST, "SecurityGroupId", "groups (sg-…) of the subnet's VPC (default: 'default')" },
     { "security-groups", CLI_OPT_LIST, "SecurityGroup", "group names in the subnet's VPC" },
     { "private-ip-address", CLI_OPT_STR, "PrivateIpAddress", "this address instead of the next free one" },
@@ -88,7 +89,8 @@ static const cli_opt modify_attr_opts[] = {
     DRY_RUN, END,
 };
 static const cli_opt regions_opts[] = { { "region-names", CLI_OPT_LIST, "RegionName", "names" }, FILTERS, END };
-static const cli_opt zones_opts[] = { { "zone-names", CLI_OPT_LIST, "ZoneName", "names" }, FILTERS, END };
+static const cli_opt zones_opts[] = { { "zone-names", CLI_OPT_LIST, "ZoneName", "names" },
+                                       { "zone-ids", CLI_OPT_LIST, "ZoneId", "ids (use1-az1)" }, FILTERS, END };
 static const cli_opt account_opts[] = { { "attribute-names", CLI_OPT_LIST, "AttributeName", "names" }, END };
 static const cli_opt create_key_opts[] = {
     { "key-name", CLI_OPT_STR, "KeyName", "a unique name" },
@@ -141,7 +143,7 @@ static const cli_opt create_vol_opts[] = {
     { "volume-type", CLI_OPT_STR, "VolumeType", "gp3 (default), gp2, io1, io2, st1, sc1, standard" },
     { "iops", CLI_OPT_STR, "Iops", "for io1, io2 and gp3" },
     { "throughput", CLI_OPT_STR, "Throughput", "MiB/s, for gp3" },
-    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "this host's zone" },
+    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "its zone (the first zone by default)" },
     { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=volume,Tags=[{Key=K,Value=V}]" },
     { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token" },
     DRY_RUN, END,
@@ -218,7 +220,8 @@ static const cli_opt modify_vpc_attr_opts[] = {
 static const cli_opt create_subnet_opts[] = {
     { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
     { "cidr-block", CLI_OPT_STR, "CidrBlock", "a block inside the VPC's, /16 to /28, overlapping no other subnet" },
-    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "this host's zone" },
+    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "its zone (us-east-1b; one is chosen when none is given)" },
+    { "availability-zone-id", CLI_OPT_STR, "AvailabilityZoneId", "its zone by id (use1-az2)" },
     TAGS("subnet"), DRY_RUN, END,
 };
 static const cli_opt describe_subnets_opts[] = { { "subnet-ids", CLI_OPT_LIST, "SubnetId", "ids (subnet-…)" }, FILTERS,
@@ -287,7 +290,7 @@ static const cli_cmd cmds[] = {
     { "modify-instance-attribute", "ModifyInstanceAttribute", modify_attr_opts, "Change one instance attribute",
       true },
     { "describe-regions", "DescribeRegions", regions_opts, "Show the region", false },
-    { "describe-availability-zones", "DescribeAvailabilityZones", zones_opts, "Show the availability zone", false },
+    { "describe-availability-zones", "DescribeAvailabilityZones", zones_opts, "Show the region's availability zones", false },
     { "describe-account-attributes", "DescribeAccountAttributes", account_opts, "Show account attributes", false },
     { "create-key-pair", "CreateKeyPair", create_key_opts, "Make a key pair (the private key is shown once)", false },
     { "import-key-pair", "ImportKeyPair", import_key_opts, "Register your own OpenSSH public key", false },
@@ -350,6 +353,8 @@ const cli_opt cli_global_opts[] = {
 static const cli_opt init_opts[] = {
     { "accel", CLI_OPT_STR, NULL, "auto (a short KVM probe boot, TCG if it fails), kvm or tcg" },
     { "default-vpc-cidr", CLI_OPT_STR, NULL, "the default VPC's block (172.31.0.0/16; env VMMGR_DEFAULT_VPC_CIDR)" },
+    { "availability-zones", CLI_OPT_STR, NULL,
+      "the region's zones, comma-separated (us-east-1a,us-east-1b,us-east-1c); again later to change them" },
     END,
 };
 static const cli_opt serve_opts[] = {

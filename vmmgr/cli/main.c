@@ -188,20 +188,23 @@ cmd_serve(vm_ctx *ctx, int argc, char **argv)
 static int
 cmd_init(vm_ctx *ctx, int argc, char **argv)
 {
-    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR");
+    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR"), *zones = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--accel") == 0 && i + 1 < argc)
             accel = argv[++i];
         else if (strcmp(argv[i], "--default-vpc-cidr") == 0 && i + 1 < argc)
             vpc = argv[++i];
+        else if (strcmp(argv[i], "--availability-zones") == 0 && i + 1 < argc)
+            zones = argv[++i];
         else {
-            fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR]\n");
+            fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR] "
+                            "[--availability-zones ZONE,ZONE…]\n");
             return EXIT_USAGE;
         }
     }
     char warning[768], image[32];
     vm_error err = { 0 };
-    if (vm_init(ctx, accel, vpc && *vpc ? vpc : NULL, warning, sizeof(warning), image, &err) < 0) {
+    if (vm_init(ctx, accel, vpc && *vpc ? vpc : NULL, zones, warning, sizeof(warning), image, &err) < 0) {
         fprintf(stderr, "vmmgr: init failed (%s): %s\n", vm_error_code_name(err.code), err.msg);
         return EXIT_SERVICE;
     }

@@ -45,7 +45,7 @@ inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err
 {
     for (size_t i = 0; i < fs->n; i++) {
         const vm_filter *f = &fs->v[i];
-        char num[32];
+        char num[32], zone[40];
         const char *subject = NULL;
         if (strcmp(f->name, "instance-id") == 0)
             subject = in->id;
@@ -62,7 +62,7 @@ inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err
         else if (strcmp(f->name, "client-token") == 0)
             subject = in->client_token;
         else if (strcmp(f->name, "availability-zone") == 0)
-            subject = ctx->az;
+            subject = (net_instance_zone(ctx, in->id, zone), zone);
         else if (strcmp(f->name, "launch-index") == 0)
             subject = (snprintf(num, sizeof(num), "%d", in->launch_index), num);
         else if (strcmp(f->name, "key-name") == 0 && in->key_name[0])

@@ -228,9 +228,9 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         sqlite3_bind_text(ins, 15, vol, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
-        if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0 ||
-            vol_root_record(ctx, vol, ids[i], disk, attrs->root_gib, attrs->root_delete, image_id, err) < 0 ||
-            net_eni_record(ctx, plan, ids[i], err) < 0)
+        /* the interface first: the root volume is in its subnet's zone */
+        if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0 || net_eni_record(ctx, plan, ids[i], err) < 0 ||
+            vol_root_record(ctx, vol, ids[i], disk, attrs->root_gib, attrs->root_delete, image_id, err) < 0)
             return -1;
     }
     return 0;

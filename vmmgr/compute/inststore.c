@@ -267,7 +267,9 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node_str(it, "instanceType", NULL, in->instance_type);
     vm_node_time(it, "launchTime", NULL, in->launched_at);
     vm_node *pl = vm_node_struct(it, "placement", NULL);
-    vm_node_str(pl, "availabilityZone", NULL, ctx->az);
+    char zone[40];
+    net_instance_zone(ctx, in->id, zone);
+    vm_node_str(pl, "availabilityZone", NULL, zone);
     vm_node_str(pl, "groupName", NULL, "");
     vm_node_str(pl, "tenancy", NULL, "default");
     vm_node_str(vm_node_struct(it, "monitoring", NULL), "state", NULL, "disabled");

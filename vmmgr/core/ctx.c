@@ -51,8 +51,8 @@ vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub)
     return buf;
 }
 
-static void
-load_config(vm_ctx *ctx)
+void
+vm_ctx_load_config(vm_ctx *ctx)
 {
     struct {
         const char *key;
@@ -69,6 +69,17 @@ load_config(vm_ctx *ctx)
         _cleanup_free_ char *v = vm_config_get(ctx, keys[i].key);
         snprintf(keys[i].dst, keys[i].len, "%s", v ? v : keys[i].def);
     }
+    _cleanup_free_ char *zs = vm_config_get(ctx, "availability_zones");
+    ctx->nzones = 0;
+    for (const char *z = zs ? zs : ctx->az; *z && ctx->nzones < VM_MAX_ZONES;) {
+        size_t n = strcspn(z, ",");
+        if (n && n < sizeof(ctx->zones[0]))
+            snprintf(ctx->zones[ctx->nzones++], sizeof(ctx->zones[0]), "%.*s", (int)n, z);
+        z += n + (z[n] == ',');
+    }
+    if (ctx->nzones == 0)
+        snprintf(ctx->zones[ctx->nzones++], sizeof(ctx->zones[0]), "%s", ctx->az);
+    snprintf(ctx->az, sizeof(ctx->az), "%s", ctx->zones[0]);
     _cleanup_free_ char *st = vm_config_get(ctx, "stop_timeout");
     ctx->stop_timeout = st ? atoi(st) : 60;
     const char *env = getenv("VMMGR_STOP_TIMEOUT");
@@ -131,7 +142,7 @@ vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
         }
     }
     sqlite3_set_authorizer(ctx->db, authorize, ctx);
-    load_config(ctx);
+    vm_ctx_load_config(ctx);
     return ctx;
 fail:
     vm_ctx_free(ctx);
@@ -301,7 +312,7 @@ vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err)
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving configuration", err);
-    load_config(ctx);
+    vm_ctx_load_config(ctx);
     return 0;
 }
 
@@ -350,4 +361,61 @@ vm_ctx_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
 {
     char dir[4096];
     return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), id, nonblock, err);
+}
+
+int
+vm_zone_find(const vm_ctx *ctx, const char *name)
+{
+    for (size_t i = 0; name && i < ctx->nzones; i++)
+        if (strcmp(ctx->zones[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void
+vm_zone_id(const vm_ctx *ctx, size_t i, char buf[48])
+{
+    /* us-east-1 → use1, eu-west-2 → euw2, ap-southeast-1 → apse1, as AWS abbreviates regions */
+    static const struct {
+        const char *word, *code;
+    } words[] = { { "northeast", "ne" }, { "southeast", "se" }, { "northwest", "nw" }, { "southwest", "sw" },
+                  { "north", "n" },      { "south", "s" },      { "east", "e" },       { "west", "w" },
+                  { "central", "c" } };
+    char code[24] = "";
+    const char *r = ctx->region;
+    for (int part = 0; *r; part++) {
+        size_t n = strcspn(r, "-"), len = strlen(code);
+        const char *w = NULL;
+        for (size_t k = 0; part > 0 && !w && k < sizeof(words) / sizeof(words[0]); k++)
+            if (strlen(words[k].word) == n && strncmp(r, words[k].word, n) == 0)
+                w = words[k].code;
+        snprintf(code + len, sizeof(code) - len, "%.*s", w ? (int)strlen(w) : (int)n, w ? w : r);
+        r += n + (r[n] == '-');
+    }
+    /* the zone's number: its letter's place in the alphabet, so ids stay when zones are added */
+    const char *z = ctx->zones[i];
+    size_t zl = strlen(z);
+    int num = zl && z[zl - 1] >= 'a' && z[zl - 1] <= 'z' ? z[zl - 1] - 'a' + 1 : (int)i + 1;
+    snprintf(buf, 48, "%s-az%d", code, num);
+}
+
+int
+vm_zone_find_id(const vm_ctx *ctx, const char *id)
+{
+    char buf[48];
+    for (size_t i = 0; id && i < ctx->nzones; i++) {
+        vm_zone_id(ctx, i, buf);
+        if (strcmp(buf, id) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+void
+vm_zone_id_of(const vm_ctx *ctx, const char *name, char buf[48])
+{
+    int i = vm_zone_find(ctx, name);
+    buf[0] = '\0';
+    if (i >= 0)
+        vm_zone_id(ctx, (size_t)i, buf);
 }

@@ -11,6 +11,8 @@
 #include "error.h"
 #include "page.h"
 
+#define VM_MAX_ZONES 8
+
 typedef struct vm_ctx {
     char *state_dir;
     char *uri;
@@ -35,9 +37,25 @@ typedef struct vm_ctx {
     virConnectPtr conn_ro;
     char accel[8];     /* "kvm" or "tcg", or "" before init */
     char region[32];
-    char az[40];
+    char az[40]; /* the first zone: where a resource given no zone goes */
     char account_id[16];
+    /* the region's availability zones (config availability_zones, comma-separated; a state dir
+     * made before zones had only `availability_zone`).  On one host every zone is this machine:
+     * a zone is a property that placement reads, so zones can later map to groups of hosts. */
+    char zones[VM_MAX_ZONES][40];
+    size_t nzones;
 } vm_ctx;
+
+/* Reads region, zones, account and settings from the store's config again (after init changed them). */
+void vm_ctx_load_config(vm_ctx *ctx);
+/* Zone index of a zone name, -1 when the region has no such zone. */
+int vm_zone_find(const vm_ctx *ctx, const char *name);
+/* Zone index of a zone id (use1-az1, …), -1 when none. */
+int vm_zone_find_id(const vm_ctx *ctx, const char *id);
+/* The zone id of zone i: the region's short code and the zone's number (us-east-1 → use1-az1). */
+void vm_zone_id(const vm_ctx *ctx, size_t i, char buf[48]);
+/* The zone id of a zone name ("" when it is none of the region's). */
+void vm_zone_id_of(const vm_ctx *ctx, const char *name, char buf[48]);
 
 /* Opens (creating) the state dir and its store.  uri NULL means the default.  NULL on failure. */
 vm_ctx *vm_ctx_new(const char *state_dir, const char *uri, vm_error *err);

@@ -399,6 +399,12 @@ static const char *const migrations[] = {
     "  desired INTEGER NOT NULL DEFAULT -1,"
     "  next_run INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (group_name, name));",
+    /* 19: availability zones: a subnet's and a volume's zone (those made before were in the one
+     * zone a state dir had) */
+    "ALTER TABLE subnets ADD COLUMN az TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE volumes ADD COLUMN az TEXT NOT NULL DEFAULT '';"
+    "UPDATE subnets SET az = coalesce((SELECT value FROM config WHERE key = 'availability_zone'), 'us-east-1a');"
+    "UPDATE volumes SET az = coalesce((SELECT value FROM config WHERE key = 'availability_zone'), 'us-east-1a');",
 };
 
 int

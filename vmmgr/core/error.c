@@ -82,6 +82,7 @@ static const struct {
     [VM_ERR_LIMIT_EXCEEDED] = { "LimitExceeded", 400 },
     [VM_ERR_REFRESH_IN_PROGRESS] = { "InstanceRefreshInProgress", 400 },
     [VM_ERR_NO_ACTIVE_REFRESH] = { "ActiveInstanceRefreshNotFound", 400 },
+    [VM_ERR_VOLUME_ZONE_MISMATCH] = { "InvalidVolume.ZoneMismatch", 400 },
 };
 
 static int

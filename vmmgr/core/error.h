@@ -85,6 +85,7 @@ typedef enum vm_err_code {
     VM_ERR_LIMIT_EXCEEDED,              /* LimitExceeded (Auto Scaling) */
     VM_ERR_REFRESH_IN_PROGRESS,         /* InstanceRefreshInProgress */
     VM_ERR_NO_ACTIVE_REFRESH,           /* ActiveInstanceRefreshNotFound */
+    VM_ERR_VOLUME_ZONE_MISMATCH,        /* InvalidVolume.ZoneMismatch */
     VM_ERR__LAST
 } vm_err_code;
 

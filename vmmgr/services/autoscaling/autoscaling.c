@@ -8,6 +8,7 @@
 #include <uuid/uuid.h>
 
 #include "../../../autoscaling/asg_priv.h"
+#include "../../../net/net.h"
 #include "../../compute/instance.h"
 #include "../../compute/launch_template.h"
 #include "../../core/cleanup.h"
@@ -45,19 +46,6 @@ subnet_exists(vm_ctx *ctx, const char *id, vm_error *err)
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return invalid(err, "The subnet ID '%s' does not exist", id);
-    return 0;
-}
-
-static int
-default_subnet(vm_ctx *ctx, char buf[VM_ID_MAX], vm_error *err)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE default_for_az ORDER BY created_at LIMIT 1", &st, err) < 0)
-        return -1;
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_VALIDATION,
-                            "No default subnet for availability zone: '%s'. Give VPCZoneIdentifier.", ctx->az);
-    snprintf(buf, VM_ID_MAX, "%s", vm_db_text(st, 0));
     return 0;
 }
 
@@ -160,7 +148,7 @@ parse_config(vm_ctx *ctx, const vm_params *p, asg_group *g, bool create, vm_erro
         }
     }
     for (size_t i = 0; i < naz; i++)
-        if (strcmp(azs[i], ctx->az) != 0)
+        if (vm_zone_find(ctx, azs[i]) < 0)
             return invalid(err, "Invalid Availability Zone: %s", azs[i]);
     const char *vpczi = vm_params_get(p, "VPCZoneIdentifier");
     if (vpczi && *vpczi) {
@@ -193,11 +181,22 @@ parse_config(vm_ctx *ctx, const vm_params *p, asg_group *g, bool create, vm_erro
         memcpy(g->subnets, tmp.subnets, sizeof(g->subnets));
         g->nsubnets = tmp.nsubnets;
     }
+    if (naz && !(vpczi && *vpczi)) { /* the zones' default subnets */
+        g->nsubnets = 0;
+        for (size_t i = 0; i < naz && g->nsubnets < ASG_MAX_SUBNETS; i++) {
+            vm_error e = { 0 };
+            if (net_default_subnet_of_zone(ctx, azs[i], g->subnets[g->nsubnets], &e) < 0)
+                return vm_error_set(err, VM_ERR_VALIDATION, "No default subnet for availability zone: '%s'. Give "
+                                    "VPCZoneIdentifier.", azs[i]);
+            g->nsubnets++;
+        }
+    }
     if (g->nsubnets == 0) {
         if (!naz && create)
             return vm_error_set(err, VM_ERR_VALIDATION, "At least one Availability Zone or VPC Subnet is required.");
-        if (default_subnet(ctx, g->subnets[0], err) < 0)
-            return -1;
+        vm_error e = { 0 };
+        if (net_default_subnet_of_zone(ctx, NULL, g->subnets[0], &e) < 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "No default subnet: give VPCZoneIdentifier.");
         g->nsubnets = 1;
     }
     return 0;
@@ -366,7 +365,21 @@ render_group(vm_ctx *ctx, vm_node *it, const asg_group *g, vm_error *err)
     vm_node_int(it, "MaxSize", NULL, g->max_size);
     vm_node_int(it, "DesiredCapacity", NULL, g->desired);
     vm_node_int(it, "DefaultCooldown", NULL, g->default_cooldown);
-    vm_node_str(vm_node_list(it, "AvailabilityZones", NULL), NULL, NULL, ctx->az);
+    /* the zones of its subnets, each once */
+    vm_node *azl = vm_node_list(it, "AvailabilityZones", NULL);
+    char seen[ASG_MAX_SUBNETS][40];
+    size_t nseen = 0;
+    for (size_t i = 0; i < g->nsubnets; i++) {
+        char z[40];
+        bool dup = false;
+        net_subnet_zone(ctx, g->subnets[i], z);
+        for (size_t j = 0; j < nseen; j++)
+            dup |= strcmp(seen[j], z) == 0;
+        if (!dup) {
+            snprintf(seen[nseen++], sizeof(seen[0]), "%s", z);
+            vm_node_str(azl, NULL, NULL, z);
+        }
+    }
     vm_node_list(it, "LoadBalancerNames", NULL);
     vm_node_list(it, "TargetGroupARNs", NULL);
     vm_node_str(it, "HealthCheckType", NULL, g->health_check_type);
@@ -384,7 +397,9 @@ render_group(vm_ctx *ctx, vm_node *it, const asg_group *g, vm_error *err)
         instance_type_of(ctx, ms[i].instance_id, type, sizeof(type));
         vm_node_str(m, "InstanceId", NULL, ms[i].instance_id);
         vm_node_str(m, "InstanceType", NULL, type);
-        vm_node_str(m, "AvailabilityZone", NULL, ctx->az);
+        char zone[40];
+        net_subnet_zone(ctx, ms[i].subnet_id, zone);
+        vm_node_str(m, "AvailabilityZone", NULL, zone);
         vm_node_str(m, "LifecycleState", NULL, ms[i].lifecycle);
         vm_node_str(m, "HealthStatus", NULL, ms[i].health);
         snprintf(ver, sizeof(ver), "%ld", ms[i].template_version);
@@ -576,7 +591,9 @@ describe_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
         vm_node_str(it, "InstanceId", NULL, id);
         vm_node_str(it, "InstanceType", NULL, type);
         vm_node_str(it, "AutoScalingGroupName", NULL, vm_db_text(st, 1));
-        vm_node_str(it, "AvailabilityZone", NULL, ctx->az);
+        char zone[40];
+        net_instance_zone(ctx, id, zone);
+        vm_node_str(it, "AvailabilityZone", NULL, zone);
         vm_node_str(it, "LifecycleState", NULL, vm_db_text(st, 2));
         /* this action says it in capitals (HEALTHY), DescribeAutoScalingGroups does not */
         snprintf(health, sizeof(health), "%s", strcmp(vm_db_text(st, 3), "Healthy") == 0 ? "HEALTHY" : "UNHEALTHY");
@@ -1154,7 +1171,9 @@ describe_warm_pool(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
         instance_type_of(ctx, ms[i].instance_id, type, sizeof(type));
         vm_node_str(m, "InstanceId", NULL, ms[i].instance_id);
         vm_node_str(m, "InstanceType", NULL, type);
-        vm_node_str(m, "AvailabilityZone", NULL, ctx->az);
+        char zone[40];
+        net_subnet_zone(ctx, ms[i].subnet_id, zone);
+        vm_node_str(m, "AvailabilityZone", NULL, zone);
         vm_node_str(m, "LifecycleState", NULL, ms[i].lifecycle);
         vm_node_str(m, "HealthStatus", NULL, ms[i].health);
         snprintf(ver, sizeof(ver), "%ld", ms[i].template_version);

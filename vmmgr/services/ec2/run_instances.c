@@ -51,6 +51,12 @@ network(const vm_params *p, net_launch_req *net, const char ***ids, const char *
                             "Attaching an existing network interface at launch is not offered by this host");
     net->subnet_id = vm_params_get(p, "SubnetId");
     net->private_ip = vm_params_get(p, "PrivateIpAddress");
+    net->zone = vm_params_get(p, "Placement.AvailabilityZone");
+    const char *tenancy = vm_params_get(p, "Placement.Tenancy"), *pg = vm_params_get(p, "Placement.GroupName");
+    if ((tenancy && strcmp(tenancy, "default") != 0) || (pg && *pg) || vm_params_get(p, "Placement.HostId") ||
+        vm_params_get(p, "Placement.PartitionNumber") || vm_params_get(p, "Placement.Affinity"))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Only Placement.AvailabilityZone (and Tenancy default) is offered by this host");
     if (nsid || nip || vm_params_get(p, "NetworkInterface.1.SecurityGroupId.1")) {
         if (net->subnet_id || net->private_ip || vm_params_get(p, "SecurityGroupId.1") ||
             vm_params_get(p, "SecurityGroup.1"))
