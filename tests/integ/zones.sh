@@ -6,6 +6,8 @@
 # subnets is not removed); bad input is refused with EC2's codes and changes nothing; boto3 the same.
 . "$(dirname "$0")/lib.sh"
 vm_init
+SERVE_ARGS="--metrics-interval 0"
+. "$(dirname "$0")/serve.sh"
 
 zones=$(vm describe-availability-zones --output json)
 [ "$(jq -r '[.AvailabilityZones[] | .ZoneName + "=" + .ZoneId + "=" + .State] | join(" ")' <<<"$zones")" = \
@@ -18,6 +20,8 @@ zones=$(vm describe-availability-zones --output json)
 [ "$(vm describe-availability-zones --zone-names us-east-1a us-east-1c --query 'AvailabilityZones[].ZoneId' --output text)" = "use1-az1	use1-az3" ] ||
 	fail "--zone-names"
 expect_error InvalidParameterValue vm describe-availability-zones --zone-names us-east-1z
+[ "$(aws ec2 describe-availability-zones --zone-ids use1-az3 --query 'AvailabilityZones[0].ZoneName' --output text)" = us-east-1c ] ||
+	fail "aws ec2 describe-availability-zones --zone-ids"
 ok "three zones (us-east-1a/b/c, use1-az1/2/3) with their filters"
 
 vpc=$(vm describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].VpcId' --output text)
@@ -37,7 +41,7 @@ expect_error InvalidParameterValue vm create-subnet --vpc-id "$vpc" --cidr-block
 expect_error InvalidParameterCombination vm create-subnet --vpc-id "$vpc" --cidr-block "$p.64.0/24" \
 	--availability-zone us-east-1a --availability-zone-id use1-az3
 [ "$(vm describe-subnets --output json | jq '.Subnets | length')" = "$n0" ] || fail "a refused create-subnet made a subnet"
-s3j=$(vm create-subnet --vpc-id "$vpc" --cidr-block "$p.64.0/24" --availability-zone-id use1-az3 --output json)
+s3j=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "$p.64.0/24" --availability-zone-id use1-az3 --output json)
 s3=$(jq -r .Subnet.SubnetId <<<"$s3j")
 [ "$(jq -r '.Subnet.AvailabilityZone + " " + .Subnet.AvailabilityZoneId' <<<"$s3j")" = "us-east-1c use1-az3" ] ||
 	fail "create-subnet --availability-zone-id use1-az3: $s3j"
@@ -51,7 +55,7 @@ allow_ssh "$(default_group "$vpc")" "$cidr"
 expect_error InvalidParameterValue vm run-instances --image-id "$AMI" --placement AvailabilityZone=us-east-1z
 expect_error InvalidParameterValue vm run-instances --image-id "$AMI" --placement AvailabilityZone=us-east-1a --subnet-id "$sb"
 ia=$(launch --key-name k --placement AvailabilityZone=us-east-1a)
-ib=$(launch --key-name k --placement AvailabilityZone=us-east-1b)
+ib=$(aws ec2 run-instances --image-id "$AMI" --key-name k --placement AvailabilityZone=us-east-1b --query 'Instances[0].InstanceId' --output text)
 ic=$(launch --key-name k --subnet-id "$s3")
 for i in $ia $ib $ic; do wait_console "$i" "vmmgr: instance $i ready" 1; done
 where() { vm describe-instances --instance-ids "$1" --output json | jq -r '.Reservations[0].Instances[0] | .Placement.AvailabilityZone + "	" + .SubnetId'; }
@@ -92,34 +96,25 @@ vm init --accel tcg --availability-zones us-east-1a,us-east-1b,us-east-1c,us-eas
 [ "$(vm describe-subnets --filters Name=default-for-az,Values=true Name=availability-zone,Values=us-east-1d --query 'Subnets[0].CidrBlock' --output text)" = "$p.48.0/20" ] ||
 	fail "us-east-1d has no default subnet"
 [ "$(where "$ia")" = "us-east-1a	$sa" ] || fail "adding a zone moved an instance"
-ok "init --availability-zones adds a zone (with its default subnet); removing one with subnets is refused"
+[ "$(aws ec2 describe-availability-zones --query 'length(AvailabilityZones)')" = 4 ] ||
+	fail "the running daemon does not show the zone init added"
+ok "init --availability-zones adds a zone (with its default subnet; the running daemon sees it at once); removing one with subnets is refused"
 
-python3 - "$VM_BIN" "$S" "$AMI" <<'PY' || fail "boto3"
-import json, subprocess, sys
+python3 - "$ENDPOINT" "$AMI" <<'PY' || fail "boto3"
+import sys
 import boto3
-vm, state = sys.argv[1], sys.argv[2]
-key = json.loads(subprocess.check_output([vm, "--state-dir", state, "create-access-key", "--output", "json"]))["AccessKey"]
-srv = subprocess.Popen([vm, "--state-dir", state, "serve", "--listen", "127.0.0.1:0", "--metrics-interval", "0"],
-                       stdout=subprocess.PIPE, text=True)
-try:
-    line = srv.stdout.readline()
-    url = line[line.index("http://"):].split()[0]
-    ec2 = boto3.client("ec2", endpoint_url=url, region_name="us-east-1", aws_access_key_id=key["AccessKeyId"],
-                       aws_secret_access_key=key["SecretAccessKey"])
-    names = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
-    assert names == ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"], names
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
-    p = vpc["CidrBlock"].rsplit(".", 2)[0]
-    sub = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=p + ".80.0/24", AvailabilityZoneId="use1-az2")["Subnet"]
-    assert sub["AvailabilityZone"] == "us-east-1b" and sub["AvailabilityZoneId"] == "use1-az2", sub
-    inst = ec2.run_instances(ImageId=sys.argv[3], MinCount=1, MaxCount=1, Placement={"AvailabilityZone": "us-east-1c"})["Instances"][0]
-    assert inst["Placement"]["AvailabilityZone"] == "us-east-1c", inst["Placement"]
-    ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
-finally:
-    srv.terminate()
-    srv.wait()
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="us-east-1")
+names = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
+assert names == ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"], names
+vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+p = vpc["CidrBlock"].rsplit(".", 2)[0]
+sub = ec2.create_subnet(VpcId=vpc["VpcId"], CidrBlock=p + ".80.0/24", AvailabilityZoneId="use1-az2")["Subnet"]
+assert sub["AvailabilityZone"] == "us-east-1b" and sub["AvailabilityZoneId"] == "use1-az2", sub
+inst = ec2.run_instances(ImageId=sys.argv[2], MinCount=1, MaxCount=1, Placement={"AvailabilityZone": "us-east-1d"})["Instances"][0]
+assert inst["Placement"]["AvailabilityZone"] == "us-east-1d", inst["Placement"]
+ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
 PY
-ok "boto3: describe_availability_zones, create_subnet(AvailabilityZoneId=…), run_instances(Placement=…)"
+ok "boto3: describe_availability_zones, create_subnet(AvailabilityZoneId=…), run_instances(Placement=…) in the new zone"
 
 # a state dir from before zones (schema 18, one zone, one default subnet, an instance): made by
 # taking a single-zone state dir back to that shape, then opened by this vmmgr and init again
@@ -137,7 +132,7 @@ cleanup2() {
 		virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true
 	done
 }
-trap 'cleanup2; cleanup' EXIT
+trap 'cleanup2; serve_cleanup' EXIT
 old_sub=$(v2 describe-subnets --query 'Subnets[].SubnetId' --output text)
 [ "$(wc -w <<<"$old_sub")" = 1 ] || fail "a single-zone state dir has one default subnet: $old_sub"
 i2=$(v2 run-instances --image-id "$ami2" --output json | jq -r '.Instances[0].InstanceId')

@@ -241,6 +241,7 @@ handle(api_server *s, struct MHD_Connection *c, const char *url, const char *met
     vm_node *resp = NULL;
     char *out = NULL;
     size_t len = 0;
+    vm_ctx_config_refresh(ctx);
     int rc = svc_call(svc, ctx, principal, action, version, args, &resp, &err);
     if (rc == 0)
         rc = proto->encode(resp, action, svc, request_id, &out, &len, &err);

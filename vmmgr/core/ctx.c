@@ -419,3 +419,20 @@ vm_zone_id_of(const vm_ctx *ctx, const char *name, char buf[48])
     if (i >= 0)
         vm_zone_id(ctx, (size_t)i, buf);
 }
+
+void
+vm_ctx_config_refresh(vm_ctx *ctx)
+{
+    /* data_version moves when another connection committed: only then can the config differ */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(ctx->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        long long v = sqlite3_column_int64(st, 0);
+        if (v != ctx->config_version) {
+            ctx->config_version = v;
+            vm_ctx_load_config(ctx);
+        }
+    }
+    sqlite3_finalize(st);
+}

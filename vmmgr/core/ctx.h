@@ -44,10 +44,14 @@ typedef struct vm_ctx {
      * a zone is a property that placement reads, so zones can later map to groups of hosts. */
     char zones[VM_MAX_ZONES][40];
     size_t nzones;
+    long long config_version; /* the store's data_version when the config was read */
 } vm_ctx;
 
 /* Reads region, zones, account and settings from the store's config again (after init changed them). */
 void vm_ctx_load_config(vm_ctx *ctx);
+/* The same, when another process may have changed the store since (a long-lived context of
+ * `vmmgr serve` before each request: `vmmgr init --availability-zones` takes effect at once). */
+void vm_ctx_config_refresh(vm_ctx *ctx);
 /* Zone index of a zone name, -1 when the region has no such zone. */
 int vm_zone_find(const vm_ctx *ctx, const char *name);
 /* Zone index of a zone id (use1-az1, …), -1 when none. */
