@@ -202,24 +202,25 @@ ip_allocate(vm_ctx *ctx, const net_subnet *s, char out[NET_ADDR_MAX], vm_error *
     return vm_error_set(err, VM_ERR_INSUFFICIENT_ADDRESSES, "There are no free addresses left in subnet '%s'", s->id);
 }
 
-int
-net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_error *err)
+/* Records an interface in subnet s (ip "" to allocate) with its groups, inside the caller's
+ * transaction; instance_id NULL for a service's interface. */
+static int
+eni_insert(vm_ctx *ctx, const net_subnet *s, const char *want_ip, const char *instance_id, const char (*groups)[VM_ID_MAX],
+           size_t ngroups, const char *description, const char *requester, const char *dns, char eni[VM_ID_MAX],
+           vm_error *err)
 {
-    net_subnet s;
-    char ip[NET_ADDR_MAX], eni[VM_ID_MAX], mac[18];
-    if (subnet_get(ctx, plan->subnet_id, &s, err) < 0)
-        return -1;
-    if (plan->ip[0]) {
-        if (ip_in_use(ctx, s.id, plan->ip, err) < 0)
+    char ip[NET_ADDR_MAX], mac[18];
+    if (want_ip[0]) {
+        if (ip_in_use(ctx, s->id, want_ip, err) < 0)
             return -1;
-        snprintf(ip, sizeof(ip), "%s", plan->ip);
-    } else if (ip_allocate(ctx, &s, ip, err) < 0)
+        snprintf(ip, sizeof(ip), "%s", want_ip);
+    } else if (ip_allocate(ctx, s, ip, err) < 0)
         return -1;
     vm_id_new("eni", eni);
     _cleanup_stmt_ sqlite3_stmt *ins = NULL, *grp = NULL;
     if (vm_db_prepare(ctx->db,
-                      "INSERT INTO network_interfaces (id, subnet_id, instance_id, mac, ip, created_at) "
-                      "VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
+                      "INSERT INTO network_interfaces (id, subnet_id, instance_id, mac, ip, created_at, description, "
+                      "requester, dns_name) VALUES (?, ?, ?, ?, ?, strftime('%s','now'), ?, ?, ?)",
                       &ins, err) < 0 ||
         vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &grp, err) < 0)
         return -1;
@@ -230,23 +231,46 @@ net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_er
         snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:%02x", u[0], u[1], u[2]);
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, eni, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, s.id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, s->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 3, instance_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 4, mac, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 5, ip, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, description ? description : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 7, requester ? requester : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 8, dns ? dns : "", -1, SQLITE_STATIC);
         if (sqlite3_step(ins) == SQLITE_DONE)
             break;
         if (attempt == 8 || sqlite3_extended_errcode(ctx->db) != SQLITE_CONSTRAINT_UNIQUE)
             return vm_db_error(ctx->db, "recording network interface", err);
     }
-    for (size_t i = 0; i < plan->ngroups; i++) {
+    for (size_t i = 0; i < ngroups; i++) {
         sqlite3_reset(grp);
         sqlite3_bind_text(grp, 1, eni, -1, SQLITE_STATIC);
-        sqlite3_bind_text(grp, 2, plan->groups[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(grp, 2, groups[i], -1, SQLITE_STATIC);
         if (sqlite3_step(grp) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording interface groups", err);
     }
     return 0;
+}
+
+int
+net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_error *err)
+{
+    net_subnet s;
+    char eni[VM_ID_MAX];
+    if (subnet_get(ctx, plan->subnet_id, &s, err) < 0)
+        return -1;
+    return eni_insert(ctx, &s, plan->ip, instance_id, plan->groups, plan->ngroups, NULL, NULL, NULL, eni, err);
+}
+
+int
+net_svc_eni_record(vm_ctx *ctx, const char *subnet_id, const char (*groups)[VM_ID_MAX], size_t ngroups,
+                   const char *description, const char *requester, const char *dns, char eni[VM_ID_MAX], vm_error *err)
+{
+    net_subnet s;
+    if (subnet_get(ctx, subnet_id, &s, err) < 0)
+        return -1;
+    return eni_insert(ctx, &s, "", NULL, groups, ngroups, description, requester, dns, eni, err);
 }
 
 void
@@ -265,6 +289,8 @@ eni_from_row(sqlite3_stmt *st, eni_row *e)
     if (net_cidr_parse(vm_db_text(st, 8), true, &sub))
         net_addr_format(net_subnet_gateway(&sub), e->gw);
     snprintf(e->az, sizeof(e->az), "%s", vm_db_text(st, 9));
+    snprintf(e->description, sizeof(e->description), "%s", vm_db_text(st, 10));
+    snprintf(e->requester, sizeof(e->requester), "%s", vm_db_text(st, 11));
 }
 
 /* 1 with *e when the instance has an interface, 0 when not. */
@@ -434,9 +460,11 @@ render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
     vm_node_str(it, "vpcId", NULL, e->vpc);
     if (full)
         vm_node_str(it, "availabilityZone", NULL, e->az);
-    vm_node_str(it, "description", NULL, "");
+    vm_node_str(it, "description", NULL, e->description);
     vm_node_str(it, "ownerId", NULL, ctx->account_id);
-    vm_node_str(it, "status", NULL, e->instance[0] ? "in-use" : "available");
+    if (full && e->requester[0])
+        vm_node_str(it, "requesterId", NULL, e->requester);
+    vm_node_str(it, "status", NULL, e->instance[0] || e->requester[0] ? "in-use" : "available");
     vm_node_str(it, "macAddress", NULL, e->mac);
     vm_node_str(it, "privateIpAddress", NULL, e->ip);
     vm_node_str(it, "privateDnsName", NULL, dns);
@@ -444,15 +472,17 @@ render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
     vm_node_str(it, "interfaceType", NULL, "interface");
     if (render_groups(ctx, vm_node_list(it, "groupSet", "Groups"), e->id, err) < 0)
         return -1;
-    if (e->instance[0]) {
+    if (e->instance[0] || e->requester[0]) {
         vm_node *a = vm_node_struct(it, "attachment", NULL);
         snprintf(att, sizeof(att), "eni-attach-%s", e->id + 4);
         vm_node_str(a, "attachmentId", NULL, att);
-        if (full) {
+        if (full && e->instance[0]) {
             vm_node_str(a, "instanceId", NULL, e->instance);
             vm_node_str(a, "instanceOwnerId", NULL, ctx->account_id);
+        } else if (full) {
+            vm_node_str(a, "instanceOwnerId", NULL, e->requester);
         }
-        vm_node_int(a, "deviceIndex", NULL, 0);
+        vm_node_int(a, "deviceIndex", NULL, e->instance[0] ? 0 : 1);
         vm_node_str(a, "status", NULL, "attached");
         vm_node_time(a, "attachTime", NULL, e->created_at);
         vm_node_bool(a, "deleteOnTermination", NULL, true);
@@ -464,7 +494,7 @@ render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
     vm_node_bool(one, "primary", NULL, true);
     vm_node_list(it, "ipv6AddressesSet", "Ipv6Addresses");
     if (full) {
-        vm_node_bool(it, "requesterManaged", NULL, false);
+        vm_node_bool(it, "requesterManaged", NULL, e->requester[0] != '\0');
         return vm_tags_render(ctx, it, e->id, err);
     }
     return 0;
@@ -584,7 +614,7 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
     if (strcmp(name, "mac-address") == 0)
         return e->mac;
     if (strcmp(name, "status") == 0)
-        return e->instance[0] ? "in-use" : "available";
+        return e->instance[0] || e->requester[0] ? "in-use" : "available";
     if (strcmp(name, "availability-zone") == 0)
         return e->az;
     if (strcmp(name, "owner-id") == 0 || (e->instance[0] && strcmp(name, "attachment.instance-owner-id") == 0))
@@ -594,7 +624,9 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
     if (strcmp(name, "source-dest-check") == 0)
         return "true";
     if (strcmp(name, "requester-managed") == 0)
-        return "false";
+        return e->requester[0] ? "true" : "false";
+    if (strcmp(name, "requester-id") == 0)
+        return e->requester;
     if (e->instance[0] && strcmp(name, "attachment.status") == 0)
         return "attached";
     if (e->instance[0] && strcmp(name, "attachment.device-index") == 0)
@@ -606,7 +638,7 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
         return buf;
     }
     if (strcmp(name, "description") == 0)
-        return "";
+        return e->description;
     if (strcmp(name, "private-dns-name") == 0) {
         dns_name(ctx, e->ip, buf, len);
         return buf;

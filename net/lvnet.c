@@ -44,11 +44,12 @@ net_sg_filter_name(const char *sg_id, char buf[64])
 }
 
 /* Linux limits interface names to 15 characters: "vm" and 13 of the subnet's hex digits. */
-static void
-bridge_name(const char *subnet_id, char buf[16])
+void
+net_bridge_name(const char *subnet_id, char buf[16])
 {
     snprintf(buf, 16, "vm%.13s", subnet_id + strlen("subnet-"));
 }
+#define bridge_name net_bridge_name
 
 /* ip-172-31-0-12 */
 static void
@@ -96,7 +97,8 @@ desired(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, hosts *dhcp, hosts
     net_region_domain(ctx, dom, sizeof(dom));
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      "SELECT e.mac, e.ip, e.subnet_id FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "
+                      "SELECT e.mac, e.ip, e.subnet_id, e.dns_name FROM network_interfaces e "
+                      "JOIN subnets s ON s.id = e.subnet_id "
                       "WHERE s.vpc_id = ? ORDER BY e.created_at, e.id",
                       &st, err) < 0)
         return -1;
@@ -105,7 +107,11 @@ desired(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, hosts *dhcp, hosts
         const char *mac = vm_db_text(st, 0), *ip = vm_db_text(st, 1);
         char label[32], fqdn[96];
         host_label(ip, label);
-        snprintf(fqdn, sizeof(fqdn), "%s.%s", label, dom);
+        /* a service's interface (a load balancer's) answers to the service's name instead */
+        if (*vm_db_text(st, 3))
+            snprintf(fqdn, sizeof(fqdn), "%s", vm_db_text(st, 3));
+        else
+            snprintf(fqdn, sizeof(fqdn), "%s.%s", label, dom);
         if (strcmp(vm_db_text(st, 2), s->id) == 0 && hosts_push(dhcp, mac, ip, label, err) < 0)
             return -1;
         if (vpc->dns_support && hosts_push(dns, mac, ip, fqdn, err) < 0)
@@ -409,8 +415,8 @@ net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err)
 }
 
 /* Runs argv (a tool) inside the namespace of process pid. */
-static int
-run_in_netns(long pid, const char *const *argv, vm_error *err)
+int
+net_run_in_netns(long pid, const char *const *argv, vm_error *err)
 {
     char netns[64];
     const char *full[16] = { "nsenter", netns };
@@ -435,7 +441,7 @@ net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char 
     if (!pid || access("/usr/bin/dhcp_release", X_OK) != 0)
         return 0;
     const char *argv[] = { "dhcp_release", br, ip, mac, NULL };
-    return run_in_netns(pid, argv, err);
+    return net_run_in_netns(pid, argv, err);
 }
 
 int
@@ -523,7 +529,7 @@ net_legacy_filters_remove(vm_ctx *ctx)
                 left = true;
             } else if (pid && strncmp(name, "vmmgr-sg-", 9) == 0) {
                 const char *argv[] = { "ipset", "-exist", "destroy", name, NULL };
-                run_in_netns(pid, argv, &ignore);
+                net_run_in_netns(pid, argv, &ignore);
             }
         }
         virNWFilterFree(fs[i]);

@@ -103,5 +103,29 @@ int net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *
  * the running guest at once. */
 int net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const char *const *group_ids, size_t n,
                             vm_error *err);
+/* A service's interface (a load balancer's), requester-managed: recorded in subnet_id with groups
+ * (inside the caller's transaction); dns: the name the VPC's DNS gives its address. */
+int net_svc_eni_record(vm_ctx *ctx, const char *subnet_id, const char (*groups)[VM_ID_MAX], size_t ngroups,
+                       const char *description, const char *requester, const char *dns, char eni_id[VM_ID_MAX],
+                       vm_error *err);
+/* What a service needs to configure its side of the interface. */
+typedef struct net_svc_eni {
+    char id[VM_ID_MAX], subnet[VM_ID_MAX], vpc[VM_ID_MAX];
+    char mac[18], ip[NET_ADDR_MAX], gw[NET_ADDR_MAX];
+    int prefix;
+} net_svc_eni;
+int net_svc_eni_get(vm_ctx *ctx, const char *eni_id, net_svc_eni *ret, vm_error *err);
+/* Plugs the interface into the named network namespace (made when missing) as eth<index>: a veth
+ * pair whose other end is on the subnet's bridge in libvirtd's namespace, with the interface's MAC
+ * and address, what leaves from its address routed through its subnet (a table of its own), and for
+ * index 0 the namespace's default route; its DNS name and firewall elements first, so it is never
+ * unfiltered.  Idempotent: a working plug is left alone.  0 also for a remote libvirt. */
+int net_svc_eni_plug(vm_ctx *ctx, const char *eni_id, const char *netns, unsigned index, vm_error *err);
+/* Unplugs the interface and forgets it: firewall elements, the veth, DNS and DHCP entries, the
+ * record.  A missing interface is no error. */
+int net_svc_eni_release(vm_ctx *ctx, const char *eni_id, vm_error *err);
+/* Removes a namespace net_svc_eni_plug made (best effort). */
+void net_svc_netns_delete(const char *netns);
+
 /* Reconcile: every subnet's network runs (after a host reboot they are gone). */
 int net_reconcile(vm_ctx *ctx, vm_error *err);

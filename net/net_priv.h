@@ -36,13 +36,15 @@ typedef struct eni_row {
     char mac[18], ip[NET_ADDR_MAX];
     char vpc_cidr[NET_CIDR_MAX], gw[NET_ADDR_MAX];
     char az[40]; /* its subnet's zone */
+    char description[160];
+    char requester[32]; /* a service's interface: "amazon-elb"; "" for an instance's */
     long created_at;
 } eni_row;
 
 /* The columns eni_from_row reads; the caller adds WHERE and ORDER BY (e is the interface). */
 #define ENI_SELECT                                                                                                    \
     "SELECT e.id, e.subnet_id, s.vpc_id, coalesce(e.instance_id, ''), e.mac, e.ip, e.created_at, v.cidr, s.cidr, " \
-    "s.az "                                                                                                           \
+    "s.az, e.description, e.requester "                                                                               \
     "FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id JOIN vpcs v ON v.id = s.vpc_id "
 void eni_from_row(sqlite3_stmt *st, eni_row *e);
 
@@ -60,6 +62,10 @@ const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
 
 /* libvirt (net/lvnet.c). */
 void net_network_name(const char *subnet_id, char buf[64]);
+/* The bridge of a subnet's network. */
+void net_bridge_name(const char *subnet_id, char buf[16]);
+/* Runs argv (a tool, NULL-terminated, at most 13 words) inside the network namespace of pid. */
+int net_run_in_netns(long pid, const char *const *argv, vm_error *err);
 /* The pid of the local libvirtd (whose network namespace holds the bridges), 0 when unknown. */
 long net_libvirtd_pid(const vm_ctx *ctx);
 /* Removes what the nwfilter versions of vmmgr defined (filters, ipsets); best effort. */

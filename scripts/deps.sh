@@ -8,7 +8,7 @@ pkgs=(
 	busybox-static e2fsprogs kmod cpio xz-utils dropbear-bin
 	ovmf systemd-boot-efi dosfstools mtools fdisk binutils
 	iproute2 dnsmasq-base dnsmasq-utils iptables ipset nftables jq curl openssh-client openssl strace iputils-ping
-	awscli python3-boto3 prometheus
+	awscli python3-boto3 prometheus haproxy
 	clang libclang-rt-14-dev
 )
 missing=()

@@ -13,6 +13,7 @@
 #include "api/http.h"
 #include "compute/instance.h"
 #include "../autoscaling/asg.h"
+#include "../elb/elb.h"
 #include "../metrics/alarms.h"
 #include "../metrics/prometheus.h"
 #include "../metrics/sampler.h"
@@ -232,6 +233,11 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             int busy = asg_controller_round(ctx, &ge);
             if (busy < 0 && ge.code)
                 fprintf(stderr, "vmmgr serve: autoscaling: %s\n", ge.msg);
+            /* the load balancers: on the same rhythm (targets registered or drained, a killed
+             * HAProxy restarted) */
+            vm_error le = { 0 };
+            int lbusy = elb_controller_round(ctx, &le);
+            busy = busy > 0 || lbusy > 0;
             next_asg = mono_ms() + (busy > 0 ? 500 : ALARMS_EVERY_SEC * 1000);
         }
     }

@@ -33,6 +33,15 @@ cleanup() {
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	groups=$(vm describe-security-groups --query 'SecurityGroups[].GroupId' --output text 2>/dev/null || true)
 	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	# the load balancers' HAProxy (by the pids of their namespaces: only it runs there) and namespaces
+	local d lbns
+	for d in "$S"/elb/*/; do
+		[ -d "$d" ] || continue
+		lbns=vmmgr-lb-$(basename "$d")
+		[ -e "/run/netns/$lbns" ] || continue
+		ip netns pids "$lbns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$lbns" 2>/dev/null || true
+	done
 	# the store's nftables tables, in the harness's namespace
 	local t
 	t=$(fw_table)

@@ -824,15 +824,19 @@ static const cli_cmd service_cmds[] = {
 const cli_cmd *
 cli_service_cmd_find(const char *service, const char *name)
 {
-    for (size_t i = 0; i < sizeof(service_cmds) / sizeof(service_cmds[0]); i++)
-        if (strcmp(service_cmds[i].service, service) == 0 && strcmp(service_cmds[i].name, name) == 0)
-            return &service_cmds[i];
+    size_t n;
+    const cli_cmd *all = cli_service_cmds(service, &n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].service, service) == 0 && strcmp(all[i].name, name) == 0)
+            return &all[i];
     return NULL;
 }
 
 const cli_cmd *
-cli_service_cmds(size_t *ret_n)
+cli_service_cmds(const char *service, size_t *ret_n)
 {
+    if (strcmp(service, "elbv2") == 0)
+        return cli_elbv2_cmds(ret_n);
     *ret_n = sizeof(service_cmds) / sizeof(service_cmds[0]);
     return service_cmds;
 }

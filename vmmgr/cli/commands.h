@@ -39,7 +39,9 @@ typedef struct cli_cmd {
 const cli_cmd *cli_cmd_find(const char *name);
 /* A command of another service's namespace (`vmmgr cloudwatch list-metrics`), NULL if none. */
 const cli_cmd *cli_service_cmd_find(const char *service, const char *name);
-const cli_cmd *cli_service_cmds(size_t *ret_n);
+/* The commands of a service's namespace (the table holding it: filter on .service). */
+const cli_cmd *cli_service_cmds(const char *service, size_t *ret_n);
+const cli_cmd *cli_elbv2_cmds(size_t *ret_n);
 const cli_cmd *cli_cmds(size_t *ret_n);
 /* The commands that are no EC2 action (init, wait, serve, access keys, audit): action is NULL, the
  * options are documentation for --help, the manual page and shell completion. */

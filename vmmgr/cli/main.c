@@ -260,7 +260,7 @@ service_main(const cli_globals *g, const char *service, const svc_desc *svc, int
     const cli_cmd *cmd = argc > 0 ? cli_service_cmd_find(service, argv[0]) : NULL;
     if (!cmd) {
         size_t n;
-        const cli_cmd *all = cli_service_cmds(&n);
+        const cli_cmd *all = cli_service_cmds(service, &n);
         fprintf(stderr, "vmmgr %s: %s%s%s\n\ncommands:\n", service,
                 argc < 1 ? "a command is needed" : "unknown command '", argc < 1 ? "" : argv[0], argc < 1 ? "" : "'");
         for (size_t i = 0; i < n; i++)
@@ -351,8 +351,7 @@ main(int argc, char **argv)
     } else if (strcmp(argv[0], "autoscaling") == 0) {
         return service_main(&g, "autoscaling", &svc_autoscaling, argc - 1, argv + 1);
     } else if (strcmp(argv[0], "elbv2") == 0) {
-        fprintf(stderr, "vmmgr %s: this service is not offered yet\n", argv[0]);
-        return EXIT_USAGE;
+        return service_main(&g, "elbv2", &svc_elbv2, argc - 1, argv + 1);
     }
     const char *name = argv[0];
     const cli_cmd *cmd = cli_cmd_find(name), *local = cli_local_find(name);

@@ -94,7 +94,13 @@ member(parser *ps, const char *prefix, vm_params *out)
     ps->pos++;
     const char *list = wire_name(name);
     const char *sep = *prefix ? "." : "";
-    char full[320];
+    char full[320], qlist[80];
+    /* the AWS Query protocol's lists (Auto Scaling, CloudWatch, ELB): NAME.member.N */
+    bool query = strstr(prefix, ".member") != NULL;
+    if (query && (list || ps->s[ps->pos] == '[')) {
+        snprintf(qlist, sizeof(qlist), "%s.member", name);
+        list = qlist;
+    }
 
     if (ps->s[ps->pos] == '{') {
         /* a nested structure: Ebs={VolumeSize=20,VolumeType=gp3} → PREFIX.Ebs.VolumeSize … */

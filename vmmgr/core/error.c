@@ -83,6 +83,19 @@ static const struct {
     [VM_ERR_REFRESH_IN_PROGRESS] = { "InstanceRefreshInProgress", 400 },
     [VM_ERR_NO_ACTIVE_REFRESH] = { "ActiveInstanceRefreshNotFound", 400 },
     [VM_ERR_VOLUME_ZONE_MISMATCH] = { "InvalidVolume.ZoneMismatch", 400 },
+    [VM_ERR_LB_NOT_FOUND] = { "LoadBalancerNotFound", 400 },
+    [VM_ERR_TG_NOT_FOUND] = { "TargetGroupNotFound", 400 },
+    [VM_ERR_LISTENER_NOT_FOUND] = { "ListenerNotFound", 400 },
+    [VM_ERR_RULE_NOT_FOUND] = { "RuleNotFound", 400 },
+    [VM_ERR_LB_DUPLICATE] = { "DuplicateLoadBalancerName", 400 },
+    [VM_ERR_TG_DUPLICATE] = { "DuplicateTargetGroupName", 400 },
+    [VM_ERR_LISTENER_DUPLICATE] = { "DuplicateListener", 400 },
+    [VM_ERR_PRIORITY_IN_USE] = { "PriorityInUse", 400 },
+    [VM_ERR_INVALID_TARGET] = { "InvalidTarget", 400 },
+    [VM_ERR_ELB_SUBNET] = { "InvalidSubnet", 400 },
+    [VM_ERR_ELB_SECURITY_GROUP] = { "InvalidSecurityGroup", 400 },
+    [VM_ERR_ELB_CONFIGURATION] = { "InvalidConfigurationRequest", 400 },
+    [VM_ERR_ELB_SUBNET_NOT_FOUND] = { "SubnetNotFound", 400 },
 };
 
 static int

@@ -86,6 +86,20 @@ typedef enum vm_err_code {
     VM_ERR_REFRESH_IN_PROGRESS,         /* InstanceRefreshInProgress */
     VM_ERR_NO_ACTIVE_REFRESH,           /* ActiveInstanceRefreshNotFound */
     VM_ERR_VOLUME_ZONE_MISMATCH,        /* InvalidVolume.ZoneMismatch */
+    /* Elastic Load Balancing */
+    VM_ERR_LB_NOT_FOUND,                /* LoadBalancerNotFound */
+    VM_ERR_TG_NOT_FOUND,                /* TargetGroupNotFound */
+    VM_ERR_LISTENER_NOT_FOUND,          /* ListenerNotFound */
+    VM_ERR_RULE_NOT_FOUND,              /* RuleNotFound */
+    VM_ERR_LB_DUPLICATE,                /* DuplicateLoadBalancerName */
+    VM_ERR_TG_DUPLICATE,                /* DuplicateTargetGroupName */
+    VM_ERR_LISTENER_DUPLICATE,          /* DuplicateListener */
+    VM_ERR_PRIORITY_IN_USE,             /* PriorityInUse */
+    VM_ERR_INVALID_TARGET,              /* InvalidTarget */
+    VM_ERR_ELB_SUBNET,                  /* InvalidSubnet */
+    VM_ERR_ELB_SECURITY_GROUP,          /* InvalidSecurityGroup */
+    VM_ERR_ELB_CONFIGURATION,           /* InvalidConfigurationRequest */
+    VM_ERR_ELB_SUBNET_NOT_FOUND,        /* SubnetNotFound */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -14,7 +14,7 @@ const svc_desc svc_ec2 = {
     .protocol = SVC_PROTO_EC2,
 };
 
-static const svc_desc *services[8] = { &svc_ec2, &svc_sts, &svc_cloudwatch, &svc_autoscaling };
+static const svc_desc *services[8] = { &svc_ec2, &svc_sts, &svc_cloudwatch, &svc_autoscaling, &svc_elbv2 };
 
 int
 svc_register(const svc_desc *svc)
@@ -73,7 +73,7 @@ svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *ac
         return -1;
     }
     /* a group's new size, policy or pool: the daemon's controller acts now, not at its next round */
-    if (svc == &svc_autoscaling && strncmp(action, "Describe", 8) != 0)
+    if ((svc == &svc_autoscaling || svc == &svc_elbv2) && strncmp(action, "Describe", 8) != 0)
         vm_serve_kick();
     *ret_resp = resp;
     return 0;

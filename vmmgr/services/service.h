@@ -52,3 +52,4 @@ extern const svc_desc svc_ec2;
 extern const svc_desc svc_sts;
 extern const svc_desc svc_cloudwatch;
 extern const svc_desc svc_autoscaling;
+extern const svc_desc svc_elbv2;

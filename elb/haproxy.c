@@ -1,0 +1,536 @@
+/* One HAProxy (master-worker) per load balancer, inside the load balancer's network namespace: its
+ * configuration rendered from the store, its admin socket (the runtime API: servers added, drained
+ * and removed without a reload, health read back), its master socket (seamless reloads).  Everything
+ * lives in <state>/elb/<id>/: haproxy.cfg, admin.sock, master.sock, haproxy.pid, servers.state (the
+ * servers' last state, which a restarted or reloaded HAProxy starts from). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/cmd.h"
+#include "elb.h"
+
+void
+elb_lb_dir(const vm_ctx *ctx, const char *lb_id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s/elb/%s", ctx->state_dir, lb_id);
+}
+
+void
+elb_lb_netns(const char *lb_id, char buf[32])
+{
+    snprintf(buf, 32, "vmmgr-lb-%s", lb_id);
+}
+
+void
+elb_server_name(const char *target, long port, char buf[80])
+{
+    snprintf(buf, 80, "%s_%ld", target, port);
+}
+
+/* --- the configuration ---------------------------------------------------------------------------- */
+
+/* A word HAProxy reads literally: single-quoted (no escapes or variables inside), a quote itself
+ * closed, given double-quoted, and reopened. */
+static void
+put_quoted(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputs("'\"'\"'", f);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
+        else
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+/* A path or host pattern (ELB's: '*' any characters, '?' one) as an anchored regular expression;
+ * characters with a meaning in a regex are given as one-character classes (no backslashes, which
+ * HAProxy's parser would take). */
+static void
+put_glob_alternatives(FILE *f, const char *list, bool host)
+{
+    fputs("^(", f);
+    bool first = true;
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (!first)
+            fputc('|', f);
+        first = false;
+        for (size_t i = 0; i < n; i++) {
+            char c = p[i];
+            if (c == '*')
+                fputs(".*", f);
+            else if (c == '?')
+                fputc('.', f);
+            else if (strchr(".+()[]{}|^$", c))
+                fprintf(f, "[%c]", c);
+            else
+                fputc(c, f);
+        }
+        p += n + (end ? 1 : 0);
+    }
+    fputs(host ? ")(:[0-9]+)?$" : ")$", f);
+}
+
+/* Matcher "200,202,300-310" as ^(200|202|300|…|310)$ */
+static void
+put_matcher(FILE *f, const char *m)
+{
+    fputs("^(", f);
+    bool first = true;
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", m);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        long lo = strtol(tok, NULL, 10), hi = lo;
+        const char *dash = strchr(tok, '-');
+        if (dash)
+            hi = strtol(dash + 1, NULL, 10);
+        for (long c = lo; c <= hi && c < 600; c++) {
+            fprintf(f, "%s%ld", first ? "" : "|", c);
+            first = false;
+        }
+    }
+    fputs(")$", f);
+}
+
+static void
+put_action(FILE *f, const elb_action *a, const char *cond)
+{
+    if (strcmp(a->type, "forward") == 0) {
+        fprintf(f, "  use_backend tg-%s%s%s\n", a->tg_id, cond ? " if " : "", cond ? cond : "");
+        return;
+    }
+    fprintf(f, "  http-request return status %s content-type ", a->status);
+    put_quoted(f, a->content_type[0] ? a->content_type : "text/plain");
+    if (a->body[0]) {
+        fputs(" string ", f);
+        put_quoted(f, a->body);
+    }
+    fprintf(f, "%s%s\n", cond ? " if " : "", cond ? cond : "");
+}
+
+static void
+put_server(FILE *f, const elb_tg *tg, const elb_target *t)
+{
+    char name[80];
+    elb_server_name(t->target, t->port, name);
+    fprintf(f, "  server %s %s:%ld check inter %lds rise %ld fall %ld", name, t->ip, t->port, tg->hc_interval,
+            tg->healthy, tg->unhealthy);
+    if (strcmp(tg->hc_port, "traffic-port") != 0)
+        fprintf(f, " port %s", tg->hc_port);
+    if (t->drain_until)
+        fputs(" weight 0", f);
+    fputc('\n', f);
+}
+
+/* The backend of a target group: its balancing, its health check and its targets. */
+static int
+put_backend(vm_ctx *ctx, FILE *f, const elb_lb *lb, const char *tg_id, vm_error *err)
+{
+    elb_tg tg;
+    if (elb_tg_get(ctx, tg_id, &tg, err) < 0)
+        return -1;
+    bool http = strcmp(lb->type, "application") == 0;
+    fprintf(f, "\nbackend tg-%s\n  mode %s\n", tg.id, http ? "http" : "tcp");
+    _cleanup_free_ char *algo = elb_attr_get(ctx, tg.id, "load_balancing.algorithm.type");
+    fprintf(f, "  balance %s\n", algo && strcmp(algo, "least_outstanding_requests") == 0 ? "leastconn" : "roundrobin");
+    if (strcmp(tg.hc_protocol, "HTTP") == 0 || strcmp(tg.hc_protocol, "HTTPS") == 0) {
+        fputs("  option httpchk\n  http-check send meth GET uri ", f);
+        put_quoted(f, tg.hc_path);
+        fprintf(f, " ver HTTP/1.1 hdr Host %s\n  http-check expect rstatus ", lb->dns_name);
+        put_matcher(f, tg.matcher);
+        fputc('\n', f);
+    }
+    fprintf(f, "  timeout check %lds\n", tg.hc_timeout);
+    if (http && elb_attr_bool(ctx, tg.id, "stickiness.enabled", false))
+        fputs("  cookie AWSALB insert indirect nocache\n", f);
+    _cleanup_free_ elb_target *ts = NULL;
+    size_t n;
+    if (elb_targets_of(ctx, tg.id, &ts, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        put_server(f, &tg, &ts[i]);
+    return 0;
+}
+
+char *
+elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
+{
+    char dir[512];
+    elb_lb_dir(ctx, lb->id, dir, sizeof(dir));
+    _cleanup_free_ elb_listener *ls = NULL;
+    size_t nl;
+    if (elb_listeners_of(ctx, lb->id, &ls, &nl, err) < 0)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot render the load balancer's configuration");
+        return NULL;
+    }
+    bool http = strcmp(lb->type, "application") == 0;
+    long idle = elb_attr_long(ctx, lb->id, "idle_timeout.timeout_seconds", 60);
+    fprintf(f,
+            "# vmmgr: load balancer %s (%s), rendered from the store; changes here are overwritten\n"
+            "global\n"
+            "  stats socket %s/admin.sock mode 600 level admin expose-fd listeners\n"
+            "  server-state-file %s/servers.state\n"
+            "  hard-stop-after 30s\n"
+            "\ndefaults\n"
+            "  timeout connect 5s\n"
+            "  timeout client %lds\n"
+            "  timeout server %lds\n"
+            "  load-server-state-from-file global\n",
+            lb->name, lb->id, dir, dir, idle, idle);
+    /* the target groups any listener or rule forwards to, each once */
+    char(*tgs)[ELB_ID_LEN + 1] = NULL;
+    size_t ntg = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < nl; i++) {
+        fprintf(f, "\nfrontend ln-%s\n  mode %s\n  bind :%ld\n", ls[i].id, http ? "http" : "tcp", ls[i].port);
+        if (http)
+            fputs("  option forwardfor\n", f);
+        _cleanup_free_ elb_rule *rs = NULL;
+        size_t nr;
+        if ((rc = elb_rules_of(ctx, ls[i].id, &rs, &nr, err)) < 0)
+            break;
+        for (size_t j = 0; http && j < nr; j++) {
+            char cond[64] = "";
+            if (rs[j].paths[0]) {
+                fprintf(f, "  acl r%zup path -m reg ", j);
+                put_glob_alternatives(f, rs[j].paths, false);
+                fputc('\n', f);
+                snprintf(cond, sizeof(cond), "r%zup", j);
+            }
+            if (rs[j].hosts[0]) {
+                fprintf(f, "  acl r%zuh hdr(host) -m reg -i ", j);
+                put_glob_alternatives(f, rs[j].hosts, true);
+                fputc('\n', f);
+                size_t o = strlen(cond);
+                snprintf(cond + o, sizeof(cond) - o, "%sr%zuh", o ? " " : "", j);
+            }
+            put_action(f, &rs[j].action, cond);
+        }
+        if (strcmp(ls[i].action.type, "forward") == 0)
+            fprintf(f, "  default_backend tg-%s\n", ls[i].action.tg_id);
+        else
+            put_action(f, &ls[i].action, NULL);
+        for (size_t j = 0; j <= nr; j++) {
+            const elb_action *a = j < nr ? &rs[j].action : &ls[i].action;
+            if (strcmp(a->type, "forward") != 0)
+                continue;
+            bool seen = false;
+            for (size_t k = 0; k < ntg; k++)
+                seen |= strcmp(tgs[k], a->tg_id) == 0;
+            if (seen)
+                continue;
+            char(*v)[ELB_ID_LEN + 1] = realloc(tgs, (ntg + 1) * sizeof(*tgs));
+            if (!v) {
+                rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+                break;
+            }
+            tgs = v;
+            snprintf(tgs[ntg++], ELB_ID_LEN + 1, "%s", a->tg_id);
+        }
+    }
+    for (size_t k = 0; rc == 0 && k < ntg; k++)
+        rc = put_backend(ctx, f, lb, tgs[k], err);
+    free(tgs);
+    fclose(f);
+    if (rc < 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* --- the sockets ---------------------------------------------------------------------------------- */
+
+static char *
+sock_cmd(const char *path, const char *cmd, vm_error *err)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(a.sun_path)) {
+        vm_error_set(err, VM_ERR_INTERNAL, "the socket path %s is too long", path);
+        return NULL;
+    }
+    memcpy(a.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "socket");
+        return NULL;
+    }
+    struct timeval tv = { 3, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        vm_error_set_errno(err, errno, VM_ERR_UNAVAILABLE, "HAProxy does not answer on %s", path);
+        close(fd);
+        return NULL;
+    }
+    size_t cl = strlen(cmd);
+    _cleanup_free_ char *line = malloc(cl + 2);
+    if (!line) {
+        close(fd);
+        vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    memcpy(line, cmd, cl);
+    line[cl] = '\n';
+    if (write(fd, line, cl + 1) != (ssize_t)(cl + 1)) {
+        vm_error_set_errno(err, errno, VM_ERR_UNAVAILABLE, "writing to %s", path);
+        close(fd);
+        return NULL;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    for (;;) {
+        char chunk[8192];
+        ssize_t r = read(fd, chunk, sizeof(chunk));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        char *o = realloc(out, len + (size_t)r + 1);
+        if (!o)
+            break;
+        out = o;
+        memcpy(out + len, chunk, (size_t)r);
+        len += (size_t)r;
+        out[len] = '\0';
+    }
+    close(fd);
+    if (!out)
+        out = strdup("");
+    return out;
+}
+
+char *
+elb_haproxy_cmd(vm_ctx *ctx, const char *lb_id, const char *cmd, vm_error *err)
+{
+    char dir[512], path[600];
+    elb_lb_dir(ctx, lb_id, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/admin.sock", dir);
+    return sock_cmd(path, cmd, err);
+}
+
+/* --- the process ---------------------------------------------------------------------------------- */
+
+long
+elb_haproxy_pid(vm_ctx *ctx, const char *lb_id)
+{
+    char dir[512], path[600], comm[32] = "";
+    elb_lb_dir(ctx, lb_id, dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/haproxy.pid", dir);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    long pid = 0;
+    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+    _cleanup_fclose_ FILE *c = fopen(path, "re");
+    if (!c || !fgets(comm, sizeof(comm), c) || strncmp(comm, "haproxy", 7) != 0)
+        return 0;
+    /* a process of another namespace (a reused pid) is not ours */
+    char ns[64], nsname[32];
+    snprintf(ns, sizeof(ns), "/proc/%ld/ns/net", pid);
+    elb_lb_netns(lb_id, nsname);
+    snprintf(path, sizeof(path), "/run/netns/%s", nsname);
+    struct stat a, b;
+    if (stat(ns, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+        return 0;
+    return pid;
+}
+
+/* Every process left in the namespace (workers of a master that was killed): ours, by pid. */
+static void
+kill_leftovers(const char *netns)
+{
+    const char *argv[] = { "ip", "netns", "pids", netns, NULL };
+    _cleanup_free_ char *out = NULL;
+    vm_error ignore = { 0 };
+    vm_cmd_limits lim = { .timeout_sec = 10 };
+    if (vm_cmd_run(argv, &lim, &out, &ignore) < 0 || !out)
+        return;
+    for (char *p = out; *p;) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 1)
+            kill((pid_t)pid, SIGKILL);
+        p = end;
+        while (*p == '\n' || *p == ' ')
+            p++;
+    }
+    /* they are gone before a new master binds the same ports */
+    for (int i = 0; i < 50; i++) {
+        _cleanup_free_ char *again = NULL;
+        vm_error e2 = { 0 };
+        if (vm_cmd_run(argv, &lim, &again, &e2) < 0 || !again || !*again)
+            return;
+        usleep(20000);
+    }
+}
+
+static int
+write_config(const char *dir, const char *cfg, vm_error *err)
+{
+    char path[600], tmp[640];
+    snprintf(path, sizeof(path), "%s/haproxy.cfg", dir);
+    snprintf(tmp, sizeof(tmp), "%s/haproxy.cfg.new", dir);
+    _cleanup_fclose_ FILE *f = fopen(tmp, "we");
+    if (!f || fputs(cfg, f) < 0 || fflush(f) != 0)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "writing %s", tmp);
+    const char *check[] = { "haproxy", "-c", "-q", "-f", tmp, NULL };
+    vm_cmd_limits lim = { .timeout_sec = 20 };
+    if (vm_cmd_run(check, &lim, NULL, err) < 0)
+        return -1;
+    if (rename(tmp, path) < 0)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "renaming %s", tmp);
+    return 0;
+}
+
+/* The servers' state now, for the next HAProxy to start from. */
+static void
+save_state(vm_ctx *ctx, const char *lb_id, const char *dir)
+{
+    vm_error ignore = { 0 };
+    _cleanup_free_ char *st = elb_haproxy_cmd(ctx, lb_id, "show servers state", &ignore);
+    if (!st || strncmp(st, "1\n", 2) != 0)
+        return;
+    char path[600], tmp[640];
+    snprintf(path, sizeof(path), "%s/servers.state", dir);
+    snprintf(tmp, sizeof(tmp), "%s/servers.state.new", dir);
+    FILE *f = fopen(tmp, "we");
+    if (!f)
+        return;
+    bool ok = fputs(st, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    if (ok)
+        rename(tmp, path);
+}
+
+/* The configuration without its server lines: servers change through the runtime API, only the
+ * rest needs a reload. */
+static char *
+without_servers(const char *cfg)
+{
+    char *out = malloc(strlen(cfg) + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = cfg; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) + 1 : strlen(p);
+        if (strncmp(p, "  server ", 9) != 0) {
+            memcpy(o, p, n);
+            o += n;
+        }
+        p += n;
+    }
+    *o = '\0';
+    return out;
+}
+
+/* 1 when the rendered configuration differs from the one on disk in more than its servers (*ret_cfg:
+ * the rendered one), 0 when not. */
+static int
+config_changed(vm_ctx *ctx, const elb_lb *lb, const char *dir, char **ret_cfg, vm_error *err)
+{
+    _cleanup_free_ char *cfg = elb_haproxy_config(ctx, lb, err);
+    if (!cfg)
+        return -1;
+    char path[600];
+    snprintf(path, sizeof(path), "%s/haproxy.cfg", dir);
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    _cleanup_free_ char *old = NULL;
+    size_t cap = 0;
+    ssize_t n = f ? getdelim(&old, &cap, '\0', f) : -1;
+    int changed = 1;
+    if (n >= 0) {
+        _cleanup_free_ char *a = without_servers(old), *b = without_servers(cfg);
+        changed = !a || !b || strcmp(a, b) != 0;
+    }
+    *ret_cfg = TAKE_PTR(cfg);
+    return changed;
+}
+
+int
+elb_haproxy_start(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
+{
+    char dir[512], cfgp[600], pidp[600], master[600], netns[32], nsarg[64];
+    elb_lb_dir(ctx, lb->id, dir, sizeof(dir));
+    elb_lb_netns(lb->id, netns);
+    char parent[512];
+    snprintf(parent, sizeof(parent), "%s/elb", ctx->state_dir);
+    mkdir(parent, 0700);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "creating %s", dir);
+    _cleanup_free_ char *cfg = NULL;
+    if (config_changed(ctx, lb, dir, &cfg, err) < 0 || write_config(dir, cfg, err) < 0)
+        return -1;
+    kill_leftovers(netns);
+    snprintf(cfgp, sizeof(cfgp), "%s/haproxy.cfg", dir);
+    snprintf(pidp, sizeof(pidp), "%s/haproxy.pid", dir);
+    snprintf(master, sizeof(master), "%s/master.sock", dir);
+    snprintf(nsarg, sizeof(nsarg), "--net=/run/netns/%s", netns);
+    unlink(master);
+    /* master-worker, daemon: it outlives `vmmgr serve`, which finds it again by its pid file */
+    const char *argv[] = { "nsenter", nsarg, "haproxy", "-W", "-D", "-q", "-f", cfgp, "-p", pidp, "-S", master, NULL };
+    vm_cmd_limits lim = { .timeout_sec = 30 };
+    return vm_cmd_run(argv, &lim, NULL, err);
+}
+
+int
+elb_haproxy_reload(vm_ctx *ctx, const char *lb_id, vm_error *err)
+{
+    char dir[512], master[600];
+    elb_lb_dir(ctx, lb_id, dir, sizeof(dir));
+    elb_lb lb;
+    if (elb_lb_get(ctx, lb_id, &lb, err) < 0)
+        return -1;
+    _cleanup_free_ char *cfg = NULL;
+    int changed = config_changed(ctx, &lb, dir, &cfg, err);
+    if (changed <= 0)
+        return changed;
+    save_state(ctx, lb_id, dir);
+    if (write_config(dir, cfg, err) < 0)
+        return -1;
+    snprintf(master, sizeof(master), "%s/master.sock", dir);
+    _cleanup_free_ char *out = sock_cmd(master, "reload", err);
+    return out ? 1 : -1;
+}
+
+void
+elb_haproxy_stop(vm_ctx *ctx, const char *lb_id)
+{
+    char netns[32];
+    elb_lb_netns(lb_id, netns);
+    long pid = elb_haproxy_pid(ctx, lb_id);
+    if (pid)
+        kill((pid_t)pid, SIGKILL);
+    kill_leftovers(netns);
+}
+
+void
+elb_haproxy_save_state(vm_ctx *ctx, const char *lb_id)
+{
+    char dir[512];
+    elb_lb_dir(ctx, lb_id, dir, sizeof(dir));
+    save_state(ctx, lb_id, dir);
+}

@@ -1,0 +1,519 @@
+/* Elastic Load Balancing in the store: ids, ARNs, and the records of load balancers, target groups,
+ * targets, listeners and rules. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+#include "../net/net.h"
+#include "../vmmgr/core/cleanup.h"
+#include "../vmmgr/core/db.h"
+#include "elb.h"
+
+void
+elb_id_new(char id[ELB_ID_LEN + 1])
+{
+    uuid_t u;
+    uuid_generate_random(u);
+    for (int i = 0; i < ELB_ID_LEN / 2; i++)
+        snprintf(id + 2 * i, 3, "%02x", u[i]);
+}
+
+static const char *
+short_type(const elb_lb *lb)
+{
+    return strcmp(lb->type, "network") == 0 ? "net" : "app";
+}
+
+void
+elb_lb_arn(const vm_ctx *ctx, const elb_lb *lb, char arn[ELB_ARN_MAX])
+{
+    snprintf(arn, ELB_ARN_MAX, "arn:aws:elasticloadbalancing:%s:%s:loadbalancer/%s/%s/%s", ctx->region,
+             ctx->account_id, short_type(lb), lb->name, lb->id);
+}
+
+void
+elb_tg_arn(const vm_ctx *ctx, const elb_tg *tg, char arn[ELB_ARN_MAX])
+{
+    snprintf(arn, ELB_ARN_MAX, "arn:aws:elasticloadbalancing:%s:%s:targetgroup/%s/%s", ctx->region, ctx->account_id,
+             tg->name, tg->id);
+}
+
+void
+elb_listener_arn(const vm_ctx *ctx, const elb_lb *lb, const char *listener_id, char arn[ELB_ARN_MAX])
+{
+    snprintf(arn, ELB_ARN_MAX, "arn:aws:elasticloadbalancing:%s:%s:listener/%s/%s/%s/%s", ctx->region,
+             ctx->account_id, short_type(lb), lb->name, lb->id, listener_id);
+}
+
+void
+elb_rule_arn(const vm_ctx *ctx, const elb_lb *lb, const char *listener_id, const char *rule_id, char arn[ELB_ARN_MAX])
+{
+    snprintf(arn, ELB_ARN_MAX, "arn:aws:elasticloadbalancing:%s:%s:listener-rule/%s/%s/%s/%s/%s", ctx->region,
+             ctx->account_id, short_type(lb), lb->name, lb->id, listener_id, rule_id);
+}
+
+int
+elb_arn_id(const char *arn, const char *kind, char id[ELB_ID_LEN + 1], vm_err_code code, vm_error *err)
+{
+    static const char pre[] = "arn:aws:elasticloadbalancing:";
+    const char *res = arn && strncmp(arn, pre, strlen(pre)) == 0 ? arn + strlen(pre) : NULL;
+    /* region:account:kind/… */
+    for (int colons = 0; res && colons < 2; colons++)
+        res = strchr(res, ':') ? strchr(res, ':') + 1 : NULL;
+    size_t kl = strlen(kind);
+    const char *last = arn ? strrchr(arn, '/') : NULL;
+    if (!res || strncmp(res, kind, kl) != 0 || res[kl] != '/' || !last || strlen(last + 1) != ELB_ID_LEN ||
+        strspn(last + 1, "0123456789abcdef") != ELB_ID_LEN)
+        return vm_error_set(err, code == VM_ERR_NONE ? VM_ERR_VALIDATION : code, "'%s' is not a valid %s ARN",
+                            arn ? arn : "", kind);
+    memcpy(id, last + 1, ELB_ID_LEN + 1);
+    return 0;
+}
+
+/* --- load balancers ------------------------------------------------------------------------------ */
+
+#define LB_COLUMNS "id, name, type, scheme, vpc_id, dns_name, state, deleting, created_at"
+
+static void
+lb_from_row(sqlite3_stmt *st, elb_lb *lb)
+{
+    memset(lb, 0, sizeof(*lb));
+    snprintf(lb->id, sizeof(lb->id), "%s", vm_db_text(st, 0));
+    snprintf(lb->name, sizeof(lb->name), "%s", vm_db_text(st, 1));
+    snprintf(lb->type, sizeof(lb->type), "%s", vm_db_text(st, 2));
+    snprintf(lb->scheme, sizeof(lb->scheme), "%s", vm_db_text(st, 3));
+    snprintf(lb->vpc_id, sizeof(lb->vpc_id), "%s", vm_db_text(st, 4));
+    snprintf(lb->dns_name, sizeof(lb->dns_name), "%s", vm_db_text(st, 5));
+    snprintf(lb->state, sizeof(lb->state), "%s", vm_db_text(st, 6));
+    lb->deleting = sqlite3_column_int(st, 7) != 0;
+    lb->created_at = sqlite3_column_int64(st, 8);
+}
+
+static int
+lb_query(vm_ctx *ctx, const char *where, const char *arg, elb_lb *ret, vm_error *err)
+{
+    char sql[256];
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    snprintf(sql, sizeof(sql), "SELECT " LB_COLUMNS " FROM elb_load_balancers WHERE %s AND deleting = 0", where);
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_LB_NOT_FOUND, "One or more load balancers not found");
+    lb_from_row(st, ret);
+    return 0;
+}
+
+int
+elb_lb_get(vm_ctx *ctx, const char *id, elb_lb *ret, vm_error *err)
+{
+    return lb_query(ctx, "id = ?", id, ret, err);
+}
+
+int
+elb_lb_by_name(vm_ctx *ctx, const char *name, elb_lb *ret, vm_error *err)
+{
+    return lb_query(ctx, "name = ?", name, ret, err);
+}
+
+int
+elb_lbs(vm_ctx *ctx, bool with_deleting, elb_lb **ret, size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db,
+                      with_deleting ? "SELECT " LB_COLUMNS " FROM elb_load_balancers ORDER BY created_at, rowid"
+                                    : "SELECT " LB_COLUMNS " FROM elb_load_balancers WHERE deleting = 0 "
+                                      "ORDER BY created_at, rowid",
+                      &st, err) < 0)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        elb_lb *v = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        lb_from_row(st, &v[(*n)++]);
+    }
+    return 0;
+}
+
+int
+elb_lb_subnets(vm_ctx *ctx, const char *lb_id, elb_lb_subnet **ret, size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT l.subnet_id, l.eni_id, s.az FROM elb_lb_subnets l JOIN subnets s ON s.id = l.subnet_id "
+                      "WHERE l.lb_id = ? ORDER BY l.rowid",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, lb_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        elb_lb_subnet *v = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        snprintf(v[*n].subnet_id, sizeof(v->subnet_id), "%s", vm_db_text(st, 0));
+        snprintf(v[*n].eni_id, sizeof(v->eni_id), "%s", vm_db_text(st, 1));
+        snprintf(v[*n].az, sizeof(v->az), "%s", vm_db_text(st, 2));
+        (*n)++;
+    }
+    return 0;
+}
+
+int
+elb_lb_groups(vm_ctx *ctx, const char *lb_id, char (**ret)[VM_ID_MAX], size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db, "SELECT group_id FROM elb_lb_groups WHERE lb_id = ? ORDER BY rowid", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, lb_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char(*v)[VM_ID_MAX] = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        snprintf(v[(*n)++], VM_ID_MAX, "%s", vm_db_text(st, 0));
+    }
+    return 0;
+}
+
+static int
+exec1(vm_ctx *ctx, const char *sql, const char *a, const char *b, const char *c, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+        return -1;
+    const char *args[] = { a, b, c };
+    for (int i = 0; i < 3 && args[i]; i++)
+        sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording the load balancer", err);
+    return 0;
+}
+
+int
+elb_lb_create(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], size_t nsub,
+              const char (*groups)[VM_ID_MAX], size_t ngroups, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    int rc = vm_db_prepare(ctx->db,
+                           "INSERT INTO elb_load_balancers (" LB_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)", &st,
+                           err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, lb->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, lb->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, lb->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, lb->scheme, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, lb->vpc_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, lb->dns_name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, lb->state, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, lb->created_at);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
+                     ? vm_error_set(err, VM_ERR_LB_DUPLICATE, "A load balancer with the same name '%s' exists",
+                                    lb->name)
+                     : vm_db_error(ctx->db, "recording the load balancer", err);
+    }
+    char desc[160];
+    snprintf(desc, sizeof(desc), "ELB %s/%s/%s", strcmp(lb->type, "network") == 0 ? "net" : "app", lb->name, lb->id);
+    for (size_t i = 0; rc == 0 && i < nsub; i++) {
+        char eni[VM_ID_MAX];
+        rc = net_svc_eni_record(ctx, subnets[i], groups, ngroups, desc, "amazon-elb", lb->dns_name, eni, err);
+        if (rc == 0)
+            rc = exec1(ctx, "INSERT INTO elb_lb_subnets (lb_id, subnet_id, eni_id) VALUES (?, ?, ?)", lb->id,
+                       subnets[i], eni, err);
+    }
+    for (size_t i = 0; rc == 0 && i < ngroups; i++)
+        rc = exec1(ctx, "INSERT INTO elb_lb_groups (lb_id, group_id) VALUES (?, ?)", lb->id, groups[i], NULL, err);
+    if (rc < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+int
+elb_lb_mark_deleting(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (exec1(ctx, "DELETE FROM elb_listeners WHERE lb_id = ?", id, NULL, NULL, err) < 0 ||
+        exec1(ctx, "DELETE FROM elb_attributes WHERE owner = ?", id, NULL, NULL, err) < 0 ||
+        exec1(ctx, "UPDATE elb_load_balancers SET deleting = 1 WHERE id = ?", id, NULL, NULL, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+int
+elb_lb_forget(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_free_ elb_lb_subnet *subs = NULL;
+    size_t n;
+    if (elb_lb_subnets(ctx, id, &subs, &n, err) < 0)
+        return -1;
+    /* the interfaces first: a crash in between leaves the record, and the next round repeats */
+    for (size_t i = 0; i < n; i++)
+        if (net_svc_eni_release(ctx, subs[i].eni_id, err) < 0)
+            return -1;
+    return exec1(ctx, "DELETE FROM elb_load_balancers WHERE id = ?", id, NULL, NULL, err);
+}
+
+/* --- target groups, targets ----------------------------------------------------------------------- */
+
+#define TG_COLUMNS                                                                                                    \
+    "id, name, protocol, port, vpc_id, target_type, hc_protocol, hc_port, hc_path, hc_interval, hc_timeout, healthy, " \
+    "unhealthy, matcher, created_at"
+
+static void
+tg_from_row(sqlite3_stmt *st, elb_tg *t)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", vm_db_text(st, 0));
+    snprintf(t->name, sizeof(t->name), "%s", vm_db_text(st, 1));
+    snprintf(t->protocol, sizeof(t->protocol), "%s", vm_db_text(st, 2));
+    t->port = sqlite3_column_int64(st, 3);
+    snprintf(t->vpc_id, sizeof(t->vpc_id), "%s", vm_db_text(st, 4));
+    snprintf(t->target_type, sizeof(t->target_type), "%s", vm_db_text(st, 5));
+    snprintf(t->hc_protocol, sizeof(t->hc_protocol), "%s", vm_db_text(st, 6));
+    snprintf(t->hc_port, sizeof(t->hc_port), "%s", vm_db_text(st, 7));
+    snprintf(t->hc_path, sizeof(t->hc_path), "%s", vm_db_text(st, 8));
+    t->hc_interval = sqlite3_column_int64(st, 9);
+    t->hc_timeout = sqlite3_column_int64(st, 10);
+    t->healthy = sqlite3_column_int64(st, 11);
+    t->unhealthy = sqlite3_column_int64(st, 12);
+    snprintf(t->matcher, sizeof(t->matcher), "%s", vm_db_text(st, 13));
+    t->created_at = sqlite3_column_int64(st, 14);
+}
+
+int
+elb_tg_get(vm_ctx *ctx, const char *id, elb_tg *ret, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " TG_COLUMNS " FROM elb_target_groups WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_TG_NOT_FOUND, "One or more target groups not found");
+    tg_from_row(st, ret);
+    return 0;
+}
+
+int
+elb_tgs(vm_ctx *ctx, elb_tg **ret, size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db, "SELECT " TG_COLUMNS " FROM elb_target_groups ORDER BY created_at, rowid", &st, err) <
+        0)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        elb_tg *v = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        tg_from_row(st, &v[(*n)++]);
+    }
+    return 0;
+}
+
+int
+elb_targets_of(vm_ctx *ctx, const char *tg_id, elb_target **ret, size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT tg_id, target, port, ip, drain_until, health, reason, created_at FROM elb_targets "
+                      "WHERE tg_id = ? "
+                      "ORDER BY created_at, rowid",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, tg_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        elb_target *v = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        elb_target *t = &v[(*n)++];
+        memset(t, 0, sizeof(*t));
+        snprintf(t->tg_id, sizeof(t->tg_id), "%s", vm_db_text(st, 0));
+        snprintf(t->target, sizeof(t->target), "%s", vm_db_text(st, 1));
+        t->port = sqlite3_column_int64(st, 2);
+        snprintf(t->ip, sizeof(t->ip), "%s", vm_db_text(st, 3));
+        t->drain_until = sqlite3_column_int64(st, 4);
+        snprintf(t->health, sizeof(t->health), "%s", vm_db_text(st, 5));
+        snprintf(t->reason, sizeof(t->reason), "%s", vm_db_text(st, 6));
+        t->created_at = sqlite3_column_int64(st, 7);
+    }
+    return 0;
+}
+
+int
+elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT DISTINCT l.lb_id FROM elb_listeners l LEFT JOIN elb_rules r ON r.listener_id = l.id "
+                      "JOIN elb_load_balancers b ON b.id = l.lb_id AND b.deleting = 0 "
+                      "WHERE l.tg_id = ?1 OR r.tg_id = ?1 ORDER BY l.lb_id",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, tg_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char(*v)[ELB_ID_LEN + 1] = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        snprintf(v[(*n)++], ELB_ID_LEN + 1, "%s", vm_db_text(st, 0));
+    }
+    return 0;
+}
+
+/* --- listeners, rules ----------------------------------------------------------------------------- */
+
+static void
+action_from_row(sqlite3_stmt *st, int col, elb_action *a)
+{
+    snprintf(a->type, sizeof(a->type), "%s", vm_db_text(st, col));
+    snprintf(a->tg_id, sizeof(a->tg_id), "%s", vm_db_text(st, col + 1));
+    snprintf(a->status, sizeof(a->status), "%s", vm_db_text(st, col + 2));
+    snprintf(a->content_type, sizeof(a->content_type), "%s", vm_db_text(st, col + 3));
+    snprintf(a->body, sizeof(a->body), "%s", vm_db_text(st, col + 4));
+}
+
+#define LISTENER_COLUMNS                                                                                              \
+    "id, lb_id, protocol, port, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body, created_at"
+
+static void
+listener_from_row(sqlite3_stmt *st, elb_listener *l)
+{
+    memset(l, 0, sizeof(*l));
+    snprintf(l->id, sizeof(l->id), "%s", vm_db_text(st, 0));
+    snprintf(l->lb_id, sizeof(l->lb_id), "%s", vm_db_text(st, 1));
+    snprintf(l->protocol, sizeof(l->protocol), "%s", vm_db_text(st, 2));
+    l->port = sqlite3_column_int64(st, 3);
+    action_from_row(st, 4, &l->action);
+    l->created_at = sqlite3_column_int64(st, 9);
+}
+
+int
+elb_listener_get(vm_ctx *ctx, const char *id, elb_listener *ret, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " LISTENER_COLUMNS " FROM elb_listeners WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_LISTENER_NOT_FOUND, "One or more listeners not found");
+    listener_from_row(st, ret);
+    return 0;
+}
+
+int
+elb_listeners_of(vm_ctx *ctx, const char *lb_id, elb_listener **ret, size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db, "SELECT " LISTENER_COLUMNS " FROM elb_listeners WHERE lb_id = ? ORDER BY port", &st,
+                      err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, lb_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        elb_listener *v = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        listener_from_row(st, &v[(*n)++]);
+    }
+    return 0;
+}
+
+#define RULE_COLUMNS                                                                                                  \
+    "id, listener_id, priority, paths, hosts, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body"
+
+static void
+rule_from_row(sqlite3_stmt *st, elb_rule *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->id, sizeof(r->id), "%s", vm_db_text(st, 0));
+    snprintf(r->listener_id, sizeof(r->listener_id), "%s", vm_db_text(st, 1));
+    r->priority = sqlite3_column_int64(st, 2);
+    snprintf(r->paths, sizeof(r->paths), "%s", vm_db_text(st, 3));
+    snprintf(r->hosts, sizeof(r->hosts), "%s", vm_db_text(st, 4));
+    action_from_row(st, 5, &r->action);
+}
+
+int
+elb_rule_get(vm_ctx *ctx, const char *id, elb_rule *ret, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT " RULE_COLUMNS " FROM elb_rules WHERE id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_RULE_NOT_FOUND, "One or more rules not found");
+    rule_from_row(st, ret);
+    return 0;
+}
+
+int
+elb_rules_of(vm_ctx *ctx, const char *listener_id, elb_rule **ret, size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db, "SELECT " RULE_COLUMNS " FROM elb_rules WHERE listener_id = ? ORDER BY priority", &st,
+                      err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, listener_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        elb_rule *v = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        rule_from_row(st, &v[(*n)++]);
+    }
+    return 0;
+}
+
+/* --- attributes ----------------------------------------------------------------------------------- */
+
+char *
+elb_attr_get(vm_ctx *ctx, const char *owner, const char *key)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (vm_db_prepare(ctx->db, "SELECT value FROM elb_attributes WHERE owner = ? AND key = ?", &st, &ignore) < 0)
+        return NULL;
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    return sqlite3_step(st) == SQLITE_ROW ? strdup(vm_db_text(st, 0)) : NULL;
+}
+
+long
+elb_attr_long(vm_ctx *ctx, const char *owner, const char *key, long def)
+{
+    _cleanup_free_ char *v = elb_attr_get(ctx, owner, key);
+    return v ? strtol(v, NULL, 10) : def;
+}
+
+bool
+elb_attr_bool(vm_ctx *ctx, const char *owner, const char *key, bool def)
+{
+    _cleanup_free_ char *v = elb_attr_get(ctx, owner, key);
+    return v ? strcmp(v, "true") == 0 : def;
+}
