@@ -199,3 +199,16 @@ int asg_scheduled_round(vm_ctx *ctx, asg_group *g, vm_error *err);
 int asg_attach(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, vm_error *err);
 int asg_detach(vm_ctx *ctx, const asg_group *g, const char *const *ids, size_t n, bool decrement, vm_node *activities,
                vm_error *err);
+
+/* Load balancing (elb.c): a group's target groups (ids, owned); set (replace: the others detached,
+ * their targets draining) and detach; the round registering InService members and draining the
+ * rest, with the ELB health check; 1 when instance_id has drained from the group's target groups
+ * (its drain started when not yet), 0 while draining. */
+#include "../elb/elb.h"
+int asg_tgs_of(vm_ctx *ctx, const char *group, char (**ret)[ELB_ID_LEN + 1], size_t *n, vm_error *err);
+int asg_tgs_set(vm_ctx *ctx, const char *group, const char (*ids)[ELB_ID_LEN + 1], size_t n, bool replace,
+                vm_error *err);
+int asg_tgs_detach(vm_ctx *ctx, const char *group, const char (*ids)[ELB_ID_LEN + 1], size_t n, vm_error *err);
+int asg_tgs_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err);
+int asg_elb_round(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *err);
+int asg_elb_drained(vm_ctx *ctx, const asg_group *g, const char *instance_id, vm_error *err);

@@ -322,6 +322,12 @@ terminate_gate(vm_ctx *ctx, const asg_group *g, const asg_activity *a, vm_error 
     if (strcmp(m.lifecycle, "Terminating:Proceed") == 0)
         return 1;
     bool waiting = strcmp(m.lifecycle, "Terminating:Wait") == 0;
+    /* out of the group's target groups first: its connections drain before any hook or the end */
+    if (!waiting) {
+        int drained = asg_elb_drained(ctx, g, a->instance_id, err);
+        if (drained <= 0)
+            return drained;
+    }
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     int gate = g->deleting ? ASG_GATE_PROCEED
@@ -444,10 +450,15 @@ replace_unhealthy(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_
             continue;
         char t[32], cause[512];
         now_text(t, sizeof(t));
-        snprintf(cause, sizeof(cause),
-                 "At %s an instance was taken out of service in response to an EC2 health check indicating it has "
-                 "been terminated or stopped.",
-                 t);
+        /* still running: its target group found it unhealthy */
+        if (strcmp(g->health_check_type, "ELB") == 0 && instance_state(ctx, m->instance_id) == INST_RUNNING)
+            snprintf(cause, sizeof(cause),
+                     "At %s an instance was taken out of service in response to an ELB system health check failure.", t);
+        else
+            snprintf(cause, sizeof(cause),
+                     "At %s an instance was taken out of service in response to an EC2 health check indicating it "
+                     "has been terminated or stopped.",
+                     t);
         if (asg_start_terminate(ctx, g->name, m, cause, NULL, -1, err) < 0)
             return -1;
         snprintf(m->lifecycle, sizeof(m->lifecycle), "Terminating");
@@ -719,7 +730,7 @@ group_round(vm_ctx *ctx, const char *name, vm_error *err)
     _cleanup_free_ asg_member *ms = NULL;
     size_t n;
     if (asg_members(ctx, g.name, &ms, &n, err) < 0 || check_health(ctx, &g, ms, n, err) < 0 ||
-        replace_unhealthy(ctx, &g, ms, n, err) < 0 ||
+        asg_elb_round(ctx, &g, ms, n, err) < 0 || replace_unhealthy(ctx, &g, ms, n, err) < 0 ||
         (!g.deleting && !asg_suspended(ctx, g.name, "AlarmNotification") && asg_policies_round(ctx, &g, ms, n, err) < 0) ||
         (!g.deleting && !asg_suspended(ctx, g.name, "InstanceRefresh") && asg_refresh_round(ctx, &g, ms, n, err) < 0) || converge(ctx, &g, &wp, ms, n, err) < 0)
         return -1;

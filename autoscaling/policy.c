@@ -387,6 +387,20 @@ render_policy(vm_ctx *ctx, vm_node *it, const asg_policy *p)
         if (strcmp(p->tt_metric, "Custom") != 0) {
             vm_node *pm = vm_node_struct(c, "PredefinedMetricSpecification", NULL);
             vm_node_str(pm, "PredefinedMetricType", NULL, p->tt_metric);
+            /* the target group's label behind the load balancer that forwards to it */
+            if (strcmp(p->tt_metric, "ALBRequestCountPerTarget") == 0 && tt_decode(p, &t) == 0 && t.key.ndims == 1) {
+                const char *tg = t.key.dims[0].value, *id = strrchr(tg, '/');
+                _cleanup_free_ char(*lbs)[ELB_ID_LEN + 1] = NULL;
+                size_t nl = 0;
+                elb_lb lb;
+                vm_error ignore = { 0 };
+                if (id && elb_lbs_of_tg(ctx, id + 1, &lbs, &nl, &ignore) == 0 && nl &&
+                    elb_lb_get(ctx, lbs[0], &lb, &ignore) == 0) {
+                    char label[512];
+                    snprintf(label, sizeof(label), "app/%s/%s/%s", lb.name, lb.id, tg);
+                    vm_node_str(pm, "ResourceLabel", NULL, label);
+                }
+            }
         } else if (tt_decode(p, &t) == 0) {
             vm_node *cm = vm_node_struct(c, "CustomizedMetricSpecification", NULL);
             vm_node_str(cm, "MetricName", NULL, t.key.name);

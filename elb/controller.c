@@ -183,13 +183,21 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
                 snprintf(line + o, sizeof(line) - (size_t)o, " port %s", tg->hc_port);
             cmd(ctx, lb_id, "%s%s", line, "");
             cmd(ctx, lb_id, "enable health %s%s", full, "");
-            cmd(ctx, lb_id, "set server %s health down%s", full, "");
-            if (!ts[i].drain_until)
+            if (!ts[i].drain_until) {
+                /* in this order (HAProxy 2.6): health set down before enabling would come back UP */
                 cmd(ctx, lb_id, "enable server %s%s", full, "");
+                cmd(ctx, lb_id, "set server %s health down%s", full, "");
+            }
             continue;
         }
         if (ts[i].drain_until && strcmp(s->status, "DRAIN") != 0 && strncmp(s->status, "MAINT", 5) != 0)
             cmd(ctx, lb_id, "set server %s state drain%s", full, "");
+        /* from the configuration of a new HAProxy, in maintenance: checked, held down until they pass */
+        if (!ts[i].drain_until && strncmp(s->status, "MAINT", 5) == 0) {
+            cmd(ctx, lb_id, "enable health %s%s", full, "");
+            cmd(ctx, lb_id, "enable server %s%s", full, "");
+            cmd(ctx, lb_id, "set server %s health down%s", full, "");
+        }
         if (strncmp(s->status, "UP", 2) == 0 && strcmp(ts[i].health, "healthy") != 0) {
             _cleanup_stmt_ sqlite3_stmt *st = NULL;
             if (vm_db_prepare(ctx->db,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/error.h"
@@ -153,3 +154,9 @@ int elb_controller_round(vm_ctx *ctx, vm_error *err);
 /* What DescribeTargetHealth says of t in tg (state and reason from HAProxy, read now). */
 void elb_target_health(vm_ctx *ctx, const elb_tg *tg, const elb_target *t, char state[16], char reason[48],
                        char desc[160]);
+
+/* --- CloudWatch metrics (metrics.c): the counters' last values between the sampler's rounds --- */
+typedef struct elb_sampler elb_sampler;
+elb_sampler *elb_sampler_new(void);
+void elb_sampler_free(elb_sampler *s);
+int elb_metrics_round(vm_ctx *ctx, elb_sampler *s, time_t now, vm_error *err);

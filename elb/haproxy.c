@@ -133,6 +133,10 @@ put_server(FILE *f, const elb_tg *tg, const elb_target *t)
             tg->healthy, tg->unhealthy);
     if (strcmp(tg->hc_port, "traffic-port") != 0)
         fprintf(f, " port %s", tg->hc_port);
+    /* in maintenance until the controller enables it held down (HAProxy would start a server of
+     * its configuration UP, before any check); servers.state brings back the state of the ones the
+     * last HAProxy had */
+    fputs(" disabled", f);
     if (t->drain_until)
         fputs(" weight 0", f);
     fputc('\n', f);

@@ -182,6 +182,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     kick_on = 1;
     virConnectPtr registered = NULL;
     sampler *smp = opts->metrics_interval > 0 ? sampler_new() : NULL;
+    elb_sampler *esmp = smp ? elb_sampler_new() : NULL;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     time_t next_reconcile = now.tv_sec + RECONCILE_EVERY_SEC, next_sample = now.tv_sec + 1;
@@ -214,6 +215,9 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             vm_error e = { 0 };
             if (sampler_round(ctx, smp, time(NULL), NULL, &e) < 0)
                 fprintf(stderr, "vmmgr serve: metrics: %s\n", e.msg);
+            vm_error le = { 0 };
+            if (elb_metrics_round(ctx, esmp, time(NULL), &le) < 0)
+                fprintf(stderr, "vmmgr serve: load balancer metrics: %s\n", le.msg);
             /* rounds keep their rhythm: a slow round delays the next, never piles up */
             next_sample += opts->metrics_interval;
             if (next_sample <= now.tv_sec)
@@ -243,6 +247,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     }
     kick_on = 0;
     sampler_free(smp);
+    elb_sampler_free(esmp);
     api_server_stop(s);
     fprintf(stderr, "vmmgr serve: stopped\n");
     return 0;

@@ -114,6 +114,8 @@ wait_console "$cl" "vmmgr: instance $cl ready" 1
 elb register-targets --target-group-arn "$tg" --targets Id="$w1" Id="$w2"
 health() { elb describe-target-health --target-group-arn "$tg" --output json |
 	jq -r --arg i "$1" '.TargetHealthDescriptions[] | select(.Target.Id == $i) | .TargetHealth.State'; }
+# not healthy before its checks passed (a healthy threshold of 2 at 5 s takes more than the call)
+[ "$(health "$w1")" = initial ] || fail "a target just registered is $(health "$w1"), not initial"
 timeout 120 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tg" \
 	--targets Id="$w1" Id="$w2" || fail "waiter target-in-service: $(elb describe-target-health --target-group-arn "$tg" --output json)"
 ok "register-targets: both targets healthy (waiter target-in-service)"
@@ -214,8 +216,9 @@ ndns=$(elb describe-load-balancers --load-balancer-arns "$nlb" --query 'LoadBala
 elb create-listener --load-balancer-arn "$nlb" --protocol TCP --port 7000 --default-actions Type=forward,TargetGroupArn="$tgt" >/dev/null
 elb register-targets --target-group-arn "$tgt" --targets Id="$w1"
 timeout 90 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tgt" || fail "tcp-tg: not in service"
-line=$(gssh "$T/k.pem" "$cl_ip" "nc -w 3 \$(nslookup $ndns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1) 7000 </dev/null")
-[ "$line" = "tcp:$w1" ] || fail "through the network load balancer: '$line'"
+# the client keeps its side open a while (its end of input would close the stream before the answer)
+line=$(gssh "$T/k.pem" "$cl_ip" "sleep 2 | nc -w 3 \$(nslookup $ndns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1) 7000")
+[ "$line" = "tcp:$w1" ] || fail "through the network load balancer: '$line' ($(gssh "$T/k.pem" "$cl_ip" "nslookup $ndns; true" | tr '\n' ' '))"
 ok "a network load balancer passes a raw TCP stream ($line)"
 
 # --- deregistration: draining for the delay, then gone ----------------------------------------------------

@@ -137,7 +137,12 @@ old_sub=$(v2 describe-subnets --query 'Subnets[].SubnetId' --output text)
 [ "$(wc -w <<<"$old_sub")" = 1 ] || fail "a single-zone state dir has one default subnet: $old_sub"
 i2=$(v2 run-instances --image-id "$ami2" --output json | jq -r '.Instances[0].InstanceId')
 v2 wait instance-running --instance-ids "$i2" || fail "the instance of the old state dir does not run"
+# schema 18: without what 19 (zones) and 20 (load balancers) added
 sqlite3 "$S2/state.db" "ALTER TABLE subnets DROP COLUMN az; ALTER TABLE volumes DROP COLUMN az;
+	ALTER TABLE network_interfaces DROP COLUMN description; ALTER TABLE network_interfaces DROP COLUMN requester;
+	ALTER TABLE network_interfaces DROP COLUMN dns_name; DROP TABLE elb_tags; DROP TABLE asg_target_groups;
+	DROP TABLE elb_rules; DROP TABLE elb_listeners; DROP TABLE elb_targets; DROP TABLE elb_target_groups;
+	DROP TABLE elb_attributes; DROP TABLE elb_lb_groups; DROP TABLE elb_lb_subnets; DROP TABLE elb_load_balancers;
 	DELETE FROM config WHERE key = 'availability_zones'; PRAGMA user_version = 18;" || fail "making the old shape"
 [ "$(v2 describe-subnets --subnet-ids "$old_sub" --query 'Subnets[0].AvailabilityZone' --output text)" = us-east-1a ] ||
 	fail "the old subnet is not in us-east-1a after the migration"

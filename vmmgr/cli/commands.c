@@ -503,6 +503,7 @@ static const cli_opt cw_history_opts[] = {
         { "vpc-zone-identifier", CLI_OPT_STR, "VPCZoneIdentifier", "subnet-a,subnet-b: where instances go" },        \
         { "availability-zones", CLI_OPT_LIST, "AvailabilityZones.member", "the zone (its default subnet)" },        \
         { "health-check-type", CLI_OPT_STR, "HealthCheckType", "EC2 (default) or ELB" },                             \
+        { "target-group-arns", CLI_OPT_LIST, "TargetGroupARNs.member", "target groups its InService instances join" }, \
         { "health-check-grace-period", CLI_OPT_STR, "HealthCheckGracePeriod", "seconds before health counts" },      \
         { "termination-policies", CLI_OPT_LIST, "TerminationPolicies.member",                                        \
           "Default, OldestInstance, NewestInstance, OldestLaunchTemplate …" },                                       \
@@ -629,6 +630,11 @@ static const cli_opt asg_standby_opts[] = {
     ASG_NAME,
     { "should-decrement-desired-capacity", CLI_OPT_BOOL, "ShouldDecrementDesiredCapacity",
       "lower desired (else they are replaced)" },
+    END,
+};
+static const cli_opt asg_tgs_opts[] = {
+    ASG_NAME,
+    { "target-group-arns", CLI_OPT_LIST, "TargetGroupARNs.member", "the target groups" },
     END,
 };
 static const cli_opt asg_exit_standby_opts[] = {
@@ -761,6 +767,12 @@ static const cli_cmd service_cmds[] = {
     { "suspend-processes", "SuspendProcesses", asg_processes_opts, "Stop some of a group's processes", true,
       "autoscaling" },
     { "resume-processes", "ResumeProcesses", asg_processes_opts, "Resume a group's processes", true, "autoscaling" },
+    { "attach-load-balancer-target-groups", "AttachLoadBalancerTargetGroups", asg_tgs_opts,
+      "Register the group's InService instances in target groups", true, "autoscaling" },
+    { "detach-load-balancer-target-groups", "DetachLoadBalancerTargetGroups", asg_tgs_opts,
+      "Deregister (drain) the group's instances from target groups", true, "autoscaling" },
+    { "describe-load-balancer-target-groups", "DescribeLoadBalancerTargetGroups", asg_warm_pool_opts,
+      "Show a group's target groups", false, "autoscaling" },
     { "enter-standby", "EnterStandby", asg_standby_opts, "Take InService instances out of service for a while",
       false, "autoscaling" },
     { "exit-standby", "ExitStandby", asg_exit_standby_opts, "Put instances in Standby back in service", false,

@@ -15,6 +15,7 @@
 #include "../../core/db.h"
 #include "../../core/filter.h"
 #include "../service.h"
+#include "asg_wire.h"
 
 #define ASG_PAGE 100
 
@@ -101,9 +102,10 @@ parse_config(vm_ctx *ctx, const vm_params *p, asg_group *g, bool create, vm_erro
         vm_params_get(p, "MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification.LaunchTemplateName"))
         return vm_error_set(err, VM_ERR_VALIDATION,
                             "MixedInstancesPolicy is not offered by this endpoint yet; give a LaunchTemplate");
-    if (vm_params_get(p, "TargetGroupARNs.member.1") || vm_params_get(p, "LoadBalancerNames.member.1") ||
-        vm_params_get(p, "TrafficSources.member.1.Identifier"))
-        return vm_error_set(err, VM_ERR_VALIDATION, "Load balancers are not offered by this endpoint yet");
+    if (vm_params_get(p, "LoadBalancerNames.member.1") || vm_params_get(p, "TrafficSources.member.1.Identifier"))
+        return vm_error_set(err, VM_ERR_VALIDATION,
+                            "Classic load balancers and traffic sources are not offered by this endpoint; give "
+                            "TargetGroupARNs");
     const char *ltid = vm_params_get(p, "LaunchTemplate.LaunchTemplateId");
     const char *ltname = vm_params_get(p, "LaunchTemplate.LaunchTemplateName");
     const char *ltver = vm_params_get(p, "LaunchTemplate.Version");
@@ -247,9 +249,13 @@ create_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
              ctx->account_id, us, g.name);
     _cleanup_free_ asg_hook *hooks = NULL;
     size_t nh = 0;
-    if (parse_hook_specs(p, &hooks, &nh, err) < 0)
+    _cleanup_free_ char(*tgs)[ELB_ID_LEN + 1] = NULL;
+    size_t ntg = 0;
+    if (parse_hook_specs(p, &hooks, &nh, err) < 0 || asg_parse_tg_arns(ctx, p, &tgs, &ntg, err) < 0)
         return -1;
-    return asg_create(ctx, &g, tags, nt, hooks, nh, err);
+    if (asg_create(ctx, &g, tags, nt, hooks, nh, err) < 0)
+        return -1;
+    return ntg ? asg_tgs_set(ctx, g.name, (const char(*)[ELB_ID_LEN + 1])tgs, ntg, false, err) : 0;
 }
 
 static int
@@ -274,6 +280,12 @@ update_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     if (g.desired > g.max_size)
         g.desired = g.max_size;
     if (vm_params_int(p, "DesiredCapacity", g.desired, 0, ASG_MAX_SIZE, &g.desired, err) < 0 || check_bounds(&g, err) < 0)
+        return -1;
+    _cleanup_free_ char(*tgs)[ELB_ID_LEN + 1] = NULL;
+    size_t ntg = 0;
+    if (asg_parse_tg_arns(ctx, p, &tgs, &ntg, err) < 0)
+        return -1;
+    if (ntg && asg_tgs_set(ctx, g.name, (const char(*)[ELB_ID_LEN + 1])tgs, ntg, true, err) < 0)
         return -1;
     char t[32], cause[512];
     vm_time_format(time(NULL), t, sizeof(t));
@@ -381,7 +393,8 @@ render_group(vm_ctx *ctx, vm_node *it, const asg_group *g, vm_error *err)
         }
     }
     vm_node_list(it, "LoadBalancerNames", NULL);
-    vm_node_list(it, "TargetGroupARNs", NULL);
+    if (asg_tgs_render(ctx, vm_node_list(it, "TargetGroupARNs", NULL), g->name, err) < 0)
+        return -1;
     vm_node_str(it, "HealthCheckType", NULL, g->health_check_type);
     vm_node_int(it, "HealthCheckGracePeriod", NULL, g->grace_period);
     _cleanup_free_ asg_member *ms = NULL;
@@ -936,8 +949,20 @@ parse_target_tracking(vm_ctx *ctx, const vm_params *p, asg_policy *pol, vm_error
                              : strcmp(pre, "ASGAverageNetworkIn") == 0    ? "NetworkIn"
                              : strcmp(pre, "ASGAverageNetworkOut") == 0   ? "NetworkOut"
                                                                           : NULL;
-        if (!metric && strcmp(pre, "ALBRequestCountPerTarget") == 0)
-            return vm_error_set(err, VM_ERR_VALIDATION, "Load balancers are not offered by this endpoint yet");
+        if (!metric && strcmp(pre, "ALBRequestCountPerTarget") == 0) {
+            /* ResourceLabel app/LB/ID/targetgroup/TG/ID: the target group's requests per target */
+            const char *label =
+                vm_params_get(p, "TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel");
+            const char *tgpart = label ? strstr(label, "/targetgroup/") : NULL;
+            if (!label || strncmp(label, "app/", 4) != 0 || !tgpart)
+                return vm_error_set(err, VM_ERR_VALIDATION,
+                                    "ALBRequestCountPerTarget needs a ResourceLabel "
+                                    "app/<load-balancer-name>/<id>/targetgroup/<target-group-name>/<id>");
+            snprintf(pol->tt_metric, sizeof(pol->tt_metric), "%s", pre);
+            snprintf(pol->tt_spec, sizeof(pol->tt_spec), "AWS/ApplicationELB\nRequestCountPerTarget\nSum\n60\n\nTargetGroup=%s\n",
+                     tgpart + 1);
+            return 0;
+        }
         if (!metric)
             return invalid(err, "Invalid predefined metric type: %s", pre);
         snprintf(pol->tt_metric, sizeof(pol->tt_metric), "%s", pre);
@@ -1820,6 +1845,9 @@ static const svc_action autoscaling_actions[] = {
     { "DeleteScheduledAction", delete_scheduled_w },
     { "AttachInstances", attach_instances_w },
     { "DetachInstances", detach_instances_w },
+    { "AttachLoadBalancerTargetGroups", asg_attach_tgs },
+    { "DetachLoadBalancerTargetGroups", asg_detach_tgs },
+    { "DescribeLoadBalancerTargetGroups", asg_describe_tgs },
     { NULL, NULL },
 };
 

@@ -845,6 +845,13 @@ delete_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *resul
     if (used)
         return vm_error_set(err, VM_ERR_RESOURCE_IN_USE, "Target group '%s' is currently in use by a listener or a rule",
                             arn);
+    _cleanup_stmt_ sqlite3_stmt *asg = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT group_name FROM asg_target_groups WHERE tg_id = ?", &asg, err) < 0)
+        return -1;
+    sqlite3_bind_text(asg, 1, tg.id, -1, SQLITE_STATIC);
+    if (sqlite3_step(asg) == SQLITE_ROW)
+        return vm_error_set(err, VM_ERR_RESOURCE_IN_USE, "Target group '%s' is currently in use by Auto Scaling group '%s'",
+                            arn, vm_db_text(asg, 0));
     const char *a[] = { tg.id };
     if (drop_tags(ctx, arn, err) < 0 || exec_sql(ctx, "DELETE FROM elb_attributes WHERE owner = ?", a, 1, err) < 0)
         return -1;
