@@ -212,3 +212,5 @@ int asg_tgs_detach(vm_ctx *ctx, const char *group, const char (*ids)[ELB_ID_LEN 
 int asg_tgs_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err);
 int asg_elb_round(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_error *err);
 int asg_elb_drained(vm_ctx *ctx, const asg_group *g, const char *instance_id, vm_error *err);
+/* A deleted group's targets go at once (its instances are gone). */
+int asg_elb_forget(vm_ctx *ctx, const char *group, vm_error *err);

@@ -253,3 +253,13 @@ asg_tgs_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err)
     }
     return 0;
 }
+
+int
+asg_elb_forget(vm_ctx *ctx, const char *group, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM elb_targets WHERE asg = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    return sqlite3_step(st) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "deregistering the group's targets", err);
+}

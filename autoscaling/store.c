@@ -276,7 +276,9 @@ asg_delete_now(vm_ctx *ctx, const char *name, vm_error *err)
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM asg_groups WHERE name = ?", &st, err) < 0)
+    /* its targets in load balancers go with it (its instances are gone) */
+    if (asg_elb_forget(ctx, name, err) < 0 ||
+        vm_db_prepare(ctx->db, "DELETE FROM asg_groups WHERE name = ?", &st, err) < 0)
         goto fail;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {

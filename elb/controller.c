@@ -93,8 +93,17 @@ map_state(const elb_tg *tg, const elb_target *t, const srv_stat *s, char state[1
         snprintf(desc, 160, "Target registration is in progress");
         return;
     }
-    if (strncmp(s->status, "UP", 2) == 0 || strncmp(s->status, "no check", 8) == 0) {
+    /* UP before any check (a server just enabled) is healthy only when it was before (a HAProxy
+     * restarted from its servers' state) */
+    if ((strncmp(s->status, "UP", 2) == 0 && (strcmp(s->check_status, "INI") != 0 || strcmp(t->health, "healthy") == 0)) ||
+        strncmp(s->status, "no check", 8) == 0) {
         snprintf(state, 16, "healthy");
+        return;
+    }
+    if (strncmp(s->status, "UP", 2) == 0) {
+        snprintf(state, 16, "initial");
+        snprintf(reason, 48, "Elb.InitialHealthChecking");
+        snprintf(desc, 160, "Initial health checks in progress");
         return;
     }
     bool failing = strcmp(s->check_status, "INI") != 0 && strcmp(s->check_status, "L7OK") != 0 &&
@@ -183,11 +192,10 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
                 snprintf(line + o, sizeof(line) - (size_t)o, " port %s", tg->hc_port);
             cmd(ctx, lb_id, "%s%s", line, "");
             cmd(ctx, lb_id, "enable health %s%s", full, "");
-            if (!ts[i].drain_until) {
-                /* in this order (HAProxy 2.6): health set down before enabling would come back UP */
-                cmd(ctx, lb_id, "enable server %s%s", full, "");
-                cmd(ctx, lb_id, "set server %s health down%s", full, "");
-            }
+            /* in this order (HAProxy 2.6: health set down before enabling comes back UP), on one
+             * line, so that nothing runs between the two */
+            if (!ts[i].drain_until)
+                cmd(ctx, lb_id, "enable server %s; set server %s health down", full, full);
             continue;
         }
         if (ts[i].drain_until && strcmp(s->status, "DRAIN") != 0 && strncmp(s->status, "MAINT", 5) != 0)
@@ -195,10 +203,10 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
         /* from the configuration of a new HAProxy, in maintenance: checked, held down until they pass */
         if (!ts[i].drain_until && strncmp(s->status, "MAINT", 5) == 0) {
             cmd(ctx, lb_id, "enable health %s%s", full, "");
-            cmd(ctx, lb_id, "enable server %s%s", full, "");
-            cmd(ctx, lb_id, "set server %s health down%s", full, "");
+            cmd(ctx, lb_id, "enable server %s; set server %s health down", full, full);
         }
-        if (strncmp(s->status, "UP", 2) == 0 && strcmp(ts[i].health, "healthy") != 0) {
+        if (strncmp(s->status, "UP", 2) == 0 && strcmp(s->check_status, "INI") != 0 &&
+            strcmp(ts[i].health, "healthy") != 0) {
             _cleanup_stmt_ sqlite3_stmt *st = NULL;
             if (vm_db_prepare(ctx->db,
                               "UPDATE elb_targets SET health = 'healthy', reason = '' WHERE tg_id = ? AND target = ? "
