@@ -67,6 +67,13 @@ def resources(action, out):
 def camel(segment):
     return "".join(p[:1].upper() + p[1:] for p in segment.split("-"))
 
+# what identifies a resource between two calls: its plain fields, less those that move on their own
+# (an instance found pending is running by the next call)
+MOVING = {"LaunchTime", "StateTransitionReason", "Progress", "PublicIpAddress", "PublicDnsName", "Status", "State"}
+
+def ident(r):
+    return {k: v for k, v in r.items() if not isinstance(v, (list, dict)) and k not in MOVING}
+
 def text(v):
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -101,7 +108,7 @@ for action in sorted(model["operations"]):
             if value is None or value == "":
                 continue
             got = resources(action, call(action, Filters=[{"Name": name, "Values": [value]}]))
-            if r not in got:
+            if ident(r) not in [ident(g) for g in got]:
                 missed.append("%s: %s=%s does not find %s" % (action, name, value, r.get(field)))
             positive += 1
 print("%d actions, %d documented filters accepted, %d field checks" % (len(answered), checked, positive))
