@@ -8,7 +8,8 @@
  *     the bridge family), on addresses that the bridge table guarantees:
  *       forward/input: a packet from a guest passes `egress`: inside its VPC (set vpc_ok of
  *         address . VPC block), then the egress rules of each group it is in; DHCP and DNS to its
- *         subnet's gateway pass first (as in EC2, groups do not filter them);
+ *         subnet's gateway pass first, and the metadata service at 169.254.169.254 (as in EC2,
+ *         groups do not filter them);
  *       forward (a later base chain)/output: a packet to a guest passes `ingress` likewise.
  *     Each group G has a set m-G of its members' addresses and chains G-in and G-out with its
  *     rules; "traffic from group S" is `ip saddr @m-S`.  A launch or terminate changes elements
@@ -29,10 +30,11 @@
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/lock.h"
+#include "../imds/imds.h"
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 1
+#define FW_GENERATION 2
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -318,6 +320,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           "  udp sport 68 udp dport 67 accept\n"
           "  ip saddr . ip daddr @dns_ok udp dport 53 accept\n"
           "  ip saddr . ip daddr @dns_ok tcp dport 53 accept\n"
+          "  ip daddr " IMDS_ADDR " tcp dport 80 accept\n"
           "  jump egress\n"
           " }\n"
           " chain from_host {\n"

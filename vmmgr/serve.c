@@ -14,6 +14,7 @@
 #include "compute/instance.h"
 #include "../autoscaling/asg.h"
 #include "../elb/elb.h"
+#include "../imds/imds.h"
 #include "../metrics/alarms.h"
 #include "../metrics/prometheus.h"
 #include "../metrics/sampler.h"
@@ -241,6 +242,8 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
              * HAProxy restarted) */
             vm_error le = { 0 };
             int lbusy = elb_controller_round(ctx, &le);
+            /* the metadata service: started when it does not run (it outlives this daemon) */
+            imds_ensure(ctx);
             busy = busy > 0 || lbusy > 0;
             next_asg = mono_ms() + (busy > 0 ? 500 : ALARMS_EVERY_SEC * 1000);
         }

@@ -42,6 +42,10 @@ cleanup() {
 		ip netns pids "$lbns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 		ip netns del "$lbns" 2>/dev/null || true
 	done
+	# the metadata service (it outlives `vmmgr serve`): by the pid it wrote, while it holds its lock
+	local mp
+	mp=$(cat "$S/imds/pid" 2>/dev/null || true)
+	if [ -n "$mp" ] && ! flock -n "$S/imds/lock" true 2>/dev/null; then kill -9 "$mp" 2>/dev/null || true; fi
 	# the store's nftables tables, in the harness's namespace
 	local t
 	t=$(fw_table)

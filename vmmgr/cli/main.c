@@ -17,6 +17,7 @@
 #include "../core/keys.h"
 #include "../init.h"
 #include "../serve.h"
+#include "../../imds/imds.h"
 #include "top.h"
 #include "commands.h"
 #include "docs.h"
@@ -240,6 +241,8 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
     else if (strcmp(argv[0], "launch") == 0 || strcmp(argv[0], "start") == 0 || strcmp(argv[0], "terminate") == 0 ||
              strcmp(argv[0], "hibernate") == 0)
         rc = inst_job(ctx, argv[0], argv[1], argv[2], &err);
+    else if (strcmp(argv[0], "imds") == 0) /* the metadata service (imds/imds.h), until killed */
+        rc = imds_serve(ctx, &err);
     else
         vm_error_set(&err, VM_ERR_INTERNAL, "unknown job '%s'", argv[0]);
     if (rc < 0) {

@@ -182,6 +182,7 @@ typedef struct run_attrs {
     unsigned long long root_size; /* 0: the image's */
     long root_gib;                /* the root volume's size as EBS reports it */
     bool root_delete;             /* DeleteOnTermination of the root volume */
+    inst_md_opts md;
 } run_attrs;
 
 static int
@@ -196,8 +197,10 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         vm_db_prepare(ctx->db,
                       "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
                       "launch_step, launched_at, changed_at, disk_path, console_path, disable_api_termination, "
-                      "disable_api_stop, shutdown_behavior, key_name, user_data, root_size, root_volume_id) "
-                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "disable_api_stop, shutdown_behavior, key_name, user_data, root_size, root_volume_id, md_tokens, "
+                      "md_endpoint, md_hop_limit, md_tags) "
+                      "VALUES (?, ?, ?, ?, ?, ?, 0, strftime('%s','now'), strftime('%s','now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                      "?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
     sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
@@ -226,6 +229,10 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         sqlite3_bind_text(ins, 13, attrs->user_data, -1, SQLITE_STATIC);
         sqlite3_bind_int64(ins, 14, (sqlite3_int64)attrs->root_size);
         sqlite3_bind_text(ins, 15, vol, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(ins, 16, attrs->md.tokens, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 17, attrs->md.endpoint, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 18, attrs->md.hop_limit);
+        sqlite3_bind_text(ins, 19, attrs->md.tags, -1, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
         /* the interface first: the root volume is in its subnet's zone */
@@ -328,6 +335,7 @@ inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm
         .shutdown_behavior = req->shutdown_behavior ? req->shutdown_behavior : "stop",
         .key_name = req->key_name ? req->key_name : "",
         .user_data = req->user_data ? req->user_data : "",
+        .md = req->md.tokens[0] ? req->md : INST_MD_DEFAULT,
     };
     _cleanup_(img_obj_freep) img_obj *img = NULL;
     if (!image_id || !*image_id)

@@ -39,6 +39,14 @@ typedef enum inst_step {
     INST_STEP_STARTED = 3,
 } inst_step;
 
+/* MetadataOptions (EC2's names and values): HttpTokens optional|required, HttpEndpoint
+ * enabled|disabled, HttpPutResponseHopLimit 1-64, InstanceMetadataTags enabled|disabled. */
+typedef struct inst_md_opts {
+    char tokens[16], endpoint[16], tags[16];
+    int hop_limit;
+} inst_md_opts;
+#define INST_MD_DEFAULT ((inst_md_opts){ "optional", "enabled", "disabled", 1 })
+
 typedef struct inst_obj {
     char id[VM_ID_MAX];
     char reservation_id[VM_ID_MAX];
@@ -57,6 +65,7 @@ typedef struct inst_obj {
     char key_name[256];         /* "" when launched without a key pair */
     unsigned long long root_size; /* bytes; 0: the image's size */
     char root_volume_id[VM_ID_MAX]; /* the EBS volume that is its root disk ("" for older records) */
+    inst_md_opts md;                /* MetadataOptions: what the metadata service (imds/) allows it */
 } inst_obj;
 
 void inst_obj_free(inst_obj *inst);
@@ -129,6 +138,7 @@ typedef struct inst_run_req {
     const inst_block_device *block_devices;
     size_t nblock_devices;
     net_launch_req net;
+    inst_md_opts md;
     bool dry_run;
 } inst_run_req;
 
@@ -163,6 +173,11 @@ int inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* ModifyInstanceMetadataOptions typed: records md for the instance (the metadata service reads it
+ * at its next request). */
+int inst_set_metadata_options(vm_ctx *ctx, const char *id, const inst_md_opts *md, vm_error *err);
+/* An instance's metadataOptions as EC2 renders them (state: "applied" or "pending"). */
+void inst_render_md(vm_node *parent, const char *name, const inst_md_opts *md, const char *state);
 
 /* Repairs drift between the store and libvirt (see reconcile.c).  Never starts a stopped guest. */
 int inst_reconcile(vm_ctx *ctx, vm_error *err);

@@ -69,7 +69,7 @@ inst_list_free(inst_obj **list)
     "SELECT i.id, i.reservation_id, i.image_id, i.instance_type, r.client_token, i.launch_index, i.state, "   \
     "i.launch_step, i.reason, i.reason_code, i.launched_at, i.changed_at, i.deadline, i.disk_path, "          \
     "i.console_path, i.disable_api_termination, i.disable_api_stop, i.shutdown_behavior, i.user_data, "        \
-    "i.key_name, i.root_size, i.root_volume_id "                                                           \
+    "i.key_name, i.root_size, i.root_volume_id, i.md_tokens, i.md_endpoint, i.md_hop_limit, i.md_tags "    \
     "FROM instances i JOIN reservations r ON r.id = i.reservation_id "
 
 static inst_obj *
@@ -100,6 +100,10 @@ inst_from_row(sqlite3_stmt *st)
     snprintf(in->key_name, sizeof(in->key_name), "%s", vm_db_text(st, 19));
     in->root_size = (unsigned long long)sqlite3_column_int64(st, 20);
     snprintf(in->root_volume_id, sizeof(in->root_volume_id), "%s", vm_db_text(st, 21));
+    snprintf(in->md.tokens, sizeof(in->md.tokens), "%s", vm_db_text(st, 22));
+    snprintf(in->md.endpoint, sizeof(in->md.endpoint), "%s", vm_db_text(st, 23));
+    in->md.hop_limit = sqlite3_column_int(st, 24);
+    snprintf(in->md.tags, sizeof(in->md.tags), "%s", vm_db_text(st, 25));
     if (!in->client_token || !in->reason || !in->reason_code || !in->disk_path || !in->console_path || !in->user_data) {
         inst_obj_free(in);
         return NULL;
@@ -298,13 +302,7 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node_str(vm_node_struct(it, "capacityReservationSpecification", NULL), "capacityReservationPreference", NULL,
                 "open");
     vm_node_bool(vm_node_struct(it, "hibernationOptions", NULL), "configured", NULL, false);
-    vm_node *md = vm_node_struct(it, "metadataOptions", NULL);
-    vm_node_str(md, "state", NULL, "applied");
-    vm_node_str(md, "httpTokens", NULL, "optional");
-    vm_node_int(md, "httpPutResponseHopLimit", NULL, 1);
-    vm_node_str(md, "httpEndpoint", NULL, "disabled"); /* no metadata service yet: the config drive carries user data */
-    vm_node_str(md, "httpProtocolIpv6", NULL, "disabled");
-    vm_node_str(md, "instanceMetadataTags", NULL, "disabled");
+    inst_render_md(it, "metadataOptions", &in->md, in->state == INST_PENDING ? "pending" : "applied");
     vm_node_bool(vm_node_struct(it, "enclaveOptions", NULL), "enabled", NULL, false);
     vm_node_str(it, "platformDetails", NULL, "Linux/UNIX");
     vm_node_str(it, "usageOperation", NULL, "RunInstances");
@@ -327,5 +325,35 @@ inst_render_reservation(vm_ctx *ctx, vm_node *parent, const char *reservation_id
     for (inst_obj **i = insts; *i; i++)
         if (inst_render(ctx, vm_node_item(list), *i, err) < 0)
             return -1;
+    return 0;
+}
+
+void
+inst_render_md(vm_node *parent, const char *name, const inst_md_opts *md, const char *state)
+{
+    vm_node *m = vm_node_struct(parent, name, NULL);
+    vm_node_str(m, "state", NULL, state);
+    vm_node_str(m, "httpTokens", NULL, md->tokens);
+    vm_node_int(m, "httpPutResponseHopLimit", NULL, md->hop_limit);
+    vm_node_str(m, "httpEndpoint", NULL, md->endpoint);
+    vm_node_str(m, "httpProtocolIpv6", NULL, "disabled");
+    vm_node_str(m, "instanceMetadataTags", NULL, md->tags);
+}
+
+int
+inst_set_metadata_options(vm_ctx *ctx, const char *id, const inst_md_opts *md, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "UPDATE instances SET md_tokens = ?, md_endpoint = ?, md_hop_limit = ?, md_tags = ? WHERE id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, md->tokens, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, md->endpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, md->hop_limit);
+    sqlite3_bind_text(st, 4, md->tags, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording the metadata options", err);
     return 0;
 }

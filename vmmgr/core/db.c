@@ -495,6 +495,11 @@ static const char *const migrations[] = {
     "  key TEXT NOT NULL,"
     "  value TEXT NOT NULL,"
     "  PRIMARY KEY (arn, key));",
+    /* 21: the instance metadata service (imds/): each instance's MetadataOptions */
+    "ALTER TABLE instances ADD COLUMN md_tokens TEXT NOT NULL DEFAULT 'optional';"
+    "ALTER TABLE instances ADD COLUMN md_endpoint TEXT NOT NULL DEFAULT 'enabled';"
+    "ALTER TABLE instances ADD COLUMN md_hop_limit INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE instances ADD COLUMN md_tags TEXT NOT NULL DEFAULT 'disabled';",
 };
 
 int

@@ -27,6 +27,11 @@ void ec2_run_holder_free(ec2_run_holder *h);
 int ec2_run_req_parse(vm_ctx *ctx, const vm_params *p, bool template_data, ec2_run_holder *h, inst_run_req *req,
                       vm_error *err);
 
+/* MetadataOptions (metadata_options.c): the options under prefix ("MetadataOptions." or "") over
+ * what md holds; InvalidParameterValue for a value EC2 does not take. */
+int ec2_md_parse(const vm_params *p, const char *prefix, inst_md_opts *md, vm_error *err);
+int ec2_modify_instance_metadata_options(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+
 /* Launch templates (launch_templates.c) */
 int ec2_create_launch_template(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int ec2_create_launch_template_version(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

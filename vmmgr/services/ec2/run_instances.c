@@ -141,6 +141,9 @@ ec2_run_req_parse(vm_ctx *ctx, const vm_params *p, bool template_data, ec2_run_h
         block_devices(p, &h->bds, &req->nblock_devices, err) < 0 ||
         network(p, &req->net, &h->gids, &h->gnames, err) < 0)
         return -1;
+    req->md = INST_MD_DEFAULT;
+    if (ec2_md_parse(p, "MetadataOptions.", &req->md, err) < 0)
+        return -1;
     if (req->shutdown_behavior && strcmp(req->shutdown_behavior, "stop") != 0 &&
         strcmp(req->shutdown_behavior, "terminate") != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
