@@ -25,6 +25,12 @@ b=$(aws ec2 run-instances --image-id "$AMI" --instance-type t2.micro --key-name 
 	fail "run-instances --metadata-options is not what describe-instances shows"
 [ "$(aws ec2 describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].MetadataOptions.[HttpTokens,HttpEndpoint]' --output text)" = "optional	enabled" ] ||
 	fail "an instance's default metadata options are not optional/enabled"
+# c has no config drive: its key, host name and user-data come from the metadata service
+c=$(launch --instance-type t2.micro --key-name k --user-data $'#!/bin/sh\necho user data through imds' \
+	--tag-specifications 'ResourceType=instance,Tags=[{Key=vmmgr:datasource,Value=imds}]')
+o=$(aws ec2 run-instances --image-id "$AMI" --tag-specifications 'ResourceType=instance,Tags=[{Key=vmmgr:datasource,Value=floppy}]' 2>&1) &&
+	fail "run-instances with vmmgr:datasource=floppy succeeded"
+grep -q InvalidParameterValue <<<"$o" || fail "vmmgr:datasource=floppy: $o"
 for i in "$a" "$b"; do wait_console "$i" "vmmgr: instance $i ready" 1; done
 a_ip=$(private_ip "$a")
 b_ip=$(private_ip "$b")
@@ -84,6 +90,27 @@ doc=$(get "$a_ip" /latest/dynamic/instance-identity/document)
 	fail "identity document: $doc"
 [ "$(code "$(md "$a_ip" GET /latest/meta-data/no-such-thing)")" = 404 ] || fail "an unknown path is not 404"
 ok "IMDSv1 from a guest: its ids, addresses, MAC, zone, DNS name, groups, key, user-data, identity document, listings"
+
+# the instance without a config drive
+wait_console "$c" "vmmgr: metadata from 169.254.169.254 (key pair)" 1
+wait_console "$c" "user data through imds" 1
+c_ip=$(private_ip "$c")
+xml=$(virsh_ dumpxml "$c")
+! grep -q cidata.iso <<<"$xml" || fail "an instance with vmmgr:datasource=imds has a config drive"
+grep -q "<entry name='manufacturer'>Amazon EC2</entry>" <<<"$xml" || fail "its domain does not carry EC2's SMBIOS strings"
+uuid=$(virsh_ domuuid "$c")
+[[ "$uuid" == ec2* ]] || fail "its domain UUID does not start with ec2: $uuid"
+[ "$(gssh "$T/k.pem" "$c_ip" hostname)" = "${c_ip//./-}" ] || [ "$(gssh "$T/k.pem" "$c_ip" hostname)" = "ip-${c_ip//./-}" ] ||
+	fail "host name of $c: $(gssh "$T/k.pem" "$c_ip" hostname)"
+dmi=$(gssh "$T/k.pem" "$c_ip" "cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_uuid /sys/class/dmi/id/product_serial 2>/dev/null; true")
+echo "# the guest's DMI (sys_vendor, product_uuid, product_serial): $(tr '\n' ' ' <<<"${dmi:-none}")"
+if [ -n "$dmi" ]; then
+	[ "$(sed -n 1p <<<"$dmi")" = "Amazon EC2" ] || fail "the guest's sys_vendor: $dmi"
+	[ "$(sed -n 2p <<<"$dmi" | tr A-Z a-z)" = "$(sed -n 3p <<<"$dmi" | tr A-Z a-z)" ] && [[ "$(sed -n 2p <<<"$dmi" | tr A-Z a-z)" == ec2* ]] ||
+		fail "the guest's product uuid and serial (what cloud-init's ds-identify compares): $dmi"
+fi
+grep -q cidata.iso <<<"$(virsh_ dumpxml "$a")" || fail "a default instance has no config drive"
+ok "vmmgr:datasource=imds: no config drive, EC2's SMBIOS strings (ec2 UUID = serial); the guest takes key, host name and user-data from the service"
 
 # IMDSv2: tokens
 t=$(token "$a_ip" 60)

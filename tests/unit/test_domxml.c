@@ -79,3 +79,28 @@ Test(domxml, interface_has_the_tap_name_the_firewall_knows)
     golden_check("domxml/nic.xml", xml);
     free(xml);
 }
+
+Test(domxml, ec2_smbios_makes_cloud_init_choose_its_ec2_datasource)
+{
+    inst_domain_def d = def(false);
+    char uuid[37];
+    inst_ec2_uuid(d.id, uuid);
+    cr_expect_str_eq(uuid, "ec201234-5678-9abc-def0-000000000000");
+    d.uuid = uuid;
+    d.ec2_smbios = true;
+    vm_error err = { 0 };
+    char *xml = inst_domxml_build(&d, &err);
+    cr_assert_not_null(xml, "%s", err.msg);
+    /* ds-identify: product UUID and serial both start with ec2 and are equal */
+    cr_expect_not_null(strstr(xml, "<uuid>ec201234-5678-9abc-def0-000000000000</uuid>"), "%s", xml);
+    cr_expect_not_null(strstr(xml, "<entry name=\"serial\">ec201234-5678-9abc-def0-000000000000</entry>"), "%s", xml);
+    cr_expect_not_null(strstr(xml, "<entry name=\"manufacturer\">Amazon EC2</entry>"), "%s", xml);
+    cr_expect_not_null(strstr(xml, "<smbios mode=\"sysinfo\"/>"), "%s", xml);
+    golden_check("domxml/ec2.xml", xml);
+    free(xml);
+    /* without it: no sysinfo at all */
+    d.ec2_smbios = false;
+    xml = inst_domxml_build(&d, &err);
+    cr_expect_null(strstr(xml, "sysinfo"), "%s", xml);
+    free(xml);
+}

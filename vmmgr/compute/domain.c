@@ -111,8 +111,20 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     vol_limits(ctx, inst->root_volume_id, &root_iops, &root_bps);
     if (vol_disks_of(ctx, inst->id, &disks, &ndisks, err) < 0)
         return -1;
+    /* where the guest finds its metadata (tag vmmgr:datasource): the config drive, the metadata
+     * service (the domain says it is an EC2 instance), or both */
+    char source[16];
+    inst_datasource(ctx, inst->id, source);
+    /* an existing domain keeps its UUID (libvirt refuses another for the same name); a new one
+     * gets an EC2-shaped one */
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    _cleanup_(virDomainFreep) virDomainPtr old = virDomainLookupByName(conn, inst->id);
+    if (!old || virDomainGetUUIDString(old, uuid) < 0)
+        inst_ec2_uuid(inst->id, uuid);
     inst_domain_def def = {
         .id = inst->id,
+        .uuid = uuid,
+        .ec2_smbios = strcmp(source, "config-drive") != 0 && strncmp(uuid, "ec2", 3) == 0,
         .reservation_id = inst->reservation_id,
         .image_id = inst->image_id,
         .instance_type = inst->instance_type,
@@ -127,7 +139,7 @@ inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
         .disk_path = inst->disk_path,
         .root_iops = root_iops,
         .root_bps = root_bps,
-        .config_drive = cidata,
+        .config_drive = strcmp(source, "imds") != 0 ? cidata : NULL,
         .console_path = inst->console_path,
         .disks = disks,
         .ndisks = ndisks,

@@ -99,6 +99,14 @@ inst_diskxml_build(const inst_disk *disk, bool pinned, vm_error *err)
 /* Free PCIe root ports: on q35 every hotplugged disk needs one. */
 #define SPARE_ROOT_PORTS 8
 
+void
+inst_ec2_uuid(const char *instance_id, char buf[37])
+{
+    char hex[33];
+    snprintf(hex, sizeof(hex), "ec2%.17s000000000000", instance_id + 2);
+    snprintf(buf, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
 char *
 inst_domxml_build(const inst_domain_def *def, vm_error *err)
 {
@@ -107,6 +115,8 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     xmlDocSetRootElement(doc, dom);
     vm_xml_prop(dom, "type", def->kvm ? "kvm" : "qemu");
     vm_xml_text(dom, "name", def->id);
+    if (def->uuid)
+        vm_xml_text(dom, "uuid", def->uuid);
 
     char buf[256];
     snprintf(buf, sizeof(buf), "vmmgr instance %s", def->id);
@@ -134,6 +144,21 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     vm_xml_prop(mem, "unit", "MiB");
     vm_xml_text(dom, "vcpu", (snprintf(buf, sizeof(buf), "%d", def->vcpus), buf));
 
+    if (def->ec2_smbios && def->uuid) {
+        xmlNodePtr si = vm_xml_elem(dom, "sysinfo");
+        vm_xml_prop(si, "type", "smbios");
+        xmlNodePtr sys = vm_xml_elem(si, "system");
+        const char *const entries[][2] = { { "manufacturer", "Amazon EC2" },
+                                           { "product", def->instance_type ? def->instance_type : "" },
+                                           { "serial", def->uuid },
+                                           { "uuid", def->uuid } };
+        for (size_t i = 0; i < 4; i++)
+            vm_xml_prop(vm_xml_text(sys, "entry", entries[i][1]), "name", entries[i][0]);
+        xmlNodePtr ch = vm_xml_elem(si, "chassis");
+        vm_xml_prop(vm_xml_text(ch, "entry", "Amazon EC2"), "name", "manufacturer");
+        vm_xml_prop(vm_xml_text(ch, "entry", def->id), "name", "asset");
+    }
+
     xmlNodePtr os = vm_xml_elem(dom, "os");
     if (def->uefi && !def->kernel) {
         /* OVMF without Secure Boot: imported images carry their own, unsigned, loaders */
@@ -148,6 +173,8 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
     xmlNodePtr type = vm_xml_text(os, "type", "hvm");
     vm_xml_prop(type, "arch", "x86_64");
     vm_xml_prop(type, "machine", "q35");
+    if (def->ec2_smbios && def->uuid)
+        vm_xml_prop(vm_xml_elem(os, "smbios"), "mode", "sysinfo");
     if (def->kernel) {
         vm_xml_text(os, "kernel", def->kernel);
         if (def->initrd)

@@ -35,6 +35,12 @@ typedef struct inst_domain_def {
     const char *nic_tap;        /* the tap device's name */
     const char *nic_ip;         /* its address (the firewall lets it use no other) */
     const char *subnet_id;
+    /* the domain's UUID, or NULL for libvirt's choice.  ec2_smbios: the SMBIOS strings of an EC2
+     * instance (system manufacturer "Amazon EC2", product the instance type, serial = UUID, which
+     * then starts with "ec2"; chassis asset tag the instance id), by which cloud-init's ds-identify
+     * chooses its EC2 datasource (the metadata service) */
+    const char *uuid;
+    bool ec2_smbios;
 } inst_domain_def;
 
 /* A volume attached as a virtio disk, with its type's I/O limits (0: none). */
@@ -52,5 +58,7 @@ char *inst_diskxml_build(const inst_disk *disk, bool pinned, vm_error *err);
 /* Whether a domain's XML has the per-letter ports (domains defined by older vmmgr do not). */
 bool inst_domxml_has_letter_ports(const char *domain_xml);
 
+/* The UUID EC2 instances have ("ec2" and hex digits) for instance id: "ec2" + its 17 digits + 12 zeros. */
+void inst_ec2_uuid(const char *instance_id, char buf[37]);
 /* The domain XML as a string owned by the caller. */
 char *inst_domxml_build(const inst_domain_def *def, vm_error *err);

@@ -173,6 +173,13 @@ int inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Where an instance's guest finds its metadata: tag vmmgr:datasource (INST_DATASOURCE_TAG) is
+ * "config-drive" (the NoCloud drive only), "imds" (the metadata service only: no drive, and the
+ * SMBIOS strings of an EC2 instance that make cloud-init use it) or "both" (the default). */
+#define INST_DATASOURCE_TAG "vmmgr:datasource"
+void inst_datasource(vm_ctx *ctx, const char *id, char buf[16]);
+/* InvalidParameterValue unless value is one of those. */
+int inst_datasource_check(const char *value, vm_error *err);
 /* ModifyInstanceMetadataOptions typed: records md for the instance (the metadata service reads it
  * at its next request). */
 int inst_set_metadata_options(vm_ctx *ctx, const char *id, const inst_md_opts *md, vm_error *err);

@@ -357,3 +357,28 @@ inst_set_metadata_options(vm_ctx *ctx, const char *id, const inst_md_opts *md, v
         return vm_db_error(ctx->db, "recording the metadata options", err);
     return 0;
 }
+
+void
+inst_datasource(vm_ctx *ctx, const char *id, char buf[16])
+{
+    snprintf(buf, 16, "both");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (vm_db_prepare(ctx->db, "SELECT value FROM tags WHERE resource_id = ? AND key = '" INST_DATASOURCE_TAG "'",
+                      &st, &ignore) < 0)
+        return;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && inst_datasource_check(vm_db_text(st, 0), &ignore) == 0)
+        snprintf(buf, 16, "%s", vm_db_text(st, 0));
+}
+
+int
+inst_datasource_check(const char *value, vm_error *err)
+{
+    if (strcmp(value, "config-drive") == 0 || strcmp(value, "imds") == 0 || strcmp(value, "both") == 0)
+        return 0;
+    return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                        "The value '%s' of tag " INST_DATASOURCE_TAG " is not valid. Valid values are config-drive, "
+                        "imds, both",
+                        value);
+}

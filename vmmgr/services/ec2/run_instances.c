@@ -141,6 +141,9 @@ ec2_run_req_parse(vm_ctx *ctx, const vm_params *p, bool template_data, ec2_run_h
         block_devices(p, &h->bds, &req->nblock_devices, err) < 0 ||
         network(p, &req->net, &h->gids, &h->gnames, err) < 0)
         return -1;
+    for (size_t i = 0; i < req->ntags; i++)
+        if (strcmp(h->tags[i].key, INST_DATASOURCE_TAG) == 0 && inst_datasource_check(h->tags[i].value, err) < 0)
+            return -1;
     req->md = INST_MD_DEFAULT;
     if (ec2_md_parse(p, "MetadataOptions.", &req->md, err) < 0)
         return -1;
