@@ -12,6 +12,10 @@ bench_cleanup() {
 	# ids first: every vmmgr call repairs drift and would start a destroyed network again
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
+	# the metadata service (it outlives `vmmgr serve`), while it holds its lock
+	local mp
+	mp=$(cat "$S/imds/pid" 2>/dev/null || true)
+	if [ -n "$mp" ] && ! flock -n "$S/imds/lock" true 2>/dev/null; then kill -9 "$mp" 2>/dev/null || true; fi
 	local t ns
 	t=$(sqlite3 "$S/state.db" "SELECT value FROM config WHERE key = 'firewall_table'" 2>/dev/null || true)
 	ns=$(cat "${VMMGR_TEST_RUN:-/nonexistent}/netns" 2>/dev/null || true)

@@ -25,6 +25,7 @@ for outside in 0 1000 10000; do bench/asg_bench "$d/asg$outside" 100 3 "$outside
 rm -rf "$d"
 bench/warm_pool.sh 2 1 3
 bench/elb.sh 3 2000 8
+bench/imds.sh 3 200
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
 	bench/cloudwatch.sh 5 2

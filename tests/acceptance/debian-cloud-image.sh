@@ -1,7 +1,9 @@
 #!/bin/bash
 # Acceptance (slow, not in CI): a real Debian 12 cloud image built from Debian packages
 # (images/debian/build.sh), imported into vmmgr and booted; stock cloud-init must pick up the
-# config drive: the hostname, the key pair for the default user, and user-data.
+# config drive: the hostname, the key pair for the default user, and user-data.  A second instance
+# launched without a drive (tag vmmgr:datasource=imds) must get the same from the metadata service
+# at 169.254.169.254 through cloud-init's EC2 datasource (chosen by the domain's SMBIOS strings).
 #
 #   tests/acceptance/debian-cloud-image.sh [IMAGE_DIR]
 #
@@ -22,6 +24,9 @@ export VMMGR_TEST_RUN=$run VMMGR_BIN="$top/vmmgr/vmmgr" VMMGR_IMAGES_DIR="$top/i
 stop_harness() { cleanup; [ -z "$run" ] || { "$top/tests/harness/libvirtd-netns.sh" stop "$run"; rm -rf "$run"; }; }
 trap stop_harness EXIT
 vm_init
+SERVE_ARGS="--metrics-interval 0"
+. "$top/tests/integ/serve.sh"  # the metadata service runs beside `vmmgr serve`
+trap 'stop_serve; stop_harness' EXIT
 
 deb=$(vm import-image --file "$img/debian-12.qcow2" --format qcow2 --name debian-12 --boot direct \
 	--kernel "$img/vmlinuz" --ramdisk "$img/initrd.img" --query ImageId --output text)
@@ -33,9 +38,23 @@ id=$(vm run-instances --image-id "$deb" --instance-type t3.small --key-name deb 
 echo "DEBIAN-USER-DATA host=$(hostname) keys=$(cat /home/debian/.ssh/authorized_keys | wc -l)"
 grep -c "'"$pub"'" /home/debian/.ssh/authorized_keys | sed "s/^/KEY-MATCHES=/"
 df -k / | awk "NR == 2 {print \"ROOT-KIB=\" \$2}"' --query 'Instances[0].InstanceId' --output text)
-echo "launched $id from $deb; waiting for cloud-init (minutes under TCG)"
+ec2=$(vm run-instances --image-id "$deb" --instance-type t3.small --key-name deb \
+	--tag-specifications 'ResourceType=instance,Tags=[{Key=vmmgr:datasource,Value=imds}]' \
+	--block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=4}' --user-data '#!/bin/sh
+echo "EC2-USER-DATA host=$(hostname) keys=$(cat /home/debian/.ssh/authorized_keys | wc -l)"
+grep -c "'"$pub"'" /home/debian/.ssh/authorized_keys | sed "s/^/EC2-KEY-MATCHES=/"
+cloud-id | sed "s/^/EC2-CLOUD-ID=/"' --query 'Instances[0].InstanceId' --output text)
+echo "launched $id and $ec2 (no config drive) from $deb; waiting for cloud-init (minutes under TCG)"
 wait_console "$id" "DEBIAN-USER-DATA" 1 900
 c=$(console "$id")
 grep -q "DEBIAN-USER-DATA host=$id" <<<"$c" || fail "hostname not from meta-data: $(grep DEBIAN-USER-DATA <<<"$c")"
 grep -q "KEY-MATCHES=1" <<<"$c" || fail "the key pair was not installed for user debian"
 ok "stock cloud-init in a Debian 12 image: hostname, key pair and user-data from vmmgr's config drive"
+
+wait_console "$ec2" "EC2-USER-DATA" 1 900
+c=$(console "$ec2")
+ip=$(private_ip "$ec2")
+grep -q "EC2-USER-DATA host=ip-${ip//./-}" <<<"$c" || fail "hostname not from the metadata service: $(grep EC2-USER-DATA <<<"$c")"
+grep -q "EC2-KEY-MATCHES=1" <<<"$c" || fail "the key pair did not come from the metadata service"
+grep -q "EC2-CLOUD-ID=aws" <<<"$c" || fail "cloud-init did not take its EC2 datasource: $(grep EC2-CLOUD-ID <<<"$c")"
+ok "stock cloud-init in a Debian 12 image without a config drive: EC2 datasource, hostname, key pair and user-data from 169.254.169.254"
