@@ -47,7 +47,8 @@ cloud-id | sed "s/^/EC2-CLOUD-ID=/"' --query 'Instances[0].InstanceId' --output 
 echo "launched $id and $ec2 (no config drive) from $deb; waiting for cloud-init (minutes under TCG)"
 wait_console "$id" "DEBIAN-USER-DATA" 1 900
 c=$(console "$id")
-grep -q "DEBIAN-USER-DATA host=$id" <<<"$c" || fail "hostname not from meta-data: $(grep DEBIAN-USER-DATA <<<"$c")"
+# as on EC2, the host name is the private DNS name's first label
+grep -q "DEBIAN-USER-DATA host=ip-$(private_ip "$id" | tr . -)" <<<"$c" || fail "hostname not from meta-data: $(grep DEBIAN-USER-DATA <<<"$c")"
 grep -q "KEY-MATCHES=1" <<<"$c" || fail "the key pair was not installed for user debian"
 ok "stock cloud-init in a Debian 12 image: hostname, key pair and user-data from vmmgr's config drive"
 

@@ -151,6 +151,13 @@ d = ec2.describe_instances(InstanceIds=[sys.argv[2]])["Reservations"][0]["Instan
 assert (d["HttpTokens"], d["HttpEndpoint"]) == ("optional", "enabled"), d
 PY
 [ "$(get "$a_ip" /latest/meta-data/instance-id)" = "$a" ] || fail "v1 not answered again after enabled/optional"
+# instance tags in the metadata only when allowed
+aws ec2 create-tags --resources "$a" --tags Key=Role,Value=web >/dev/null
+[ "$(code "$(md "$a_ip" GET /latest/meta-data/tags/instance/Role)")" = 404 ] || fail "tags shown while InstanceMetadataTags is disabled"
+aws ec2 modify-instance-metadata-options --instance-id "$a" --instance-metadata-tags enabled >/dev/null
+[ "$(get "$a_ip" /latest/meta-data/tags/instance/Role)" = web ] || fail "tags/instance/Role with InstanceMetadataTags enabled"
+grep -qx Role <<<"$(get "$a_ip" /latest/meta-data/tags/instance)" || fail "tags/instance does not list Role"
+aws ec2 modify-instance-metadata-options --instance-id "$a" --instance-metadata-tags disabled >/dev/null
 before=$(aws ec2 describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].MetadataOptions' --output json)
 for bad in "--http-put-response-hop-limit 65" "--http-tokens sometimes" "--http-endpoint off" "--http-protocol-ipv6 enabled"; do
 	o=$(aws ec2 modify-instance-metadata-options --instance-id "$a" $bad 2>&1) &&
@@ -163,7 +170,19 @@ o=$(aws ec2 run-instances --image-id "$AMI" --metadata-options HttpTokens=maybe 
 grep -q InvalidParameterValue <<<"$o" || fail "run-instances HttpTokens=maybe: $o"
 o=$(aws ec2 modify-instance-metadata-options --instance-id i-0123456789abcdef0 --http-tokens required 2>&1) && fail "modify of no instance succeeded"
 grep -q InvalidInstanceID.NotFound <<<"$o" || fail "modify of no instance: $o"
-ok "modify-instance-metadata-options (aws CLI, boto3): tokens required, endpoint disabled and enabled take effect at once; bad values refused, nothing changed"
+# a launch template's MetadataOptions reach its instances (Auto Scaling launches through the same parse)
+aws ec2 create-launch-template --launch-template-name md --launch-template-data \
+	"{\"ImageId\":\"$AMI\",\"MetadataOptions\":{\"HttpTokens\":\"required\",\"InstanceMetadataTags\":\"enabled\"}}" >/dev/null
+[ "$(aws ec2 describe-launch-template-versions --launch-template-name md --query 'LaunchTemplateVersions[0].LaunchTemplateData.MetadataOptions.[HttpTokens,InstanceMetadataTags]' --output text)" = "required	enabled" ] ||
+	fail "the launch template does not show its MetadataOptions"
+o=$(aws ec2 create-launch-template --launch-template-name md2 --launch-template-data '{"MetadataOptions":{"HttpTokens":"maybe"}}' 2>&1) &&
+	fail "a launch template with HttpTokens=maybe was made"
+grep -q InvalidParameterValue <<<"$o" || fail "launch template HttpTokens=maybe: $o"
+lt=$(aws ec2 run-instances --launch-template LaunchTemplateName=md --query 'Instances[0].InstanceId' --output text)
+[ "$(aws ec2 describe-instances --instance-ids "$lt" --query 'Reservations[0].Instances[0].MetadataOptions.[HttpTokens,InstanceMetadataTags]' --output text)" = "required	enabled" ] ||
+	fail "an instance from the template does not have its MetadataOptions"
+aws ec2 terminate-instances --instance-ids "$lt" >/dev/null
+ok "modify-instance-metadata-options (aws CLI, boto3): tokens required, endpoint disabled and enabled, instance tags take effect at once; bad values refused, nothing changed; launch templates carry MetadataOptions"
 
 # a guest that sends from its neighbour's address is dropped before the service sees it
 spoofed=$(gssh "$T/k.pem" "$a_ip" "gw=\$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')

@@ -34,6 +34,9 @@ static const cli_opt run_opts[] = {
       "stop (default) or terminate: what a power-off from inside the guest does" },
     { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet (default: the default VPC's, in --placement's zone)" },
     { "placement", CLI_OPT_STRUCT, "Placement", "AvailabilityZone=us-east-1b: without --subnet-id, that zone's default subnet" },
+    { "metadata-options", CLI_OPT_STRUCT, "MetadataOptions",
+      "HttpTokens=optional|required,HttpEndpoint=enabled|disabled,HttpPutResponseHopLimit=1-64,"
+      "InstanceMetadataTags=enabled|disabled: the metadata service at 169.254.169.254" },
     { "security-group-ids", CLI_OPT_LIST, "SecurityGroupId", "groups (sg-…) of the subnet's VPC (default: 'default')" },
     { "security-groups", CLI_OPT_LIST, "SecurityGroup", "group names in the subnet's VPC" },
     { "private-ip-address", CLI_OPT_STR, "PrivateIpAddress", "this address instead of the next free one" },
@@ -86,6 +89,15 @@ static const cli_opt modify_attr_opts[] = {
     { "groups", CLI_OPT_LIST, "GroupId", "replace the security groups (applies to the running guest at once)" },
     { "block-device-mappings", CLI_OPT_SHORTHAND, "BlockDeviceMapping",
       "DeviceName=/dev/sdf,Ebs={DeleteOnTermination=true}: delete the volume with the instance" },
+    DRY_RUN, END,
+};
+static const cli_opt metadata_opts[] = {
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance" },
+    { "http-tokens", CLI_OPT_STR, "HttpTokens", "optional|required (IMDSv2 only)" },
+    { "http-endpoint", CLI_OPT_STR, "HttpEndpoint", "enabled|disabled" },
+    { "http-put-response-hop-limit", CLI_OPT_STR, "HttpPutResponseHopLimit", "1-64: how far a token travels" },
+    { "instance-metadata-tags", CLI_OPT_STR, "InstanceMetadataTags", "enabled|disabled: tags under meta-data/tags/instance" },
+    { "http-protocol-ipv6", CLI_OPT_STR, "HttpProtocolIpv6", "disabled (subnets are IPv4 only)" },
     DRY_RUN, END,
 };
 static const cli_opt regions_opts[] = { { "region-names", CLI_OPT_LIST, "RegionName", "names" }, FILTERS, END };
@@ -289,6 +301,8 @@ static const cli_cmd cmds[] = {
       false },
     { "modify-instance-attribute", "ModifyInstanceAttribute", modify_attr_opts, "Change one instance attribute",
       true },
+    { "modify-instance-metadata-options", "ModifyInstanceMetadataOptions", metadata_opts,
+      "Change what the metadata service allows an instance", false },
     { "describe-regions", "DescribeRegions", regions_opts, "Show the region", false },
     { "describe-availability-zones", "DescribeAvailabilityZones", zones_opts, "Show the region's availability zones", false },
     { "describe-account-attributes", "DescribeAccountAttributes", account_opts, "Show account attributes", false },

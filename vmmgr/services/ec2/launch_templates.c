@@ -186,13 +186,16 @@ render_data(vm_node *parent, const vm_params *d)
     }
     const char *v;
     if (vm_params_get(d, "MetadataOptions.HttpTokens") || vm_params_get(d, "MetadataOptions.HttpEndpoint") ||
-        vm_params_get(d, "MetadataOptions.HttpPutResponseHopLimit")) {
+        vm_params_get(d, "MetadataOptions.HttpPutResponseHopLimit") ||
+        vm_params_get(d, "MetadataOptions.InstanceMetadataTags")) {
         vm_node *m = vm_node_struct(o, "metadataOptions", NULL);
         if ((v = vm_params_get(d, "MetadataOptions.HttpTokens")))
             vm_node_str(m, "httpTokens", NULL, v);
         data_int(m, "httpPutResponseHopLimit", vm_params_get(d, "MetadataOptions.HttpPutResponseHopLimit"));
         if ((v = vm_params_get(d, "MetadataOptions.HttpEndpoint")))
             vm_node_str(m, "httpEndpoint", NULL, v);
+        if ((v = vm_params_get(d, "MetadataOptions.InstanceMetadataTags")))
+            vm_node_str(m, "instanceMetadataTags", NULL, v);
     }
     if ((v = vm_params_get(d, "Placement.AvailabilityZone")))
         vm_node_str(vm_node_struct(o, "placement", NULL), "availabilityZone", NULL, v);
