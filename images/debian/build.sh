@@ -7,8 +7,8 @@
 #   vmmgr import-image --file OUTDIR/debian-12.qcow2 --format qcow2 --name debian-12 --boot direct \
 #       --kernel OUTDIR/vmlinuz --ramdisk OUTDIR/initrd.img
 #
-# Stock cloud-init finds vmmgr's NoCloud drive (label cidata): hostname, the key pair for the
-# default user "debian", user-data.  Needs root, debootstrap, e2fsprogs, qemu-utils; takes minutes.
+# Stock cloud-init finds vmmgr's NoCloud drive (label cidata) or its metadata service: hostname, the
+# key pair for the default user "debian", user-data.  Needs root, debootstrap, e2fsprogs, qemu-utils; takes minutes.
 set -eu
 out=${1:?usage: build.sh OUTDIR}
 mirror=${VMMGR_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -30,9 +30,10 @@ unmount
 
 echo "/dev/vda / ext4 defaults,discard 0 1" > "$r/etc/fstab"
 echo "debian" > "$r/etc/hostname"
-# only vmmgr's NoCloud drive: no probing for other clouds' metadata services
+# vmmgr's NoCloud drive, or its EC2 metadata service (ds-identify takes Ec2 only when the domain's
+# SMBIOS strings say EC2, so no other cloud's service is probed)
 cat > "$r/etc/cloud/cloud.cfg.d/90_vmmgr.cfg" <<'CFG'
-datasource_list: [ NoCloud, None ]
+datasource_list: [ NoCloud, Ec2, None ]
 CFG
 # the serial console is where vmmgr's get-console-output reads
 ln -sf /lib/systemd/system/serial-getty@.service "$r/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"

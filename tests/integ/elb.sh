@@ -177,6 +177,28 @@ vm elbv2 modify-rule --rule-arn "$rule" --conditions 'Field=path-pattern,Values=
 	fail "vmmgr elbv2 describe-rules: $(vm elbv2 describe-rules --rule-arns "$rule" --output json)"
 ok "a path rule sends /a/* to its target group, the rest to the default"
 
+# --- host-header rules: a fixed response, and a target group of type ip ------------------------------
+w2_ip=$(private_ip "$w2")
+host_req() { # HOST PATH: the last line of the answer through the load balancer's first address
+	gssh "$T/k.pem" "$cl_ip" "a=\$(nslookup $dns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1)
+		printf 'GET $2 HTTP/1.0\r\nHost: $1\r\n\r\n' | nc -w 5 \$a 80 | tail -n 1"
+}
+elb create-rule --listener-arn "$l80" --priority 20 --conditions Field=host-header,Values=fixed.example \
+	--actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=fixed by rule}' >/dev/null
+tgip=$(elb create-target-group --name ip-tg --protocol HTTP --port 80 --vpc-id "$vpc" --target-type ip --health-check-interval-seconds 5 \
+	--health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+expect_elb InvalidTarget register-targets --target-group-arn "$tgip" --targets Id=192.0.2.7
+elb register-targets --target-group-arn "$tgip" --targets Id="$w2_ip"
+elb create-rule --listener-arn "$l80" --priority 30 --conditions Field=host-header,Values=ip.example \
+	--actions Type=forward,TargetGroupArn="$tgip" >/dev/null
+timeout 60 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tgip" \
+	--targets Id="$w2_ip" || fail "ip-tg: not in service: $(elb describe-target-health --target-group-arn "$tgip" --output json)"
+[ "$(host_req fixed.example /)" = "fixed by rule" ] || fail "host fixed.example: '$(host_req fixed.example /)'"
+for _ in 1 2 3; do
+	[ "$(host_req ip.example /)" = "$w2" ] || fail "host ip.example (target $w2_ip by address): '$(host_req ip.example /)'"
+done
+ok "host-header rules: a fixed response with its body, and a target group of type ip (the target by its address)"
+
 # --- kill -9 of HAProxy: restarted by the controller, targets' health intact ----------------------------
 lbid=${lb##*/}
 old=$(cat "$S/elb/$lbid/haproxy.pid")

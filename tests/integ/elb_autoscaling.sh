@@ -124,6 +124,36 @@ alarm=$(aws cloudwatch describe-alarms --query 'MetricAlarms[?MetricName==`Reque
 [ "$alarm" = "$tgdim" ] || fail "the policy's alarms watch: $alarm"
 ok "a target tracking policy on ALBRequestCountPerTarget: its alarms watch the target group's RequestCountPerTarget"
 
+# a second target group attached to the live group, then detached
+tg2=$(elb create-target-group --name two-tg --protocol HTTP --port 80 --vpc-id "$vpc" --health-check-interval-seconds 5 \
+	--health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+elb modify-target-group-attributes --target-group-arn "$tg2" --attributes Key=deregistration_delay.timeout_seconds,Value=2 >/dev/null
+l80=$(elb describe-listeners --load-balancer-arn "$lb" --query 'Listeners[0].ListenerArn' --output text)
+elb create-rule --listener-arn "$l80" --priority 5 --conditions Field=path-pattern,Values='/two/*' \
+	--actions Type=forward,TargetGroupArn="$tg2" >/dev/null
+members=$(as describe-auto-scaling-groups --auto-scaling-group-names web --query 'AutoScalingGroups[0].Instances[?LifecycleState==`InService`].InstanceId' --output text | tr '\t' '\n' | sort | tr '\n' ' ')
+as attach-load-balancer-target-groups --auto-scaling-group-name web --target-group-arns "$tg2" || fail "attach-load-balancer-target-groups"
+[ "$(as describe-load-balancer-target-groups --auto-scaling-group-name web --query 'length(LoadBalancerTargetGroups)')" = 2 ] ||
+	fail "describe-load-balancer-target-groups after attach: $(as describe-load-balancer-target-groups --auto-scaling-group-name web --output json)"
+for i in $(seq 60); do
+	got=$(elb describe-target-health --target-group-arn "$tg2" --query 'TargetHealthDescriptions[?TargetHealth.State==`healthy`].Target.Id' --output text | tr '\t' '\n' | sort | tr '\n' ' ')
+	[ "$got" = "$members" ] && break
+	sleep 1
+done
+[ "$got" = "$members" ] || fail "attached target group: healthy '$got', members '$members'"
+as detach-load-balancer-target-groups --auto-scaling-group-name web --target-group-arns "$tg2" || fail "detach-load-balancer-target-groups"
+for i in $(seq 60); do
+	[ -z "$(elb describe-target-health --target-group-arn "$tg2" --query 'TargetHealthDescriptions[].Target.Id' --output text)" ] && break
+	sleep 1
+done
+[ -z "$(elb describe-target-health --target-group-arn "$tg2" --query 'TargetHealthDescriptions[].Target.Id' --output text)" ] ||
+	fail "after detach the members are still in two-tg: $(elb describe-target-health --target-group-arn "$tg2" --output json)"
+[ "$(as describe-load-balancer-target-groups --auto-scaling-group-name web --query 'LoadBalancerTargetGroups[].LoadBalancerTargetGroupARN' --output text)" = "$tg" ] ||
+	fail "describe-load-balancer-target-groups after detach"
+[ "$(as describe-auto-scaling-groups --auto-scaling-group-names web --query 'AutoScalingGroups[0].Instances[?LifecycleState==`InService`].InstanceId' --output text | tr '\t' '\n' | sort | tr '\n' ' ')" = "$members" ] ||
+	fail "detaching a target group changed the group's members"
+ok "attach-load-balancer-target-groups on a live group registers its members (healthy); detach deregisters them, members stay"
+
 as delete-auto-scaling-group --auto-scaling-group-name web --force-delete
 for i in $(seq 120); do [ "$(as describe-auto-scaling-groups --query 'length(AutoScalingGroups)')" = 0 ] && break; sleep 1; done
 [ -z "$(elb describe-target-health --target-group-arn "$tg" --query 'TargetHealthDescriptions[].Target.Id' --output text)" ] ||
