@@ -1,0 +1,500 @@
+/* ELBv2 listeners and rules: Create/Describe/Modify/DeleteListener and Rule, their actions
+ * (forward, fixed-response) and conditions (path-pattern, host-header). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../../elb/elb.h"
+#include "../../../net/cidr.h"
+#include "../../../net/net.h"
+#include "../../compute/instance.h"
+#include "../../core/cleanup.h"
+#include "../../core/db.h"
+#include "../service.h"
+#include "elbv2_priv.h"
+
+
+/* --- listeners and rules ------------------------------------------------------------------------------- */
+
+/* Actions.member.1 (or DefaultActions.member.1) into a; the target group must suit lb. */
+static int
+parse_action(vm_ctx *ctx, const vm_params *p, const char *prefix, const elb_lb *lb, elb_action *a, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, prefix, &idx, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "%s is required", prefix);
+    if (n > 1)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Only one action per listener or rule is offered by this endpoint");
+    const char *type = vm_params_getf(p, "%s.%d.Type", prefix, idx[0]);
+    const char *tga = vm_params_getf(p, "%s.%d.TargetGroupArn", prefix, idx[0]);
+    if (!tga)
+        tga = vm_params_getf(p, "%s.%d.ForwardConfig.TargetGroups.member.1.TargetGroupArn", prefix, idx[0]);
+    memset(a, 0, sizeof(*a));
+    if (!type)
+        return vm_error_set(err, VM_ERR_VALIDATION, "An action needs a Type");
+    snprintf(a->type, sizeof(a->type), "%s", type);
+    if (strcmp(type, "forward") == 0) {
+        if (vm_params_getf(p, "%s.%d.ForwardConfig.TargetGroups.member.2.TargetGroupArn", prefix, idx[0]))
+            return vm_error_set(err, VM_ERR_VALIDATION, "Weighted forwarding to several target groups is not offered");
+        elb_tg tg;
+        if (elbv2_tg_of_arn(ctx, tga, &tg, err) < 0)
+            return -1;
+        bool http = strcmp(lb->type, "application") == 0;
+        if (http != (strcmp(tg.protocol, "HTTP") == 0))
+            return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' (%s) cannot be used with a%s load "
+                                "balancer", tg.name, tg.protocol, http ? "n application" : " network");
+        if (strcmp(tg.vpc_id, lb->vpc_id) != 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' is in another VPC than the load balancer",
+                                tg.name);
+        snprintf(a->tg_id, sizeof(a->tg_id), "%s", tg.id);
+        return 0;
+    }
+    if (strcmp(type, "fixed-response") == 0) {
+        if (strcmp(lb->type, "application") != 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "fixed-response actions need an application load balancer");
+        const char *code = vm_params_getf(p, "%s.%d.FixedResponseConfig.StatusCode", prefix, idx[0]);
+        const char *ct = vm_params_getf(p, "%s.%d.FixedResponseConfig.ContentType", prefix, idx[0]);
+        const char *body = vm_params_getf(p, "%s.%d.FixedResponseConfig.MessageBody", prefix, idx[0]);
+        if (!code || strlen(code) != 3 || strspn(code, "0123456789") != 3 || code[0] < '2' || code[0] > '5')
+            return elbv2_bad(err, "The fixed-response status code '%s' is not valid (2XX, 4XX or 5XX)", code);
+        if (code[0] == '3')
+            return elbv2_bad(err, "The fixed-response status code '%s' is not valid (2XX, 4XX or 5XX)", code);
+        if (ct && strcmp(ct, "text/plain") != 0 && strcmp(ct, "text/css") != 0 && strcmp(ct, "text/html") != 0 &&
+            strcmp(ct, "application/javascript") != 0 && strcmp(ct, "application/json") != 0)
+            return elbv2_bad(err, "The content type '%s' is not valid", ct);
+        if (body && strlen(body) > 1024)
+            return vm_error_set(err, VM_ERR_VALIDATION, "A fixed-response message body is at most 1024 characters");
+        snprintf(a->status, sizeof(a->status), "%s", code);
+        snprintf(a->content_type, sizeof(a->content_type), "%s", ct ? ct : "text/plain");
+        snprintf(a->body, sizeof(a->body), "%s", body ? body : "");
+        return 0;
+    }
+    return elbv2_bad(err, "The action type '%s' is not offered (forward or fixed-response)", type);
+}
+
+static void
+render_action(vm_ctx *ctx, vm_node *list, const elb_action *a)
+{
+    vm_node *it = vm_node_item(list);
+    vm_node_str(it, "Type", NULL, a->type);
+    if (strcmp(a->type, "forward") == 0) {
+        elb_tg tg;
+        vm_error ignore = { 0 };
+        char arn[ELB_ARN_MAX] = "";
+        if (elb_tg_get(ctx, a->tg_id, &tg, &ignore) == 0)
+            elb_tg_arn(ctx, &tg, arn);
+        vm_node_str(it, "TargetGroupArn", NULL, arn);
+        vm_node *fc = vm_node_struct(it, "ForwardConfig", NULL);
+        vm_node *tgl = vm_node_list(fc, "TargetGroups", NULL);
+        vm_node *one = vm_node_item(tgl);
+        vm_node_str(one, "TargetGroupArn", NULL, arn);
+        vm_node_int(one, "Weight", NULL, 1);
+    } else {
+        vm_node *fc = vm_node_struct(it, "FixedResponseConfig", NULL);
+        vm_node_str(fc, "StatusCode", NULL, a->status);
+        vm_node_str(fc, "ContentType", NULL, a->content_type);
+        if (a->body[0])
+            vm_node_str(fc, "MessageBody", NULL, a->body);
+    }
+    vm_node_int(it, "Order", NULL, 1);
+}
+
+static void
+render_listener(vm_ctx *ctx, vm_node *it, const elb_lb *lb, const elb_listener *l)
+{
+    char arn[ELB_ARN_MAX], lba[ELB_ARN_MAX];
+    elb_listener_arn(ctx, lb, l->id, arn);
+    elb_lb_arn(ctx, lb, lba);
+    vm_node_str(it, "ListenerArn", NULL, arn);
+    vm_node_str(it, "LoadBalancerArn", NULL, lba);
+    vm_node_int(it, "Port", NULL, l->port);
+    vm_node_str(it, "Protocol", NULL, l->protocol);
+    render_action(ctx, vm_node_list(it, "DefaultActions", NULL), &l->action);
+}
+
+int
+elbv2_listener_of_arn(vm_ctx *ctx, const char *arn, elb_listener *l, elb_lb *lb, vm_error *err)
+{
+    char id[ELB_ID_LEN + 1];
+    if (!arn)
+        return vm_error_set(err, VM_ERR_VALIDATION, "ListenerArn is required");
+    if (elb_arn_id(arn, "listener", id, VM_ERR_VALIDATION, err) < 0 || elb_listener_get(ctx, id, l, err) < 0)
+        return -1;
+    return elb_lb_get(ctx, l->lb_id, lb, err);
+}
+
+static int
+parse_listener(const vm_params *p, const elb_lb *lb, elb_listener *l, bool create, vm_error *err)
+{
+    const char *proto = vm_params_get(p, "Protocol");
+    const char *port = vm_params_get(p, "Port");
+    bool http = strcmp(lb->type, "application") == 0;
+    if (proto) {
+        if (http ? strcmp(proto, "HTTP") != 0 : strcmp(proto, "TCP") != 0)
+            return elbv2_bad(err, http ? "The protocol '%s' is not offered for an application load balancer (HTTP)"
+                                 : "The protocol '%s' is not offered for a network load balancer (TCP)",
+                       proto);
+    }
+    snprintf(l->protocol, sizeof(l->protocol), "%s", http ? "HTTP" : "TCP");
+    if (port) {
+        char *end;
+        long v = strtol(port, &end, 10);
+        if (*end || end == port || v < 1 || v > 65535)
+            return elbv2_bad(err, "The port '%s' is not valid (1-65535)", port);
+        l->port = v;
+    } else if (create) {
+        return vm_error_set(err, VM_ERR_VALIDATION, "Port is required");
+    }
+    if (vm_params_get(p, "Certificates.member.1.CertificateArn") || vm_params_get(p, "SslPolicy"))
+        return vm_error_set(err, VM_ERR_VALIDATION, "TLS listeners are not offered by this endpoint yet");
+    return 0;
+}
+
+static int
+store_listener(vm_ctx *ctx, const elb_listener *l, bool insert, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      insert ? "INSERT INTO elb_listeners (protocol, port, action, tg_id, fixed_status, fixed_type, "
+                               "fixed_body, id, lb_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                             : "UPDATE elb_listeners SET protocol = ?, port = ?, action = ?, tg_id = ?, "
+                               "fixed_status = ?, fixed_type = ?, fixed_body = ? WHERE id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, l->protocol, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, l->port);
+    sqlite3_bind_text(st, 3, l->action.type, -1, SQLITE_STATIC);
+    if (l->action.tg_id[0])
+        sqlite3_bind_text(st, 4, l->action.tg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, l->action.status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, l->action.content_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, l->action.body, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, l->id, -1, SQLITE_STATIC);
+    if (insert) {
+        sqlite3_bind_text(st, 9, l->lb_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 10, l->created_at);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
+                   ? vm_error_set(err, VM_ERR_LISTENER_DUPLICATE, "A listener already exists on port %ld", l->port)
+                   : vm_db_error(ctx->db, "recording the listener", err);
+    return 0;
+}
+
+int
+elbv2_create_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    elb_lb lb;
+    elb_listener l = { .created_at = time(NULL) };
+    if (elbv2_lb_of_arn(ctx, vm_params_get(p, "LoadBalancerArn"), &lb, err) < 0 ||
+        parse_listener(p, &lb, &l, true, err) < 0 || parse_action(ctx, p, "DefaultActions.member", &lb, &l.action, err) < 0)
+        return -1;
+    _cleanup_free_ char **tk = NULL, **tv = NULL;
+    size_t nt;
+    if (elbv2_parse_tags(p, "Tags.member", true, &tk, &tv, &nt, err) < 0)
+        return -1;
+    /* the same listener again (port, protocol, action): the one there */
+    _cleanup_free_ elb_listener *ls = NULL;
+    size_t n;
+    if (elb_listeners_of(ctx, lb.id, &ls, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (ls[i].port == l.port) {
+            if (strcmp(ls[i].action.type, l.action.type) != 0 || strcmp(ls[i].action.tg_id, l.action.tg_id) != 0)
+                return vm_error_set(err, VM_ERR_LISTENER_DUPLICATE, "A listener already exists on port %ld", l.port);
+            render_listener(ctx, vm_node_item(vm_node_list(result, "Listeners", NULL)), &lb, &ls[i]);
+            return 0;
+        }
+    elb_id_new(l.id);
+    snprintf(l.lb_id, sizeof(l.lb_id), "%s", lb.id);
+    char arn[ELB_ARN_MAX];
+    elb_listener_arn(ctx, &lb, l.id, arn);
+    if (store_listener(ctx, &l, true, err) < 0 || elbv2_put_tags(ctx, arn, tk, tv, nt, err) < 0)
+        return -1;
+    render_listener(ctx, vm_node_item(vm_node_list(result, "Listeners", NULL)), &lb, &l);
+    return 0;
+}
+
+int
+elbv2_modify_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    elb_lb lb;
+    elb_listener l;
+    if (elbv2_listener_of_arn(ctx, vm_params_get(p, "ListenerArn"), &l, &lb, err) < 0 ||
+        parse_listener(p, &lb, &l, false, err) < 0)
+        return -1;
+    if (vm_params_get(p, "DefaultActions.member.1.Type") &&
+        parse_action(ctx, p, "DefaultActions.member", &lb, &l.action, err) < 0)
+        return -1;
+    if (store_listener(ctx, &l, false, err) < 0)
+        return -1;
+    render_listener(ctx, vm_node_item(vm_node_list(result, "Listeners", NULL)), &lb, &l);
+    return 0;
+}
+
+int
+elbv2_describe_listeners(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    _cleanup_free_ const char **arns = NULL;
+    size_t na;
+    long offset, size;
+    const char *lb_arn = vm_params_get(p, "LoadBalancerArn");
+    if (vm_params_list(p, "ListenerArns.member", &arns, &na, err) < 0 || elbv2_page_args(p, &offset, &size, err) < 0)
+        return -1;
+    if (!lb_arn && na == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "You must specify either listener ARNs or a load balancer ARN");
+    vm_node *list = vm_node_list(result, "Listeners", NULL);
+    size_t seen = 0;
+    if (na) {
+        for (size_t i = 0; i < na; i++) {
+            elb_lb lb;
+            elb_listener l;
+            if (elbv2_listener_of_arn(ctx, arns[i], &l, &lb, err) < 0)
+                return -1;
+            if ((long)seen >= offset && (long)seen < offset + size)
+                render_listener(ctx, vm_node_item(list), &lb, &l);
+            seen++;
+        }
+    } else {
+        elb_lb lb;
+        _cleanup_free_ elb_listener *ls = NULL;
+        size_t n;
+        if (elbv2_lb_of_arn(ctx, lb_arn, &lb, err) < 0 || elb_listeners_of(ctx, lb.id, &ls, &n, err) < 0)
+            return -1;
+        for (size_t i = 0; i < n; i++, seen++)
+            if ((long)seen >= offset && (long)seen < offset + size)
+                render_listener(ctx, vm_node_item(list), &lb, &ls[i]);
+    }
+    elbv2_next_marker(result, seen, offset, size);
+    return 0;
+}
+
+int
+elbv2_delete_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    elb_lb lb;
+    elb_listener l;
+    const char *arn = vm_params_get(p, "ListenerArn");
+    if (elbv2_listener_of_arn(ctx, arn, &l, &lb, err) < 0 || elbv2_drop_tags(ctx, arn, err) < 0)
+        return -1;
+    const char *a[] = { l.id };
+    return elbv2_exec_sql(ctx, "DELETE FROM elb_listeners WHERE id = ?", a, 1, err);
+}
+
+/* Conditions.member.N {Field path-pattern|host-header, Values or PathPatternConfig/HostHeaderConfig}. */
+static int
+parse_conditions(const vm_params *p, elb_rule *r, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, "Conditions.member", &idx, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "A rule needs at least one condition");
+    r->paths[0] = r->hosts[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *field = vm_params_getf(p, "Conditions.member.%d.Field", idx[i]);
+        bool path = field && strcmp(field, "path-pattern") == 0, host = field && strcmp(field, "host-header") == 0;
+        if (!path && !host)
+            return elbv2_bad(err, "The condition field '%s' is not offered (path-pattern or host-header)", field);
+        char pre[96];
+        _cleanup_free_ const char **vals = NULL, **cfg = NULL;
+        size_t nv, nc;
+        snprintf(pre, sizeof(pre), "Conditions.member.%d.Values.member", idx[i]);
+        if (vm_params_list(p, pre, &vals, &nv, err) < 0)
+            return -1;
+        snprintf(pre, sizeof(pre), "Conditions.member.%d.%s.Values.member", idx[i],
+                 path ? "PathPatternConfig" : "HostHeaderConfig");
+        if (vm_params_list(p, pre, &cfg, &nc, err) < 0)
+            return -1;
+        char *dst = path ? r->paths : r->hosts;
+        if (*dst)
+            return elbv2_bad(err, "The condition field '%s' is given twice", field);
+        size_t off = 0;
+        for (size_t j = 0; j < nv + nc; j++) {
+            const char *v = j < nv ? vals[j] : cfg[j - nv];
+            if (!*v || strlen(v) > 128 || strpbrk(v, " \t\r\n'\"\\#"))
+                return elbv2_bad(err, "The condition value '%s' is not valid (1-128 characters, no spaces or quotes)", v);
+            off += (size_t)snprintf(dst + off, 1024 - off, "%s%s", off ? "\n" : "", v);
+            if (off >= 1000)
+                return vm_error_set(err, VM_ERR_VALIDATION, "Too many condition values");
+        }
+        if (!off)
+            return elbv2_bad(err, "The condition '%s' needs values", field);
+    }
+    return 0;
+}
+
+static void
+render_rule(vm_ctx *ctx, vm_node *it, const elb_lb *lb, const elb_listener *l, const elb_rule *r)
+{
+    char arn[ELB_ARN_MAX], prio[16];
+    elb_rule_arn(ctx, lb, l->id, r ? r->id : l->id, arn);
+    vm_node_str(it, "RuleArn", NULL, arn);
+    if (r)
+        snprintf(prio, sizeof(prio), "%ld", r->priority);
+    vm_node_str(it, "Priority", NULL, r ? prio : "default");
+    vm_node *cl = vm_node_list(it, "Conditions", NULL);
+    for (int k = 0; r && k < 2; k++) {
+        const char *vals = k == 0 ? r->paths : r->hosts;
+        if (!*vals)
+            continue;
+        vm_node *c = vm_node_item(cl);
+        vm_node_str(c, "Field", NULL, k == 0 ? "path-pattern" : "host-header");
+        vm_node *vl = vm_node_list(c, "Values", NULL);
+        vm_node *cfg = vm_node_list(vm_node_struct(c, k == 0 ? "PathPatternConfig" : "HostHeaderConfig", NULL), "Values",
+                                    NULL);
+        char buf[1024];
+        snprintf(buf, sizeof(buf), "%s", vals);
+        char *save = NULL;
+        for (char *v = strtok_r(buf, "\n", &save); v; v = strtok_r(NULL, "\n", &save)) {
+            vm_node_str(vl, NULL, NULL, v);
+            vm_node_str(cfg, NULL, NULL, v);
+        }
+    }
+    render_action(ctx, vm_node_list(it, "Actions", NULL), r ? &r->action : &l->action);
+    vm_node_bool(it, "IsDefault", NULL, r == NULL);
+}
+
+static int
+rule_of_arn(vm_ctx *ctx, const char *arn, elb_rule *r, elb_listener *l, elb_lb *lb, vm_error *err)
+{
+    char id[ELB_ID_LEN + 1];
+    if (!arn)
+        return vm_error_set(err, VM_ERR_VALIDATION, "RuleArn is required");
+    if (elb_arn_id(arn, "listener-rule", id, VM_ERR_VALIDATION, err) < 0 || elb_rule_get(ctx, id, r, err) < 0 ||
+        elb_listener_get(ctx, r->listener_id, l, err) < 0)
+        return -1;
+    return elb_lb_get(ctx, l->lb_id, lb, err);
+}
+
+static int
+store_rule(vm_ctx *ctx, const elb_rule *r, bool insert, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      insert ? "INSERT INTO elb_rules (priority, paths, hosts, action, tg_id, fixed_status, fixed_type, "
+                               "fixed_body, id, listener_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                             : "UPDATE elb_rules SET priority = ?, paths = ?, hosts = ?, action = ?, tg_id = ?, "
+                               "fixed_status = ?, fixed_type = ?, fixed_body = ? WHERE id = ?",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, r->priority);
+    sqlite3_bind_text(st, 2, r->paths, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, r->hosts, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, r->action.type, -1, SQLITE_STATIC);
+    if (r->action.tg_id[0])
+        sqlite3_bind_text(st, 5, r->action.tg_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->action.status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->action.content_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, r->action.body, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, r->id, -1, SQLITE_STATIC);
+    if (insert)
+        sqlite3_bind_text(st, 10, r->listener_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
+                   ? vm_error_set(err, VM_ERR_PRIORITY_IN_USE, "Priority '%ld' is currently in use", r->priority)
+                   : vm_db_error(ctx->db, "recording the rule", err);
+    return 0;
+}
+
+int
+elbv2_create_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    elb_lb lb;
+    elb_listener l;
+    elb_rule r = { 0 };
+    if (elbv2_listener_of_arn(ctx, vm_params_get(p, "ListenerArn"), &l, &lb, err) < 0)
+        return -1;
+    if (strcmp(lb.type, "application") != 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Rules need a listener of an application load balancer");
+    if (!vm_params_get(p, "Priority"))
+        return vm_error_set(err, VM_ERR_VALIDATION, "Priority is required");
+    if (vm_params_int(p, "Priority", 0, 1, 50000, &r.priority, err) < 0 || parse_conditions(p, &r, err) < 0 ||
+        parse_action(ctx, p, "Actions.member", &lb, &r.action, err) < 0)
+        return -1;
+    elb_id_new(r.id);
+    snprintf(r.listener_id, sizeof(r.listener_id), "%s", l.id);
+    if (store_rule(ctx, &r, true, err) < 0)
+        return -1;
+    render_rule(ctx, vm_node_item(vm_node_list(result, "Rules", NULL)), &lb, &l, &r);
+    return 0;
+}
+
+int
+elbv2_modify_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    elb_lb lb;
+    elb_listener l;
+    elb_rule r;
+    if (rule_of_arn(ctx, vm_params_get(p, "RuleArn"), &r, &l, &lb, err) < 0)
+        return -1;
+    if (vm_params_get(p, "Conditions.member.1.Field") && parse_conditions(p, &r, err) < 0)
+        return -1;
+    if (vm_params_get(p, "Actions.member.1.Type") && parse_action(ctx, p, "Actions.member", &lb, &r.action, err) < 0)
+        return -1;
+    if (store_rule(ctx, &r, false, err) < 0)
+        return -1;
+    render_rule(ctx, vm_node_item(vm_node_list(result, "Rules", NULL)), &lb, &l, &r);
+    return 0;
+}
+
+int
+elbv2_describe_rules(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    _cleanup_free_ const char **arns = NULL;
+    size_t na;
+    const char *la = vm_params_get(p, "ListenerArn");
+    if (vm_params_list(p, "RuleArns.member", &arns, &na, err) < 0)
+        return -1;
+    if (!la && na == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "You must specify either listener or rule ARNs");
+    vm_node *list = vm_node_list(result, "Rules", NULL);
+    if (na) {
+        for (size_t i = 0; i < na; i++) {
+            elb_lb lb;
+            elb_listener l;
+            elb_rule r;
+            if (rule_of_arn(ctx, arns[i], &r, &l, &lb, err) < 0)
+                return -1;
+            render_rule(ctx, vm_node_item(list), &lb, &l, &r);
+        }
+        return 0;
+    }
+    elb_lb lb;
+    elb_listener l;
+    _cleanup_free_ elb_rule *rs = NULL;
+    size_t n;
+    if (elbv2_listener_of_arn(ctx, la, &l, &lb, err) < 0 || elb_rules_of(ctx, l.id, &rs, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        render_rule(ctx, vm_node_item(list), &lb, &l, &rs[i]);
+    render_rule(ctx, vm_node_item(list), &lb, &l, NULL);
+    return 0;
+}
+
+int
+elbv2_delete_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    elb_lb lb;
+    elb_listener l;
+    elb_rule r;
+    const char *arn = vm_params_get(p, "RuleArn");
+    char id[ELB_ID_LEN + 1];
+    /* the default rule's ARN ends in its listener's id */
+    if (arn && elb_arn_id(arn, "listener-rule", id, VM_ERR_VALIDATION, err) == 0) {
+        vm_error nf = { 0 };
+        if (elb_listener_get(ctx, id, &l, &nf) == 0)
+            return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED, "Default rule '%s' cannot be deleted", arn);
+    }
+    *err = (vm_error){ 0 };
+    if (rule_of_arn(ctx, arn, &r, &l, &lb, err) < 0 || elbv2_drop_tags(ctx, arn, err) < 0)
+        return -1;
+    const char *a[] = { r.id };
+    return elbv2_exec_sql(ctx, "DELETE FROM elb_rules WHERE id = ?", a, 1, err);
+}
