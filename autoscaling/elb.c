@@ -157,6 +157,8 @@ asg_elb_round(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_erro
                     char state[16], reason[48], desc[160];
                     elb_target_health(ctx, &tg, r, state, reason, desc);
                     if (strcmp(state, "unhealthy") == 0) {
+                        fprintf(stderr, "vmmgr serve: autoscaling: %s unhealthy in target group %s (%s: %s)\n",
+                                ms[i].instance_id, tg.name, reason, desc);
                         if (asg_member_set(ctx, ms[i].instance_id, NULL, "Unhealthy", err) < 0)
                             return -1;
                         snprintf(ms[i].health, sizeof(ms[i].health), "Unhealthy");

@@ -21,6 +21,8 @@ typedef struct srv_stat {
     char name[80];
     char status[24];       /* UP, DOWN, "DOWN 1/3", MAINT, DRAIN, … */
     char check_status[16]; /* L7OK, L7STS, L4TOUT, INI, … ("* " prefix dropped) */
+    long chkdown;          /* UP → DOWN transitions this HAProxy saw */
+    long lastchg;          /* seconds since the last change of status */
 } srv_stat;
 
 static int
@@ -56,6 +58,9 @@ read_stats(vm_ctx *ctx, const char *lb_id, srv_stat **ret, size_t *n)
             continue;
         if (strcmp(s.name, "BACKEND") == 0 || strcmp(s.name, "FRONTEND") == 0)
             continue;
+        char num[24];
+        s.chkdown = stat_field(l, 22, num, sizeof(num)) == 0 ? atol(num) : 0;
+        s.lastchg = stat_field(l, 23, num, sizeof(num)) == 0 ? atol(num) : 0;
         if (strncmp(s.check_status, "* ", 2) == 0)
             memmove(s.check_status, s.check_status + 2, strlen(s.check_status + 2) + 1);
         srv_stat *v = realloc(*ret, (*n + 1) * sizeof(**ret));
@@ -104,6 +109,13 @@ map_state(const elb_tg *tg, const elb_target *t, const srv_stat *s, char state[1
         snprintf(state, 16, "initial");
         snprintf(reason, 48, "Elb.InitialHealthChecking");
         snprintf(desc, 160, "Initial health checks in progress");
+        return;
+    }
+    /* a healthy target that a new HAProxy (reloaded, restarted) shows DOWN without having seen it
+     * go down: its checks have not failed `fall` times in this process yet, so the DOWN is the
+     * process's start, not the target's; it stays healthy until its checks say otherwise */
+    if (strcmp(t->health, "healthy") == 0 && s->chkdown == 0 && s->lastchg < tg->hc_interval * (tg->unhealthy + 1)) {
+        snprintf(state, 16, "healthy");
         return;
     }
     bool failing = strcmp(s->check_status, "INI") != 0 && strcmp(s->check_status, "L7OK") != 0 &&
@@ -200,10 +212,15 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
         }
         if (ts[i].drain_until && strcmp(s->status, "DRAIN") != 0 && strncmp(s->status, "MAINT", 5) != 0)
             cmd(ctx, lb_id, "set server %s state drain%s", full, "");
-        /* from the configuration of a new HAProxy, in maintenance: checked, held down until they pass */
+        /* from the configuration of a new HAProxy (reloaded for a new rule, restarted), in
+         * maintenance: a target that was healthy comes back up as it was (its checks go on, and take
+         * it down if they fail); any other is held down until its checks pass */
         if (!ts[i].drain_until && strncmp(s->status, "MAINT", 5) == 0) {
             cmd(ctx, lb_id, "enable health %s%s", full, "");
-            cmd(ctx, lb_id, "enable server %s; set server %s health down", full, full);
+            if (strcmp(ts[i].health, "healthy") == 0)
+                cmd(ctx, lb_id, "enable server %s%s", full, "");
+            else
+                cmd(ctx, lb_id, "enable server %s; set server %s health down", full, full);
         }
         if (strncmp(s->status, "UP", 2) == 0 && strcmp(s->check_status, "INI") != 0 &&
             strcmp(ts[i].health, "healthy") != 0) {

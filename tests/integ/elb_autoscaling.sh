@@ -93,37 +93,6 @@ wait_healthy "$now"
 	fail "the replaced instance is still registered"
 ok "health check type ELB: an instance whose httpd stopped was drained, terminated and replaced; the new one serves"
 
-# the load balancer's metrics, from HAProxy's counters
-served 20 >/dev/null
-lbdim="app/web/${lb##*/}"
-tgdim="targetgroup/web-tg/${tg##*/}"
-start=$(date -u -d '-10 min' +%FT%TZ)
-for i in $(seq 30); do
-	sum=$(aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name RequestCount \
-		--dimensions Name=LoadBalancer,Value="$lbdim" --start-time "$start" --end-time "$(date -u -d '+1 min' +%FT%TZ)" \
-		--period 600 --statistics Sum --query 'Datapoints[0].Sum' --output text)
-	[ "$sum" != None ] && [ "${sum%.*}" -ge 20 ] && break
-	sleep 2
-done
-[ "$sum" != None ] && [ "${sum%.*}" -ge 20 ] || fail "RequestCount: $sum"
-hh=$(aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name HealthyHostCount \
-	--dimensions Name=TargetGroup,Value="$tgdim" Name=LoadBalancer,Value="$lbdim" --start-time "$start" \
-	--end-time "$(date -u -d '+1 min' +%FT%TZ)" --period 600 --statistics Maximum --query 'Datapoints[0].Maximum' --output text)
-[ "${hh%.*}" = 3 ] || fail "HealthyHostCount: $hh"
-rpt=$(aws cloudwatch list-metrics --namespace AWS/ApplicationELB --metric-name RequestCountPerTarget --query 'Metrics[0].Dimensions[0].Value' --output text)
-[ "$rpt" = "$tgdim" ] || fail "RequestCountPerTarget's dimension: $rpt"
-ok "CloudWatch AWS/ApplicationELB: RequestCount ($sum), HealthyHostCount ($hh), RequestCountPerTarget by target group"
-
-label="$lbdim/$tgdim"
-as put-scaling-policy --auto-scaling-group-name web --policy-name rpt --policy-type TargetTrackingScaling \
-	--target-tracking-configuration "{\"TargetValue\":100,\"PredefinedMetricSpecification\":{\"PredefinedMetricType\":\"ALBRequestCountPerTarget\",\"ResourceLabel\":\"$label\"}}" >/dev/null ||
-	fail "put-scaling-policy ALBRequestCountPerTarget"
-[ "$(as describe-policies --auto-scaling-group-name web --query 'ScalingPolicies[0].TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel' --output text)" = "$label" ] ||
-	fail "describe-policies: $(as describe-policies --auto-scaling-group-name web --output json)"
-alarm=$(aws cloudwatch describe-alarms --query 'MetricAlarms[?MetricName==`RequestCountPerTarget`] | [0].Dimensions[0].Value' --output text)
-[ "$alarm" = "$tgdim" ] || fail "the policy's alarms watch: $alarm"
-ok "a target tracking policy on ALBRequestCountPerTarget: its alarms watch the target group's RequestCountPerTarget"
-
 # a second target group attached to the live group, then detached
 tg2=$(elb create-target-group --name two-tg --protocol HTTP --port 80 --vpc-id "$vpc" --health-check-interval-seconds 5 \
 	--health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
@@ -140,7 +109,7 @@ for i in $(seq 60); do
 	[ "$got" = "$members" ] && break
 	sleep 1
 done
-[ "$got" = "$members" ] || fail "attached target group: healthy '$got', members '$members'"
+[ "$got" = "$members" ] || fail "attached target group: healthy '$got', members '$members'; $(elb describe-target-health --target-group-arn "$tg2" --output json | jq -c '[.TargetHealthDescriptions[] | [.Target.Id, .TargetHealth.State, .TargetHealth.Reason]]'); serve: $(grep -a "unhealthy" "$T/serve.err" | tail -n 12); activities: $(as describe-scaling-activities --auto-scaling-group-name web --output json | jq -c '[.Activities[:4][] | .Description + ": " + .Cause]')"
 as detach-load-balancer-target-groups --auto-scaling-group-name web --target-group-arns "$tg2" || fail "detach-load-balancer-target-groups"
 for i in $(seq 60); do
 	[ -z "$(elb describe-target-health --target-group-arn "$tg2" --query 'TargetHealthDescriptions[].Target.Id' --output text)" ] && break
@@ -153,6 +122,38 @@ done
 [ "$(as describe-auto-scaling-groups --auto-scaling-group-names web --query 'AutoScalingGroups[0].Instances[?LifecycleState==`InService`].InstanceId' --output text | tr '\t' '\n' | sort | tr '\n' ' ')" = "$members" ] ||
 	fail "detaching a target group changed the group's members"
 ok "attach-load-balancer-target-groups on a live group registers its members (healthy); detach deregisters them, members stay"
+
+# the load balancer's metrics, from HAProxy's counters
+served 20 >/dev/null
+lbdim="app/web/${lb##*/}"
+tgdim="targetgroup/web-tg/${tg##*/}"
+start=$(date -u -d '-10 min' +%FT%TZ)
+for i in $(seq 30); do
+	sum=$(aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name RequestCount \
+		--dimensions Name=LoadBalancer,Value="$lbdim" --start-time "$start" --end-time "$(date -u -d '+1 min' +%FT%TZ)" \
+		--period 600 --statistics Sum --query 'sum(Datapoints[].Sum)' --output text)
+	[ "$sum" != None ] && [ "${sum%.*}" -ge 20 ] && break
+	sleep 2
+done
+[ "$sum" != None ] && [ "${sum%.*}" -ge 20 ] || fail "RequestCount: $sum"
+hh=$(aws cloudwatch get-metric-statistics --namespace AWS/ApplicationELB --metric-name HealthyHostCount \
+	--dimensions Name=TargetGroup,Value="$tgdim" Name=LoadBalancer,Value="$lbdim" --start-time "$start" \
+	--end-time "$(date -u -d '+1 min' +%FT%TZ)" --period 600 --statistics Maximum --query 'max(Datapoints[].Maximum)' --output text)
+[ "${hh%.*}" = 3 ] || fail "HealthyHostCount: $hh"
+rpt=$(aws cloudwatch list-metrics --namespace AWS/ApplicationELB --metric-name RequestCountPerTarget --output json |
+	jq -r '[.Metrics[].Dimensions[] | select(.Name == "TargetGroup") | .Value] | sort | join(" ")')
+grep -qw "$tgdim" <<<"$rpt" || fail "RequestCountPerTarget's TargetGroup dimensions: $rpt (expected $tgdim among them)"
+ok "CloudWatch AWS/ApplicationELB: RequestCount ($sum), HealthyHostCount ($hh), RequestCountPerTarget by target group"
+
+label="$lbdim/$tgdim"
+as put-scaling-policy --auto-scaling-group-name web --policy-name rpt --policy-type TargetTrackingScaling \
+	--target-tracking-configuration "{\"TargetValue\":100,\"PredefinedMetricSpecification\":{\"PredefinedMetricType\":\"ALBRequestCountPerTarget\",\"ResourceLabel\":\"$label\"}}" >/dev/null ||
+	fail "put-scaling-policy ALBRequestCountPerTarget"
+[ "$(as describe-policies --auto-scaling-group-name web --query 'ScalingPolicies[0].TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel' --output text)" = "$label" ] ||
+	fail "describe-policies: $(as describe-policies --auto-scaling-group-name web --output json)"
+alarm=$(aws cloudwatch describe-alarms --query 'MetricAlarms[?MetricName==`RequestCountPerTarget`] | [0].Dimensions[0].Value' --output text)
+[ "$alarm" = "$tgdim" ] || fail "the policy's alarms watch: $alarm"
+ok "a target tracking policy on ALBRequestCountPerTarget: its alarms watch the target group's RequestCountPerTarget"
 
 as delete-auto-scaling-group --auto-scaling-group-name web --force-delete
 for i in $(seq 120); do [ "$(as describe-auto-scaling-groups --query 'length(AutoScalingGroups)')" = 0 ] && break; sleep 1; done
