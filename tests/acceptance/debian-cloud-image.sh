@@ -43,7 +43,7 @@ ec2=$(vm run-instances --image-id "$deb" --instance-type t3.small --key-name deb
 	--block-device-mappings 'DeviceName=/dev/vda,Ebs={VolumeSize=4}' --user-data '#!/bin/sh
 echo "EC2-USER-DATA host=$(hostname) keys=$(cat /home/debian/.ssh/authorized_keys | wc -l)"
 grep -c "'"$pub"'" /home/debian/.ssh/authorized_keys | sed "s/^/EC2-KEY-MATCHES=/"
-cloud-id | sed "s/^/EC2-CLOUD-ID=/"' --query 'Instances[0].InstanceId' --output text)
+echo "EC2-CLOUD-ID=$(cat /run/cloud-init/cloud-id 2>&1 | tr -d "\n")"' --query 'Instances[0].InstanceId' --output text)
 echo "launched $id and $ec2 (no config drive) from $deb; waiting for cloud-init (minutes under TCG)"
 wait_console "$id" "DEBIAN-USER-DATA" 1 900
 c=$(console "$id")
@@ -57,5 +57,5 @@ c=$(console "$ec2")
 ip=$(private_ip "$ec2")
 grep -q "EC2-USER-DATA host=ip-${ip//./-}" <<<"$c" || fail "hostname not from the metadata service: $(grep EC2-USER-DATA <<<"$c")"
 grep -q "EC2-KEY-MATCHES=1" <<<"$c" || fail "the key pair did not come from the metadata service"
-grep -q "EC2-CLOUD-ID=aws" <<<"$c" || fail "cloud-init did not take its EC2 datasource: $(grep EC2-CLOUD-ID <<<"$c")"
+grep -q "EC2-CLOUD-ID=aws" <<<"$c" || fail "cloud-init did not take its EC2 datasource: $(grep -a -E "EC2-|Datasource" <<<"$c")"
 ok "stock cloud-init in a Debian 12 image without a config drive: EC2 datasource, hostname, key pair and user-data from 169.254.169.254"

@@ -171,14 +171,14 @@ grep -q InvalidParameterValue <<<"$o" || fail "run-instances HttpTokens=maybe: $
 o=$(aws ec2 modify-instance-metadata-options --instance-id i-0123456789abcdef0 --http-tokens required 2>&1) && fail "modify of no instance succeeded"
 grep -q InvalidInstanceID.NotFound <<<"$o" || fail "modify of no instance: $o"
 # a launch template's MetadataOptions reach its instances (Auto Scaling launches through the same parse)
-aws ec2 create-launch-template --launch-template-name md --launch-template-data \
+aws ec2 create-launch-template --launch-template-name md-lt --launch-template-data \
 	"{\"ImageId\":\"$AMI\",\"MetadataOptions\":{\"HttpTokens\":\"required\",\"InstanceMetadataTags\":\"enabled\"}}" >/dev/null
-[ "$(aws ec2 describe-launch-template-versions --launch-template-name md --query 'LaunchTemplateVersions[0].LaunchTemplateData.MetadataOptions.[HttpTokens,InstanceMetadataTags]' --output text)" = "required	enabled" ] ||
+[ "$(aws ec2 describe-launch-template-versions --launch-template-name md-lt --query 'LaunchTemplateVersions[0].LaunchTemplateData.MetadataOptions.[HttpTokens,InstanceMetadataTags]' --output text)" = "required	enabled" ] ||
 	fail "the launch template does not show its MetadataOptions"
-o=$(aws ec2 create-launch-template --launch-template-name md2 --launch-template-data '{"MetadataOptions":{"HttpTokens":"maybe"}}' 2>&1) &&
+o=$(aws ec2 create-launch-template --launch-template-name md-lt2 --launch-template-data '{"MetadataOptions":{"HttpTokens":"maybe"}}' 2>&1) &&
 	fail "a launch template with HttpTokens=maybe was made"
 grep -q InvalidParameterValue <<<"$o" || fail "launch template HttpTokens=maybe: $o"
-lt=$(aws ec2 run-instances --launch-template LaunchTemplateName=md --query 'Instances[0].InstanceId' --output text)
+lt=$(aws ec2 run-instances --launch-template LaunchTemplateName=md-lt --query 'Instances[0].InstanceId' --output text)
 [ "$(aws ec2 describe-instances --instance-ids "$lt" --query 'Reservations[0].Instances[0].MetadataOptions.[HttpTokens,InstanceMetadataTags]' --output text)" = "required	enabled" ] ||
 	fail "an instance from the template does not have its MetadataOptions"
 aws ec2 terminate-instances --instance-ids "$lt" >/dev/null
