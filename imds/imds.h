@@ -2,9 +2,10 @@
  * the paths cloud-init and the AWS tools read, each instance's MetadataOptions enforced.
  *
  * A process of its own (`vmmgr _job imds -`, started and restarted by `vmmgr serve`), in the network
- * namespace of libvirtd's bridges, so it keeps answering while the daemon is down.  It gives every
- * subnet's bridge the address 169.254.169.254/32 and listens there on a socket bound to that bridge
- * (SO_BINDTODEVICE), so the stores that share one libvirtd each answer their own subnets.  A caller
+ * namespace of libvirtd's bridges, so it keeps answering while the daemon is down.  The address
+ * 169.254.169.254/32 is on the loopback of that namespace (never on a bridge: dnsmasq); the service listens on a
+ * socket per subnet bridge (SO_BINDTODEVICE), so the stores that share one libvirtd each answer
+ * their own subnets.  A caller
  * is the instance whose interface has the source address on that subnet: the bridge table's
  * anti-spoofing (net/fw.c) makes the address trustworthy, so no guest reads another's data. */
 #pragma once

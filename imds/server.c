@@ -317,12 +317,18 @@ rescan(vm_ctx *ctx, listener **ls, size_t *n)
             l->seen = true;
             continue;
         }
-        /* the address on the bridge (the guests' route to it is their gateway, this bridge) */
+        /* the address lives on the namespace's loopback, never on a bridge: libvirt's dnsmasq binds
+         * every address of its bridge, and two of them would fight over it (the kernel here has no
+         * dummy interfaces).  The guests' route to it is their gateway (the bridge); the socket
+         * below takes only what came in on this bridge.  An address an older vmmgr put on the
+         * bridge goes. */
         char addr[32];
         snprintf(addr, sizeof(addr), "%s/32", IMDS_ADDR);
-        const char *add[] = { "ip", "addr", "replace", addr, "dev", br, NULL };
+        const char *add[] = { "ip", "addr", "replace", addr, "dev", "lo", NULL };
+        const char *old[] = { "ip", "addr", "del", addr, "dev", br, NULL };
         vm_cmd_limits lim = { .timeout_sec = 10 };
         vm_error ignore = { 0 };
+        vm_cmd_run(old, &lim, NULL, &ignore);
         if (vm_cmd_run(add, &lim, NULL, &ignore) < 0)
             continue;
         int fd = listen_on(br);

@@ -87,6 +87,7 @@ cases = {
     "DescribeTags": {},
     "DescribeInstanceAttribute": {"InstanceId": inst, "Attribute": "instanceType"},
     "ModifyInstanceAttribute": {"InstanceId": inst, "DisableApiTermination": {"Value": True}},
+    "ModifyInstanceMetadataOptions": {"InstanceId": inst, "HttpTokens": "required"},
     "DescribeRegions": {},
     "DescribeAvailabilityZones": {},
     "DescribeAccountAttributes": {},
