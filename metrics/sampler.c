@@ -290,23 +290,25 @@ sampler_round(vm_ctx *ctx, sampler *s, time_t now, size_t *ret_points, vm_error 
     clock_gettime(CLOCK_MONOTONIC, &at);
     domstat *doms = NULL;
     size_t ndoms = 0;
-    if (domstats_read(conn, &doms, &ndoms, err) < 0)
-        return -1;
-    double dt = s->wall ? (double)(at.tv_sec - s->at.tv_sec) + (at.tv_nsec - s->at.tv_nsec) / 1e9 : 0;
-    bool status = !s->wall || now / 60 != s->wall / 60;
-
     inst_row *rows = NULL;
     vol_row *vols = NULL;
     size_t nrows = 0, nvols = 0;
     points p = { 0 };
-    seen *next = calloc(ndoms ? ndoms : 1, sizeof(*next));
+    seen *next = NULL;
     int rc = -1;
+    /* the store first: an instance it says is running had a running domain before the counters are
+     * read (one the store marked running between the two reads would look failed) */
+    if (load_instances(ctx, &rows, &nrows, err) < 0 || load_volumes(ctx, &vols, &nvols, err) < 0 ||
+        domstats_read(conn, &doms, &ndoms, err) < 0)
+        goto out;
+    double dt = s->wall ? (double)(at.tv_sec - s->at.tv_sec) + (at.tv_nsec - s->at.tv_nsec) / 1e9 : 0;
+    bool status = !s->wall || now / 60 != s->wall / 60;
+
+    next = calloc(ndoms ? ndoms : 1, sizeof(*next));
     if (!next) {
         vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         goto out;
     }
-    if (load_instances(ctx, &rows, &nrows, err) < 0 || load_volumes(ctx, &vols, &nvols, err) < 0)
-        goto out;
     for (size_t i = 0; i < ndoms; i++) {
         const seen *old = find_seen(s, doms[i].name);
         next[i].st = doms[i];
