@@ -271,13 +271,13 @@ alarm_put(vm_ctx *ctx, const alarm_def *d, const char *region, time_t now, vm_er
     snprintf(arn, sizeof(arn), "arn:aws:cloudwatch:%s:%s:alarm:%s", region, ctx->account_id, d->name);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    _cleanup_stmt_ sqlite3_stmt *ex = NULL;
+    /* both here: a goto fail must not skip a cleanup variable's initialisation */
+    _cleanup_stmt_ sqlite3_stmt *ex = NULL, *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT 1 FROM alarms WHERE name = ?", &ex, err) < 0)
         goto fail;
     sqlite3_bind_text(ex, 1, d->name, -1, SQLITE_STATIC);
     bool update = sqlite3_step(ex) == SQLITE_ROW;
     /* an update replaces the configuration and keeps the state (and when it was last evaluated) */
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "INSERT INTO alarms(name, arn, description, actions_enabled, ok_actions, alarm_actions, "
                       "insufficient_actions, namespace, metric_name, dims, statistic, unit, period, "

@@ -10,7 +10,10 @@
  *         address . VPC block), then the egress rules of each group it is in; DHCP and DNS to its
  *         subnet's gateway pass first, and the metadata service at 169.254.169.254 (as in EC2,
  *         groups do not filter them);
- *       forward (a later base chain)/output: a packet to a guest passes `ingress` likewise.
+ *       forward (a later base chain)/output: a packet to a guest passes `ingress` likewise;
+ *       forward out through the uplink (`vmmgr init --uplink`): `egress_out` — its subnet routes that
+ *         destination to an attached internet gateway (set out_ok of subnet block . destination,
+ *         from the route tables), then the groups' egress rules; chain nat_out masquerades it.
  *     Each group G has a set m-G of its members' addresses and chains G-in and G-out with its
  *     rules; "traffic from group S" is `ip saddr @m-S`.  A launch or terminate changes elements
  *     only (a constant number, whatever the size of the group or VPC); a rule change rebuilds both
@@ -34,7 +37,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 2
+#define FW_GENERATION 3
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -185,6 +188,26 @@ fw_lock(vm_ctx *ctx, vm_error *err)
     return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), "firewall", false, err);
 }
 
+bool
+net_ifname_valid(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && n < 16 && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@") == n &&
+           strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+int
+net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err)
+{
+    bool none = !name || strcmp(name, "none") == 0;
+    if (!none && !net_ifname_valid(name))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "'%s' is not an interface name (1 to 15 letters, digits, '.', '_', '-' or '@')", name);
+    if (vm_config_set(ctx, "uplink", none ? "" : name, err) < 0)
+        return -1;
+    return net_fw_sync(ctx, err);
+}
+
 /* --- the tables from the store --------------------------------------------------------------------- */
 
 /* The commands that add (verb "add") or delete (verb "delete") an interface's elements. */
@@ -207,6 +230,18 @@ eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_ro
     while (sqlite3_step(gs) == SQLITE_ROW)
         fprintf(f, "%s element inet %s m-%s { %s }\n", verb, t, vm_db_text(gs, 0), e->ip);
     return 0;
+}
+
+typedef struct fw_out_ctx {
+    FILE *f;
+    const char *t;
+} fw_out_ctx;
+
+static int
+out_element(const char *subnet, const char *dest, void *opaque)
+{
+    fw_out_ctx *oc = opaque;
+    return fprintf(oc->f, "add element inet %s out_ok { %s . %s }\n", oc->t, subnet, dest) < 0 ? -1 : 0;
 }
 
 /* One rule's match: the peer (a block or a group's set), the protocol and its ports or ICMP type. */
@@ -266,8 +301,17 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " set gen { type mark; elements = { %d } }\n"
             " set guests { type ipv4_addr; }\n"
             " set vpc_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
-            " set dns_ok { type ipv4_addr . ipv4_addr; }\n",
+            " set dns_ok { type ipv4_addr . ipv4_addr; }\n"
+            " set out_ok { type ipv4_addr . ipv4_addr; flags interval; }\n",
             t, FW_GENERATION);
+    /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
+    _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
+    if (uplink && !*uplink) {
+        free(uplink);
+        uplink = NULL;
+    }
+    if (uplink && !net_ifname_valid(uplink))
+        return vm_error_set(err, VM_ERR_INTERNAL, "the uplink '%s' in the store is not an interface name", uplink);
     _cleanup_stmt_ sqlite3_stmt *gs = NULL, *rs = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups ORDER BY rowid", &gs, err) < 0 ||
         vm_db_prepare(ctx->db,
@@ -293,20 +337,32 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             fputs(" }\n", f);
         }
     }
-    /* a packet from a guest, then one to a guest: each group's chain for its members */
-    for (int egress = 1; egress >= 0; egress--) {
-        const char *me = egress ? "saddr" : "daddr", *peer = egress ? "daddr" : "saddr";
-        fprintf(f, " chain %s {\n  ip %s . ip %s != @vpc_ok drop\n", egress ? "egress" : "ingress", me, peer);
+    /* a packet from a guest, then one to a guest: each group's chain for its members; a packet
+     * from a guest out through the uplink: a route of its subnet to an internet gateway */
+    for (int dir = 2; dir >= 0; dir--) {
+        const char *me = dir ? "saddr" : "daddr", *peer = dir ? "daddr" : "saddr";
+        static const char *const names[] = { "ingress", "egress", "egress_out" };
+        fprintf(f, " chain %s {\n  ip %s . ip %s != @%s drop\n", names[dir], me, peer, dir == 2 ? "out_ok" : "vpc_ok");
         sqlite3_reset(gs);
         while (sqlite3_step(gs) == SQLITE_ROW)
-            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0), egress ? "out" : "in");
+            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0), dir ? "out" : "in");
         fputs("  drop\n }\n", f);
     }
+    if (uplink)
+        fprintf(f,
+                " chain nat_out {\n"
+                "  type nat hook postrouting priority srcnat; policy accept;\n"
+                "  oifname \"%s\" ip saddr . ip daddr @out_ok masquerade\n"
+                " }\n",
+                uplink);
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
     fputs(" chain forward_from {\n"
           "  type filter hook forward priority 0; policy accept;\n"
-          "  ct state established,related accept\n"
-          "  ip saddr @guests jump egress\n"
+          "  ct state established,related accept\n",
+          f);
+    if (uplink)
+        fprintf(f, "  oifname \"%s\" ip saddr @guests jump egress_out\n", uplink);
+    fputs("  ip saddr @guests jump egress\n"
           " }\n"
           " chain forward_to {\n"
           "  type filter hook forward priority 10; policy accept;\n"
@@ -332,6 +388,10 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           " }\n"
           "}\n",
           f);
+    /* the subnets' ways out */
+    fw_out_ctx oc = { f, t };
+    if (net_rtb_public_routes(ctx, out_element, &oc, err) < 0)
+        return -1;
     /* every interface's elements */
     _cleanup_stmt_ sqlite3_stmt *es = NULL;
     if (vm_db_prepare(ctx->db, ENI_SELECT "ORDER BY e.rowid", &es, err) < 0)

@@ -15,6 +15,13 @@
 #include "../vmmgr/core/params.h"
 #include "cidr.h"
 
+/* A Linux interface name (1–15 characters, no '/', space or quote). */
+bool net_ifname_valid(const char *name);
+/* The host interface that leads to the LAN or the internet (`vmmgr init --uplink`; "none" or NULL:
+ * none), the way out of the subnets whose route tables lead to an internet gateway (source NAT);
+ * the firewall is rebuilt with it. */
+int net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err);
+
 /* Actions. */
 int vpc_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vpc_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
@@ -34,6 +41,20 @@ int sg_revoke_ingress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
 int sg_revoke_egress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int sg_describe_rules(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int igw_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int igw_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int igw_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int igw_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int igw_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int rtb_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int rtb_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int rtb_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int rtb_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int rtb_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int rtb_replace_association(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int route_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int route_replace(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int route_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
 /* Refuses (InvalidVpc.Range) a block that overlaps a network of the host where libvirtd runs
  * (its namespace's routes, vmmgr's own bridges aside): the bridge would take its addresses.

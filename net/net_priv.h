@@ -58,6 +58,18 @@ int net_zone_param(vm_ctx *ctx, const char *name, const char *id, vm_error *err)
 int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, const char *az, bool default_for_az,
                   vm_error *err);
 int net_render_true(vm_node *resp);
+
+/* Internet gateways and route tables (net/igw.c, net/route_table.c). */
+/* The gateway (InvalidInternetGatewayId.Malformed, InvalidInternetGatewayID.NotFound) and the VPC it
+ * is attached to ("" when none); vpc_id may be NULL. */
+int igw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
+/* A VPC's main route table (inside the caller's transaction); all its tables, with the VPC. */
+int net_rtb_main_create(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+int net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+/* Calls fn(subnet block, destination block) for every route that leads a subnet out through an
+ * internet gateway attached to its VPC (fn returns -1 when out of memory). */
+typedef int (*net_route_fn)(const char *subnet_cidr, const char *dest_cidr, void *opaque);
+int net_rtb_public_routes(vm_ctx *ctx, net_route_fn fn, void *opaque, vm_error *err);
 const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
 
 /* libvirt (net/lvnet.c). */

@@ -317,13 +317,16 @@ subnet_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                        "interfaces)",
                                        id, used);
     }
-    _cleanup_stmt_ sqlite3_stmt *d = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM subnets WHERE id = ?", &d, err) < 0) {
+    /* its route table association goes with it, as on EC2 */
+    _cleanup_stmt_ sqlite3_stmt *a = NULL, *d = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM rt_associations WHERE subnet_id = ?", &a, err) < 0 ||
+        vm_db_prepare(ctx->db, "DELETE FROM subnets WHERE id = ?", &d, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
+    sqlite3_bind_text(a, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(d, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(d) != SQLITE_DONE || vm_tags_drop(ctx, id, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
+    if (sqlite3_step(a) != SQLITE_DONE || sqlite3_step(d) != SQLITE_DONE || vm_tags_drop(ctx, id, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
         if (!vm_error_is_set(err))
             vm_db_error(ctx->db, "deleting subnet", err);
         vm_db_rollback(ctx->db);

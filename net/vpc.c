@@ -131,7 +131,8 @@ vpc_insert(vm_ctx *ctx, const char *id, const net_cidr *c, bool is_default, cons
         return vm_db_error(ctx->db, "recording VPC", err);
     vm_id_new("sg", sg);
     return vm_tags_put(ctx, id, tags, ntags, err) < 0 ||
-                   sg_insert(ctx, sg, id, "default", "default VPC security group", true, err) < 0
+                   sg_insert(ctx, sg, id, "default", "default VPC security group", true, err) < 0 ||
+                   net_rtb_main_create(ctx, id, err) < 0
                ? -1
                : 0;
 }
@@ -270,16 +271,18 @@ vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     long groups = subnets < 0 ? -1
                               : net_count(ctx, "SELECT count(*) FROM security_groups WHERE vpc_id = ? AND name != 'default'",
                                           id, err);
-    if (groups < 0) {
+    long gws = groups < 0 ? -1 : net_count(ctx, "SELECT count(*) FROM internet_gateways WHERE vpc_id = ?", id, err);
+    long tables = gws < 0 ? -1 : net_count(ctx, "SELECT count(*) FROM route_tables WHERE vpc_id = ? AND main = 0", id, err);
+    if (tables < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
-    if (subnets || groups) {
+    if (subnets || groups || gws || tables) {
         vm_db_rollback(ctx->db);
         return vm_error_set(err, VM_ERR_DEPENDENCY_VIOLATION,
                             "The vpc '%s' has dependencies and cannot be deleted (%ld subnets, %ld security groups "
-                            "besides 'default')",
-                            id, subnets, groups);
+                            "besides 'default', %ld internet gateways attached, %ld route tables besides the main one)",
+                            id, subnets, groups, gws, tables);
     }
     char sg[VM_ID_MAX] = "";
     if (sg_default_of(ctx, id, sg, err) < 0) {
@@ -296,7 +299,7 @@ vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     sqlite3_bind_text(d2, 1, id, -1, SQLITE_STATIC);
     /* the default group's own rules name it as their source */
     if (vm_db_exec(ctx->db, "PRAGMA defer_foreign_keys = ON", err) < 0 || sqlite3_step(d1) != SQLITE_DONE ||
-        sqlite3_step(d2) != SQLITE_DONE || vm_tags_drop(ctx, id, err) < 0 || vm_tags_drop(ctx, sg, err) < 0 ||
+        net_rtb_vpc_drop(ctx, id, err) < 0 || sqlite3_step(d2) != SQLITE_DONE || vm_tags_drop(ctx, id, err) < 0 || vm_tags_drop(ctx, sg, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         if (!vm_error_is_set(err))
             vm_db_error(ctx->db, "deleting VPC", err);
@@ -394,7 +397,10 @@ undo_default_vpc(vm_ctx *ctx, const char *vpc)
     static const char *const undo[] = { "DELETE FROM subnets WHERE vpc_id = ?1",
                                         "DELETE FROM sg_rules WHERE group_id IN "
                                         "(SELECT id FROM security_groups WHERE vpc_id = ?1)",
-                                        "DELETE FROM security_groups WHERE vpc_id = ?1", "DELETE FROM vpcs WHERE id = ?1",
+                                        "DELETE FROM security_groups WHERE vpc_id = ?1",
+                                        "DELETE FROM rt_associations WHERE route_table_id IN "
+                                        "(SELECT id FROM route_tables WHERE vpc_id = ?1)",
+                                        "DELETE FROM route_tables WHERE vpc_id = ?1", "DELETE FROM vpcs WHERE id = ?1",
                                         NULL };
     for (const char *const *u = undo; *u; u++) {
         _cleanup_stmt_ sqlite3_stmt *q = NULL;

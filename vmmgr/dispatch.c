@@ -82,6 +82,27 @@ static const vm_action actions[] = {
     { "ModifySubnetAttribute", subnet_modify_attribute,
       P("SubnetId", "MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "MapCustomerOwnedIpOnLaunch",
         "EnableDns64", "EnableLniAtDeviceIndex", "DisableLniAtDeviceIndex") },
+    { "CreateInternetGateway", igw_create, P("TagSpecification") },
+    { "AttachInternetGateway", igw_attach, P("InternetGatewayId", "VpcId") },
+    { "DetachInternetGateway", igw_detach, P("InternetGatewayId", "VpcId") },
+    { "DeleteInternetGateway", igw_delete, P("InternetGatewayId") },
+    { "DescribeInternetGateways", igw_describe, P("InternetGatewayId", "Filter", "MaxResults", "NextToken"),
+      .paged = "internetGatewaySet" },
+    { "CreateRouteTable", rtb_create, P("VpcId", "TagSpecification") },
+    { "DeleteRouteTable", rtb_delete, P("RouteTableId") },
+    { "DescribeRouteTables", rtb_describe, P("RouteTableId", "Filter", "MaxResults", "NextToken"),
+      .paged = "routeTableSet" },
+    { "AssociateRouteTable", rtb_associate, P("RouteTableId", "SubnetId", "GatewayId") },
+    { "DisassociateRouteTable", rtb_disassociate, P("AssociationId") },
+    { "ReplaceRouteTableAssociation", rtb_replace_association, P("AssociationId", "RouteTableId") },
+#define ROUTE_PARAMS                                                                                                  \
+    "RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock", "DestinationPrefixListId", "GatewayId",     \
+        "InstanceId", "NatGatewayId", "NetworkInterfaceId", "VpcPeeringConnectionId", "TransitGatewayId",           \
+        "EgressOnlyInternetGatewayId", "LocalGatewayId", "CarrierGatewayId", "VpcEndpointId", "CoreNetworkArn"
+    { "CreateRoute", route_create, P(ROUTE_PARAMS) },
+    { "ReplaceRoute", route_replace, P(ROUTE_PARAMS, "LocalTarget") },
+    { "DeleteRoute", route_delete, P("RouteTableId", "DestinationCidrBlock", "DestinationIpv6CidrBlock",
+                                     "DestinationPrefixListId") },
     { "CreateSecurityGroup", sg_create, P("GroupName", "GroupDescription", "VpcId", "TagSpecification") },
     { "DescribeSecurityGroups", sg_describe, P("GroupId", "GroupName", "Filter", "MaxResults", "NextToken"),
       .paged = "securityGroupInfo" },

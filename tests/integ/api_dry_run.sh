@@ -31,6 +31,13 @@ vm attach-volume --volume-id "$vol2" --instance-id "$inst" --device /dev/sdf >/d
 vm wait volume-in-use --volume-ids "$vol2"
 snap=$(vm create-snapshot --volume-id "$vol" --query SnapshotId --output text)
 vm wait snapshot-completed --snapshot-ids "$snap"
+igw=$(vm create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
+igw2=$(vm create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
+vm attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+rtb=$(vm create-route-table --vpc-id "$vpc" --query RouteTable.RouteTableId --output text)
+rtb2=$(vm create-route-table --vpc-id "$vpc" --query RouteTable.RouteTableId --output text)
+vm create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
+assoc=$(vm associate-route-table --route-table-id "$rtb" --subnet-id "$sub" --query AssociationId --output text)
 aws ec2 create-launch-template --launch-template-name lt-dry --launch-template-data "{\"ImageId\":\"$AMI\"}" >/dev/null
 aws ec2 create-launch-template-version --launch-template-name lt-dry --launch-template-data '{"InstanceType":"t3.small"}' >/dev/null
 
@@ -70,6 +77,7 @@ creds = sess.get_credentials()
 ami, inst, vpc, vpc2 = "$AMI", "$inst", "$vpc", "$vpc2"
 sub, sub2, sg, sg2 = "$sub", "$sub2", "$sg", "$sg2"
 vol, vol2, snap = "$vol", "$vol2", "$snap"
+igw, igw2, rtb, rtb2, assoc = "$igw", "$igw2", "$rtb", "$rtb2", "$assoc"
 perm = lambda port: [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 # each action's request: parameters that would succeed without DryRun, and the answer expected
 cases = {
@@ -111,6 +119,20 @@ cases = {
     "RevokeSecurityGroupEgress": {"GroupId": sg, "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]},
     "DescribeSecurityGroupRules": {},
     "DescribeNetworkInterfaces": {},
+    "CreateInternetGateway": {},
+    "AttachInternetGateway": {"InternetGatewayId": igw2, "VpcId": vpc2},
+    "DetachInternetGateway": {"InternetGatewayId": igw, "VpcId": vpc},
+    "DeleteInternetGateway": {"InternetGatewayId": igw2},
+    "DescribeInternetGateways": {},
+    "CreateRouteTable": {"VpcId": vpc},
+    "DeleteRouteTable": {"RouteTableId": rtb2},
+    "DescribeRouteTables": {},
+    "AssociateRouteTable": {"RouteTableId": rtb2, "SubnetId": sub2},
+    "DisassociateRouteTable": {"AssociationId": assoc},
+    "ReplaceRouteTableAssociation": {"AssociationId": assoc, "RouteTableId": rtb2},
+    "CreateRoute": {"RouteTableId": rtb, "DestinationCidrBlock": "203.0.113.0/24", "GatewayId": igw},
+    "ReplaceRoute": {"RouteTableId": rtb, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw},
+    "DeleteRoute": {"RouteTableId": rtb, "DestinationCidrBlock": "0.0.0.0/0"},
     "CreateKeyPair": {"KeyName": "dry"},
     "ImportKeyPair": {"KeyName": "dry2", "PublicKeyMaterial": b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd5b2nqkjJ2KJqS6y2OZGzF2lE4Nc4Vx0nBtSmNcYvN dry"},
     "DescribeKeyPairs": {},

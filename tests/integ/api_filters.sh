@@ -28,6 +28,13 @@ snap=$(vm create-snapshot --volume-id "$vol" --description f --query SnapshotId 
 vm wait snapshot-completed --snapshot-ids "$snap"
 aws ec2 create-launch-template --launch-template-name flt --launch-template-data "{\"ImageId\":\"$AMI\",\"InstanceType\":\"t3.micro\"}" \
 	--tag-specifications 'ResourceType=launch-template,Tags=[{Key=Name,Value=f}]' >/dev/null
+igw=$(vm create-internet-gateway --tag-specifications 'ResourceType=internet-gateway,Tags=[{Key=Name,Value=f}]' \
+	--query InternetGateway.InternetGatewayId --output text)
+vm attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+rtb=$(vm create-route-table --vpc-id "$vpc" --tag-specifications 'ResourceType=route-table,Tags=[{Key=Name,Value=f}]' \
+	--query RouteTable.RouteTableId --output text)
+vm create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
+vm associate-route-table --route-table-id "$rtb" --subnet-id "$subnet" >/dev/null
 inst=$(launch --subnet-id "$subnet" --key-name f --instance-type t3.micro \
 	--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=f}]')
 [[ "$inst" == i-* ]] || fail "launch: $inst"
@@ -116,7 +123,7 @@ assert not missed, "\n".join(missed)
 for a in ("DescribeInstances", "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeVolumes",
           "DescribeSnapshots", "DescribeImages", "DescribeKeyPairs", "DescribeNetworkInterfaces", "DescribeTags",
           "DescribeVolumesModifications", "DescribeInstanceTypes", "DescribeRegions", "DescribeAvailabilityZones",
-          "DescribeSecurityGroupRules"):
+          "DescribeSecurityGroupRules", "DescribeInternetGateways", "DescribeRouteTables"):
     assert a in answered, "%s did not answer" % a
 PY
 ok "every documented filter of every Describe action is accepted, and a value nothing has matches nothing"
@@ -138,6 +145,13 @@ n() { aws ec2 "$1" --filters "${@:3}" --query "$2" --output text; }
 	fail "volumes by encrypted and multi-attach-enabled"
 [ "$(n describe-snapshots 'Snapshots[].SnapshotId' Name=volume-size,Values=2 Name=progress,Values=100%)" = "$snap" ] ||
 	fail "snapshots by size and progress"
+[ "$(n describe-route-tables 'RouteTables[].RouteTableId' "Name=association.subnet-id,Values=$subnet" \
+	"Name=route.gateway-id,Values=$igw" Name=route.destination-cidr-block,Values=0.0.0.0/0 Name=route.state,Values=active \
+	Name=route.origin,Values=CreateRoute Name=association.main,Values=false)" = "$rtb" ] || fail "route tables by association and route"
+[ "$(n describe-route-tables 'RouteTables[].VpcId' Name=association.main,Values=true "Name=vpc-id,Values=$vpc")" = "$vpc" ] ||
+	fail "the main route table by association.main"
+[ "$(n describe-internet-gateways 'InternetGateways[].InternetGatewayId' "Name=attachment.vpc-id,Values=$vpc" \
+	Name=attachment.state,Values=available)" = "$igw" ] || fail "internet gateways by attachment"
 ok "the names tools send map to what vmmgr has (cidr-block, subnet-arn, network-interface.*, resource-type, …)"
 
 # DryRun=true changes nothing, on the attribute actions too (the model gives them no DryRun, so

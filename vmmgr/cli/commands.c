@@ -210,80 +210,6 @@ static const cli_opt copy_snap_opts[] = {
     DRY_RUN, END,
 };
 
-#define TAGS(type) { "tag-specifications", CLI_OPT_SHORTHAND, "TagSpecification", "ResourceType=" type ",Tags=[{Key=K,Value=V}]" }
-static const cli_opt create_vpc_opts[] = {
-    { "cidr-block", CLI_OPT_STR, "CidrBlock", "IPv4 block, /16 to /28 (e.g. 10.0.0.0/16)" },
-    { "instance-tenancy", CLI_OPT_STR, "InstanceTenancy", "default" },
-    TAGS("vpc"), DRY_RUN, END,
-};
-static const cli_opt describe_vpcs_opts[] = { { "vpc-ids", CLI_OPT_LIST, "VpcId", "ids (vpc-…)" }, FILTERS, END };
-static const cli_opt vpc_id_opts[] = { { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" }, DRY_RUN, END };
-static const cli_opt describe_vpc_attr_opts[] = {
-    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
-    { "attribute", CLI_OPT_STR, "Attribute", "enableDnsSupport or enableDnsHostnames" },
-    END,
-};
-static const cli_opt modify_vpc_attr_opts[] = {
-    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
-    { "enable-dns-support", CLI_OPT_BOOL, "EnableDnsSupport.Value", "private DNS names resolve in the VPC" },
-    { "enable-dns-hostnames", CLI_OPT_BOOL, "EnableDnsHostnames.Value", "instances get DNS host names" },
-    END,
-};
-static const cli_opt create_subnet_opts[] = {
-    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC" },
-    { "cidr-block", CLI_OPT_STR, "CidrBlock", "a block inside the VPC's, /16 to /28, overlapping no other subnet" },
-    { "availability-zone", CLI_OPT_STR, "AvailabilityZone", "its zone (us-east-1b; one is chosen when none is given)" },
-    { "availability-zone-id", CLI_OPT_STR, "AvailabilityZoneId", "its zone by id (use1-az2)" },
-    TAGS("subnet"), DRY_RUN, END,
-};
-static const cli_opt describe_subnets_opts[] = { { "subnet-ids", CLI_OPT_LIST, "SubnetId", "ids (subnet-…)" }, FILTERS,
-                                                 END };
-static const cli_opt subnet_id_opts[] = { { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet" }, DRY_RUN, END };
-static const cli_opt modify_subnet_opts[] = {
-    { "subnet-id", CLI_OPT_STR, "SubnetId", "the subnet" },
-    { "map-public-ip-on-launch", CLI_OPT_BOOL, "MapPublicIpOnLaunch.Value", "recorded (this host has no public IPs)" },
-    END,
-};
-static const cli_opt create_sg_opts[] = {
-    { "group-name", CLI_OPT_STR, "GroupName", "a name unique in the VPC" },
-    { "description", CLI_OPT_STR, "GroupDescription", "free text" },
-    { "vpc-id", CLI_OPT_STR, "VpcId", "the VPC (default: the default VPC)" },
-    TAGS("security-group"), DRY_RUN, END,
-};
-static const cli_opt describe_sg_opts[] = {
-    { "group-ids", CLI_OPT_LIST, "GroupId", "ids (sg-…)" },
-    { "group-names", CLI_OPT_LIST, "GroupName", "names (default VPC)" },
-    FILTERS, END,
-};
-static const cli_opt sg_id_opts[] = {
-    { "group-id", CLI_OPT_STR, "GroupId", "the group" },
-    { "group-name", CLI_OPT_STR, "GroupName", "the group, by name (default VPC)" },
-    DRY_RUN, END,
-};
-#define SG_RULE_OPTS                                                                                                   \
-    { "group-id", CLI_OPT_STR, "GroupId", "the group" },                                                              \
-    { "group-name", CLI_OPT_STR, "GroupName", "the group, by name (default VPC)" },                                    \
-    { "ip-permissions", CLI_OPT_SHORTHAND, "IpPermissions",                                                           \
-      "IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=10.0.0.0/16}] or UserIdGroupPairs=[{GroupId=sg-…}]" },    \
-    { "protocol", CLI_OPT_STR, "IpProtocol", "tcp, udp, icmp or all" },                                                \
-    { "port", CLI_OPT_PORTS, NULL, "22, or a range 8000-8080 (icmp: type)" },                                         \
-    { "cidr", CLI_OPT_STR, "CidrIp", "source (ingress) or destination (egress) block" },                             \
-    { "source-group", CLI_OPT_STR, "SourceSecurityGroupName", "a group (id or name) as the peer" }
-static const cli_opt sg_rule_opts[] = { SG_RULE_OPTS, DRY_RUN, END };
-static const cli_opt sg_revoke_opts[] = {
-    SG_RULE_OPTS,
-    { "security-group-rule-ids", CLI_OPT_LIST, "SecurityGroupRuleId", "rule ids (sgr-…)" },
-    DRY_RUN, END,
-};
-static const cli_opt describe_rules_opts[] = {
-    { "security-group-rule-ids", CLI_OPT_LIST, "SecurityGroupRuleId", "ids (sgr-…)" },
-    FILTERS, END,
-};
-static const cli_opt describe_eni_opts[] = {
-    { "network-interface-ids", CLI_OPT_LIST, "NetworkInterfaceId", "ids (eni-…)" },
-    FILTERS, END,
-};
-
 static const cli_cmd cmds[] = {
     { "run-instances", "RunInstances", run_opts, "Launch instances from an image", false },
     { "describe-instances", "DescribeInstances", describe_opts, "Show instances", false },
@@ -325,33 +251,30 @@ static const cli_cmd cmds[] = {
     { "describe-snapshots", "DescribeSnapshots", describe_snap_opts, "Show snapshots", false },
     { "delete-snapshot", "DeleteSnapshot", snap_id_opts, "Delete a snapshot", true },
     { "copy-snapshot", "CopySnapshot", copy_snap_opts, "Copy a snapshot", false },
-    { "create-vpc", "CreateVpc", create_vpc_opts, "Make a VPC (an address space for subnets)", false },
-    { "describe-vpcs", "DescribeVpcs", describe_vpcs_opts, "Show VPCs", false },
-    { "delete-vpc", "DeleteVpc", vpc_id_opts, "Delete a VPC without subnets or groups", true },
-    { "describe-vpc-attribute", "DescribeVpcAttribute", describe_vpc_attr_opts, "Show a VPC's DNS attribute", false },
-    { "modify-vpc-attribute", "ModifyVpcAttribute", modify_vpc_attr_opts, "Turn a VPC's DNS on or off", true },
-    { "create-subnet", "CreateSubnet", create_subnet_opts, "Make a subnet (a bridge with DHCP and DNS)", false },
-    { "describe-subnets", "DescribeSubnets", describe_subnets_opts, "Show subnets", false },
-    { "delete-subnet", "DeleteSubnet", subnet_id_opts, "Delete a subnet no instance uses", true },
-    { "modify-subnet-attribute", "ModifySubnetAttribute", modify_subnet_opts, "Change a subnet attribute", true },
-    { "create-security-group", "CreateSecurityGroup", create_sg_opts, "Make a security group (egress open)", false },
-    { "describe-security-groups", "DescribeSecurityGroups", describe_sg_opts, "Show security groups", false },
-    { "delete-security-group", "DeleteSecurityGroup", sg_id_opts, "Delete a security group nothing uses", true },
-    { "authorize-security-group-ingress", "AuthorizeSecurityGroupIngress", sg_rule_opts, "Allow traffic in", false },
-    { "authorize-security-group-egress", "AuthorizeSecurityGroupEgress", sg_rule_opts, "Allow traffic out", false },
-    { "revoke-security-group-ingress", "RevokeSecurityGroupIngress", sg_revoke_opts, "Remove an ingress rule", false },
-    { "revoke-security-group-egress", "RevokeSecurityGroupEgress", sg_revoke_opts, "Remove an egress rule", false },
-    { "describe-security-group-rules", "DescribeSecurityGroupRules", describe_rules_opts, "Show rules one by one",
-      false },
-    { "describe-network-interfaces", "DescribeNetworkInterfaces", describe_eni_opts, "Show network interfaces",
-      false },
 };
 
 const cli_cmd *
 cli_cmds(size_t *ret_n)
 {
-    *ret_n = sizeof(cmds) / sizeof(cmds[0]);
-    return cmds;
+    /* this file's commands, then the VPC's (commands_vpc.c): one table, made once */
+    static cli_cmd *all;
+    static size_t n;
+    if (!all) {
+        size_t nv;
+        const cli_cmd *v = cli_vpc_cmds(&nv);
+        size_t nc = sizeof(cmds) / sizeof(cmds[0]);
+        cli_cmd *t = malloc((nc + nv) * sizeof(*t));
+        if (!t) {
+            *ret_n = nc;
+            return cmds;
+        }
+        memcpy(t, cmds, sizeof(cmds));
+        memcpy(t + nc, v, nv * sizeof(*v));
+        all = t;
+        n = nc + nv;
+    }
+    *ret_n = n;
+    return all;
 }
 
 const cli_opt cli_global_opts[] = {
@@ -369,6 +292,9 @@ static const cli_opt init_opts[] = {
     { "default-vpc-cidr", CLI_OPT_STR, NULL, "the default VPC's block (172.31.0.0/16; env VMMGR_DEFAULT_VPC_CIDR)" },
     { "availability-zones", CLI_OPT_STR, NULL,
       "the region's zones, comma-separated (us-east-1a,us-east-1b,us-east-1c); again later to change them" },
+    { "uplink", CLI_OPT_STR, NULL,
+      "the host interface to the LAN or internet: subnets whose route table leads to an internet gateway leave "
+      "through it with source NAT (none: nothing leaves); again later to change it" },
     END,
 };
 static const cli_opt serve_opts[] = {
@@ -870,9 +796,11 @@ cli_service_cmds(const char *service, size_t *ret_n)
 const cli_cmd *
 cli_cmd_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(cmds[i].name, name) == 0)
-            return &cmds[i];
+    size_t n;
+    const cli_cmd *all = cli_cmds(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].name, name) == 0)
+            return &all[i];
     return NULL;
 }
 

@@ -189,7 +189,7 @@ cmd_serve(vm_ctx *ctx, int argc, char **argv)
 static int
 cmd_init(vm_ctx *ctx, int argc, char **argv)
 {
-    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR"), *zones = NULL;
+    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR"), *zones = NULL, *uplink = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--accel") == 0 && i + 1 < argc)
             accel = argv[++i];
@@ -197,9 +197,11 @@ cmd_init(vm_ctx *ctx, int argc, char **argv)
             vpc = argv[++i];
         else if (strcmp(argv[i], "--availability-zones") == 0 && i + 1 < argc)
             zones = argv[++i];
+        else if (strcmp(argv[i], "--uplink") == 0 && i + 1 < argc)
+            uplink = argv[++i];
         else {
             fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR] "
-                            "[--availability-zones ZONE,ZONE…]\n");
+                            "[--availability-zones ZONE,ZONE…] [--uplink IFACE|none]\n");
             return EXIT_USAGE;
         }
     }
@@ -211,8 +213,13 @@ cmd_init(vm_ctx *ctx, int argc, char **argv)
     }
     if (warning[0])
         fprintf(stderr, "vmmgr: warning: %s\n", warning);
-    printf("state dir    %s\nlibvirt      %s\naccelerator  %s\nimage        %s (%s)\n", ctx->state_dir, ctx->uri,
-           ctx->accel, image, "vmmgr-tiny");
+    if (uplink && net_uplink_set(ctx, uplink, &err) < 0) {
+        fprintf(stderr, "vmmgr: init: the uplink (%s): %s\n", vm_error_code_name(err.code), err.msg);
+        return EXIT_SERVICE;
+    }
+    _cleanup_free_ char *up = vm_config_get(ctx, "uplink");
+    printf("state dir    %s\nlibvirt      %s\naccelerator  %s\nimage        %s (%s)\nuplink       %s\n", ctx->state_dir,
+           ctx->uri, ctx->accel, image, "vmmgr-tiny", up && *up ? up : "none (nothing leaves the VPCs)");
     if (vm_key_count(ctx) == 0) {
         char id[VM_KEY_ID_LEN + 1], secret[VM_KEY_SECRET_LEN + 1];
         if (vm_key_create(ctx, id, secret, &err) < 0) {

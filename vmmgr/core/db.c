@@ -500,6 +500,30 @@ static const char *const migrations[] = {
     "ALTER TABLE instances ADD COLUMN md_endpoint TEXT NOT NULL DEFAULT 'enabled';"
     "ALTER TABLE instances ADD COLUMN md_hop_limit INTEGER NOT NULL DEFAULT 1;"
     "ALTER TABLE instances ADD COLUMN md_tags TEXT NOT NULL DEFAULT 'disabled';",
+    /* 22: internet gateways and route tables (net/igw.c, net/route_table.c); every VPC has a main
+     * route table (made here for the VPCs there are) */
+    "CREATE TABLE internet_gateways ("
+    "  id TEXT PRIMARY KEY,"
+    "  vpc_id TEXT REFERENCES vpcs(id),"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE route_tables ("
+    "  id TEXT PRIMARY KEY,"
+    "  vpc_id TEXT NOT NULL REFERENCES vpcs(id),"
+    "  main INTEGER NOT NULL DEFAULT 0,"
+    "  main_assoc TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE TABLE routes ("
+    "  route_table_id TEXT NOT NULL REFERENCES route_tables(id) ON DELETE CASCADE,"
+    "  cidr TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  PRIMARY KEY (route_table_id, cidr));"
+    "CREATE TABLE rt_associations ("
+    "  id TEXT PRIMARY KEY,"
+    "  route_table_id TEXT NOT NULL REFERENCES route_tables(id),"
+    "  subnet_id TEXT NOT NULL UNIQUE REFERENCES subnets(id));"
+    "INSERT INTO route_tables (id, vpc_id, main, main_assoc, created_at) SELECT 'rtb-' || "
+    "  substr(lower(hex(randomblob(9))), 1, 17), id, 1, 'rtbassoc-' || substr(lower(hex(randomblob(9))), 1, 17), "
+    "  created_at FROM vpcs;",
 };
 
 int

@@ -96,6 +96,16 @@ static const struct {
     [VM_ERR_ELB_SECURITY_GROUP] = { "InvalidSecurityGroup", 400 },
     [VM_ERR_ELB_CONFIGURATION] = { "InvalidConfigurationRequest", 400 },
     [VM_ERR_ELB_SUBNET_NOT_FOUND] = { "SubnetNotFound", 400 },
+    [VM_ERR_IGW_NOT_FOUND] = { "InvalidInternetGatewayID.NotFound", 400 },
+    [VM_ERR_IGW_MALFORMED] = { "InvalidInternetGatewayId.Malformed", 400 },
+    [VM_ERR_RTB_NOT_FOUND] = { "InvalidRouteTableID.NotFound", 400 },
+    [VM_ERR_RTB_MALFORMED] = { "InvalidRouteTableId.Malformed", 400 },
+    [VM_ERR_ROUTE_NOT_FOUND] = { "InvalidRoute.NotFound", 400 },
+    [VM_ERR_ROUTE_EXISTS] = { "RouteAlreadyExists", 400 },
+    [VM_ERR_ASSOC_NOT_FOUND] = { "InvalidAssociationID.NotFound", 400 },
+    [VM_ERR_ALREADY_ASSOCIATED] = { "Resource.AlreadyAssociated", 400 },
+    [VM_ERR_GATEWAY_NOT_ATTACHED] = { "Gateway.NotAttached", 400 },
+    [VM_ERR_GATEWAY_NOT_FOUND] = { "InvalidGatewayID.NotFound", 400 },
 };
 
 static int

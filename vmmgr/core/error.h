@@ -100,6 +100,16 @@ typedef enum vm_err_code {
     VM_ERR_ELB_SECURITY_GROUP,          /* InvalidSecurityGroup */
     VM_ERR_ELB_CONFIGURATION,           /* InvalidConfigurationRequest */
     VM_ERR_ELB_SUBNET_NOT_FOUND,        /* SubnetNotFound */
+    VM_ERR_IGW_NOT_FOUND,           /* InvalidInternetGatewayID.NotFound */
+    VM_ERR_IGW_MALFORMED,           /* InvalidInternetGatewayId.Malformed */
+    VM_ERR_RTB_NOT_FOUND,           /* InvalidRouteTableID.NotFound */
+    VM_ERR_RTB_MALFORMED,           /* InvalidRouteTableId.Malformed */
+    VM_ERR_ROUTE_NOT_FOUND,         /* InvalidRoute.NotFound */
+    VM_ERR_ROUTE_EXISTS,            /* RouteAlreadyExists */
+    VM_ERR_ASSOC_NOT_FOUND,         /* InvalidAssociationID.NotFound */
+    VM_ERR_ALREADY_ASSOCIATED,      /* Resource.AlreadyAssociated */
+    VM_ERR_GATEWAY_NOT_ATTACHED,    /* Gateway.NotAttached */
+    VM_ERR_GATEWAY_NOT_FOUND,       /* InvalidGatewayID.NotFound */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -265,6 +265,16 @@ static const char *const DescribeInstances[] = {
     NULL,
 };
 
+static const char *const DescribeInternetGateways[] = {
+    "attachment.state",
+    "attachment.vpc-id",
+    "internet-gateway-id",
+    "owner-id",
+    "tag:",
+    "tag-key",
+    NULL,
+};
+
 static const char *const DescribeKeyPairs[] = {
     "key-pair-id",
     "fingerprint",
@@ -347,6 +357,31 @@ static const char *const DescribeRegions[] = {
     "endpoint",
     "opt-in-status",
     "region-name",
+    NULL,
+};
+
+static const char *const DescribeRouteTables[] = {
+    "association.route-table-association-id",
+    "association.route-table-id",
+    "association.subnet-id",
+    "association.main",
+    "owner-id",
+    "route-table-id",
+    "route.destination-cidr-block",
+    "route.destination-ipv6-cidr-block",
+    "route.destination-prefix-list-id",
+    "route.egress-only-internet-gateway-id",
+    "route.gateway-id",
+    "route.instance-id",
+    "route.nat-gateway-id",
+    "route.transit-gateway-id",
+    "route.origin",
+    "route.state",
+    "route.vpc-peering-connection-id",
+    "tag:",
+    "tag-key",
+    "vpc-id",
+    "association.gateway-id",
     NULL,
 };
 
@@ -517,11 +552,13 @@ vm_filter_names(const char *action)
         { "DescribeImages", DescribeImages },
         { "DescribeInstanceTypes", DescribeInstanceTypes },
         { "DescribeInstances", DescribeInstances },
+        { "DescribeInternetGateways", DescribeInternetGateways },
         { "DescribeKeyPairs", DescribeKeyPairs },
         { "DescribeLaunchTemplateVersions", DescribeLaunchTemplateVersions },
         { "DescribeLaunchTemplates", DescribeLaunchTemplates },
         { "DescribeNetworkInterfaces", DescribeNetworkInterfaces },
         { "DescribeRegions", DescribeRegions },
+        { "DescribeRouteTables", DescribeRouteTables },
         { "DescribeSecurityGroupRules", DescribeSecurityGroupRules },
         { "DescribeSecurityGroups", DescribeSecurityGroups },
         { "DescribeSnapshots", DescribeSnapshots },
@@ -544,9 +581,11 @@ vm_page_limits_of(const char *action)
         { "DescribeImages", 1, 1000, false, NULL },
         { "DescribeInstanceTypes", 5, 100, false, NULL },
         { "DescribeInstances", 5, 1000, false, "InstanceId" },
+        { "DescribeInternetGateways", 5, 1000, false, NULL },
         { "DescribeLaunchTemplateVersions", 1, 200, false, NULL },
         { "DescribeLaunchTemplates", 1, 200, false, NULL },
         { "DescribeNetworkInterfaces", 5, 1000, false, NULL },
+        { "DescribeRouteTables", 5, 100, false, NULL },
         { "DescribeSecurityGroupRules", 5, 1000, false, NULL },
         { "DescribeSecurityGroups", 5, 1000, false, NULL },
         { "DescribeSnapshots", 5, 1000, true, "SnapshotId" },

@@ -202,6 +202,8 @@ check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
         { "vpc", "SELECT 1 FROM vpcs WHERE id = ?", VM_ERR_VPC_NOT_FOUND },
         { "subnet", "SELECT 1 FROM subnets WHERE id = ?", VM_ERR_SUBNET_NOT_FOUND },
         { "sg", "SELECT 1 FROM security_groups WHERE id = ?", VM_ERR_GROUP_NOT_FOUND },
+        { "igw", "SELECT 1 FROM internet_gateways WHERE id = ?", VM_ERR_IGW_NOT_FOUND },
+        { "rtb", "SELECT 1 FROM route_tables WHERE id = ?", VM_ERR_RTB_NOT_FOUND },
     };
     if (!ids[0])
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
@@ -309,7 +311,7 @@ resource_type(const char *id)
         { "i-", "instance" },        { "ami-", "image" },          { "key-", "key-pair" },
         { "vol-", "volume" },        { "snap-", "snapshot" },      { "vpc-", "vpc" },
         { "subnet-", "subnet" },     { "sg-", "security-group" },  { "sgr-", "security-group-rule" },
-        { "eni-", "network-interface" },
+        { "eni-", "network-interface" }, { "igw-", "internet-gateway" }, { "rtb-", "route-table" },
     };
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strncmp(id, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)

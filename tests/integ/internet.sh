@@ -1,0 +1,181 @@
+#!/bin/bash
+# Internet gateways and route tables with real guests, through the host's uplink (`init --uplink`):
+# the test makes an "outside" namespace joined to the harness's namespace by a veth pair (the uplink)
+# with a web server at a documentation address (203.0.113.10).  A guest of a subnet whose route table
+# sends 0.0.0.0/0 to an attached internet gateway fetches from it, seen there with the uplink's
+# address (source NAT); a guest of a subnet on the VPC's main table (no such route) cannot, until its
+# subnet is associated with the public table; a deleted route, a detached gateway (the route turns
+# blackhole) and an egress rule taken away each close the way out again.  Bad requests (a route inside
+# the VPC's block, a duplicate, a subnet of another VPC, deleting what is in use) change nothing.
+# The aws CLI for every action; boto3 reads the main route table as Terraform does.
+. "$(dirname "$0")/lib.sh"
+vm_init
+. "$(dirname "$0")/serve.sh"
+
+# --- the outside: a namespace with a web server, reached through the uplink veth
+OUT=vmmgr-out-$$
+UP=vu$$
+ip netns add "$OUT"
+out_cleanup() {
+	[ -n "${WEB_PID:-}" ] && kill "$WEB_PID" 2>/dev/null
+	ip netns del "$OUT" 2>/dev/null # the veth pair goes with it
+	serve_cleanup
+}
+trap out_cleanup EXIT
+ip link add "$UP" type veth peer name vo$$
+ip link set "$UP" netns "$NS"
+ip link set vo$$ netns "$OUT"
+in_ns ip addr add 198.51.100.2/24 dev "$UP"
+in_ns ip link set "$UP" up
+in_ns ip route add 203.0.113.0/24 via 198.51.100.1 dev "$UP"
+ip netns exec "$OUT" ip addr add 198.51.100.1/24 dev vo$$
+ip netns exec "$OUT" ip link set vo$$ up
+ip netns exec "$OUT" ip link set lo up
+ip netns exec "$OUT" ip addr add 203.0.113.10/32 dev lo
+mkdir -p "$T/www"
+echo "hello from outside" > "$T/www/index.html"
+ip netns exec "$OUT" python3 -m http.server 80 --bind 203.0.113.10 --directory "$T/www" 2> "$T/web.log" &
+WEB_PID=$!
+
+out=$(vm init --accel tcg --uplink "$UP")
+grep -q "^uplink  *$UP$" <<<"$out" || fail "init --uplink $UP: $out"
+
+# --- a VPC with a public and a private subnet, by the aws CLI
+p=$(next_block)
+vpc=$(aws ec2 create-vpc --cidr-block "$p.0.0/16" --query Vpc.VpcId --output text)
+pub=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "$p.1.0/24" --query Subnet.SubnetId --output text)
+priv=$(aws ec2 create-subnet --vpc-id "$vpc" --cidr-block "$p.2.0/24" --query Subnet.SubnetId --output text)
+main=$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vpc" Name=association.main,Values=true \
+	--query 'RouteTables[0].RouteTableId' --output text)
+[[ "$main" == rtb-* ]] || fail "a new VPC has no main route table: $main"
+[ "$(aws ec2 describe-route-tables --route-table-ids "$main" --query 'RouteTables[0].Routes[0].[DestinationCidrBlock,GatewayId,State]' --output text)" = "$p.0.0/16	local	active" ] ||
+	fail "the main route table's local route"
+igw=$(aws ec2 create-internet-gateway --tag-specifications 'ResourceType=internet-gateway,Tags=[{Key=Name,Value=gw}]' \
+	--query InternetGateway.InternetGatewayId --output text)
+aws ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+[ "$(aws ec2 describe-internet-gateways --filters "Name=attachment.vpc-id,Values=$vpc" --query 'InternetGateways[0].[InternetGatewayId,Attachments[0].State]' --output text)" = "$igw	available" ] ||
+	fail "describe-internet-gateways by attachment.vpc-id"
+rtb=$(aws ec2 create-route-table --vpc-id "$vpc" --query RouteTable.RouteTableId --output text)
+[ "$(aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" --query Return --output text)" = True ] ||
+	fail "create-route"
+assoc=$(aws ec2 associate-route-table --route-table-id "$rtb" --subnet-id "$pub" --query AssociationId --output text)
+[[ "$assoc" == rtbassoc-* ]] || fail "associate-route-table: $assoc"
+[ "$(aws ec2 describe-route-tables --filters "Name=association.subnet-id,Values=$pub" --query 'RouteTables[].RouteTableId' --output text)" = "$rtb" ] ||
+	fail "describe-route-tables by association.subnet-id"
+ok "a VPC's main route table; internet gateway created, attached; a route table with 0.0.0.0/0 to it, associated"
+
+# --- bad requests change nothing
+before=$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vpc" --output json)
+gw_before=$(aws ec2 describe-internet-gateways --output json)
+expect_error InvalidParameterValue aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block "$p.3.0/24" --gateway-id "$igw"
+expect_error RouteAlreadyExists aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw"
+expect_error InvalidRoute.NotFound aws ec2 delete-route --route-table-id "$rtb" --destination-cidr-block 192.0.2.0/24
+other=$(aws ec2 create-vpc --cidr-block "$(next_block).0.0/16" --query Vpc.VpcId --output text)
+osub=$(aws ec2 create-subnet --vpc-id "$other" --cidr-block "$(aws ec2 describe-vpcs --vpc-ids "$other" --query 'Vpcs[0].CidrBlock' --output text | sed 's|0.0/16|9.0/24|')" \
+	--query Subnet.SubnetId --output text)
+expect_error InvalidParameterValue aws ec2 associate-route-table --route-table-id "$rtb" --subnet-id "$osub"
+expect_error Resource.AlreadyAssociated aws ec2 associate-route-table --route-table-id "$main" --subnet-id "$pub"
+expect_error DependencyViolation aws ec2 delete-route-table --route-table-id "$main"
+expect_error DependencyViolation aws ec2 delete-route-table --route-table-id "$rtb"
+expect_error DependencyViolation aws ec2 delete-internet-gateway --internet-gateway-id "$igw"
+expect_error DependencyViolation aws ec2 delete-vpc --vpc-id "$vpc"
+expect_error InvalidParameterValue aws ec2 disassociate-route-table --association-id \
+	"$(aws ec2 describe-route-tables --route-table-ids "$main" --query 'RouteTables[0].Associations[0].RouteTableAssociationId' --output text)"
+igw2=$(aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
+expect_error Resource.AlreadyAssociated aws ec2 attach-internet-gateway --internet-gateway-id "$igw2" --vpc-id "$vpc"
+expect_error Gateway.NotAttached aws ec2 detach-internet-gateway --internet-gateway-id "$igw2" --vpc-id "$vpc"
+expect_error InvalidParameterValue aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 198.51.100.0/24 --gateway-id "$igw2"
+expect_error InvalidRouteTableID.NotFound aws ec2 describe-route-tables --route-table-ids rtb-0123456789abcdef0
+expect_error InvalidInternetGatewayID.NotFound aws ec2 attach-internet-gateway --internet-gateway-id igw-0123456789abcdef0 --vpc-id "$vpc"
+aws ec2 delete-internet-gateway --internet-gateway-id "$igw2"
+aws ec2 delete-subnet --subnet-id "$osub"
+aws ec2 delete-vpc --vpc-id "$other"
+[ "$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vpc" --output json)" = "$before" ] ||
+	fail "a refused request changed the route tables"
+[ "$(aws ec2 describe-internet-gateways --output json)" = "$gw_before" ] || fail "a refused request changed the gateways"
+ok "refused, nothing changed: a route inside the VPC, a duplicate, a subnet of another VPC, deleting what is in use, a second gateway"
+
+# --- guests: one in each subnet; the host reaches them over ssh from each subnet's gateway
+vm create-key-pair --key-name k --key-type ed25519 --output json | jq -r .KeyMaterial > "$T/k.pem"
+chmod 600 "$T/k.pem"
+g=$(default_group "$vpc")
+allow_ssh "$g" "$p.0.0/16"
+a=$(launch --key-name k --subnet-id "$pub")
+b=$(launch --key-name k --subnet-id "$priv")
+wait_console "$a" "vmmgr: instance $a ready" 1
+wait_console "$b" "vmmgr: instance $b ready" 1
+ipa=$(private_ip "$a")
+ipb=$(private_ip "$b")
+# fetch IP: the guest gets the outside's page (within 5 s; busybox's nc: its static wget cannot resolve)
+fetch() {
+	local page
+	page=$(gssh "$T/k.pem" "$1" "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 203.0.113.10 80" 2>/dev/null) || true
+	[ "$(tail -n 1 <<<"$page")" = "hello from outside" ]
+}
+
+fetch "$ipa" || fail "the public subnet's guest cannot reach 203.0.113.10 through the internet gateway"
+grep -q '^198\.51\.100\.2 .*"GET / HTTP' "$T/web.log" || fail "the outside saw no request from the uplink's address: $(cat "$T/web.log")"
+! grep -q "^$p\." "$T/web.log" || fail "a guest's private address reached the outside: $(cat "$T/web.log")"
+! fetch "$ipb" || fail "the private subnet's guest reached the outside without a route"
+ok "the public subnet's guest fetches from the outside, seen there as the uplink's address; the private one cannot"
+
+assoc_b=$(aws ec2 associate-route-table --route-table-id "$rtb" --subnet-id "$priv" --query AssociationId --output text)
+fetch "$ipb" || fail "the private subnet's guest cannot get out after its subnet took the public table"
+aws ec2 disassociate-route-table --association-id "$assoc_b"
+! fetch "$ipb" || fail "the guest still gets out after its subnet went back to the main table"
+ok "associating a subnet with the public table opens the way out; disassociating closes it"
+
+aws ec2 delete-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0
+! fetch "$ipa" || fail "the guest gets out without its route"
+aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 203.0.113.0/24 --gateway-id "$igw" >/dev/null
+fetch "$ipa" || fail "a route to 203.0.113.0/24 does not lead there"
+aws ec2 detach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+[ "$(aws ec2 describe-route-tables --route-table-ids "$rtb" --query 'RouteTables[0].Routes[1].State' --output text)" = blackhole ] ||
+	fail "a route to a detached gateway is not a blackhole"
+! fetch "$ipa" || fail "the guest gets out through a detached gateway"
+aws ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+fetch "$ipa" || fail "the guest does not get out once its gateway is attached again"
+aws ec2 revoke-security-group-egress --group-id "$g" --ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]'
+! fetch "$ipa" || fail "the guest gets out with no egress rule"
+aws ec2 authorize-security-group-egress --group-id "$g" --ip-permissions 'IpProtocol=tcp,FromPort=80,ToPort=80,IpRanges=[{CidrIp=203.0.113.10/32}]' >/dev/null
+fetch "$ipa" || fail "an egress rule to 203.0.113.10:80 does not let the guest out"
+ok "a deleted route, a detached gateway (blackhole) and a missing egress rule each close the way out; a narrower route works"
+
+# boto3 (Debian's) reads the VPC's main route table as Terraform's aws_vpc does, and replaces it
+/usr/bin/python3 - "$ENDPOINT" "$vpc" "$main" "$rtb" <<'PY' || fail "boto3"
+import sys, boto3
+endpoint, vpc, main, rtb = sys.argv[1:]
+ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+t = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+assert [x["RouteTableId"] for x in t] == [main], t
+assoc = t[0]["Associations"][0]
+assert assoc["Main"] and "SubnetId" not in assoc, assoc
+new = ec2.replace_route_table_association(AssociationId=assoc["RouteTableAssociationId"], RouteTableId=rtb)
+t = ec2.describe_route_tables(Filters=[{"Name": "association.main", "Values": ["true"]}, {"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+assert [x["RouteTableId"] for x in t] == [rtb], t
+ec2.replace_route_table_association(AssociationId=new["NewAssociationId"], RouteTableId=main)
+igw = ec2.describe_internet_gateways(Filters=[{"Name": "tag:Name", "Values": ["gw"]}])["InternetGateways"]
+assert len(igw) == 1 and igw[0]["Attachments"] == [{"State": "available", "VpcId": vpc}], igw
+PY
+ok "boto3: the main route table by association.main, ReplaceRouteTableAssociation moves it and back; gateways by tag"
+
+# --- teardown: nothing left of the way out
+vm terminate-instances --instance-ids "$a" "$b" >/dev/null
+vm wait instance-terminated --instance-ids "$a" "$b"
+aws ec2 disassociate-route-table --association-id "$assoc"
+aws ec2 delete-route-table --route-table-id "$rtb"
+aws ec2 detach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
+aws ec2 delete-internet-gateway --internet-gateway-id "$igw"
+aws ec2 delete-subnet --subnet-id "$pub"
+aws ec2 delete-subnet --subnet-id "$priv"
+aws ec2 delete-vpc --vpc-id "$vpc"
+[ -z "$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vpc" --query 'RouteTables[].RouteTableId' --output text)" ] ||
+	fail "the VPC's main route table outlived it"
+t=$(fw_table)
+set_now=$(in_ns nft list set inet "$t" out_ok)
+! grep -q "$p\." <<<"$set_now" || fail "out_ok still names the deleted subnets: $set_now"
+out=$(vm init --accel tcg --uplink none)
+grep -q "^uplink  *none" <<<"$out" || fail "init --uplink none: $out"
+rules=$(in_ns nft list table inet "$t")
+! grep -q "$UP" <<<"$rules" || fail "the rules still name the uplink after --uplink none"
+ok "teardown: the main route table goes with its VPC, no way out is left, --uplink none removes the NAT"
