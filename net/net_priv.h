@@ -66,6 +66,9 @@ int igw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
 /* A VPC's main route table (inside the caller's transaction); all its tables, with the VPC. */
 int net_rtb_main_create(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 int net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err);
+/* The default VPC's internet gateway, attached, and its main table's 0.0.0.0/0 route to it (inside
+ * the caller's transaction), as EC2 gives every account. */
+int net_default_vpc_gateway(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 /* Calls fn(subnet block, destination block) for every route that leads a subnet out through an
  * internet gateway attached to its VPC (fn returns -1 when out of memory). */
 typedef int (*net_route_fn)(const char *subnet_cidr, const char *dest_cidr, void *opaque);

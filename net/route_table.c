@@ -69,6 +69,29 @@ net_rtb_main_create(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 }
 
 int
+net_default_vpc_gateway(vm_ctx *ctx, const char *vpc_id, vm_error *err)
+{
+    char igw[VM_ID_MAX];
+    vm_id_new("igw", igw);
+    _cleanup_stmt_ sqlite3_stmt *g = NULL, *r = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO internet_gateways (id, vpc_id, created_at) VALUES (?, ?, strftime('%s','now'))", &g,
+                      err) < 0 ||
+        vm_db_prepare(ctx->db,
+                      "INSERT INTO routes (route_table_id, cidr, target) SELECT id, '0.0.0.0/0', ?1 FROM route_tables "
+                      "WHERE vpc_id = ?2 AND main = 1",
+                      &r, err) < 0)
+        return -1;
+    sqlite3_bind_text(g, 1, igw, -1, SQLITE_STATIC);
+    sqlite3_bind_text(g, 2, vpc_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r, 1, igw, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r, 2, vpc_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(g) != SQLITE_DONE || sqlite3_step(r) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "recording the default VPC's internet gateway", err);
+    return 0;
+}
+
+int
 net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *q = NULL, *d = NULL;

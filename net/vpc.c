@@ -400,7 +400,8 @@ undo_default_vpc(vm_ctx *ctx, const char *vpc)
                                         "DELETE FROM security_groups WHERE vpc_id = ?1",
                                         "DELETE FROM rt_associations WHERE route_table_id IN "
                                         "(SELECT id FROM route_tables WHERE vpc_id = ?1)",
-                                        "DELETE FROM route_tables WHERE vpc_id = ?1", "DELETE FROM vpcs WHERE id = ?1",
+                                        "DELETE FROM route_tables WHERE vpc_id = ?1",
+                                        "DELETE FROM internet_gateways WHERE vpc_id = ?1", "DELETE FROM vpcs WHERE id = ?1",
                                         NULL };
     for (const char *const *u = undo; *u; u++) {
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
@@ -482,7 +483,7 @@ net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err)
         if (vm_db_begin(ctx->db, err) < 0)
             return -1;
         if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, vpc, &c, true, NULL, 0, err) < 0 ||
-            vm_db_commit(ctx->db, err) < 0) {
+            net_default_vpc_gateway(ctx, vpc, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
             vm_db_rollback(ctx->db);
             return -1;
         }

@@ -2,7 +2,7 @@
 # Internet gateways and route tables with real guests, through the host's uplink (`init --uplink`):
 # the test makes an "outside" namespace joined to the harness's namespace by a veth pair (the uplink)
 # with a web server at a documentation address (203.0.113.10).  A guest of a subnet whose route table
-# sends 0.0.0.0/0 to an attached internet gateway fetches from it, seen there with the uplink's
+# sends 0.0.0.0/0 to an attached internet gateway (the default VPC's main table does) fetches from it, seen there with the uplink's
 # address (source NAT); a guest of a subnet on the VPC's main table (no such route) cannot, until its
 # subnet is associated with the public table; a deleted route, a detached gateway (the route turns
 # blackhole) and an egress rule taken away each close the way out again.  Bad requests (a route inside
@@ -39,6 +39,19 @@ WEB_PID=$!
 
 out=$(vm init --accel tcg --uplink "$UP")
 grep -q "^uplink  *$UP$" <<<"$out" || fail "init --uplink $UP: $out"
+
+# the default VPC, as on EC2: an internet gateway attached, its main table's 0.0.0.0/0 leads there, so
+# its default subnets may go out through the uplink
+dvpc=$(aws ec2 describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].VpcId' --output text)
+digw=$(aws ec2 describe-internet-gateways --filters "Name=attachment.vpc-id,Values=$dvpc" --query 'InternetGateways[0].InternetGatewayId' --output text)
+[[ "$digw" == igw-* ]] || fail "the default VPC has no internet gateway: $digw"
+[ "$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$dvpc" Name=association.main,Values=true \
+	--query 'RouteTables[0].Routes[?DestinationCidrBlock==`0.0.0.0/0`].[GatewayId,State]' --output text)" = "$digw	active" ] ||
+	fail "the default VPC's main route table has no 0.0.0.0/0 to its gateway"
+set_now=$(in_ns nft list set inet "$(fw_table)" out_ok)
+dsub=$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$dvpc" Name=availability-zone,Values=us-east-1a --query 'Subnets[0].CidrBlock' --output text)
+grep -q "$dsub . 0.0.0.0/0" <<<"$set_now" || fail "the default subnet $dsub may not go out: $set_now"
+ok "the default VPC has an attached internet gateway and a default route to it, as on EC2"
 
 # --- a VPC with a public and a private subnet, by the aws CLI
 p=$(next_block)
@@ -135,7 +148,7 @@ aws ec2 detach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
 ! fetch "$ipa" || fail "the guest gets out through a detached gateway"
 aws ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
 fetch "$ipa" || fail "the guest does not get out once its gateway is attached again"
-aws ec2 revoke-security-group-egress --group-id "$g" --ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]'
+aws ec2 revoke-security-group-egress --group-id "$g" --ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]' >/dev/null
 ! fetch "$ipa" || fail "the guest gets out with no egress rule"
 aws ec2 authorize-security-group-egress --group-id "$g" --ip-permissions 'IpProtocol=tcp,FromPort=80,ToPort=80,IpRanges=[{CidrIp=203.0.113.10/32}]' >/dev/null
 fetch "$ipa" || fail "an egress rule to 203.0.113.10:80 does not let the guest out"
