@@ -141,6 +141,17 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
         put(t, eni, "%s/%s/interface-id", m, mac);
         put(t, host, "%s/%s/local-hostname", m, mac);
         put(t, vm_db_text(en, 2), "%s/%s/local-ipv4s", m, mac);
+        /* its Elastic IP */
+        char pub[NET_ADDR_MAX], pdns[128];
+        if (net_instance_public(ctx, eni, pub, pdns, sizeof(pdns), NULL, NULL)) {
+            if (dev == 0) {
+                put(t, pub, "meta-data/public-ipv4");
+                put(t, pdns, "meta-data/public-hostname");
+            }
+            put(t, pub, "%s/%s/public-ipv4s", m, mac);
+            put(t, pdns, "%s/%s/public-hostname", m, mac);
+            put(t, vm_db_text(en, 2), "%s/%s/ipv4-associations/%s", m, mac, pub);
+        }
         put(t, mac, "%s/%s/mac", m, mac);
         put(t, ctx->account_id, "%s/%s/owner-id", m, mac);
         put(t, sub, "%s/%s/subnet-id", m, mac);

@@ -293,6 +293,30 @@ eni_from_row(sqlite3_stmt *st, eni_row *e)
     snprintf(e->requester, sizeof(e->requester), "%s", vm_db_text(st, 11));
 }
 
+static int eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err);
+
+int
+net_eni_get(vm_ctx *ctx, const char *eni_id, eni_row *e, vm_error *err)
+{
+    if (!vm_id_valid(eni_id, "eni"))
+        return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The networkInterface ID '%s' does not exist",
+                            eni_id ? eni_id : "");
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, ENI_SELECT "WHERE e.id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        eni_from_row(st, e);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading network interface", err);
+}
+
+int
+net_eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err)
+{
+    return eni_of_instance(ctx, instance_id, e, err);
+}
+
 /* 1 with *e when the instance has an interface, 0 when not. */
 static int
 eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err)
@@ -409,7 +433,10 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     int has = eni_of_instance(ctx, instance_id, &e, err);
     if (has <= 0)
         return has;
-    /* the domain is gone: its elements can go; a crash after this repeats the release */
+    /* the domain is gone: its elements can go; a crash after this repeats the release; its Elastic
+     * IP stays allocated, associated with nothing (the firewall's maps are rebuilt without it) */
+    if (net_eip_release_eni(ctx, e.id, e.subnet, err) < 0)
+        return -1;
     int fw = -1;
     if (net_fw_eni_delete(ctx, e.id, &fw, err) < 0)
         return -1;
@@ -493,6 +520,18 @@ render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
     vm_node_str(one, "privateDnsName", NULL, dns);
     vm_node_bool(one, "primary", NULL, true);
     vm_node_list(it, "ipv6AddressesSet", "Ipv6Addresses");
+    char pub[NET_ADDR_MAX], pdns[128], alloc[VM_ID_MAX];
+    if (net_instance_public(ctx, e->id, pub, pdns, sizeof(pdns), alloc, NULL)) {
+        /* the interface's association, and its primary address's */
+        for (vm_node *n = it; n; n = n == it ? one : NULL) {
+            vm_node *as = vm_node_struct(n, "association", NULL);
+            vm_node_str(as, "ipOwnerId", NULL, ctx->account_id);
+            vm_node_str(as, "publicDnsName", NULL, pdns);
+            vm_node_str(as, "publicIp", NULL, pub);
+            if (full)
+                vm_node_str(as, "allocationId", NULL, alloc);
+        }
+    }
     if (full) {
         vm_node_bool(it, "requesterManaged", NULL, e->requester[0] != '\0');
         return vm_tags_render(ctx, it, e->id, err);
@@ -509,6 +548,7 @@ net_instance_render(vm_ctx *ctx, vm_node *it, const char *instance_id, vm_error 
         return -1;
     if (!has) {
         vm_node_str(it, "privateDnsName", NULL, "");
+        vm_node_str(it, "dnsName", "PublicDnsName", "");
         vm_node_list(it, "groupSet", "SecurityGroups");
         vm_node_list(it, "networkInterfaceSet", "NetworkInterfaces");
         return 0;
@@ -520,6 +560,13 @@ net_instance_render(vm_ctx *ctx, vm_node *it, const char *instance_id, vm_error 
     vm_node_str(it, "subnetId", NULL, e.subnet);
     vm_node_str(it, "vpcId", NULL, e.vpc);
     vm_node_bool(it, "sourceDestCheck", NULL, true);
+    char pub[NET_ADDR_MAX], pdns[128];
+    if (net_instance_public(ctx, e.id, pub, pdns, sizeof(pdns), NULL, NULL)) {
+        vm_node_str(it, "ipAddress", "PublicIpAddress", pub);
+        vm_node_str(it, "dnsName", "PublicDnsName", pdns);
+    } else {
+        vm_node_str(it, "dnsName", "PublicDnsName", "");
+    }
     if (render_groups(ctx, vm_node_list(it, "groupSet", "SecurityGroups"), e.id, err) < 0)
         return -1;
     return render_eni(ctx, vm_node_item(vm_node_list(it, "networkInterfaceSet", "NetworkInterfaces")), &e, false, err);
@@ -639,6 +686,26 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
     }
     if (strcmp(name, "description") == 0)
         return e->description;
+    if (strncmp(name, "association.", 12) == 0 || strncmp(name, "addresses.association.", 22) == 0) {
+        /* its Elastic IP */
+        const char *what = name[1] == 'd' ? name + 22 : name + 12;
+        char pub[NET_ADDR_MAX], pdns[128], alloc[VM_ID_MAX], assoc[VM_ID_MAX];
+        if (!net_instance_public(ctx, e->id, pub, pdns, sizeof(pdns), alloc, assoc))
+            return "";
+        if (strcmp(what, "public-ip") == 0)
+            snprintf(buf, len, "%s", pub);
+        else if (strcmp(what, "public-dns-name") == 0)
+            snprintf(buf, len, "%s", pdns);
+        else if (strcmp(what, "allocation-id") == 0)
+            snprintf(buf, len, "%s", alloc);
+        else if (strcmp(what, "ip-owner-id") == 0)
+            snprintf(buf, len, "%s", ctx->account_id);
+        else if (strcmp(what, "association-id") == 0)
+            snprintf(buf, len, "%s", assoc);
+        else
+            buf[0] = '\0';
+        return buf;
+    }
     if (strcmp(name, "private-dns-name") == 0) {
         dns_name(ctx, e->ip, buf, len);
         return buf;

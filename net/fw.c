@@ -37,7 +37,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 3
+#define FW_GENERATION 4
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -203,9 +203,10 @@ net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err)
     if (!none && !net_ifname_valid(name))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "'%s' is not an interface name (1 to 15 letters, digits, '.', '_', '-' or '@')", name);
-    if (vm_config_set(ctx, "uplink", none ? "" : name, err) < 0)
+    if (vm_config_set(ctx, "uplink", none ? "" : name, err) < 0 || net_fw_sync(ctx, err) < 0)
         return -1;
-    return net_fw_sync(ctx, err);
+    net_eip_plumb_all(ctx); /* the ARP proxies on the new uplink */
+    return 0;
 }
 
 /* --- the tables from the store --------------------------------------------------------------------- */
@@ -302,7 +303,10 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " set guests { type ipv4_addr; }\n"
             " set vpc_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
             " set dns_ok { type ipv4_addr . ipv4_addr; }\n"
-            " set out_ok { type ipv4_addr . ipv4_addr; flags interval; }\n",
+            " set out_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
+            " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
+            " map eip_snat { type ipv4_addr : ipv4_addr; }\n"
+            " set eip_private { type ipv4_addr; }\n",
             t, FW_GENERATION);
     /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
     _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
@@ -339,22 +343,32 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     }
     /* a packet from a guest, then one to a guest: each group's chain for its members; a packet
      * from a guest out through the uplink: a route of its subnet to an internet gateway */
-    for (int dir = 2; dir >= 0; dir--) {
-        const char *me = dir ? "saddr" : "daddr", *peer = dir ? "daddr" : "saddr";
-        static const char *const names[] = { "ingress", "egress", "egress_out" };
-        fprintf(f, " chain %s {\n  ip %s . ip %s != @%s drop\n", names[dir], me, peer, dir == 2 ? "out_ok" : "vpc_ok");
+    for (int dir = 2; dir >= -1; dir--) {
+        const char *me = dir > 0 ? "saddr" : "daddr", *peer = dir > 0 ? "daddr" : "saddr";
+        if (dir == -1) /* from the uplink to an Elastic IP's instance: the groups decide */
+            fputs(" chain ingress_pub {\n", f);
+        else
+            fprintf(f, " chain %s {\n  ip %s . ip %s != @%s drop\n", dir == 2 ? "egress_out" : dir ? "egress" : "ingress", me,
+                    peer, dir == 2 ? "out_ok" : "vpc_ok");
         sqlite3_reset(gs);
         while (sqlite3_step(gs) == SQLITE_ROW)
-            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0), dir ? "out" : "in");
+            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0), dir > 0 ? "out" : "in");
         fputs("  drop\n }\n", f);
     }
+    /* out: an Elastic IP's instance as its address, any other as the uplink's; in: an Elastic IP
+     * to its instance */
     if (uplink)
         fprintf(f,
                 " chain nat_out {\n"
                 "  type nat hook postrouting priority srcnat; policy accept;\n"
+                "  oifname \"%s\" ip saddr . ip daddr @out_ok snat ip to ip saddr map @eip_snat\n"
                 "  oifname \"%s\" ip saddr . ip daddr @out_ok masquerade\n"
+                " }\n"
+                " chain nat_in {\n"
+                "  type nat hook prerouting priority dstnat; policy accept;\n"
+                "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
                 " }\n",
-                uplink);
+                uplink, uplink, uplink);
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
     fputs(" chain forward_from {\n"
           "  type filter hook forward priority 0; policy accept;\n"
@@ -367,6 +381,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           " chain forward_to {\n"
           "  type filter hook forward priority 10; policy accept;\n"
           "  ct state established,related accept\n"
+          "  ct status dnat ip daddr @eip_private jump ingress_pub\n"
           "  ip daddr @guests jump ingress\n"
           " }\n"
           " chain to_host {\n"
@@ -391,6 +406,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     /* the subnets' ways out */
     fw_out_ctx oc = { f, t };
     if (net_rtb_public_routes(ctx, out_element, &oc, err) < 0)
+        return -1;
+    if (net_eip_elements(ctx, f, t, err) < 0)
         return -1;
     /* every interface's elements */
     _cleanup_stmt_ sqlite3_stmt *es = NULL;
@@ -466,8 +483,12 @@ net_fw_ensure(vm_ctx *ctx, vm_error *err)
     int fd = fw_lock(ctx, err);
     if (fd < 0)
         return -1;
-    int rc = fw_current(pid, t) ? 0 : fw_apply(ctx, pid, t, err);
+    bool rebuilt = !fw_current(pid, t);
+    int rc = rebuilt ? fw_apply(ctx, pid, t, err) : 0;
     vm_lock_release(fd);
+    /* tables gone (a reboot, a flush): the Elastic IPs' ARP proxies and routes likely too */
+    if (rc == 0 && rebuilt)
+        net_eip_plumb_all(ctx);
     return rc;
 }
 

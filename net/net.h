@@ -21,6 +21,13 @@ bool net_ifname_valid(const char *name);
  * none), the way out of the subnets whose route tables lead to an internet gateway (source NAT);
  * the firewall is rebuilt with it. */
 int net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err);
+/* The pool Elastic IPs come from (`vmmgr init --public-ips FIRST-LAST|BLOCK|none`), addresses of
+ * the uplink's LAN that nothing else uses. */
+int net_public_ips_set(vm_ctx *ctx, const char *spec, vm_error *err);
+/* The interface's Elastic IP: 1 with the address, its public DNS name, allocation and association
+ * ids (each buffer may be NULL), 0 when it has none. */
+int net_instance_public(vm_ctx *ctx, const char *eni_id, char ip[NET_ADDR_MAX], char *dns, size_t dnslen,
+                        char alloc[VM_ID_MAX], char assoc[VM_ID_MAX]);
 
 /* Actions. */
 int vpc_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
@@ -55,6 +62,11 @@ int rtb_replace_association(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_e
 int route_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int route_replace(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int route_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int eip_allocate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int eip_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int eip_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int eip_release(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int eip_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
 /* Refuses (InvalidVpc.Range) a block that overlaps a network of the host where libvirtd runs
  * (its namespace's routes, vmmgr's own bridges aside): the bridge would take its addresses.

@@ -59,6 +59,19 @@ int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cid
                   vm_error *err);
 int net_render_true(vm_node *resp);
 
+/* An interface by id, an instance's interface: 1 with *e, 0 when there is none. */
+int net_eni_get(vm_ctx *ctx, const char *eni_id, eni_row *e, vm_error *err);
+int net_eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err);
+
+/* Elastic IPs (net/eip.c). */
+/* The interface goes (its instance terminated): its address is disassociated, its ARP proxy and
+ * route removed (inside no transaction). */
+int net_eip_release_eni(vm_ctx *ctx, const char *eni_id, const char *subnet, vm_error *err);
+/* The nftables commands that fill the maps eip_dnat, eip_snat and the set eip_private of table t. */
+int net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, vm_error *err);
+/* Every associated address's ARP proxy on the uplink and /32 route (after a rebuild: a reboot). */
+void net_eip_plumb_all(vm_ctx *ctx);
+
 /* Internet gateways and route tables (net/igw.c, net/route_table.c). */
 /* The gateway (InvalidInternetGatewayId.Malformed, InvalidInternetGatewayID.NotFound) and the VPC it
  * is attached to ("" when none); vpc_id may be NULL. */

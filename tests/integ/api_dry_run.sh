@@ -38,6 +38,10 @@ rtb=$(vm create-route-table --vpc-id "$vpc" --query RouteTable.RouteTableId --ou
 rtb2=$(vm create-route-table --vpc-id "$vpc" --query RouteTable.RouteTableId --output text)
 vm create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
 assoc=$(vm associate-route-table --route-table-id "$rtb" --subnet-id "$sub" --query AssociationId --output text)
+vm init --accel tcg --public-ips 198.51.100.240-198.51.100.249 >/dev/null
+eip=$(vm allocate-address --query AllocationId --output text)
+eip2=$(vm allocate-address --query AllocationId --output text)
+eipassoc=$(vm associate-address --allocation-id "$eip2" --instance-id "$inst" --query AssociationId --output text)
 aws ec2 create-launch-template --launch-template-name lt-dry --launch-template-data "{\"ImageId\":\"$AMI\"}" >/dev/null
 aws ec2 create-launch-template-version --launch-template-name lt-dry --launch-template-data '{"InstanceType":"t3.small"}' >/dev/null
 
@@ -78,6 +82,7 @@ ami, inst, vpc, vpc2 = "$AMI", "$inst", "$vpc", "$vpc2"
 sub, sub2, sg, sg2 = "$sub", "$sub2", "$sg", "$sg2"
 vol, vol2, snap = "$vol", "$vol2", "$snap"
 igw, igw2, rtb, rtb2, assoc = "$igw", "$igw2", "$rtb", "$rtb2", "$assoc"
+eip, eip2, eipassoc = "$eip", "$eip2", "$eipassoc"
 perm = lambda port: [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 # each action's request: parameters that would succeed without DryRun, and the answer expected
 cases = {
@@ -133,6 +138,11 @@ cases = {
     "CreateRoute": {"RouteTableId": rtb, "DestinationCidrBlock": "203.0.113.0/24", "GatewayId": igw},
     "ReplaceRoute": {"RouteTableId": rtb, "DestinationCidrBlock": "0.0.0.0/0", "GatewayId": igw},
     "DeleteRoute": {"RouteTableId": rtb, "DestinationCidrBlock": "0.0.0.0/0"},
+    "AllocateAddress": {"Domain": "vpc"},
+    "AssociateAddress": {"AllocationId": eip, "InstanceId": inst},
+    "DisassociateAddress": {"AssociationId": eipassoc},
+    "ReleaseAddress": {"AllocationId": eip},
+    "DescribeAddresses": {},
     "CreateKeyPair": {"KeyName": "dry"},
     "ImportKeyPair": {"KeyName": "dry2", "PublicKeyMaterial": b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd5b2nqkjJ2KJqS6y2OZGzF2lE4Nc4Vx0nBtSmNcYvN dry"},
     "DescribeKeyPairs": {},

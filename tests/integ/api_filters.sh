@@ -35,9 +35,13 @@ rtb=$(vm create-route-table --vpc-id "$vpc" --tag-specifications 'ResourceType=r
 	--query RouteTable.RouteTableId --output text)
 vm create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
 vm associate-route-table --route-table-id "$rtb" --subnet-id "$subnet" >/dev/null
+vm init --accel tcg --public-ips 198.51.100.250-198.51.100.254 >/dev/null
+alloc=$(vm allocate-address --tag-specifications 'ResourceType=elastic-ip,Tags=[{Key=Name,Value=f}]' --query AllocationId --output text)
+vm allocate-address >/dev/null
 inst=$(launch --subnet-id "$subnet" --key-name f --instance-type t3.micro \
 	--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=f}]')
 [[ "$inst" == i-* ]] || fail "launch: $inst"
+vm associate-address --allocation-id "$alloc" --instance-id "$inst" >/dev/null
 
 /usr/bin/python3 - "$ENDPOINT" <<'PY' || fail "filters"
 import datetime, json, re, sys
@@ -123,7 +127,7 @@ assert not missed, "\n".join(missed)
 for a in ("DescribeInstances", "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeVolumes",
           "DescribeSnapshots", "DescribeImages", "DescribeKeyPairs", "DescribeNetworkInterfaces", "DescribeTags",
           "DescribeVolumesModifications", "DescribeInstanceTypes", "DescribeRegions", "DescribeAvailabilityZones",
-          "DescribeSecurityGroupRules", "DescribeInternetGateways", "DescribeRouteTables"):
+          "DescribeSecurityGroupRules", "DescribeInternetGateways", "DescribeRouteTables", "DescribeAddresses"):
     assert a in answered, "%s did not answer" % a
 PY
 ok "every documented filter of every Describe action is accepted, and a value nothing has matches nothing"

@@ -37,8 +37,9 @@ echo "hello from outside" > "$T/www/index.html"
 ip netns exec "$OUT" python3 -m http.server 80 --bind 203.0.113.10 --directory "$T/www" 2> "$T/web.log" &
 WEB_PID=$!
 
-out=$(vm init --accel tcg --uplink "$UP")
-grep -q "^uplink  *$UP$" <<<"$out" || fail "init --uplink $UP: $out"
+out=$(vm init --accel tcg --uplink "$UP" --public-ips 198.51.100.200-198.51.100.202)
+grep -q "^uplink  *$UP$" <<<"$out" && grep -q "^public IPs  *198.51.100.200-198.51.100.202$" <<<"$out" ||
+	fail "init --uplink $UP --public-ips: $out"
 
 # the default VPC, as on EC2: an internet gateway attached, its main table's 0.0.0.0/0 leads there, so
 # its default subnets may go out through the uplink
@@ -154,6 +155,58 @@ aws ec2 authorize-security-group-egress --group-id "$g" --ip-permissions 'IpProt
 fetch "$ipa" || fail "an egress rule to 203.0.113.10:80 does not let the guest out"
 ok "a deleted route, a detached gateway (blackhole) and a missing egress rule each close the way out; a narrower route works"
 
+# --- Elastic IPs: the LAN (the outside namespace, 198.51.100.1) reaches the guest at its address
+# lan_open PORT: a TCP connection from the LAN to the Elastic IP's PORT within 4 s
+lan_open() {
+	ip netns exec "$OUT" python3 -c 'import socket, sys
+s = socket.socket(); s.settimeout(4)
+try: s.connect((sys.argv[1], int(sys.argv[2])))
+except OSError: sys.exit(1)' "$eip" "$1"
+}
+alloc=$(aws ec2 allocate-address --domain vpc --query AllocationId --output text)
+eip=$(aws ec2 describe-addresses --allocation-ids "$alloc" --query 'Addresses[0].PublicIp' --output text)
+[ "$eip" = 198.51.100.200 ] || fail "the first Elastic IP is not the pool's first address: $eip"
+eassoc=$(aws ec2 associate-address --allocation-id "$alloc" --instance-id "$a" --query AssociationId --output text)
+[[ "$eassoc" == eipassoc-* ]] || fail "associate-address: $eassoc"
+pubs=$(aws ec2 describe-instances --instance-ids "$a" --query "Reservations[0].Instances[0].[PublicIpAddress,PublicDnsName,NetworkInterfaces[0].Association.PublicIp]" --output text)
+[ "$pubs" = "$eip	ec2-198-51-100-200.compute-1.amazonaws.com	$eip" ] ||
+	fail "describe-instances does not show the Elastic IP: $pubs"
+[ "$(aws ec2 describe-instances --filters "Name=network-interface.association.public-ip,Values=$eip" --query 'Reservations[].Instances[].InstanceId' --output text)" = "$a" ] ||
+	fail "describe-instances by network-interface.association.public-ip"
+[ "$(aws ec2 describe-addresses --filters "Name=instance-id,Values=$a" --query 'Addresses[0].[AssociationId,PrivateIpAddress]' --output text)" = "$eassoc	$ipa" ] ||
+	fail "describe-addresses by instance-id"
+! lan_open 22 || fail "the LAN reaches the Elastic IP's port 22 without a rule that lets it"
+aws ec2 authorize-security-group-ingress --group-id "$g" --protocol tcp --port 22 --cidr 198.51.100.0/24 >/dev/null
+lan_open 22 || fail "the LAN does not reach the Elastic IP's port 22 with a rule that lets it"
+! lan_open 23 || fail "the LAN reaches a port no rule opens"
+: > "$T/web.log"
+fetch "$ipa" || fail "the guest with an Elastic IP cannot reach the outside"
+grep -q "^$eip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see the guest as its Elastic IP: $(cat "$T/web.log")"
+md=$(gssh "$T/k.pem" "$ipa" "printf 'GET /latest/meta-data/public-ipv4 HTTP/1.0\r\n\r\n' | nc -w 5 169.254.169.254 80" | tail -n 1)
+[ "$md" = "$eip" ] || fail "the metadata service's public-ipv4: $md"
+ok "an Elastic IP: the LAN reaches the guest at it on the ports its groups open, the guest goes out as it; describe-instances and the metadata service show it"
+
+expect_error InvalidIPAddress.InUse aws ec2 release-address --allocation-id "$alloc"
+aws ec2 allocate-address --address 198.51.100.202 >/dev/null
+expect_error InvalidIPAddress.InUse aws ec2 allocate-address --address 198.51.100.202
+expect_error InvalidParameterValue aws ec2 allocate-address --address 203.0.113.7
+aws ec2 allocate-address >/dev/null
+expect_error AddressLimitExceeded aws ec2 allocate-address
+expect_error Resource.AlreadyAssociated aws ec2 associate-address --allocation-id "$alloc" --instance-id "$b"
+aws ec2 disassociate-address --association-id "$eassoc"
+! lan_open 22 || fail "the LAN still reaches the guest after disassociate-address"
+[ "$(aws ec2 describe-instances --instance-ids "$a" --query 'Reservations[0].Instances[0].PublicIpAddress' --output text)" = None ] ||
+	fail "describe-instances still shows a disassociated address"
+neigh=$(in_ns ip neigh show proxy)
+! grep -q "$eip" <<<"$neigh" || fail "the ARP proxy of a disassociated address is left: $neigh"
+for x in $(aws ec2 describe-addresses --query 'Addresses[].AllocationId' --output text); do
+	[ "$x" = "$alloc" ] || aws ec2 release-address --allocation-id "$x"
+done
+[ "$(aws ec2 describe-addresses --query 'Addresses[].AllocationId' --output text)" = "$alloc" ] || fail "addresses left after release"
+# the one left goes to the other guest: a terminate disassociates it (below)
+aws ec2 associate-address --allocation-id "$alloc" --instance-id "$b" >/dev/null
+ok "Elastic IPs refused: releasing an associated one, one taken, one outside the pool, an exhausted pool, a second association; disassociated and released, nothing is left"
+
 # boto3 (Debian's) reads the VPC's main route table as Terraform's aws_vpc does, and replaces it
 /usr/bin/python3 - "$ENDPOINT" "$vpc" "$main" "$rtb" <<'PY' || fail "boto3"
 import sys, boto3
@@ -175,6 +228,11 @@ ok "boto3: the main route table by association.main, ReplaceRouteTableAssociatio
 # --- teardown: nothing left of the way out
 vm terminate-instances --instance-ids "$a" "$b" >/dev/null
 vm wait instance-terminated --instance-ids "$a" "$b"
+[ "$(aws ec2 describe-addresses --allocation-ids "$alloc" --query 'Addresses[0].[PublicIp,AssociationId]' --output text)" = "$eip	None" ] ||
+	fail "the Elastic IP of a terminated instance is not left allocated and unassociated"
+neigh=$(in_ns ip neigh show proxy)
+! grep -q "$eip" <<<"$neigh" || fail "the ARP proxy of a terminated instance's address is left: $neigh"
+aws ec2 release-address --allocation-id "$alloc"
 aws ec2 disassociate-route-table --association-id "$assoc"
 aws ec2 delete-route-table --route-table-id "$rtb"
 aws ec2 detach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vpc"
@@ -191,4 +249,4 @@ out=$(vm init --accel tcg --uplink none)
 grep -q "^uplink  *none" <<<"$out" || fail "init --uplink none: $out"
 rules=$(in_ns nft list table inet "$t")
 ! grep -q "$UP" <<<"$rules" || fail "the rules still name the uplink after --uplink none"
-ok "teardown: the main route table goes with its VPC, no way out is left, --uplink none removes the NAT"
+ok "teardown: a terminate disassociates the Elastic IP; the main route table goes with its VPC, no way out is left, --uplink none removes the NAT"

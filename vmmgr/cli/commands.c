@@ -295,6 +295,8 @@ static const cli_opt init_opts[] = {
     { "uplink", CLI_OPT_STR, NULL,
       "the host interface to the LAN or internet: subnets whose route table leads to an internet gateway leave "
       "through it with source NAT (none: nothing leaves); again later to change it" },
+    { "public-ips", CLI_OPT_STR, NULL,
+      "FIRST-LAST or a block: addresses of the uplink's LAN that nothing else uses, for Elastic IPs (none: none)" },
     END,
 };
 static const cli_opt serve_opts[] = {

@@ -112,6 +112,30 @@ static const cli_opt associate_rtb_opts[] = {
 #define ASSOC_ID { "association-id", CLI_OPT_STR, "AssociationId", "the association (rtbassoc-…)" }
 static const cli_opt disassociate_rtb_opts[] = { ASSOC_ID, DRY_RUN, END };
 static const cli_opt replace_assoc_opts[] = { ASSOC_ID, RTB_ID, DRY_RUN, END };
+static const cli_opt allocate_opts[] = {
+    { "domain", CLI_OPT_STR, "Domain", "vpc" },
+    { "address", CLI_OPT_STR, "Address", "this address of the pool (default: the lowest free one)" },
+    TAGS("elastic-ip"), DRY_RUN, END,
+};
+#define ALLOC_ID { "allocation-id", CLI_OPT_STR, "AllocationId", "the address (eipalloc-…)" }
+#define PUBLIC_IP { "public-ip", CLI_OPT_STR, "PublicIp", "the address itself" }
+static const cli_opt associate_opts[] = {
+    ALLOC_ID, PUBLIC_IP,
+    { "instance-id", CLI_OPT_STR, "InstanceId", "the instance (its interface)" },
+    { "network-interface-id", CLI_OPT_STR, "NetworkInterfaceId", "or the interface" },
+    { "private-ip-address", CLI_OPT_STR, "PrivateIpAddress", "the interface's address" },
+    { "allow-reassociation", CLI_OPT_BOOL, "AllowReassociation", "move it from where it is" },
+    DRY_RUN, END,
+};
+static const cli_opt disassociate_opts[] = {
+    { "association-id", CLI_OPT_STR, "AssociationId", "the association (eipassoc-…)" }, PUBLIC_IP, DRY_RUN, END,
+};
+static const cli_opt release_opts[] = { ALLOC_ID, PUBLIC_IP, DRY_RUN, END };
+static const cli_opt describe_addresses_opts[] = {
+    { "allocation-ids", CLI_OPT_LIST, "AllocationId", "ids (eipalloc-…)" },
+    { "public-ips", CLI_OPT_LIST, "PublicIp", "addresses" },
+    FILTERS, END,
+};
 
 static const cli_cmd vpc_cmds[] = {
     { "create-vpc", "CreateVpc", create_vpc_opts, "Make a VPC (an address space for subnets)", false },
@@ -151,6 +175,12 @@ static const cli_cmd vpc_cmds[] = {
       "Take a subnet back to its VPC's main route table", true },
     { "replace-route-table-association", "ReplaceRouteTableAssociation", replace_assoc_opts,
       "Give an association (a subnet's, or the VPC's main one) another table", false },
+    { "allocate-address", "AllocateAddress", allocate_opts, "Take an Elastic IP from the host's pool", false },
+    { "associate-address", "AssociateAddress", associate_opts,
+      "Give an instance an Elastic IP (1:1 NAT on the uplink)", false },
+    { "disassociate-address", "DisassociateAddress", disassociate_opts, "Take an Elastic IP off its instance", true },
+    { "release-address", "ReleaseAddress", release_opts, "Give an Elastic IP back to the pool", true },
+    { "describe-addresses", "DescribeAddresses", describe_addresses_opts, "Show Elastic IPs", false },
 };
 
 const cli_cmd *

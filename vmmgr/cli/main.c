@@ -189,7 +189,8 @@ cmd_serve(vm_ctx *ctx, int argc, char **argv)
 static int
 cmd_init(vm_ctx *ctx, int argc, char **argv)
 {
-    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR"), *zones = NULL, *uplink = NULL;
+    const char *accel = "auto", *vpc = getenv("VMMGR_DEFAULT_VPC_CIDR"), *zones = NULL, *uplink = NULL,
+               *public_ips = NULL;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--accel") == 0 && i + 1 < argc)
             accel = argv[++i];
@@ -199,9 +200,11 @@ cmd_init(vm_ctx *ctx, int argc, char **argv)
             zones = argv[++i];
         else if (strcmp(argv[i], "--uplink") == 0 && i + 1 < argc)
             uplink = argv[++i];
+        else if (strcmp(argv[i], "--public-ips") == 0 && i + 1 < argc)
+            public_ips = argv[++i];
         else {
             fprintf(stderr, "usage: vmmgr init [--accel auto|kvm|tcg] [--default-vpc-cidr CIDR] "
-                            "[--availability-zones ZONE,ZONE…] [--uplink IFACE|none]\n");
+                            "[--availability-zones ZONE,ZONE…] [--uplink IFACE|none] [--public-ips FIRST-LAST|none]\n");
             return EXIT_USAGE;
         }
     }
@@ -217,9 +220,14 @@ cmd_init(vm_ctx *ctx, int argc, char **argv)
         fprintf(stderr, "vmmgr: init: the uplink (%s): %s\n", vm_error_code_name(err.code), err.msg);
         return EXIT_SERVICE;
     }
-    _cleanup_free_ char *up = vm_config_get(ctx, "uplink");
-    printf("state dir    %s\nlibvirt      %s\naccelerator  %s\nimage        %s (%s)\nuplink       %s\n", ctx->state_dir,
-           ctx->uri, ctx->accel, image, "vmmgr-tiny", up && *up ? up : "none (nothing leaves the VPCs)");
+    if (public_ips && net_public_ips_set(ctx, public_ips, &err) < 0) {
+        fprintf(stderr, "vmmgr: init: the public addresses (%s): %s\n", vm_error_code_name(err.code), err.msg);
+        return EXIT_SERVICE;
+    }
+    _cleanup_free_ char *up = vm_config_get(ctx, "uplink"), *pool = vm_config_get(ctx, "public_ips");
+    printf("state dir    %s\nlibvirt      %s\naccelerator  %s\nimage        %s (%s)\nuplink       %s\npublic IPs   %s\n",
+           ctx->state_dir, ctx->uri, ctx->accel, image, "vmmgr-tiny", up && *up ? up : "none (nothing leaves the VPCs)",
+           pool && *pool ? pool : "none (no Elastic IPs)");
     if (vm_key_count(ctx) == 0) {
         char id[VM_KEY_ID_LEN + 1], secret[VM_KEY_SECRET_LEN + 1];
         if (vm_key_create(ctx, id, secret, &err) < 0) {

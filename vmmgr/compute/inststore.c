@@ -257,7 +257,6 @@ inst_render(vm_ctx *ctx, vm_node *it, const inst_obj *in, vm_error *err)
     vm_node *st = vm_node_struct(it, "instanceState", "State");
     vm_node_int(st, "code", NULL, inst_state_code(in->state));
     vm_node_str(st, "name", NULL, inst_state_to_string(in->state));
-    vm_node_str(it, "dnsName", "PublicDnsName", "");
     vm_node_str(it, "reason", "StateTransitionReason", in->reason);
     if (in->key_name[0])
         vm_node_str(it, "keyName", NULL, in->key_name);

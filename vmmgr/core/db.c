@@ -524,6 +524,13 @@ static const char *const migrations[] = {
     "INSERT INTO route_tables (id, vpc_id, main, main_assoc, created_at) SELECT 'rtb-' || "
     "  substr(lower(hex(randomblob(9))), 1, 17), id, 1, 'rtbassoc-' || substr(lower(hex(randomblob(9))), 1, 17), "
     "  created_at FROM vpcs;",
+    /* 23: Elastic IPs (net/eip.c): an address of the pool, associated with an interface or not */
+    "CREATE TABLE addresses ("
+    "  allocation_id TEXT PRIMARY KEY,"
+    "  public_ip TEXT NOT NULL UNIQUE,"
+    "  association_id TEXT NOT NULL DEFAULT '',"
+    "  eni_id TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL);",
 };
 
 int

@@ -106,6 +106,9 @@ static const struct {
     [VM_ERR_ALREADY_ASSOCIATED] = { "Resource.AlreadyAssociated", 400 },
     [VM_ERR_GATEWAY_NOT_ATTACHED] = { "Gateway.NotAttached", 400 },
     [VM_ERR_GATEWAY_NOT_FOUND] = { "InvalidGatewayID.NotFound", 400 },
+    [VM_ERR_ALLOCATION_NOT_FOUND] = { "InvalidAllocationID.NotFound", 400 },
+    [VM_ERR_ADDRESS_NOT_FOUND] = { "InvalidAddress.NotFound", 400 },
+    [VM_ERR_ADDRESS_LIMIT] = { "AddressLimitExceeded", 400 },
 };
 
 static int

@@ -110,6 +110,9 @@ typedef enum vm_err_code {
     VM_ERR_ALREADY_ASSOCIATED,      /* Resource.AlreadyAssociated */
     VM_ERR_GATEWAY_NOT_ATTACHED,    /* Gateway.NotAttached */
     VM_ERR_GATEWAY_NOT_FOUND,       /* InvalidGatewayID.NotFound */
+    VM_ERR_ALLOCATION_NOT_FOUND,    /* InvalidAllocationID.NotFound */
+    VM_ERR_ADDRESS_NOT_FOUND,       /* InvalidAddress.NotFound */
+    VM_ERR_ADDRESS_LIMIT,           /* AddressLimitExceeded */
     VM_ERR__LAST
 } vm_err_code;
 

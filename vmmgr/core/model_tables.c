@@ -5,6 +5,21 @@
 #include <stddef.h>
 #include <string.h>
 
+static const char *const DescribeAddresses[] = {
+    "allocation-id",
+    "association-id",
+    "domain",
+    "instance-id",
+    "network-border-group",
+    "network-interface-id",
+    "network-interface-owner-id",
+    "private-ip-address",
+    "public-ip",
+    "tag:",
+    "tag-key",
+    NULL,
+};
+
 static const char *const DescribeAvailabilityZones[] = {
     "group-name",
     "message",
@@ -548,6 +563,7 @@ vm_filter_names(const char *action)
         const char *action;
         const char *const *names;
     } t[] = {
+        { "DescribeAddresses", DescribeAddresses },
         { "DescribeAvailabilityZones", DescribeAvailabilityZones },
         { "DescribeImages", DescribeImages },
         { "DescribeInstanceTypes", DescribeInstanceTypes },
