@@ -109,8 +109,8 @@ eip_find(vm_ctx *ctx, const vm_params *p, eip_row *r, vm_error *err)
 
 /* The proxy ARP entry on the uplink and the /32 route to the interface's bridge (add), or their
  * removal; best effort (a remote libvirt, no uplink: nothing to do). */
-static void
-eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add)
+void
+net_eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add)
 {
     long pid = net_libvirtd_pid(ctx);
     _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
@@ -137,7 +137,7 @@ net_eip_plumb_all(vm_ctx *ctx)
                       &st, &ignore) < 0)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
-        eip_plumb(ctx, vm_db_text(st, 0), vm_db_text(st, 1), true);
+        net_eip_plumb(ctx, vm_db_text(st, 0), vm_db_text(st, 1), true);
 }
 
 int
@@ -188,7 +188,7 @@ net_eip_release_eni(vm_ctx *ctx, const char *eni_id, const char *subnet, vm_erro
     /* as on EC2, a terminated instance's address stays allocated, associated with nothing */
     if (eip_unset(ctx, alloc, err) < 0)
         return -1;
-    eip_plumb(ctx, ip, subnet, false);
+    net_eip_plumb(ctx, ip, subnet, false);
     return 0;
 }
 
@@ -373,8 +373,8 @@ eip_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (vm_db_commit(ctx->db, err) < 0)
         return -1;
     if (r.associated && strcmp(r.eni.subnet, e.subnet) != 0)
-        eip_plumb(ctx, r.ip, r.eni.subnet, false);
-    eip_plumb(ctx, r.ip, e.subnet, true);
+        net_eip_plumb(ctx, r.ip, r.eni.subnet, false);
+    net_eip_plumb(ctx, r.ip, e.subnet, true);
     vm_error ignore = { 0 };
     net_fw_sync(ctx, &ignore);
     vm_node_str(resp, "associationId", NULL, assoc);
@@ -412,7 +412,7 @@ eip_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (eip_unset(ctx, r.alloc, err) < 0)
         return -1;
     if (r.associated)
-        eip_plumb(ctx, r.ip, r.eni.subnet, false);
+        net_eip_plumb(ctx, r.ip, r.eni.subnet, false);
     vm_error ignore = { 0 };
     net_fw_sync(ctx, &ignore);
     return net_render_true(resp);

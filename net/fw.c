@@ -37,7 +37,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 4
+#define FW_GENERATION 5
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -239,10 +239,14 @@ typedef struct fw_out_ctx {
 } fw_out_ctx;
 
 static int
-out_element(const char *subnet, const char *dest, void *opaque)
+out_element(const char *subnet, const char *dest, const char *nat_ip, void *opaque)
 {
     fw_out_ctx *oc = opaque;
-    return fprintf(oc->f, "add element inet %s out_ok { %s . %s }\n", oc->t, subnet, dest) < 0 ? -1 : 0;
+    if (fprintf(oc->f, "add element inet %s out_ok { %s . %s }\n", oc->t, subnet, dest) < 0)
+        return -1;
+    if (*nat_ip && fprintf(oc->f, "add element inet %s nat_snat { %s . %s : %s }\n", oc->t, subnet, dest, nat_ip) < 0)
+        return -1;
+    return 0;
 }
 
 /* One rule's match: the peer (a block or a group's set), the protocol and its ports or ICMP type. */
@@ -306,7 +310,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " set out_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
             " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
             " map eip_snat { type ipv4_addr : ipv4_addr; }\n"
-            " set eip_private { type ipv4_addr; }\n",
+            " set eip_private { type ipv4_addr; }\n"
+            " map nat_snat { type ipv4_addr . ipv4_addr : ipv4_addr; flags interval; }\n",
             t, FW_GENERATION);
     /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
     _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
@@ -361,6 +366,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
         fprintf(f,
                 " chain nat_out {\n"
                 "  type nat hook postrouting priority srcnat; policy accept;\n"
+                "  oifname \"%s\" snat ip to ip saddr . ip daddr map @nat_snat\n"
                 "  oifname \"%s\" ip saddr . ip daddr @out_ok snat ip to ip saddr map @eip_snat\n"
                 "  oifname \"%s\" ip saddr . ip daddr @out_ok masquerade\n"
                 " }\n"
@@ -368,7 +374,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 "  type nat hook prerouting priority dstnat; policy accept;\n"
                 "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
                 " }\n",
-                uplink, uplink, uplink);
+                uplink, uplink, uplink, uplink);
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
     fputs(" chain forward_from {\n"
           "  type filter hook forward priority 0; policy accept;\n"

@@ -67,6 +67,9 @@ int eip_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 int eip_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int eip_release(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int eip_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int natgw_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int natgw_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+int natgw_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
 /* Refuses (InvalidVpc.Range) a block that overlaps a network of the host where libvirtd runs
  * (its namespace's routes, vmmgr's own bridges aside): the bridge would take its addresses.

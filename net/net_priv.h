@@ -64,6 +64,11 @@ int net_eni_get(vm_ctx *ctx, const char *eni_id, eni_row *e, vm_error *err);
 int net_eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err);
 
 /* Elastic IPs (net/eip.c). */
+/* The address's ARP proxy on the uplink and /32 route to the subnet's bridge (add), or their
+ * removal; best effort. */
+void net_eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add);
+/* NAT gateways (net/natgw.c): the gateway's VPC and whether it is available. */
+int natgw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], bool *available, vm_error *err);
 /* The interface goes (its instance terminated): its address is disassociated, its ARP proxy and
  * route removed (inside no transaction). */
 int net_eip_release_eni(vm_ctx *ctx, const char *eni_id, const char *subnet, vm_error *err);
@@ -82,9 +87,10 @@ int net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 /* The default VPC's internet gateway, attached, and its main table's 0.0.0.0/0 route to it (inside
  * the caller's transaction), as EC2 gives every account. */
 int net_default_vpc_gateway(vm_ctx *ctx, const char *vpc_id, vm_error *err);
-/* Calls fn(subnet block, destination block) for every route that leads a subnet out through an
- * internet gateway attached to its VPC (fn returns -1 when out of memory). */
-typedef int (*net_route_fn)(const char *subnet_cidr, const char *dest_cidr, void *opaque);
+/* Calls fn(subnet block, destination block, NAT address) for every route that leads a subnet out
+ * through an internet gateway attached to its VPC (NAT address ""), or through a NAT gateway (its
+ * Elastic IP); fn returns -1 when out of memory. */
+typedef int (*net_route_fn)(const char *subnet_cidr, const char *dest_cidr, const char *nat_ip, void *opaque);
 int net_rtb_public_routes(vm_ctx *ctx, net_route_fn fn, void *opaque, vm_error *err);
 const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
 

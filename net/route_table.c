@@ -108,10 +108,11 @@ net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err)
 
 /* The routes of a table as rows (cidr, target, state), the local route first. */
 #define ROUTES_SQL                                                                                                    \
-    "SELECT v.cidr, 'local', 'active', 'CreateRouteTable' FROM route_tables t JOIN vpcs v ON v.id = t.vpc_id "      \
-    "WHERE t.id = ?1 UNION ALL SELECT r.cidr, r.target, CASE WHEN g.vpc_id = t.vpc_id THEN 'active' ELSE "          \
-    "'blackhole' END, 'CreateRoute' FROM routes r JOIN route_tables t ON t.id = r.route_table_id LEFT JOIN "         \
-    "internet_gateways g ON g.id = r.target WHERE r.route_table_id = ?1"
+    "SELECT v.cidr, 'local', 'active', 'CreateRouteTable', '' FROM route_tables t JOIN vpcs v ON v.id = t.vpc_id "  \
+    "WHERE t.id = ?1 UNION ALL SELECT r.cidr, CASE WHEN n.id IS NULL THEN r.target ELSE '' END, CASE WHEN "          \
+    "g.vpc_id = t.vpc_id OR n.state = 'available' THEN 'active' ELSE 'blackhole' END, 'CreateRoute', "              \
+    "coalesce(n.id, '') FROM routes r JOIN route_tables t ON t.id = r.route_table_id LEFT JOIN internet_gateways g " \
+    "ON g.id = r.target LEFT JOIN nat_gateways n ON n.id = r.target WHERE r.route_table_id = ?1"
 
 /* The associations of a table (id, subnet, main), the main one first. */
 #define ASSOC_SQL                                                                                                     \
@@ -138,7 +139,10 @@ render_rtb(vm_ctx *ctx, vm_node *it, const rtb_obj *t, vm_error *err)
     while (sqlite3_step(rs) == SQLITE_ROW) {
         vm_node *r = vm_node_item(routes);
         vm_node_str(r, "destinationCidrBlock", NULL, vm_db_text(rs, 0));
-        vm_node_str(r, "gatewayId", NULL, vm_db_text(rs, 1));
+        if (*vm_db_text(rs, 4))
+            vm_node_str(r, "natGatewayId", NULL, vm_db_text(rs, 4));
+        else
+            vm_node_str(r, "gatewayId", NULL, vm_db_text(rs, 1));
         vm_node_str(r, "state", NULL, vm_db_text(rs, 2));
         vm_node_str(r, "origin", NULL, vm_db_text(rs, 3));
     }
@@ -252,20 +256,37 @@ route_destination(const vm_params *p, const rtb_obj *t, vm_ctx *ctx, char cidr[N
     return 0;
 }
 
-/* The target of a route request: GatewayId, an internet gateway attached to the table's VPC. */
+/* The target of a route request: GatewayId, an internet gateway attached to the table's VPC, or
+ * NatGatewayId, a NAT gateway of that VPC. */
 static int
 route_target(vm_ctx *ctx, const vm_params *p, const rtb_obj *t, char target[VM_ID_MAX], vm_error *err)
 {
-    static const char *const others[] = { "InstanceId", "NetworkInterfaceId", "NatGatewayId", "VpcPeeringConnectionId",
+    static const char *const others[] = { "InstanceId", "NetworkInterfaceId", "VpcPeeringConnectionId",
                                           "TransitGatewayId", "EgressOnlyInternetGatewayId", "LocalGatewayId",
                                           "CarrierGatewayId", "VpcEndpointId", "CoreNetworkArn" };
     for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
         if (vm_params_get(p, others[i]))
             return vm_error_set(err, VM_ERR_UNSUPPORTED_OPERATION,
                                 "Routes to a %s are not offered by this host yet: the target can be an internet "
-                                "gateway (GatewayId)",
+                                "gateway (GatewayId) or a NAT gateway (NatGatewayId)",
                                 others[i]);
-    const char *gw = vm_params_get(p, "GatewayId");
+    const char *gw = vm_params_get(p, "GatewayId"), *nat = vm_params_get(p, "NatGatewayId");
+    if (gw && nat)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
+                            "The request must contain exactly one of gatewayId or natGatewayId");
+    if (nat) {
+        char vpc[VM_ID_MAX];
+        bool available;
+        if (natgw_get(ctx, nat, vpc, &available, err) < 0)
+            return -1;
+        if (strcmp(vpc, t->vpc_id) != 0 || !available)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "route table %s and NAT gateway %s belong to different networks, or the gateway is "
+                                "deleted",
+                                t->id, nat);
+        snprintf(target, VM_ID_MAX, "%s", nat);
+        return 0;
+    }
     if (!gw)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER,
                             "The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, "
@@ -557,6 +578,8 @@ rtb_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
         return lines_of(ctx, ROUTES_SQL, t->id, 2, buf, len);
     if (strcmp(name, "route.origin") == 0)
         return lines_of(ctx, ROUTES_SQL, t->id, 3, buf, len);
+    if (strcmp(name, "route.nat-gateway-id") == 0)
+        return lines_of(ctx, ROUTES_SQL, t->id, 4, buf, len);
     if (strcmp(name, "association.gateway-id") == 0)
         return ""; /* no gateway route tables (edge associations) */
     if (strncmp(name, "route.", 6) == 0)
@@ -601,18 +624,27 @@ int
 net_rtb_public_routes(vm_ctx *ctx, net_route_fn fn, void *opaque, vm_error *err)
 {
     /* each subnet with the table it uses (its own association, else its VPC's main table) and
-     * that table's routes to a gateway attached to the VPC */
+     * that table's routes to a gateway attached to the VPC, or to an available NAT gateway whose
+     * own subnet has a route to such a gateway (then the NAT gateway's address) */
+#define TABLE_OF(sub, vpc)                                                                                            \
+    "coalesce((SELECT route_table_id FROM rt_associations WHERE subnet_id = " sub "), (SELECT id FROM route_tables " \
+    "WHERE vpc_id = " vpc " AND main = 1))"
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      "SELECT s.cidr, r.cidr FROM subnets s JOIN route_tables t ON t.id = coalesce((SELECT "
-                      "route_table_id FROM rt_associations WHERE subnet_id = s.id), (SELECT id FROM route_tables WHERE "
-                      "vpc_id = s.vpc_id AND main = 1)) JOIN routes r ON r.route_table_id = t.id JOIN "
-                      "internet_gateways g ON g.id = r.target AND g.vpc_id = s.vpc_id ORDER BY s.rowid, r.cidr",
+                      "SELECT s.cidr, r.cidr, '' FROM subnets s JOIN route_tables t ON t.id = " TABLE_OF("s.id", "s.vpc_id")
+                      " JOIN routes r ON r.route_table_id = t.id JOIN internet_gateways g ON g.id = r.target AND "
+                      "g.vpc_id = s.vpc_id UNION ALL SELECT s.cidr, r.cidr, n.public_ip FROM subnets s JOIN "
+                      "route_tables t ON t.id = " TABLE_OF("s.id", "s.vpc_id")
+                      " JOIN routes r ON r.route_table_id = t.id JOIN nat_gateways n ON n.id = r.target AND "
+                      "n.state = 'available' AND n.vpc_id = s.vpc_id WHERE EXISTS (SELECT 1 FROM routes r2 JOIN "
+                      "internet_gateways g2 ON g2.id = r2.target AND g2.vpc_id = n.vpc_id WHERE r2.route_table_id = "
+                      TABLE_OF("n.subnet_id", "n.vpc_id") ") ORDER BY 1, 2",
                       &st, err) < 0)
         return -1;
+#undef TABLE_OF
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (fn(vm_db_text(st, 0), vm_db_text(st, 1), opaque) < 0)
+        if (fn(vm_db_text(st, 0), vm_db_text(st, 1), vm_db_text(st, 2), opaque) < 0)
             return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading routes", err);
 }

@@ -42,6 +42,8 @@ vm init --accel tcg --public-ips 198.51.100.240-198.51.100.249 >/dev/null
 eip=$(vm allocate-address --query AllocationId --output text)
 eip2=$(vm allocate-address --query AllocationId --output text)
 eipassoc=$(vm associate-address --allocation-id "$eip2" --instance-id "$inst" --query AssociationId --output text)
+eip3=$(vm allocate-address --query AllocationId --output text)
+nat=$(vm create-nat-gateway --subnet-id "$sub" --allocation-id "$eip3" --query NatGateway.NatGatewayId --output text)
 aws ec2 create-launch-template --launch-template-name lt-dry --launch-template-data "{\"ImageId\":\"$AMI\"}" >/dev/null
 aws ec2 create-launch-template-version --launch-template-name lt-dry --launch-template-data '{"InstanceType":"t3.small"}' >/dev/null
 
@@ -82,7 +84,7 @@ ami, inst, vpc, vpc2 = "$AMI", "$inst", "$vpc", "$vpc2"
 sub, sub2, sg, sg2 = "$sub", "$sub2", "$sg", "$sg2"
 vol, vol2, snap = "$vol", "$vol2", "$snap"
 igw, igw2, rtb, rtb2, assoc = "$igw", "$igw2", "$rtb", "$rtb2", "$assoc"
-eip, eip2, eipassoc = "$eip", "$eip2", "$eipassoc"
+eip, eip2, eipassoc, nat = "$eip", "$eip2", "$eipassoc", "$nat"
 perm = lambda port: [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 # each action's request: parameters that would succeed without DryRun, and the answer expected
 cases = {
@@ -143,6 +145,9 @@ cases = {
     "DisassociateAddress": {"AssociationId": eipassoc},
     "ReleaseAddress": {"AllocationId": eip},
     "DescribeAddresses": {},
+    "CreateNatGateway": {"SubnetId": sub, "AllocationId": eip},
+    "DeleteNatGateway": {"NatGatewayId": nat},
+    "DescribeNatGateways": {},
     "CreateKeyPair": {"KeyName": "dry"},
     "ImportKeyPair": {"KeyName": "dry2", "PublicKeyMaterial": b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd5b2nqkjJ2KJqS6y2OZGzF2lE4Nc4Vx0nBtSmNcYvN dry"},
     "DescribeKeyPairs": {},

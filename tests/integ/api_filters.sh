@@ -37,7 +37,9 @@ vm create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gat
 vm associate-route-table --route-table-id "$rtb" --subnet-id "$subnet" >/dev/null
 vm init --accel tcg --public-ips 198.51.100.250-198.51.100.254 >/dev/null
 alloc=$(vm allocate-address --tag-specifications 'ResourceType=elastic-ip,Tags=[{Key=Name,Value=f}]' --query AllocationId --output text)
-vm allocate-address >/dev/null
+nalloc=$(vm allocate-address --query AllocationId --output text)
+nat=$(vm create-nat-gateway --subnet-id "$subnet" --allocation-id "$nalloc" \
+	--tag-specifications 'ResourceType=natgateway,Tags=[{Key=Name,Value=f}]' --query NatGateway.NatGatewayId --output text)
 inst=$(launch --subnet-id "$subnet" --key-name f --instance-type t3.micro \
 	--tag-specifications 'ResourceType=instance,Tags=[{Key=Name,Value=f}]')
 [[ "$inst" == i-* ]] || fail "launch: $inst"
@@ -53,9 +55,14 @@ model = json.load(open(MODEL))
 ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
 NOTHING = "vmmgr-no-such-value"
 
+def filters_member(action):
+    """The name of an action's filter list: Filters, or Filter (DescribeNatGateways)."""
+    inp = model["shapes"][model["operations"][action]["input"]["shape"]]["members"]
+    return "Filter" if "Filter" in inp else "Filters"
+
 def documented(action):
     inp = model["shapes"][model["operations"][action]["input"]["shape"]]["members"]
-    doc = inp.get("Filters", {}).get("documentation", "")
+    doc = inp.get(filters_member(action), {}).get("documentation", "")
     names = []
     for n in re.findall(r"<li>\s*<p>\s*<code>([^<]+)</code>", doc):
         n = n.strip()
@@ -107,7 +114,7 @@ for action in sorted(model["operations"]):
     answered.append(action)
     for name in documented(action):
         try:
-            got = resources(action, call(action, Filters=[{"Name": name, "Values": [NOTHING]}]))
+            got = resources(action, call(action, **{filters_member(action): [{"Name": name, "Values": [NOTHING]}]}))
         except botocore.exceptions.ClientError as e:
             sys.exit("%s: the documented filter %s is refused: %s" % (action, name, e.response["Error"]))
         assert got == [], "%s: %s=%s matched %s" % (action, name, NOTHING, got)
@@ -118,7 +125,7 @@ for action in sorted(model["operations"]):
             value = text(r.get(field))
             if value is None or value == "":
                 continue
-            got = resources(action, call(action, Filters=[{"Name": name, "Values": [value]}]))
+            got = resources(action, call(action, **{filters_member(action): [{"Name": name, "Values": [value]}]}))
             if ident(r) not in [ident(g) for g in got]:
                 missed.append("%s: %s=%s does not find %s" % (action, name, value, r.get(field)))
             positive += 1
@@ -127,7 +134,7 @@ assert not missed, "\n".join(missed)
 for a in ("DescribeInstances", "DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeVolumes",
           "DescribeSnapshots", "DescribeImages", "DescribeKeyPairs", "DescribeNetworkInterfaces", "DescribeTags",
           "DescribeVolumesModifications", "DescribeInstanceTypes", "DescribeRegions", "DescribeAvailabilityZones",
-          "DescribeSecurityGroupRules", "DescribeInternetGateways", "DescribeRouteTables", "DescribeAddresses"):
+          "DescribeSecurityGroupRules", "DescribeInternetGateways", "DescribeRouteTables", "DescribeAddresses", "DescribeNatGateways"):
     assert a in answered, "%s did not answer" % a
 PY
 ok "every documented filter of every Describe action is accepted, and a value nothing has matches nothing"

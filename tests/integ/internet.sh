@@ -207,6 +207,36 @@ done
 aws ec2 associate-address --allocation-id "$alloc" --instance-id "$b" >/dev/null
 ok "Elastic IPs refused: releasing an associated one, one taken, one outside the pool, an exhausted pool, a second association; disassociated and released, nothing is left"
 
+# --- a NAT gateway in the public subnet: the private subnet's main table routes to it
+! fetch "$ipb" || fail "the private subnet's guest (with an Elastic IP, no route) reached the outside"
+nalloc=$(aws ec2 allocate-address --query AllocationId --output text)
+nip=$(aws ec2 describe-addresses --allocation-ids "$nalloc" --query 'Addresses[0].PublicIp' --output text)
+expect_error Resource.AlreadyAssociated aws ec2 create-nat-gateway --subnet-id "$pub" --allocation-id "$alloc"
+created=$(aws ec2 create-nat-gateway --subnet-id "$pub" --allocation-id "$nalloc" --tag-specifications 'ResourceType=natgateway,Tags=[{Key=Name,Value=nat}]' \
+	--query 'NatGateway.[NatGatewayId,State]' --output text)
+nat=${created%%	*}
+[[ "$nat" == nat-* && "${created#*	}" = pending ]] || fail "create-nat-gateway: $created"
+aws ec2 wait nat-gateway-available --nat-gateway-ids "$nat" || fail "the waiter nat-gateway-available"
+[ "$(aws ec2 describe-addresses --allocation-ids "$nalloc" --query 'Addresses[0].[NetworkInterfaceId!=null,InstanceId]' --output text)" = "True	None" ] ||
+	fail "the NAT gateway's address is not on its interface"
+aws ec2 create-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "$nat" >/dev/null
+[ "$(aws ec2 describe-route-tables --filters "Name=route.nat-gateway-id,Values=$nat" --query 'RouteTables[].RouteTableId' --output text)" = "$main" ] ||
+	fail "describe-route-tables by route.nat-gateway-id"
+: > "$T/web.log"
+fetch "$ipb" || fail "the private subnet's guest cannot get out through the NAT gateway"
+grep -q "^$nip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see the NAT gateway's address $nip: $(cat "$T/web.log")"
+expect_error InvalidIPAddress.InUse aws ec2 release-address --allocation-id "$nalloc"
+expect_error DependencyViolation aws ec2 delete-subnet --subnet-id "$pub"
+[ "$(aws ec2 delete-nat-gateway --nat-gateway-id "$nat" --query NatGatewayId --output text)" = "$nat" ] || fail "delete-nat-gateway"
+[ "$(aws ec2 describe-nat-gateways --nat-gateway-ids "$nat" --query 'NatGateways[0].State' --output text)" = deleted ] ||
+	fail "a deleted NAT gateway does not say deleted"
+[ "$(aws ec2 describe-route-tables --route-table-ids "$main" --query 'RouteTables[0].Routes[?NatGatewayId==`'"$nat"'`].State' --output text)" = blackhole ] ||
+	fail "a route to a deleted NAT gateway is not a blackhole"
+! fetch "$ipb" || fail "the private subnet's guest still gets out after the NAT gateway was deleted"
+aws ec2 delete-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0
+aws ec2 release-address --allocation-id "$nalloc"
+ok "a NAT gateway: the private subnet goes out through it, seen as its Elastic IP (waiter nat-gateway-available); deleted, its route is a blackhole and the way out closes"
+
 # boto3 (Debian's) reads the VPC's main route table as Terraform's aws_vpc does, and replaces it
 /usr/bin/python3 - "$ENDPOINT" "$vpc" "$main" "$rtb" <<'PY' || fail "boto3"
 import sys, boto3

@@ -103,6 +103,7 @@ static const cli_opt describe_rtb_opts[] = {
 static const cli_opt route_opts[] = {
     RTB_ID, DEST,
     { "gateway-id", CLI_OPT_STR, "GatewayId", "an internet gateway attached to the VPC (igw-…)" },
+    { "nat-gateway-id", CLI_OPT_STR, "NatGatewayId", "or a NAT gateway of the VPC (nat-…)" },
     DRY_RUN, END,
 };
 static const cli_opt delete_route_opts[] = { RTB_ID, DEST, DRY_RUN, END };
@@ -131,6 +132,18 @@ static const cli_opt disassociate_opts[] = {
     { "association-id", CLI_OPT_STR, "AssociationId", "the association (eipassoc-…)" }, PUBLIC_IP, DRY_RUN, END,
 };
 static const cli_opt release_opts[] = { ALLOC_ID, PUBLIC_IP, DRY_RUN, END };
+static const cli_opt create_nat_opts[] = {
+    { "subnet-id", CLI_OPT_STR, "SubnetId", "a public subnet (its route table leads to an internet gateway)" },
+    ALLOC_ID,
+    { "connectivity-type", CLI_OPT_STR, "ConnectivityType", "public" },
+    { "client-token", CLI_OPT_STR, "ClientToken", "idempotency token" },
+    TAGS("natgateway"), DRY_RUN, END,
+};
+static const cli_opt nat_id_opts[] = { { "nat-gateway-id", CLI_OPT_STR, "NatGatewayId", "the NAT gateway" }, DRY_RUN, END };
+static const cli_opt describe_nat_opts[] = {
+    { "nat-gateway-ids", CLI_OPT_LIST, "NatGatewayId", "ids (nat-…)" },
+    FILTERS, END,
+};
 static const cli_opt describe_addresses_opts[] = {
     { "allocation-ids", CLI_OPT_LIST, "AllocationId", "ids (eipalloc-…)" },
     { "public-ips", CLI_OPT_LIST, "PublicIp", "addresses" },
@@ -181,6 +194,10 @@ static const cli_cmd vpc_cmds[] = {
     { "disassociate-address", "DisassociateAddress", disassociate_opts, "Take an Elastic IP off its instance", true },
     { "release-address", "ReleaseAddress", release_opts, "Give an Elastic IP back to the pool", true },
     { "describe-addresses", "DescribeAddresses", describe_addresses_opts, "Show Elastic IPs", false },
+    { "create-nat-gateway", "CreateNatGateway", create_nat_opts,
+      "Make a NAT gateway (private subnets routing to it go out as its Elastic IP)", false },
+    { "delete-nat-gateway", "DeleteNatGateway", nat_id_opts, "Delete a NAT gateway", false },
+    { "describe-nat-gateways", "DescribeNatGateways", describe_nat_opts, "Show NAT gateways", false },
 };
 
 const cli_cmd *

@@ -531,6 +531,19 @@ static const char *const migrations[] = {
     "  association_id TEXT NOT NULL DEFAULT '',"
     "  eni_id TEXT NOT NULL DEFAULT '',"
     "  created_at INTEGER NOT NULL);",
+    /* 24: NAT gateways (net/natgw.c); a deleted one stays an hour for describe */
+    "CREATE TABLE nat_gateways ("
+    "  id TEXT PRIMARY KEY,"
+    "  subnet_id TEXT NOT NULL,"
+    "  vpc_id TEXT NOT NULL,"
+    "  allocation_id TEXT NOT NULL,"
+    "  eni_id TEXT NOT NULL,"
+    "  private_ip TEXT NOT NULL,"
+    "  public_ip TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  client_token TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL,"
+    "  deleted_at INTEGER NOT NULL DEFAULT 0);",
 };
 
 int

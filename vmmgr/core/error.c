@@ -109,6 +109,7 @@ static const struct {
     [VM_ERR_ALLOCATION_NOT_FOUND] = { "InvalidAllocationID.NotFound", 400 },
     [VM_ERR_ADDRESS_NOT_FOUND] = { "InvalidAddress.NotFound", 400 },
     [VM_ERR_ADDRESS_LIMIT] = { "AddressLimitExceeded", 400 },
+    [VM_ERR_NATGW_NOT_FOUND] = { "NatGatewayNotFound", 400 },
 };
 
 static int

@@ -113,6 +113,7 @@ typedef enum vm_err_code {
     VM_ERR_ALLOCATION_NOT_FOUND,    /* InvalidAllocationID.NotFound */
     VM_ERR_ADDRESS_NOT_FOUND,       /* InvalidAddress.NotFound */
     VM_ERR_ADDRESS_LIMIT,           /* AddressLimitExceeded */
+    VM_ERR_NATGW_NOT_FOUND,             /* NatGatewayNotFound */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -326,6 +326,16 @@ static const char *const DescribeLaunchTemplates[] = {
     NULL,
 };
 
+static const char *const DescribeNatGateways[] = {
+    "nat-gateway-id",
+    "state",
+    "subnet-id",
+    "tag:",
+    "tag-key",
+    "vpc-id",
+    NULL,
+};
+
 static const char *const DescribeNetworkInterfaces[] = {
     "addresses.private-ip-address",
     "addresses.primary",
@@ -572,6 +582,7 @@ vm_filter_names(const char *action)
         { "DescribeKeyPairs", DescribeKeyPairs },
         { "DescribeLaunchTemplateVersions", DescribeLaunchTemplateVersions },
         { "DescribeLaunchTemplates", DescribeLaunchTemplates },
+        { "DescribeNatGateways", DescribeNatGateways },
         { "DescribeNetworkInterfaces", DescribeNetworkInterfaces },
         { "DescribeRegions", DescribeRegions },
         { "DescribeRouteTables", DescribeRouteTables },
@@ -600,6 +611,7 @@ vm_page_limits_of(const char *action)
         { "DescribeInternetGateways", 5, 1000, false, NULL },
         { "DescribeLaunchTemplateVersions", 1, 200, false, NULL },
         { "DescribeLaunchTemplates", 1, 200, false, NULL },
+        { "DescribeNatGateways", 5, 1000, false, NULL },
         { "DescribeNetworkInterfaces", 5, 1000, false, NULL },
         { "DescribeRouteTables", 5, 100, false, NULL },
         { "DescribeSecurityGroupRules", 5, 1000, false, NULL },

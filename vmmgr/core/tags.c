@@ -205,6 +205,7 @@ check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
         { "igw", "SELECT 1 FROM internet_gateways WHERE id = ?", VM_ERR_IGW_NOT_FOUND },
         { "rtb", "SELECT 1 FROM route_tables WHERE id = ?", VM_ERR_RTB_NOT_FOUND },
         { "eipalloc", "SELECT 1 FROM addresses WHERE allocation_id = ?", VM_ERR_ALLOCATION_NOT_FOUND },
+        { "nat", "SELECT 1 FROM nat_gateways WHERE id = ? AND state != 'deleted'", VM_ERR_NATGW_NOT_FOUND },
     };
     if (!ids[0])
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter ResourceId");
@@ -313,7 +314,7 @@ resource_type(const char *id)
         { "vol-", "volume" },        { "snap-", "snapshot" },      { "vpc-", "vpc" },
         { "subnet-", "subnet" },     { "sg-", "security-group" },  { "sgr-", "security-group-rule" },
         { "eni-", "network-interface" }, { "igw-", "internet-gateway" }, { "rtb-", "route-table" },
-        { "eipalloc-", "elastic-ip" },
+        { "eipalloc-", "elastic-ip" },   { "nat-", "natgateway" },
     };
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         if (strncmp(id, kinds[i].prefix, strlen(kinds[i].prefix)) == 0)
