@@ -26,6 +26,7 @@ rm -rf "$d"
 bench/warm_pool.sh 2 1 3
 bench/elb.sh 3 2000 8
 bench/imds.sh 3 200
+bench/nat.sh 3 32
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
 	bench/cloudwatch.sh 5 2
