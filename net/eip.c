@@ -69,7 +69,9 @@ typedef struct eip_row {
     bool associated;
 } eip_row;
 
-#define EIP_SELECT "SELECT allocation_id, public_ip, association_id, eni_id FROM addresses "
+/* Elastic IPs: the pool's addresses allocated by AllocateAddress (not the public addresses given
+ * at launch, auto = 1, which are their instance's) */
+#define EIP_SELECT "SELECT allocation_id, public_ip, association_id, eni_id FROM addresses WHERE auto = 0 "
 
 static int
 eip_from_row(vm_ctx *ctx, sqlite3_stmt *st, eip_row *r, vm_error *err)
@@ -95,7 +97,7 @@ eip_find(vm_ctx *ctx, const vm_params *p, eip_row *r, vm_error *err)
     if (!alloc && !ip)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter AllocationId");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, alloc ? EIP_SELECT "WHERE allocation_id = ?" : EIP_SELECT "WHERE public_ip = ?", &st,
+    if (vm_db_prepare(ctx->db, alloc ? EIP_SELECT "AND allocation_id = ?" : EIP_SELECT "AND public_ip = ?", &st,
                       err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, alloc ? alloc : ip, -1, SQLITE_STATIC);
@@ -141,21 +143,102 @@ net_eip_plumb_all(vm_ctx *ctx)
 }
 
 int
-net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
+net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const char *eni_id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       "SELECT a.public_ip, e.ip FROM addresses a JOIN network_interfaces e ON e.id = a.eni_id "
-                      "ORDER BY a.public_ip",
+                      "WHERE a.eni_id = ?",
                       &st, err) < 0)
         return -1;
+    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *pub = vm_db_text(st, 0), *priv = vm_db_text(st, 1);
-        fprintf(f, "add element inet %s eip_dnat { %s : %s }\n", t, pub, priv);
-        fprintf(f, "add element inet %s eip_snat { %s : %s }\n", t, priv, pub);
-        fprintf(f, "add element inet %s eip_private { %s }\n", t, priv);
+        /* a delete names the key only */
+        if (strcmp(verb, "delete") == 0)
+            fprintf(f, "delete element inet %s eip_dnat { %s }\ndelete element inet %s eip_snat { %s }\n", t, pub, t,
+                    priv);
+        else
+            fprintf(f, "add element inet %s eip_dnat { %s : %s }\nadd element inet %s eip_snat { %s : %s }\n", t, pub,
+                    priv, t, priv, pub);
+        fprintf(f, "%s element inet %s eip_private { %s }\n", verb, t, priv);
     }
     return 0;
+}
+
+long
+net_public_free(vm_ctx *ctx, vm_error *err)
+{
+    _cleanup_free_ char *range = vm_config_get(ctx, "public_ips");
+    uint32_t first, last;
+    if (!range || !*range || !pool_parse(range, &first, &last))
+        return 0;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT public_ip FROM addresses", &st, err) < 0)
+        return -1;
+    long used = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        uint32_t a;
+        used += net_addr_parse(vm_db_text(st, 0), &a) && a >= first && a <= last;
+    }
+    return (long)(last - first + 1) - used;
+}
+
+/* The pool's lowest free address (the one asked for, want != 0): 0 with ip, -1 with err. */
+static int
+pool_take(vm_ctx *ctx, uint32_t want, char ip[NET_ADDR_MAX], vm_error *err)
+{
+    _cleanup_free_ char *range = vm_config_get(ctx, "public_ips");
+    uint32_t first, last;
+    if (!range || !*range || !pool_parse(range, &first, &last))
+        return vm_error_set(err, VM_ERR_ADDRESS_LIMIT,
+                            "This host has no public addresses to give: vmmgr init --public-ips FIRST-LAST names "
+                            "a pool of the LAN's");
+    if (want && (want < first || want > last)) {
+        char w[NET_ADDR_MAX];
+        net_addr_format(want, w);
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The address %s is not in this host's pool (%s)", w,
+                            range);
+    }
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT 1 FROM addresses WHERE public_ip = ?", &q, err) < 0)
+        return -1;
+    for (uint64_t a = want ? want : first; a <= (want ? want : last); a++) {
+        net_addr_format((uint32_t)a, ip);
+        sqlite3_reset(q);
+        sqlite3_bind_text(q, 1, ip, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_ROW)
+            return 0;
+    }
+    ip[0] = '\0';
+    if (want) {
+        char w[NET_ADDR_MAX];
+        net_addr_format(want, w);
+        return vm_error_set(err, VM_ERR_ADDRESS_IN_USE, "The address %s is already allocated.", w);
+    }
+    return vm_error_set(err, VM_ERR_ADDRESS_LIMIT,
+                        "The maximum number of addresses has been reached (the pool %s is used up).", range);
+}
+
+int
+net_public_ip_assign(vm_ctx *ctx, const char *eni_id, vm_error *err)
+{
+    char ip[NET_ADDR_MAX], alloc[VM_ID_MAX], assoc[VM_ID_MAX];
+    if (pool_take(ctx, 0, ip, err) < 0)
+        return -1;
+    vm_id_new("eipalloc", alloc);
+    vm_id_new("eipassoc", assoc);
+    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO addresses (allocation_id, public_ip, association_id, eni_id, auto, created_at) "
+                      "VALUES (?, ?, ?, ?, 1, strftime('%s','now'))",
+                      &ins, err) < 0)
+        return -1;
+    sqlite3_bind_text(ins, 1, alloc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 2, ip, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 3, assoc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ins, 4, eni_id, -1, SQLITE_STATIC);
+    return sqlite3_step(ins) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording the public address", err);
 }
 
 /* Takes the address off its interface (inside the caller's transaction). */
@@ -174,19 +257,29 @@ int
 net_eip_release_eni(vm_ctx *ctx, const char *eni_id, const char *subnet, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT allocation_id, public_ip FROM addresses WHERE eni_id = ?", &st, err) < 0)
+    if (vm_db_prepare(ctx->db, "SELECT allocation_id, public_ip, auto FROM addresses WHERE eni_id = ?", &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     char alloc[VM_ID_MAX] = "", ip[NET_ADDR_MAX] = "";
+    bool given = false;
     if (sqlite3_step(st) == SQLITE_ROW) {
         snprintf(alloc, sizeof(alloc), "%s", vm_db_text(st, 0));
         snprintf(ip, sizeof(ip), "%s", vm_db_text(st, 1));
+        given = sqlite3_column_int(st, 2);
     }
     sqlite3_finalize(TAKE_PTR(st));
     if (!alloc[0])
         return 0;
-    /* as on EC2, a terminated instance's address stays allocated, associated with nothing */
-    if (eip_unset(ctx, alloc, err) < 0)
+    /* as on EC2, a terminated instance's Elastic IP stays allocated, associated with nothing; a
+     * public address given at launch goes back to the pool */
+    if (given) {
+        _cleanup_stmt_ sqlite3_stmt *d = NULL;
+        if (vm_db_prepare(ctx->db, "DELETE FROM addresses WHERE allocation_id = ?", &d, err) < 0)
+            return -1;
+        sqlite3_bind_text(d, 1, alloc, -1, SQLITE_STATIC);
+        if (sqlite3_step(d) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "releasing the public address", err);
+    } else if (eip_unset(ctx, alloc, err) < 0)
         return -1;
     net_eip_plumb(ctx, ip, subnet, false);
     return 0;
@@ -247,43 +340,21 @@ eip_allocate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vm_tags_from_spec(p, "elastic-ip", &tags, &ntags, err) < 0)
         return -1;
     _cleanup_free_ vm_tag *owned = tags;
-    _cleanup_free_ char *range = vm_config_get(ctx, "public_ips");
-    uint32_t first, last, w = 0;
-    if (!range || !*range || !pool_parse(range, &first, &last))
-        return vm_error_set(err, VM_ERR_ADDRESS_LIMIT,
-                            "This host has no public addresses to give: vmmgr init --public-ips FIRST-LAST names "
-                            "a pool of the LAN's");
-    if (want && (!net_addr_parse(want, &w) || w < first || w > last))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "The address %s is not in this host's pool (%s)", want, range);
-    if (dry)
-        return vm_error_dry_run(err);
+    uint32_t w = 0;
+    if (want && !net_addr_parse(want, &w))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter address is invalid.", want);
+    if (dry) {
+        /* the pool is checked as it is now */
+        char ip[NET_ADDR_MAX];
+        return pool_take(ctx, w, ip, err) < 0 ? -1 : vm_error_dry_run(err);
+    }
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     eip_row r = { 0 };
-    _cleanup_stmt_ sqlite3_stmt *q = NULL, *ins = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM addresses WHERE public_ip = ?", &q, err) < 0)
-        goto fail;
+    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
     /* the address asked for, or the lowest free one */
-    for (uint32_t a = want ? w : first; a <= last && a >= first; a++) {
-        net_addr_format(a, r.ip);
-        sqlite3_reset(q);
-        sqlite3_bind_text(q, 1, r.ip, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) != SQLITE_ROW)
-            break;
-        r.ip[0] = '\0';
-        if (want) {
-            vm_error_set(err, VM_ERR_ADDRESS_IN_USE, "The address %s is already allocated.", want);
-            goto fail;
-        }
-        if (a == last)
-            break;
-    }
-    if (!r.ip[0]) {
-        vm_error_set(err, VM_ERR_ADDRESS_LIMIT, "The maximum number of addresses has been reached (the pool %s is used up).",
-                     range);
+    if (pool_take(ctx, w, r.ip, err) < 0)
         goto fail;
-    }
     vm_id_new("eipalloc", r.alloc);
     if (vm_db_prepare(ctx->db,
                       "INSERT INTO addresses (allocation_id, public_ip, created_at) VALUES (?, ?, strftime('%s','now'))",
@@ -349,24 +420,28 @@ eip_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                             "resource %s is already associated with associate-id %s", r.alloc, r.assoc);
     if (dry)
         return vm_error_dry_run(err);
-    char assoc[VM_ID_MAX];
+    char assoc[VM_ID_MAX], had[NET_ADDR_MAX];
     vm_id_new("eipassoc", assoc);
+    bool had_one = net_instance_public(ctx, e.id, had, NULL, 0, NULL, NULL) && strcmp(had, r.ip) != 0;
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    /* one public address per interface: one it had goes back to its allocation, unassociated */
-    _cleanup_stmt_ sqlite3_stmt *prev = NULL, *st = NULL;
-    if (vm_db_prepare(ctx->db,
+    /* one public address per interface: an Elastic IP it had goes back to its allocation,
+     * unassociated; a public address from its launch goes back to the pool */
+    _cleanup_stmt_ sqlite3_stmt *given = NULL, *prev = NULL, *st = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM addresses WHERE eni_id = ? AND auto = 1", &given, err) < 0 ||
+        vm_db_prepare(ctx->db,
                       "UPDATE addresses SET association_id = '', eni_id = '' WHERE eni_id = ? AND allocation_id != ?",
                       &prev, err) < 0 ||
         vm_db_prepare(ctx->db, "UPDATE addresses SET association_id = ?, eni_id = ? WHERE allocation_id = ?", &st,
                       err) < 0)
         goto fail;
+    sqlite3_bind_text(given, 1, e.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(prev, 1, e.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(prev, 2, r.alloc, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 1, assoc, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, e.id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, r.alloc, -1, SQLITE_STATIC);
-    if (sqlite3_step(prev) != SQLITE_DONE || sqlite3_step(st) != SQLITE_DONE) {
+    if (sqlite3_step(given) != SQLITE_DONE || sqlite3_step(prev) != SQLITE_DONE || sqlite3_step(st) != SQLITE_DONE) {
         vm_db_error(ctx->db, "associating address", err);
         goto fail;
     }
@@ -374,6 +449,8 @@ eip_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     if (r.associated && strcmp(r.eni.subnet, e.subnet) != 0)
         net_eip_plumb(ctx, r.ip, r.eni.subnet, false);
+    if (had_one)
+        net_eip_plumb(ctx, had, e.subnet, false);
     net_eip_plumb(ctx, r.ip, e.subnet, true);
     vm_error ignore = { 0 };
     net_fw_sync(ctx, &ignore);
@@ -395,8 +472,8 @@ eip_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter AssociationId");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      assoc ? EIP_SELECT "WHERE association_id = ? AND association_id != ''"
-                            : EIP_SELECT "WHERE public_ip = ? AND association_id != ''",
+                      assoc ? EIP_SELECT "AND association_id = ? AND association_id != ''"
+                            : EIP_SELECT "AND public_ip = ? AND association_id != ''",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, assoc ? assoc : ip, -1, SQLITE_STATIC);
@@ -518,8 +595,10 @@ net_instance_public(vm_ctx *ctx, const char *eni_id, char ip[NET_ADDR_MAX], char
     ip[0] = '\0';
     if (dns)
         dns[0] = '\0';
-    if (vm_db_prepare(ctx->db, "SELECT public_ip, allocation_id, association_id FROM addresses WHERE eni_id = ?", &st,
-                      &ignore) < 0)
+    if (vm_db_prepare(ctx->db,
+                      "SELECT public_ip, CASE WHEN auto THEN '' ELSE allocation_id END, CASE WHEN auto THEN '' ELSE "
+                      "association_id END FROM addresses WHERE eni_id = ?",
+                      &st, &ignore) < 0)
         return 0;
     sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)

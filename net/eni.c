@@ -165,6 +165,20 @@ net_plan_launch(vm_ctx *ctx, const net_launch_req *req, long count, net_plan *pl
         if (ip_in_use(ctx, s.id, plan->ip, err) < 0)
             return -1;
     }
+    /* a public address: asked for, or the subnet's default; a subnet's default without a pool is
+     * no public address (asking for one is an error) */
+    plan->public_ip = req->public_ip > 0 || (req->public_ip < 0 && s.map_public_ip);
+    if (plan->public_ip) {
+        long free_ips = net_public_free(ctx, err);
+        if (free_ips < 0)
+            return -1;
+        if (free_ips < count && req->public_ip > 0)
+            return vm_error_set(err, VM_ERR_ADDRESS_LIMIT,
+                                "Not enough public addresses for %ld instances (%ld free in the pool of vmmgr init "
+                                "--public-ips)",
+                                count, free_ips);
+        plan->public_ip = free_ips > 0;
+    }
     long used = net_count(ctx, "SELECT count(*) FROM network_interfaces WHERE subnet_id = ?", s.id, err);
     if (used < 0)
         return -1;
@@ -258,9 +272,10 @@ net_eni_record(vm_ctx *ctx, const net_plan *plan, const char *instance_id, vm_er
 {
     net_subnet s;
     char eni[VM_ID_MAX];
-    if (subnet_get(ctx, plan->subnet_id, &s, err) < 0)
+    if (subnet_get(ctx, plan->subnet_id, &s, err) < 0 ||
+        eni_insert(ctx, &s, plan->ip, instance_id, plan->groups, plan->ngroups, NULL, NULL, NULL, eni, err) < 0)
         return -1;
-    return eni_insert(ctx, &s, plan->ip, instance_id, plan->groups, plan->ngroups, NULL, NULL, NULL, eni, err);
+    return plan->public_ip ? net_public_ip_assign(ctx, eni, err) : 0;
 }
 
 int
@@ -421,9 +436,13 @@ net_instance_prepare(vm_ctx *ctx, const char *instance_id, vm_error *err)
         return has;
     /* the network (with this interface's DHCP entry and name), every other subnet's DNS, then
      * the interface's elements in the firewall (before its tap exists: never unfiltered) */
-    if (net_dns_eni(ctx, e.vpc, e.subnet, e.mac, e.ip, true, err) < 0)
+    if (net_dns_eni(ctx, e.vpc, e.subnet, e.mac, e.ip, true, err) < 0 || net_fw_eni_add(ctx, e.id, err) < 0)
         return -1;
-    return net_fw_eni_add(ctx, e.id, err);
+    /* its public address answered on the uplink */
+    char pub[NET_ADDR_MAX];
+    if (net_instance_public(ctx, e.id, pub, NULL, 0, NULL, NULL))
+        net_eip_plumb(ctx, pub, e.subnet, true);
+    return 0;
 }
 
 int
@@ -433,13 +452,15 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     int has = eni_of_instance(ctx, instance_id, &e, err);
     if (has <= 0)
         return has;
-    /* the domain is gone: its elements can go; a crash after this repeats the release; its Elastic
-     * IP stays allocated, associated with nothing (the firewall's maps are rebuilt without it) */
-    if (net_eip_release_eni(ctx, e.id, e.subnet, err) < 0)
-        return -1;
+    /* the domain is gone: its elements (with its public address's) can go; a crash after this
+     * repeats the release; then its Elastic IP stays allocated, associated with nothing, and a
+     * public address from the pool goes back to it */
     int fw = -1;
-    if (net_fw_eni_delete(ctx, e.id, &fw, err) < 0)
+    if (net_fw_eni_delete(ctx, e.id, &fw, err) < 0 || net_eip_release_eni(ctx, e.id, e.subnet, err) < 0) {
+        if (fw >= 0)
+            vm_lock_release(fw);
         return -1;
+    }
     _cleanup_stmt_ sqlite3_stmt *d = NULL;
     int rc = net_dhcp_release(ctx, e.subnet, e.ip, e.mac, err);
     if (rc == 0)
@@ -525,10 +546,11 @@ render_eni(vm_ctx *ctx, vm_node *it, const eni_row *e, bool full, vm_error *err)
         /* the interface's association, and its primary address's */
         for (vm_node *n = it; n; n = n == it ? one : NULL) {
             vm_node *as = vm_node_struct(n, "association", NULL);
-            vm_node_str(as, "ipOwnerId", NULL, ctx->account_id);
+            /* a public address given at launch is Amazon's, an Elastic IP the account's */
+            vm_node_str(as, "ipOwnerId", NULL, alloc[0] ? ctx->account_id : "amazon");
             vm_node_str(as, "publicDnsName", NULL, pdns);
             vm_node_str(as, "publicIp", NULL, pub);
-            if (full)
+            if (full && alloc[0])
                 vm_node_str(as, "allocationId", NULL, alloc);
         }
     }
@@ -699,7 +721,7 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
         else if (strcmp(what, "allocation-id") == 0)
             snprintf(buf, len, "%s", alloc);
         else if (strcmp(what, "ip-owner-id") == 0)
-            snprintf(buf, len, "%s", ctx->account_id);
+            snprintf(buf, len, "%s", alloc[0] ? ctx->account_id : "amazon");
         else if (strcmp(what, "association-id") == 0)
             snprintf(buf, len, "%s", assoc);
         else

@@ -224,6 +224,8 @@ eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_ro
     fprintf(f, "%s element inet %s vpc_ok { %s . %s }\n", verb, t, e->ip, e->vpc_cidr);
     if (e->gw[0])
         fprintf(f, "%s element inet %s dns_ok { %s . %s }\n", verb, t, e->ip, e->gw);
+    if (net_eip_elements(ctx, f, t, verb, e->id, err) < 0)
+        return -1;
     _cleanup_stmt_ sqlite3_stmt *gs = NULL;
     if (vm_db_prepare(ctx->db, "SELECT group_id FROM eni_groups WHERE eni_id = ?", &gs, err) < 0)
         return -1;
@@ -412,8 +414,6 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     /* the subnets' ways out */
     fw_out_ctx oc = { f, t };
     if (net_rtb_public_routes(ctx, out_element, &oc, err) < 0)
-        return -1;
-    if (net_eip_elements(ctx, f, t, err) < 0)
         return -1;
     /* every interface's elements */
     _cleanup_stmt_ sqlite3_stmt *es = NULL;

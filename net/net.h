@@ -87,6 +87,7 @@ typedef struct net_plan {
     char groups[16][VM_ID_MAX];
     size_t ngroups;
     char ip[NET_ADDR_MAX]; /* "" to allocate */
+    bool public_ip;        /* a public address from the pool (MapPublicIpOnLaunch, AssociatePublicIpAddress) */
 } net_plan;
 /* Where a launch puts its instances' interface: any field may be empty (NULL/0): the default
  * subnet, an allocated address, the VPC's default group. */
@@ -98,6 +99,7 @@ typedef struct net_launch_req {
     const char *const *group_names; /* by name, in the subnet's VPC */
     size_t n_group_names;
     const char *zone; /* Placement.AvailabilityZone: without a subnet, that zone's default subnet */
+    int public_ip;    /* NetworkInterface.1.AssociatePublicIpAddress: 1, 0, or -1 (the subnet's MapPublicIpOnLaunch) */
 } net_launch_req;
 /* The availability zone of subnet_id (the first zone when it has none). */
 void net_subnet_zone(vm_ctx *ctx, const char *subnet_id, char buf[40]);

@@ -156,12 +156,12 @@ fetch "$ipa" || fail "an egress rule to 203.0.113.10:80 does not let the guest o
 ok "a deleted route, a detached gateway (blackhole) and a missing egress rule each close the way out; a narrower route works"
 
 # --- Elastic IPs: the LAN (the outside namespace, 198.51.100.1) reaches the guest at its address
-# lan_open PORT: a TCP connection from the LAN to the Elastic IP's PORT within 4 s
+# lan_open PORT [ADDR]: a TCP connection from the LAN to the Elastic IP's PORT (or ADDR's) within 4 s
 lan_open() {
 	ip netns exec "$OUT" python3 -c 'import socket, sys
 s = socket.socket(); s.settimeout(4)
 try: s.connect((sys.argv[1], int(sys.argv[2])))
-except OSError: sys.exit(1)' "$eip" "$1"
+except OSError: sys.exit(1)' "${2:-$eip}" "$1"
 }
 alloc=$(aws ec2 allocate-address --domain vpc --query AllocationId --output text)
 eip=$(aws ec2 describe-addresses --allocation-ids "$alloc" --query 'Addresses[0].PublicIp' --output text)
@@ -236,6 +236,29 @@ expect_error DependencyViolation aws ec2 delete-subnet --subnet-id "$pub"
 aws ec2 delete-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0
 aws ec2 release-address --allocation-id "$nalloc"
 ok "a NAT gateway: the private subnet goes out through it, seen as its Elastic IP (waiter nat-gateway-available); deleted, its route is a blackhole and the way out closes"
+
+# --- a public address at launch (AssociatePublicIpAddress): from the pool, the instance's own
+c=$(aws ec2 run-instances --image-id "$AMI" --key-name k --count 1 \
+	--network-interfaces "DeviceIndex=0,SubnetId=$pub,AssociatePublicIpAddress=true" --query 'Instances[0].InstanceId' --output text)
+[[ "$c" == i-* ]] || fail "run-instances with AssociatePublicIpAddress: $c"
+cpub=$(aws ec2 describe-instances --instance-ids "$c" --query 'Reservations[0].Instances[0].[PublicIpAddress,NetworkInterfaces[0].Association.IpOwnerId]' --output text)
+[ "$cpub" = "198.51.100.201	amazon" ] || fail "the launched instance's public address: $cpub"
+[ -z "$(aws ec2 describe-addresses --filters Name=public-ip,Values=198.51.100.201 --query 'Addresses[]' --output text)" ] ||
+	fail "a public address given at launch shows as an Elastic IP"
+aws ec2 allocate-address --address 198.51.100.202 >/dev/null
+expect_error AddressLimitExceeded aws ec2 run-instances --image-id "$AMI" --count 1 \
+	--network-interfaces "DeviceIndex=0,SubnetId=$pub,AssociatePublicIpAddress=true"
+wait_console "$c" "vmmgr: instance $c ready" 1
+lan_open 22 198.51.100.201 || fail "the LAN does not reach the instance at its public address"
+vm terminate-instances --instance-ids "$c" >/dev/null
+vm wait instance-terminated --instance-ids "$c"
+! lan_open 22 198.51.100.201 || fail "the LAN reaches a terminated instance's public address"
+[ "$(aws ec2 allocate-address --query PublicIp --output text)" = 198.51.100.201 ] ||
+	fail "a terminated instance's public address did not go back to the pool"
+for x in $(aws ec2 describe-addresses --query 'Addresses[].AllocationId' --output text); do
+	[ "$x" = "$alloc" ] || aws ec2 release-address --allocation-id "$x"
+done
+ok "AssociatePublicIpAddress: a public address from the pool, Amazon's (not an Elastic IP), reached from the LAN, back in the pool at terminate; an exhausted pool refuses the launch"
 
 # boto3 (Debian's) reads the VPC's main route table as Terraform's aws_vpc does, and replaces it
 /usr/bin/python3 - "$ENDPOINT" "$vpc" "$main" "$rtb" <<'PY' || fail "boto3"

@@ -544,6 +544,9 @@ static const char *const migrations[] = {
     "  client_token TEXT NOT NULL DEFAULT '',"
     "  created_at INTEGER NOT NULL,"
     "  deleted_at INTEGER NOT NULL DEFAULT 0);",
+    /* 25: public addresses given at launch (MapPublicIpOnLaunch, AssociatePublicIpAddress): from the
+     * same pool, their instance's, not Elastic IPs */
+    "ALTER TABLE addresses ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

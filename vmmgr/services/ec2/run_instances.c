@@ -49,6 +49,11 @@ network(const vm_params *p, net_launch_req *net, const char ***ids, const char *
     if (vm_params_get(p, "NetworkInterface.1.NetworkInterfaceId"))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "Attaching an existing network interface at launch is not offered by this host");
+    const char *pub = vm_params_get(p, "NetworkInterface.1.AssociatePublicIpAddress");
+    net->public_ip = !pub ? -1 : strcmp(pub, "true") == 0 ? 1 : strcmp(pub, "false") == 0 ? 0 : -2;
+    if (net->public_ip == -2)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "Value (%s) for parameter associatePublicIpAddress is invalid", pub);
     net->subnet_id = vm_params_get(p, "SubnetId");
     net->private_ip = vm_params_get(p, "PrivateIpAddress");
     net->zone = vm_params_get(p, "Placement.AvailabilityZone");
@@ -57,7 +62,7 @@ network(const vm_params *p, net_launch_req *net, const char ***ids, const char *
         vm_params_get(p, "Placement.PartitionNumber") || vm_params_get(p, "Placement.Affinity"))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "Only Placement.AvailabilityZone (and Tenancy default) is offered by this host");
-    if (nsid || nip || vm_params_get(p, "NetworkInterface.1.SecurityGroupId.1")) {
+    if (nsid || nip || pub || vm_params_get(p, "NetworkInterface.1.SecurityGroupId.1")) {
         if (net->subnet_id || net->private_ip || vm_params_get(p, "SecurityGroupId.1") ||
             vm_params_get(p, "SecurityGroup.1"))
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
