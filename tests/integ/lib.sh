@@ -97,6 +97,14 @@ wait_console() {
 		sleep 0.5
 	done
 	console "$id" | tail -n 20 >&2
+	# what the guest was doing: a guest that printed nothing (a TCG boot stalled under load, seen in
+	# CI) says where its vCPUs are; its QEMU log says whether it ran at all
+	{
+		echo "--- $id: $(virsh_ domstate --reason "$id" 2>&1 | head -n 1)"
+		virsh_ qemu-monitor-command "$id" --hmp 'info cpus' 2>&1 | head -n 4
+		virsh_ qemu-monitor-command "$id" --hmp 'info registers' 2>&1 | grep -E '^(RIP|CR0)' | head -n 4
+		tail -n 3 "${VMMGR_TEST_RUN:-/nonexistent}/root/log/qemu/$id.log" 2>/dev/null | cut -c1-200
+	} >&2
 	fail "instance $id: '$pat' did not appear $n times within $t s"
 }
 
