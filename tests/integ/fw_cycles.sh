@@ -45,11 +45,12 @@ vm wait instance-terminated --instance-ids $all
 	--query 'Reservations[].Instances[].InstanceId' --output text | wc -w)" = 101 ] || fail "not all 101 terminated"
 
 left=""
-# firewall: every set of the store's tables is empty again (the gen sets hold the generation)
+# firewall: every set and map of the store's tables is empty again (the gen sets hold the generation;
+# out_ok holds the subnets' routes out, the default VPC's among them, no instance's)
 for fam in bridge inet; do
-	sets=$(in_ns nft list table "$fam" "$t" | awk '/^\tset / {print $2}' | grep -v '^gen$' || true)
+	sets=$(in_ns nft list table "$fam" "$t" | awk '/^\t(set|map) / {print $2}' | grep -vE '^(gen|out_ok)$' || true)
 	for s in $sets; do
-		set=$(in_ns nft list set "$fam" "$t" "$s")
+		set=$(in_ns nft list set "$fam" "$t" "$s" 2>/dev/null || in_ns nft list map "$fam" "$t" "$s")
 		grep -q "elements = " <<<"$set" && left="$left $fam/$s:$(grep -A2 'elements' <<<"$set" | tr -d '\n\t')"
 	done
 done
