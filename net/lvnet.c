@@ -291,6 +291,16 @@ network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
         else {
             _cleanup_free_ char *xml = network_xml(ctx, &s, &vpc, &dhcp, &dns, err);
             virNetworkPtr made = xml ? virNetworkCreateXML(conn, xml) : NULL;
+            /* dnsmasq lists the namespace's interfaces at start and exits ("failed to find list of
+             * interfaces: No such device") when one vanishes meanwhile (a guest's tap, a veth
+             * going): a start that failed so is tried again */
+            for (int retry = 0; !made && xml && retry < 3; retry++) {
+                virErrorPtr e = virGetLastError();
+                if (!e || !e->message || !strstr(e->message, "failed to find list of interfaces"))
+                    break;
+                usleep(200 * 1000);
+                made = virNetworkCreateXML(conn, xml);
+            }
             if (!made && xml) {
                 char cidr[NET_CIDR_MAX];
                 net_cidr_format(&s.cidr, cidr);

@@ -179,10 +179,10 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
         vm_xml_text(os, "kernel", def->kernel);
         if (def->initrd)
             vm_xml_text(os, "initrd", def->initrd);
-        /* quiet: every byte on the emulated UART costs a VM exit; no_timer_check: the kernel's
-         * check of the IO-APIC timer counts ticks over a busy wait, which a vCPU starved by a
-         * loaded host (TCG) can fail or drag out (a CI guest stopped after "MP-BIOS bug") */
-        snprintf(buf, sizeof(buf), "console=ttyS0 quiet no_timer_check root=/dev/vda rw vmmgr.instance_id=%s%s%s", def->id,
+        /* quiet: every byte on the emulated UART costs a VM exit.  Not no_timer_check: tried against
+         * a guest stalled after "MP-BIOS bug", it let guests boot with a timer that never fires
+         * (RCU stall warnings: "timer wakeup didn't happen", CPU 0 in HLT) */
+        snprintf(buf, sizeof(buf), "console=ttyS0 quiet root=/dev/vda rw vmmgr.instance_id=%s%s%s", def->id,
                  def->cmdline_extra ? " " : "", def->cmdline_extra ? def->cmdline_extra : "");
         vm_xml_text(os, "cmdline", buf);
     } else {
