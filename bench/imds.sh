@@ -24,25 +24,12 @@ trap cleanup EXIT
 vm init --accel tcg >/dev/null
 "$VM_BIN" --state-dir "$S" serve --listen 127.0.0.1:0 --metrics-interval 0 >"$T/serve.out" 2>"$T/serve.err" &
 serve_pid=$!
-vm create-key-pair --key-name b --key-type ed25519 --query KeyMaterial --output text > "$T/b.pem"
-chmod 600 "$T/b.pem"
-ami=$(vm describe-images --filters Name=name,Values=vmmgr-tiny --query 'Images[0].ImageId' --output text)
-vpc=$(vm describe-vpcs --query 'Vpcs[0].VpcId' --output text)
-cidr=$(vm describe-vpcs --query 'Vpcs[0].CidrBlock' --output text)
-sg=$(vm describe-security-groups --filters "Name=vpc-id,Values=$vpc" Name=group-name,Values=default --query 'SecurityGroups[0].GroupId' --output text)
-vm authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr "$cidr" >/dev/null
-id=$(vm run-instances --image-id "$ami" --instance-type t2.small --key-name b --query 'Instances[0].InstanceId' --output text)
-for _ in $(seq 600); do vm get-console-output --instance-id "$id" --output json | jq -r .Output | grep -q "instance $id ready" && break; sleep 0.5; done
-ip=$(vm describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
-gw=${ip%.*}.1
+bench_guest
 # the baseline: the same bytes as a static file, busybox httpd on the bridge's host side
 mkdir -p "$T/www"
 printf '%s' "$id" > "$T/www/id"
 ip netns exec "$ns" busybox httpd -f -p "$gw:8080" -h "$T/www" &
 httpd_pid=$!
-g() { ip netns exec "$ns" ssh -i "$T/b.pem" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-	-o ConnectTimeout=20 -o BatchMode=yes "root@$ip" "$@"; }
-for _ in $(seq 60); do g true 2>/dev/null && break; sleep 1; done
 # first answers must be the instance's id both ways
 [ "$(g "printf 'GET /latest/meta-data/instance-id HTTP/1.0\r\n\r\n' | nc 169.254.169.254 80 | tail -n 1")" = "$id" ] ||
 	{ echo "the metadata service does not answer the guest" >&2; exit 1; }

@@ -22,3 +22,24 @@ bench_cleanup() {
 	[ -n "$t" ] && [ -n "$ns" ] && for fam in inet bridge; do ip netns exec "$ns" nft delete table "$fam" "$t" >/dev/null 2>&1 || true; done
 	true
 }
+
+# bench_guest: one t2.small guest of the default VPC with key pair b ($T/b.pem), ssh open from the
+# VPC; sets $id, $ip (its address), $gw (its subnet's gateway, the host side) and g (ssh COMMAND…)
+bench_guest() {
+	vm create-key-pair --key-name b --key-type ed25519 --query KeyMaterial --output text > "$T/b.pem"
+	chmod 600 "$T/b.pem"
+	local ami vpc cidr sg ns
+	ami=$(vm describe-images --filters Name=name,Values=vmmgr-tiny --query 'Images[0].ImageId' --output text)
+	vpc=$(vm describe-vpcs --query 'Vpcs[0].VpcId' --output text)
+	cidr=$(vm describe-vpcs --query 'Vpcs[0].CidrBlock' --output text)
+	sg=$(vm describe-security-groups --filters "Name=vpc-id,Values=$vpc" Name=group-name,Values=default --query 'SecurityGroups[0].GroupId' --output text)
+	vm authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr "$cidr" >/dev/null
+	id=$(vm run-instances --image-id "$ami" --instance-type t2.small --key-name b --query 'Instances[0].InstanceId' --output text)
+	for _ in $(seq 600); do vm get-console-output --instance-id "$id" --output json | jq -r .Output | grep -q "instance $id ready" && break; sleep 0.5; done
+	ip=$(vm describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
+	gw=${ip%.*}.1
+	BENCH_NS=$(cat "${VMMGR_TEST_RUN:?}/netns")
+	for _ in $(seq 60); do g true 2>/dev/null && break; sleep 1; done
+}
+g() { ip netns exec "$BENCH_NS" ssh -i "$T/b.pem" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	-o ConnectTimeout=20 -o BatchMode=yes "root@$ip" "$@"; }

@@ -39,18 +39,8 @@ ip netns exec "$out" ip link set lo up
 ip netns exec "$out" ip addr add 203.0.113.10/32 dev lo
 
 vm init --accel tcg --uplink "$up" >/dev/null
-vm create-key-pair --key-name b --key-type ed25519 --query KeyMaterial --output text > "$T/b.pem"
-chmod 600 "$T/b.pem"
-ami=$(vm describe-images --filters Name=name,Values=vmmgr-tiny --query 'Images[0].ImageId' --output text)
-vpc=$(vm describe-vpcs --query 'Vpcs[0].VpcId' --output text)
-cidr=$(vm describe-vpcs --query 'Vpcs[0].CidrBlock' --output text)
-sg=$(vm describe-security-groups --filters "Name=vpc-id,Values=$vpc" Name=group-name,Values=default --query 'SecurityGroups[0].GroupId' --output text)
-vm authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 22 --cidr "$cidr" >/dev/null
 # the default VPC's main table routes 0.0.0.0/0 to its internet gateway: its subnets are public
-id=$(vm run-instances --image-id "$ami" --instance-type t2.small --key-name b --query 'Instances[0].InstanceId' --output text)
-for _ in $(seq 600); do vm get-console-output --instance-id "$id" --output json | jq -r .Output | grep -q "instance $id ready" && break; sleep 0.5; done
-ip=$(vm describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
-gw=${ip%.*}.1
+bench_guest
 
 # receivers: each connection's bytes and seconds (first byte to close), one line per connection
 cat > "$T/rx.py" <<'PY'
@@ -77,9 +67,10 @@ ip netns exec "$out" python3 "$T/rx.py" 203.0.113.10 9000 "$T/nat.log" &
 rx_pids=$!
 ip netns exec "$ns" python3 "$T/rx.py" "$gw" 9000 "$T/direct.log" &
 rx_pids="$rx_pids $!"
-g() { ip netns exec "$ns" ssh -i "$T/b.pem" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-	-o ConnectTimeout=20 -o BatchMode=yes "root@$ip" "$@"; }
-for _ in $(seq 60); do g true 2>/dev/null && break; sleep 1; done
+for _ in $(seq 50); do
+	[ -n "$(ip netns exec "$out" ss -Hltn 'sport = :9000')" ] && [ -n "$(ip netns exec "$ns" ss -Hltn "src $gw:9000")" ] && break
+	sleep 0.1
+done
 # send ADDR LOG: MB megabytes from the guest; prints MB/s as the receiver saw them
 send() {
 	local before

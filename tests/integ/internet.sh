@@ -84,6 +84,7 @@ gw_before=$(aws ec2 describe-internet-gateways --output json)
 expect_error InvalidParameterValue aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block "$p.3.0/24" --gateway-id "$igw"
 expect_error RouteAlreadyExists aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw"
 expect_error InvalidRoute.NotFound aws ec2 delete-route --route-table-id "$rtb" --destination-cidr-block 192.0.2.0/24
+expect_error InvalidRoute.NotFound aws ec2 replace-route --route-table-id "$rtb" --destination-cidr-block 192.0.2.0/24 --gateway-id "$igw"
 other=$(aws ec2 create-vpc --cidr-block "$(next_block).0.0/16" --query Vpc.VpcId --output text)
 osub=$(aws ec2 create-subnet --vpc-id "$other" --cidr-block "$(aws ec2 describe-vpcs --vpc-ids "$other" --query 'Vpcs[0].CidrBlock' --output text | sed 's|0.0/16|9.0/24|')" \
 	--query Subnet.SubnetId --output text)
@@ -225,6 +226,13 @@ aws ec2 create-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0
 : > "$T/web.log"
 fetch "$ipb" || fail "the private subnet's guest cannot get out through the NAT gateway"
 grep -q "^$nip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see the NAT gateway's address $nip: $(cat "$T/web.log")"
+# replace-route: the private subnet's way out straight to the internet gateway instead, where the
+# guest leaves as its own Elastic IP; and back to the NAT gateway
+aws ec2 replace-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw"
+: > "$T/web.log"
+fetch "$ipb" || fail "the private subnet's guest cannot get out after replace-route to the internet gateway"
+grep -q "^$eip .*\"GET / HTTP" "$T/web.log" || fail "after replace-route the outside did not see the guest's own address $eip: $(cat "$T/web.log")"
+aws ec2 replace-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "$nat"
 expect_error InvalidIPAddress.InUse aws ec2 release-address --allocation-id "$nalloc"
 expect_error DependencyViolation aws ec2 delete-subnet --subnet-id "$pub"
 [ "$(aws ec2 delete-nat-gateway --nat-gateway-id "$nat" --query NatGatewayId --output text)" = "$nat" ] || fail "delete-nat-gateway"
