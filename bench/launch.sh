@@ -101,9 +101,10 @@ for i in $(seq "$n"); do
 
 	name="bench-$i-$$"
 	mkdir -p "$T/$name"
-	# the domain as vmmgr made it, but its own tap name (libvirt picks vnetN): no firewall
+	# the domain as vmmgr made it, but its own tap name (libvirt picks vnetN): no firewall; without
+	# its UUID (libvirt would take the SMBIOS one, which is the template's)
 	sed -e "s|$tid|$name|g" -e "s|$S/instances/$name|$T/$name|g" -e "s|$S/volumes/vol-[0-9a-f]*\.qcow2|$T/$name/root.qcow2|" \
-		-e '/<uuid>/d' -e '/<target dev=.vt/d' "$T/template.xml" > "$T/$name.xml"
+		-e '/<uuid>/d' -e '/<entry name=.uuid.>/d' -e '/<target dev=.vt/d' "$T/template.xml" > "$T/$name.xml"
 	t0=$(ms)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$base" "$T/$name/root.qcow2"
 	cp "$T/template-cidata.iso" "$T/$name/cidata.iso"
