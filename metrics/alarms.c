@@ -258,6 +258,40 @@ change_state(vm_ctx *ctx, const alarm_rec *a, alarm_state s, const char *reason,
     return record_actions(ctx, &a->def, s, now, err);
 }
 
+/* the tags onto the alarm called name (replacing the values of keys it has), within the caller's
+ * transaction; more than ALARM_TAGS_MAX after: InvalidParameterValue */
+static int
+put_tags(vm_ctx *ctx, const char *name, const alarm_tag *tags, size_t n, vm_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = vm_ctx_stmt(ctx, "INSERT OR REPLACE INTO alarm_tags (alarm_name, key, value) VALUES (?, ?, ?)",
+                                       err);
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tags[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, tags[i].value, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return vm_db_error(ctx->db, "tagging an alarm", err);
+    }
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT count(*) FROM alarm_tags WHERE alarm_name = ?", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    long count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (count < 0)
+        return vm_db_error(ctx->db, "counting an alarm's tags", err);
+    if (count > ALARM_TAGS_MAX)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "The alarm %s would have %ld tags; an alarm can have at most %d.", name, count,
+                            ALARM_TAGS_MAX);
+    return 0;
+}
+
 int
 alarm_put(vm_ctx *ctx, const alarm_def *d, const char *region, time_t now, vm_error *err)
 {
@@ -314,6 +348,8 @@ alarm_put(vm_ctx *ctx, const alarm_def *d, const char *region, time_t now, vm_er
         vm_db_error(ctx->db, "recording an alarm", err);
         goto fail;
     }
+    if (!update && put_tags(ctx, d->name, d->tags, d->ntags, err) < 0)
+        goto fail;
     char summary[300];
     snprintf(summary, sizeof(summary), "Alarm \"%s\" %s", d->name, update ? "updated" : "created");
     o = json_object_new_object();
@@ -369,6 +405,84 @@ int
 alarms_set_actions(vm_ctx *ctx, const char *const *names, size_t n, bool enabled, vm_error *err)
 {
     return each_alarm(ctx, "UPDATE alarms SET actions_enabled = ?2 WHERE name = ?1", names, n, enabled, false, err);
+}
+
+/* the name of the alarm whose ARN is arn, into name (within the caller's transaction) */
+static int
+alarm_by_arn(vm_ctx *ctx, const char *arn, char name[256], vm_error *err)
+{
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT name FROM alarms WHERE arn = ?", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(name, 256, "%s", vm_db_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "finding an alarm", err);
+    return vm_error_set(err, VM_ERR_RESOURCE_NOT_FOUND_EXC, "The resource %s does not exist.", arn);
+}
+
+int
+alarm_tags_add(vm_ctx *ctx, const char *arn, const alarm_tag *tags, size_t n, vm_error *err)
+{
+    char name[256];
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (alarm_by_arn(ctx, arn, name, err) < 0 || put_tags(ctx, name, tags, n, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+int
+alarm_tags_remove(vm_ctx *ctx, const char *arn, const char *const *keys, size_t n, vm_error *err)
+{
+    char name[256];
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (alarm_by_arn(ctx, arn, name, err) < 0)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = vm_ctx_stmt(ctx, "DELETE FROM alarm_tags WHERE alarm_name = ? AND key = ?", err);
+        if (!st)
+            goto fail;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, keys[i], -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            vm_db_error(ctx->db, "untagging an alarm", err);
+            goto fail;
+        }
+    }
+    return vm_db_commit(ctx->db, err);
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
+}
+
+int
+alarm_tags_list(vm_ctx *ctx, const char *arn, alarm_tag_fn fn, void *opaque, vm_error *err)
+{
+    char name[256];
+    if (alarm_by_arn(ctx, arn, name, err) < 0)
+        return -1;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT key, value FROM alarm_tags WHERE alarm_name = ? ORDER BY key", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        alarm_tag t = { vm_db_text(st, 0), vm_db_text(st, 1) };
+        if (fn(opaque, &t, err) < 0)
+            return -1;
+    }
+    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading an alarm's tags", err);
 }
 
 /* reads the alarm called name within the caller's transaction: 1 found, 0 not, -1 error */

@@ -17,6 +17,11 @@
 #include "metrics.h"
 
 #define ALARM_ACTIONS_MAX 5
+#define ALARM_TAGS_MAX 50
+
+typedef struct alarm_tag {
+    const char *key, *value;
+} alarm_tag;
 
 /* Borrowed strings: the request's. */
 typedef struct alarm_def {
@@ -31,6 +36,8 @@ typedef struct alarm_def {
     double threshold;
     const char *comparison;    /* GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThan… */
     const char *treat_missing; /* missing, ignore, breaching, notBreaching */
+    const alarm_tag *tags;     /* given to a new alarm only (an update ignores them, as AWS does) */
+    size_t ntags;
 } alarm_def;
 
 typedef enum alarm_state { ALARM_OK, ALARM_ALARM, ALARM_INSUFFICIENT } alarm_state;
@@ -87,6 +94,15 @@ typedef int (*alarm_history_fn)(void *opaque, const alarm_history_item *h, vm_er
  * oldest_first. */
 int alarm_history(vm_ctx *ctx, const char *name, const char *type, time_t start, time_t end, bool oldest_first,
                   long offset, long max, alarm_history_fn fn, void *opaque, bool *ret_more, vm_error *err);
+
+/* TagResource, UntagResource, ListTagsForResource of the alarm whose ARN is arn (none:
+ * ResourceNotFoundException).  Tagging replaces the values of keys it has, and refuses to take an alarm
+ * past ALARM_TAGS_MAX; untagging keys it does not have is no error.  Each is one transaction. */
+int alarm_tags_add(vm_ctx *ctx, const char *arn, const alarm_tag *tags, size_t n, vm_error *err);
+int alarm_tags_remove(vm_ctx *ctx, const char *arn, const char *const *keys, size_t n, vm_error *err);
+typedef int (*alarm_tag_fn)(void *opaque, const alarm_tag *t, vm_error *err);
+/* in key order */
+int alarm_tags_list(vm_ctx *ctx, const char *arn, alarm_tag_fn fn, void *opaque, vm_error *err);
 
 /* The daemon's loop: evaluates every alarm whose period has ended since it was last evaluated.
  * *ret_changed (may be NULL) gets the number of alarms that changed state. */

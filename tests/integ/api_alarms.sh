@@ -4,7 +4,8 @@
 # every field Terraform reads and filters by name, prefix, state and action prefix, with paging;
 # DescribeAlarmsForMetric; SetAlarmState with its history; the daemon evaluates an alarm on points put
 # by PutMetricData (ALARM, then OK) with CloudWatch's reason; DeleteAlarms is all or none and the
-# history outlives the alarm; bad input gets CloudWatch's codes and changes nothing.
+# history outlives the alarm; alarms' tags (PutMetricAlarm's on creation, Tag/Untag/ListTagsForResource
+# by ARN, gone with the alarm); bad input gets CloudWatch's codes and changes nothing.
 . "$(dirname "$0")/lib.sh"
 vm_init
 . "$(dirname "$0")/serve.sh"
@@ -132,6 +133,35 @@ cw delete-alarms --alarm-names disk-1 disk-2
 	fail "the history of a deleted alarm is gone"
 ok "bad input gets CloudWatch's codes and changes nothing; delete-alarms; history outlives the alarm"
 
+# tags: given at creation, ignored by an update (as AWS does), changed by ARN, gone with the alarm
+cw put-metric-alarm --alarm-name tagged --namespace App --metric-name Queue --statistic Sum --period 60 \
+	--evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanThreshold --tags Key=team,Value=web Key=env,Value=lab
+arn=$(cw describe-alarms --alarm-names tagged --query 'MetricAlarms[0].AlarmArn' --output text)
+tags() { cw list-tags-for-resource --resource-arn "$arn" --output json | jq -c '[.Tags[] | [.Key, .Value]]'; }
+[ "$(tags)" = '[["env","lab"],["team","web"]]' ] || fail "tags given at creation: $(tags)"
+cw put-metric-alarm --alarm-name tagged --namespace App --metric-name Queue --statistic Sum --period 60 \
+	--evaluation-periods 1 --threshold 2 --comparison-operator GreaterThanThreshold --tags Key=team,Value=db
+[ "$(tags)" = '[["env","lab"],["team","web"]]' ] || fail "an update changed the tags: $(tags)"
+cw tag-resource --resource-arn "$arn" --tags Key=team,Value=db Key=owner,Value=ops
+cw untag-resource --resource-arn "$arn" --tag-keys env nosuch
+[ "$(tags)" = '[["owner","ops"],["team","db"]]' ] || fail "tag-resource / untag-resource: $(tags)"
+[ "$(vm cloudwatch list-tags-for-resource --resource-arn "$arn" --output json | jq -c '[.Tags[].Key]')" = '["owner","team"]' ] ||
+	fail "vmmgr cloudwatch list-tags-for-resource"
+expect_cw ResourceNotFoundException list-tags-for-resource --resource-arn "${arn}x"
+expect_cw ResourceNotFoundException tag-resource --resource-arn "${arn}x" --tags Key=a,Value=b
+expect_cw InvalidParameterValue tag-resource --resource-arn "$arn" --tags Key=aws:x,Value=b
+expect_cw InvalidParameterValue tag-resource --resource-arn not-an-arn --tags Key=a,Value=b
+many=$(for i in $(seq 49); do printf 'Key=k%d,Value=v ' "$i"; done)
+# shellcheck disable=SC2086 # one argument per tag
+expect_cw InvalidParameterValue tag-resource --resource-arn "$arn" --tags $many
+[ "$(tags)" = '[["owner","ops"],["team","db"]]' ] || fail "refused tagging changed the tags: $(tags)"
+cw delete-alarms --alarm-names tagged
+cw put-metric-alarm --alarm-name tagged --namespace App --metric-name Queue --statistic Sum --period 60 \
+	--evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanThreshold
+[ "$(tags)" = '[]' ] || fail "a deleted alarm's tags came back with a new one of its name: $(tags)"
+cw delete-alarms --alarm-names tagged
+ok "alarm tags: at creation, not by an update, tag/untag/list by ARN, limits and errors change nothing, gone with the alarm"
+
 for py in /usr/bin/python3 /root/.pyenv/shims/python3; do
 	[ -x "$py" ] && "$py" -c 'import boto3' 2>/dev/null || continue
 	"$py" - "$ENDPOINT" <<'PY' || fail "boto3 with $py"
@@ -159,9 +189,19 @@ try:
     sys.exit("deleting a missing alarm succeeded")
 except botocore.exceptions.ClientError as e:
     assert e.response["Error"]["Code"] == "ResourceNotFound", e.response
+arn = a["AlarmArn"]
+cw.tag_resource(ResourceARN=arn, Tags=[{"Key": "client", "Value": "boto3"}, {"Key": "empty", "Value": ""}])
+cw.untag_resource(ResourceARN=arn, TagKeys=["empty"])
+assert cw.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "client", "Value": "boto3"}]
+try:
+    cw.list_tags_for_resource(ResourceARN=arn + "-gone")
+    sys.exit("tags of a missing alarm listed")
+except botocore.exceptions.ClientError as e:
+    assert e.response["Error"]["Code"] == "ResourceNotFoundException", e.response
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 404, e.response
 cw.delete_alarms(AlarmNames=[name])
 assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
 print("boto3 %s: alarms ok" % boto3.__version__)
 PY
 done
-ok "boto3 (Query and JSON 1.0): alarm create, describe, set state, history, errors, delete"
+ok "boto3 (Query and JSON 1.0): alarm create, describe, set state, history, tags, errors, delete"

@@ -547,6 +547,12 @@ static const char *const migrations[] = {
     /* 25: public addresses given at launch (MapPublicIpOnLaunch, AssociatePublicIpAddress): from the
      * same pool, their instance's, not Elastic IPs */
     "ALTER TABLE addresses ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;",
+    /* 26: CloudWatch alarms' tags (TagResource, PutMetricAlarm's Tags); they go with their alarm */
+    "CREATE TABLE alarm_tags ("
+    "  alarm_name TEXT NOT NULL REFERENCES alarms(name) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (alarm_name, key));",
 };
 
 int

@@ -70,6 +70,7 @@ static const struct {
     [VM_ERR_CANNOT_DELETE] = { "CannotDelete", 400 },
     [VM_ERR_ENI_NOT_FOUND] = { "InvalidNetworkInterfaceID.NotFound", 400 },
     [VM_ERR_RESOURCE_NOT_FOUND] = { "ResourceNotFound", 404 },
+    [VM_ERR_RESOURCE_NOT_FOUND_EXC] = { "ResourceNotFoundException", 404 },
     [VM_ERR_LT_NAME_DUPLICATE] = { "InvalidLaunchTemplateName.AlreadyExistsException", 400 },
     [VM_ERR_LT_NAME_NOT_FOUND] = { "InvalidLaunchTemplateName.NotFoundException", 400 },
     [VM_ERR_LT_ID_NOT_FOUND] = { "InvalidLaunchTemplateId.NotFound", 400 },

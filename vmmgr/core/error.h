@@ -73,6 +73,7 @@ typedef enum vm_err_code {
     VM_ERR_CANNOT_DELETE,               /* CannotDelete */
     VM_ERR_ENI_NOT_FOUND,               /* InvalidNetworkInterfaceID.NotFound */
     VM_ERR_RESOURCE_NOT_FOUND,          /* ResourceNotFound, 404 (CloudWatch's alarms) */
+    VM_ERR_RESOURCE_NOT_FOUND_EXC,      /* ResourceNotFoundException, 404 (CloudWatch's tagging) */
     VM_ERR_LT_NAME_DUPLICATE,           /* InvalidLaunchTemplateName.AlreadyExistsException */
     VM_ERR_LT_NAME_NOT_FOUND,           /* InvalidLaunchTemplateName.NotFoundException */
     VM_ERR_LT_ID_NOT_FOUND,             /* InvalidLaunchTemplateId.NotFound */

@@ -9,7 +9,8 @@
  *   DeleteAlarms              all or none (ResourceNotFound)
  *   SetAlarmState             until the next evaluation
  *   DescribeAlarmHistory      AlarmName, HistoryItemType, StartDate/EndDate, ScanBy, paging
- *   Enable/DisableAlarmActions */
+ *   Enable/DisableAlarmActions
+ *   TagResource, UntagResource, ListTagsForResource   of alarms, by ARN; PutMetricAlarm's Tags on creation */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,46 @@ parse_actions(const vm_params *p, const char *param, const char **list, size_t *
     return 0;
 }
 
+/* Tags.member.N.{Key,Value}: at most ALARM_TAGS_MAX, keys 1-128 characters not starting "aws:" and given
+ * once, values 0-256 characters */
+static int
+parse_tags(const vm_params *p, alarm_tag *tags, size_t *ret_n, vm_error *err)
+{
+    _cleanup_free_ int *idx = NULL;
+    size_t n = 0;
+    if (vm_params_indexes(p, "Tags.member", &idx, &n, err) < 0)
+        return -1;
+    if (n > ALARM_TAGS_MAX)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "The collection Tags must not have more than %d members.", ALARM_TAGS_MAX);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = vm_params_getf(p, "Tags.member.%d.Key", idx[i]);
+        const char *value = vm_params_getf(p, "Tags.member.%d.Value", idx[i]);
+        if (!key || !value)
+            return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter Tags.member.%d.%s is required.", idx[i],
+                                !key ? "Key" : "Value");
+        if (!*key || strlen(key) > 128 || strlen(value) > 256)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "A tag's key must be 1 to 128 characters and its value at most 256 (Tags.member.%d).",
+                                idx[i]);
+        if (strncmp(key, "aws:", 4) == 0)
+            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                                "The tag key %s is reserved: keys starting with aws: are AWS's.", key);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(tags[k].key, key) == 0)
+                return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The tag key %s is given twice.", key);
+        tags[i] = (alarm_tag){ key, value };
+    }
+    *ret_n = n;
+    return 0;
+}
+
 int
 cw_put_metric_alarm(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
 {
     (void)principal, (void)result;
     alarm_def d = { .treat_missing = "missing" };
+    alarm_tag tags[ALARM_TAGS_MAX];
     const char *stat = vm_params_get(p, "Statistic"), *op = vm_params_get(p, "ComparisonOperator");
     const char *tm = vm_params_get(p, "TreatMissingData"), *thr = vm_params_get(p, "Threshold");
     if (cw_parse_name(p, "AlarmName", true, &d.name, err) < 0)
@@ -117,6 +153,9 @@ cw_put_metric_alarm(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
         parse_actions(p, "InsufficientDataActions", d.actions[ALARM_INSUFFICIENT], &d.nactions[ALARM_INSUFFICIENT],
                       err) < 0)
         return -1;
+    if (parse_tags(p, tags, &d.ntags, err) < 0)
+        return -1;
+    d.tags = tags;
     return alarm_put(ctx, &d, ctx->region, time(NULL), err);
 }
 
@@ -338,4 +377,70 @@ cw_describe_alarm_history(vm_ctx *ctx, const char *principal, const vm_params *p
         return -1;
     cw_next_token(result, more, offset + max);
     return 0;
+}
+
+/* ResourceARN: required, at most 1024 characters; only alarms have tags here, so any other ARN is not
+ * found */
+static int
+parse_arn(const vm_params *p, const char **ret, vm_error *err)
+{
+    const char *arn = vm_params_get(p, "ResourceARN");
+    if (!arn)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter ResourceARN is required.");
+    if (!*arn || strlen(arn) > 1024 || strncmp(arn, "arn:", 4) != 0)
+        return cw_invalid(err, "ResourceARN", arn);
+    *ret = arn;
+    return 0;
+}
+
+int
+cw_tag_resource(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *arn;
+    alarm_tag tags[ALARM_TAGS_MAX];
+    size_t n = 0;
+    if (parse_arn(p, &arn, err) < 0 || parse_tags(p, tags, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter Tags is required.");
+    return alarm_tags_add(ctx, arn, tags, n, err);
+}
+
+int
+cw_untag_resource(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    const char *arn;
+    _cleanup_free_ const char **keys = NULL;
+    size_t n = 0;
+    if (parse_arn(p, &arn, err) < 0 || vm_params_list(p, "TagKeys.member", &keys, &n, err) < 0)
+        return -1;
+    if (n == 0)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter TagKeys is required.");
+    if (n > ALARM_TAGS_MAX)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "The collection TagKeys must not have more than %d members.", ALARM_TAGS_MAX);
+    return alarm_tags_remove(ctx, arn, keys, n, err);
+}
+
+static int
+add_tag(void *opaque, const alarm_tag *t, vm_error *err)
+{
+    vm_node *it = vm_node_item(opaque);
+    if (!it)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    vm_node_str(it, "Key", NULL, t->key);
+    vm_node_str(it, "Value", NULL, t->value);
+    return 0;
+}
+
+int
+cw_list_tags_for_resource(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    const char *arn;
+    if (parse_arn(p, &arn, err) < 0)
+        return -1;
+    return alarm_tags_list(ctx, arn, add_tag, vm_node_list(result, "Tags", NULL), err);
 }

@@ -402,6 +402,9 @@ static const svc_action cloudwatch_actions[] = {
     { "DescribeAlarmHistory", cw_describe_alarm_history },
     { "EnableAlarmActions", cw_enable_alarm_actions },
     { "DisableAlarmActions", cw_disable_alarm_actions },
+    { "TagResource", cw_tag_resource },
+    { "UntagResource", cw_untag_resource },
+    { "ListTagsForResource", cw_list_tags_for_resource },
     { NULL, NULL },
 };
 

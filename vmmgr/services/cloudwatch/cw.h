@@ -34,3 +34,6 @@ int cw_describe_alarm_history(vm_ctx *ctx, const char *principal, const vm_param
                               vm_error *err);
 int cw_enable_alarm_actions(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int cw_disable_alarm_actions(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int cw_tag_resource(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int cw_untag_resource(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int cw_list_tags_for_resource(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
