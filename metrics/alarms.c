@@ -190,9 +190,50 @@ known_policy(vm_ctx *ctx, const char *arn)
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
-/* The actions of a state the alarm entered: each gets an Action entry.  A scaling policy of this
- * endpoint is executed (by the Auto Scaling controller); other ARNs have no executor here, and the
- * entry says so. */
+/* An EC2 action's ARN, arn:aws:automate:REGION:ec2:stop|terminate|reboot: its verb, or NULL. */
+const char *
+alarm_ec2_verb(const char *arn)
+{
+    static const char *const verbs[] = { "stop", "terminate", "reboot", NULL };
+    if (strncmp(arn, "arn:aws:automate:", 17) != 0)
+        return NULL;
+    const char *svc = strchr(arn + 17, ':');
+    if (!svc || strncmp(svc, ":ec2:", 5) != 0)
+        return NULL;
+    for (const char *const *v = verbs; *v; v++)
+        if (strcmp(svc + 5, *v) == 0)
+            return *v;
+    return NULL;
+}
+
+/* the value of the metric's InstanceId dimension, or NULL */
+static const char *
+instance_of(const alarm_def *d)
+{
+    for (size_t i = 0; i < d->metric.ndims; i++)
+        if (strcmp(d->metric.dims[i].name, "InstanceId") == 0)
+            return d->metric.dims[i].value;
+    return NULL;
+}
+
+static int
+action_entry(vm_ctx *ctx, const char *name, const char *arn, const char *error, time_t now, vm_error *err)
+{
+    char summary[1700], ts[40];
+    snprintf(summary, sizeof(summary), "%s action %s", error ? "Failed to execute" : "Successfully executed", arn);
+    _cleanup_(json_putp) json_object *o = json_object_new_object();
+    json_object_object_add(o, "actionState", json_object_new_string(error ? "Failed" : "Succeeded"));
+    json_object_object_add(o, "notificationResource", json_object_new_string(arn));
+    json_object_object_add(o, "stateUpdateTimestamp", json_object_new_string(iso_ms(now, ts, sizeof(ts))));
+    if (error)
+        json_object_object_add(o, "error", json_object_new_string(error));
+    return history_add(ctx, name, now, "Action", summary, o, err);
+}
+
+/* The actions of a state the alarm entered.  A scaling policy of this endpoint is executed (by the
+ * Auto Scaling controller) and gets its Action entry now; an EC2 action is queued for the daemon
+ * (alarm_ec2_pending), which writes the entry when it has run it; other ARNs have no executor here,
+ * and the entry says so. */
 static int
 record_actions(vm_ctx *ctx, const alarm_def *d, alarm_state s, time_t now, vm_error *err)
 {
@@ -200,22 +241,69 @@ record_actions(vm_ctx *ctx, const alarm_def *d, alarm_state s, time_t now, vm_er
         return 0;
     for (size_t i = 0; i < d->nactions[s]; i++) {
         const char *arn = d->actions[s][i];
-        bool policy = known_policy(ctx, arn);
-        const char *why = strncmp(arn, "arn:aws:autoscaling:", 20) == 0
-                              ? "no scaling policy of this endpoint has this ARN"
-                              : "this endpoint does not run actions of this service";
-        char summary[1700], ts[40];
-        snprintf(summary, sizeof(summary), "%s action %s", policy ? "Successfully executed" : "Failed to execute", arn);
-        _cleanup_(json_putp) json_object *o = json_object_new_object();
-        json_object_object_add(o, "actionState", json_object_new_string(policy ? "Succeeded" : "Failed"));
-        json_object_object_add(o, "notificationResource", json_object_new_string(arn));
-        json_object_object_add(o, "stateUpdateTimestamp", json_object_new_string(iso_ms(now, ts, sizeof(ts))));
-        if (!policy)
-            json_object_object_add(o, "error", json_object_new_string(why));
-        if (history_add(ctx, d->name, now, "Action", summary, o, err) < 0)
+        const char *instance = instance_of(d);
+        if (alarm_ec2_verb(arn) && instance) {
+            sqlite3_stmt *st = vm_ctx_stmt(
+                ctx, "INSERT INTO alarm_ec2_actions (alarm_name, arn, instance_id, ts) VALUES (?, ?, ?, ?)", err);
+            if (!st)
+                return -1;
+            sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, instance, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, now);
+            int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE)
+                return vm_db_error(ctx->db, "queueing an alarm's EC2 action", err);
+            continue;
+        }
+        const char *why = alarm_ec2_verb(arn) ? "the alarm's metric has no InstanceId dimension"
+                          : strncmp(arn, "arn:aws:automate:", 17) == 0
+                              ? "this endpoint runs the EC2 actions stop, terminate and reboot (one host: no recover)"
+                          : strncmp(arn, "arn:aws:autoscaling:", 20) == 0 ? "no scaling policy of this endpoint has this ARN"
+                                                                          : "this endpoint does not run actions of this service";
+        if (action_entry(ctx, d->name, arn, known_policy(ctx, arn) ? NULL : why, now, err) < 0)
             return -1;
     }
     return 0;
+}
+
+int
+alarm_ec2_pending(vm_ctx *ctx, alarm_ec2_fn fn, void *opaque, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id, alarm_name, arn, instance_id FROM alarm_ec2_actions ORDER BY id", &st, err) < 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        alarm_ec2_action a = { sqlite3_column_int64(st, 0), vm_db_text(st, 1), vm_db_text(st, 2), vm_db_text(st, 3) };
+        if (fn(opaque, &a, err) < 0)
+            return -1;
+    }
+    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading the alarms' EC2 actions", err);
+}
+
+int
+alarm_ec2_done(vm_ctx *ctx, const alarm_ec2_action *a, const char *error, time_t now, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, "DELETE FROM alarm_ec2_actions WHERE id = ?", err);
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, a->id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        vm_db_error(ctx->db, "dequeueing an alarm's EC2 action", err);
+        goto fail;
+    }
+    /* another process ran it meanwhile: its entry is written */
+    if (sqlite3_changes(ctx->db) == 0 || action_entry(ctx, a->alarm, a->arn, error, now, err) == 0)
+        return vm_db_commit(ctx->db, err);
+fail:
+    vm_db_rollback(ctx->db);
+    return -1;
 }
 
 /* Changes the state of the alarm (within the caller's transaction): row, history, actions. */

@@ -104,6 +104,21 @@ typedef int (*alarm_tag_fn)(void *opaque, const alarm_tag *t, vm_error *err);
 /* in key order */
 int alarm_tags_list(vm_ctx *ctx, const char *arn, alarm_tag_fn fn, void *opaque, vm_error *err);
 
+/* EC2 actions (arn:aws:automate:REGION:ec2:stop|terminate|reboot) of an alarm on a metric with an
+ * InstanceId dimension: a transition queues them in its transaction; the daemon takes them in order,
+ * runs each on the instance and then alarm_ec2_done writes its Action history entry (the error, NULL
+ * when it ran) and ends it, in one transaction.  A daemon killed between the two runs it again:
+ * stop and terminate are idempotent, a reboot may happen twice. */
+typedef struct alarm_ec2_action {
+    long long id;
+    const char *alarm, *arn, *instance_id;
+} alarm_ec2_action;
+/* the verb of an EC2 action's ARN ("stop", "terminate", "reboot"), or NULL */
+const char *alarm_ec2_verb(const char *arn);
+typedef int (*alarm_ec2_fn)(void *opaque, const alarm_ec2_action *a, vm_error *err);
+int alarm_ec2_pending(vm_ctx *ctx, alarm_ec2_fn fn, void *opaque, vm_error *err);
+int alarm_ec2_done(vm_ctx *ctx, const alarm_ec2_action *a, const char *error, time_t now, vm_error *err);
+
 /* The daemon's loop: evaluates every alarm whose period has ended since it was last evaluated.
  * *ret_changed (may be NULL) gets the number of alarms that changed state. */
 int alarms_evaluate(vm_ctx *ctx, time_t now, size_t *ret_changed, vm_error *err);

@@ -16,6 +16,7 @@
 #include "../elb/elb.h"
 #include "../imds/imds.h"
 #include "../metrics/alarms.h"
+#include "../metrics/ec2_actions.h"
 #include "../metrics/prometheus.h"
 #include "../metrics/sampler.h"
 
@@ -229,6 +230,10 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             vm_error e = { 0 };
             if (alarms_evaluate(ctx, time(NULL), NULL, &e) < 0)
                 fprintf(stderr, "vmmgr serve: alarms: %s\n", e.msg);
+            /* the EC2 actions the transitions (or a SetAlarmState) asked for */
+            vm_error ae = { 0 };
+            if (alarm_ec2_run(ctx, NULL, &ae) < 0)
+                fprintf(stderr, "vmmgr serve: alarm actions: %s\n", ae.msg);
             next_eval = now.tv_sec + ALARMS_EVERY_SEC;
         }
         /* the Auto Scaling groups: every 2 s, every 0.5 s while an activity is in progress, and at

@@ -120,6 +120,8 @@ expect_cw InvalidParameterValue put-metric-alarm --alarm-name bad "${base[@]}" -
 expect_cw InvalidParameterValue put-metric-alarm --alarm-name bad "${base[@]}" --period 60 --treat-missing-data sometimes
 expect_cw InvalidParameterValue put-metric-alarm --alarm-name bad "${base[@]}" --period 60 --alarm-actions not-an-arn
 expect_cw InvalidParameterValue put-metric-alarm --alarm-name app-high "${base[@]}" --period 86400
+expect_cw ValidationError put-metric-alarm --alarm-name bad "${base[@]}" --period 60 \
+	--alarm-actions arn:aws:automate:us-east-1:ec2:stop
 expect_cw MissingParameter put-metric-alarm --alarm-name bad --namespace App --metric-name Queue --statistic Average \
 	--evaluation-periods 2 --comparison-operator GreaterThanThreshold --period 60
 expect_cw ResourceNotFound delete-alarms --alarm-names disk-1 nosuch

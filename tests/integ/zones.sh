@@ -137,8 +137,8 @@ old_sub=$(v2 describe-subnets --query 'Subnets[].SubnetId' --output text)
 [ "$(wc -w <<<"$old_sub")" = 1 ] || fail "a single-zone state dir has one default subnet: $old_sub"
 i2=$(v2 run-instances --image-id "$ami2" --output json | jq -r '.Instances[0].InstanceId')
 v2 wait instance-running --instance-ids "$i2" || fail "the instance of the old state dir does not run"
-# schema 18: without what 19 (zones), 20 (load balancers), 21 (metadata options), 22 (route tables), 23 (Elastic IPs), 24 (NAT gateways), 25 (public addresses at launch) and 26 (alarm tags) added
-sqlite3 "$S2/state.db" "DROP TABLE alarm_tags; DROP TABLE nat_gateways; DROP TABLE addresses; DROP TABLE rt_associations; DROP TABLE routes; DROP TABLE route_tables; DROP TABLE internet_gateways;
+# schema 18: without what 19 (zones), 20 (load balancers), 21 (metadata options), 22 (route tables), 23 (Elastic IPs), 24 (NAT gateways), 25 (public addresses at launch) and 26 (alarm tags and EC2 actions) added
+sqlite3 "$S2/state.db" "DROP TABLE alarm_tags; DROP TABLE alarm_ec2_actions; DROP TABLE nat_gateways; DROP TABLE addresses; DROP TABLE rt_associations; DROP TABLE routes; DROP TABLE route_tables; DROP TABLE internet_gateways;
 	ALTER TABLE instances DROP COLUMN md_tokens; ALTER TABLE instances DROP COLUMN md_endpoint;
 	ALTER TABLE instances DROP COLUMN md_hop_limit; ALTER TABLE instances DROP COLUMN md_tags;
 	ALTER TABLE subnets DROP COLUMN az; ALTER TABLE volumes DROP COLUMN az;

@@ -773,12 +773,8 @@ inst_start_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_node *list, vm_error
 }
 
 int
-inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_reboot_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_error *err)
 {
-    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
-    bool dry;
-    if (prologue(ctx, p, &insts, &dry, err) < 0)
-        return -1;
     for (inst_obj **i = insts; *i; i++)
         if ((*i)->state != INST_RUNNING && (*i)->state != INST_PENDING)
             return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is not in a running state",
@@ -793,6 +789,25 @@ inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         if (virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) < 0 && virDomainReset(d, 0) < 0)
             return vm_error_from_virt(err, "rebooting domain '%s'", (*i)->id);
     }
+    return 0;
+}
+
+int
+inst_reboot_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    if (inst_get_ids(ctx, ids, n, &insts, err) < 0)
+        return -1;
+    return inst_reboot_list(ctx, insts, false, err);
+}
+
+int
+inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+{
+    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
+    bool dry;
+    if (prologue(ctx, p, &insts, &dry, err) < 0 || inst_reboot_list(ctx, insts, dry, err) < 0)
+        return -1;
     vm_node_bool(resp, "return", NULL, true);
     return 0;
 }

@@ -164,6 +164,9 @@ int inst_stop_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool force, bool hib
 int inst_stop_ids(vm_ctx *ctx, const char *const *ids, size_t n, bool hibernate, vm_error *err);
 int inst_start_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_node *list, vm_error *err);
 int inst_start_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err);
+/* RebootInstances typed: ACPI, then a reset for a guest that ignores it; running or pending only. */
+int inst_reboot_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_error *err);
+int inst_reboot_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err);
 /* Saves a running domain's memory and stops it (lock held by the caller). */
 int inst_hibernate_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 int inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

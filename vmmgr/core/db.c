@@ -547,12 +547,19 @@ static const char *const migrations[] = {
     /* 25: public addresses given at launch (MapPublicIpOnLaunch, AssociatePublicIpAddress): from the
      * same pool, their instance's, not Elastic IPs */
     "ALTER TABLE addresses ADD COLUMN auto INTEGER NOT NULL DEFAULT 0;",
-    /* 26: CloudWatch alarms' tags (TagResource, PutMetricAlarm's Tags); they go with their alarm */
+    /* 26: CloudWatch alarms' tags (TagResource, PutMetricAlarm's Tags), which go with their alarm; the
+     * EC2 actions (stop, terminate, reboot) a transition asked for and the daemon has not yet run */
     "CREATE TABLE alarm_tags ("
     "  alarm_name TEXT NOT NULL REFERENCES alarms(name) ON DELETE CASCADE,"
     "  key TEXT NOT NULL,"
     "  value TEXT NOT NULL,"
-    "  PRIMARY KEY (alarm_name, key));",
+    "  PRIMARY KEY (alarm_name, key));"
+    "CREATE TABLE alarm_ec2_actions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  alarm_name TEXT NOT NULL,"
+    "  arn TEXT NOT NULL,"
+    "  instance_id TEXT NOT NULL,"
+    "  ts INTEGER NOT NULL);",
 };
 
 int

@@ -3,7 +3,8 @@
  *   PutMetricAlarm            one metric (no metric math), Statistic (no percentiles), Period 10, 30
  *                             or n×60 with Period × EvaluationPeriods ≤ one day, DatapointsToAlarm ≤
  *                             EvaluationPeriods, the four threshold comparisons, TreatMissingData,
- *                             up to 5 actions per state given as ARNs
+ *                             up to 5 actions per state given as ARNs (EC2 actions only on a metric
+ *                             with an InstanceId dimension)
  *   DescribeAlarms            AlarmNames, AlarmNamePrefix, StateValue, ActionPrefix, AlarmTypes, paging
  *   DescribeAlarmsForMetric   the alarms on exactly one metric (and Statistic, Period, Unit)
  *   DeleteAlarms              all or none (ResourceNotFound)
@@ -155,6 +156,17 @@ cw_put_metric_alarm(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
         return -1;
     if (parse_tags(p, tags, &d.ntags, err) < 0)
         return -1;
+    /* an EC2 action acts on the instance of the alarm's metric */
+    bool instance = false;
+    for (size_t i = 0; i < d.metric.ndims; i++)
+        instance |= strcmp(d.metric.dims[i].name, "InstanceId") == 0;
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < d.nactions[k]; i++)
+            if (strncmp(d.actions[k][i], "arn:aws:automate:", 17) == 0 && !instance)
+                return vm_error_set(err, VM_ERR_VALIDATION,
+                                    "Invalid use of EC2 action %s. An EC2 action can only be used if the alarm is "
+                                    "monitoring an EC2 instance (a metric with an InstanceId dimension).",
+                                    d.actions[k][i]);
     d.tags = tags;
     return alarm_put(ctx, &d, ctx->region, time(NULL), err);
 }
