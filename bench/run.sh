@@ -5,7 +5,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 scripts/deps.sh
 scripts/build.sh
-make -s bench/overlay_bench bench/seed bench/sampler_bench bench/asg_bench
+make -s bench/overlay_bench bench/seed bench/sampler_bench bench/asg_bench bench/cw_load
 # the benchmarks' own libvirtd, in namespaces of its own (a host libvirtd is left alone)
 run=$(mktemp -d /tmp/vmmgr-bench-harness.XXXXXX)
 trap 'tests/harness/libvirtd-netns.sh stop "$run"; rm -rf "$run"' EXIT

@@ -68,47 +68,96 @@ metrics_dims_decode(const char *text, char *out, metric_dim *dims)
     return n;
 }
 
-static int
-metric_id(vm_ctx *ctx, const char *ns, const char *name, const char *dims, sqlite3_int64 *ret, vm_error *err)
+/* The process's one writer of points: its own connection to the store (synchronous=NORMAL: points
+ * are committed without waiting for the disk; a crash of vmmgr loses none, a crash of the host may
+ * lose the last ones, as Prometheus's own WAL may; the rest of the store stays FULL) with its
+ * statements prepared once.  One connection, not the caller's: the API's workers and the sampler
+ * each have their own, and a connection whose store another one wrote re-reads its pages (SQLite
+ * drops a connection's cache when the file changed under it), which was most of a PutMetricData's
+ * time; two writers meeting in SQLite's lock would also sleep in its busy handler.  (A group commit,
+ * where a put that finds others waiting leaves its transaction open for them, was slower here: the
+ * waits cost more than the pages it saved.) */
+static struct {
+    pthread_mutex_t lock;
+    sqlite3 *db;
+    char *path;
+    sqlite3_stmt *find, *add, *point;
+} writer = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void
+writer_close(void)
 {
-    sqlite3_stmt *ins = vm_ctx_stmt(
-        ctx, "INSERT INTO metrics(namespace, name, dims) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", err);
-    sqlite3_stmt *sel = ins ? vm_ctx_stmt(ctx, "SELECT id FROM metrics WHERE namespace = ? AND name = ? AND dims = ?",
-                                          err)
-                            : NULL;
-    if (!sel)
+    sqlite3_finalize(writer.find);
+    sqlite3_finalize(writer.add);
+    sqlite3_finalize(writer.point);
+    vm_db_close(writer.db);
+    free(writer.path);
+    writer.find = writer.add = writer.point = NULL;
+    writer.db = NULL;
+    writer.path = NULL;
+}
+
+/* the writer for the store ctx uses (opened, or reopened for another store), lock held */
+static int
+writer_open(vm_ctx *ctx, vm_error *err)
+{
+    const char *path = sqlite3_db_filename(ctx->db, "main");
+    if (!path || !*path)
+        return vm_error_set(err, VM_ERR_INTERNAL, "the state store has no file");
+    if (writer.db && strcmp(writer.path, path) == 0)
+        return 0;
+    writer_close();
+    if (!(writer.path = strdup(path)))
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    /* its commits checkpoint the WAL into the store every ~40 MB rather than every 4 MB: a point's
+     * pages (each metric's last index page) are written again and again, and a checkpoint copies
+     * only their last version */
+    if (!(writer.db = vm_db_open(path, err)) || vm_db_exec(writer.db, "PRAGMA synchronous = NORMAL", err) < 0 ||
+        vm_db_exec(writer.db, "PRAGMA wal_autocheckpoint = 10000", err) < 0 ||
+        vm_db_prepare(writer.db, "SELECT id FROM metrics WHERE namespace = ? AND name = ? AND dims = ?", &writer.find,
+                      err) < 0 ||
+        vm_db_prepare(writer.db, "INSERT INTO metrics(namespace, name, dims) VALUES (?, ?, ?) RETURNING id", &writer.add,
+                      err) < 0 ||
+        vm_db_prepare(writer.db,
+                      "INSERT INTO metric_data(metric_id, ts, resolution, unit, count, sum, min, max) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      &writer.point, err) < 0) {
+        writer_close();
         return -1;
-    for (sqlite3_stmt **st = (sqlite3_stmt *[]){ ins, sel, NULL }; *st; st++) {
+    }
+    return 0;
+}
+
+/* the id of the metric (namespace, name, encoded dimensions), made when new */
+static int
+metric_id(const char *ns, const char *name, const char *dims, sqlite3_int64 *ret, vm_error *err)
+{
+    for (sqlite3_stmt **st = (sqlite3_stmt *[]){ writer.find, writer.add, NULL }; *st; st++) {
         sqlite3_bind_text(*st, 1, ns, -1, SQLITE_STATIC);
         sqlite3_bind_text(*st, 2, name, -1, SQLITE_STATIC);
         sqlite3_bind_text(*st, 3, dims, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(*st);
+        if (rc == SQLITE_ROW)
+            *ret = sqlite3_column_int64(*st, 0);
+        sqlite3_reset(*st);
+        if (rc == SQLITE_ROW)
+            return 0;
+        if (rc != SQLITE_DONE)
+            return vm_db_error(writer.db, "recording a metric", err);
     }
-    int rc = sqlite3_step(ins);
-    sqlite3_reset(ins);
-    if (rc != SQLITE_DONE)
-        return vm_db_error(ctx->db, "recording a metric", err);
-    rc = sqlite3_step(sel);
-    if (rc == SQLITE_ROW)
-        *ret = sqlite3_column_int64(sel, 0);
-    sqlite3_reset(sel);
-    return rc == SQLITE_ROW ? 0 : vm_db_error(ctx->db, "reading a metric", err);
+    return vm_error_set(err, VM_ERR_INTERNAL, "a metric neither found nor made");
 }
 
 static int
-put_one(vm_ctx *ctx, const metric_datum *d, vm_error *err)
+put_one(const metric_datum *d, vm_error *err)
 {
     _cleanup_free_ char *dims = metrics_dims_encode(&d->key);
     if (!dims)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     sqlite3_int64 id = 0;
-    if (metric_id(ctx, d->key.ns, d->key.name, dims, &id, err) < 0)
+    if (metric_id(d->key.ns, d->key.name, dims, &id, err) < 0)
         return -1;
-    sqlite3_stmt *ins = vm_ctx_stmt(ctx,
-                                    "INSERT INTO metric_data(metric_id, ts, resolution, unit, count, sum, min, max) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                    err);
-    if (!ins)
-        return -1;
+    sqlite3_stmt *ins = writer.point;
     sqlite3_bind_int64(ins, 1, id);
     sqlite3_bind_int64(ins, 2, d->ts);
     sqlite3_bind_int(ins, 3, d->resolution);
@@ -119,32 +168,22 @@ put_one(vm_ctx *ctx, const metric_datum *d, vm_error *err)
     sqlite3_bind_double(ins, 8, d->max);
     int rc = sqlite3_step(ins);
     sqlite3_reset(ins);
-    return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording a metric's point", err);
+    return rc == SQLITE_DONE ? 0 : vm_db_error(writer.db, "recording a metric's point", err);
 }
 
 int
 metrics_put(vm_ctx *ctx, const metric_datum *d, size_t n, vm_error *err)
 {
-    /* Points are committed without waiting for the disk (WAL, synchronous=NORMAL): a crash of vmmgr
-     * loses none, a crash of the host may lose the last ones, as Prometheus's own WAL may.  The
-     * fsync of every PutMetricData was most of its time; the rest of the store stays FULL.
-     * One writer of points at a time in this process: the API's workers and the sampler each have
-     * their own connection, and two writers meeting in SQLite's lock would sleep in its busy
-     * handler (1, 2, 5… ms), which halved PutMetricData's throughput with two clients. */
-    static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
-    pthread_mutex_lock(&writer);
-    int rc = vm_db_exec(ctx->db, "PRAGMA synchronous = NORMAL", err);
+    pthread_mutex_lock(&writer.lock);
+    int rc = writer_open(ctx, err);
     if (rc == 0)
-        rc = vm_db_begin(ctx->db, err);
+        rc = vm_db_begin(writer.db, err);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        if ((rc = put_one(ctx, &d[i], err)) < 0)
-            vm_db_rollback(ctx->db);
+        if ((rc = put_one(&d[i], err)) < 0)
+            vm_db_rollback(writer.db);
     if (rc == 0)
-        rc = vm_db_commit(ctx->db, err);
-    vm_error restore = { 0 };
-    if (vm_db_exec(ctx->db, "PRAGMA synchronous = FULL", &restore) < 0 && rc == 0)
-        rc = vm_error_set(err, restore.code, "%s", restore.msg);
-    pthread_mutex_unlock(&writer);
+        rc = vm_db_commit(writer.db, err);
+    pthread_mutex_unlock(&writer.lock);
     if (rc < 0)
         return -1;
     vm_error ignore = { 0 }; /* the points are in; a maintenance that failed runs again at the next put */

@@ -147,3 +147,13 @@ if /root/.pyenv/shims/python3 -c 'import boto3, sys; sys.exit(tuple(map(int, bot
 	[[ "$wires" == *"json gzip"* ]] || fail "the current boto3 did not send gzip JSON: $wires"
 fi
 ok "boto3 (Query and JSON 1.0 with gzip bodies): put 200 data, read them back, list, CloudWatch's errors ($wires)"
+
+# the metric calls are data events (CloudTrail's word): not in the audit log; alarm calls are
+cw put-metric-alarm --alarm-name audited --namespace App --metric-name Queue --statistic Sum --period 60 \
+	--evaluation-periods 1 --threshold 1 --comparison-operator GreaterThanThreshold
+audit=$(vm audit --max-items 100000 --output json)
+n=$(jq '[.Events[] | select(.Action | test("^monitoring:(PutMetricData|GetMetricStatistics|GetMetricData|ListMetrics)$"))] | length' <<<"$audit")
+[ "$n" = 0 ] || fail "$n metric calls are in the audit log"
+jq -e '[.Events[] | select(.Action == "monitoring:PutMetricAlarm")] | length == 1' <<<"$audit" >/dev/null ||
+	fail "PutMetricAlarm is not in the audit log"
+ok "the audit log leaves out the metric calls (data events) and keeps the alarm's"

@@ -206,7 +206,9 @@ inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *
     if (term || stop) {
         vm_params tmp = { 0 };
         vm_param one = { .key = "flag", .value = (char *)(term ? term : stop) };
+        size_t order = 0;
         tmp.v = &one;
+        tmp.by_key = &order;
         tmp.n = 1;
         if (vm_params_bool(&tmp, "flag", false, &flag, err) < 0)
             return -1;

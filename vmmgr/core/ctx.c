@@ -51,6 +51,8 @@ vm_ctx_path(const vm_ctx *ctx, char *buf, size_t len, const char *sub)
     return buf;
 }
 
+static long long config_generation(vm_ctx *ctx);
+
 void
 vm_ctx_load_config(vm_ctx *ctx)
 {
@@ -82,6 +84,7 @@ vm_ctx_load_config(vm_ctx *ctx)
     snprintf(ctx->az, sizeof(ctx->az), "%s", ctx->zones[0]);
     _cleanup_free_ char *st = vm_config_get(ctx, "stop_timeout");
     ctx->stop_timeout = st ? atoi(st) : 60;
+    ctx->config_generation = config_generation(ctx);
     const char *env = getenv("VMMGR_STOP_TIMEOUT");
     if (env && atoi(env) > 0)
         ctx->stop_timeout = atoi(env);
@@ -312,8 +315,24 @@ vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err)
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving configuration", err);
+    /* the other processes' and connections' cue to read the configuration again */
+    if (vm_db_exec(ctx->db, "INSERT INTO config(key, value) VALUES ('generation', '1') "
+                            "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", err) < 0)
+        return -1;
     vm_ctx_load_config(ctx);
     return 0;
+}
+
+/* the configuration's generation (vm_config_set moves it), 0 before the first */
+static long long
+config_generation(vm_ctx *ctx)
+{
+    vm_error ignore = { 0 };
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT CAST(value AS INTEGER) FROM config WHERE key = 'generation'", &ignore);
+    long long g = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (st)
+        sqlite3_reset(st);
+    return g;
 }
 
 sqlite3_stmt *
@@ -423,16 +442,17 @@ vm_zone_id_of(const vm_ctx *ctx, const char *name, char buf[48])
 void
 vm_ctx_config_refresh(vm_ctx *ctx)
 {
-    /* data_version moves when another connection committed: only then can the config differ */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ctx->db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+    /* data_version moves when another connection committed (on a busy endpoint, most requests: the
+     * points of PutMetricData, say): only then can the config differ, and only if its generation moved */
+    vm_error ignore = { 0 };
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, "PRAGMA data_version", &ignore);
+    if (!st)
         return;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        long long v = sqlite3_column_int64(st, 0);
-        if (v != ctx->config_version) {
-            ctx->config_version = v;
-            vm_ctx_load_config(ctx);
-        }
-    }
-    sqlite3_finalize(st);
+    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : ctx->config_version;
+    sqlite3_reset(st);
+    if (v == ctx->config_version)
+        return;
+    ctx->config_version = v;
+    if (config_generation(ctx) != ctx->config_generation)
+        vm_ctx_load_config(ctx);
 }

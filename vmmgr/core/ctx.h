@@ -28,7 +28,7 @@ typedef struct vm_ctx {
     struct {
         const char *sql; /* a string literal: compared by address */
         sqlite3_stmt *st;
-    } stmts[16];         /* prepared once for queries run per row of a describe */
+    } stmts[48];         /* prepared once for queries run per row (or per request) */
     /* a request with DryRun=true (vm_dispatch): the store refuses every write and libvirt is
      * reached read-only, so a handler that forgot DryRun cannot change anything; dry_run_hit
      * says a write was refused (the request would have changed something) */
@@ -44,7 +44,8 @@ typedef struct vm_ctx {
      * a zone is a property that placement reads, so zones can later map to groups of hosts. */
     char zones[VM_MAX_ZONES][40];
     size_t nzones;
-    long long config_version; /* the store's data_version when the config was read */
+    long long config_version;    /* the store's data_version when the config was last checked */
+    long long config_generation; /* config 'generation' when it was read (vm_config_set moves it) */
 } vm_ctx;
 
 /* Reads region, zones, account and settings from the store's config again (after init changed them). */

@@ -44,13 +44,15 @@ vm_key_create(vm_ctx *ctx, char ret_id[VM_KEY_ID_LEN + 1], char ret_secret[VM_KE
 char *
 vm_key_secret(vm_ctx *ctx, const char *id)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ctx->db, "SELECT secret FROM access_keys WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+    /* every signed request asks: prepared once (a key deleted is seen at the next request) */
+    vm_error ignore = { 0 };
+    sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT secret FROM access_keys WHERE id = ?", &ignore);
+    if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return NULL;
-    return strdup(vm_db_text(st, 0));
+    char *secret = sqlite3_step(st) == SQLITE_ROW ? strdup(vm_db_text(st, 0)) : NULL;
+    sqlite3_reset(st);
+    return secret;
 }
 
 int

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,21 +26,43 @@ vm_params_free(vm_params *p)
         free(p->v[i].value);
     }
     free(p->v);
+    free(p->by_key);
     free(p);
+}
+
+/* where key is in p->by_key, or where it would go; *found: it is there */
+static size_t
+find(const vm_params *p, const char *key, bool *found)
+{
+    size_t lo = 0, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(p->v[p->by_key[mid]].key, key);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
 }
 
 int
 vm_params_set(vm_params *p, const char *key, const char *value)
 {
-    for (size_t i = 0; i < p->n; i++) {
-        if (strcmp(p->v[i].key, key) == 0) {
-            char *nv = strdup(value);
-            if (!nv)
-                return -1;
-            free(p->v[i].value);
-            p->v[i].value = nv;
-            return 0;
-        }
+    bool found;
+    size_t at = find(p, key, &found);
+    if (found) {
+        char *nv = strdup(value);
+        if (!nv)
+            return -1;
+        free(p->v[p->by_key[at]].value);
+        p->v[p->by_key[at]].value = nv;
+        return 0;
     }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 16;
@@ -47,6 +70,10 @@ vm_params_set(vm_params *p, const char *key, const char *value)
         if (!nv)
             return -1;
         p->v = nv;
+        size_t *nb = realloc(p->by_key, cap * sizeof(*nb));
+        if (!nb)
+            return -1;
+        p->by_key = nb;
         p->cap = cap;
     }
     char *k = strdup(key), *v = strdup(value);
@@ -57,6 +84,8 @@ vm_params_set(vm_params *p, const char *key, const char *value)
     }
     p->v[p->n].key = k;
     p->v[p->n].value = v;
+    memmove(&p->by_key[at + 1], &p->by_key[at], (p->n - at) * sizeof(*p->by_key));
+    p->by_key[at] = p->n;
     p->n++;
     return 0;
 }
@@ -77,10 +106,9 @@ vm_params_setf(vm_params *p, const char *value, const char *keyfmt, ...)
 const char *
 vm_params_get(const vm_params *p, const char *key)
 {
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->v[i].key, key) == 0)
-            return p->v[i].value;
-    return NULL;
+    bool found;
+    size_t at = find(p, key, &found);
+    return found ? p->v[p->by_key[at]].value : NULL;
 }
 
 const char *
@@ -110,21 +138,25 @@ vm_params_indexes(const vm_params *p, const char *prefix, int **ret_idx, size_t 
     _cleanup_free_ int *idx = calloc(p->n + 1, sizeof(int));
     if (!idx)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-
-    for (size_t i = 0; i < p->n; i++) {
-        const char *k = p->v[i].key;
-        if (strncmp(k, prefix, plen) != 0 || k[plen] != '.')
-            continue;
+    /* the keys "prefix.…" are one run of the sorted keys: from where "prefix." would go */
+    char dotted[256];
+    if (plen + 2 > sizeof(dotted))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "parameter name too long: %s", prefix);
+    memcpy(dotted, prefix, plen);
+    memcpy(dotted + plen, ".", 2);
+    bool found;
+    for (size_t at = find(p, dotted, &found); at < p->n; at++) {
+        const char *k = p->v[p->by_key[at]].key;
+        if (strncmp(k, dotted, plen + 1) != 0)
+            break;
         const char *num = k + plen + 1;
         size_t digits = strspn(num, "0123456789");
         if (digits == 0 || digits > 6 || (num[digits] != '\0' && num[digits] != '.') || num[0] == '0')
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                                 "parameter '%s' has an invalid index", k);
+        /* the keys of one index are next to each other ("P.1", "P.1.A", "P.1.B", then "P.10…") */
         int v = atoi(num);
-        bool seen = false;
-        for (size_t j = 0; j < n; j++)
-            seen |= idx[j] == v;
-        if (!seen)
+        if (n == 0 || idx[n - 1] != v)
             idx[n++] = v;
     }
     qsort(idx, n, sizeof(int), cmp_int);

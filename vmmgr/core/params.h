@@ -16,8 +16,10 @@ typedef struct vm_param {
 } vm_param;
 
 typedef struct vm_params {
-    vm_param *v;
+    vm_param *v;      /* in the order set */
     size_t n, cap;
+    size_t *by_key;   /* indexes into v, sorted by key: lookups are binary searches (a PutMetricData
+                       * of 1,000 values has ~6,000 parameters) */
 } vm_params;
 
 vm_params *vm_params_new(void);

@@ -65,9 +65,11 @@ svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *ac
         vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     else if (sa)
         rc = sa->fn(ctx, principal, args, resp, err);
-    char audited[96];
-    snprintf(audited, sizeof(audited), "%s:%s", svc->signing_name, action);
-    vm_audit_record(ctx, principal, audited, args, rc == 0 ? resp : NULL, rc == 0 ? NULL : err);
+    if (!sa || !sa->data_event) {
+        char audited[96];
+        snprintf(audited, sizeof(audited), "%s:%s", svc->signing_name, action);
+        vm_audit_record(ctx, principal, audited, args, rc == 0 ? resp : NULL, rc == 0 ? NULL : err);
+    }
     if (rc < 0) {
         vm_node_free(resp);
         return -1;

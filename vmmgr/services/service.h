@@ -6,6 +6,8 @@
  * CloudWatch and ELBv2 next) answer through their action tables here. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "../core/ctx.h"
 #include "../core/node.h"
 #include "../core/params.h"
@@ -22,6 +24,9 @@ typedef int (*svc_handler)(vm_ctx *ctx, const char *principal, const vm_params *
 typedef struct svc_action {
     const char *name;
     svc_handler fn;
+    /* a data event, as CloudTrail calls CloudWatch's metric reads and writes: not kept in the audit
+     * log (CloudTrail logs them only when asked; here each would cost the audit log's synced commit) */
+    bool data_event;
 } svc_action;
 
 typedef struct svc_desc {

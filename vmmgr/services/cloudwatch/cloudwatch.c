@@ -390,10 +390,11 @@ get_metric_statistics(vm_ctx *ctx, const char *principal, const vm_params *p, vm
 }
 
 static const svc_action cloudwatch_actions[] = {
-    { "PutMetricData", put_metric_data },
-    { "ListMetrics", list_metrics },
-    { "GetMetricStatistics", get_metric_statistics },
-    { "GetMetricData", cw_get_metric_data },
+    /* the metric calls are data events: not audited (svc_action) */
+    { "PutMetricData", put_metric_data, true },
+    { "ListMetrics", list_metrics, true },
+    { "GetMetricStatistics", get_metric_statistics, true },
+    { "GetMetricData", cw_get_metric_data, true },
     { "PutMetricAlarm", cw_put_metric_alarm },
     { "DescribeAlarms", cw_describe_alarms },
     { "DescribeAlarmsForMetric", cw_describe_alarms_for_metric },
