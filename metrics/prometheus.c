@@ -31,8 +31,22 @@ static const family families[F__LAST] = {
 
 typedef struct row {
     char id[VM_ID_MAX], type[32], image[VM_ID_MAX];
+    char *group; /* its Auto Scaling group, "" when none */
     const domstat *dom;
 } row;
+
+/* a label value as the text format writes it: \\, \" and \n escaped */
+static void
+label_value(FILE *out, const char *v)
+{
+    for (; *v; v++)
+        if (*v == '\\' || *v == '"')
+            fprintf(out, "\\%c", *v);
+        else if (*v == '\n')
+            fputs("\\n", out);
+        else
+            fputc(*v, out);
+}
 
 static double
 value(const row *r, int f)
@@ -75,7 +89,8 @@ prom_write(vm_ctx *ctx, FILE *out, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     row *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc = vm_db_prepare(ctx->db, "SELECT id, instance_type, image_id FROM instances WHERE state = ? ORDER BY id", &st,
+    int rc = vm_db_prepare(ctx->db, "SELECT i.id, i.instance_type, i.image_id, coalesce(a.group_name, '') FROM instances i "
+                           "LEFT JOIN asg_instances a ON a.instance_id = i.id WHERE i.state = ? ORDER BY i.id", &st,
                            err);
     if (rc == 0) {
         sqlite3_bind_int(st, 1, INST_RUNNING);
@@ -95,7 +110,13 @@ prom_write(vm_ctx *ctx, FILE *out, vm_error *err)
             snprintf(r->id, sizeof(r->id), "%s", vm_db_text(st, 0));
             snprintf(r->type, sizeof(r->type), "%s", vm_db_text(st, 1));
             snprintf(r->image, sizeof(r->image), "%s", vm_db_text(st, 2));
+            r->group = strdup(vm_db_text(st, 3)); /* a group's name may hold any character */
             r->dom = NULL;
+            if (!r->group) {
+                n--;
+                rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+                break;
+            }
             for (size_t k = 0; k < ndoms && !r->dom; k++)
                 r->dom = strcmp(doms[k].name, r->id) == 0 ? &doms[k] : NULL;
         }
@@ -105,10 +126,15 @@ prom_write(vm_ctx *ctx, FILE *out, vm_error *err)
     for (int f = 0; rc == 0 && f < F__LAST; f++) {
         fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help, families[f].name,
                 families[f].type);
-        for (size_t i = 0; i < n; i++)
-            fprintf(out, "%s{instance_id=\"%s\",instance_type=\"%s\",image_id=\"%s\"} %.17g\n", families[f].name,
-                    rows[i].id, rows[i].type, rows[i].image, value(&rows[i], f));
+        for (size_t i = 0; i < n; i++) {
+            fprintf(out, "%s{instance_id=\"%s\",instance_type=\"%s\",image_id=\"%s\",auto_scaling_group=\"",
+                    families[f].name, rows[i].id, rows[i].type, rows[i].image);
+            label_value(out, rows[i].group);
+            fprintf(out, "\"} %.17g\n", value(&rows[i], f));
+        }
     }
+    for (size_t i = 0; i < n; i++)
+        free(rows[i].group);
     free(rows);
     domstats_free(doms, ndoms);
     return rc;

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Prometheus (Debian's) scrapes `vmmgr serve --metrics-listen` and answers PromQL about a real guest:
-# the instance is up with its labels, its vCPU seconds grow while it spins, its network counters are
-# there, and the endpoint's own request counts and latencies by action.  GET /metrics needs no
+# the instance is up with its labels (its Auto Scaling group's name escaped as the text format says),
+# its vCPU seconds grow while it spins, its network counters are there, and the endpoint's own request
+# counts and latencies by action.  GET /metrics needs no
 # signature on its own address, and is not served on the API's.
 . "$(dirname "$0")/lib.sh"
 vm_init
@@ -18,7 +19,7 @@ for _ in 1 2 3; do aws ec2 describe-instances --instance-ids "$id" >/dev/null; d
 wait_console "$id" "vmmgr: instance $id ready" 1
 sleep 5 # the daemon's reconcile sees it running
 m=$(curl -sf "$murl")
-grep -q "^vmmgr_instance_up{instance_id=\"$id\",instance_type=\"t2.micro\",image_id=\"$AMI\"} 1$" <<<"$m" ||
+grep -q "^vmmgr_instance_up{instance_id=\"$id\",instance_type=\"t2.micro\",image_id=\"$AMI\",auto_scaling_group=\"\"} 1$" <<<"$m" ||
 	fail "GET /metrics: $(head -20 <<<"$m")"
 curl -s "$ENDPOINT/metrics" | grep -q vmmgr_instance_up && fail "the API's port serves the metrics unsigned"
 
@@ -56,3 +57,19 @@ n=$(promql 'sum(vmmgr_api_requests_total{service="ec2",action="DescribeInstances
 lat=$(promql 'vmmgr_api_request_duration_seconds_count{action="DescribeInstances"}')
 [ "${lat:-0}" -ge 3 ] 2>/dev/null || fail "DescribeInstances latencies counted: '$lat'"
 ok "Prometheus scrapes vmmgr: up=$up, a spinning guest uses $cpu vCPU-seconds/s, $n DescribeInstances counted"
+
+# an instance attached to an Auto Scaling group carries its name (any characters: escaped)
+subnet=$(aws ec2 describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].SubnetId' --output text)
+aws ec2 create-launch-template --launch-template-name prom-lt \
+	--launch-template-data "{\"ImageId\":\"$AMI\",\"InstanceType\":\"t2.micro\"}" >/dev/null || fail "create-launch-template"
+aws autoscaling create-auto-scaling-group --auto-scaling-group-name 'prom "web"' --min-size 0 --max-size 1 \
+	--desired-capacity 0 --launch-template LaunchTemplateName=prom-lt --vpc-zone-identifier "$subnet" || fail "create-auto-scaling-group"
+aws autoscaling attach-instances --auto-scaling-group-name 'prom "web"' --instance-ids "$id" || fail "attach-instances"
+grp=""
+for _ in $(seq 30); do
+	grp=$(promql "vmmgr_instance_up{instance_id=\"$id\",auto_scaling_group=\"prom \\\"web\\\"\"}" || true)
+	[ "$grp" = 1 ] && break
+	sleep 1
+done
+[ "$grp" = 1 ] || fail "Prometheus does not see the instance in its group: $(curl -sf "$murl" | grep "^vmmgr_instance_up")"
+ok "an instance of an Auto Scaling group is labelled with the group's name (quotes escaped)"
