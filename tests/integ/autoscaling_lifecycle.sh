@@ -5,7 +5,8 @@
 # Terminating:Wait (the instance still runs) until its heartbeat timeout gives the default result;
 # an instance refresh to a new template version replaces every instance and never has fewer than
 # MinHealthyPercentage in service, also across a kill -9 of the daemon; an instance launched by hand
-# is attached and detached; a scheduled action changes the group's sizes at its time, a cron
+# is attached and detached; scheduled actions (and their batch forms, which list what failed) change
+# the group's sizes at their time, a cron
 # recurrence is computed in its time zone; bad input is ValidationError and changes nothing.
 . "$(dirname "$0")/lib.sh"
 vm_init
@@ -187,6 +188,26 @@ next=$(jq -r '.ScheduledUpdateGroupActions[0].StartTime' <<<"$sch")
 [ "$(TZ=America/New_York date -d "$next" +%H%M)" = 0800 ] || fail "the next run $next is not 08:00 in New York"
 as delete-scheduled-action --auto-scaling-group-name app --scheduled-action-name mornings || fail "delete-scheduled-action"
 expect_as ValidationError delete-scheduled-action --auto-scaling-group-name app --scheduled-action-name mornings
+# the batch forms: each action on its own, the failed ones listed with their error
+later=$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)
+b=$(as batch-put-scheduled-update-group-action --auto-scaling-group-name app --output json --scheduled-update-group-actions \
+	"ScheduledActionName=b1,StartTime=$later,DesiredCapacity=2" "ScheduledActionName=b2,Recurrence=0 6 * * *,MinSize=1" \
+	"ScheduledActionName=b3,Recurrence=61 * * * *,MinSize=1") || fail "batch-put-scheduled-update-group-action"
+jq -e '.FailedScheduledUpdateGroupActions | length == 1 and .[0].ScheduledActionName == "b3" and .[0].ErrorCode == "ValidationError"' \
+	<<<"$b" >/dev/null || fail "batch put: $b"
+got=$(as describe-scheduled-actions --auto-scaling-group-name app --output json | jq -c '[.ScheduledUpdateGroupActions[].ScheduledActionName] | sort')
+[ "$got" = '["b1","b2"]' ] || fail "batch put did not record b1 and b2 alone: $got"
+b=$(as batch-delete-scheduled-action --auto-scaling-group-name app --scheduled-action-names b1 nosuch b2 --output json) ||
+	fail "batch-delete-scheduled-action"
+jq -e '.FailedScheduledActions | length == 1 and .[0].ScheduledActionName == "nosuch"' <<<"$b" >/dev/null || fail "batch delete: $b"
+[ "$(as describe-scheduled-actions --auto-scaling-group-name app --query 'length(ScheduledUpdateGroupActions)')" = 0 ] ||
+	fail "batch delete left actions"
+expect_as ValidationError batch-delete-scheduled-action --auto-scaling-group-name nosuch --scheduled-action-names b1
+[ "$(vm autoscaling batch-put-scheduled-update-group-action --auto-scaling-group-name app --output json \
+	--scheduled-update-group-actions "ScheduledActionName=v1,StartTime=$later,MaxSize=3" | jq '.FailedScheduledUpdateGroupActions | length')" = 0 ] ||
+	fail "vmmgr autoscaling batch-put-scheduled-update-group-action"
+vm autoscaling batch-delete-scheduled-action --auto-scaling-group-name app --scheduled-action-names v1 >/dev/null ||
+	fail "vmmgr autoscaling batch-delete-scheduled-action"
 at=$(date -u -d '+4 seconds' +%Y-%m-%dT%H:%M:%SZ)
 as put-scheduled-update-group-action --auto-scaling-group-name app --scheduled-action-name shrink \
 	--start-time "$at" --min-size 1 --desired-capacity 1 || fail "put-scheduled-update-group-action (once)"

@@ -579,6 +579,17 @@ static const cli_opt asg_delete_scheduled_opts[] = {
     { "scheduled-action-name", CLI_OPT_STR, "ScheduledActionName", "the action" },
     END,
 };
+static const cli_opt asg_batch_put_scheduled_opts[] = {
+    ASG_NAME,
+    { "scheduled-update-group-actions", CLI_OPT_SHORTHAND, "ScheduledUpdateGroupActions.member",
+      "ScheduledActionName=N,StartTime=T|Recurrence=CRON[,TimeZone=Z],MinSize=,MaxSize=,DesiredCapacity= … (up to 50)" },
+    END,
+};
+static const cli_opt asg_batch_delete_scheduled_opts[] = {
+    ASG_NAME,
+    { "scheduled-action-names", CLI_OPT_LIST, "ScheduledActionNames.member", "the actions (up to 50)" },
+    END,
+};
 static const cli_opt asg_attach_opts[] = {
     { "instance-ids", CLI_OPT_LIST, "InstanceIds.member", "running instances in the group's subnets" },
     ASG_NAME,
@@ -622,6 +633,10 @@ static const cli_cmd service_cmds[] = {
       "Show scheduled actions and their next run", false, "autoscaling" },
     { "delete-scheduled-action", "DeleteScheduledAction", asg_delete_scheduled_opts, "Delete a scheduled action",
       true, "autoscaling" },
+    { "batch-put-scheduled-update-group-action", "BatchPutScheduledUpdateGroupAction", asg_batch_put_scheduled_opts,
+      "Create or change several scheduled actions; lists those that failed", false, "autoscaling" },
+    { "batch-delete-scheduled-action", "BatchDeleteScheduledAction", asg_batch_delete_scheduled_opts,
+      "Delete several scheduled actions; lists those that failed", false, "autoscaling" },
     { "attach-instances", "AttachInstances", asg_attach_opts, "Make running instances members of a group", true,
       "autoscaling" },
     { "detach-instances", "DetachInstances", asg_detach_opts, "Take instances out of a group, leaving them running",

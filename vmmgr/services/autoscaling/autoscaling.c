@@ -461,8 +461,8 @@ render_group(vm_ctx *ctx, vm_node *it, const asg_group *g, vm_error *err)
     return 0;
 }
 
-static int
-page_args(const vm_params *p, long *offset, long *max, vm_error *err)
+int
+asg_page_args(const vm_params *p, long *offset, long *max, vm_error *err)
 {
     if (vm_params_int(p, "MaxRecords", ASG_PAGE, 1, ASG_PAGE, max, err) < 0)
         return -1;
@@ -478,8 +478,8 @@ page_args(const vm_params *p, long *offset, long *max, vm_error *err)
     return 0;
 }
 
-static void
-next_token(vm_node *result, bool more, long next)
+void
+asg_next_token(vm_node *result, bool more, long next)
 {
     char tok[32];
     if (!more)
@@ -532,7 +532,7 @@ describe_groups(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     _cleanup_free_ const char **names = NULL;
     size_t nn;
     long offset, max;
-    if (vm_params_list(p, "AutoScalingGroupNames.member", &names, &nn, err) < 0 || page_args(p, &offset, &max, err) < 0)
+    if (vm_params_list(p, "AutoScalingGroupNames.member", &names, &nn, err) < 0 || asg_page_args(p, &offset, &max, err) < 0)
         return -1;
     char **all = NULL;
     if (asg_names(ctx, &all, err) < 0)
@@ -563,7 +563,7 @@ describe_groups(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     free(all);
     if (rc < 0)
         return -1;
-    next_token(result, more, offset + max);
+    asg_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -574,7 +574,7 @@ describe_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
     _cleanup_free_ const char **ids = NULL;
     size_t ni;
     long offset, max;
-    if (vm_params_list(p, "InstanceIds.member", &ids, &ni, err) < 0 || page_args(p, &offset, &max, err) < 0)
+    if (vm_params_list(p, "InstanceIds.member", &ids, &ni, err) < 0 || asg_page_args(p, &offset, &max, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
@@ -615,7 +615,7 @@ describe_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
         render_lt_spec(ctx, it, vm_db_text(st, 6), ver);
         vm_node_bool(it, "ProtectedFromScaleIn", NULL, sqlite3_column_int(st, 5));
     }
-    next_token(result, more, offset + max);
+    asg_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -673,13 +673,13 @@ describe_activities(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
     _cleanup_free_ const char **ids = NULL;
     size_t ni;
     asg_activity_filter f = { .group = vm_params_get(p, "AutoScalingGroupName") };
-    if (vm_params_list(p, "ActivityIds.member", &ids, &ni, err) < 0 || page_args(p, &f.offset, &f.max, err) < 0)
+    if (vm_params_list(p, "ActivityIds.member", &ids, &ni, err) < 0 || asg_page_args(p, &f.offset, &f.max, err) < 0)
         return -1;
     f.ids = ni ? ids : NULL;
     bool more;
     if (asg_activities_render(ctx, &f, vm_node_list(result, "Activities", NULL), &more, err) < 0)
         return -1;
-    next_token(result, more, f.offset + f.max);
+    asg_next_token(result, more, f.offset + f.max);
     return 0;
 }
 
@@ -783,7 +783,7 @@ describe_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *r
 {
     (void)principal;
     long offset, max;
-    if (page_args(p, &offset, &max, err) < 0)
+    if (asg_page_args(p, &offset, &max, err) < 0)
         return -1;
     _cleanup_(vm_node_freep) vm_node *all = vm_node_new_root("all");
     vm_node *tl = all ? vm_node_list(all, "Tags", NULL) : NULL;
@@ -832,7 +832,7 @@ describe_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *r
         for (vm_node *c = t->first; c; c = c->next)
             c->type == VM_NODE_BOOL ? (void)vm_node_bool(it, c->name, NULL, c->num) : (void)vm_node_str(it, c->name, NULL, c->str);
     }
-    next_token(result, more, offset + max);
+    asg_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -1079,7 +1079,7 @@ describe_policies(vm_ctx *ctx, const char *principal, const vm_params *p, vm_nod
     size_t nn, nt;
     long offset, max;
     if (vm_params_list(p, "PolicyNames.member", &names, &nn, err) < 0 ||
-        vm_params_list(p, "PolicyTypes.member", &types, &nt, err) < 0 || page_args(p, &offset, &max, err) < 0)
+        vm_params_list(p, "PolicyTypes.member", &types, &nt, err) < 0 || asg_page_args(p, &offset, &max, err) < 0)
         return -1;
     const char *group = vm_params_get(p, "AutoScalingGroupName");
     asg_group g;
@@ -1089,7 +1089,7 @@ describe_policies(vm_ctx *ctx, const char *principal, const vm_params *p, vm_nod
     if (asg_policies_render(ctx, group, names, types, offset, max, vm_node_list(result, "ScalingPolicies", NULL), &more,
                             err) < 0)
         return -1;
-    next_token(result, more, offset + max);
+    asg_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -1172,7 +1172,7 @@ describe_warm_pool(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
     if (!group)
         return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
     if (asg_get(ctx, group, &g, err) < 0 || asg_warm_pool_get(ctx, group, &wp, err) < 0 ||
-        page_args(p, &offset, &max, err) < 0)
+        asg_page_args(p, &offset, &max, err) < 0)
         return -1;
     if (wp.exists)
         render_warm_config(result, &wp);
@@ -1205,7 +1205,7 @@ describe_warm_pool(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
         render_lt_spec(ctx, m, g.template_id, ver);
         vm_node_bool(m, "ProtectedFromScaleIn", NULL, ms[i].protected_);
     }
-    next_token(result, more, offset + max);
+    asg_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -1581,11 +1581,11 @@ describe_refreshes(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
     if (!group)
         return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
     if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceRefreshIds.member", &ids, &n, err) < 0 ||
-        page_args(p, &offset, &max, err) < 0 ||
+        asg_page_args(p, &offset, &max, err) < 0 ||
         asg_refreshes_render(ctx, group, ids, n, offset, max, vm_node_list(result, "InstanceRefreshes", NULL), &more,
                              err) < 0)
         return -1;
-    next_token(result, more, offset + max);
+    asg_next_token(result, more, offset + max);
     return 0;
 }
 
@@ -1602,119 +1602,6 @@ cancel_refresh(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *
         return -1;
     vm_node_str(result, "InstanceRefreshId", NULL, id);
     return 0;
-}
-
-/* --- scheduled actions ---------------------------------------------------------------------------- */
-
-static int
-parse_scheduled(vm_ctx *ctx, const vm_params *p, const char *prefix, const char *group, asg_scheduled *a,
-                vm_error *err)
-{
-    char key[160];
-#define KEY(k) (snprintf(key, sizeof(key), "%s%s", prefix, k), key)
-    const char *name = vm_params_get(p, KEY("ScheduledActionName")), *st = vm_params_get(p, KEY("StartTime")),
-               *tm = vm_params_get(p, KEY("Time")), *et = vm_params_get(p, KEY("EndTime")),
-               *rec = vm_params_get(p, KEY("Recurrence")), *tz = vm_params_get(p, KEY("TimeZone"));
-    *a = (asg_scheduled){ .min_size = -1, .max_size = -1, .desired = -1 };
-    if (!name || !*name || strlen(name) >= sizeof(a->name))
-        return vm_error_set(err, VM_ERR_VALIDATION, "ScheduledActionName is required and at most 255 characters");
-    snprintf(a->group, sizeof(a->group), "%s", group);
-    snprintf(a->name, sizeof(a->name), "%s", name);
-    if ((rec && strlen(rec) >= sizeof(a->recurrence)) || (tz && strlen(tz) >= sizeof(a->time_zone)))
-        return vm_error_set(err, VM_ERR_VALIDATION, "Recurrence or TimeZone is too long");
-    if (rec && asg_cron_check(rec, tz, err) < 0)
-        return -1;
-    if (tz && !rec)
-        return vm_error_set(err, VM_ERR_VALIDATION, "TimeZone is only valid with a Recurrence");
-    if (rec)
-        snprintf(a->recurrence, sizeof(a->recurrence), "%s", rec);
-    if (tz)
-        snprintf(a->time_zone, sizeof(a->time_zone), "%s", tz);
-    const char *start = st ? st : tm;
-    if (start && vm_time_parse(start, &a->start_time) < 0)
-        return invalid(err, "Invalid StartTime: %s", start);
-    if (et && vm_time_parse(et, &a->end_time) < 0)
-        return invalid(err, "Invalid EndTime: %s", et);
-    if (!start && !rec)
-        return vm_error_set(err, VM_ERR_VALIDATION, "Either StartTime or Recurrence is required");
-    if (a->end_time && a->end_time <= (a->start_time ? a->start_time : time(NULL)))
-        return vm_error_set(err, VM_ERR_VALIDATION, "Given end time is before the start time");
-    if (vm_params_int(p, KEY("MinSize"), -1, 0, ASG_MAX_SIZE, &a->min_size, err) < 0 ||
-        vm_params_int(p, KEY("MaxSize"), -1, 0, ASG_MAX_SIZE, &a->max_size, err) < 0 ||
-        vm_params_int(p, KEY("DesiredCapacity"), -1, 0, ASG_MAX_SIZE, &a->desired, err) < 0)
-        return -1;
-#undef KEY
-    if (a->min_size < 0 && a->max_size < 0 && a->desired < 0)
-        return vm_error_set(err, VM_ERR_VALIDATION,
-                            "At least one of MinSize, MaxSize or DesiredCapacity must be given");
-    if (a->min_size >= 0 && a->max_size >= 0 && a->min_size > a->max_size)
-        return vm_error_set(err, VM_ERR_VALIDATION, "Max bound, %ld, must be greater than or equal to min bound, %ld",
-                            a->max_size, a->min_size);
-    uuid_t u;
-    char us[40];
-    uuid_generate_random(u);
-    uuid_unparse_lower(u, us);
-    asg_scheduled old;
-    int exists = asg_scheduled_get(ctx, group, name, &old, err);
-    if (exists < 0)
-        return -1;
-    if (exists)
-        snprintf(a->arn, sizeof(a->arn), "%s", old.arn);
-    else
-        snprintf(a->arn, sizeof(a->arn),
-                 "arn:aws:autoscaling:%s:%s:scheduledUpdateGroupAction:%s:autoScalingGroupName/%s:scheduledActionName/%s",
-                 ctx->region, ctx->account_id, us, group, name);
-    return 0;
-}
-
-static int
-put_scheduled(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    asg_group g;
-    asg_scheduled a;
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (asg_get(ctx, group, &g, err) < 0 || parse_scheduled(ctx, p, "", group, &a, err) < 0)
-        return -1;
-    return asg_scheduled_put(ctx, &a, err);
-}
-
-static int
-describe_scheduled(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *st = vm_params_get(p, "StartTime"),
-               *et = vm_params_get(p, "EndTime");
-    _cleanup_free_ const char **names = NULL;
-    asg_scheduled_filter f = { .group = group };
-    bool more;
-    asg_group g;
-    if ((group && asg_get(ctx, group, &g, err) < 0) ||
-        vm_params_list(p, "ScheduledActionNames.member", &names, &f.nnames, err) < 0 ||
-        page_args(p, &f.offset, &f.max, err) < 0)
-        return -1;
-    if ((st && vm_time_parse(st, &f.start) < 0) || (et && vm_time_parse(et, &f.end) < 0))
-        return invalid(err, "Invalid StartTime or EndTime: %s", st ? st : et);
-    f.names = names;
-    if (asg_scheduled_render(ctx, &f, vm_node_list(result, "ScheduledUpdateGroupActions", NULL), &more, err) < 0)
-        return -1;
-    next_token(result, more, f.offset + f.max);
-    return 0;
-}
-
-static int
-delete_scheduled(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "ScheduledActionName");
-    asg_group g;
-    if (!group || !name)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and ScheduledActionName are required");
-    if (asg_get(ctx, group, &g, err) < 0)
-        return -1;
-    return asg_scheduled_delete(ctx, group, name, err);
 }
 
 /* --- attach and detach ---------------------------------------------------------------------------- */
@@ -1798,9 +1685,11 @@ WRAP(heartbeat)
 WRAP(start_refresh)
 WRAP(describe_refreshes)
 WRAP(cancel_refresh)
-WRAP(put_scheduled)
-WRAP(describe_scheduled)
-WRAP(delete_scheduled)
+WRAP(asg_put_scheduled)
+WRAP(asg_describe_scheduled)
+WRAP(asg_delete_scheduled)
+WRAP(asg_batch_put_scheduled)
+WRAP(asg_batch_delete_scheduled)
 WRAP(attach_instances)
 WRAP(detach_instances)
 
@@ -1840,9 +1729,11 @@ static const svc_action autoscaling_actions[] = {
     { "StartInstanceRefresh", start_refresh_w },
     { "DescribeInstanceRefreshes", describe_refreshes_w },
     { "CancelInstanceRefresh", cancel_refresh_w },
-    { "PutScheduledUpdateGroupAction", put_scheduled_w },
-    { "DescribeScheduledActions", describe_scheduled_w },
-    { "DeleteScheduledAction", delete_scheduled_w },
+    { "PutScheduledUpdateGroupAction", asg_put_scheduled_w },
+    { "DescribeScheduledActions", asg_describe_scheduled_w },
+    { "DeleteScheduledAction", asg_delete_scheduled_w },
+    { "BatchPutScheduledUpdateGroupAction", asg_batch_put_scheduled_w },
+    { "BatchDeleteScheduledAction", asg_batch_delete_scheduled_w },
     { "AttachInstances", attach_instances_w },
     { "DetachInstances", detach_instances_w },
     { "AttachLoadBalancerTargetGroups", asg_attach_tgs },
