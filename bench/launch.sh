@@ -14,6 +14,9 @@
 # and so its place in the group's firewall set): the launch must not cost more in a bigger group.
 #
 #   bench/launch.sh [SAMPLES [MEMBERS]]    (needs a running libvirtd; bench/run.sh provides one)
+#
+# With BENCH_TRACE=FILE, vmmgr's step trace (VMMGR_TRACE, vmmgr/core/ctx.h) of every timed launch,
+# the CLI's and its job's, and the baseline's own steps go to FILE: where the overhead is.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-6}
@@ -31,6 +34,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trace=${BENCH_TRACE:-}
+[ -n "$trace" ] && : > "$trace"
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # wait_ready FILE TEXT: until TEXT is in FILE (20 ms polls)
@@ -39,21 +44,23 @@ wait_ready() {
 		grep -qF "$2" "$1" 2>/dev/null && return 0
 		sleep 0.02
 	done
-	echo "no ready line in $1" >&2
+	echo "no ready line in $1; it ends:" >&2
+	tail -n 15 "$1" >&2 || true
 	return 1
 }
 # ms_running DOMAIN: when libvirt started it (epoch ms), from the lifecycle events one `virsh event`
-# process has been printing since the start (polling `virsh domstate` would start a process every few
-# ms, each ~70 ms of CPU, on vmmgr's side only: the baseline's `virsh start` returns when it runs)
+# process has been printing since the start.  The time is the event's own, so the file is read only
+# every 200 ms: polling faster (or `virsh domstate`) starts processes that take the CPU from the
+# launch under way on vmmgr's side only, as the baseline's `virsh start` returns when it runs
 ms_running() {
 	local line
-	for _ in $(seq 3000); do
-		line=$(grep -F "domain '$1': Started" "$T/events" 2>/dev/null | head -n 1)
+	for _ in $(seq 300); do
+		line=$(grep -m 1 -F "domain '$1': Started" "$T/events" 2>/dev/null || true)
 		if [ -n "$line" ]; then
 			echo $(( $(date -d "${line%%: event *}" +%s%N) / 1000000 ))
 			return 0
 		fi
-		sleep 0.02
+		sleep 0.2
 	done
 	echo "domain $1 never ran" >&2
 	return 1
@@ -90,8 +97,14 @@ in_group=$(vm describe-network-interfaces --filters "Name=group-id,Values=$sg" -
 run_ours=() ready_ours=() run_theirs=() ready_theirs=() term_ours=() term_theirs=()
 for i in $(seq "$n"); do
 	t0=$(ms)
-	id=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].InstanceId')
+	if [ -n "$trace" ]; then
+		id=$(VMMGR_TRACE=1 vm run-instances --image-id "$ami" --output json 2>>"$trace" | jq -r '.Instances[0].InstanceId')
+	else
+		id=$(vm run-instances --image-id "$ami" --output json | jq -r '.Instances[0].InstanceId')
+	fi
 	run_ours+=($(( $(ms_running "$id") - t0 )))
+	[ -n "$trace" ] && echo "ours $id: t0 $t0, running at +${run_ours[-1]} ms" >> "$trace"
+
 	wait_ready "$S/instances/$id/console.log" "vmmgr: instance $id ready"
 	ready_ours+=($(( $(ms) - t0 )))
 	t0=$(ms)
@@ -108,9 +121,13 @@ for i in $(seq "$n"); do
 	t0=$(ms)
 	qemu-img create -q -f qcow2 -F qcow2 -b "$base" "$T/$name/root.qcow2"
 	cp "$T/template-cidata.iso" "$T/$name/cidata.iso"
+	t1=$(ms)
 	virsh -q -c "$LV" define "$T/$name.xml" >/dev/null
+	t2=$(ms)
 	virsh -q -c "$LV" start "$name" >/dev/null
 	run_theirs+=($(( $(ms_running "$name") - t0 )))
+	[ -n "$trace" ] && echo "theirs $name: qemu-img+cp $((t1 - t0)) ms, define $((t2 - t1)) ms, start $(( $(ms) - t2 )) ms, running at +${run_theirs[-1]} ms" >> "$trace"
+
 	wait_ready "$T/$name/console.log" "vmmgr: instance $name ready"
 	ready_theirs+=($(( $(ms) - t0 )))
 	t0=$(ms)
@@ -137,4 +154,9 @@ line "qemu-img + virsh define + start → ready line" "${ready_theirs[@]}"; yt=$
 line "vmmgr terminate-instances → terminated" "${term_ours[@]}"; to=$(cat "$T/last")
 line "virsh destroy + undefine + rm disk" "${term_theirs[@]}"; tt=$(cat "$T/last")
 echo "  launch overhead (median): to running $((ro - rt)) ms, to ready line $((yo - yt)) ms (target <= 150 ms)"
+if [ -n "$trace" ]; then
+	grep -h 'vmmgr trace' "$S/jobs.log" >> "$trace"
+	echo "where each launch spent its time (ms, bench/launch_trace.py $trace):"
+	python3 "$top/bench/launch_trace.py" "$trace" | sed 's/^/  /'
+fi
 echo "  terminate ratio (median): $(awk "BEGIN {printf \"%.2f\", $to / ($tt > 0 ? $tt : 1)}") (target <= 1.5)"

@@ -8,7 +8,12 @@ vm() { "$VM_BIN" --state-dir "$S" "$@"; }
 bench_cleanup() {
 	local ids subnets
 	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
-	if [ -n "$ids" ]; then vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true; fi
+	if [ -n "$ids" ]; then
+		vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true
+		# their teardown jobs touch the networks (DHCP entries): done before those go, or a job
+		# would start a network again after its destroy below
+		vm wait instance-terminated --instance-ids $ids >/dev/null 2>&1 || true
+	fi
 	# ids first: every vmmgr call repairs drift and would start a destroyed network again
 	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
 	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done

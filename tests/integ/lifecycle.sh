@@ -61,10 +61,18 @@ vm wait instance-stopped --instance-ids "$a" || fail "wait instance-stopped"
 grep -q "vmmgr: shutting down" <<<"$(console "$a")" || fail "the guest was not shut down cleanly"
 ok "stop: clean guest shutdown, stopped"
 
-vm start-instances --instance-ids "$a" >/dev/null
+# with VMMGR_TRACE, the command and its job say where their time went (bench/launch.sh uses it)
+VMMGR_TRACE=1 vm start-instances --instance-ids "$a" >/dev/null 2>"$T/trace"
 vm wait instance-running --instance-ids "$a" || fail "wait instance-running after start"
 wait_console "$a" "vmmgr: instance $a ready" 2
 ok "start: the guest booted again"
+grep -Eq '^vmmgr trace [0-9]+ [0-9.]+ \+[0-9.]+ dispatched StartInstances$' "$T/trace" ||
+	fail "no step trace from the CLI: $(cat "$T/trace")"
+grep -Eq "^vmmgr trace [0-9]+ [0-9.]+ \+[0-9.]+ domain $a: created$" "$S/jobs.log" ||
+	fail "no step trace from the start's job"
+! grep -q "vmmgr trace" <(vm describe-instances --instance-ids "$a" 2>&1 >/dev/null) ||
+	fail "a step trace without VMMGR_TRACE"
+ok "VMMGR_TRACE: the CLI's and the job's steps, only when asked"
 
 vm reboot-instances --instance-ids "$a"
 wait_console "$a" "vmmgr: instance $a ready" 3

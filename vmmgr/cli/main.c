@@ -249,6 +249,7 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
         return EXIT_USAGE;
     vm_error err = { 0 };
     int rc = -1;
+    vm_trace("job %s %s", argv[0], argv[1]);
     if (strcmp(argv[0], "snapshot") == 0)
         rc = snap_finish(ctx, argv[1], false, &err);
     else if (strcmp(argv[0], "image") == 0)
@@ -333,6 +334,7 @@ main(int argc, char **argv)
         fprintf(stderr, "vmmgr: cannot initialize libvirt\n");
         return EXIT_SERVICE;
     }
+    vm_trace("start %s", argc > 1 ? argv[1] : "");
     argc = globals_take(argc - 1, argv + 1, &g);
     argv++;
     if (argc < 0)
@@ -397,6 +399,7 @@ main(int argc, char **argv)
         fprintf(stderr, "vmmgr: %s\n", err.msg);
         return EXIT_SERVICE;
     }
+    vm_trace("context %s", name);
     ctx->keepalive = strcmp(name, "serve") == 0;
     if (completing) /* `_ids OPTION`: the bash completion asks the store, without reconcile */
         return argc == 2 && cli_docs_ids(ctx, argv[1], stdout) == 0 ? 0 : EXIT_USAGE;
@@ -412,6 +415,7 @@ main(int argc, char **argv)
     vm_error rec = { 0 };
     if (inst_reconcile(ctx, &rec) < 0)
         fprintf(stderr, "vmmgr: warning: reconcile: %s\n", rec.msg);
+    vm_trace("reconciled");
 
     if (strcmp(name, "wait") == 0)
         return cli_wait(ctx, argc - 1, argv + 1);
@@ -432,6 +436,7 @@ main(int argc, char **argv)
         report(cmd->action, &err);
         return EXIT_SERVICE;
     }
+    vm_trace("dispatched %s", cmd->action);
     int rc = 0;
     if (g.query) {
         if (cli_query_render(stdout, resp, g.query, g.output, &err) < 0) {

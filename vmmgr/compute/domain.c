@@ -189,6 +189,7 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
+    vm_trace("launch %s: libvirt connected", inst->id);
     if (inst->launch_step < INST_STEP_DISK) {
         _cleanup_(img_obj_freep) img_obj *img = NULL;
         struct stat st;
@@ -197,34 +198,45 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
         /* a file left by an interrupted create may be partial: make it again */
         if (lstat(inst->disk_path, &st) == 0 && vol_file_remove(inst->disk_path, err) < 0)
             return -1;
-        if (vol_overlay_create(img->base_path, "qcow2", inst->disk_path, inst->root_size, err) < 0 ||
-            write_cidata(ctx, inst, err) < 0)
+        if (vol_overlay_create(img->base_path, "qcow2", inst->disk_path, inst->root_size, err) < 0)
             return -1;
+        vm_trace("launch %s: overlay made", inst->id);
+        if (write_cidata(ctx, inst, err) < 0)
+            return -1;
+        vm_trace("launch %s: config drive written", inst->id);
         vm_crash_point("disk");
         if (inst_set_step(ctx, inst->id, INST_STEP_DISK, err) < 0)
             return -1;
         inst->launch_step = INST_STEP_DISK;
+        vm_trace("launch %s: disk step committed", inst->id);
     }
     if (inst->launch_step < INST_STEP_DEFINED) {
         _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
         if (vm_error_is_set(err))
             return -1;
         /* the subnet's network with this address's DHCP entry, and the filters, before the domain */
-        if (net_instance_prepare(ctx, inst->id, err) < 0 || (!d && inst_define(ctx, inst, err) < 0))
+        if (net_instance_prepare(ctx, inst->id, err) < 0)
             return -1;
+        vm_trace("launch %s: network prepared", inst->id);
+        if (!d && inst_define(ctx, inst, err) < 0)
+            return -1;
+        vm_trace("launch %s: defined", inst->id);
         vm_crash_point("defined");
         if (inst_set_step(ctx, inst->id, INST_STEP_DEFINED, err) < 0)
             return -1;
         inst->launch_step = INST_STEP_DEFINED;
+        vm_trace("launch %s: define step committed", inst->id);
     }
     if (inst->launch_step < INST_STEP_STARTED) {
         /* a domain undefined meanwhile is defined again from the record, as for a start */
         if (inst_start_domain(ctx, inst, err) < 0)
             return -1;
+        vm_trace("launch %s: started", inst->id);
         vm_crash_point("started");
         if (inst_set_step(ctx, inst->id, INST_STEP_STARTED, err) < 0)
             return -1;
         inst->launch_step = INST_STEP_STARTED;
+        vm_trace("launch %s: start step committed", inst->id);
     }
     return 0;
 }
@@ -243,8 +255,10 @@ inst_start_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
             vm_error_set(err, VM_ERR_INTERNAL, "domain '%s' vanished while it was started", inst->id);
         return -1;
     }
+    vm_trace("domain %s: creating", inst->id);
     if (virDomainIsActive(d) != 1 && virDomainCreate(d) < 0)
         return vm_error_from_virt(err, "starting domain '%s'", inst->id);
+    vm_trace("domain %s: created", inst->id);
     return 0;
 }
 

@@ -385,8 +385,10 @@ inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm
         return -1;
     if (dry)
         return vm_error_dry_run(err);
+    vm_trace("launch planned");
     if (!vm_ctx_conn(ctx, err))
         return -1;
+    vm_trace("libvirt connected");
 
     char rid[VM_ID_MAX], id[VM_ID_MAX];
     vm_id_new("r", rid);
@@ -423,6 +425,7 @@ inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm
         return -1;
     }
     vm_crash_point("recorded");
+    vm_trace("launch recorded");
 
     /* the disks, domains and their start are a job's: the answer is the reservation, pending (a
      * launch that fails there ends terminated, with the cause as its state reason, as on EC2) */
@@ -430,6 +433,7 @@ inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX], vm
         run_rollback(ctx, rid, err); /* done here, as no job could start: the client retries */
         return -1;
     }
+    vm_trace("launch handed over");
     snprintf(ret_rid, VM_ID_MAX, "%s", rid);
     return 0;
 }

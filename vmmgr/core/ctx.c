@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -373,6 +375,28 @@ vm_crash_point(const char *step)
         fprintf(stderr, "vmmgr: test crash at %s\n", step);
         raise(SIGKILL); /* as if killed -9 right here: no cleanup, no atexit */
     }
+}
+
+void
+vm_trace(const char *fmt, ...)
+{
+    static int on = -1;
+    static double first;
+    if (on < 0)
+        on = getenv("VMMGR_TRACE") != NULL;
+    if (!on)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double ms = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    if (first == 0)
+        first = ms;
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "vmmgr trace %d %.1f +%.1f %s\n", (int)getpid(), ms, ms - first, what);
 }
 
 int

@@ -95,3 +95,7 @@ sqlite3_stmt *vm_ctx_stmt(vm_ctx *ctx, const char *sql, vm_error *err);
 bool vm_ctx_initialized(const vm_ctx *ctx);
 /* A process-wide setting: crash at the named launch step (tests of crash repair; "" = never). */
 void vm_crash_point(const char *step);
+/* With VMMGR_TRACE set: one line on stderr per step, "vmmgr trace PID EPOCH_MS +MS step" (MS since
+ * this process's first trace line), so that a launch's CLI and its job can be laid side by side
+ * (bench/launch.sh --trace).  Costs one getenv per call otherwise. */
+void vm_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
