@@ -264,18 +264,37 @@ adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
     return vm_db_commit(ctx->db, err);
 }
 
-/* Directories under instances/ that no record owns. */
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Directories under instances/ that no record owns.  known: the records listed at the start of
+ * this reconcile, which own theirs without a look-up each; a directory of any other id is looked up
+ * (a launch recorded since then owns its own). */
 static void
-sweep_files(vm_ctx *ctx)
+sweep_files(vm_ctx *ctx, inst_obj **known)
 {
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/instances", ctx->state_dir);
     DIR *d = opendir(dir);
     if (!d)
         return;
+    size_t n = 0;
+    while (known[n])
+        n++;
+    _cleanup_free_ const char **ids = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = known[i]->id;
+    if (ids)
+        qsort(ids, n, sizeof(char *), cmp_str);
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!vm_id_valid(e->d_name, "i"))
+            continue;
+        const char *name = e->d_name;
+        if (ids && bsearch(&name, ids, n, sizeof(char *), cmp_str))
             continue;
         _cleanup_(inst_obj_freep) inst_obj *in = NULL;
         vm_error err = { 0 };
@@ -411,7 +430,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
             if (inst_get(ctx, doms[i].name, &known, &one) < 0 && one.code == VM_ERR_INSTANCE_NOT_FOUND)
                 rc = adopt(ctx, &doms[i], err);
         }
-    sweep_files(ctx);
+    sweep_files(ctx, insts);
     img_sweep(ctx);
     vol_reconcile(ctx);
     snap_reconcile(ctx);

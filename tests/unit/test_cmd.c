@@ -1,0 +1,46 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../vmmgr/core/cmd.h"
+
+static long
+ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+Test(cmd, run_captures_output_and_status)
+{
+    vm_error err = { 0 };
+    char *out = NULL;
+    const char *ok[] = { "sh", "-c", "echo hello; echo there >&2", NULL };
+    cr_assert_eq(vm_cmd_run(ok, NULL, &out, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(out, "hello\nthere\n");
+    free(out);
+    const char *bad[] = { "sh", "-c", "echo no such base; exit 3", NULL };
+    cr_assert_eq(vm_cmd_run(bad, NULL, NULL, &err), -1);
+    cr_expect(strstr(err.msg, "status 3") && strstr(err.msg, "no such base"), "%s", err.msg);
+}
+
+Test(cmd, time_limit_kills_the_program)
+{
+    vm_error err = { 0 };
+    const char *hang[] = { "sleep", "30", NULL };
+    vm_cmd_limits lim = { .timeout_sec = 1 };
+    long t0 = ms_now();
+    cr_assert_eq(vm_cmd_run(hang, &lim, NULL, &err), -1);
+    cr_expect(strstr(err.msg, "did not finish within 1 s"), "%s", err.msg);
+    cr_expect_lt(ms_now() - t0, 5000);
+}
+
+Test(cmd, missing_program_is_named)
+{
+    vm_error err = { 0 };
+    const char *none[] = { "vmmgr-no-such-program", NULL };
+    cr_expect_eq(vm_cmd_run(none, NULL, NULL, &err), -1);
+    cr_expect(strstr(err.msg, "vmmgr-no-such-program"), "%s", err.msg);
+}
