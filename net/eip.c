@@ -129,8 +129,8 @@ net_eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add)
     net_run_in_netns(pid, neigh, &ignore);
 }
 
-void
-net_eip_plumb_all(vm_ctx *ctx)
+static void
+plumb_all(vm_ctx *ctx, bool add)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
@@ -139,7 +139,19 @@ net_eip_plumb_all(vm_ctx *ctx)
                       &st, &ignore) < 0)
         return;
     while (sqlite3_step(st) == SQLITE_ROW)
-        net_eip_plumb(ctx, vm_db_text(st, 0), vm_db_text(st, 1), true);
+        net_eip_plumb(ctx, vm_db_text(st, 0), vm_db_text(st, 1), add);
+}
+
+void
+net_eip_plumb_all(vm_ctx *ctx)
+{
+    plumb_all(ctx, true);
+}
+
+void
+net_eip_unplumb_all(vm_ctx *ctx)
+{
+    plumb_all(ctx, false);
 }
 
 int

@@ -203,10 +203,14 @@ net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err)
     if (!none && !net_ifname_valid(name))
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "'%s' is not an interface name (1 to 15 letters, digits, '.', '_', '-' or '@')", name);
-    if (vm_config_set(ctx, "uplink", none ? "" : name, err) < 0 || net_fw_sync(ctx, err) < 0)
-        return -1;
-    net_eip_plumb_all(ctx); /* the ARP proxies on the new uplink */
-    return 0;
+    /* the ARP proxies leave the old uplink (they are found by its name, so before it changes) */
+    _cleanup_free_ char *old = vm_config_get(ctx, "uplink");
+    bool moved = !old || strcmp(old, none ? "" : name) != 0;
+    if (moved)
+        net_eip_unplumb_all(ctx);
+    int rc = vm_config_set(ctx, "uplink", none ? "" : name, err) < 0 || net_fw_sync(ctx, err) < 0 ? -1 : 0;
+    net_eip_plumb_all(ctx); /* on the new uplink; on the old one again if it stays */
+    return rc;
 }
 
 /* --- the tables from the store --------------------------------------------------------------------- */

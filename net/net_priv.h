@@ -82,6 +82,8 @@ long net_public_free(vm_ctx *ctx, vm_error *err);
 int net_public_ip_assign(vm_ctx *ctx, const char *eni_id, vm_error *err);
 /* Every associated address's ARP proxy on the uplink and /32 route (after a rebuild: a reboot). */
 void net_eip_plumb_all(vm_ctx *ctx);
+/* Their removal from the uplink configured now (before the uplink changes). */
+void net_eip_unplumb_all(vm_ctx *ctx);
 
 /* Internet gateways and route tables (net/igw.c, net/route_table.c). */
 /* The gateway (InvalidInternetGatewayId.Malformed, InvalidInternetGatewayID.NotFound) and the VPC it

@@ -187,6 +187,16 @@ md=$(gssh "$T/k.pem" "$ipa" "printf 'GET /latest/meta-data/public-ipv4 HTTP/1.0\
 [ "$md" = "$eip" ] || fail "the metadata service's public-ipv4: $md"
 ok "an Elastic IP: the LAN reaches the guest at it on the ports its groups open, the guest goes out as it; describe-instances and the metadata service show it"
 
+# the uplink changes under an associated address: its ARP proxy follows, none is left behind
+vm init --accel tcg --uplink none >/dev/null
+neigh=$(in_ns ip neigh show proxy)
+! grep -q "$eip" <<<"$neigh" || fail "the ARP proxy stays on the old uplink after --uplink none: $neigh"
+! lan_open 22 || fail "the LAN reaches the Elastic IP with no uplink"
+vm init --accel tcg --uplink "$UP" >/dev/null
+grep -q "^$eip dev $UP" <<<"$(in_ns ip neigh show proxy)" || fail "no ARP proxy on the uplink set again: $(in_ns ip neigh show proxy)"
+lan_open 22 || fail "the LAN does not reach the Elastic IP once the uplink is set again"
+ok "an uplink change moves the Elastic IPs' ARP proxies: none is left on the old one"
+
 expect_error InvalidIPAddress.InUse aws ec2 release-address --allocation-id "$alloc"
 aws ec2 allocate-address --address 198.51.100.202 >/dev/null
 expect_error InvalidIPAddress.InUse aws ec2 allocate-address --address 198.51.100.202
