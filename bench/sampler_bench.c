@@ -132,7 +132,7 @@ main(int argc, char **argv)
                 return 1;
             }
         }
-        metrics_maintain(ctx, time(NULL) + 60, &err);
+        metrics_maintain(ctx, time(NULL), &err);
         vm_db_exec(ctx->db, "PRAGMA wal_checkpoint(TRUNCATE); VACUUM", &err);
         sqlite3_stmt *st = NULL;
         vm_db_prepare(ctx->db, "SELECT span, count(*) FROM metric_data GROUP BY span ORDER BY span", &st, &err);

@@ -34,11 +34,12 @@ typedef struct metric_datum {
     int resolution;   /* 1 (high resolution) or 60 */
 } metric_datum;
 
-/* Records the points (one transaction), then metrics_maintain.  The caller has checked them (names,
+/* Records the points (one transaction), then metrics_maintain if this process has not in the last
+ * minute.  The caller has checked them (names,
  * values, time window). */
 int metrics_put(vm_ctx *ctx, const metric_datum *d, size_t n, vm_error *err);
 
-/* CloudWatch's retention, at most once a minute per process: points older than 3 hours become 1-minute
+/* CloudWatch's retention as of now: points older than 3 hours become 1-minute
  * statistic sets, those older than 15 days 5-minute ones, older than 63 days 1-hour ones, and those
  * older than 455 days go.  A statistic over any period still adds up (sets of sets). */
 int metrics_maintain(vm_ctx *ctx, time_t now, vm_error *err);

@@ -186,8 +186,15 @@ metrics_put(vm_ctx *ctx, const metric_datum *d, size_t n, vm_error *err)
     pthread_mutex_unlock(&writer.lock);
     if (rc < 0)
         return -1;
-    vm_error ignore = { 0 }; /* the points are in; a maintenance that failed runs again at the next put */
-    metrics_maintain(ctx, time(NULL), &ignore);
+    /* the points are in; a maintenance that failed runs again at the next put.  A process does this at
+     * most once a minute; racing threads find nothing to roll. */
+    static time_t last;
+    time_t now = time(NULL), seen = __atomic_load_n(&last, __ATOMIC_RELAXED);
+    if (now - seen >= 60 || now < seen) {
+        vm_error ignore = { 0 };
+        if (metrics_maintain(ctx, now, &ignore) == 0)
+            __atomic_store_n(&last, now, __ATOMIC_RELAXED);
+    }
     return 0;
 }
 
@@ -207,10 +214,6 @@ static const struct tier {
 int
 metrics_maintain(vm_ctx *ctx, time_t now, vm_error *err)
 {
-    static time_t last; /* a process does this at most once a minute; racing threads find nothing */
-    time_t seen = __atomic_load_n(&last, __ATOMIC_RELAXED);
-    if (now - seen < 60 && now >= seen)
-        return 0;
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
@@ -247,10 +250,7 @@ metrics_maintain(vm_ctx *ctx, time_t now, vm_error *err)
             }
         }
     }
-    if (vm_db_commit(ctx->db, err) < 0)
-        return -1;
-    __atomic_store_n(&last, now, __ATOMIC_RELAXED);
-    return 0;
+    return vm_db_commit(ctx->db, err);
 }
 
 /* Whether m has every dimension of want (a NULL value: any value). */

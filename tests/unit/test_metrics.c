@@ -79,6 +79,22 @@ Test(metrics, old_points_roll_into_coarser_tiers_and_add_up_the_same)
     cr_expect_eq(rows(-1), 0);
 }
 
+/* A maintenance asked for runs even when a put of this process maintained less than a minute ago
+ * (the put's own maintenance is what is limited to once a minute). */
+Test(metrics, maintenance_asked_for_right_after_a_put_still_rolls)
+{
+    metric_key m = { .ns = "AWS/EC2", .name = "CPUUtilization", .dims = { { "InstanceId", "i-0" } }, .ndims = 1 };
+    time_t real = time(NULL);
+    time_t c = (real - 3 * 3600) / 60 * 60; /* a minute just young enough to stay at the put */
+    put_series(&m, c, 6, 10);
+    cr_expect_eq(rows(0), 6);
+    vm_error err = { 0 };
+    time_t later = c + 3 * 3600 + 60; /* at most a minute after the put: the minute is now old */
+    cr_assert_eq(metrics_maintain(ctx, later, &err), 0, "%s", err.msg);
+    cr_expect_eq(rows(0), 0, "maintenance %ld s after a put's did nothing", (long)(later - real));
+    cr_expect_eq(rows(60), 1);
+}
+
 static long
 alarm_state_of(const char *name)
 {
