@@ -774,12 +774,24 @@ op_words(const char *op, bool negate)
     return op;
 }
 
-/* The state its last periods give an alarm, with CloudWatch's reason and reason data. */
+/* The periods before the last EvaluationPeriods that an evaluation also looks at (CloudWatch's
+ * "evaluation range", 5 periods for 3): a gap in the data is bridged by the points before it. */
+#define ALARM_RANGE_EXTRA 2
+
+/* The state an alarm's evaluation range gives it, with CloudWatch's reason and reason data.  b holds the
+ * range's points, oldest first.  With N of them or more the newest N are judged and missing data does
+ * not matter; with fewer, the missing ones are what the alarm's TreatMissingData says: breaching or not,
+ * not there at all (missing: judged by the points there are; none: INSUFFICIENT_DATA), or unknown
+ * (ignore: the state changes only when the points there are decide it either way). */
 static alarm_state
 judge(const alarm_rec *a, time_t end, const metric_stats *b, size_t nb, time_t now, char **reason, char **data)
 {
     const alarm_def *d = &a->def;
     long n = d->evaluation_periods, m = d->datapoints_to_alarm ? d->datapoints_to_alarm : n;
+    if ((long)nb > n) {
+        b += nb - (size_t)n;
+        nb = (size_t)n;
+    }
     long present = (long)nb, breaching = 0;
     for (size_t i = 0; i < nb; i++)
         breaching += breaches(d->comparison, stat_value(&b[i], d->statistic), d->threshold);
@@ -787,10 +799,12 @@ judge(const alarm_rec *a, time_t end, const metric_stats *b, size_t nb, time_t n
     const char *tm = d->treat_missing;
     if (strcmp(tm, "breaching") == 0)
         breaching += missing;
+    bool ignore = strcmp(tm, "ignore") == 0;
     bool judged = present > 0 || strcmp(tm, "breaching") == 0 || strcmp(tm, "notBreaching") == 0;
-    alarm_state s = !judged                   ? (strcmp(tm, "ignore") == 0 ? a->state : ALARM_INSUFFICIENT)
-                    : breaching >= m          ? ALARM_ALARM
-                                              : ALARM_OK;
+    alarm_state s = !judged                                      ? (ignore ? a->state : ALARM_INSUFFICIENT)
+                    : breaching >= m                             ? ALARM_ALARM
+                    : ignore && present - breaching <= n - m     ? a->state /* could still be ALARM */
+                                                                 : ALARM_OK;
 
     /* "Threshold Crossed: 2 out of the last 3 datapoints [95.2 (04/12/26 23:10:00), …] were greater
      * than the threshold (50.0) (minimum 2 datapoints for OK -> ALARM transition)." */
@@ -801,8 +815,8 @@ judge(const alarm_rec *a, time_t end, const metric_stats *b, size_t nb, time_t n
     json_object *o = json_object_new_object();
     json_object_object_add(o, "version", json_object_new_string("1.0"));
     json_object_object_add(o, "queryDate", json_object_new_string(iso_ms(now, ts, sizeof(ts))));
-    json_object_object_add(o, "startDate",
-                           json_object_new_string(iso_ms(end - n * d->period, ts, sizeof(ts))));
+    time_t start = nb && b[0].start < end - n * d->period ? b[0].start : end - n * d->period;
+    json_object_object_add(o, "startDate", json_object_new_string(iso_ms(start, ts, sizeof(ts))));
     json_object_object_add(o, "statistic", json_object_new_string(d->statistic));
     json_object_object_add(o, "period", json_object_new_int64(d->period));
     json_object *recent = json_object_new_array(), *evaluated = json_object_new_array();
@@ -860,8 +874,8 @@ evaluate_one(vm_ctx *ctx, const char *name, time_t now, bool *ret_changed, vm_er
     time_t end = rc > 0 ? now / a.def.period * a.def.period : 0;
     if (rc <= 0 || end <= evaluated_to) /* gone meanwhile, or evaluated at this period already */
         goto done;
-    rc = metrics_statistics(ctx, &a.def.metric, end - a.def.evaluation_periods * a.def.period, end, a.def.period,
-                            a.def.unit, &pts, &npts, err);
+    rc = metrics_statistics(ctx, &a.def.metric, end - (a.def.evaluation_periods + ALARM_RANGE_EXTRA) * a.def.period,
+                            end, a.def.period, a.def.unit, &pts, &npts, err);
     if (rc < 0)
         goto done;
     alarm_state s = judge(&a, end, pts, npts, now, &reason, &data);

@@ -177,3 +177,32 @@ Test(metrics, alarm_evaluation_follows_datapoints_to_alarm_and_missing_data)
     cr_assert_eq(alarms_evaluate(ctx, t + 91, &changed, &err), 0);
     cr_expect_eq(alarm_state_of("high"), ALARM_ALARM);
 }
+
+/* A gap in the data (a restarted sampler) is bridged by the points before it: the evaluation looks at
+ * two periods more than EvaluationPeriods and judges the newest N points it finds there. */
+Test(metrics, alarm_bridges_a_gap_with_the_points_before_it)
+{
+    metric_key m = { .ns = "AWS/EC2", .name = "CPUUtilization", .dims = { { "InstanceId", "i-0" } }, .ndims = 1 };
+    alarm_def d = { .name = "high", .actions_enabled = true, .metric = m, .statistic = "Average", .period = 10,
+                    .evaluation_periods = 3, .datapoints_to_alarm = 2, .threshold = 50,
+                    .comparison = "GreaterThanThreshold", .treat_missing = "missing" };
+    vm_error err = { 0 };
+    time_t t = time(NULL) / 10 * 10;
+    cr_assert_eq(alarm_put(ctx, &d, "us-east-1", t, &err), 0, "%s", err.msg);
+    size_t changed = 0;
+    for (int i = 0; i < 3; i++)
+        put_at(&m, t + 5 + 10 * i, 90);
+    cr_assert_eq(alarms_evaluate(ctx, t + 31, &changed, &err), 0, "%s", err.msg);
+    cr_expect_eq(alarm_state_of("high"), ALARM_ALARM);
+    /* two periods without data: the last 3 hold one point, the range all three */
+    cr_assert_eq(alarms_evaluate(ctx, t + 51, &changed, &err), 0, "%s", err.msg);
+    cr_expect_eq(changed, 0);
+    cr_expect_eq(alarm_state_of("high"), ALARM_ALARM, "a gap of two periods made the alarm %ld", alarm_state_of("high"));
+    /* a non-breaching point after the gap: the newest 3 are 90, 90, 10 */
+    put_at(&m, t + 55, 10);
+    cr_assert_eq(alarms_evaluate(ctx, t + 61, &changed, &err), 0, "%s", err.msg);
+    cr_expect_eq(alarm_state_of("high"), ALARM_ALARM);
+    /* a longer gap leaves one breaching point of 2 needed and the non-breaching one: OK */
+    cr_assert_eq(alarms_evaluate(ctx, t + 81, &changed, &err), 0, "%s", err.msg);
+    cr_expect_eq(alarm_state_of("high"), ALARM_OK);
+}
