@@ -45,12 +45,24 @@ typedef struct elb_tg {
     long created_at;
 } elb_tg;
 
+#define ELB_FORWARD_MAX 5 /* target groups of one forward action */
+
 typedef struct elb_action {
-    char type[20]; /* forward | fixed-response */
-    char tg_id[ELB_ID_LEN + 1];
+    char type[20]; /* forward | fixed-response | redirect */
+    char tg_id[ELB_ID_LEN + 1]; /* forward: the first of fwd */
+    struct elb_forward {
+        char tg_id[ELB_ID_LEN + 1];
+        long weight; /* 0-999 */
+    } fwd[ELB_FORWARD_MAX];
+    size_t nfwd;
     char status[4];
     char content_type[64];
     char body[1025];
+    /* redirect: each part a value or a #{protocol}, #{host}, #{port}, #{path}, #{query} form */
+    struct elb_redirect {
+        char protocol[16], port[16], host[129], path[129], query[129];
+        char code[9]; /* HTTP_301 | HTTP_302 */
+    } redirect;
 } elb_action;
 
 typedef struct elb_listener {
@@ -105,6 +117,10 @@ int elb_tgs(vm_ctx *ctx, elb_tg **ret, size_t *n, vm_error *err);
 int elb_listeners_of(vm_ctx *ctx, const char *lb_id, elb_listener **ret, size_t *n, vm_error *err);
 int elb_rules_of(vm_ctx *ctx, const char *listener_id, elb_rule **ret, size_t *n, vm_error *err);
 int elb_targets_of(vm_ctx *ctx, const char *tg_id, elb_target **ret, size_t *n, vm_error *err);
+/* Records a forward action's target groups and weights for the listener or rule id (none for another
+ * action); the redirect of an action as the store keeps it (owned). */
+int elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm_error *err);
+char *elb_redirect_encode(const struct elb_redirect *r);
 /* The load balancers whose listeners or rules forward to tg (ids, owned). */
 int elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size_t *n, vm_error *err);
 /* A load balancer's subnets and their interfaces, in order. */

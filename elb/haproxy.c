@@ -108,11 +108,98 @@ put_matcher(FILE *f, const char *m)
     fputs(")$", f);
 }
 
+#define PICK_RANGE 1000000 /* txn.pick: where a request falls among weighted target groups */
+
+/* The backends of a forward action, each under cond (an ACL expression or NULL): weighted, the
+ * request's txn.pick chooses; the last group with weight takes what the others leave. */
 static void
-put_action(FILE *f, const elb_action *a, const char *cond)
+put_forward(FILE *f, const elb_action *a, const char *cond, bool is_default)
 {
-    if (strcmp(a->type, "forward") == 0) {
-        fprintf(f, "  use_backend tg-%s%s%s\n", a->tg_id, cond ? " if " : "", cond ? cond : "");
+    long total = 0, cum = 0;
+    size_t last = 0;
+    for (size_t k = 0; k < a->nfwd; k++)
+        if (a->fwd[k].weight > 0) {
+            total += a->fwd[k].weight;
+            last = k;
+        }
+    for (size_t k = 0; k < a->nfwd; k++) {
+        if (a->fwd[k].weight <= 0)
+            continue;
+        cum += a->fwd[k].weight;
+        if (k == last) {
+            if (is_default)
+                fprintf(f, "  default_backend tg-%s\n", a->fwd[k].tg_id);
+            else
+                fprintf(f, "  use_backend tg-%s if %s\n", a->fwd[k].tg_id, cond);
+        } else {
+            fprintf(f, "  use_backend tg-%s if %s%s{ var(txn.pick) -m int lt %ld }\n", a->fwd[k].tg_id,
+                    cond ? cond : "", cond ? " " : "", cum * PICK_RANGE / total);
+        }
+    }
+}
+
+/* A redirect's Location as an HAProxy log-format: each #{part} of the request as the sample that gives
+ * it, % doubled.  #{protocol} is http: the listeners are HTTP. */
+static void
+put_redirect_part(FILE *f, const char *v)
+{
+    static const struct {
+        const char *form, *sample;
+    } subst[] = {
+        { "#{protocol}", "http" },
+        { "#{host}", "%[req.hdr(host),field(1,:)]" },
+        { "#{port}", "%[dst_port]" },
+        { "#{path}", "%[path,regsub(^/,)]" },
+        { "#{query}", "%[query]" },
+    };
+    while (*v) {
+        size_t k = 0, n = sizeof(subst) / sizeof(subst[0]);
+        for (; k < n && strncmp(v, subst[k].form, strlen(subst[k].form)) != 0; k++)
+            ;
+        if (k < n) {
+            fputs(subst[k].sample, f);
+            v += strlen(subst[k].form);
+        } else {
+            fputs(*v == '%' ? "%%" : (char[]){ *v, 0 }, f);
+            v++;
+        }
+    }
+}
+
+static void
+put_redirect(FILE *f, const struct elb_redirect *r, const char *cond)
+{
+    bool proto_http = strcmp(r->protocol, "HTTPS") != 0;
+    bool default_port = (proto_http && strcmp(r->port, "80") == 0) || (!proto_http && strcmp(r->port, "443") == 0);
+    /* with the request's own query, a request without one gets no "?" */
+    bool own_query = strcmp(r->query, "#{query}") == 0;
+    for (int with_query = own_query ? 1 : 0; with_query >= 0; with_query--) {
+        fputs("  http-request redirect location \"", f);
+        fputs(strcmp(r->protocol, "HTTPS") == 0 ? "https" : "http", f);
+        fputs("://", f);
+        put_redirect_part(f, r->host);
+        if (!default_port) {
+            fputc(':', f);
+            put_redirect_part(f, r->port);
+        }
+        put_redirect_part(f, r->path);
+        if (r->query[0] && (!own_query || with_query)) {
+            fputc('?', f);
+            put_redirect_part(f, r->query);
+        }
+        fprintf(f, "\" code %s if %s%s\n", strcmp(r->code, "HTTP_302") == 0 ? "302" : "301", cond,
+                own_query && with_query ? " { query -m found }" : "");
+        if (!own_query)
+            break;
+    }
+}
+
+/* A fixed-response or redirect action, under cond */
+static void
+put_http_request_action(FILE *f, const elb_action *a, const char *cond)
+{
+    if (strcmp(a->type, "redirect") == 0) {
+        put_redirect(f, &a->redirect, cond);
         return;
     }
     fprintf(f, "  http-request return status %s content-type ", a->status);
@@ -121,7 +208,7 @@ put_action(FILE *f, const elb_action *a, const char *cond)
         fputs(" string ", f);
         put_quoted(f, a->body);
     }
-    fprintf(f, "%s%s\n", cond ? " if " : "", cond ? cond : "");
+    fprintf(f, " if %s\n", cond);
 }
 
 static void
@@ -214,43 +301,66 @@ elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
         size_t nr;
         if ((rc = elb_rules_of(ctx, ls[i].id, &rs, &nr, err)) < 0)
             break;
+        /* the rules in priority order: the first whose conditions match is the request's (txn.rule);
+         * then each action under its rule, the listener's under none */
+        bool weighted = ls[i].action.nfwd > 1;
         for (size_t j = 0; http && j < nr; j++) {
-            char cond[64] = "";
-            if (rs[j].paths[0]) {
+            const elb_rule *r = &rs[j];
+            weighted |= r->action.nfwd > 1;
+            if (r->paths[0]) {
                 fprintf(f, "  acl r%zup path -m reg ", j);
-                put_glob_alternatives(f, rs[j].paths, false);
+                put_glob_alternatives(f, r->paths, false);
                 fputc('\n', f);
-                snprintf(cond, sizeof(cond), "r%zup", j);
             }
-            if (rs[j].hosts[0]) {
+            if (r->hosts[0]) {
                 fprintf(f, "  acl r%zuh hdr(host) -m reg -i ", j);
-                put_glob_alternatives(f, rs[j].hosts, true);
+                put_glob_alternatives(f, r->hosts, true);
                 fputc('\n', f);
-                size_t o = strlen(cond);
-                snprintf(cond + o, sizeof(cond) - o, "%sr%zuh", o ? " " : "", j);
             }
-            put_action(f, &rs[j].action, cond);
+            char match[64] = "";
+            if (r->paths[0])
+                snprintf(match, sizeof(match), " r%zup", j);
+            if (r->hosts[0]) {
+                size_t o = strlen(match);
+                snprintf(match + o, sizeof(match) - o, " r%zuh", j);
+            }
+            fprintf(f, "  http-request set-var(txn.rule) int(%zu) if !{ var(txn.rule) -m found }%s\n", j, match);
+        }
+        if (weighted)
+            fprintf(f, "  http-request set-var(txn.pick) rand(%d)\n", PICK_RANGE);
+        for (size_t j = 0; http && j < nr; j++) {
+            char cond[64];
+            snprintf(cond, sizeof(cond), "{ var(txn.rule) -m int %zu }", j);
+            if (strcmp(rs[j].action.type, "forward") != 0)
+                put_http_request_action(f, &rs[j].action, cond);
+        }
+        if (strcmp(ls[i].action.type, "forward") != 0)
+            put_http_request_action(f, &ls[i].action, "!{ var(txn.rule) -m found }");
+        for (size_t j = 0; http && j < nr; j++) {
+            char cond[64];
+            snprintf(cond, sizeof(cond), "{ var(txn.rule) -m int %zu }", j);
+            if (strcmp(rs[j].action.type, "forward") == 0)
+                put_forward(f, &rs[j].action, cond, false);
         }
         if (strcmp(ls[i].action.type, "forward") == 0)
-            fprintf(f, "  default_backend tg-%s\n", ls[i].action.tg_id);
-        else
-            put_action(f, &ls[i].action, NULL);
-        for (size_t j = 0; j <= nr; j++) {
+            put_forward(f, &ls[i].action, NULL, true);
+        /* the target groups any action forwards to, each once */
+        for (size_t j = 0; rc == 0 && j <= nr; j++) {
             const elb_action *a = j < nr ? &rs[j].action : &ls[i].action;
-            if (strcmp(a->type, "forward") != 0)
-                continue;
-            bool seen = false;
-            for (size_t k = 0; k < ntg; k++)
-                seen |= strcmp(tgs[k], a->tg_id) == 0;
-            if (seen)
-                continue;
-            char(*v)[ELB_ID_LEN + 1] = realloc(tgs, (ntg + 1) * sizeof(*tgs));
-            if (!v) {
-                rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-                break;
+            for (size_t g = 0; rc == 0 && g < a->nfwd; g++) {
+                bool seen = false;
+                for (size_t k = 0; k < ntg; k++)
+                    seen |= strcmp(tgs[k], a->fwd[g].tg_id) == 0;
+                if (seen)
+                    continue;
+                char(*v)[ELB_ID_LEN + 1] = realloc(tgs, (ntg + 1) * sizeof(*tgs));
+                if (!v) {
+                    rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+                    break;
+                }
+                tgs = v;
+                snprintf(tgs[ntg++], ELB_ID_LEN + 1, "%s", a->fwd[g].tg_id);
             }
-            tgs = v;
-            snprintf(tgs[ntg++], ELB_ID_LEN + 1, "%s", a->tg_id);
         }
     }
     for (size_t k = 0; rc == 0 && k < ntg; k++)

@@ -1,8 +1,10 @@
 /* Elastic Load Balancing in the store: ids, ARNs, and the records of load balancers, target groups,
  * targets, listeners and rules. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <json-c/json.h>
 #include <uuid/uuid.h>
 
 #include "../net/net.h"
@@ -366,9 +368,10 @@ elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size
     *ret = NULL;
     *n = 0;
     if (vm_db_prepare(ctx->db,
-                      "SELECT DISTINCT l.lb_id FROM elb_listeners l LEFT JOIN elb_rules r ON r.listener_id = l.id "
+                      "SELECT DISTINCT l.lb_id FROM elb_forwards f LEFT JOIN elb_rules r ON r.id = f.rule_id "
+                      "JOIN elb_listeners l ON l.id = coalesce(f.listener_id, r.listener_id) "
                       "JOIN elb_load_balancers b ON b.id = l.lb_id AND b.deleting = 0 "
-                      "WHERE l.tg_id = ?1 OR r.tg_id = ?1 ORDER BY l.lb_id",
+                      "WHERE f.tg_id = ?1 ORDER BY l.lb_id",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, tg_id, -1, SQLITE_STATIC);
@@ -384,6 +387,38 @@ elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size
 
 /* --- listeners, rules ----------------------------------------------------------------------------- */
 
+static const struct {
+    const char *key;
+    size_t off, size;
+} redirect_parts[] = {
+#define PART(k, f) { k, offsetof(struct elb_redirect, f), sizeof(((struct elb_redirect *)0)->f) }
+    PART("Protocol", protocol), PART("Port", port), PART("Host", host),
+    PART("Path", path),         PART("Query", query), PART("StatusCode", code),
+#undef PART
+};
+
+char *
+elb_redirect_encode(const struct elb_redirect *r)
+{
+    json_object *o = json_object_new_object();
+    for (size_t i = 0; i < sizeof(redirect_parts) / sizeof(redirect_parts[0]); i++)
+        json_object_object_add(o, redirect_parts[i].key,
+                               json_object_new_string((const char *)r + redirect_parts[i].off));
+    char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return s;
+}
+
+static void
+redirect_decode(const char *text, struct elb_redirect *r)
+{
+    json_object *o = text[0] ? json_tokener_parse(text) : NULL, *v;
+    for (size_t i = 0; o && i < sizeof(redirect_parts) / sizeof(redirect_parts[0]); i++)
+        if (json_object_object_get_ex(o, redirect_parts[i].key, &v))
+            snprintf((char *)r + redirect_parts[i].off, redirect_parts[i].size, "%s", json_object_get_string(v));
+    json_object_put(o);
+}
+
 static void
 action_from_row(sqlite3_stmt *st, int col, elb_action *a)
 {
@@ -392,10 +427,75 @@ action_from_row(sqlite3_stmt *st, int col, elb_action *a)
     snprintf(a->status, sizeof(a->status), "%s", vm_db_text(st, col + 2));
     snprintf(a->content_type, sizeof(a->content_type), "%s", vm_db_text(st, col + 3));
     snprintf(a->body, sizeof(a->body), "%s", vm_db_text(st, col + 4));
+    redirect_decode(vm_db_text(st, col + 5), &a->redirect);
+}
+
+/* A forward action's target groups and weights, of a listener or a rule. */
+static int
+forwards_load(vm_ctx *ctx, bool rule, const char *id, elb_action *a, vm_error *err)
+{
+    a->nfwd = 0;
+    if (strcmp(a->type, "forward") != 0)
+        return 0;
+    sqlite3_stmt *st = vm_ctx_stmt(ctx,
+                                   rule ? "SELECT tg_id, weight FROM elb_forwards WHERE rule_id = ? ORDER BY position"
+                                        : "SELECT tg_id, weight FROM elb_forwards WHERE listener_id = ? ORDER BY position",
+                                   err);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && a->nfwd < ELB_FORWARD_MAX) {
+        snprintf(a->fwd[a->nfwd].tg_id, sizeof(a->fwd[0].tg_id), "%s", vm_db_text(st, 0));
+        a->fwd[a->nfwd++].weight = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "reading a forward action's target groups", err);
+    if (a->nfwd == 0 && a->tg_id[0]) { /* written before schema 27 and not migrated: cannot happen */
+        snprintf(a->fwd[0].tg_id, sizeof(a->fwd[0].tg_id), "%s", a->tg_id);
+        a->fwd[a->nfwd++].weight = 1;
+    }
+    return 0;
+}
+
+int
+elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm_error *err)
+{
+    sqlite3_stmt *del = vm_ctx_stmt(ctx, rule ? "DELETE FROM elb_forwards WHERE rule_id = ?"
+                                              : "DELETE FROM elb_forwards WHERE listener_id = ?", err);
+    if (!del)
+        return -1;
+    sqlite3_bind_text(del, 1, id, -1, SQLITE_STATIC);
+    int drc = sqlite3_step(del);
+    sqlite3_reset(del);
+    if (drc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "replacing a forward action's target groups", err);
+    for (size_t i = 0; strcmp(a->type, "forward") == 0 && i < a->nfwd; i++) {
+        sqlite3_stmt *st = vm_ctx_stmt(ctx,
+                                       rule ? "INSERT INTO elb_forwards (rule_id, position, tg_id, weight) "
+                                              "VALUES (?, ?, ?, ?)"
+                                            : "INSERT INTO elb_forwards (listener_id, position, tg_id, weight) "
+                                              "VALUES (?, ?, ?, ?)",
+                                       err);
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+        sqlite3_bind_text(st, 3, a->fwd[i].tg_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, a->fwd[i].weight);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE)
+            return vm_db_error(ctx->db, "recording a forward action's target groups", err);
+    }
+    return 0;
 }
 
 #define LISTENER_COLUMNS                                                                                              \
-    "id, lb_id, protocol, port, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body, created_at"
+    "id, lb_id, protocol, port, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body, redirect, "       \
+    "created_at"
 
 static void
 listener_from_row(sqlite3_stmt *st, elb_listener *l)
@@ -406,7 +506,7 @@ listener_from_row(sqlite3_stmt *st, elb_listener *l)
     snprintf(l->protocol, sizeof(l->protocol), "%s", vm_db_text(st, 2));
     l->port = sqlite3_column_int64(st, 3);
     action_from_row(st, 4, &l->action);
-    l->created_at = sqlite3_column_int64(st, 9);
+    l->created_at = sqlite3_column_int64(st, 10);
 }
 
 int
@@ -419,7 +519,7 @@ elb_listener_get(vm_ctx *ctx, const char *id, elb_listener *ret, vm_error *err)
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_LISTENER_NOT_FOUND, "One or more listeners not found");
     listener_from_row(st, ret);
-    return 0;
+    return forwards_load(ctx, false, ret->id, &ret->action, err);
 }
 
 int
@@ -437,13 +537,17 @@ elb_listeners_of(vm_ctx *ctx, const char *lb_id, elb_listener **ret, size_t *n, 
         if (!v)
             return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         *ret = v;
-        listener_from_row(st, &v[(*n)++]);
+        listener_from_row(st, &v[*n]);
+        if (forwards_load(ctx, false, v[*n].id, &v[*n].action, err) < 0)
+            return -1;
+        (*n)++;
     }
     return 0;
 }
 
 #define RULE_COLUMNS                                                                                                  \
-    "id, listener_id, priority, paths, hosts, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body"
+    "id, listener_id, priority, paths, hosts, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body, "  \
+    "redirect"
 
 static void
 rule_from_row(sqlite3_stmt *st, elb_rule *r)
@@ -467,7 +571,7 @@ elb_rule_get(vm_ctx *ctx, const char *id, elb_rule *ret, vm_error *err)
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_RULE_NOT_FOUND, "One or more rules not found");
     rule_from_row(st, ret);
-    return 0;
+    return forwards_load(ctx, true, ret->id, &ret->action, err);
 }
 
 int
@@ -485,7 +589,10 @@ elb_rules_of(vm_ctx *ctx, const char *listener_id, elb_rule **ret, size_t *n, vm
         if (!v)
             return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         *ret = v;
-        rule_from_row(st, &v[(*n)++]);
+        rule_from_row(st, &v[*n]);
+        if (forwards_load(ctx, true, v[*n].id, &v[*n].action, err) < 0)
+            return -1;
+        (*n)++;
     }
     return 0;
 }

@@ -4,9 +4,10 @@
 # id.  A third instance reaches both through the load balancer's DNS name; the targets' security
 # group admits only the load balancer's group; a stopped httpd turns its target unhealthy within the
 # thresholds and traffic goes to the other, a restarted one healthy again; a path rule sends /a/* to
-# another target group; a network load balancer passes a raw TCP stream; kill -9 of HAProxy is
-# repaired with the targets' health intact; requests keep flowing while `vmmgr serve` is down;
-# deregistration drains for the delay; bad input gets ELB's errors and changes nothing; deleting the
+# another target group; a weighted forward splits requests over two groups by their weights; redirects
+# keep path and query, and a redirect as the default leaves the rules their targets; a network load
+# balancer passes a raw TCP stream; kill -9 of HAProxy is repaired with the targets' health intact;
+# requests keep flowing while `vmmgr serve` is down; deregistration drains for the delay; bad input gets ELB's errors and changes nothing; deleting the
 # load balancer leaves no interface, namespace or process.
 . "$(dirname "$0")/lib.sh"
 vm_init
@@ -198,6 +199,61 @@ for _ in 1 2 3; do
 	[ "$(host_req ip.example /)" = "$w2" ] || fail "host ip.example (target $w2_ip by address): '$(host_req ip.example /)'"
 done
 ok "host-header rules: a fixed response with its body, and a target group of type ip (the target by its address)"
+
+# --- weighted forwarding (ForwardConfig) and redirects --------------------------------------------------
+tg1=$(elb create-target-group --name w1-tg --protocol HTTP --port 80 --vpc-id "$vpc" --health-check-interval-seconds 5 \
+	--health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+elb register-targets --target-group-arn "$tg1" --targets Id="$w1"
+fwd() { # WEIGHT1 WEIGHT2: a forward action over w1-tg (w1) and ip-tg (w2), as JSON
+	echo '[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":"'"$tg1"'","Weight":'"$1"'},{"TargetGroupArn":"'"$tgip"'","Weight":'"$2"'}]}}]'
+}
+expect_elb ValidationError create-rule --listener-arn "$l80" --priority 40 --conditions Field=host-header,Values=weighted.example \
+	--actions "$(fwd 0 0)"
+wrule=$(elb create-rule --listener-arn "$l80" --priority 40 --conditions Field=host-header,Values=weighted.example \
+	--actions "$(fwd 3 1)" --query 'Rules[0].RuleArn' --output text)
+[ "$(elb describe-rules --rule-arns "$wrule" --output json | jq -c '[.Rules[0].Actions[0].ForwardConfig.TargetGroups[].Weight]')" = "[3,1]" ] ||
+	fail "describe-rules of a weighted rule: $(elb describe-rules --rule-arns "$wrule" --output json)"
+expect_elb ResourceInUse delete-target-group --target-group-arn "$tg1"
+timeout 60 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tg1" || fail "w1-tg: not in service"
+weighted() { # N requests with Host weighted.example: "w1 w2" answer counts
+	gssh "$T/k.pem" "$cl_ip" "a=\$(nslookup $dns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1)
+		for i in \$(seq $1); do printf 'GET / HTTP/1.0\r\nHost: weighted.example\r\n\r\n' | nc -w 5 \$a 80 | tail -n 1; done" >"$T/weighted"
+	echo "$(grep -cx "$w1" "$T/weighted") $(grep -cx "$w2" "$T/weighted")"
+}
+read -r n1 n2 <<<"$(weighted 60)"
+[ $((n1 + n2)) = 60 ] && [ "$n2" -ge 1 ] && [ "$n1" -gt "$n2" ] || fail "weights 3:1 gave w1=$n1 w2=$n2 of 60"
+elb modify-rule --rule-arn "$wrule" --actions "$(fwd 0 1)" >/dev/null
+read -r m1 m2 <<<"$(weighted 20)"
+[ "$m1 $m2" = "0 20" ] || fail "weights 0:1 gave w1=$m1 w2=$m2 of 20"
+ok "weighted forwarding: 3:1 over two target groups gave $n1:$n2 of 60; 0:1 sends all to the second"
+
+host_head() { # HOST PATH: the answer's status line and Location header
+	gssh "$T/k.pem" "$cl_ip" "a=\$(nslookup $dns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1)
+		printf 'GET $2 HTTP/1.0\r\nHost: $1\r\n\r\n' | nc -w 5 \$a 80" | tr -d '\r' | grep -iE '^(HTTP/|location:)' | tr '\n' ' '
+}
+redir='[{"Type":"redirect","RedirectConfig":{"Protocol":"HTTPS","Port":"443","Path":"/new/#{path}","StatusCode":"HTTP_301"}}]'
+expect_elb ValidationError create-rule --listener-arn "$l80" --priority 50 --conditions Field=host-header,Values=redirect.example \
+	--actions '[{"Type":"redirect","RedirectConfig":{"Protocol":"FTP","StatusCode":"HTTP_301"}}]'
+expect_elb InvalidConfigurationRequest create-rule --listener-arn "$l80" --priority 50 --conditions Field=host-header,Values=redirect.example \
+	--actions '[{"Type":"redirect","RedirectConfig":{"StatusCode":"HTTP_302"}}]'
+elb create-rule --listener-arn "$l80" --priority 50 --conditions Field=host-header,Values=redirect.example \
+	--actions "$redir" >/dev/null
+got=$(host_head redirect.example '/old/x?q=1')
+[ "$got" = "HTTP/1.1 301 Moved Permanently location: https://redirect.example/new/old/x?q=1 " ] || fail "redirect rule: '$got'"
+got=$(host_head redirect.example /plain)
+[ "$got" = "HTTP/1.1 301 Moved Permanently location: https://redirect.example/new/plain " ] || fail "redirect without a query: '$got'"
+# a redirect as the listener's default: the rules before it still forward
+elb modify-listener --listener-arn "$l80" --default-actions \
+	'[{"Type":"redirect","RedirectConfig":{"Host":"moved.example","Port":"8080","Query":"from=#{host}","StatusCode":"HTTP_302"}}]' >/dev/null
+[ "$(elb describe-listeners --listener-arns "$l80" --query 'Listeners[0].DefaultActions[0].RedirectConfig.[Protocol,Port,Host,Path,Query,StatusCode]' --output text)" = \
+	"#{protocol}	8080	moved.example	/#{path}	from=#{host}	HTTP_302" ] || fail "describe-listeners of a redirect: $(elb describe-listeners --listener-arns "$l80" --output json)"
+got=$(host_head web.example /b)
+[ "$got" = "HTTP/1.1 302 Found location: http://moved.example:8080/b?from=web.example " ] || fail "the default redirect: '$got'"
+out=$(through /a/x 2)
+[ "$out" = "a:$w2=2 " ] || fail "with a redirect as default, the /a/* rule's requests went to: $out"
+[ "$(host_head fixed.example /)" = "HTTP/1.1 200 OK " ] || fail "with a redirect as default, the fixed-response rule: '$(host_head fixed.example /)'"
+elb modify-listener --listener-arn "$l80" --default-actions Type=forward,TargetGroupArn="$tg" >/dev/null
+ok "redirects: a rule's HTTPS redirect keeps path and query; the listener's default redirect leaves the rules before it their targets"
 
 # --- kill -9 of HAProxy: restarted by the controller, targets' health intact ----------------------------
 lbid=${lb##*/}

@@ -560,6 +560,24 @@ static const char *const migrations[] = {
     "  arn TEXT NOT NULL,"
     "  instance_id TEXT NOT NULL,"
     "  ts INTEGER NOT NULL);",
+    /* 27: ELBv2 weighted forwarding (ForwardConfig): every target group of a forward action with its
+     * weight, of a listener or of a rule (tg_id keeps the first); redirect actions' RedirectConfig */
+    "CREATE TABLE elb_forwards ("
+    "  listener_id TEXT REFERENCES elb_listeners(id) ON DELETE CASCADE,"
+    "  rule_id TEXT REFERENCES elb_rules(id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  tg_id TEXT NOT NULL REFERENCES elb_target_groups(id),"
+    "  weight INTEGER NOT NULL,"
+    "  CHECK ((listener_id IS NULL) != (rule_id IS NULL)));"
+    "CREATE INDEX elb_forwards_listener ON elb_forwards(listener_id);"
+    "CREATE INDEX elb_forwards_rule ON elb_forwards(rule_id);"
+    "CREATE INDEX elb_forwards_tg ON elb_forwards(tg_id);"
+    "INSERT INTO elb_forwards (listener_id, position, tg_id, weight) "
+    "  SELECT id, 0, tg_id, 1 FROM elb_listeners WHERE action = 'forward' AND tg_id IS NOT NULL;"
+    "INSERT INTO elb_forwards (rule_id, position, tg_id, weight) "
+    "  SELECT id, 0, tg_id, 1 FROM elb_rules WHERE action = 'forward' AND tg_id IS NOT NULL;"
+    "ALTER TABLE elb_listeners ADD COLUMN redirect TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE elb_rules ADD COLUMN redirect TEXT NOT NULL DEFAULT '';",
 };
 
 int

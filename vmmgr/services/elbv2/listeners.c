@@ -18,7 +18,124 @@
 
 /* --- listeners and rules ------------------------------------------------------------------------------- */
 
-/* Actions.member.1 (or DefaultActions.member.1) into a; the target group must suit lb. */
+/* A forward action's target groups: TargetGroupArn, or ForwardConfig's list with weights (both: one
+ * group, the same); each must suit lb. */
+static int
+parse_forward(vm_ctx *ctx, const vm_params *p, const char *at, const elb_lb *lb, elb_action *a, vm_error *err)
+{
+    const char *single = vm_params_getf(p, "%s.TargetGroupArn", at);
+    char prefix[160];
+    snprintf(prefix, sizeof(prefix), "%s.ForwardConfig.TargetGroups.member", at);
+    _cleanup_free_ int *idx = NULL;
+    size_t n;
+    if (vm_params_indexes(p, prefix, &idx, &n, err) < 0)
+        return -1;
+    if (n > ELB_FORWARD_MAX)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "A forward action has at most %d target groups",
+                            ELB_FORWARD_MAX);
+    if (!single && n == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "A forward action needs a TargetGroupArn or a ForwardConfig");
+    bool http = strcmp(lb->type, "application") == 0;
+    if (n > 1 && !http)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                            "A network load balancer forwards to a single target group");
+    const char *stick = vm_params_getf(p, "%s.ForwardConfig.TargetGroupStickinessConfig.Enabled", at);
+    if (stick && strcmp(stick, "true") == 0)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                            "Target group stickiness of a forward action is not offered by this endpoint");
+    long total = 0;
+    for (size_t i = 0; i < (n ? n : 1); i++) {
+        const char *arn = n ? vm_params_getf(p, "%s.%d.TargetGroupArn", prefix, idx[i]) : single;
+        long w = 1;
+        if (n) {
+            if (!arn)
+                return vm_error_set(err, VM_ERR_VALIDATION, "Each target group of a ForwardConfig needs a TargetGroupArn");
+            if (single && (n > 1 || strcmp(single, arn) != 0))
+                return vm_error_set(err, VM_ERR_VALIDATION, "With TargetGroupArn, ForwardConfig can only name that "
+                                                            "target group");
+            char key[200];
+            snprintf(key, sizeof(key), "%s.%d.Weight", prefix, idx[i]);
+            if (vm_params_get(p, key) && vm_params_int(p, key, 1, 0, 999, &w, err) < 0)
+                return -1;
+        }
+        elb_tg tg;
+        if (elbv2_tg_of_arn(ctx, arn, &tg, err) < 0)
+            return -1;
+        if (http != (strcmp(tg.protocol, "HTTP") == 0))
+            return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' (%s) cannot be used with a%s load "
+                                "balancer", tg.name, tg.protocol, http ? "n application" : " network");
+        if (strcmp(tg.vpc_id, lb->vpc_id) != 0)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' is in another VPC than the load balancer",
+                                tg.name);
+        for (size_t k = 0; k < a->nfwd; k++)
+            if (strcmp(a->fwd[k].tg_id, tg.id) == 0)
+                return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' is named twice in one action",
+                                    tg.name);
+        snprintf(a->fwd[a->nfwd].tg_id, sizeof(a->fwd[0].tg_id), "%s", tg.id);
+        a->fwd[a->nfwd++].weight = w;
+        total += w;
+    }
+    if (total == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "The weights of a forward action's target groups add up to 0");
+    snprintf(a->tg_id, sizeof(a->tg_id), "%s", a->fwd[0].tg_id);
+    return 0;
+}
+
+/* A redirect part: its default form when absent; no character HAProxy's configuration would read */
+static int
+redirect_part(const vm_params *p, const char *at, const char *key, const char *def, char *out, size_t size,
+              vm_error *err)
+{
+    const char *v = vm_params_getf(p, "%s.RedirectConfig.%s", at, key);
+    if (!v)
+        v = def;
+    if (strlen(v) >= size)
+        return vm_error_set(err, VM_ERR_VALIDATION, "The redirect's %s is longer than %zu characters", key, size - 1);
+    for (const char *c = v; *c; c++)
+        if (*c <= ' ' || *c == '"' || *c == '\\' || *c == '$' || *c == 0x7f)
+            return vm_error_set(err, VM_ERR_VALIDATION, "The redirect's %s '%s' has a character that is not valid",
+                                key, v);
+    snprintf(out, size, "%s", v);
+    return 0;
+}
+
+static int
+parse_redirect(const vm_params *p, const char *at, const elb_lb *lb, elb_action *a, vm_error *err)
+{
+    struct elb_redirect *r = &a->redirect;
+    if (strcmp(lb->type, "application") != 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "redirect actions need an application load balancer");
+    if (redirect_part(p, at, "Protocol", "#{protocol}", r->protocol, sizeof(r->protocol), err) < 0 ||
+        redirect_part(p, at, "Port", "#{port}", r->port, sizeof(r->port), err) < 0 ||
+        redirect_part(p, at, "Host", "#{host}", r->host, sizeof(r->host), err) < 0 ||
+        redirect_part(p, at, "Path", "/#{path}", r->path, sizeof(r->path), err) < 0 ||
+        redirect_part(p, at, "Query", "#{query}", r->query, sizeof(r->query), err) < 0)
+        return -1;
+    const char *code = vm_params_getf(p, "%s.RedirectConfig.StatusCode", at);
+    if (!code)
+        return vm_error_set(err, VM_ERR_VALIDATION, "A redirect action needs a RedirectConfig with a StatusCode");
+    if (strcmp(code, "HTTP_301") != 0 && strcmp(code, "HTTP_302") != 0)
+        return elbv2_bad(err, "The redirect status code '%s' is not valid (HTTP_301 or HTTP_302)", code);
+    snprintf(r->code, sizeof(r->code), "%s", code);
+    if (strcmp(r->protocol, "HTTP") != 0 && strcmp(r->protocol, "HTTPS") != 0 && strcmp(r->protocol, "#{protocol}") != 0)
+        return elbv2_bad(err, "The redirect protocol '%s' is not valid (HTTP, HTTPS or #{protocol})", r->protocol);
+    if (strcmp(r->port, "#{port}") != 0) {
+        char *end;
+        long v = strtol(r->port, &end, 10);
+        if (*end || end == r->port || v < 1 || v > 65535)
+            return elbv2_bad(err, "The redirect port '%s' is not valid (1-65535 or #{port})", r->port);
+    }
+    if (r->path[0] != '/')
+        return elbv2_bad(err, "The redirect path '%s' is not valid: it starts with '/'", r->path);
+    /* a redirect to itself would loop (AWS's rule: one part at least must change) */
+    if (strcmp(r->protocol, "#{protocol}") == 0 && strcmp(r->port, "#{port}") == 0 && strcmp(r->host, "#{host}") == 0 &&
+        strcmp(r->path, "/#{path}") == 0 && strcmp(r->query, "#{query}") == 0)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "The redirect would send a request to where it came from: "
+                                                           "change at least one of its parts");
+    return 0;
+}
+
+/* Actions.member.1 (or DefaultActions.member.1) into a; the target groups must suit lb. */
 static int
 parse_action(vm_ctx *ctx, const vm_params *p, const char *prefix, const elb_lb *lb, elb_action *a, vm_error *err)
 {
@@ -30,36 +147,23 @@ parse_action(vm_ctx *ctx, const vm_params *p, const char *prefix, const elb_lb *
         return vm_error_set(err, VM_ERR_VALIDATION, "%s is required", prefix);
     if (n > 1)
         return vm_error_set(err, VM_ERR_VALIDATION, "Only one action per listener or rule is offered by this endpoint");
-    const char *type = vm_params_getf(p, "%s.%d.Type", prefix, idx[0]);
-    const char *tga = vm_params_getf(p, "%s.%d.TargetGroupArn", prefix, idx[0]);
-    if (!tga)
-        tga = vm_params_getf(p, "%s.%d.ForwardConfig.TargetGroups.member.1.TargetGroupArn", prefix, idx[0]);
+    char at[96];
+    snprintf(at, sizeof(at), "%s.%d", prefix, idx[0]);
+    const char *type = vm_params_getf(p, "%s.Type", at);
     memset(a, 0, sizeof(*a));
     if (!type)
         return vm_error_set(err, VM_ERR_VALIDATION, "An action needs a Type");
     snprintf(a->type, sizeof(a->type), "%s", type);
-    if (strcmp(type, "forward") == 0) {
-        if (vm_params_getf(p, "%s.%d.ForwardConfig.TargetGroups.member.2.TargetGroupArn", prefix, idx[0]))
-            return vm_error_set(err, VM_ERR_VALIDATION, "Weighted forwarding to several target groups is not offered");
-        elb_tg tg;
-        if (elbv2_tg_of_arn(ctx, tga, &tg, err) < 0)
-            return -1;
-        bool http = strcmp(lb->type, "application") == 0;
-        if (http != (strcmp(tg.protocol, "HTTP") == 0))
-            return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' (%s) cannot be used with a%s load "
-                                "balancer", tg.name, tg.protocol, http ? "n application" : " network");
-        if (strcmp(tg.vpc_id, lb->vpc_id) != 0)
-            return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' is in another VPC than the load balancer",
-                                tg.name);
-        snprintf(a->tg_id, sizeof(a->tg_id), "%s", tg.id);
-        return 0;
-    }
+    if (strcmp(type, "forward") == 0)
+        return parse_forward(ctx, p, at, lb, a, err);
+    if (strcmp(type, "redirect") == 0)
+        return parse_redirect(p, at, lb, a, err);
     if (strcmp(type, "fixed-response") == 0) {
         if (strcmp(lb->type, "application") != 0)
             return vm_error_set(err, VM_ERR_VALIDATION, "fixed-response actions need an application load balancer");
-        const char *code = vm_params_getf(p, "%s.%d.FixedResponseConfig.StatusCode", prefix, idx[0]);
-        const char *ct = vm_params_getf(p, "%s.%d.FixedResponseConfig.ContentType", prefix, idx[0]);
-        const char *body = vm_params_getf(p, "%s.%d.FixedResponseConfig.MessageBody", prefix, idx[0]);
+        const char *code = vm_params_getf(p, "%s.FixedResponseConfig.StatusCode", at);
+        const char *ct = vm_params_getf(p, "%s.FixedResponseConfig.ContentType", at);
+        const char *body = vm_params_getf(p, "%s.FixedResponseConfig.MessageBody", at);
         if (!code || strlen(code) != 3 || strspn(code, "0123456789") != 3 || code[0] < '2' || code[0] > '5')
             return elbv2_bad(err, "The fixed-response status code '%s' is not valid (2XX, 4XX or 5XX)", code);
         if (code[0] == '3')
@@ -74,7 +178,7 @@ parse_action(vm_ctx *ctx, const vm_params *p, const char *prefix, const elb_lb *
         snprintf(a->body, sizeof(a->body), "%s", body ? body : "");
         return 0;
     }
-    return elbv2_bad(err, "The action type '%s' is not offered (forward or fixed-response)", type);
+    return elbv2_bad(err, "The action type '%s' is not offered (forward, redirect or fixed-response)", type);
 }
 
 static void
@@ -83,17 +187,30 @@ render_action(vm_ctx *ctx, vm_node *list, const elb_action *a)
     vm_node *it = vm_node_item(list);
     vm_node_str(it, "Type", NULL, a->type);
     if (strcmp(a->type, "forward") == 0) {
-        elb_tg tg;
-        vm_error ignore = { 0 };
-        char arn[ELB_ARN_MAX] = "";
-        if (elb_tg_get(ctx, a->tg_id, &tg, &ignore) == 0)
-            elb_tg_arn(ctx, &tg, arn);
-        vm_node_str(it, "TargetGroupArn", NULL, arn);
         vm_node *fc = vm_node_struct(it, "ForwardConfig", NULL);
         vm_node *tgl = vm_node_list(fc, "TargetGroups", NULL);
-        vm_node *one = vm_node_item(tgl);
-        vm_node_str(one, "TargetGroupArn", NULL, arn);
-        vm_node_int(one, "Weight", NULL, 1);
+        for (size_t i = 0; i < a->nfwd; i++) {
+            elb_tg tg;
+            vm_error ignore = { 0 };
+            char arn[ELB_ARN_MAX] = "";
+            if (elb_tg_get(ctx, a->fwd[i].tg_id, &tg, &ignore) == 0)
+                elb_tg_arn(ctx, &tg, arn);
+            if (a->nfwd == 1) /* AWS shows the single group's ARN on the action too */
+                vm_node_str(it, "TargetGroupArn", NULL, arn);
+            vm_node *one = vm_node_item(tgl);
+            vm_node_str(one, "TargetGroupArn", NULL, arn);
+            vm_node_int(one, "Weight", NULL, a->fwd[i].weight);
+        }
+        vm_node *sc = vm_node_struct(fc, "TargetGroupStickinessConfig", NULL);
+        vm_node_bool(sc, "Enabled", NULL, false);
+    } else if (strcmp(a->type, "redirect") == 0) {
+        vm_node *rc = vm_node_struct(it, "RedirectConfig", NULL);
+        vm_node_str(rc, "Protocol", NULL, a->redirect.protocol);
+        vm_node_str(rc, "Port", NULL, a->redirect.port);
+        vm_node_str(rc, "Host", NULL, a->redirect.host);
+        vm_node_str(rc, "Path", NULL, a->redirect.path);
+        vm_node_str(rc, "Query", NULL, a->redirect.query);
+        vm_node_str(rc, "StatusCode", NULL, a->redirect.code);
     } else {
         vm_node *fc = vm_node_struct(it, "FixedResponseConfig", NULL);
         vm_node_str(fc, "StatusCode", NULL, a->status);
@@ -155,15 +272,30 @@ parse_listener(const vm_params *p, const elb_lb *lb, elb_listener *l, bool creat
     return 0;
 }
 
+/* A listener's or rule's row and its forward action's target groups, together */
 static int
-store_listener(vm_ctx *ctx, const elb_listener *l, bool insert, vm_error *err)
+store_in_txn(vm_ctx *ctx, int (*store)(vm_ctx *, const void *, bool, vm_error *), const void *rec, bool insert,
+             vm_error *err)
 {
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    if (store(ctx, rec, insert, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
+}
+
+static int
+store_listener(vm_ctx *ctx, const void *rec, bool insert, vm_error *err)
+{
+    const elb_listener *l = rec;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       insert ? "INSERT INTO elb_listeners (protocol, port, action, tg_id, fixed_status, fixed_type, "
-                               "fixed_body, id, lb_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               "fixed_body, redirect, id, lb_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                              : "UPDATE elb_listeners SET protocol = ?, port = ?, action = ?, tg_id = ?, "
-                               "fixed_status = ?, fixed_type = ?, fixed_body = ? WHERE id = ?",
+                               "fixed_status = ?, fixed_type = ?, fixed_body = ?, redirect = ? WHERE id = ?",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, l->protocol, -1, SQLITE_STATIC);
@@ -174,16 +306,19 @@ store_listener(vm_ctx *ctx, const elb_listener *l, bool insert, vm_error *err)
     sqlite3_bind_text(st, 5, l->action.status, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, l->action.content_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, l->action.body, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, l->id, -1, SQLITE_STATIC);
+    _cleanup_free_ char *redirect = strcmp(l->action.type, "redirect") == 0 ? elb_redirect_encode(&l->action.redirect)
+                                                                            : NULL;
+    sqlite3_bind_text(st, 8, redirect ? redirect : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, l->id, -1, SQLITE_STATIC);
     if (insert) {
-        sqlite3_bind_text(st, 9, l->lb_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 10, l->created_at);
+        sqlite3_bind_text(st, 10, l->lb_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 11, l->created_at);
     }
     if (sqlite3_step(st) != SQLITE_DONE)
         return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
                    ? vm_error_set(err, VM_ERR_LISTENER_DUPLICATE, "A listener already exists on port %ld", l->port)
                    : vm_db_error(ctx->db, "recording the listener", err);
-    return 0;
+    return elb_forwards_put(ctx, false, l->id, &l->action, err);
 }
 
 int
@@ -214,7 +349,7 @@ elbv2_create_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     snprintf(l.lb_id, sizeof(l.lb_id), "%s", lb.id);
     char arn[ELB_ARN_MAX];
     elb_listener_arn(ctx, &lb, l.id, arn);
-    if (store_listener(ctx, &l, true, err) < 0 || elbv2_put_tags(ctx, arn, tk, tv, nt, err) < 0)
+    if (store_in_txn(ctx, store_listener, &l, true, err) < 0 || elbv2_put_tags(ctx, arn, tk, tv, nt, err) < 0)
         return -1;
     render_listener(ctx, vm_node_item(vm_node_list(result, "Listeners", NULL)), &lb, &l);
     return 0;
@@ -231,7 +366,7 @@ elbv2_modify_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     if (vm_params_get(p, "DefaultActions.member.1.Type") &&
         parse_action(ctx, p, "DefaultActions.member", &lb, &l.action, err) < 0)
         return -1;
-    if (store_listener(ctx, &l, false, err) < 0)
+    if (store_in_txn(ctx, store_listener, &l, false, err) < 0)
         return -1;
     render_listener(ctx, vm_node_item(vm_node_list(result, "Listeners", NULL)), &lb, &l);
     return 0;
@@ -374,14 +509,15 @@ rule_of_arn(vm_ctx *ctx, const char *arn, elb_rule *r, elb_listener *l, elb_lb *
 }
 
 static int
-store_rule(vm_ctx *ctx, const elb_rule *r, bool insert, vm_error *err)
+store_rule(vm_ctx *ctx, const void *rec, bool insert, vm_error *err)
 {
+    const elb_rule *r = rec;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       insert ? "INSERT INTO elb_rules (priority, paths, hosts, action, tg_id, fixed_status, fixed_type, "
-                               "fixed_body, id, listener_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               "fixed_body, redirect, id, listener_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                              : "UPDATE elb_rules SET priority = ?, paths = ?, hosts = ?, action = ?, tg_id = ?, "
-                               "fixed_status = ?, fixed_type = ?, fixed_body = ? WHERE id = ?",
+                               "fixed_status = ?, fixed_type = ?, fixed_body = ?, redirect = ? WHERE id = ?",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_int64(st, 1, r->priority);
@@ -393,14 +529,17 @@ store_rule(vm_ctx *ctx, const elb_rule *r, bool insert, vm_error *err)
     sqlite3_bind_text(st, 6, r->action.status, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, r->action.content_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, r->action.body, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, r->id, -1, SQLITE_STATIC);
+    _cleanup_free_ char *redirect = strcmp(r->action.type, "redirect") == 0 ? elb_redirect_encode(&r->action.redirect)
+                                                                            : NULL;
+    sqlite3_bind_text(st, 9, redirect ? redirect : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, r->id, -1, SQLITE_STATIC);
     if (insert)
-        sqlite3_bind_text(st, 10, r->listener_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 11, r->listener_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
                    ? vm_error_set(err, VM_ERR_PRIORITY_IN_USE, "Priority '%ld' is currently in use", r->priority)
                    : vm_db_error(ctx->db, "recording the rule", err);
-    return 0;
+    return elb_forwards_put(ctx, true, r->id, &r->action, err);
 }
 
 int
@@ -420,7 +559,7 @@ elbv2_create_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_nod
         return -1;
     elb_id_new(r.id);
     snprintf(r.listener_id, sizeof(r.listener_id), "%s", l.id);
-    if (store_rule(ctx, &r, true, err) < 0)
+    if (store_in_txn(ctx, store_rule, &r, true, err) < 0)
         return -1;
     render_rule(ctx, vm_node_item(vm_node_list(result, "Rules", NULL)), &lb, &l, &r);
     return 0;
@@ -438,7 +577,7 @@ elbv2_modify_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_nod
         return -1;
     if (vm_params_get(p, "Actions.member.1.Type") && parse_action(ctx, p, "Actions.member", &lb, &r.action, err) < 0)
         return -1;
-    if (store_rule(ctx, &r, false, err) < 0)
+    if (store_in_txn(ctx, store_rule, &r, false, err) < 0)
         return -1;
     render_rule(ctx, vm_node_item(vm_node_list(result, "Rules", NULL)), &lb, &l, &r);
     return 0;

@@ -317,8 +317,7 @@ elbv2_delete_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     long used = 0;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      "SELECT (SELECT count(*) FROM elb_listeners WHERE tg_id = ?1) + "
-                      "(SELECT count(*) FROM elb_rules WHERE tg_id = ?1)",
+                      "SELECT count(*) FROM elb_forwards WHERE tg_id = ?1",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, tg.id, -1, SQLITE_STATIC);
