@@ -24,6 +24,10 @@
 #include "asg_priv.h"
 
 #define ASG_LAUNCH_BACKOFF 10
+/* the warm pool is refilled this long after the group's last launch into service, whose guests have
+ * the host's CPU meanwhile (on a small host, the refill's boots would slow the instances just put in
+ * service to take load) */
+#define ASG_REFILL_QUIET_SEC 5
 /* a warm instance is stopped or hibernated once its guest has sent packets and run this long */
 #define ASG_WARM_SETTLE_SEC 30
 
@@ -281,7 +285,7 @@ launch_gate(vm_ctx *ctx, const asg_group *g, const asg_activity *a, vm_error *er
                      asg_activity_set(ctx, a->id, NULL, NULL, "MidLifecycleAction", NULL, 50, err) < 0
                  ? -1
                  : 0;
-    else if (gate == ASG_GATE_PROCEED)
+    else if (gate == ASG_GATE_PROCEED && (vm_trace("asg %s: %s in service", g->name, a->instance_id), 1))
         rc = (found && asg_member_set(ctx, a->instance_id, "InService", NULL, err) < 0) ||
                      asg_hooks_clear(ctx, a->instance_id, err) < 0 ||
                      asg_activity_set(ctx, a->id, NULL, NULL, "Successful", NULL, 100, err) < 0
@@ -481,17 +485,20 @@ recent_failure(vm_ctx *ctx, const char *group)
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
-/* Whether a launch into service (not into the pool) is in progress. */
+/* Whether a launch into service (not into the pool) is in progress or ended in the last
+ * ASG_REFILL_QUIET_SEC seconds. */
 static bool
 launching(vm_ctx *ctx, const char *group)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
     if (vm_db_prepare(ctx->db,
-                      "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND status = 'InProgress'",
+                      "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND "
+                      "(status = 'InProgress' OR (status = 'Successful' AND end_time > ?))",
                       &st, &ignore) < 0)
         return false;
     sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, time(NULL) - ASG_REFILL_QUIET_SEC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -583,6 +590,7 @@ from_pool(vm_ctx *ctx, const asg_group *g, asg_member *m, const char *cause, vm_
         return -1;
     }
     bool running = strcmp(m->lifecycle, "Warmed:Running") == 0;
+    vm_trace("asg %s: %s from the warm pool", g->name, m->instance_id);
     snprintf(m->lifecycle, sizeof(m->lifecycle), "Pending");
     if (!running) {
         const char *ids[] = { m->instance_id, NULL };
@@ -677,8 +685,9 @@ converge(vm_ctx *ctx, const asg_group *g, const asg_warm_pool *wp, asg_member *m
     long target = asg_warm_pool_target(g, wp), pool = 0;
     for (size_t i = 0; i < n; i++)
         pool += asg_warmed(&ms[i]) && strcmp(ms[i].health, "Healthy") == 0;
-    /* refilled once the group's own launches are done: on a small host a warm instance booting
-     * beside the scale-out's would slow the scale-out the pool is there to speed up */
+    /* refilled once the group's own launches are done, and a little after (ASG_REFILL_QUIET_SEC):
+     * on a small host a warm instance booting beside the scale-out's would slow the scale-out the
+     * pool is there to speed up */
     if (pool < target && !no_launch && !recent_failure(ctx, g->name) && !launching(ctx, g->name)) {
         long counts[ASG_MAX_SUBNETS];
         per_subnet(g, ms, n, counts);

@@ -2,22 +2,27 @@
 # Auto Scaling scale-out from 0 to N: cold (the group launches N instances from its template) against
 # a Hibernated warm pool of N (the instances booted ahead and saved; the scale-out resumes them), the
 # same template, same group, alternately.  Timed from SetDesiredCapacity (sent by curl) to all N
-# InService and answering a ping on their addresses.  Prints each time, the medians and the ratio warm/cold (goal:
-# at most 0.3).
+# InService and answering a ping on their addresses.  Prints each time, the medians and the ratio
+# warm/cold (goal: at most 0.3).  With BENCH_TRACE=FILE, vmmgr's step trace (VMMGR_TRACE) of the
+# daemon and its jobs, with the bench's own marks (scale sent, in service seen, pings), goes to FILE.
 #
-#   bench/warm_pool.sh [SAMPLES] [N…]    (default 2 samples of N = 1 and 3; needs the harness's
+#   bench/warm_pool.sh [SAMPLES] [N…]    (default 2 samples of N = 1, 3 and 5; needs the harness's
 #                                          libvirtd: bench/run.sh provides one)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 samples=${1:-2}
 shift || true
-sizes=${*:-1 3}
+sizes=${*:-1 3 5}
+max=$(printf "%s\n" $sizes | sort -n | tail -n 1)
 VM_BIN=${VMMGR_BIN:-$top/vmmgr/vmmgr}
 export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 . "$top/bench/lib.sh" warm
 ns=$(cat "${VMMGR_TEST_RUN:?run through bench/run.sh or with VMMGR_TEST_RUN}/netns")
+trace=${BENCH_TRACE:-}
+[ -n "$trace" ] && export VMMGR_TRACE=1
 cleanup() {
 	[ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+	[ -n "$trace" ] && cat "$T/serve.err" "$S/jobs.log" "$T/bench.trace" > "$trace" 2>/dev/null
 	bench_cleanup
 	rm -rf "$T"
 }
@@ -44,32 +49,42 @@ sub=$(vm describe-subnets --query 'Subnets[0].SubnetId' --output text)
 aws ec2 create-launch-template --launch-template-name bench \
 	--launch-template-data "{\"ImageId\":\"$ami\",\"InstanceType\":\"t2.micro\"}" >/dev/null
 as create-auto-scaling-group --auto-scaling-group-name bench --launch-template LaunchTemplateName=bench \
-	--min-size 0 --max-size 3 --desired-capacity 0 --vpc-zone-identifier "$sub"
+	--min-size 0 --max-size "$max" --desired-capacity 0 --vpc-zone-identifier "$sub"
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
 # polled through the CLI (the store, a few ms) rather than the aws CLI (half a second to start)
 in_service() { vm autoscaling describe-auto-scaling-groups --auto-scaling-group-names bench --output json |
 	jq -r '.AutoScalingGroups[0].Instances[] | select(.LifecycleState == "InService") | .InstanceId'; }
-# scale N: SetDesiredCapacity N, then until N are InService and each answers a ping; prints ms
+# scale N: SetDesiredCapacity N, then until N are InService and each answers a ping; prints ms.  The
+# polls are light and 0.2 s apart: on 2 cores a poll's processes take CPU from the guests being
+# started or resumed, which would lengthen what is measured (a warm resume of 3 the most).
 scale() {
-	local n=$1 t0 ids ip ok i
+	local n=$1 t0 ids ips ip left i
 	t0=$(ms)
+	[ -n "$trace" ] && echo "vmmgr trace bench $t0 +0 scale $n" >>"$T/bench.trace"
 	# by curl's SigV4 rather than the aws CLI, whose own start (~0.7 s of Python) would be in both times
 	curl -sf --aws-sigv4 "aws:amz:us-east-1:autoscaling" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-d "Action=SetDesiredCapacity&Version=2011-01-01&AutoScalingGroupName=bench&DesiredCapacity=$n" "$ep/" >/dev/null
-	for ((i = 0; i < 6000; i++)); do
+	for ((i = 0; i < 3000; i++)); do
 		ids=$(in_service)
-		if [ "$(wc -w <<<"$ids")" = "$n" ]; then
-			ok=1
-			for id in $ids; do
-				ip=$(vm describe-instances --instance-ids "$id" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
-				# the ping's own wait is short: a guest that is not up yet is asked again next poll
-				ip netns exec "$ns" ping -c 1 -W 0.2 "$ip" >/dev/null 2>&1 || ok=0
-			done
-			[ "$ok" = 1 ] && break
-		fi
-		sleep 0.1
+		[ "$(wc -w <<<"$ids")" = "$n" ] && break
+		sleep 0.2
 	done
+	# their addresses once; then each is pinged until it answers (a guest not up yet is asked again)
+	# shellcheck disable=SC2086
+	ips=$(vm describe-instances --instance-ids $ids --query 'Reservations[].Instances[].PrivateIpAddress' --output text)
+	left=$ips
+	[ -n "$trace" ] && echo "vmmgr trace bench $(ms) +0 in service: $ips" >>"$T/bench.trace"
+	for ((i = 0; i < 3000 && ${#left} > 0; i++)); do
+		ips=$left left=
+		for ip in $ips; do
+			ip netns exec "$ns" ping -c 1 -W 0.2 "$ip" >/dev/null 2>&1 || left="$left $ip"
+			[ -n "$trace" ] && echo "vmmgr trace bench $(ms) +0 pinged $ip: ${left:-ok}" >>"$T/bench.trace"
+		done
+		left=${left# }
+		[ -n "$left" ] && sleep 0.2
+	done
+	[ -n "$trace" ] && echo "vmmgr trace bench $(ms) +0 all $n answer" >>"$T/bench.trace"
 	echo $(($(ms) - t0))
 }
 # empty: desired 0 and no instance left (the pool's too)

@@ -237,7 +237,8 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             next_eval = now.tv_sec + ALARMS_EVERY_SEC;
         }
         /* the Auto Scaling groups: every 2 s, every 0.5 s while an activity is in progress, and at
-         * once when a request or a domain's event woke the loop */
+         * once when a request or a domain's event woke the loop, then again 0.1 s later: a domain's
+         * event comes before the job that started it has recorded its instance running */
         if (sig == SIGUSR1 || mono_ms() >= next_asg) {
             vm_error ge = { 0 };
             int busy = asg_controller_round(ctx, &ge);
@@ -250,7 +251,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
             /* the metadata service: started when it does not run (it outlives this daemon) */
             imds_ensure(ctx);
             busy = busy > 0 || lbusy > 0;
-            next_asg = mono_ms() + (busy > 0 ? 500 : ALARMS_EVERY_SEC * 1000);
+            next_asg = mono_ms() + (busy > 0 ? (sig == SIGUSR1 ? 100 : 500) : ALARMS_EVERY_SEC * 1000);
         }
     }
     kick_on = 0;
