@@ -72,7 +72,13 @@ typedef struct elb_listener {
     long port;
     elb_action action;
     long created_at;
+    char certificate_id[40]; /* HTTPS: the imported certificate served (acm/) */
+    char ssl_policy[64];     /* HTTPS: ELBSecurityPolicy-… */
 } elb_listener;
+
+/* The TLS version an SSL policy of ELB requires at least ("TLSv1.2"), NULL for a name ELB does not have. */
+const char *elb_ssl_policy_min(const char *policy);
+#define ELB_SSL_POLICY_DEFAULT "ELBSecurityPolicy-2016-08"
 
 typedef struct elb_rule {
     char id[ELB_ID_LEN + 1];

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../acm/acm.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
 #include "elb.h"
@@ -139,14 +140,14 @@ put_forward(FILE *f, const elb_action *a, const char *cond, bool is_default)
 }
 
 /* A redirect's Location as an HAProxy log-format: each #{part} of the request as the sample that gives
- * it, % doubled.  #{protocol} is http: the listeners are HTTP. */
+ * it, % doubled.  #{protocol} is the listener's. */
 static void
-put_redirect_part(FILE *f, const char *v)
+put_redirect_part(FILE *f, const char *v, bool https)
 {
     static const struct {
         const char *form, *sample;
     } subst[] = {
-        { "#{protocol}", "http" },
+        { "#{protocol}", NULL },
         { "#{host}", "%[req.hdr(host),field(1,:)]" },
         { "#{port}", "%[dst_port]" },
         { "#{path}", "%[path,regsub(^/,)]" },
@@ -157,7 +158,7 @@ put_redirect_part(FILE *f, const char *v)
         for (; k < n && strncmp(v, subst[k].form, strlen(subst[k].form)) != 0; k++)
             ;
         if (k < n) {
-            fputs(subst[k].sample, f);
+            fputs(subst[k].sample ? subst[k].sample : https ? "https" : "http", f);
             v += strlen(subst[k].form);
         } else {
             fputs(*v == '%' ? "%%" : (char[]){ *v, 0 }, f);
@@ -167,25 +168,26 @@ put_redirect_part(FILE *f, const char *v)
 }
 
 static void
-put_redirect(FILE *f, const struct elb_redirect *r, const char *cond)
+put_redirect(FILE *f, const struct elb_redirect *r, const char *cond, bool https)
 {
-    bool proto_http = strcmp(r->protocol, "HTTPS") != 0;
+    bool proto_https = strcmp(r->protocol, "HTTPS") == 0 || (strcmp(r->protocol, "#{protocol}") == 0 && https);
+    bool proto_http = !proto_https;
     bool default_port = (proto_http && strcmp(r->port, "80") == 0) || (!proto_http && strcmp(r->port, "443") == 0);
     /* with the request's own query, a request without one gets no "?" */
     bool own_query = strcmp(r->query, "#{query}") == 0;
     for (int with_query = own_query ? 1 : 0; with_query >= 0; with_query--) {
         fputs("  http-request redirect location \"", f);
-        fputs(strcmp(r->protocol, "HTTPS") == 0 ? "https" : "http", f);
+        fputs(proto_https ? "https" : "http", f);
         fputs("://", f);
-        put_redirect_part(f, r->host);
+        put_redirect_part(f, r->host, https);
         if (!default_port) {
             fputc(':', f);
-            put_redirect_part(f, r->port);
+            put_redirect_part(f, r->port, https);
         }
-        put_redirect_part(f, r->path);
+        put_redirect_part(f, r->path, https);
         if (r->query[0] && (!own_query || with_query)) {
             fputc('?', f);
-            put_redirect_part(f, r->query);
+            put_redirect_part(f, r->query, https);
         }
         fprintf(f, "\" code %s if %s%s\n", strcmp(r->code, "HTTP_302") == 0 ? "302" : "301", cond,
                 own_query && with_query ? " { query -m found }" : "");
@@ -196,10 +198,10 @@ put_redirect(FILE *f, const struct elb_redirect *r, const char *cond)
 
 /* A fixed-response or redirect action, under cond */
 static void
-put_http_request_action(FILE *f, const elb_action *a, const char *cond)
+put_http_request_action(FILE *f, const elb_action *a, const char *cond, bool https)
 {
     if (strcmp(a->type, "redirect") == 0) {
-        put_redirect(f, &a->redirect, cond);
+        put_redirect(f, &a->redirect, cond, https);
         return;
     }
     fprintf(f, "  http-request return status %s content-type ", a->status);
@@ -294,9 +296,24 @@ elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
     size_t ntg = 0;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < nl; i++) {
-        fprintf(f, "\nfrontend ln-%s\n  mode %s\n  bind :%ld\n", ls[i].id, http ? "http" : "tcp", ls[i].port);
+        bool https = strcmp(ls[i].protocol, "HTTPS") == 0;
+        fprintf(f, "\nfrontend ln-%s\n  mode %s\n  bind :%ld", ls[i].id, http ? "http" : "tcp", ls[i].port);
+        if (https) { /* the certificate, its chain and its key as one file beside the configuration */
+            char pem[600];
+            snprintf(pem, sizeof(pem), "%s/cert-%s.pem", dir, ls[i].id);
+            time_t imported = 0;
+            if ((rc = acm_cert_write_pem(ctx, ls[i].certificate_id, pem, &imported, err)) < 0)
+                break;
+            const char *min = elb_ssl_policy_min(ls[i].ssl_policy);
+            /* the import's time in the configuration: a certificate imported again reloads HAProxy */
+            fprintf(f, " ssl crt %s ssl-min-ver %s\n  # certificate %s imported at %lld", pem, min ? min : "TLSv1.2",
+                    ls[i].certificate_id, (long long)imported);
+        }
+        fputc('\n', f);
         if (http)
-            fputs("  option forwardfor\n", f);
+            fprintf(f, "  option forwardfor\n  http-request set-header X-Forwarded-Proto %s\n"
+                       "  http-request set-header X-Forwarded-Port %%[dst_port]\n",
+                    https ? "https" : "http");
         _cleanup_free_ elb_rule *rs = NULL;
         size_t nr;
         if ((rc = elb_rules_of(ctx, ls[i].id, &rs, &nr, err)) < 0)
@@ -332,10 +349,10 @@ elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
             char cond[64];
             snprintf(cond, sizeof(cond), "{ var(txn.rule) -m int %zu }", j);
             if (strcmp(rs[j].action.type, "forward") != 0)
-                put_http_request_action(f, &rs[j].action, cond);
+                put_http_request_action(f, &rs[j].action, cond, https);
         }
         if (strcmp(ls[i].action.type, "forward") != 0)
-            put_http_request_action(f, &ls[i].action, "!{ var(txn.rule) -m found }");
+            put_http_request_action(f, &ls[i].action, "!{ var(txn.rule) -m found }", https);
         for (size_t j = 0; http && j < nr; j++) {
             char cond[64];
             snprintf(cond, sizeof(cond), "{ var(txn.rule) -m int %zu }", j);

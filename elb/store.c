@@ -387,6 +387,36 @@ elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size
 
 /* --- listeners, rules ----------------------------------------------------------------------------- */
 
+const char *
+elb_ssl_policy_min(const char *policy)
+{
+    static const struct {
+        const char *name, *min;
+    } policies[] = {
+        { "ELBSecurityPolicy-2016-08", "TLSv1.0" },
+        { "ELBSecurityPolicy-TLS-1-0-2015-04", "TLSv1.0" },
+        { "ELBSecurityPolicy-TLS-1-1-2017-01", "TLSv1.1" },
+        { "ELBSecurityPolicy-TLS-1-2-2017-01", "TLSv1.2" },
+        { "ELBSecurityPolicy-TLS-1-2-Ext-2018-06", "TLSv1.2" },
+        { "ELBSecurityPolicy-FS-2018-06", "TLSv1.0" },
+        { "ELBSecurityPolicy-FS-1-1-2019-08", "TLSv1.1" },
+        { "ELBSecurityPolicy-FS-1-2-2019-08", "TLSv1.2" },
+        { "ELBSecurityPolicy-FS-1-2-Res-2019-08", "TLSv1.2" },
+        { "ELBSecurityPolicy-FS-1-2-Res-2020-10", "TLSv1.2" },
+        { "ELBSecurityPolicy-TLS13-1-2-2021-06", "TLSv1.2" },
+        { "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "TLSv1.2" },
+        { "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", "TLSv1.2" },
+        { "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", "TLSv1.2" },
+        { "ELBSecurityPolicy-TLS13-1-1-2021-06", "TLSv1.1" },
+        { "ELBSecurityPolicy-TLS13-1-0-2021-06", "TLSv1.0" },
+        { "ELBSecurityPolicy-TLS13-1-3-2021-06", "TLSv1.3" },
+    };
+    for (size_t i = 0; policy && i < sizeof(policies) / sizeof(policies[0]); i++)
+        if (strcmp(policy, policies[i].name) == 0)
+            return policies[i].min;
+    return NULL;
+}
+
 static const struct {
     const char *key;
     size_t off, size;
@@ -495,7 +525,7 @@ elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm
 
 #define LISTENER_COLUMNS                                                                                              \
     "id, lb_id, protocol, port, action, coalesce(tg_id, ''), fixed_status, fixed_type, fixed_body, redirect, "       \
-    "created_at"
+    "created_at, coalesce(certificate_id, ''), ssl_policy"
 
 static void
 listener_from_row(sqlite3_stmt *st, elb_listener *l)
@@ -507,6 +537,8 @@ listener_from_row(sqlite3_stmt *st, elb_listener *l)
     l->port = sqlite3_column_int64(st, 3);
     action_from_row(st, 4, &l->action);
     l->created_at = sqlite3_column_int64(st, 10);
+    snprintf(l->certificate_id, sizeof(l->certificate_id), "%s", vm_db_text(st, 11));
+    snprintf(l->ssl_policy, sizeof(l->ssl_policy), "%s", vm_db_text(st, 12));
 }
 
 int

@@ -255,6 +255,53 @@ out=$(through /a/x 2)
 elb modify-listener --listener-arn "$l80" --default-actions Type=forward,TargetGroupArn="$tg" >/dev/null
 ok "redirects: a rule's HTTPS redirect keeps path and query; the listener's default redirect leaves the rules before it their targets"
 
+# --- HTTPS: an imported certificate (ACM) on a listener; HTTP redirected to it ------------------------
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.crt" -days 2 -subj /CN=web.example \
+	-addext subjectAltName=DNS:web.example,DNS:www.web.example 2>/dev/null || fail "openssl req"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other.key" -out "$T/other.crt" -days 2 -subj /CN=other.example 2>/dev/null
+expect_acm ValidationException import-certificate --certificate "fileb://$T/tls.crt" --private-key "fileb://$T/other.key"
+[ "$(aws acm list-certificates --query 'length(CertificateSummaryList)')" = 0 ] || fail "a refused import left a certificate"
+cert=$(aws acm import-certificate --certificate "fileb://$T/tls.crt" --private-key "fileb://$T/tls.key" --tags Key=app,Value=web \
+	--query CertificateArn --output text) || fail "import-certificate"
+jq -e '.Certificate | .DomainName == "web.example" and .SubjectAlternativeNames == ["web.example", "www.web.example"] and
+	.Type == "IMPORTED" and .Status == "ISSUED" and .KeyAlgorithm == "RSA_2048" and .Subject == "CN=web.example"' \
+	<<<"$(aws acm describe-certificate --certificate-arn "$cert" --output json)" >/dev/null ||
+	fail "describe-certificate: $(aws acm describe-certificate --certificate-arn "$cert" --output json)"
+[ "$(aws acm list-tags-for-certificate --certificate-arn "$cert" --query 'Tags[0].Value' --output text)" = web ] || fail "the certificate's tags"
+aws ec2 authorize-security-group-ingress --group-id "$lbsg" --protocol tcp --port 443 --cidr "$cidr" >/dev/null
+expect_elb CertificateNotFound create-listener --load-balancer-arn "$lb" --protocol HTTPS --port 443 \
+	--certificates "CertificateArn=${cert%/*}/00000000-0000-4000-8000-000000000000" --default-actions Type=forward,TargetGroupArn="$tg"
+expect_elb ValidationError create-listener --load-balancer-arn "$lb" --protocol HTTPS --port 443 --default-actions Type=forward,TargetGroupArn="$tg"
+expect_elb SSLPolicyNotFound create-listener --load-balancer-arn "$lb" --protocol HTTPS --port 443 --certificates CertificateArn="$cert" \
+	--ssl-policy NoSuchPolicy --default-actions Type=forward,TargetGroupArn="$tg"
+l443=$(elb create-listener --load-balancer-arn "$lb" --protocol HTTPS --port 443 --certificates CertificateArn="$cert" \
+	--ssl-policy ELBSecurityPolicy-TLS13-1-2-2021-06 --default-actions Type=forward,TargetGroupArn="$tg" \
+	--query 'Listeners[0].ListenerArn' --output text) || fail "create-listener HTTPS"
+[ "$(elb describe-listeners --listener-arns "$l443" --query 'Listeners[0].[Protocol,SslPolicy,Certificates[0].CertificateArn]' --output text)" = \
+	"HTTPS	ELBSecurityPolicy-TLS13-1-2-2021-06	$cert" ] || fail "describe-listeners HTTPS: $(elb describe-listeners --listener-arns "$l443" --output json)"
+read -r lb_ip _ <<<"$lb_ips"
+# from the host side: curl trusting that certificate alone, by its name
+for _ in $(seq 40); do
+	got=$(in_ns curl -s -m 3 --cacert "$T/tls.crt" --resolve "web.example:443:$lb_ip" https://web.example/) && [ -n "$got" ] && break
+	sleep 0.5
+done
+[ "$got" = "$w1" ] || [ "$got" = "$w2" ] || fail "https://web.example/ through the load balancer: '$got'"
+# HTTP to HTTPS: a rule for the name redirects, the browser's way follows it
+elb create-rule --listener-arn "$l80" --priority 60 --conditions Field=host-header,Values=web.example \
+	--actions '[{"Type":"redirect","RedirectConfig":{"Protocol":"HTTPS","Port":"443","StatusCode":"HTTP_301"}}]' >/dev/null
+# (/a/x would match the /a/* rule first: rules decide by priority)
+got=$(in_ns curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --resolve "web.example:80:$lb_ip" 'http://web.example/?q=1')
+[ "$got" = "301 https://web.example/?q=1" ] || fail "http://web.example/?q=1 was not redirected to HTTPS: '$got'"
+got=$(in_ns curl -sL -m 5 --cacert "$T/tls.crt" --resolve "web.example:80:$lb_ip" --resolve "web.example:443:$lb_ip" http://web.example/)
+[ "$got" = "$w1" ] || [ "$got" = "$w2" ] || fail "the redirect followed to HTTPS gave '$got'"
+expect_acm ResourceInUseException delete-certificate --certificate-arn "$cert"
+[ "$(aws acm describe-certificate --certificate-arn "$cert" --query 'Certificate.InUseBy[0]' --output text)" = "$lb" ] ||
+	fail "the certificate's InUseBy: $(aws acm describe-certificate --certificate-arn "$cert" --output json)"
+elb delete-listener --listener-arn "$l443"
+aws acm delete-certificate --certificate-arn "$cert" || fail "delete-certificate after its listener went"
+expect_acm ResourceNotFoundException describe-certificate --certificate-arn "$cert"
+ok "HTTPS: an imported certificate (ACM) served by an HTTPS listener with its SSL policy; HTTP redirected to it; the certificate in use cannot be deleted"
+
 # --- kill -9 of HAProxy: restarted by the controller, targets' health intact ----------------------------
 lbid=${lb##*/}
 old=$(cat "$S/elb/$lbid/haproxy.pid")

@@ -161,3 +161,11 @@ gssh() {
 # allow_ssh GROUP CIDR: tcp/22 from CIDR (the host side is the subnet's gateway)
 allow_ssh() { vm authorize-security-group-ingress --group-id "$1" --protocol tcp --port 22 --cidr "$2" >/dev/null; }
 default_group() { vm describe-security-groups --filters "Name=vpc-id,Values=$1" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId' --output text; }
+
+# CODE ARGS…: `aws acm ARGS…` (serve.sh's endpoint) fails with CODE
+expect_acm() {
+	local code=$1 out
+	shift
+	out=$(aws acm "$@" 2>&1) && fail "'acm $*' succeeded, expected $code"
+	grep -q "($code)" <<<"$out" || fail "'acm $*': $out (expected $code)"
+}

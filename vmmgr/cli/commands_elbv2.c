@@ -63,20 +63,26 @@ static const cli_opt describe_tgs[] = {
 static const cli_opt tg_only[] = { TG_ARN, END };
 static const cli_opt modify_tg_attrs[] = { TG_ARN, ATTRS, END };
 static const cli_opt targets[] = { TG_ARN, TARGETS, END };
+#define TLS                                                                                                           \
+    { "certificates", CLI_OPT_SHORTHAND, "Certificates.member", "CertificateArn=ARN (an imported certificate)" },     \
+        { "ssl-policy", CLI_OPT_STR, "SslPolicy", "ELBSecurityPolicy-… (default ELBSecurityPolicy-2016-08)" }
 static const cli_opt create_listener[] = {
     LB_ARN,
-    { "protocol", CLI_OPT_STR, "Protocol", "HTTP (application) or TCP (network)" },
+    { "protocol", CLI_OPT_STR, "Protocol", "HTTP or HTTPS (application) or TCP (network)" },
     { "port", CLI_OPT_STR, "Port", "1-65535" },
     { "default-actions", CLI_OPT_SHORTHAND, "DefaultActions.member",
-      "Type=forward,TargetGroupArn=ARN | Type=fixed-response,FixedResponseConfig={StatusCode=404,MessageBody=…}" },
+      "Type=forward,TargetGroupArn=ARN | Type=fixed-response,FixedResponseConfig={StatusCode=404,MessageBody=…} | "
+      "Type=redirect,RedirectConfig={Protocol=HTTPS,Port=443,StatusCode=HTTP_301}" },
+    TLS,
     TAGS,
     END,
 };
 static const cli_opt modify_listener[] = {
     LISTENER_ARN,
     { "port", CLI_OPT_STR, "Port", "1-65535" },
-    { "protocol", CLI_OPT_STR, "Protocol", "HTTP or TCP" },
+    { "protocol", CLI_OPT_STR, "Protocol", "HTTP, HTTPS or TCP" },
     { "default-actions", CLI_OPT_SHORTHAND, "DefaultActions.member", "as for create-listener" },
+    TLS,
     END,
 };
 static const cli_opt describe_listeners[] = {

@@ -578,6 +578,30 @@ static const char *const migrations[] = {
     "  SELECT id, 0, tg_id, 1 FROM elb_rules WHERE action = 'forward' AND tg_id IS NOT NULL;"
     "ALTER TABLE elb_listeners ADD COLUMN redirect TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE elb_rules ADD COLUMN redirect TEXT NOT NULL DEFAULT '';",
+    /* 28: imported certificates (ACM, acm/), which HTTPS listeners serve */
+    "CREATE TABLE acm_certificates ("
+    "  id TEXT PRIMARY KEY,"
+    "  domain TEXT NOT NULL,"
+    "  sans TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  issuer TEXT NOT NULL,"
+    "  serial TEXT NOT NULL,"
+    "  key_algorithm TEXT NOT NULL,"
+    "  signature_algorithm TEXT NOT NULL,"
+    "  not_before INTEGER NOT NULL,"
+    "  not_after INTEGER NOT NULL,"
+    "  imported_at INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  cert_pem TEXT NOT NULL,"
+    "  chain_pem TEXT NOT NULL,"
+    "  key_pem TEXT NOT NULL);"
+    "CREATE TABLE acm_tags ("
+    "  cert_id TEXT NOT NULL REFERENCES acm_certificates(id) ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (cert_id, key));"
+    "ALTER TABLE elb_listeners ADD COLUMN certificate_id TEXT REFERENCES acm_certificates(id);"
+    "ALTER TABLE elb_listeners ADD COLUMN ssl_policy TEXT NOT NULL DEFAULT '';",
 };
 
 int

@@ -111,6 +111,11 @@ static const struct {
     [VM_ERR_ADDRESS_NOT_FOUND] = { "InvalidAddress.NotFound", 400 },
     [VM_ERR_ADDRESS_LIMIT] = { "AddressLimitExceeded", 400 },
     [VM_ERR_NATGW_NOT_FOUND] = { "NatGatewayNotFound", 400 },
+    [VM_ERR_VALIDATION_EXC] = { "ValidationException", 400 },
+    [VM_ERR_INVALID_ARN] = { "InvalidArnException", 400 },
+    [VM_ERR_ACM_IN_USE] = { "ResourceInUseException", 400 },
+    [VM_ERR_CERT_NOT_FOUND] = { "CertificateNotFound", 400 },
+    [VM_ERR_SSL_POLICY_NOT_FOUND] = { "SSLPolicyNotFound", 400 },
 };
 
 static int

@@ -115,6 +115,11 @@ typedef enum vm_err_code {
     VM_ERR_ADDRESS_NOT_FOUND,       /* InvalidAddress.NotFound */
     VM_ERR_ADDRESS_LIMIT,           /* AddressLimitExceeded */
     VM_ERR_NATGW_NOT_FOUND,             /* NatGatewayNotFound */
+    VM_ERR_VALIDATION_EXC,              /* ValidationException (ACM) */
+    VM_ERR_INVALID_ARN,                 /* InvalidArnException (ACM) */
+    VM_ERR_ACM_IN_USE,                  /* ResourceInUseException (ACM) */
+    VM_ERR_CERT_NOT_FOUND,              /* CertificateNotFound (ELBv2) */
+    VM_ERR_SSL_POLICY_NOT_FOUND,        /* SSLPolicyNotFound (ELBv2) */
     VM_ERR__LAST
 } vm_err_code;
 

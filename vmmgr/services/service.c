@@ -14,7 +14,7 @@ const svc_desc svc_ec2 = {
     .protocol = SVC_PROTO_EC2,
 };
 
-static const svc_desc *services[8] = { &svc_ec2, &svc_sts, &svc_cloudwatch, &svc_autoscaling, &svc_elbv2 };
+static const svc_desc *services[8] = { &svc_ec2, &svc_sts, &svc_cloudwatch, &svc_autoscaling, &svc_elbv2, &svc_acm };
 
 int
 svc_register(const svc_desc *svc)

@@ -58,3 +58,4 @@ extern const svc_desc svc_sts;
 extern const svc_desc svc_cloudwatch;
 extern const svc_desc svc_autoscaling;
 extern const svc_desc svc_elbv2;
+extern const svc_desc svc_acm;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../../acm/acm.h"
 #include "../../../elb/elb.h"
 #include "../../../net/cidr.h"
 #include "../../../net/net.h"
@@ -231,6 +232,12 @@ render_listener(vm_ctx *ctx, vm_node *it, const elb_lb *lb, const elb_listener *
     vm_node_str(it, "LoadBalancerArn", NULL, lba);
     vm_node_int(it, "Port", NULL, l->port);
     vm_node_str(it, "Protocol", NULL, l->protocol);
+    if (l->certificate_id[0]) {
+        char carn[ACM_ARN_MAX];
+        acm_arn(ctx, l->certificate_id, carn);
+        vm_node_str(vm_node_item(vm_node_list(it, "Certificates", NULL)), "CertificateArn", NULL, carn);
+        vm_node_str(it, "SslPolicy", NULL, l->ssl_policy);
+    }
     render_action(ctx, vm_node_list(it, "DefaultActions", NULL), &l->action);
 }
 
@@ -245,19 +252,22 @@ elbv2_listener_of_arn(vm_ctx *ctx, const char *arn, elb_listener *l, elb_lb *lb,
     return elb_lb_get(ctx, l->lb_id, lb, err);
 }
 
+/* Protocol, Port, and for HTTPS the certificate (an imported one, by its ACM ARN) and SslPolicy */
 static int
-parse_listener(const vm_params *p, const elb_lb *lb, elb_listener *l, bool create, vm_error *err)
+parse_listener(vm_ctx *ctx, const vm_params *p, const elb_lb *lb, elb_listener *l, bool create, vm_error *err)
 {
     const char *proto = vm_params_get(p, "Protocol");
     const char *port = vm_params_get(p, "Port");
     bool http = strcmp(lb->type, "application") == 0;
     if (proto) {
-        if (http ? strcmp(proto, "HTTP") != 0 : strcmp(proto, "TCP") != 0)
-            return elbv2_bad(err, http ? "The protocol '%s' is not offered for an application load balancer (HTTP)"
+        if (http ? strcmp(proto, "HTTP") != 0 && strcmp(proto, "HTTPS") != 0 : strcmp(proto, "TCP") != 0)
+            return elbv2_bad(err, http ? "The protocol '%s' is not offered for an application load balancer (HTTP, HTTPS)"
                                  : "The protocol '%s' is not offered for a network load balancer (TCP)",
                        proto);
+        snprintf(l->protocol, sizeof(l->protocol), "%s", proto);
+    } else if (create) {
+        snprintf(l->protocol, sizeof(l->protocol), "%s", http ? "HTTP" : "TCP");
     }
-    snprintf(l->protocol, sizeof(l->protocol), "%s", http ? "HTTP" : "TCP");
     if (port) {
         char *end;
         long v = strtol(port, &end, 10);
@@ -267,8 +277,33 @@ parse_listener(const vm_params *p, const elb_lb *lb, elb_listener *l, bool creat
     } else if (create) {
         return vm_error_set(err, VM_ERR_VALIDATION, "Port is required");
     }
-    if (vm_params_get(p, "Certificates.member.1.CertificateArn") || vm_params_get(p, "SslPolicy"))
-        return vm_error_set(err, VM_ERR_VALIDATION, "TLS listeners are not offered by this endpoint yet");
+    bool https = strcmp(l->protocol, "HTTPS") == 0;
+    const char *cert = vm_params_get(p, "Certificates.member.1.CertificateArn");
+    const char *policy = vm_params_get(p, "SslPolicy");
+    if (vm_params_get(p, "Certificates.member.2.CertificateArn"))
+        return vm_error_set(err, VM_ERR_VALIDATION, "A listener takes one default certificate (more are "
+                                                    "AddListenerCertificates', not offered yet)");
+    if (!https) {
+        if (cert || policy)
+            return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "Certificates and SslPolicy are for HTTPS listeners");
+        l->certificate_id[0] = l->ssl_policy[0] = 0;
+        return 0;
+    }
+    if (cert) {
+        char id[ACM_ID_LEN + 1];
+        vm_error e = { 0 };
+        acm_cert c;
+        if (acm_arn_id(ctx, cert, id, &e) < 0 || acm_cert_get(ctx, id, &c, &e) < 0)
+            return vm_error_set(err, VM_ERR_CERT_NOT_FOUND, "Certificate '%s' not found", cert);
+        acm_cert_clear(&c);
+        snprintf(l->certificate_id, sizeof(l->certificate_id), "%s", id);
+    } else if (!l->certificate_id[0]) {
+        return vm_error_set(err, VM_ERR_VALIDATION, "An HTTPS listener needs a certificate (Certificates)");
+    }
+    if (policy && !elb_ssl_policy_min(policy))
+        return vm_error_set(err, VM_ERR_SSL_POLICY_NOT_FOUND, "SSL policy '%s' not found", policy);
+    if (policy || !l->ssl_policy[0])
+        snprintf(l->ssl_policy, sizeof(l->ssl_policy), "%s", policy ? policy : ELB_SSL_POLICY_DEFAULT);
     return 0;
 }
 
@@ -293,9 +328,11 @@ store_listener(vm_ctx *ctx, const void *rec, bool insert, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
                       insert ? "INSERT INTO elb_listeners (protocol, port, action, tg_id, fixed_status, fixed_type, "
-                               "fixed_body, redirect, id, lb_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                             : "UPDATE elb_listeners SET protocol = ?, port = ?, action = ?, tg_id = ?, "
-                               "fixed_status = ?, fixed_type = ?, fixed_body = ?, redirect = ? WHERE id = ?",
+                               "fixed_body, redirect, certificate_id, ssl_policy, id, lb_id, created_at) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                             : "UPDATE elb_listeners SET protocol = ?1, port = ?2, action = ?3, tg_id = ?4, "
+                               "fixed_status = ?5, fixed_type = ?6, fixed_body = ?7, redirect = ?8, "
+                               "certificate_id = ?9, ssl_policy = ?10 WHERE id = ?11",
                       &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, l->protocol, -1, SQLITE_STATIC);
@@ -309,10 +346,13 @@ store_listener(vm_ctx *ctx, const void *rec, bool insert, vm_error *err)
     _cleanup_free_ char *redirect = strcmp(l->action.type, "redirect") == 0 ? elb_redirect_encode(&l->action.redirect)
                                                                             : NULL;
     sqlite3_bind_text(st, 8, redirect ? redirect : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, l->id, -1, SQLITE_STATIC);
+    if (l->certificate_id[0])
+        sqlite3_bind_text(st, 9, l->certificate_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, l->ssl_policy, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, l->id, -1, SQLITE_STATIC);
     if (insert) {
-        sqlite3_bind_text(st, 10, l->lb_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 11, l->created_at);
+        sqlite3_bind_text(st, 12, l->lb_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 13, l->created_at);
     }
     if (sqlite3_step(st) != SQLITE_DONE)
         return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
@@ -327,7 +367,7 @@ elbv2_create_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     elb_lb lb;
     elb_listener l = { .created_at = time(NULL) };
     if (elbv2_lb_of_arn(ctx, vm_params_get(p, "LoadBalancerArn"), &lb, err) < 0 ||
-        parse_listener(p, &lb, &l, true, err) < 0 || parse_action(ctx, p, "DefaultActions.member", &lb, &l.action, err) < 0)
+        parse_listener(ctx, p, &lb, &l, true, err) < 0 || parse_action(ctx, p, "DefaultActions.member", &lb, &l.action, err) < 0)
         return -1;
     _cleanup_free_ char **tk = NULL, **tv = NULL;
     size_t nt;
@@ -361,7 +401,7 @@ elbv2_modify_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     elb_lb lb;
     elb_listener l;
     if (elbv2_listener_of_arn(ctx, vm_params_get(p, "ListenerArn"), &l, &lb, err) < 0 ||
-        parse_listener(p, &lb, &l, false, err) < 0)
+        parse_listener(ctx, p, &lb, &l, false, err) < 0)
         return -1;
     if (vm_params_get(p, "DefaultActions.member.1.Type") &&
         parse_action(ctx, p, "DefaultActions.member", &lb, &l.action, err) < 0)
