@@ -327,8 +327,10 @@ acm_cert_users(vm_ctx *ctx, const char *id)
     FILE *f = open_memstream(&out, &len);
     if (!f)
         return NULL;
-    if (vm_db_prepare(ctx->db, "SELECT DISTINCT lb_id FROM elb_listeners WHERE certificate_id = ? ORDER BY lb_id", &st,
-                      &ignore) == 0) {
+    if (vm_db_prepare(ctx->db,
+                      "SELECT DISTINCT lb_id FROM elb_listeners WHERE certificate_id = ?1 OR id IN "
+                      "(SELECT listener_id FROM elb_listener_certs WHERE cert_id = ?1) ORDER BY lb_id",
+                      &st, &ignore) == 0) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         while (sqlite3_step(st) == SQLITE_ROW) {
             elb_lb lb;

@@ -76,6 +76,11 @@ typedef struct elb_listener {
     char ssl_policy[64];     /* HTTPS: ELBSecurityPolicy-… */
 } elb_listener;
 
+/* The certificates of an HTTPS listener besides its default one (AddListenerCertificates), in the
+ * order they were added (ids, owned). */
+int elb_listener_certs(vm_ctx *ctx, const char *listener_id, char (**ret)[40], size_t *n, vm_error *err);
+#define ELB_LISTENER_CERTS_MAX 25
+
 /* The TLS version an SSL policy of ELB requires at least ("TLSv1.2"), NULL for a name ELB does not have. */
 const char *elb_ssl_policy_min(const char *policy);
 #define ELB_SSL_POLICY_DEFAULT "ELBSecurityPolicy-2016-08"

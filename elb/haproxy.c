@@ -305,9 +305,27 @@ elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
             if ((rc = acm_cert_write_pem(ctx, ls[i].certificate_id, pem, &imported, err)) < 0)
                 break;
             const char *min = elb_ssl_policy_min(ls[i].ssl_policy);
-            /* the import's time in the configuration: a certificate imported again reloads HAProxy */
-            fprintf(f, " ssl crt %s ssl-min-ver %s\n  # certificate %s imported at %lld", pem, min ? min : "TLSv1.2",
-                    ls[i].certificate_id, (long long)imported);
+            fprintf(f, " ssl ssl-min-ver %s crt %s", min ? min : "TLSv1.2", pem);
+            /* the others, which HAProxy chooses by the name the client asks for (SNI); each import's
+             * time in the configuration, so a certificate imported again reloads HAProxy */
+            char(*more)[40] = NULL;
+            size_t nmore = 0;
+            if ((rc = elb_listener_certs(ctx, ls[i].id, &more, &nmore, err)) < 0)
+                break;
+            char stamps[32 * (ELB_LISTENER_CERTS_MAX + 1)];
+            int o = snprintf(stamps, sizeof(stamps), "%lld", (long long)imported);
+            for (size_t k = 0; rc == 0 && k < nmore; k++) {
+                snprintf(pem, sizeof(pem), "%s/cert-%s-%s.pem", dir, ls[i].id, more[k]);
+                if ((rc = acm_cert_write_pem(ctx, more[k], pem, &imported, err)) == 0) {
+                    fprintf(f, " crt %s", pem);
+                    if (o > 0 && (size_t)o < sizeof(stamps))
+                        o += snprintf(stamps + o, sizeof(stamps) - (size_t)o, " %lld", (long long)imported);
+                }
+            }
+            free(more);
+            if (rc < 0)
+                break;
+            fprintf(f, "\n  # certificates imported at %s", stamps);
         }
         fputc('\n', f);
         if (http)

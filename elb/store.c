@@ -387,6 +387,26 @@ elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size
 
 /* --- listeners, rules ----------------------------------------------------------------------------- */
 
+int
+elb_listener_certs(vm_ctx *ctx, const char *listener_id, char (**ret)[40], size_t *n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    *ret = NULL;
+    *n = 0;
+    if (vm_db_prepare(ctx->db, "SELECT cert_id FROM elb_listener_certs WHERE listener_id = ? ORDER BY added_at, cert_id",
+                      &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, listener_id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char(*v)[40] = realloc(*ret, (*n + 1) * sizeof(**ret));
+        if (!v)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        *ret = v;
+        snprintf(v[(*n)++], 40, "%s", vm_db_text(st, 0));
+    }
+    return 0;
+}
+
 const char *
 elb_ssl_policy_min(const char *policy)
 {

@@ -223,6 +223,8 @@ weighted() { # N requests with Host weighted.example: "w1 w2" answer counts
 read -r n1 n2 <<<"$(weighted 60)"
 [ $((n1 + n2)) = 60 ] && [ "$n2" -ge 1 ] && [ "$n1" -gt "$n2" ] || fail "weights 3:1 gave w1=$n1 w2=$n2 of 60"
 elb modify-rule --rule-arn "$wrule" --actions "$(fwd 0 1)" >/dev/null
+# a rule's change applies once HAProxy reloaded: asked again until a request goes the new way
+for _ in $(seq 20); do [ "$(weighted 1)" = "0 1" ] && break; sleep 0.5; done
 read -r m1 m2 <<<"$(weighted 20)"
 [ "$m1 $m2" = "0 20" ] || fail "weights 0:1 gave w1=$m1 w2=$m2 of 20"
 ok "weighted forwarding: 3:1 over two target groups gave $n1:$n2 of 60; 0:1 sends all to the second"
@@ -238,7 +240,11 @@ expect_elb InvalidConfigurationRequest create-rule --listener-arn "$l80" --prior
 	--actions '[{"Type":"redirect","RedirectConfig":{"StatusCode":"HTTP_302"}}]'
 elb create-rule --listener-arn "$l80" --priority 50 --conditions Field=host-header,Values=redirect.example \
 	--actions "$redir" >/dev/null
-got=$(host_head redirect.example '/old/x?q=1')
+for _ in $(seq 20); do
+	got=$(host_head redirect.example '/old/x?q=1')
+	[[ "$got" == *" 301 "* ]] && break
+	sleep 0.5
+done
 [ "$got" = "HTTP/1.1 301 Moved Permanently location: https://redirect.example/new/old/x?q=1 " ] || fail "redirect rule: '$got'"
 got=$(host_head redirect.example /plain)
 [ "$got" = "HTTP/1.1 301 Moved Permanently location: https://redirect.example/new/plain " ] || fail "redirect without a query: '$got'"
@@ -247,7 +253,11 @@ elb modify-listener --listener-arn "$l80" --default-actions \
 	'[{"Type":"redirect","RedirectConfig":{"Host":"moved.example","Port":"8080","Query":"from=#{host}","StatusCode":"HTTP_302"}}]' >/dev/null
 [ "$(elb describe-listeners --listener-arns "$l80" --query 'Listeners[0].DefaultActions[0].RedirectConfig.[Protocol,Port,Host,Path,Query,StatusCode]' --output text)" = \
 	"#{protocol}	8080	moved.example	/#{path}	from=#{host}	HTTP_302" ] || fail "describe-listeners of a redirect: $(elb describe-listeners --listener-arns "$l80" --output json)"
-got=$(host_head web.example /b)
+for _ in $(seq 20); do
+	got=$(host_head web.example /b)
+	[[ "$got" == *" 302 "* ]] && break
+	sleep 0.5
+done
 [ "$got" = "HTTP/1.1 302 Found location: http://moved.example:8080/b?from=web.example " ] || fail "the default redirect: '$got'"
 out=$(through /a/x 2)
 [ "$out" = "a:$w2=2 " ] || fail "with a redirect as default, the /a/* rule's requests went to: $out"
@@ -289,18 +299,45 @@ done
 # HTTP to HTTPS: a rule for the name redirects, the browser's way follows it
 elb create-rule --listener-arn "$l80" --priority 60 --conditions Field=host-header,Values=web.example \
 	--actions '[{"Type":"redirect","RedirectConfig":{"Protocol":"HTTPS","Port":"443","StatusCode":"HTTP_301"}}]' >/dev/null
-# (/a/x would match the /a/* rule first: rules decide by priority)
-got=$(in_ns curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --resolve "web.example:80:$lb_ip" 'http://web.example/?q=1')
+# (/a/x would match the /a/* rule first: rules decide by priority; a rule applies once HAProxy reloaded)
+for _ in $(seq 20); do
+	got=$(in_ns curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --resolve "web.example:80:$lb_ip" 'http://web.example/?q=1')
+	[ "${got%% *}" = 301 ] && break
+	sleep 0.5
+done
 [ "$got" = "301 https://web.example/?q=1" ] || fail "http://web.example/?q=1 was not redirected to HTTPS: '$got'"
 got=$(in_ns curl -sL -m 5 --cacert "$T/tls.crt" --resolve "web.example:80:$lb_ip" --resolve "web.example:443:$lb_ip" http://web.example/)
 [ "$got" = "$w1" ] || [ "$got" = "$w2" ] || fail "the redirect followed to HTTPS gave '$got'"
+# a second certificate on the listener, chosen by the name the client asks for (SNI)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/api.key" -out "$T/api.crt" -days 2 -subj /CN=api.example 2>/dev/null
+cert2=$(aws acm import-certificate --certificate "fileb://$T/api.crt" --private-key "fileb://$T/api.key" --query CertificateArn --output text)
+elb add-listener-certificates --listener-arn "$l443" --certificates CertificateArn="$cert2" >/dev/null || fail "add-listener-certificates"
+[ "$(elb describe-listener-certificates --listener-arn "$l443" --query 'Certificates[].[CertificateArn,IsDefault]' --output text | tr '\t\n' '= ')" = \
+	"$cert=True $cert2=False " ] || fail "describe-listener-certificates: $(elb describe-listener-certificates --listener-arn "$l443" --output json)"
+for _ in $(seq 20); do
+	got=$(in_ns curl -s -m 3 --cacert "$T/api.crt" --resolve "api.example:443:$lb_ip" https://api.example/) && [ -n "$got" ] && break
+	sleep 0.5
+done
+[ "$got" = "$w1" ] || [ "$got" = "$w2" ] || fail "https://api.example/ (its own certificate by SNI): '$got'"
+got=$(in_ns curl -s -m 3 --cacert "$T/tls.crt" --resolve "web.example:443:$lb_ip" https://web.example/)
+[ "$got" = "$w1" ] || [ "$got" = "$w2" ] || fail "https://web.example/ beside a second certificate: '$got'"
+expect_elb OperationNotPermitted remove-listener-certificates --listener-arn "$l443" --certificates CertificateArn="$cert"
+expect_acm ResourceInUseException delete-certificate --certificate-arn "$cert2"
+elb remove-listener-certificates --listener-arn "$l443" --certificates CertificateArn="$cert2" || fail "remove-listener-certificates"
+for _ in $(seq 20); do
+	in_ns curl -s -m 3 -o /dev/null --cacert "$T/api.crt" --resolve "api.example:443:$lb_ip" https://api.example/ || break
+	sleep 0.5
+done
+in_ns curl -s -m 3 -o /dev/null --cacert "$T/api.crt" --resolve "api.example:443:$lb_ip" https://api.example/ &&
+	fail "api.example's certificate still served after remove-listener-certificates"
+aws acm delete-certificate --certificate-arn "$cert2" || fail "delete-certificate of a removed listener certificate"
 expect_acm ResourceInUseException delete-certificate --certificate-arn "$cert"
 [ "$(aws acm describe-certificate --certificate-arn "$cert" --query 'Certificate.InUseBy[0]' --output text)" = "$lb" ] ||
 	fail "the certificate's InUseBy: $(aws acm describe-certificate --certificate-arn "$cert" --output json)"
 elb delete-listener --listener-arn "$l443"
 aws acm delete-certificate --certificate-arn "$cert" || fail "delete-certificate after its listener went"
 expect_acm ResourceNotFoundException describe-certificate --certificate-arn "$cert"
-ok "HTTPS: an imported certificate (ACM) served by an HTTPS listener with its SSL policy; HTTP redirected to it; the certificate in use cannot be deleted"
+ok "HTTPS: an imported certificate (ACM) served by an HTTPS listener with its SSL policy, a second one by SNI (added, removed); HTTP redirected to it; a certificate in use cannot be deleted"
 
 # --- kill -9 of HAProxy: restarted by the controller, targets' health intact ----------------------------
 lbid=${lb##*/}

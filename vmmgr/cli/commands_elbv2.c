@@ -92,6 +92,11 @@ static const cli_opt describe_listeners[] = {
     END,
 };
 static const cli_opt listener_only[] = { LISTENER_ARN, END };
+static const cli_opt listener_cert[] = {
+    LISTENER_ARN,
+    { "certificates", CLI_OPT_SHORTHAND, "Certificates.member", "CertificateArn=ARN (one per call)" },
+    END,
+};
 static const cli_opt create_rule[] = {
     LISTENER_ARN,
     { "priority", CLI_OPT_STR, "Priority", "1-50000, lower first" },
@@ -158,6 +163,12 @@ static const cli_cmd elbv2_cmds[] = {
     { "modify-listener", "ModifyListener", modify_listener, "Change a listener's port or default action", false,
       "elbv2" },
     { "delete-listener", "DeleteListener", listener_only, "Delete a listener and its rules", true, "elbv2" },
+    { "add-listener-certificates", "AddListenerCertificates", listener_cert,
+      "Serve another certificate on an HTTPS listener (chosen by SNI)", false, "elbv2" },
+    { "remove-listener-certificates", "RemoveListenerCertificates", listener_cert,
+      "Stop serving a certificate (not the default one)", true, "elbv2" },
+    { "describe-listener-certificates", "DescribeListenerCertificates", listener_only,
+      "Show an HTTPS listener's certificates, the default first", false, "elbv2" },
     { "create-rule", "CreateRule", create_rule, "Route by path or host to another action", false, "elbv2" },
     { "describe-rules", "DescribeRules", describe_rules, "Show a listener's rules, the default last", false, "elbv2" },
     { "modify-rule", "ModifyRule", modify_rule, "Change a rule's conditions or action", false, "elbv2" },

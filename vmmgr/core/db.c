@@ -578,7 +578,8 @@ static const char *const migrations[] = {
     "  SELECT id, 0, tg_id, 1 FROM elb_rules WHERE action = 'forward' AND tg_id IS NOT NULL;"
     "ALTER TABLE elb_listeners ADD COLUMN redirect TEXT NOT NULL DEFAULT '';"
     "ALTER TABLE elb_rules ADD COLUMN redirect TEXT NOT NULL DEFAULT '';",
-    /* 28: imported certificates (ACM, acm/), which HTTPS listeners serve */
+    /* 28: imported certificates (ACM, acm/), which HTTPS listeners serve: the default one, and more
+     * chosen by the name the client asks for (SNI; AddListenerCertificates) */
     "CREATE TABLE acm_certificates ("
     "  id TEXT PRIMARY KEY,"
     "  domain TEXT NOT NULL,"
@@ -601,7 +602,12 @@ static const char *const migrations[] = {
     "  value TEXT NOT NULL,"
     "  PRIMARY KEY (cert_id, key));"
     "ALTER TABLE elb_listeners ADD COLUMN certificate_id TEXT REFERENCES acm_certificates(id);"
-    "ALTER TABLE elb_listeners ADD COLUMN ssl_policy TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE elb_listeners ADD COLUMN ssl_policy TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE elb_listener_certs ("
+    "  listener_id TEXT NOT NULL REFERENCES elb_listeners(id) ON DELETE CASCADE,"
+    "  cert_id TEXT NOT NULL REFERENCES acm_certificates(id),"
+    "  added_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (listener_id, cert_id));",
 };
 
 int

@@ -116,6 +116,7 @@ static const struct {
     [VM_ERR_ACM_IN_USE] = { "ResourceInUseException", 400 },
     [VM_ERR_CERT_NOT_FOUND] = { "CertificateNotFound", 400 },
     [VM_ERR_SSL_POLICY_NOT_FOUND] = { "SSLPolicyNotFound", 400 },
+    [VM_ERR_TOO_MANY_CERTIFICATES] = { "TooManyCertificates", 400 },
 };
 
 static int

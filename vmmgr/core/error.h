@@ -120,6 +120,7 @@ typedef enum vm_err_code {
     VM_ERR_ACM_IN_USE,                  /* ResourceInUseException (ACM) */
     VM_ERR_CERT_NOT_FOUND,              /* CertificateNotFound (ELBv2) */
     VM_ERR_SSL_POLICY_NOT_FOUND,        /* SSLPolicyNotFound (ELBv2) */
+    VM_ERR_TOO_MANY_CERTIFICATES,       /* TooManyCertificates (ELBv2) */
     VM_ERR__LAST
 } vm_err_code;
 

@@ -37,6 +37,12 @@ int elbv2_create_listener(vm_ctx *ctx, const char *principal, const vm_params *p
 int elbv2_modify_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_describe_listeners(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_delete_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int elbv2_add_listener_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
+                                    vm_error *err);
+int elbv2_remove_listener_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
+                                       vm_error *err);
+int elbv2_describe_listener_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
+                                         vm_error *err);
 int elbv2_create_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_modify_rule(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_describe_rules(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);

@@ -461,6 +461,109 @@ elbv2_delete_listener(vm_ctx *ctx, const char *principal, const vm_params *p, vm
     return elbv2_exec_sql(ctx, "DELETE FROM elb_listeners WHERE id = ?", a, 1, err);
 }
 
+/* --- a listener's certificates besides the default (SNI) ------------------------------------------------ */
+
+/* The listener (HTTPS) and the one certificate of Certificates.member.1 */
+static int
+listener_cert_args(vm_ctx *ctx, const vm_params *p, elb_listener *l, char cert_id[ACM_ID_LEN + 1], vm_error *err)
+{
+    elb_lb lb;
+    if (elbv2_listener_of_arn(ctx, vm_params_get(p, "ListenerArn"), l, &lb, err) < 0)
+        return -1;
+    if (strcmp(l->protocol, "HTTPS") != 0)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "Certificates are for HTTPS listeners");
+    const char *arn = vm_params_get(p, "Certificates.member.1.CertificateArn");
+    if (!arn)
+        return vm_error_set(err, VM_ERR_VALIDATION, "Certificates is required");
+    if (vm_params_get(p, "Certificates.member.2.CertificateArn"))
+        return vm_error_set(err, VM_ERR_VALIDATION, "You can specify one certificate per call");
+    vm_error e = { 0 };
+    acm_cert c;
+    if (acm_arn_id(ctx, arn, cert_id, &e) < 0 || acm_cert_get(ctx, cert_id, &c, &e) < 0)
+        return vm_error_set(err, VM_ERR_CERT_NOT_FOUND, "Certificate '%s' not found", arn);
+    acm_cert_clear(&c);
+    return 0;
+}
+
+static void
+render_cert(vm_ctx *ctx, vm_node *list, const char *id, bool is_default)
+{
+    char arn[ACM_ARN_MAX];
+    acm_arn(ctx, id, arn);
+    vm_node *it = vm_node_item(list);
+    vm_node_str(it, "CertificateArn", NULL, arn);
+    vm_node_bool(it, "IsDefault", NULL, is_default);
+}
+
+int
+elbv2_add_listener_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
+                                vm_error *err)
+{
+    (void)principal;
+    elb_listener l;
+    char id[ACM_ID_LEN + 1];
+    if (listener_cert_args(ctx, p, &l, id, err) < 0)
+        return -1;
+    _cleanup_free_ char(*more)[40] = NULL;
+    size_t n;
+    if (elb_listener_certs(ctx, l.id, &more, &n, err) < 0)
+        return -1;
+    bool there = strcmp(l.certificate_id, id) == 0;
+    for (size_t i = 0; i < n && !there; i++)
+        there = strcmp(more[i], id) == 0;
+    if (!there && n >= ELB_LISTENER_CERTS_MAX)
+        return vm_error_set(err, VM_ERR_TOO_MANY_CERTIFICATES, "A listener has at most %d certificates besides its "
+                            "default", ELB_LISTENER_CERTS_MAX);
+    if (!there) {
+        char now[24];
+        snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+        const char *a[] = { l.id, id, now };
+        if (elbv2_exec_sql(ctx, "INSERT INTO elb_listener_certs (listener_id, cert_id, added_at) VALUES (?, ?, ?)", a,
+                           3, err) < 0)
+            return -1;
+    }
+    render_cert(ctx, vm_node_list(result, "Certificates", NULL), id, there && strcmp(l.certificate_id, id) == 0);
+    return 0;
+}
+
+int
+elbv2_remove_listener_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
+                                   vm_error *err)
+{
+    (void)principal;
+    (void)result;
+    elb_listener l;
+    char id[ACM_ID_LEN + 1];
+    if (listener_cert_args(ctx, p, &l, id, err) < 0)
+        return -1;
+    if (strcmp(l.certificate_id, id) == 0)
+        return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED, "The default certificate of a listener cannot be "
+                                                                 "removed: give the listener another one first");
+    const char *a[] = { l.id, id };
+    return elbv2_exec_sql(ctx, "DELETE FROM elb_listener_certs WHERE listener_id = ? AND cert_id = ?", a, 2, err);
+}
+
+int
+elbv2_describe_listener_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result,
+                                     vm_error *err)
+{
+    (void)principal;
+    elb_lb lb;
+    elb_listener l;
+    if (elbv2_listener_of_arn(ctx, vm_params_get(p, "ListenerArn"), &l, &lb, err) < 0)
+        return -1;
+    _cleanup_free_ char(*more)[40] = NULL;
+    size_t n;
+    if (elb_listener_certs(ctx, l.id, &more, &n, err) < 0)
+        return -1;
+    vm_node *list = vm_node_list(result, "Certificates", NULL);
+    if (l.certificate_id[0])
+        render_cert(ctx, list, l.certificate_id, true);
+    for (size_t i = 0; i < n; i++)
+        render_cert(ctx, list, more[i], false);
+    return 0;
+}
+
 /* Conditions.member.N {Field path-pattern|host-header, Values or PathPatternConfig/HostHeaderConfig}. */
 static int
 parse_conditions(const vm_params *p, elb_rule *r, vm_error *err)
