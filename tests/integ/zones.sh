@@ -143,7 +143,7 @@ sqlite3 "$S2/state.db" "DROP TABLE alarm_tags; DROP TABLE alarm_ec2_actions; DRO
 	ALTER TABLE instances DROP COLUMN md_hop_limit; ALTER TABLE instances DROP COLUMN md_tags;
 	ALTER TABLE subnets DROP COLUMN az; ALTER TABLE volumes DROP COLUMN az;
 	ALTER TABLE network_interfaces DROP COLUMN description; ALTER TABLE network_interfaces DROP COLUMN requester;
-	ALTER TABLE network_interfaces DROP COLUMN dns_name; DROP TABLE elb_tags; DROP TABLE asg_target_groups; DROP TABLE elb_forwards;
+	ALTER TABLE network_interfaces DROP COLUMN dns_name; DROP TABLE elb_tags; DROP TABLE asg_target_groups; DROP TABLE elb_forwards; DROP TABLE elb_listener_certs;
 	DROP TABLE elb_rules; DROP TABLE elb_listeners; DROP TABLE elb_targets; DROP TABLE elb_target_groups;
 	DROP TABLE elb_attributes; DROP TABLE elb_lb_groups; DROP TABLE elb_lb_subnets; DROP TABLE elb_load_balancers; DROP TABLE acm_tags; DROP TABLE acm_certificates;
 	DELETE FROM config WHERE key = 'availability_zones'; PRAGMA user_version = 18;" || fail "making the old shape"

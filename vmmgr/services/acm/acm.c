@@ -106,6 +106,7 @@ import_certificate(vm_ctx *ctx, const char *principal, const vm_params *p, vm_no
     char id[ACM_ID_LEN + 1];
     snprintf(id, sizeof(id), "%s", c.id);
     if (acm_cert_parse(cert, cl, key, kl, chain, chl, &c, err) < 0) {
+        acm_cert_clear(&c);
         acm_cert_clear(&old);
         return -1;
     }
