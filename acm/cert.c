@@ -301,7 +301,7 @@ acm_certs(vm_ctx *ctx, acm_cert **ret, size_t *n, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT " CERT_COLUMNS " FROM acm_certificates ORDER BY created_at, id", &st, err) < 0)
+    if (vm_db_prepare(ctx->db, "SELECT " CERT_COLUMNS " FROM acm_certificates ORDER BY created_at, rowid", &st, err) < 0)
         return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
         acm_cert *v = realloc(*ret, (*n + 1) * sizeof(**ret));

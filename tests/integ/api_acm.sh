@@ -4,7 +4,7 @@
 # import reads the certificate's names, dates and key (RSA and EC); a key that does not match, a
 # second certificate in the certificate field, a malformed or unknown ARN get ACM's errors and change
 # nothing; an import at an existing ARN replaces the certificate and keeps the ARN; tags, paging,
-# GetCertificate, delete.  (The listener side is in elb.sh.)
+# GetCertificate, delete; the same through `vmmgr acm`.  (The listener side is in elb.sh.)
 . "$(dirname "$0")/lib.sh"
 vm_init
 . "$(dirname "$0")/serve.sh"
@@ -94,6 +94,27 @@ print("boto3 %s: acm ok" % boto3.__version__)
 PY
 done
 ok "boto3's acm client: import, describe (timestamps), list, delete, ResourceNotFoundException"
+
+# the same through `vmmgr acm`, which calls the service without the HTTP API
+cli=$(vm acm import-certificate --certificate "fileb://$T/ec.crt" --private-key "fileb://$T/ec.key" --tags Key=via,Value=cli \
+	--query CertificateArn --output text) || fail "vmmgr acm import-certificate"
+[[ "$cli" == arn:aws:acm:us-east-1:$account:certificate/* ]] || fail "vmmgr acm import-certificate: $cli"
+[ "$(aws acm describe-certificate --certificate-arn "$cli" --query Certificate.DomainName --output text)" = api.example ] ||
+	fail "the aws CLI does not see what vmmgr acm imported"
+[ "$(vm acm describe-certificate --certificate-arn "$rsa" --query Certificate.KeyAlgorithm --output text)" = RSA_3072 ] ||
+	fail "vmmgr acm describe-certificate: $(vm acm describe-certificate --certificate-arn "$rsa" --output json)"
+[ "$(vm acm list-certificates --output json | jq -r '[.CertificateSummaryList[].CertificateArn] | index("'"$cli"'") != null')" = true ] ||
+	fail "vmmgr acm list-certificates: $(vm acm list-certificates --output json)"
+[ "$(vm acm list-tags-for-certificate --certificate-arn "$cli" --query 'Tags[0].Value' --output text)" = cli ] ||
+	fail "vmmgr acm list-tags-for-certificate"
+[ "$(vm acm get-certificate --certificate-arn "$cli" --query Certificate --output text)" = "$(cat "$T/ec.crt")" ] ||
+	fail "vmmgr acm get-certificate"
+rc=0; out=$(vm acm import-certificate --certificate "fileb://$T/rsa.crt" --private-key "fileb://$T/ec.key" 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -q "(ValidationException)" <<<"$out" || fail "vmmgr acm with a key that does not match: $out"
+vm acm delete-certificate --certificate-arn "$cli" || fail "vmmgr acm delete-certificate"
+rc=0; out=$(vm acm describe-certificate --certificate-arn "$cli" 2>&1) || rc=$?
+[ "$rc" != 0 ] && grep -q "(ResourceNotFoundException)" <<<"$out" || fail "vmmgr acm: a deleted certificate: $out"
+ok "vmmgr acm: import (fileb://), describe, list, tags, get, delete; the same service the aws CLI sees, the same errors"
 
 aws acm delete-certificate --certificate-arn "$rsa" && aws acm delete-certificate --certificate-arn "$ec" || fail "delete-certificate"
 expect_acm ResourceNotFoundException delete-certificate --certificate-arn "$rsa"

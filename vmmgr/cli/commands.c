@@ -710,6 +710,8 @@ cli_service_cmds(const char *service, size_t *ret_n)
         return cli_elbv2_cmds(ret_n);
     if (strcmp(service, "cloudwatch") == 0)
         return cli_cloudwatch_cmds(ret_n);
+    if (strcmp(service, "acm") == 0)
+        return cli_acm_cmds(ret_n);
     *ret_n = sizeof(service_cmds) / sizeof(service_cmds[0]);
     return service_cmds;
 }

@@ -43,6 +43,7 @@ const cli_cmd *cli_service_cmd_find(const char *service, const char *name);
 const cli_cmd *cli_service_cmds(const char *service, size_t *ret_n);
 const cli_cmd *cli_elbv2_cmds(size_t *ret_n);
 const cli_cmd *cli_cloudwatch_cmds(size_t *ret_n);
+const cli_cmd *cli_acm_cmds(size_t *ret_n);
 /* The VPC's commands (commands_vpc.c), part of cli_cmds. */
 const cli_cmd *cli_vpc_cmds(size_t *ret_n);
 const cli_cmd *cli_cmds(size_t *ret_n);

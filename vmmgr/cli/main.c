@@ -47,6 +47,9 @@ usage(FILE *f)
         fprintf(f, "  %-30s %s\n", local[i].name, local[i].help);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "  %-30s %s\n", cmds[i].name, cmds[i].help);
+    fprintf(f, "\nThe other services' commands, as the aws CLI names them:\n"
+               "  vmmgr autoscaling|cloudwatch|elbv2|acm COMMAND [options]   ('vmmgr SERVICE' lists them)\n"
+               "  vmmgr ec2 COMMAND [options]                                 (the EC2 commands above)\n");
     fprintf(f, "\nGlobal options:\n");
     for (const cli_opt *o = cli_global_opts; o->name; o++)
         fprintf(f, "  --%-16s %s\n", o->name, o->help);
@@ -372,6 +375,8 @@ main(int argc, char **argv)
         return service_main(&g, "autoscaling", &svc_autoscaling, argc - 1, argv + 1);
     } else if (strcmp(argv[0], "elbv2") == 0) {
         return service_main(&g, "elbv2", &svc_elbv2, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "acm") == 0) {
+        return service_main(&g, "acm", &svc_acm, argc - 1, argv + 1);
     }
     const char *name = argv[0];
     const cli_cmd *cmd = cli_cmd_find(name), *local = cli_local_find(name);
