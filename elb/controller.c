@@ -259,8 +259,8 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
 
 /* --- a load balancer ---------------------------------------------------------------------------------- */
 
-static int
-plug(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
+int
+elb_lb_plug(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
 {
     _cleanup_free_ elb_lb_subnet *subs = NULL;
     size_t n;
@@ -313,7 +313,7 @@ converge(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
 {
     long pid = elb_haproxy_pid(ctx, lb->id);
     if (!pid) {
-        if (plug(ctx, lb, err) < 0 || elb_haproxy_start(ctx, lb, err) < 0)
+        if (elb_lb_plug(ctx, lb, err) < 0 || elb_haproxy_start(ctx, lb, err) < 0)
             return -1;
         if (strcmp(lb->state, "active") != 0 && set_state(ctx, lb->id, "active", err) < 0)
             return -1;

@@ -47,6 +47,9 @@ typedef struct elb_tg {
 
 #define ELB_FORWARD_MAX 5 /* target groups of one forward action */
 
+/* The cookie a sticky forward action keeps the client's target group in (AWS names it so too) */
+#define ELB_STICK_COOKIE "AWSALBTG"
+
 typedef struct elb_action {
     char type[20]; /* forward | fixed-response | redirect */
     char tg_id[ELB_ID_LEN + 1]; /* forward: the first of fwd */
@@ -55,6 +58,7 @@ typedef struct elb_action {
         long weight; /* 0-999 */
     } fwd[ELB_FORWARD_MAX];
     size_t nfwd;
+    long stick_seconds; /* forward: TargetGroupStickinessConfig's duration, 0 when off */
     char status[4];
     char content_type[64];
     char body[1025];
@@ -142,6 +146,15 @@ typedef struct elb_lb_subnet {
 } elb_lb_subnet;
 int elb_lb_subnets(vm_ctx *ctx, const char *lb_id, elb_lb_subnet **ret, size_t *n, vm_error *err);
 int elb_lb_groups(vm_ctx *ctx, const char *lb_id, char (**ret)[VM_ID_MAX], size_t *n, vm_error *err);
+/* SetSecurityGroups: the load balancer's groups, and its interfaces', replaced in one transaction
+ * (checked by the caller); the firewall follows at once. */
+int elb_lb_set_groups(vm_ctx *ctx, const char *lb_id, const char (*groups)[VM_ID_MAX], size_t n, vm_error *err);
+/* SetSubnets: an interface for each new subnet (with the load balancer's groups, and a public address
+ * when internet-facing), the interfaces of the subnets left released; checked by the caller.  Then
+ * elb_lb_plug joins the namespace to the new set. */
+int elb_lb_set_subnets(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], size_t n, vm_error *err);
+/* The load balancer's namespace plugged into each of its subnets (idempotent; controller.c). */
+int elb_lb_plug(vm_ctx *ctx, const elb_lb *lb, vm_error *err);
 /* An attribute of owner (a load balancer's or target group's id): its value (owned), NULL when
  * unset; or def. */
 char *elb_attr_get(vm_ctx *ctx, const char *owner, const char *key);

@@ -123,6 +123,11 @@ put_forward(FILE *f, const elb_action *a, const char *cond, bool is_default)
             total += a->fwd[k].weight;
             last = k;
         }
+    /* sticky: the group the client's cookie names, while it still has a weight */
+    for (size_t k = 0; a->stick_seconds > 0 && a->nfwd > 1 && k < a->nfwd; k++)
+        if (a->fwd[k].weight > 0)
+            fprintf(f, "  use_backend tg-%s if %s%s{ req.cook(" ELB_STICK_COOKIE ") -m str tg-%s }\n", a->fwd[k].tg_id,
+                    cond ? cond : "", cond ? " " : "", a->fwd[k].tg_id);
     for (size_t k = 0; k < a->nfwd; k++) {
         if (a->fwd[k].weight <= 0)
             continue;
@@ -137,6 +142,17 @@ put_forward(FILE *f, const elb_action *a, const char *cond, bool is_default)
                     cond ? cond : "", cond ? " " : "", cum * PICK_RANGE / total);
         }
     }
+}
+
+/* A sticky forward's answers name the target group that served them, for the client's next requests
+ * (renewed with each answer, as AWS does) */
+static void
+put_stick_cookie(FILE *f, const elb_action *a, const char *cond)
+{
+    if (strcmp(a->type, "forward") != 0 || a->stick_seconds <= 0 || a->nfwd < 2)
+        return;
+    fprintf(f, "  http-response add-header Set-Cookie \"" ELB_STICK_COOKIE "=%%[be_name]; Max-Age=%ld; Path=/\" if %s\n",
+            a->stick_seconds, cond);
 }
 
 /* A redirect's Location as an HAProxy log-format: each #{part} of the request as the sample that gives
@@ -298,7 +314,9 @@ elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
     for (size_t i = 0; rc == 0 && i < nl; i++) {
         bool https = strcmp(ls[i].protocol, "HTTPS") == 0;
         fprintf(f, "\nfrontend ln-%s\n  mode %s\n  bind :%ld", ls[i].id, http ? "http" : "tcp", ls[i].port);
-        if (https) { /* the certificate, its chain and its key as one file beside the configuration */
+        /* HTTPS, or a network load balancer's TLS (what it decrypts goes on to the targets as TCP): the
+         * certificate, its chain and its key as one file beside the configuration */
+        if (https || strcmp(ls[i].protocol, "TLS") == 0) {
             char pem[600];
             snprintf(pem, sizeof(pem), "%s/cert-%s.pem", dir, ls[i].id);
             time_t imported = 0;
@@ -379,6 +397,13 @@ elb_haproxy_config(vm_ctx *ctx, const elb_lb *lb, vm_error *err)
         }
         if (strcmp(ls[i].action.type, "forward") == 0)
             put_forward(f, &ls[i].action, NULL, true);
+        for (size_t j = 0; http && j < nr; j++) {
+            char cond[64];
+            snprintf(cond, sizeof(cond), "{ var(txn.rule) -m int %zu }", j);
+            put_stick_cookie(f, &rs[j].action, cond);
+        }
+        if (http)
+            put_stick_cookie(f, &ls[i].action, "!{ var(txn.rule) -m found }");
         /* the target groups any action forwards to, each once */
         for (size_t j = 0; rc == 0 && j <= nr; j++) {
             const elb_action *a = j < nr ? &rs[j].action : &ls[i].action;

@@ -199,6 +199,20 @@ exec1(vm_ctx *ctx, const char *sql, const char *a, const char *b, const char *c,
     return 0;
 }
 
+/* internet-facing on a host with public addresses: one of them for the interface, the LAN's way in
+ * (1:1 NAT on the uplink, as an Elastic IP); inside the caller's transaction */
+static int
+public_address(vm_ctx *ctx, const elb_lb *lb, const char *eni, vm_error *err)
+{
+    vm_error pe = { 0 };
+    if (strcmp(lb->scheme, "internet-facing") != 0 || !net_public_pool(ctx) || net_public_ip_assign(ctx, eni, &pe) == 0)
+        return 0;
+    return pe.code == VM_ERR_ADDRESS_LIMIT
+               ? vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                              "An internet-facing load balancer takes a public address in each subnet: %s", pe.msg)
+               : vm_error_set(err, pe.code, "%s", pe.msg);
+}
+
 int
 elb_lb_create(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], size_t nsub,
               const char (*groups)[VM_ID_MAX], size_t ngroups, vm_error *err)
@@ -230,6 +244,8 @@ elb_lb_create(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], s
         char eni[VM_ID_MAX];
         rc = net_svc_eni_record(ctx, subnets[i], groups, ngroups, desc, "amazon-elb", lb->dns_name, eni, err);
         if (rc == 0)
+            rc = public_address(ctx, lb, eni, err);
+        if (rc == 0)
             rc = exec1(ctx, "INSERT INTO elb_lb_subnets (lb_id, subnet_id, eni_id) VALUES (?, ?, ?)", lb->id,
                        subnets[i], eni, err);
     }
@@ -240,6 +256,92 @@ elb_lb_create(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], s
         return -1;
     }
     return vm_db_commit(ctx->db, err);
+}
+
+int
+elb_lb_set_groups(vm_ctx *ctx, const char *lb_id, const char (*groups)[VM_ID_MAX], size_t n, vm_error *err)
+{
+    _cleanup_free_ elb_lb_subnet *subs = NULL;
+    size_t nsub;
+    if (elb_lb_subnets(ctx, lb_id, &subs, &nsub, err) < 0 || vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    int rc = exec1(ctx, "DELETE FROM elb_lb_groups WHERE lb_id = ?", lb_id, NULL, NULL, err);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = exec1(ctx, "INSERT INTO elb_lb_groups (lb_id, group_id) VALUES (?, ?)", lb_id, groups[i], NULL, err);
+    for (size_t i = 0; rc == 0 && i < nsub; i++)
+        rc = net_eni_groups_replace(ctx, subs[i].eni_id, groups, n, err);
+    if (rc < 0 || vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return net_fw_sync(ctx, err);
+}
+
+int
+elb_lb_set_subnets(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], size_t n, vm_error *err)
+{
+    _cleanup_free_ elb_lb_subnet *cur = NULL;
+    size_t ncur;
+    _cleanup_free_ char(*gs)[VM_ID_MAX] = NULL;
+    size_t ng;
+    if (elb_lb_subnets(ctx, lb->id, &cur, &ncur, err) < 0 || elb_lb_groups(ctx, lb->id, &gs, &ng, err) < 0)
+        return -1;
+    bool kept[ELB_MAX_SUBNETS] = { false }, had[ELB_MAX_SUBNETS] = { false };
+    size_t gone = 0, added = 0;
+    for (size_t i = 0; i < ncur && i < ELB_MAX_SUBNETS; i++) {
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(cur[i].subnet_id, subnets[j]) == 0)
+                kept[i] = had[j] = true;
+        gone += !kept[i];
+    }
+    for (size_t j = 0; j < n; j++)
+        added += !had[j];
+    /* the public addresses the new interfaces need, before anything changes: the pool's free ones and
+     * those the interfaces that go give back */
+    if (added && strcmp(lb->scheme, "internet-facing") == 0 && net_public_pool(ctx)) {
+        long free_now = net_public_free(ctx, err);
+        if (free_now < 0)
+            return -1;
+        if ((size_t)free_now + gone < added)
+            return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                                "An internet-facing load balancer takes a public address in each subnet: this "
+                                "host's pool has %ld free",
+                                free_now);
+    }
+    /* first the subnets left: their interfaces released (addresses, public ones too, back to the pools) */
+    for (size_t i = 0; i < ncur; i++) {
+        if (kept[i])
+            continue;
+        if (exec1(ctx, "DELETE FROM elb_lb_subnets WHERE lb_id = ? AND subnet_id = ?", lb->id, cur[i].subnet_id, NULL,
+                  err) < 0 ||
+            net_svc_eni_release(ctx, cur[i].eni_id, err) < 0)
+            return -1;
+    }
+    /* then the new ones, together */
+    if (!added)
+        return 0;
+    char desc[160];
+    snprintf(desc, sizeof(desc), "ELB %s/%s/%s", strcmp(lb->type, "network") == 0 ? "net" : "app", lb->name, lb->id);
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t j = 0; rc == 0 && j < n; j++) {
+        if (had[j])
+            continue;
+        char eni[VM_ID_MAX];
+        rc = net_svc_eni_record(ctx, subnets[j], (const char(*)[VM_ID_MAX])gs, ng, desc, "amazon-elb", lb->dns_name,
+                                eni, err);
+        if (rc == 0)
+            rc = public_address(ctx, lb, eni, err);
+        if (rc == 0)
+            rc = exec1(ctx, "INSERT INTO elb_lb_subnets (lb_id, subnet_id, eni_id) VALUES (?, ?, ?)", lb->id,
+                       subnets[j], eni, err);
+    }
+    if (rc < 0 || vm_db_commit(ctx->db, err) < 0) {
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return 0;
 }
 
 int
@@ -488,8 +590,10 @@ forwards_load(vm_ctx *ctx, bool rule, const char *id, elb_action *a, vm_error *e
     if (strcmp(a->type, "forward") != 0)
         return 0;
     sqlite3_stmt *st = vm_ctx_stmt(ctx,
-                                   rule ? "SELECT tg_id, weight FROM elb_forwards WHERE rule_id = ? ORDER BY position"
-                                        : "SELECT tg_id, weight FROM elb_forwards WHERE listener_id = ? ORDER BY position",
+                                   rule ? "SELECT tg_id, weight, stick_seconds FROM elb_forwards WHERE rule_id = ? "
+                                          "ORDER BY position"
+                                        : "SELECT tg_id, weight, stick_seconds FROM elb_forwards WHERE listener_id = ? "
+                                          "ORDER BY position",
                                    err);
     if (!st)
         return -1;
@@ -498,6 +602,7 @@ forwards_load(vm_ctx *ctx, bool rule, const char *id, elb_action *a, vm_error *e
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && a->nfwd < ELB_FORWARD_MAX) {
         snprintf(a->fwd[a->nfwd].tg_id, sizeof(a->fwd[0].tg_id), "%s", vm_db_text(st, 0));
         a->fwd[a->nfwd++].weight = sqlite3_column_int64(st, 1);
+        a->stick_seconds = sqlite3_column_int64(st, 2);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -523,10 +628,10 @@ elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm
         return vm_db_error(ctx->db, "replacing a forward action's target groups", err);
     for (size_t i = 0; strcmp(a->type, "forward") == 0 && i < a->nfwd; i++) {
         sqlite3_stmt *st = vm_ctx_stmt(ctx,
-                                       rule ? "INSERT INTO elb_forwards (rule_id, position, tg_id, weight) "
-                                              "VALUES (?, ?, ?, ?)"
-                                            : "INSERT INTO elb_forwards (listener_id, position, tg_id, weight) "
-                                              "VALUES (?, ?, ?, ?)",
+                                       rule ? "INSERT INTO elb_forwards (rule_id, position, tg_id, weight, "
+                                              "stick_seconds) VALUES (?, ?, ?, ?, ?)"
+                                            : "INSERT INTO elb_forwards (listener_id, position, tg_id, weight, "
+                                              "stick_seconds) VALUES (?, ?, ?, ?, ?)",
                                        err);
         if (!st)
             return -1;
@@ -534,6 +639,7 @@ elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm
         sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
         sqlite3_bind_text(st, 3, a->fwd[i].tg_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, a->fwd[i].weight);
+        sqlite3_bind_int64(st, 5, a->stick_seconds);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);

@@ -232,6 +232,14 @@ pool_take(vm_ctx *ctx, uint32_t want, char ip[NET_ADDR_MAX], vm_error *err)
                         "The maximum number of addresses has been reached (the pool %s is used up).", range);
 }
 
+bool
+net_public_pool(vm_ctx *ctx)
+{
+    _cleanup_free_ char *range = vm_config_get(ctx, "public_ips");
+    uint32_t first, last;
+    return range && *range && pool_parse(range, &first, &last);
+}
+
 int
 net_public_ip_assign(vm_ctx *ctx, const char *eni_id, vm_error *err)
 {

@@ -612,27 +612,32 @@ net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const char *const 
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain at least one GroupId");
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    _cleanup_stmt_ sqlite3_stmt *d = NULL, *ins = NULL;
-    int rc = vm_db_prepare(ctx->db, "DELETE FROM eni_groups WHERE eni_id = ?", &d, err);
-    if (rc == 0)
-        rc = vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &ins, err);
-    if (rc == 0) {
-        sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
-        rc = sqlite3_step(d) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "replacing groups", err);
-    }
-    for (size_t i = 0; rc == 0 && i < plan.ngroups; i++) {
-        sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, e.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, plan.groups[i], -1, SQLITE_STATIC);
-        rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "replacing groups", err);
-    }
-    if (rc == 0)
-        rc = vm_db_commit(ctx->db, err);
-    else
+    if (net_eni_groups_replace(ctx, e.id, (const char(*)[VM_ID_MAX])plan.groups, plan.ngroups, err) < 0 ||
+        vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
-    if (rc < 0)
         return -1;
+    }
     return net_fw_sync(ctx, err);
+}
+
+int
+net_eni_groups_replace(vm_ctx *ctx, const char *eni_id, const char (*groups)[VM_ID_MAX], size_t n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *d = NULL, *ins = NULL;
+    if (vm_db_prepare(ctx->db, "DELETE FROM eni_groups WHERE eni_id = ?", &d, err) < 0 ||
+        vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &ins, err) < 0)
+        return -1;
+    sqlite3_bind_text(d, 1, eni_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(d) != SQLITE_DONE)
+        return vm_db_error(ctx->db, "replacing groups", err);
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, eni_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, groups[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            return vm_db_error(ctx->db, "replacing groups", err);
+    }
+    return 0;
 }
 
 int

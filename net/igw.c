@@ -137,6 +137,19 @@ fail:
 }
 
 int
+net_vpc_igw(vm_ctx *ctx, const char *vpc_id, char igw[VM_ID_MAX], vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM internet_gateways WHERE vpc_id = ?", &st, err) < 0)
+        return -1;
+    sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && igw)
+        snprintf(igw, VM_ID_MAX, "%s", vm_db_text(st, 0));
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading internet gateways", err);
+}
+
+int
 igw_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     return igw_set_vpc(ctx, p, true, resp, err);

@@ -129,12 +129,16 @@ add_dhcp_host(xmlNodePtr parent, const host *h)
     vm_xml_prop(n, "name", h->name);
 }
 
+/* A DNS host; without its name for a delete: libvirt deletes the record whose address or any name
+ * matches, and a load balancer's name is on a record per interface ("multiple matching DNS HOST
+ * records"), while each address has one record */
 static void
-add_dns_host(xmlNodePtr parent, const host *h)
+add_dns_host(xmlNodePtr parent, const host *h, bool with_name)
 {
     xmlNodePtr n = vm_xml_elem(parent, "host");
     vm_xml_prop(n, "ip", h->ip);
-    xmlNewTextChild(n, NULL, BAD_CAST "hostname", BAD_CAST h->name);
+    if (with_name)
+        xmlNewTextChild(n, NULL, BAD_CAST "hostname", BAD_CAST h->name);
 }
 
 static char *
@@ -164,7 +168,7 @@ network_xml(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, const hosts *d
     xmlNodePtr dn = vm_xml_elem(root, "dns");
     vm_xml_prop(dn, "enable", vpc->dns_support ? "yes" : "no");
     for (size_t i = 0; vpc->dns_support && i < dns->n; i++)
-        add_dns_host(dn, &dns->v[i]);
+        add_dns_host(dn, &dns->v[i], true);
     xmlNodePtr ip = vm_xml_elem(root, "ip");
     vm_xml_prop(ip, "address", gw);
     vm_xml_prop(ip, "prefix", prefix);
@@ -186,12 +190,14 @@ update(virNetworkPtr net, unsigned int cmd, unsigned int section, const host *h,
     if (section == VIR_NETWORK_SECTION_IP_DHCP_HOST)
         add_dhcp_host(holder, h);
     else
-        add_dns_host(holder, h);
+        add_dns_host(holder, h, cmd != VIR_NETWORK_UPDATE_COMMAND_DELETE);
     _cleanup_free_ char *xml = vm_xml_dump(doc, holder->children, false, err);
     if (!xml)
         return -1;
+    /* the name first: any libvirt call (virNetworkGetName too) resets the error it would report */
+    const char *name = virNetworkGetName(net);
     if (virNetworkUpdate(net, cmd, section, -1, xml, VIR_NETWORK_UPDATE_AFFECT_LIVE) < 0)
-        return vm_error_from_virt(err, "updating network %s", virNetworkGetName(net));
+        return vm_error_from_virt(err, "updating network %s", name);
     return 0;
 }
 
@@ -199,9 +205,10 @@ update(virNetworkPtr net, unsigned int cmd, unsigned int section, const host *h,
 static int
 network_converge(virNetworkPtr net, hosts *dhcp, hosts *dns, bool dns_on, vm_error *err)
 {
+    const char *name = virNetworkGetName(net);
     _cleanup_free_ char *xml = virNetworkGetXMLDesc(net, 0);
     if (!xml)
-        return vm_error_from_virt(err, "reading network %s", virNetworkGetName(net));
+        return vm_error_from_virt(err, "reading network %s", name);
     _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "net.xml", NULL, XML_PARSE_NONET);
     _cleanup_(xmlXPathFreeContextp) xmlXPathContextPtr xp = doc ? xmlXPathNewContext(doc) : NULL;
     if (!xp)

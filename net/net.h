@@ -24,6 +24,16 @@ int net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err);
 /* The pool Elastic IPs come from (`vmmgr init --public-ips FIRST-LAST|BLOCK|none`), addresses of
  * the uplink's LAN that nothing else uses. */
 int net_public_ips_set(vm_ctx *ctx, const char *spec, vm_error *err);
+/* Whether the host has a pool of public addresses (`init --public-ips`); how many are free (0
+ * without a pool). */
+bool net_public_pool(vm_ctx *ctx);
+long net_public_free(vm_ctx *ctx, vm_error *err);
+/* Gives the interface the pool's lowest free address as its public address, Amazon's (not an
+ * Elastic IP), released with it (inside the caller's transaction): AddressLimitExceeded when none
+ * is left. */
+int net_public_ip_assign(vm_ctx *ctx, const char *eni_id, vm_error *err);
+/* The internet gateway attached to the VPC: 1 with its id (igw may be NULL), 0 none. */
+int net_vpc_igw(vm_ctx *ctx, const char *vpc_id, char igw[VM_ID_MAX], vm_error *err);
 /* The interface's Elastic IP: 1 with the address, its public DNS name, allocation and association
  * ids (each buffer may be NULL), 0 when it has none. */
 int net_instance_public(vm_ctx *ctx, const char *eni_id, char ip[NET_ADDR_MAX], char *dns, size_t dnslen,
@@ -141,6 +151,12 @@ int net_instance_filter_value(vm_ctx *ctx, const char *instance_id, const char *
  * the running guest at once. */
 int net_instance_set_groups(vm_ctx *ctx, const char *instance_id, const char *const *group_ids, size_t n,
                             vm_error *err);
+/* The interface's security groups replaced by these (inside the caller's transaction; checked by
+ * the caller); net_fw_sync applies them. */
+int net_eni_groups_replace(vm_ctx *ctx, const char *eni_id, const char (*groups)[VM_ID_MAX], size_t n,
+                           vm_error *err);
+/* The firewall's tables made to match the store (one transaction), as after any change of groups. */
+int net_fw_sync(vm_ctx *ctx, vm_error *err);
 /* A service's interface (a load balancer's), requester-managed: recorded in subnet_id with groups
  * (inside the caller's transaction); dns: the name the VPC's DNS gives its address. */
 int net_svc_eni_record(vm_ctx *ctx, const char *subnet_id, const char (*groups)[VM_ID_MAX], size_t ngroups,

@@ -75,11 +75,6 @@ int net_eip_release_eni(vm_ctx *ctx, const char *eni_id, const char *subnet, vm_
 /* The nftables commands that add (verb "add") or delete the interface's public address in the
  * maps eip_dnat, eip_snat and the set eip_private of table t (none when it has no address). */
 int net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const char *eni_id, vm_error *err);
-/* How many addresses of the pool are free (0 without a pool). */
-long net_public_free(vm_ctx *ctx, vm_error *err);
-/* Gives the interface the pool's lowest free address as its public address, released with it
- * (inside the caller's transaction): AddressLimitExceeded when none is left. */
-int net_public_ip_assign(vm_ctx *ctx, const char *eni_id, vm_error *err);
 /* Every associated address's ARP proxy on the uplink and /32 route (after a rebuild: a reboot). */
 void net_eip_plumb_all(vm_ctx *ctx);
 /* Their removal from the uplink configured now (before the uplink changes). */

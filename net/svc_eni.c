@@ -137,7 +137,13 @@ net_svc_eni_plug(vm_ctx *ctx, const char *eni_id, const char *netns, unsigned in
         return -1;
     ignore = (vm_error){ 0 };
     ip_run(rule_del, NULL, &ignore);
-    return ip_run(rule_add, NULL, err);
+    if (ip_run(rule_add, NULL, err) < 0)
+        return -1;
+    /* its public address (an internet-facing load balancer's) answered on the uplink */
+    char pub[NET_ADDR_MAX];
+    if (net_instance_public(ctx, e.id, pub, NULL, 0, NULL, NULL))
+        net_eip_plumb(ctx, pub, e.subnet, true);
+    return 0;
 }
 
 int
@@ -149,8 +155,12 @@ net_svc_eni_release(vm_ctx *ctx, const char *eni_id, vm_error *err)
         return nf.code == VM_ERR_ENI_NOT_FOUND ? 0 : vm_error_set(err, nf.code, "%s", nf.msg);
     long pid = net_libvirtd_pid(ctx);
     int fw = -1;
-    if (net_fw_eni_delete(ctx, e.id, &fw, err) < 0)
+    /* its elements (its public address's with them), then a public address from the pool goes back */
+    if (net_fw_eni_delete(ctx, e.id, &fw, err) < 0 || net_eip_release_eni(ctx, e.id, e.subnet, err) < 0) {
+        if (fw >= 0)
+            vm_lock_release(fw);
         return -1;
+    }
     if (pid) {
         char tap[16];
         net_tap_name(e.id, tap);

@@ -4,9 +4,10 @@
 # id.  A third instance reaches both through the load balancer's DNS name; the targets' security
 # group admits only the load balancer's group; a stopped httpd turns its target unhealthy within the
 # thresholds and traffic goes to the other, a restarted one healthy again; a path rule sends /a/* to
-# another target group; a weighted forward splits requests over two groups by their weights; redirects
+# another target group; a weighted forward splits requests over two groups by their weights, and with
+# stickiness a cookie keeps a client on the group of its first answer; redirects
 # keep path and query, and a redirect as the default leaves the rules their targets; a network load
-# balancer passes a raw TCP stream; kill -9 of HAProxy is repaired with the targets' health intact;
+# balancer passes a raw TCP stream, and through a TLS listener decrypts it on the way; kill -9 of HAProxy is repaired with the targets' health intact;
 # requests keep flowing while `vmmgr serve` is down; deregistration drains for the delay; bad input gets ELB's errors and changes nothing; deleting the
 # load balancer leaves no interface, namespace or process.
 . "$(dirname "$0")/lib.sh"
@@ -229,6 +230,32 @@ read -r m1 m2 <<<"$(weighted 20)"
 [ "$m1 $m2" = "0 20" ] || fail "weights 0:1 gave w1=$m1 w2=$m2 of 20"
 ok "weighted forwarding: 3:1 over two target groups gave $n1:$n2 of 60; 0:1 sends all to the second"
 
+# --- stickiness of a weighted forward: the answer names its target group in a cookie, which keeps the
+# client there; without the cookie the weights decide
+sfwd() { # ENABLED [DURATION]
+	echo '[{"Type":"forward","ForwardConfig":{"TargetGroups":[{"TargetGroupArn":"'"$tg1"'","Weight":1},{"TargetGroupArn":"'"$tgip"'","Weight":1}],"TargetGroupStickinessConfig":{"Enabled":'"$1${2:+,\"DurationSeconds\":$2}"'}}}]'
+}
+expect_elb ValidationError modify-rule --rule-arn "$wrule" --actions "$(sfwd true)"
+expect_elb ValidationError modify-rule --rule-arn "$wrule" --actions "$(sfwd true 604801)"
+elb modify-rule --rule-arn "$wrule" --actions "$(sfwd true 120)" >/dev/null
+[ "$(elb describe-rules --rule-arns "$wrule" --output json | jq -c '.Rules[0].Actions[0].ForwardConfig.TargetGroupStickinessConfig')" = '{"Enabled":true,"DurationSeconds":120}' ] ||
+	fail "describe-rules of a sticky rule: $(elb describe-rules --rule-arns "$wrule" --output json)"
+sticky() { # COOKIE N: N requests with Host weighted.example carrying that AWSALBTG cookie ("": none); a line "ANSWER COOKIE" each
+	gssh "$T/k.pem" "$cl_ip" "a=\$(nslookup $dns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1)
+		for i in \$(seq $2); do r=\$(printf 'GET / HTTP/1.0\r\nHost: weighted.example\r\n${1:+Cookie: AWSALBTG=$1\r\n}\r\n' | nc -w 5 \$a 80 | tr -d '\r')
+		echo \"\$(echo \"\$r\" | tail -n 1) \$(echo \"\$r\" | sed -n 's/^[Ss][Ee][Tt]-[Cc][Oo][Oo][Kk][Ii][Ee]: AWSALBTG=\([^;]*\); *[Mm]ax-[Aa]ge=120.*/\1/p')\"; done"
+}
+for _ in $(seq 20); do read -r t0 c0 <<<"$(sticky "" 1)"; [ -n "$c0" ] && break; sleep 0.5; done
+[ -n "$c0" ] || fail "a sticky forward's answer sets no AWSALBTG cookie: $(sticky "" 1)"
+for _ in $(seq 30); do read -r t1 c1 <<<"$(sticky "" 1)"; [ "$t1" != "$t0" ] && break; done
+[ "$t1" != "$t0" ] && [ -n "$c1" ] && [ "$c1" != "$c0" ] || fail "without a cookie the weights 1:1 never chose the other group ($t0 $c0, $t1 $c1)"
+[ "$(sticky "$c0" 12 | awk '{print $1}' | sort -u)" = "$t0" ] || fail "the cookie $c0 did not keep the client on $t0: $(sticky "$c0" 12 | tr '\n' ' ')"
+[ "$(sticky "$c1" 12 | awk '{print $1}' | sort -u)" = "$t1" ] || fail "the cookie $c1 did not keep the client on $t1: $(sticky "$c1" 12 | tr '\n' ' ')"
+elb modify-rule --rule-arn "$wrule" --actions "$(fwd 1 1)" >/dev/null
+for _ in $(seq 20); do [ -z "$(sticky "$c0" 1 | awk '{print $2}')" ] && break; sleep 0.5; done
+[ "$(sticky "$c0" 20 | awk '{print $1}' | sort -u | wc -l)" = 2 ] || fail "with stickiness off, the cookie still keeps the client on one group"
+ok "weighted forward stickiness: the answer's AWSALBTG cookie (Max-Age the duration) keeps the client on its group, 12 of 12 for each; off again, the weights decide"
+
 host_head() { # HOST PATH: the answer's status line and Location header
 	gssh "$T/k.pem" "$cl_ip" "a=\$(nslookup $dns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1)
 		printf 'GET $2 HTTP/1.0\r\nHost: $1\r\n\r\n' | nc -w 5 \$a 80" | tr -d '\r' | grep -iE '^(HTTP/|location:)' | tr '\n' ' '
@@ -382,6 +409,25 @@ timeout 90 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service 
 line=$(gssh "$T/k.pem" "$cl_ip" "sleep 2 | nc -w 3 \$(nslookup $ndns | sed -n '/^Name:/,\$ s/^Address: *//p' | head -n 1) 7000")
 [ "$line" = "tcp:$w1" ] || fail "through the network load balancer: '$line' ($(gssh "$T/k.pem" "$cl_ip" "nslookup $ndns; true" | tr '\n' ' '))"
 ok "a network load balancer passes a raw TCP stream ($line)"
+# its TLS listener: HAProxy terminates TLS with an imported certificate, the stream goes on to the target as TCP
+ncert=$(aws acm import-certificate --certificate "fileb://$T/tls.crt" --private-key "fileb://$T/tls.key" --query CertificateArn --output text)
+aws ec2 authorize-security-group-ingress --group-id "$lbsg" --protocol tcp --port 7443 --cidr "$cidr" >/dev/null
+expect_elb ValidationError create-listener --load-balancer-arn "$nlb" --protocol TLS --port 7443 --default-actions Type=forward,TargetGroupArn="$tgt"
+expect_elb InvalidConfigurationRequest create-listener --load-balancer-arn "$nlb" --protocol TCP --port 7443 --certificates CertificateArn="$ncert" \
+	--default-actions Type=forward,TargetGroupArn="$tgt"
+elb create-listener --load-balancer-arn "$nlb" --protocol TLS --port 7443 --certificates CertificateArn="$ncert" \
+	--ssl-policy ELBSecurityPolicy-TLS13-1-2-2021-06 --default-actions Type=forward,TargetGroupArn="$tgt" >/dev/null || fail "create-listener TLS"
+nlb_ip=$(elb describe-load-balancers --load-balancer-arns "$nlb" --query 'LoadBalancers[0].AvailabilityZones[0].LoadBalancerAddresses[0].PrivateIPv4Address' --output text)
+# from the host side, trusting that certificate alone, by its name (a listener applies once HAProxy reloaded)
+for _ in $(seq 40); do
+	line=$(sleep 2 | in_ns timeout 10 openssl s_client -quiet -verify_return_error -CAfile "$T/tls.crt" -servername web.example \
+		-connect "$nlb_ip:7443" 2>/dev/null | head -n 1 || true)
+	[ -n "$line" ] && break
+	sleep 0.5
+done
+[ "$line" = "tcp:$w1" ] || fail "through the network load balancer's TLS listener: '$line'"
+expect_acm ResourceInUseException delete-certificate --certificate-arn "$ncert"
+ok "a network load balancer's TLS listener: TLS verified against the imported certificate, the stream on as TCP ($line); the certificate in use"
 
 # --- deregistration: draining for the delay, then gone ----------------------------------------------------
 elb deregister-targets --target-group-arn "$tg" --targets Id="$w1"

@@ -13,29 +13,9 @@ vm_init
 . "$(dirname "$0")/serve.sh"
 
 # --- the outside: a namespace with a web server, reached through the uplink veth
-OUT=vmmgr-out-$$
-UP=vu$$
-ip netns add "$OUT"
-out_cleanup() {
-	[ -n "${WEB_PID:-}" ] && kill "$WEB_PID" 2>/dev/null
-	ip netns del "$OUT" 2>/dev/null # the veth pair goes with it
-	serve_cleanup
-}
-trap out_cleanup EXIT
-ip link add "$UP" type veth peer name vo$$
-ip link set "$UP" netns "$NS"
-ip link set vo$$ netns "$OUT"
-in_ns ip addr add 198.51.100.2/24 dev "$UP"
-in_ns ip link set "$UP" up
-in_ns ip route add 203.0.113.0/24 via 198.51.100.1 dev "$UP"
-ip netns exec "$OUT" ip addr add 198.51.100.1/24 dev vo$$
-ip netns exec "$OUT" ip link set vo$$ up
-ip netns exec "$OUT" ip link set lo up
-ip netns exec "$OUT" ip addr add 203.0.113.10/32 dev lo
-mkdir -p "$T/www"
-echo "hello from outside" > "$T/www/index.html"
-ip netns exec "$OUT" python3 -m http.server 80 --bind 203.0.113.10 --directory "$T/www" 2> "$T/web.log" &
-WEB_PID=$!
+. "$(dirname "$0")/outside.sh"
+trap 'outside_cleanup; serve_cleanup' EXIT
+outside_up
 
 out=$(vm init --accel tcg --uplink "$UP" --public-ips 198.51.100.200-198.51.100.202)
 grep -q "^uplink  *$UP$" <<<"$out" && grep -q "^public IPs  *198.51.100.200-198.51.100.202$" <<<"$out" ||
@@ -157,13 +137,6 @@ fetch "$ipa" || fail "an egress rule to 203.0.113.10:80 does not let the guest o
 ok "a deleted route, a detached gateway (blackhole) and a missing egress rule each close the way out; a narrower route works"
 
 # --- Elastic IPs: the LAN (the outside namespace, 198.51.100.1) reaches the guest at its address
-# lan_open PORT [ADDR]: a TCP connection from the LAN to the Elastic IP's PORT (or ADDR's) within 4 s
-lan_open() {
-	ip netns exec "$OUT" python3 -c 'import socket, sys
-s = socket.socket(); s.settimeout(4)
-try: s.connect((sys.argv[1], int(sys.argv[2])))
-except OSError: sys.exit(1)' "${2:-$eip}" "$1"
-}
 alloc=$(aws ec2 allocate-address --domain vpc --query AllocationId --output text)
 eip=$(aws ec2 describe-addresses --allocation-ids "$alloc" --query 'Addresses[0].PublicIp' --output text)
 [ "$eip" = 198.51.100.200 ] || fail "the first Elastic IP is not the pool's first address: $eip"

@@ -132,12 +132,27 @@ static const cli_opt describe_tags[] = {
     END,
 };
 
+static const cli_opt set_subnets[] = {
+    { "load-balancer-arn", CLI_OPT_STR, "LoadBalancerArn", "the load balancer's ARN" },
+    { "subnets", CLI_OPT_LIST, "Subnets.member", "its subnets from now on, one per zone (application: two zones at least)" },
+    END,
+};
+static const cli_opt set_groups[] = {
+    { "load-balancer-arn", CLI_OPT_STR, "LoadBalancerArn", "the load balancer's ARN" },
+    { "security-groups", CLI_OPT_LIST, "SecurityGroups.member", "its groups from now on (they replace the old ones)" },
+    END,
+};
+
 static const cli_cmd elbv2_cmds[] = {
     { "create-load-balancer", "CreateLoadBalancer", create_lb,
       "Create a load balancer (HAProxy in the VPC, an interface per subnet)", false, "elbv2" },
     { "describe-load-balancers", "DescribeLoadBalancers", describe_lbs, "Show load balancers, their addresses and state",
       false, "elbv2" },
     { "delete-load-balancer", "DeleteLoadBalancer", lb_only, "Delete a load balancer and its listeners", true, "elbv2" },
+    { "set-security-groups", "SetSecurityGroups", set_groups, "Replace a load balancer's security groups", false,
+      "elbv2" },
+    { "set-subnets", "SetSubnets", set_subnets, "Replace a load balancer's subnets (an interface in each)", false,
+      "elbv2" },
     { "describe-load-balancer-attributes", "DescribeLoadBalancerAttributes", lb_only, "Show a load balancer's attributes",
       false, "elbv2" },
     { "modify-load-balancer-attributes", "ModifyLoadBalancerAttributes", modify_lb_attrs,

@@ -608,6 +608,9 @@ static const char *const migrations[] = {
     "  cert_id TEXT NOT NULL REFERENCES acm_certificates(id),"
     "  added_at INTEGER NOT NULL,"
     "  PRIMARY KEY (listener_id, cert_id));",
+    /* 29: a weighted forward's target group stickiness (TargetGroupStickinessConfig): its duration on
+     * each of the action's rows, 0 when off */
+    "ALTER TABLE elb_forwards ADD COLUMN stick_seconds INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

@@ -65,6 +65,9 @@ svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *ac
         vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     else if (sa)
         rc = sa->fn(ctx, principal, args, resp, err);
+    if (rc < 0 && svc->param_error &&
+        (err->code == VM_ERR_INVALID_PARAMETER_VALUE || err->code == VM_ERR_MISSING_PARAMETER))
+        err->code = svc->param_error;
     if (!sa || !sa->data_event) {
         char audited[96];
         snprintf(audited, sizeof(audited), "%s:%s", svc->signing_name, action);

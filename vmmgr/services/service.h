@@ -38,6 +38,9 @@ typedef struct svc_desc {
      * namespace of its error types ("com.amazonaws.cloudwatch"); NULL for a form protocol only */
     const char *json_target, *json_namespace;
     const svc_action *actions; /* NULL-terminated; NULL for EC2 (its dispatcher has the table) */
+    /* the code this service gives any bad or missing parameter (ValidationError for Auto Scaling and
+     * ELBv2), for the shared parsers' InvalidParameterValue and MissingParameter; 0: those as they are */
+    vm_err_code param_error;
 } svc_desc;
 
 /* Adds a service to the endpoint's (a test's toy service; the real ones are in service.c's table).

@@ -1748,4 +1748,5 @@ const svc_desc svc_autoscaling = {
     .xmlns = "http://autoscaling.amazonaws.com/doc/2011-01-01/",
     .protocol = SVC_PROTO_QUERY,
     .actions = autoscaling_actions,
+    .param_error = VM_ERR_VALIDATION,
 };

@@ -369,6 +369,8 @@ static const svc_action elbv2_actions[] = {
     { "CreateLoadBalancer", elbv2_create_lb },
     { "DescribeLoadBalancers", elbv2_describe_lbs },
     { "DeleteLoadBalancer", elbv2_delete_lb },
+    { "SetSecurityGroups", elbv2_set_security_groups },
+    { "SetSubnets", elbv2_set_subnets },
     { "DescribeLoadBalancerAttributes", describe_lb_attrs },
     { "ModifyLoadBalancerAttributes", modify_lb_attrs },
     { "CreateTargetGroup", elbv2_create_tg },
@@ -404,4 +406,5 @@ const svc_desc svc_elbv2 = {
     .xmlns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
     .protocol = SVC_PROTO_QUERY,
     .actions = elbv2_actions,
+    .param_error = VM_ERR_VALIDATION,
 };

@@ -25,6 +25,8 @@ int elbv2_tg_of_arn(vm_ctx *ctx, const char *arn, elb_tg *tg, vm_error *err);
 int elbv2_create_lb(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_describe_lbs(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_delete_lb(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int elbv2_set_security_groups(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int elbv2_set_subnets(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_create_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_modify_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int elbv2_describe_tgs(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);

@@ -40,10 +40,19 @@ parse_forward(vm_ctx *ctx, const vm_params *p, const char *at, const elb_lb *lb,
     if (n > 1 && !http)
         return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
                             "A network load balancer forwards to a single target group");
-    const char *stick = vm_params_getf(p, "%s.ForwardConfig.TargetGroupStickinessConfig.Enabled", at);
-    if (stick && strcmp(stick, "true") == 0)
-        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
-                            "Target group stickiness of a forward action is not offered by this endpoint");
+    /* the target group a client's first request went to, kept by a cookie for DurationSeconds */
+    char key[200];
+    snprintf(key, sizeof(key), "%s.ForwardConfig.TargetGroupStickinessConfig.Enabled", at);
+    bool stick = false;
+    if (vm_params_bool(p, key, false, &stick, err) < 0)
+        return -1;
+    snprintf(key, sizeof(key), "%s.ForwardConfig.TargetGroupStickinessConfig.DurationSeconds", at);
+    if (stick && !vm_params_get(p, key))
+        return vm_error_set(err, VM_ERR_VALIDATION, "Target group stickiness needs a DurationSeconds (1-604800)");
+    if (stick && (!http || vm_params_int(p, key, 0, 1, 604800, &a->stick_seconds, err) < 0))
+        return vm_error_is_set(err) ? -1
+                                    : vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                                                   "Target group stickiness needs an application load balancer");
     long total = 0;
     for (size_t i = 0; i < (n ? n : 1); i++) {
         const char *arn = n ? vm_params_getf(p, "%s.%d.TargetGroupArn", prefix, idx[i]) : single;
@@ -54,7 +63,6 @@ parse_forward(vm_ctx *ctx, const vm_params *p, const char *at, const elb_lb *lb,
             if (single && (n > 1 || strcmp(single, arn) != 0))
                 return vm_error_set(err, VM_ERR_VALIDATION, "With TargetGroupArn, ForwardConfig can only name that "
                                                             "target group");
-            char key[200];
             snprintf(key, sizeof(key), "%s.%d.Weight", prefix, idx[i]);
             if (vm_params_get(p, key) && vm_params_int(p, key, 1, 0, 999, &w, err) < 0)
                 return -1;
@@ -203,7 +211,9 @@ render_action(vm_ctx *ctx, vm_node *list, const elb_action *a)
             vm_node_int(one, "Weight", NULL, a->fwd[i].weight);
         }
         vm_node *sc = vm_node_struct(fc, "TargetGroupStickinessConfig", NULL);
-        vm_node_bool(sc, "Enabled", NULL, false);
+        vm_node_bool(sc, "Enabled", NULL, a->stick_seconds > 0);
+        if (a->stick_seconds > 0)
+            vm_node_int(sc, "DurationSeconds", NULL, a->stick_seconds);
     } else if (strcmp(a->type, "redirect") == 0) {
         vm_node *rc = vm_node_struct(it, "RedirectConfig", NULL);
         vm_node_str(rc, "Protocol", NULL, a->redirect.protocol);
@@ -252,7 +262,7 @@ elbv2_listener_of_arn(vm_ctx *ctx, const char *arn, elb_listener *l, elb_lb *lb,
     return elb_lb_get(ctx, l->lb_id, lb, err);
 }
 
-/* Protocol, Port, and for HTTPS the certificate (an imported one, by its ACM ARN) and SslPolicy */
+/* Protocol, Port, and for HTTPS and TLS the certificate (an imported one, by its ACM ARN) and SslPolicy */
 static int
 parse_listener(vm_ctx *ctx, const vm_params *p, const elb_lb *lb, elb_listener *l, bool create, vm_error *err)
 {
@@ -260,9 +270,10 @@ parse_listener(vm_ctx *ctx, const vm_params *p, const elb_lb *lb, elb_listener *
     const char *port = vm_params_get(p, "Port");
     bool http = strcmp(lb->type, "application") == 0;
     if (proto) {
-        if (http ? strcmp(proto, "HTTP") != 0 && strcmp(proto, "HTTPS") != 0 : strcmp(proto, "TCP") != 0)
+        if (http ? strcmp(proto, "HTTP") != 0 && strcmp(proto, "HTTPS") != 0
+                 : strcmp(proto, "TCP") != 0 && strcmp(proto, "TLS") != 0)
             return elbv2_bad(err, http ? "The protocol '%s' is not offered for an application load balancer (HTTP, HTTPS)"
-                                 : "The protocol '%s' is not offered for a network load balancer (TCP)",
+                                 : "The protocol '%s' is not offered for a network load balancer (TCP, TLS)",
                        proto);
         snprintf(l->protocol, sizeof(l->protocol), "%s", proto);
     } else if (create) {
@@ -277,15 +288,17 @@ parse_listener(vm_ctx *ctx, const vm_params *p, const elb_lb *lb, elb_listener *
     } else if (create) {
         return vm_error_set(err, VM_ERR_VALIDATION, "Port is required");
     }
-    bool https = strcmp(l->protocol, "HTTPS") == 0;
+    /* TLS terminated by HAProxy: an application load balancer's HTTPS, a network one's TLS */
+    bool tls = strcmp(l->protocol, "HTTPS") == 0 || strcmp(l->protocol, "TLS") == 0;
     const char *cert = vm_params_get(p, "Certificates.member.1.CertificateArn");
     const char *policy = vm_params_get(p, "SslPolicy");
     if (vm_params_get(p, "Certificates.member.2.CertificateArn"))
         return vm_error_set(err, VM_ERR_VALIDATION, "A listener takes one default certificate (more are "
                                                     "AddListenerCertificates', not offered yet)");
-    if (!https) {
+    if (!tls) {
         if (cert || policy)
-            return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "Certificates and SslPolicy are for HTTPS listeners");
+            return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                                "Certificates and SslPolicy are for HTTPS and TLS listeners");
         l->certificate_id[0] = l->ssl_policy[0] = 0;
         return 0;
     }
@@ -298,7 +311,7 @@ parse_listener(vm_ctx *ctx, const vm_params *p, const elb_lb *lb, elb_listener *
         acm_cert_clear(&c);
         snprintf(l->certificate_id, sizeof(l->certificate_id), "%s", id);
     } else if (!l->certificate_id[0]) {
-        return vm_error_set(err, VM_ERR_VALIDATION, "An HTTPS listener needs a certificate (Certificates)");
+        return vm_error_set(err, VM_ERR_VALIDATION, "An %s listener needs a certificate (Certificates)", l->protocol);
     }
     if (policy && !elb_ssl_policy_min(policy))
         return vm_error_set(err, VM_ERR_SSL_POLICY_NOT_FOUND, "SSL policy '%s' not found", policy);
@@ -470,8 +483,8 @@ listener_cert_args(vm_ctx *ctx, const vm_params *p, elb_listener *l, char cert_i
     elb_lb lb;
     if (elbv2_listener_of_arn(ctx, vm_params_get(p, "ListenerArn"), l, &lb, err) < 0)
         return -1;
-    if (strcmp(l->protocol, "HTTPS") != 0)
-        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "Certificates are for HTTPS listeners");
+    if (strcmp(l->protocol, "HTTPS") != 0 && strcmp(l->protocol, "TLS") != 0)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION, "Certificates are for HTTPS and TLS listeners");
     const char *arn = vm_params_get(p, "Certificates.member.1.CertificateArn");
     if (!arn)
         return vm_error_set(err, VM_ERR_VALIDATION, "Certificates is required");

@@ -32,20 +32,10 @@ lb_dns_name(vm_ctx *ctx, elb_lb *lb)
                  lb->name, digits, ctx->region);
 }
 
+/* AvailabilityZones: each subnet's zone, and the interface's addresses there */
 static int
-render_lb(vm_ctx *ctx, vm_node *it, const elb_lb *lb, vm_error *err)
+render_zones(vm_ctx *ctx, vm_node *it, const elb_lb *lb, vm_error *err)
 {
-    char arn[ELB_ARN_MAX];
-    elb_lb_arn(ctx, lb, arn);
-    vm_node_str(it, "LoadBalancerArn", NULL, arn);
-    vm_node_str(it, "DNSName", NULL, lb->dns_name);
-    vm_node_str(it, "CanonicalHostedZoneId", NULL, strcmp(lb->type, "network") == 0 ? "Z26RNL4JYFTOTI" : "Z35SXDOTRQ7X7K");
-    vm_node_time(it, "CreatedTime", NULL, lb->created_at);
-    vm_node_str(it, "LoadBalancerName", NULL, lb->name);
-    vm_node_str(it, "Scheme", NULL, lb->scheme);
-    vm_node_str(it, "VpcId", NULL, lb->vpc_id);
-    vm_node_str(vm_node_struct(it, "State", NULL), "Code", NULL, lb->state);
-    vm_node_str(it, "Type", NULL, lb->type);
     _cleanup_free_ elb_lb_subnet *subs = NULL;
     size_t n;
     if (elb_lb_subnets(ctx, lb->id, &subs, &n, err) < 0)
@@ -61,10 +51,33 @@ render_lb(vm_ctx *ctx, vm_node *it, const elb_lb *lb, vm_error *err)
             vm_node *addrs = vm_node_list(a, "LoadBalancerAddresses", NULL);
             vm_node *one = vm_node_item(addrs);
             vm_node_str(one, "PrivateIPv4Address", NULL, e.ip);
+            /* its public address from the host's pool; without a pool, the VPC address the host
+             * reaches */
+            char pub[NET_ADDR_MAX];
             if (strcmp(lb->scheme, "internet-facing") == 0)
-                vm_node_str(one, "IpAddress", NULL, e.ip);
+                vm_node_str(one, "IpAddress", NULL,
+                            net_instance_public(ctx, e.id, pub, NULL, 0, NULL, NULL) ? pub : e.ip);
         }
     }
+    return 0;
+}
+
+static int
+render_lb(vm_ctx *ctx, vm_node *it, const elb_lb *lb, vm_error *err)
+{
+    char arn[ELB_ARN_MAX];
+    elb_lb_arn(ctx, lb, arn);
+    vm_node_str(it, "LoadBalancerArn", NULL, arn);
+    vm_node_str(it, "DNSName", NULL, lb->dns_name);
+    vm_node_str(it, "CanonicalHostedZoneId", NULL, strcmp(lb->type, "network") == 0 ? "Z26RNL4JYFTOTI" : "Z35SXDOTRQ7X7K");
+    vm_node_time(it, "CreatedTime", NULL, lb->created_at);
+    vm_node_str(it, "LoadBalancerName", NULL, lb->name);
+    vm_node_str(it, "Scheme", NULL, lb->scheme);
+    vm_node_str(it, "VpcId", NULL, lb->vpc_id);
+    vm_node_str(vm_node_struct(it, "State", NULL), "Code", NULL, lb->state);
+    vm_node_str(it, "Type", NULL, lb->type);
+    if (render_zones(ctx, it, lb, err) < 0)
+        return -1;
     _cleanup_free_ char(*gs)[VM_ID_MAX] = NULL;
     size_t ng;
     if (elb_lb_groups(ctx, lb->id, &gs, &ng, err) < 0)
@@ -185,6 +198,14 @@ elbv2_create_lb(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
         vm_params_list(p, "SecurityGroups.member", &gs, &ng, err) < 0 ||
         check_subnets(ctx, type, subs, ns, lb.vpc_id, err) < 0 || check_groups(ctx, lb.vpc_id, gs, ng, err) < 0)
         return -1;
+    /* reached from outside through the VPC's internet gateway, as on AWS */
+    if (strcmp(scheme, "internet-facing") == 0) {
+        int has = net_vpc_igw(ctx, lb.vpc_id, NULL, err);
+        if (has < 0)
+            return -1;
+        if (!has)
+            return vm_error_set(err, VM_ERR_ELB_SUBNET, "VPC %s has no internet gateway", lb.vpc_id);
+    }
     _cleanup_free_ char **tk = NULL, **tv = NULL;
     size_t nt;
     if (elbv2_parse_tags(p, "Tags.member", true, &tk, &tv, &nt, err) < 0)
@@ -283,4 +304,80 @@ elbv2_delete_lb(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     if (elbv2_drop_tags(ctx, arn, err) < 0)
         return -1;
     return elb_lb_mark_deleting(ctx, lb.id, err);
+}
+
+/* SetSecurityGroups: the load balancer's groups replaced (its interfaces' with them, applied at once) */
+int
+elbv2_set_security_groups(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    elb_lb lb;
+    _cleanup_free_ const char **gs = NULL;
+    size_t ng;
+    if (elbv2_lb_of_arn(ctx, vm_params_get(p, "LoadBalancerArn"), &lb, err) < 0 ||
+        vm_params_list(p, "SecurityGroups.member", &gs, &ng, err) < 0 || check_groups(ctx, lb.vpc_id, gs, ng, err) < 0)
+        return -1;
+    const char *enforce = vm_params_get(p, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic");
+    if (enforce && strcmp(enforce, "on") != 0 && strcmp(enforce, "off") != 0)
+        return elbv2_bad(err, "EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic must be 'on' or 'off', not '%s'",
+                         enforce);
+    _cleanup_free_ char(*cur)[VM_ID_MAX] = NULL;
+    size_t ncur;
+    if (elb_lb_groups(ctx, lb.id, &cur, &ncur, err) < 0)
+        return -1;
+    bool network = strcmp(lb.type, "network") == 0;
+    if (!network && ng == 0)
+        return vm_error_set(err, VM_ERR_VALIDATION, "An application load balancer needs at least one security group");
+    if (network && ncur == 0 && ng > 0)
+        return vm_error_set(err, VM_ERR_ELB_CONFIGURATION,
+                            "A network load balancer created without security groups cannot be given any");
+    char ids[ELB_MAX_GROUPS][VM_ID_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < ng; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < n; j++)
+            seen |= strcmp(ids[j], gs[i]) == 0;
+        if (!seen)
+            snprintf(ids[n++], VM_ID_MAX, "%s", gs[i]);
+    }
+    if (elb_lb_set_groups(ctx, lb.id, (const char(*)[VM_ID_MAX])ids, n, err) < 0)
+        return -1;
+    vm_node *l = vm_node_list(result, "SecurityGroupIds", NULL);
+    for (size_t i = 0; i < n; i++)
+        vm_node_str(l, NULL, NULL, ids[i]);
+    return 0;
+}
+
+/* SetSubnets: the load balancer's subnets replaced, an interface in each new one (plugged at once), the
+ * interfaces of the subnets left released */
+int
+elbv2_set_subnets(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal;
+    elb_lb lb;
+    _cleanup_free_ const char **subs = NULL;
+    size_t ns;
+    char vpc[VM_ID_MAX];
+    if (elbv2_lb_of_arn(ctx, vm_params_get(p, "LoadBalancerArn"), &lb, err) < 0)
+        return -1;
+    if (vm_params_get(p, "SubnetMappings.member.1.SubnetId"))
+        return vm_error_set(err, VM_ERR_VALIDATION, "SubnetMappings are not offered by this endpoint; give Subnets");
+    const char *iptype = vm_params_get(p, "IpAddressType");
+    if (iptype && strcmp(iptype, "ipv4") != 0)
+        return elbv2_bad(err, "The IP address type '%s' is not offered (ipv4)", iptype);
+    if (vm_params_list(p, "Subnets.member", &subs, &ns, err) < 0 || check_subnets(ctx, lb.type, subs, ns, vpc, err) < 0)
+        return -1;
+    if (strcmp(vpc, lb.vpc_id) != 0)
+        return vm_error_set(err, VM_ERR_ELB_SUBNET, "The subnet '%s' is not in the load balancer's VPC %s", subs[0],
+                            lb.vpc_id);
+    char ids[ELB_MAX_SUBNETS][VM_ID_MAX];
+    for (size_t i = 0; i < ns; i++)
+        snprintf(ids[i], VM_ID_MAX, "%s", subs[i]);
+    if (elb_lb_set_subnets(ctx, &lb, (const char(*)[VM_ID_MAX])ids, ns, err) < 0)
+        return -1;
+    /* a running load balancer's namespace follows now (its HAProxy listens on every address) */
+    if (elb_haproxy_pid(ctx, lb.id) && elb_lb_plug(ctx, &lb, err) < 0)
+        return -1;
+    vm_node_str(result, "IpAddressType", NULL, "ipv4");
+    return render_zones(ctx, result, &lb, err);
 }
