@@ -198,11 +198,14 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
         const srv_stat *s = find_stat(ss, n, backend, name);
         if (!s) {
             /* a new target: added in maintenance, checked, held down until its checks pass */
-            int o = snprintf(line, sizeof(line), "add server %s %s:%ld check inter %lds rise %ld fall %ld", full,
-                             ts[i].ip, ts[i].port, tg->hc_interval, tg->healthy, tg->unhealthy);
-            if (strcmp(tg->hc_port, "traffic-port") != 0)
-                snprintf(line + o, sizeof(line) - (size_t)o, " port %s", tg->hc_port);
-            cmd(ctx, lb_id, "%s%s", line, "");
+            char opts[160];
+            elb_server_opts(tg, opts, sizeof(opts));
+            snprintf(line, sizeof(line), "add server %s %s:%ld %s", full, ts[i].ip, ts[i].port, opts);
+            vm_error ignore = { 0 };
+            _cleanup_free_ char *said = elb_haproxy_cmd(ctx, lb_id, line, &ignore);
+            if (!said || !strstr(said, "New server registered")) /* else the target stays initial: say why */
+                fprintf(stderr, "vmmgr serve: load balancer %s: HAProxy refused '%s': %s\n", lb_id, line,
+                        said ? said : ignore.msg);
             cmd(ctx, lb_id, "enable health %s%s", full, "");
             /* in this order (HAProxy 2.6: health set down before enabling comes back UP), on one
              * line, so that nothing runs between the two */

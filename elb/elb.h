@@ -33,7 +33,7 @@ typedef struct elb_lb {
 typedef struct elb_tg {
     char id[ELB_ID_LEN + 1];
     char name[ELB_NAME_MAX + 1];
-    char protocol[8]; /* HTTP | HTTPS | TCP */
+    char protocol[8]; /* HTTP | HTTPS | TCP | TLS */
     long port;
     char vpc_id[VM_ID_MAX];
     char target_type[12]; /* instance | ip */
@@ -187,6 +187,13 @@ void elb_haproxy_stop(vm_ctx *ctx, const char *lb_id);
 void elb_haproxy_save_state(vm_ctx *ctx, const char *lb_id);
 /* The server name of a target in its backend ("i-0abc_80"). */
 void elb_server_name(const char *target, long port, char buf[80]);
+/* A target group's protocol spoken over HTTP (HTTP, HTTPS), or over TLS to the targets (HTTPS, TLS) */
+bool elb_proto_http(const char *protocol);
+bool elb_proto_tls(const char *protocol);
+/* What a server line of the target group says after its address, for the configuration and the
+ * runtime API alike: its health check (interval, thresholds, port, over TLS for an HTTPS one) and
+ * TLS to the target (not verified, as AWS does not verify targets' certificates) */
+void elb_server_opts(const elb_tg *tg, char *buf, size_t len);
 
 /* --- the controller (controller.c): one round over every load balancer; 1 when something is
  * still in progress (a load balancer provisioning, a target draining), 0 when all is settled. */

@@ -229,15 +229,39 @@ put_http_request_action(FILE *f, const elb_action *a, const char *cond, bool htt
     fprintf(f, " if %s\n", cond);
 }
 
+bool
+elb_proto_http(const char *protocol)
+{
+    return strcmp(protocol, "HTTP") == 0 || strcmp(protocol, "HTTPS") == 0;
+}
+
+bool
+elb_proto_tls(const char *protocol)
+{
+    return strcmp(protocol, "HTTPS") == 0 || strcmp(protocol, "TLS") == 0;
+}
+
+void
+elb_server_opts(const elb_tg *tg, char *buf, size_t len)
+{
+    int o = snprintf(buf, len, "check inter %lds rise %ld fall %ld", tg->hc_interval, tg->healthy, tg->unhealthy);
+    if (o > 0 && (size_t)o < len && strcmp(tg->hc_port, "traffic-port") != 0)
+        o += snprintf(buf + o, len - (size_t)o, " port %s", tg->hc_port);
+    if (o > 0 && (size_t)o < len && elb_proto_tls(tg->protocol))
+        o += snprintf(buf + o, len - (size_t)o, " ssl verify none");
+    /* an HTTPS check over TLS on any port; to a TLS target on its own port, HAProxy checks over TLS
+     * anyway (the runtime API takes no no-check-ssl: dynamic servers have no defaults to undo) */
+    if (o > 0 && (size_t)o < len && strcmp(tg->hc_protocol, "HTTPS") == 0)
+        snprintf(buf + o, len - (size_t)o, " check-ssl");
+}
+
 static void
 put_server(FILE *f, const elb_tg *tg, const elb_target *t)
 {
-    char name[80];
+    char name[80], opts[160];
     elb_server_name(t->target, t->port, name);
-    fprintf(f, "  server %s %s:%ld check inter %lds rise %ld fall %ld", name, t->ip, t->port, tg->hc_interval,
-            tg->healthy, tg->unhealthy);
-    if (strcmp(tg->hc_port, "traffic-port") != 0)
-        fprintf(f, " port %s", tg->hc_port);
+    elb_server_opts(tg, opts, sizeof(opts));
+    fprintf(f, "  server %s %s:%ld %s", name, t->ip, t->port, opts);
     /* in maintenance until the controller enables it held down (HAProxy would start a server of
      * its configuration UP, before any check); servers.state brings back the state of the ones the
      * last HAProxy had */

@@ -8,7 +8,8 @@
 # refused and nothing is made; an internal one takes no public address.  Deleted, its addresses go
 # back to the pool and the LAN no longer reaches them.  No guest is needed: the listeners answer
 # fixed responses.  SetSecurityGroups changes what the LAN reaches at once; SetSubnets moves an
-# interface (and its public address) to another zone.
+# interface (and its public address) to another zone; an HTTPS target group speaks TLS to its target
+# (the load balancer's own HTTPS listener, by address).
 . "$(dirname "$0")/lib.sh"
 vm_init
 SERVE_ARGS="--metrics-interval 0"
@@ -106,6 +107,54 @@ priv_c=$(jq -r '.AvailabilityZones[] | select(.ZoneName == "us-east-1c") | .Load
 dnsx=$(virsh_ net-dumpxml "vmmgr-$sa" | grep -o "<host ip='[0-9.]*'>" || true)
 grep -q "'$priv_c'" <<<"$dnsx" && ! grep -q "'$priv_b'" <<<"$dnsx" || fail "the VPC's DNS after set-subnets ($priv_b gone, $priv_c there): $dnsx"
 ok "set-subnets (vmmgr elbv2): zone b's interface gone, zone c's plugged at once with the public address b gave back, the LAN reaches it; one zone refused"
+
+# --- HTTPS to targets: a target group of protocol HTTPS whose target (by address) is the load balancer's own
+# HTTPS listener; its HTTPS health check passes, while an HTTP one to the same port fails
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/web.key" -out "$T/web.crt" -days 2 -subj /CN=web.example 2>/dev/null ||
+	fail "openssl req"
+cert=$(aws acm import-certificate --certificate "fileb://$T/web.crt" --private-key "fileb://$T/web.key" --query CertificateArn --output text)
+elb create-listener --load-balancer-arn "$lb" --protocol HTTPS --port 443 --certificates CertificateArn="$cert" \
+	--default-actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=secure hello}' >/dev/null
+priv_a=$(elb describe-load-balancers --load-balancer-arns "$lb" --output text \
+	--query "LoadBalancers[0].AvailabilityZones[?SubnetId=='$sa'].LoadBalancerAddresses[0].PrivateIPv4Address")
+tgs=$(elb create-target-group --name secure --protocol HTTPS --port 443 --vpc-id "$vpc" --target-type ip \
+	--health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 --unhealthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+[ "$(elb describe-target-groups --target-group-arns "$tgs" --query 'TargetGroups[0].[Protocol,HealthCheckProtocol,HealthCheckPath]' --output text)" = "HTTPS	HTTPS	/" ] ||
+	fail "an HTTPS target group: $(elb describe-target-groups --target-group-arns "$tgs" --output json)"
+tgp=$(elb create-target-group --name plain --protocol HTTP --port 443 --vpc-id "$vpc" --target-type ip \
+	--health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 --unhealthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+aws ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 9000-9001 --cidr 198.51.100.0/24 >/dev/null
+elb create-listener --load-balancer-arn "$lb" --protocol HTTP --port 9000 --default-actions Type=forward,TargetGroupArn="$tgs" >/dev/null
+elb create-listener --load-balancer-arn "$lb" --protocol HTTP --port 9001 --default-actions Type=forward,TargetGroupArn="$tgp" >/dev/null
+elb register-targets --target-group-arn "$tgs" --targets Id="$priv_a",Port=443
+elb register-targets --target-group-arn "$tgp" --targets Id="$priv_a",Port=443
+timeout 90 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tgs" ||
+	fail "the HTTPS target group's target: $(elb describe-target-health --target-group-arn "$tgs" --output json)"
+[ "$(lan_get "$ip_c" 9000)" = "secure hello" ] || fail "through the HTTPS target group: '$(lan_get "$ip_c" 9000)'"
+for _ in $(seq 40); do
+	st=$(elb describe-target-health --target-group-arn "$tgp" --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text)
+	[ "$st" = unhealthy ] && break
+	sleep 0.5
+done
+[ "$st" = unhealthy ] || fail "an HTTP health check of a TLS port is $st, not unhealthy"
+# a network load balancer's TLS target group: the host side's plain TCP goes on to the same listener as TLS
+vcidr=$(aws ec2 describe-vpcs --vpc-ids "$vpc" --query 'Vpcs[0].CidrBlock' --output text)
+# (the network load balancer reaches the application one through its group: 443 from the VPC)
+aws ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 7000 --cidr "$vcidr" >/dev/null
+aws ec2 authorize-security-group-ingress --group-id "$sg" --protocol tcp --port 443 --cidr "$vcidr" >/dev/null
+tgt=$(elb create-target-group --name tls --protocol TLS --port 443 --vpc-id "$vpc" --target-type ip --health-check-timeout-seconds 2 \
+	--health-check-interval-seconds 5 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+nlb=$(elb create-load-balancer --name tlsnlb --type network --scheme internal --subnets "$sa" --security-groups "$sg" \
+	--query 'LoadBalancers[0].LoadBalancerArn' --output text)
+elb create-listener --load-balancer-arn "$nlb" --protocol TCP --port 7000 --default-actions Type=forward,TargetGroupArn="$tgt" >/dev/null
+elb register-targets --target-group-arn "$tgt" --targets Id="$priv_a",Port=443
+timeout 90 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tgt" ||
+	fail "the TLS target group's target: $(elb describe-target-health --target-group-arn "$tgt" --output json)"
+nlb_ip=$(elb describe-load-balancers --load-balancer-arns "$nlb" --query 'LoadBalancers[0].AvailabilityZones[0].LoadBalancerAddresses[0].PrivateIPv4Address' --output text)
+got=$(in_ns curl -s -m 5 "http://$nlb_ip:7000/" || true)
+[ "$got" = "secure hello" ] || fail "plain HTTP through the network load balancer's TLS target group: '$got'"
+elb delete-load-balancer --load-balancer-arn "$nlb"
+ok "HTTPS to targets: an HTTPS target group's health check and requests speak TLS to the target (the same target over HTTP is unhealthy); a network load balancer's TLS target group too"
 
 # --- the pool used up: refused, nothing made; internal: no public address
 expect_elb InvalidConfigurationRequest create-load-balancer --name more --subnets "$sa" "$sb" --security-groups "$sg"

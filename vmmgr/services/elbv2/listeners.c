@@ -70,7 +70,7 @@ parse_forward(vm_ctx *ctx, const vm_params *p, const char *at, const elb_lb *lb,
         elb_tg tg;
         if (elbv2_tg_of_arn(ctx, arn, &tg, err) < 0)
             return -1;
-        if (http != (strcmp(tg.protocol, "HTTP") == 0))
+        if (http != elb_proto_http(tg.protocol))
             return vm_error_set(err, VM_ERR_VALIDATION, "The target group '%s' (%s) cannot be used with a%s load "
                                 "balancer", tg.name, tg.protocol, http ? "n application" : " network");
         if (strcmp(tg.vpc_id, lb->vpc_id) != 0)

@@ -48,8 +48,8 @@ parse_health(const vm_params *p, elb_tg *tg, vm_error *err)
     if (vm_params_get(p, "Matcher.GrpcCode"))
         return vm_error_set(err, VM_ERR_VALIDATION, "gRPC health checks are not offered");
     if (proto) {
-        if (strcmp(proto, "HTTP") != 0 && strcmp(proto, "TCP") != 0)
-            return elbv2_bad(err, "The health check protocol '%s' is not offered (HTTP or TCP)", proto);
+        if (strcmp(proto, "HTTP") != 0 && strcmp(proto, "HTTPS") != 0 && strcmp(proto, "TCP") != 0)
+            return elbv2_bad(err, "The health check protocol '%s' is not offered (HTTP, HTTPS or TCP)", proto);
         snprintf(tg->hc_protocol, sizeof(tg->hc_protocol), "%s", proto);
     }
     if (port) {
@@ -103,7 +103,7 @@ render_tg(vm_ctx *ctx, vm_node *it, const elb_tg *tg, vm_error *err)
     vm_node_int(it, "HealthCheckTimeoutSeconds", NULL, tg->hc_timeout);
     vm_node_int(it, "HealthyThresholdCount", NULL, tg->healthy);
     vm_node_int(it, "UnhealthyThresholdCount", NULL, tg->unhealthy);
-    if (strcmp(tg->hc_protocol, "HTTP") == 0) {
+    if (elb_proto_http(tg->hc_protocol)) {
         vm_node_str(it, "HealthCheckPath", NULL, tg->hc_path);
         vm_node_str(vm_node_struct(it, "Matcher", NULL), "HttpCode", NULL, tg->matcher);
     }
@@ -122,7 +122,7 @@ render_tg(vm_ctx *ctx, vm_node *it, const elb_tg *tg, vm_error *err)
         vm_node_str(list, NULL, NULL, la);
     }
     vm_node_str(it, "TargetType", NULL, tg->target_type);
-    if (strcmp(tg->protocol, "HTTP") == 0)
+    if (elb_proto_http(tg->protocol))
         vm_node_str(it, "ProtocolVersion", NULL, "HTTP1");
     vm_node_str(it, "IpAddressType", NULL, "ipv4");
     return 0;
@@ -142,8 +142,9 @@ elbv2_create_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
         return elbv2_bad(err, "The target type '%s' is not offered (instance or ip)", tt);
     if (!proto || !vpc)
         return vm_error_set(err, VM_ERR_VALIDATION, "Protocol, Port and VpcId are required for target type %s", tt);
-    if (strcmp(proto, "HTTP") != 0 && strcmp(proto, "TCP") != 0)
-        return elbv2_bad(err, "The protocol '%s' is not offered by this endpoint (HTTP or TCP)", proto);
+    if (strcmp(proto, "HTTP") != 0 && strcmp(proto, "HTTPS") != 0 && strcmp(proto, "TCP") != 0 &&
+        strcmp(proto, "TLS") != 0)
+        return elbv2_bad(err, "The protocol '%s' is not offered by this endpoint (HTTP, HTTPS, TCP or TLS)", proto);
     if (!vm_params_get(p, "Port"))
         return vm_error_set(err, VM_ERR_VALIDATION, "Port is required");
     if (vm_params_int(p, "Port", 0, 1, 65535, &tg.port, err) < 0) {
@@ -160,11 +161,12 @@ elbv2_create_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     snprintf(tg.protocol, sizeof(tg.protocol), "%s", proto);
     snprintf(tg.vpc_id, sizeof(tg.vpc_id), "%s", vpc);
     snprintf(tg.target_type, sizeof(tg.target_type), "%s", tt);
-    bool http = strcmp(proto, "HTTP") == 0;
-    snprintf(tg.hc_protocol, sizeof(tg.hc_protocol), "%s", http ? "HTTP" : "TCP");
+    /* the health check speaks the targets' protocol: HTTP or HTTPS, else a TCP connect */
+    bool http = elb_proto_http(proto);
+    snprintf(tg.hc_protocol, sizeof(tg.hc_protocol), "%s", http ? proto : "TCP");
     snprintf(tg.matcher, sizeof(tg.matcher), "%s", http ? "200" : "200-399");
     const char *hp = vm_params_get(p, "HealthCheckProtocol");
-    tg.hc_timeout = (hp ? strcmp(hp, "HTTP") == 0 : http) ? 5 : 10;
+    tg.hc_timeout = (hp ? elb_proto_http(hp) : http) ? 5 : 10;
     if (!http)
         tg.healthy = 5, tg.unhealthy = 2;
     if (parse_health(p, &tg, err) < 0)
