@@ -15,12 +15,6 @@ vm_init
 SERVE_ARGS="--metrics-interval 0"
 . "$(dirname "$0")/serve.sh"
 elb() { aws elbv2 "$@"; }
-expect_elb() { # CODE ARGS…: aws elbv2 fails with CODE
-	local code=$1 out
-	shift
-	out=$(elb "$@" 2>&1) && fail "'$*' succeeded, expected $code"
-	grep -q "($code)" <<<"$out" || fail "'$*': $out (expected $code)"
-}
 
 vm create-key-pair --key-name k --key-type ed25519 --output json | jq -r .KeyMaterial > "$T/k.pem"
 chmod 600 "$T/k.pem"

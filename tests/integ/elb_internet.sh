@@ -18,12 +18,6 @@ SERVE_ARGS="--metrics-interval 0"
 trap 'outside_cleanup; serve_cleanup' EXIT
 outside_up
 elb() { aws elbv2 "$@"; }
-expect_elb() { # CODE ARGS…: aws elbv2 fails with CODE
-	local code=$1 out
-	shift
-	out=$(elb "$@" 2>&1) && fail "'$*' succeeded, expected $code"
-	grep -q "($code)" <<<"$out" || fail "'$*': $out (expected $code)"
-}
 # lan_get ADDR PORT: the body the outside gets from http://ADDR:PORT/ (fails after 4 s)
 lan_get() { ip netns exec "$OUT" curl -s -m 4 "http://$1:$2/"; }
 

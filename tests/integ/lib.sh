@@ -163,6 +163,13 @@ allow_ssh() { vm authorize-security-group-ingress --group-id "$1" --protocol tcp
 default_group() { vm describe-security-groups --filters "Name=vpc-id,Values=$1" "Name=group-name,Values=default" --query 'SecurityGroups[0].GroupId' --output text; }
 
 # CODE ARGS…: `aws acm ARGS…` (serve.sh's endpoint) fails with CODE
+# expect_elb CODE ARGS…: aws elbv2 (through serve.sh's endpoint) fails with CODE
+expect_elb() {
+	local code=$1 out
+	shift
+	out=$(aws elbv2 "$@" 2>&1) && fail "'elbv2 $*' succeeded, expected $code"
+	grep -q "($code)" <<<"$out" || fail "'elbv2 $*': $out (expected $code)"
+}
 expect_acm() {
 	local code=$1 out
 	shift

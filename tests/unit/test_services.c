@@ -39,6 +39,29 @@ static const svc_desc toy = {
     .actions = toy_actions,
 };
 
+/* a service whose bad parameters are all ValidationError (as Auto Scaling and ELBv2): a shared
+ * parser's InvalidParameterValue reaches the client as that */
+static int
+strict_describe_tags(vm_ctx *c, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)c, (void)principal, (void)p, (void)result;
+    return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "value 'x' for parameter 'MaxRecords' is not an integer");
+}
+
+static const svc_action strict_actions[] = {
+    { "DescribeTags", strict_describe_tags },
+    { NULL, NULL },
+};
+
+static const svc_desc strict = {
+    .signing_name = "strict",
+    .version = "2011-01-01",
+    .xmlns = "https://strict.example/doc/2011-01-01/",
+    .protocol = SVC_PROTO_QUERY,
+    .actions = strict_actions,
+    .param_error = VM_ERR_VALIDATION,
+};
+
 static void
 setup(void)
 {
@@ -206,4 +229,17 @@ Test(services, json_answers_and_errors_are_what_botocore_reads)
     json_object_put(o);
     free(out);
     cr_expect(api_protocol_json.query_error_header);
+}
+
+Test(services, a_service_gives_bad_parameters_its_own_code)
+{
+    vm_node *r = NULL;
+    vm_error err = { 0 };
+    cr_expect_eq(call(&strict, "DescribeTags", "2011-01-01", &r, &err), -1);
+    cr_expect_str_eq(vm_error_code_name(err.code), "ValidationError");
+    cr_expect(strstr(err.msg, "MaxRecords") != NULL, "the parser's message stays: %s", err.msg);
+    /* Auto Scaling and ELBv2 say ValidationError; CloudWatch and EC2 keep InvalidParameterValue */
+    cr_expect_eq(svc_autoscaling.param_error, VM_ERR_VALIDATION);
+    cr_expect_eq(svc_elbv2.param_error, VM_ERR_VALIDATION);
+    cr_expect_eq(svc_cloudwatch.param_error, 0);
 }
