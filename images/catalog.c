@@ -164,25 +164,20 @@ img_filter(vm_ctx *ctx, const vm_filters *fs, const img_obj *img, vm_error *err)
 }
 
 int
-img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+img_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const char *const *owners, const vm_filters *fs,
+             vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL, **owners = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "ImageId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0 ||
-        vm_filters_parse(p, "DescribeImages", &fs, err) < 0)
-        return -1;
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(img_obj_freep) img_obj *img = NULL;
         if (img_get(ctx, ids[i], &img, err) < 0)
             return -1;
     }
-    for (const char **o = owners; *o; o++)
+    for (const char *const *o = owners; *o; o++)
         if (strcmp(*o, "self") != 0 && strcmp(*o, ctx->account_id) != 0 && strcmp(*o, "amazon") != 0)
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Invalid owner '%s'", *o);
     /* every image here belongs to this account; asking only for amazon's finds none */
     bool none = owners[0] != NULL;
-    for (const char **o = owners; *o; o++)
+    for (const char *const *o = owners; *o; o++)
         none &= strcmp(*o, "amazon") == 0;
 
     _cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -2,6 +2,8 @@
  * an initramfs, all kept under <state-dir>/images/<ami-id>/. */
 #pragma once
 
+#include "../vmmgr/core/filter.h"
+
 #include <time.h>
 
 #include "../vmmgr/core/ctx.h"
@@ -32,15 +34,27 @@ int img_find_by_name(vm_ctx *ctx, const char *name, char ret_id[VM_ID_MAX], vm_e
 int img_register(vm_ctx *ctx, const char *id, const char *name, const char *description, const char *boot,
                  const char *base, const char *kernel, const char *initrd, vm_error *err);
 
-/* Action DescribeImages (ImageId.N, Owner.N, Filter.N: image-id, name, state, architecture, tag:KEY). */
-int img_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Typed requests from the EC2 edge (vmmgr/services/ec2/images.c), answering into resp as EC2 does.
+ * DescribeImages: the images named (each must exist; none: all) of the owners (self, the account,
+ * amazon; an empty list: any) that pass the filters. */
+int img_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const char *const *owners, const vm_filters *fs,
+                 vm_node *resp, vm_error *err);
 
-/* Actions ImportImage (local only: it reads a file of this host), DeregisterImage, CreateImage. */
-int img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* ImportImage (local only: it reads a file of this host); its copy shows progress when
+ * ctx->progress. */
+typedef struct img_import_req {
+    const char *url;    /* file:///PATH */
+    const char *format; /* qcow2 or raw */
+    const char *name, *description, *architecture;
+    const char *boot_mode;             /* NULL: bios */
+    const char *kernel, *initrd;       /* files of this host, for boot mode direct */
+} img_import_req;
+int img_import(vm_ctx *ctx, const img_import_req *r, vm_node *resp, vm_error *err);
+int img_deregister(vm_ctx *ctx, const char *image_id, vm_node *resp, vm_error *err);
 /* CreateImage answers the pending image at once; the "image" job (vmmgr/core/job.h) shuts the
- * guest down unless NoReboot, copies its disk and makes the image available (img_finish). */
-int img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+ * guest down unless no_reboot, copies its disk and makes the image available (img_finish). */
+int img_create_from_instance(vm_ctx *ctx, const char *instance_id, const char *name, const char *description,
+                             bool no_reboot, vm_node *resp, vm_error *err);
 int img_finish(vm_ctx *ctx, const char *id, vm_error *err);
 /* Inspects an outside file as format fmt ("qcow2" or "raw"): 0 when it is safe to read as that. */
 int img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_error *err);

@@ -212,20 +212,12 @@ render_result(vm_node *resp, const char *id, const char *name, const char *desc,
 }
 
 int
-img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+img_import(vm_ctx *ctx, const img_import_req *r, vm_node *resp, vm_error *err)
 {
-    const char *url = vm_params_require(p, "DiskContainer.1.Url", err);
-    if (!url)
-        return -1;
-    const char *fmt = vm_params_get(p, "DiskContainer.1.Format");
-    const char *name = vm_params_get(p, "Name");
-    const char *desc = vm_params_get(p, "Description");
-    const char *arch = vm_params_get(p, "Architecture");
-    const char *boot = vm_params_get(p, "BootMode");
-    const char *kernel = vm_params_get(p, "KernelFile"), *initrd = vm_params_get(p, "RamdiskFile");
-    bool dry, progress;
-    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vm_params_bool(p, "Progress", false, &progress, err) < 0 ||
-        check_name(name, err) < 0)
+    const char *url = r->url, *fmt = r->format, *name = r->name, *desc = r->description, *arch = r->architecture;
+    const char *boot = r->boot_mode, *kernel = r->kernel, *initrd = r->initrd;
+    bool progress = ctx->progress;
+    if (check_name(name, err) < 0)
         return -1;
     if (strncmp(url, "file://", 7) != 0 || url[7] != '/')
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "the disk must be a local file (file:///PATH), not '%s'",
@@ -250,7 +242,7 @@ img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return -1;
     if (check_free(ctx, name, err) < 0)
         return -1;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
 
     char id[VM_ID_MAX], base[4200], kpath[4200] = "", ipath[4200] = "";
@@ -280,12 +272,11 @@ img_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 }
 
 int
-img_deregister(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+img_deregister(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
 {
-    const char *id = vm_params_require(p, "ImageId", err);
     _cleanup_(img_obj_freep) img_obj *img = NULL;
-    bool dry;
-    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || img_get(ctx, id, &img, err) < 0)
+    bool dry = ctx->dry_run;
+    if (img_get(ctx, id, &img, err) < 0)
         return -1;
     if (strcmp(img->state, "available") != 0 && strcmp(img->state, "failed") != 0)
         return vm_error_set(err, VM_ERR_AMI_NOT_FOUND, "The image id '[%s]' does not exist", id);
@@ -362,16 +353,13 @@ restart(vm_ctx *ctx, const char *id, vm_error *err)
 }
 
 int
-img_create_from_instance(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+img_create_from_instance(vm_ctx *ctx, const char *iid, const char *name, const char *desc, bool no_reboot,
+                         vm_node *resp, vm_error *err)
 {
-    const char *iid = vm_params_require(p, "InstanceId", err);
-    const char *name = iid ? vm_params_get(p, "Name") : NULL;
-    const char *desc = vm_params_get(p, "Description");
-    bool dry, no_reboot;
+    bool dry = ctx->dry_run;
     _cleanup_(inst_obj_freep) inst_obj *in = NULL;
     _cleanup_(img_obj_freep) img_obj *src = NULL;
-    if (!iid || check_name(name, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0 ||
-        vm_params_bool(p, "NoReboot", false, &no_reboot, err) < 0 || inst_get(ctx, iid, &in, err) < 0)
+    if (check_name(name, err) < 0 || inst_get(ctx, iid, &in, err) < 0)
         return -1;
     if (in->state != INST_RUNNING && in->state != INST_STOPPED)
         return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is not in a running or stopped state",

@@ -758,13 +758,8 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
 }
 
 int
-eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+net_eni_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "NetworkInterfaceId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeNetworkInterfaces", &fs, err) < 0)
-        return -1;
     for (size_t i = 0; i < nids; i++) {
         if (!vm_id_valid(ids[i], "eni"))
             return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The networkInterface ID '%s' is malformed", ids[i]);
@@ -772,7 +767,7 @@ eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The networkInterface ID '%s' does not exist", ids[i]);
     }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, ENI_SELECT "ORDER BY e.created_at, e.id", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, ENI_SELECT "ORDER BY e.created_at, e.id", "") < 0)
         return -1;
     vm_node *list = vm_node_list(resp, "networkInterfaceSet", "NetworkInterfaces");
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -780,7 +775,7 @@ eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         eni_from_row(st, &e);
         if (nids && !vm_match_any(e.id, ids))
             continue;
-        int m = net_filter_pass(ctx, fs, e.id, eni_subject, &e, err);
+        int m = vm_filter_pass(ctx, fs, e.id, eni_subject, &e, err);
         if (m < 0)
             return -1;
         if (m && render_eni(ctx, vm_node_item(list), &e, true, err) < 0)

@@ -12,7 +12,8 @@
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/node.h"
-#include "../vmmgr/core/params.h"
+#include "../vmmgr/core/tags.h"
+#include "../vmmgr/core/filter.h"
 #include "cidr.h"
 
 /* A Linux interface name (1–15 characters, no '/', space or quote). */
@@ -40,46 +41,6 @@ int net_instance_public(vm_ctx *ctx, const char *eni_id, char ip[NET_ADDR_MAX], 
                         char alloc[VM_ID_MAX], char assoc[VM_ID_MAX]);
 
 /* Actions. */
-int vpc_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vpc_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vpc_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vpc_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int subnet_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int subnet_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int subnet_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int subnet_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_authorize_ingress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_authorize_egress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_revoke_ingress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_revoke_egress(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int sg_describe_rules(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int eni_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int igw_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int igw_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int igw_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int igw_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int igw_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int rtb_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int rtb_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int rtb_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int rtb_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int rtb_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int rtb_replace_association(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int route_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int route_replace(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int route_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int eip_allocate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int eip_associate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int eip_disassociate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int eip_release(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int eip_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int natgw_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int natgw_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int natgw_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
 /* Refuses (InvalidVpc.Range) a block that overlaps a network of the host where libvirtd runs
  * (its namespace's routes, vmmgr's own bridges aside): the bridge would take its addresses.
@@ -183,3 +144,213 @@ void net_svc_netns_delete(const char *netns);
 
 /* Reconcile: every subnet's network runs (after a host reboot they are gone). */
 int net_reconcile(vm_ctx *ctx, vm_error *err);
+
+/* Typed requests below the EC2 edge (vmmgr/services/ec2/gateways.c, addresses.c parse and render):
+ * each checks what it is given against the store, answers DryRunOperation when ctx is a dry run and
+ * everything checks, and changes nothing when it fails.  Lists are owned by the caller (free). */
+
+/* Internet gateways (igw.c). */
+typedef struct net_igw {
+    char id[VM_ID_MAX], vpc_id[VM_ID_MAX]; /* vpc_id "" when detached */
+} net_igw;
+/* The gateway (InvalidInternetGatewayId.Malformed, InvalidInternetGatewayID.NotFound) and the VPC it
+ * is attached to ("" when none); vpc_id may be NULL. */
+int igw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
+int net_igw_create(vm_ctx *ctx, const vm_tag *tags, size_t ntags, net_igw *out, vm_error *err);
+/* attach: to vpc_id (one gateway per VPC); !attach: detach it from vpc_id, where it must be. */
+int net_igw_attach(vm_ctx *ctx, const char *igw_id, const char *vpc_id, bool attach, vm_error *err);
+/* A detached gateway only (DependencyViolation). */
+int net_igw_delete(vm_ctx *ctx, const char *igw_id, vm_error *err);
+int net_igw_list(vm_ctx *ctx, net_igw **ret, size_t *n, vm_error *err);
+
+/* NAT gateways (natgw.c): public ones, an interface of a public subnet holding an Elastic IP. */
+typedef struct net_natgw {
+    char id[VM_ID_MAX], subnet[VM_ID_MAX], vpc[VM_ID_MAX], alloc[VM_ID_MAX], eni[VM_ID_MAX];
+    char private_ip[NET_ADDR_MAX], public_ip[NET_ADDR_MAX], state[16], token[65];
+    long created_at, deleted_at;
+} net_natgw;
+typedef struct net_natgw_req {
+    const char *subnet_id, *allocation_id;
+    const char *client_token; /* NULL: none */
+    const vm_tag *tags;
+    size_t ntags;
+} net_natgw_req;
+/* The gateway's VPC and whether it is available (either may be NULL). */
+int natgw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], bool *available, vm_error *err);
+/* 0: made, *g (state pending); 1: made before with the same client token, *g as it is now. */
+int net_natgw_create(vm_ctx *ctx, const net_natgw_req *req, net_natgw *g, vm_error *err);
+int net_natgw_delete(vm_ctx *ctx, const char *id, vm_error *err);
+/* What DescribeNatGateways shows: every gateway, a deleted one for an hour, oldest first. */
+int net_natgw_list(vm_ctx *ctx, net_natgw **ret, size_t *n, vm_error *err);
+
+/* Elastic IPs (eip.c): addresses of the pool allocated by AllocateAddress. */
+typedef struct net_eip {
+    char alloc[VM_ID_MAX], ip[NET_ADDR_MAX], assoc[VM_ID_MAX];
+    bool associated;
+    struct {
+        char id[VM_ID_MAX], instance[VM_ID_MAX], subnet[VM_ID_MAX], ip[NET_ADDR_MAX];
+    } eni; /* when associated */
+} net_eip;
+/* By allocation id, or without one (NULL) by public address. */
+int net_eip_find(vm_ctx *ctx, const char *alloc, const char *ip, net_eip *r, vm_error *err);
+/* want: the address asked for (NULL: the pool's lowest free one). */
+int net_eip_allocate(vm_ctx *ctx, const char *want, const vm_tag *tags, size_t ntags, net_eip *r, vm_error *err);
+typedef struct net_eip_assoc_req {
+    const char *allocation_id, *public_ip;   /* the address: by allocation, else by address */
+    const char *instance_id, *eni_id;        /* exactly one */
+    const char *private_ip;                  /* NULL, or the interface's own */
+    bool allow_reassociation;
+} net_eip_assoc_req;
+int net_eip_associate(vm_ctx *ctx, const net_eip_assoc_req *req, char assoc[VM_ID_MAX], vm_error *err);
+/* By association id, or without one by public address. */
+int net_eip_disassociate(vm_ctx *ctx, const char *assoc, const char *ip, vm_error *err);
+int net_eip_release(vm_ctx *ctx, const char *alloc, const char *ip, vm_error *err);
+int net_eip_list(vm_ctx *ctx, net_eip **ret, size_t *n, vm_error *err);
+/* The public DNS name EC2 gives an address (ec2-198-51-100-1.compute-1.amazonaws.com). */
+void net_public_dns(vm_ctx *ctx, const char *ip, char *buf, size_t len);
+
+/* Route tables (route_table.c): every table has the local route (the VPC's block) first; its
+ * associations list the main one first. */
+typedef struct net_route {
+    char cidr[NET_CIDR_MAX];
+    char gateway[VM_ID_MAX]; /* "local" or an internet gateway ("" for a NAT gateway's route) */
+    char nat[VM_ID_MAX];     /* the NAT gateway, "" when none */
+    char state[12];          /* active, blackhole */
+    char origin[24];         /* CreateRouteTable, CreateRoute */
+} net_route;
+typedef struct net_rtb_assoc {
+    char id[VM_ID_MAX], subnet[VM_ID_MAX]; /* subnet "" for the main association */
+    bool main;
+} net_rtb_assoc;
+typedef struct net_rtb {
+    char id[VM_ID_MAX], vpc_id[VM_ID_MAX];
+    bool main;
+    net_route *routes;
+    size_t nroutes;
+    net_rtb_assoc *assocs;
+    size_t nassocs;
+} net_rtb;
+void net_rtb_clear(net_rtb *t);
+void net_rtb_list_free(net_rtb *v, size_t n);
+/* The table (InvalidRouteTableId.Malformed/NotFound) with its routes and associations (t may be
+ * NULL: only checked; else net_rtb_clear it). */
+int net_rtb_get(vm_ctx *ctx, const char *id, net_rtb *t, vm_error *err);
+int net_rtb_list(vm_ctx *ctx, net_rtb **ret, size_t *n, vm_error *err);
+int net_rtb_create(vm_ctx *ctx, const char *vpc_id, const vm_tag *tags, size_t ntags, net_rtb *out, vm_error *err);
+/* Not a main table, nor one with subnets (DependencyViolation). */
+int net_rtb_delete(vm_ctx *ctx, const char *id, vm_error *err);
+typedef enum net_route_op { NET_ROUTE_CREATE, NET_ROUTE_REPLACE, NET_ROUTE_DELETE } net_route_op;
+typedef struct net_route_req {
+    const char *route_table_id;
+    const char *destination;                /* an IPv4 block outside the VPC's */
+    const char *gateway_id, *nat_gateway_id; /* the target, exactly one (none for a delete) */
+} net_route_req;
+int net_route_change(vm_ctx *ctx, net_route_op op, const net_route_req *req, vm_error *err);
+/* A subnet of the table's VPC without an association of its own. */
+int net_rtb_associate(vm_ctx *ctx, const char *rtb_id, const char *subnet_id, char assoc[VM_ID_MAX], vm_error *err);
+/* Not the main association. */
+int net_rtb_disassociate(vm_ctx *ctx, const char *assoc, vm_error *err);
+/* The association (the main one too) moves to rtb_id, of the same VPC, under a new id. */
+int net_rtb_replace_association(vm_ctx *ctx, const char *assoc, const char *rtb_id, char fresh[VM_ID_MAX],
+                                vm_error *err);
+
+/* VPCs (vpc.c) and subnets (subnet.c). */
+typedef struct net_vpc {
+    char id[VM_ID_MAX];
+    net_cidr cidr;
+    bool is_default, dns_support, dns_hostnames;
+    long created_at;
+} net_vpc;
+typedef struct net_subnet {
+    char id[VM_ID_MAX];
+    char vpc_id[VM_ID_MAX];
+    net_cidr cidr;
+    bool default_for_az, map_public_ip;
+    char az[40];
+} net_subnet;
+/* InvalidVpcID.Malformed/NotFound, InvalidSubnetID.Malformed/NotFound. */
+int vpc_get(vm_ctx *ctx, const char *id, net_vpc *ret, vm_error *err);
+int subnet_get(vm_ctx *ctx, const char *id, net_subnet *ret, vm_error *err);
+/* A VPC of block cidr (/16 to /28, overlapping no other), with its default security group and
+ * main route table. */
+int net_vpc_create(vm_ctx *ctx, const char *cidr, const vm_tag *tags, size_t ntags, net_vpc *out, vm_error *err);
+/* An empty VPC only (DependencyViolation: subnets, groups, an attached gateway, route tables). */
+int net_vpc_delete(vm_ctx *ctx, const char *id, vm_error *err);
+int net_vpc_list(vm_ctx *ctx, net_vpc **ret, size_t *n, vm_error *err);
+typedef enum net_vpc_attr { NET_VPC_DNS_SUPPORT, NET_VPC_DNS_HOSTNAMES } net_vpc_attr;
+/* enableDnsHostnames needs enableDnsSupport; the VPC's DNS follows at once. */
+int net_vpc_set_attribute(vm_ctx *ctx, const char *id, net_vpc_attr attr, bool on, vm_error *err);
+/* The zone that AvailabilityZone name and/or AvailabilityZoneId id (either may be NULL) name: its
+ * index, -1 when neither is given, -2 (err set, InvalidParameterValue/Combination) when they name
+ * no zone or two different ones. */
+int net_zone_param(vm_ctx *ctx, const char *name, const char *id, vm_error *err);
+typedef struct net_subnet_req {
+    const char *vpc_id, *cidr; /* a block inside the VPC's, overlapping none of its subnets */
+    int zone;                  /* an index of ctx->zones; -1: the zone with the fewest of the VPC's subnets */
+    const vm_tag *tags;
+    size_t ntags;
+} net_subnet_req;
+/* Recorded, then its network started (a network that cannot start takes the record back). */
+int net_subnet_create(vm_ctx *ctx, const net_subnet_req *req, net_subnet *out, vm_error *err);
+/* A subnet without interfaces (DependencyViolation); its route table association goes with it. */
+int net_subnet_delete(vm_ctx *ctx, const char *id, vm_error *err);
+int net_subnet_list(vm_ctx *ctx, net_subnet **ret, size_t *n, vm_error *err);
+int net_subnet_set_map_public_ip(vm_ctx *ctx, const char *id, bool on, vm_error *err);
+/* Its addresses that no interface holds. */
+long net_subnet_available(vm_ctx *ctx, const net_subnet *s, vm_error *err);
+
+/* Security groups (secgroup.c). */
+/* One rule as stored.  protocol is "tcp", "udp", "icmp" or "-1"; ports -1 when they do not apply. */
+typedef struct net_sg_rule {
+    char id[VM_ID_MAX];
+    char group_id[VM_ID_MAX];
+    bool egress;
+    char protocol[8];
+    long from, to;
+    char cidr[NET_CIDR_MAX]; /* "" when the source is a group */
+    char source[VM_ID_MAX];  /* "" when the source is a CIDR */
+    char description[256];
+} net_sg_rule;
+typedef struct net_sg {
+    char id[VM_ID_MAX], vpc[VM_ID_MAX];
+    char name[256], desc[256];
+    bool in_default_vpc;
+} net_sg;
+/* One permission with one source, as asked: protocol and ports checked by the caller. */
+typedef struct net_sg_perm {
+    char protocol[8]; /* tcp, udp, icmp or -1 */
+    long from, to;    /* -1 when they do not apply */
+    const char *cidr;                   /* the source: an IPv4 block, */
+    const char *group_id, *group_name;  /* or a group of the same VPC (a name "sg-…" is an id) */
+    const char *description;            /* NULL: none */
+} net_sg_perm;
+typedef struct net_sg_change {
+    const char *group_id, *group_name; /* the group: by id, else by name in the default VPC */
+    bool egress;
+    const net_sg_perm *perms;
+    size_t nperms;
+    const char *const *rule_ids; /* revoke: rules by id, besides perms */
+    size_t nrule_ids;
+} net_sg_change;
+/* InvalidGroupId.Malformed, InvalidGroup.NotFound; vpc_id may be NULL. */
+int sg_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
+/* A group by name: in vpc_id, or in the default VPC when vpc_id is NULL. */
+int sg_by_name(vm_ctx *ctx, const char *name, const char *vpc_id, char id[VM_ID_MAX], vm_error *err);
+/* A group of vpc_id (NULL: the default VPC) with the rule every new group has (all out). */
+int net_sg_create(vm_ctx *ctx, const char *name, const char *desc, const char *vpc_id, const vm_tag *tags, size_t ntags,
+                  char id[VM_ID_MAX], vm_error *err);
+/* Not a VPC's default group, nor one an interface or another group's rule uses. */
+int net_sg_delete(vm_ctx *ctx, const char *group_id, const char *group_name, vm_error *err);
+/* Every rule of the change added (*added: the rules as recorded, owned), or each removed (it must
+ * exist); all or none; the firewall follows at once. */
+int net_sg_authorize(vm_ctx *ctx, const net_sg_change *c, net_sg_rule **added, size_t *n, vm_error *err);
+int net_sg_revoke(vm_ctx *ctx, const net_sg_change *c, vm_error *err);
+int net_sg_list(vm_ctx *ctx, net_sg **ret, size_t *n, vm_error *err);
+/* A group's rules of one direction by protocol and ports; every rule of every group. */
+int net_sg_rules_of(vm_ctx *ctx, const char *group_id, bool egress, net_sg_rule **ret, size_t *n, vm_error *err);
+int net_sg_rule_list(vm_ctx *ctx, net_sg_rule **ret, size_t *n, vm_error *err);
+
+/* DescribeNetworkInterfaces: the interfaces named (each must exist; none: all) that pass the
+ * filters, rendered into resp (as DescribeInstances renders an instance's). */
+int net_eni_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp,
+                     vm_error *err);

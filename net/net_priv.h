@@ -5,25 +5,6 @@
 
 #include "net.h"
 
-typedef struct net_vpc {
-    char id[VM_ID_MAX];
-    net_cidr cidr;
-    bool is_default, dns_support, dns_hostnames;
-    long created_at;
-} net_vpc;
-
-typedef struct net_subnet {
-    char id[VM_ID_MAX];
-    char vpc_id[VM_ID_MAX];
-    net_cidr cidr;
-    bool default_for_az, map_public_ip;
-    char az[40];
-} net_subnet;
-
-int vpc_get(vm_ctx *ctx, const char *id, net_vpc *ret, vm_error *err);
-int subnet_get(vm_ctx *ctx, const char *id, net_subnet *ret, vm_error *err);
-/* The security group: InvalidGroupId.Malformed, InvalidGroup.NotFound.  vpc_id may be NULL. */
-int sg_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
 /* The default group of a VPC (named "default"). */
 int sg_default_of(vm_ctx *ctx, const char *vpc_id, char id[VM_ID_MAX], vm_error *err);
 /* Creates a group with EC2's allow-all egress rule (inside the caller's transaction); the default
@@ -51,10 +32,6 @@ void eni_from_row(sqlite3_stmt *st, eni_row *e);
 /* Subnets in use by instances or, for a VPC, anything still inside it. */
 long net_count(vm_ctx *ctx, const char *sql, const char *id, vm_error *err);
 /* Inserts a subnet record (inside the caller's transaction). */
-/* The zone that AvailabilityZone name and/or AvailabilityZoneId id (either may be NULL) name: its
- * index, -1 when neither is given, -2 (err set, InvalidParameterValue/Combination) when they name
- * no zone or two different ones. */
-int net_zone_param(vm_ctx *ctx, const char *name, const char *id, vm_error *err);
 int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cidr *c, const char *az, bool default_for_az,
                   vm_error *err);
 int net_render_true(vm_node *resp);
@@ -67,8 +44,6 @@ int net_eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_err
 /* The address's ARP proxy on the uplink and /32 route to the subnet's bridge (add), or their
  * removal; best effort. */
 void net_eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add);
-/* NAT gateways (net/natgw.c): the gateway's VPC and whether it is available. */
-int natgw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], bool *available, vm_error *err);
 /* The interface goes (its instance terminated): its address is disassociated, its ARP proxy and
  * route removed (inside no transaction). */
 int net_eip_release_eni(vm_ctx *ctx, const char *eni_id, const char *subnet, vm_error *err);
@@ -81,9 +56,6 @@ void net_eip_plumb_all(vm_ctx *ctx);
 void net_eip_unplumb_all(vm_ctx *ctx);
 
 /* Internet gateways and route tables (net/igw.c, net/route_table.c). */
-/* The gateway (InvalidInternetGatewayId.Malformed, InvalidInternetGatewayID.NotFound) and the VPC it
- * is attached to ("" when none); vpc_id may be NULL. */
-int igw_get(vm_ctx *ctx, const char *id, char vpc_id[VM_ID_MAX], vm_error *err);
 /* A VPC's main route table (inside the caller's transaction); all its tables, with the VPC. */
 int net_rtb_main_create(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 int net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err);
@@ -133,10 +105,5 @@ int net_fw_eni_add(vm_ctx *ctx, const char *eni_id, vm_error *err);
  * release once the interface's record is gone: a rebuild in between would put the elements back. */
 int net_fw_eni_delete(vm_ctx *ctx, const char *eni_id, int *ret_lock, vm_error *err);
 
-/* Describe filters: subject(obj, name, buf) gives the text a filter name looks at, or NULL for
- * tag filters.  1 when obj passes every filter, 0 when not. */
 #include "../vmmgr/core/filter.h"
-typedef const char *(*net_subject_fn)(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len);
-int net_filter_pass(vm_ctx *ctx, const vm_filters *fs, const char *id, net_subject_fn subject, const void *obj,
-                    vm_error *err);
 /* Ids given as PREFIX.N must all exist: get(ctx, id, err) for each. */

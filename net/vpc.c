@@ -1,5 +1,5 @@
-/* VPCs: CreateVpc, DescribeVpcs, DeleteVpc, Describe/ModifyVpcAttribute, and the default VPC that
- * `vmmgr init` makes.  A VPC is an address space; its subnets are what libvirt runs. */
+/* VPCs, under CreateVpc, DescribeVpcs, DeleteVpc and Describe/ModifyVpcAttribute (whose wire edge
+ * is vmmgr/services/ec2/vpcs.c), and the default VPC that `vmmgr init` makes.  A VPC is an address space; its subnets are what libvirt runs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +29,8 @@ vpc_get(vm_ctx *ctx, const char *id, net_vpc *ret, vm_error *err)
     if (!vm_id_valid(id, "vpc"))
         return vm_error_set(err, VM_ERR_VPC_MALFORMED, "Invalid id: \"%s\" (expecting \"vpc-...\")", id ? id : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " VPC_COLUMNS " FROM vpcs WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " VPC_COLUMNS " FROM vpcs WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_VPC_NOT_FOUND, "The vpc ID '%s' does not exist", id);
     vpc_from_row(st, ret);
@@ -42,9 +41,8 @@ long
 net_count(vm_ctx *ctx, const char *sql, const char *id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_db_error(ctx->db, "counting", err);
     return sqlite3_column_int64(st, 0);
@@ -61,20 +59,6 @@ net_region_domain(vm_ctx *ctx, char *buf, size_t len)
 {
     snprintf(buf, len, "%s.compute.internal", ctx->region);
     return buf;
-}
-
-int
-net_filter_pass(vm_ctx *ctx, const vm_filters *fs, const char *id, net_subject_fn subject, const void *obj,
-                vm_error *err)
-{
-    for (size_t i = 0; i < fs->n; i++) {
-        char buf[1024];
-        const char *s = subject(ctx, obj, fs->v[i].name, buf, sizeof(buf));
-        int m = s ? vm_match_lines(s, fs->v[i].values) : vm_tags_match(ctx, id, fs->v[i].name, fs->v[i].values, err);
-        if (m <= 0)
-            return m;
-    }
-    return 1;
 }
 
 /* Another VPC of this host whose block overlaps c: vmmgr routes every VPC of a host in one
@@ -118,17 +102,11 @@ vpc_insert(vm_ctx *ctx, const char *id, const net_cidr *c, bool is_default, cons
 {
     char cidr[NET_CIDR_MAX], sg[VM_ID_MAX];
     net_cidr_format(c, cidr);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO vpcs (id, cidr, is_default, dns_support, dns_hostnames, created_at) "
-                      "VALUES (?, ?, ?, 1, ?3, strftime('%s','now'))",
-                      &st, err) < 0)
+    if (vm_db_run(ctx->db, err,
+                  "INSERT INTO vpcs (id, cidr, is_default, dns_support, dns_hostnames, created_at) "
+                  "VALUES (?, ?, ?, 1, ?3, strftime('%s','now'))",
+                  "tti", id, cidr, (long long)is_default) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, cidr, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 3, is_default);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return vm_db_error(ctx->db, "recording VPC", err);
     vm_id_new("sg", sg);
     return vm_tags_put(ctx, id, tags, ntags, err) < 0 ||
                    sg_insert(ctx, sg, id, "default", "default VPC security group", true, err) < 0 ||
@@ -137,133 +115,58 @@ vpc_insert(vm_ctx *ctx, const char *id, const net_cidr *c, bool is_default, cons
                : 0;
 }
 
-static int
-render_vpc(vm_ctx *ctx, vm_node *it, const net_vpc *v, vm_error *err)
-{
-    char cidr[NET_CIDR_MAX], assoc[VM_ID_MAX + 16];
-    net_cidr_format(&v->cidr, cidr);
-    vm_node_str(it, "vpcId", NULL, v->id);
-    vm_node_str(it, "ownerId", NULL, ctx->account_id);
-    vm_node_str(it, "state", NULL, "available");
-    vm_node_str(it, "cidrBlock", NULL, cidr);
-    vm_node *set = vm_node_list(it, "cidrBlockAssociationSet", NULL);
-    vm_node *a = vm_node_item(set);
-    snprintf(assoc, sizeof(assoc), "vpc-cidr-assoc-%s", v->id + 4);
-    vm_node_str(a, "associationId", NULL, assoc);
-    vm_node_str(a, "cidrBlock", NULL, cidr);
-    vm_node_str(vm_node_struct(a, "cidrBlockState", NULL), "state", NULL, "associated");
-    vm_node_str(it, "dhcpOptionsId", NULL, "default");
-    vm_node_str(it, "instanceTenancy", NULL, "default");
-    vm_node_bool(it, "isDefault", NULL, v->is_default);
-    return vm_tags_render(ctx, it, v->id, err);
-}
-
 int
-vpc_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+net_vpc_create(vm_ctx *ctx, const char *cidr, const vm_tag *tags, size_t ntags, net_vpc *out, vm_error *err)
 {
-    const char *cidr = vm_params_require(p, "CidrBlock", err);
-    const char *tenancy = vm_params_get(p, "InstanceTenancy");
     net_cidr c;
-    bool dry;
-    vm_tag *tags = NULL;
-    size_t ntags = 0;
-    if (!cidr || vpc_parse_cidr(cidr, &c, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+    if (vpc_parse_cidr(cidr, &c, err) < 0)
         return -1;
-    if (tenancy && strcmp(tenancy, "default") != 0)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "Value (%s) for parameter instanceTenancy is invalid: this host offers 'default' only",
-                            tenancy);
-    if (vm_params_get(p, "AmazonProvidedIpv6CidrBlock") || vm_params_get(p, "Ipv4IpamPoolId"))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
-                            "IPv6 blocks and IPAM pools are not offered by this host");
-    if (vm_tags_from_spec(p, "vpc", &tags, &ntags, err) < 0)
-        return -1;
-    _cleanup_free_ vm_tag *owned = tags;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
     char id[VM_ID_MAX];
     vm_id_new("vpc", id);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, id, &c, false, owned, ntags, err) < 0 ||
+    if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, id, &c, false, tags, ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
-    net_vpc v;
-    if (vpc_get(ctx, id, &v, err) < 0)
-        return -1;
-    return render_vpc(ctx, vm_node_struct(resp, "vpc", NULL), &v, err);
-}
-
-static const char *
-vpc_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len)
-{
-    const net_vpc *v = obj;
-    if (strcmp(name, "vpc-id") == 0)
-        return v->id;
-    if (strcmp(name, "cidr") == 0 || strcmp(name, "cidr-block") == 0 ||
-        strcmp(name, "cidr-block-association.cidr-block") == 0) {
-        net_cidr_format(&v->cidr, buf);
-        return buf;
-    }
-    if (strcmp(name, "is-default") == 0)
-        return v->is_default ? "true" : "false";
-    if (strcmp(name, "state") == 0)
-        return "available";
-    if (strcmp(name, "owner-id") == 0)
-        return ctx->account_id;
-    if (strcmp(name, "dhcp-options-id") == 0)
-        return "default";
-    if (strcmp(name, "cidr-block-association.state") == 0)
-        return "associated";
-    if (strcmp(name, "cidr-block-association.association-id") == 0) {
-        snprintf(buf, len, "vpc-cidr-assoc-%s", v->id + 4);
-        return buf;
-    }
-    return NULL;
+    return vpc_get(ctx, id, out, err);
 }
 
 int
-vpc_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+net_vpc_list(vm_ctx *ctx, net_vpc **ret, size_t *ret_n, vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "VpcId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVpcs", &fs, err) < 0)
-        return -1;
-    for (size_t i = 0; i < nids; i++) {
-        net_vpc v;
-        if (vpc_get(ctx, ids[i], &v, err) < 0)
-            return -1;
-    }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " VPC_COLUMNS " FROM vpcs ORDER BY created_at, id", &st, err) < 0)
+    _cleanup_free_ net_vpc *v = NULL;
+    size_t n = 0, cap = 0;
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " VPC_COLUMNS " FROM vpcs ORDER BY created_at, id", "") < 0)
         return -1;
-    vm_node *list = vm_node_list(resp, "vpcSet", "Vpcs");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        net_vpc v;
-        vpc_from_row(st, &v);
-        if (nids && !vm_match_any(v.id, ids))
-            continue;
-        int m = net_filter_pass(ctx, fs, v.id, vpc_subject, &v, err);
-        if (m < 0)
-            return -1;
-        if (m && render_vpc(ctx, vm_node_item(list), &v, err) < 0)
-            return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            net_vpc *bigger = reallocarray(v, cap = cap ? 2 * cap : 8, sizeof(*v));
+            if (!bigger)
+                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+            v = bigger;
+        }
+        vpc_from_row(st, &v[n++]);
     }
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "reading VPCs", err);
+    *ret = TAKE_PTR(v);
+    *ret_n = n;
     return 0;
 }
 
 int
-vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+net_vpc_delete(vm_ctx *ctx, const char *id, vm_error *err)
 {
-    const char *id = vm_params_require(p, "VpcId", err);
     net_vpc v;
-    bool dry;
-    if (!id || vpc_get(ctx, id, &v, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+    if (vpc_get(ctx, id, &v, err) < 0)
         return -1;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
@@ -285,107 +188,40 @@ vpc_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                             id, subnets, groups, gws, tables);
     }
     char sg[VM_ID_MAX] = "";
-    if (sg_default_of(ctx, id, sg, err) < 0) {
-        vm_db_rollback(ctx->db);
-        return -1;
-    }
-    _cleanup_stmt_ sqlite3_stmt *d1 = NULL, *d2 = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM security_groups WHERE vpc_id = ?", &d1, err) < 0 ||
-        vm_db_prepare(ctx->db, "DELETE FROM vpcs WHERE id = ?", &d2, err) < 0) {
-        vm_db_rollback(ctx->db);
-        return -1;
-    }
-    sqlite3_bind_text(d1, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(d2, 1, id, -1, SQLITE_STATIC);
     /* the default group's own rules name it as their source */
-    if (vm_db_exec(ctx->db, "PRAGMA defer_foreign_keys = ON", err) < 0 || sqlite3_step(d1) != SQLITE_DONE ||
-        net_rtb_vpc_drop(ctx, id, err) < 0 || sqlite3_step(d2) != SQLITE_DONE || vm_tags_drop(ctx, id, err) < 0 || vm_tags_drop(ctx, sg, err) < 0 ||
-        vm_db_commit(ctx->db, err) < 0) {
-        if (!vm_error_is_set(err))
-            vm_db_error(ctx->db, "deleting VPC", err);
+    if (sg_default_of(ctx, id, sg, err) < 0 || vm_db_exec(ctx->db, "PRAGMA defer_foreign_keys = ON", err) < 0 ||
+        vm_db_run(ctx->db, err, "DELETE FROM security_groups WHERE vpc_id = ?", "t", id) < 0 ||
+        net_rtb_vpc_drop(ctx, id, err) < 0 || vm_db_run(ctx->db, err, "DELETE FROM vpcs WHERE id = ?", "t", id) < 0 ||
+        vm_tags_drop(ctx, id, err) < 0 || vm_tags_drop(ctx, sg, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
     vm_error ignore = { 0 };
     net_fw_sync(ctx, &ignore);
-    return net_render_true(resp);
-}
-
-static const char *const vpc_attributes[] = { "enableDnsSupport", "enableDnsHostnames",
-                                              "enableNetworkAddressUsageMetrics", NULL };
-
-int
-vpc_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    const char *id = vm_params_require(p, "VpcId", err);
-    const char *attr = id ? vm_params_require(p, "Attribute", err) : NULL;
-    if (!attr)
-        return -1;
-    if (!vm_match_any(attr, vpc_attributes) || strchr(attr, '*') || strchr(attr, '?'))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter attribute is invalid",
-                            attr);
-    net_vpc v;
-    if (vpc_get(ctx, id, &v, err) < 0)
-        return -1;
-    bool value = strcmp(attr, "enableDnsSupport") == 0     ? v.dns_support
-                 : strcmp(attr, "enableDnsHostnames") == 0 ? v.dns_hostnames
-                                                           : false;
-    vm_node_str(resp, "vpcId", NULL, v.id);
-    vm_node_bool(vm_node_struct(resp, attr, NULL), "value", NULL, value);
     return 0;
 }
 
 int
-vpc_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+net_vpc_set_attribute(vm_ctx *ctx, const char *id, net_vpc_attr attr, bool on, vm_error *err)
 {
-    const char *id = vm_params_require(p, "VpcId", err);
     net_vpc v;
-    if (!id || vpc_get(ctx, id, &v, err) < 0)
+    if (vpc_get(ctx, id, &v, err) < 0)
         return -1;
-    const char *col = NULL, *value = NULL;
-    if ((value = vm_params_get(p, "EnableDnsSupport.Value")))
-        col = "dns_support";
-    if (vm_params_get(p, "EnableDnsHostnames.Value")) {
-        if (col)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
-                                "Fields for multiple attribute types specified: enableDnsSupport, enableDnsHostnames");
-        col = "dns_hostnames";
-        value = vm_params_get(p, "EnableDnsHostnames.Value");
-    }
-    if (vm_params_get(p, "EnableNetworkAddressUsageMetrics.Value"))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "enableNetworkAddressUsageMetrics is not offered by this host");
-    if (!col)
-        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "One of EnableDnsSupport or EnableDnsHostnames is required");
-    bool on;
-    if (vm_params_bool(p, strcmp(col, "dns_support") == 0 ? "EnableDnsSupport.Value" : "EnableDnsHostnames.Value",
-                       false, &on, err) < 0)
-        return -1;
-    if (strcmp(col, "dns_hostnames") == 0 && on && !v.dns_support)
+    if (attr == NET_VPC_DNS_HOSTNAMES && on && !v.dns_support)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "enableDnsHostnames requires enableDnsSupport to be true");
-    if (strcmp(col, "dns_support") == 0 && !on && v.dns_hostnames)
+    if (attr == NET_VPC_DNS_SUPPORT && !on && v.dns_hostnames)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "enableDnsSupport cannot be false while enableDnsHostnames is true");
-    bool dry;
-    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
-        return -1;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      strcmp(col, "dns_support") == 0 ? "UPDATE vpcs SET dns_support = ? WHERE id = ?"
-                                                      : "UPDATE vpcs SET dns_hostnames = ? WHERE id = ?",
-                      &st, err) < 0)
+    if (vm_db_run(ctx->db, err,
+                  attr == NET_VPC_DNS_SUPPORT ? "UPDATE vpcs SET dns_support = ? WHERE id = ?"
+                                              : "UPDATE vpcs SET dns_hostnames = ? WHERE id = ?",
+                  "it", (long long)on, id) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, on);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return vm_db_error(ctx->db, "saving VPC attribute", err);
     /* names appear in (or leave) every subnet's DNS at once */
-    if (strcmp(col, "dns_support") == 0 && net_dns_sync(ctx, id, err) < 0)
-        return -1;
-    return net_render_true(resp);
+    return attr == NET_VPC_DNS_SUPPORT ? net_dns_sync(ctx, id, err) : 0;
 }
 
 /* Removes a default VPC made by this run whose first network could not start. */

@@ -98,19 +98,14 @@ attach_check(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vol
 }
 
 int
-vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_attach(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vm_node *resp, vm_error *err)
 {
-    const char *vid = vm_params_require(p, "VolumeId", err);
-    const char *iid = vid ? vm_params_require(p, "InstanceId", err) : NULL;
-    const char *dev = iid ? vm_params_require(p, "Device", err) : NULL;
     _cleanup_(vol_obj_freep) vol_obj *v = NULL;
     _cleanup_(inst_obj_freep) inst_obj *in = NULL;
     char target[8];
-    bool dry;
-    if (!dev || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_device_target(dev, target, err) < 0 ||
-        attach_check(ctx, vid, iid, dev, &v, &in, err) < 0)
+    if (vol_device_target(dev, target, err) < 0 || attach_check(ctx, vid, iid, dev, &v, &in, err) < 0)
         return -1;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
 
     int fd, vfd;
@@ -218,13 +213,10 @@ unplug_due(vm_ctx *ctx, const char *id, bool force)
 }
 
 int
-vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_detach(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, bool force, vm_node *resp, vm_error *err)
 {
-    const char *vid = vm_params_require(p, "VolumeId", err);
     _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    bool dry, force;
-    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0 ||
-        vol_get(ctx, vid, &v, err) < 0)
+    if (vol_get(ctx, vid, &v, err) < 0)
         return -1;
     if (!v->instance_id)
         return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.", vid);
@@ -232,10 +224,9 @@ vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
                             "Volume '%s' is the root device of '%s': terminate the instance to free it", vid,
                             v->instance_id);
-    const char *iid = vm_params_get(p, "InstanceId"), *dev = vm_params_get(p, "Device");
     if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
         return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
     char target[8];
     if (vol_device_target(v->device, target, err) < 0)

@@ -41,15 +41,16 @@ render_modification(vm_node *it, sqlite3_stmt *st)
     "original_throughput, target_throughput, started_at, ended_at"
 
 
-static int modify_locked(vm_ctx *ctx, const vm_params *p, const vol_obj *v, bool dry, vm_node *resp, vm_error *err);
+static int modify_locked(vm_ctx *ctx, const vol_modify_req *r, const vol_obj *v, bool dry, vm_node *resp,
+                         vm_error *err);
 
 int
-vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_modify(vm_ctx *ctx, const vol_modify_req *r, vm_node *resp, vm_error *err)
 {
-    const char *vid = vm_params_require(p, "VolumeId", err);
+    const char *vid = r->volume_id;
     _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    bool dry;
-    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, vid, &v, err) < 0)
+    bool dry = ctx->dry_run;
+    if (vol_get(ctx, vid, &v, err) < 0)
         return -1;
     /* the locks every other operation on the volume takes: its instance's (when attached), then its
      * own, the order of attach and detach; the volume is read again under them, and an attachment
@@ -78,25 +79,26 @@ vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
         if (tries == 5)
             return vm_error_set(err, VM_ERR_INCORRECT_STATE, "The volume '%s' is being attached or detached", vid);
     }
-    int rc = modify_locked(ctx, p, v, dry, resp, err);
+    int rc = modify_locked(ctx, r, v, dry, resp, err);
     vm_lock_release(vfd);
     vm_lock_release(fd);
     return rc;
 }
 
 static int
-modify_locked(vm_ctx *ctx, const vm_params *p, const vol_obj *v, bool dry, vm_node *resp, vm_error *err)
+modify_locked(vm_ctx *ctx, const vol_modify_req *r, const vol_obj *v, bool dry, vm_node *resp, vm_error *err)
 {
     const char *vid = v->id;
-    const char *tname = vm_params_get(p, "VolumeType");
+    const char *tname = r->type;
     const vol_type *t = vol_type_find(tname ? tname : v->type);
     if (!t)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
-    long size, iops, mibps;
-    if (vm_params_int(p, "Size", v->size_gib, 1, 16384, &size, err) < 0 ||
-        vm_params_int(p, "Iops", tname && !t->iops_given ? t->iops : v->iops, 100, t->max_iops, &iops, err) < 0 ||
-        vm_params_int(p, "Throughput", tname ? t->mibps : v->throughput, 125, 1000, &mibps, err) < 0)
-        return -1;
+    if (r->iops >= 0 && (r->iops < 100 || r->iops > t->max_iops))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "value '%ld' for parameter 'Iops' is not an integer from 100 to %ld", r->iops, t->max_iops);
+    long size = r->size ? r->size : v->size_gib;
+    long iops = r->iops >= 0 ? r->iops : tname && !t->iops_given ? t->iops : v->iops;
+    long mibps = r->throughput >= 0 ? r->throughput : tname ? t->mibps : v->throughput;
     if (size < v->size_gib)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "New size (%ld) cannot be smaller than existing size (%ld)", size, v->size_gib);
@@ -107,25 +109,12 @@ modify_locked(vm_ctx *ctx, const vm_params *p, const vol_obj *v, bool dry, vm_no
     if (dry)
         return vm_error_dry_run(err);
 
-    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
-    int rc = vm_db_prepare(ctx->db,
-                           "INSERT INTO volume_modifications (volume_id, state, original_size, target_size, original_type, "
-                           "target_type, original_iops, target_iops, original_throughput, target_throughput, started_at) "
-                           "VALUES (?, 'modifying', ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
-                           &ins, err);
-    if (rc == 0) {
-        sqlite3_bind_text(ins, 1, vid, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 2, v->size_gib);
-        sqlite3_bind_int64(ins, 3, size);
-        sqlite3_bind_text(ins, 4, v->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, t->name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 6, v->iops);
-        sqlite3_bind_int64(ins, 7, iops);
-        sqlite3_bind_int64(ins, 8, v->throughput);
-        sqlite3_bind_int64(ins, 9, mibps);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            rc = vm_db_error(ctx->db, "recording the modification", err);
-    }
+    int rc = vm_db_run(ctx->db, err,
+                       "INSERT INTO volume_modifications (volume_id, state, original_size, target_size, original_type, "
+                       "target_type, original_iops, target_iops, original_throughput, target_throughput, started_at) "
+                       "VALUES (?, 'modifying', ?, ?, ?, ?, ?, ?, ?, ?, strftime('%s','now'))",
+                       "tiittiiii", vid, (long long)v->size_gib, (long long)size, v->type, t->name, (long long)v->iops,
+                       (long long)iops, (long long)v->throughput, (long long)mibps) < 0 ? -1 : 0;
     sqlite3_int64 mod = sqlite3_last_insert_rowid(ctx->db);
     virConnectPtr conn = rc == 0 && v->instance_id ? vm_ctx_conn(ctx, err) : NULL;
     _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
@@ -196,13 +185,9 @@ modify_locked(vm_ctx *ctx, const vm_params *p, const vol_obj *v, bool dry, vm_no
 }
 
 int
-vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_describe_modifications(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp,
+                           vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVolumesModifications", &fs, err) < 0)
-        return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications ORDER BY id", &st, err) < 0)
         return -1;

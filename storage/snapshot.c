@@ -285,29 +285,20 @@ start_copy(vm_ctx *ctx, const char *id, bool show, const int *fds, size_t nfds, 
 }
 
 int
-snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+snap_create(vm_ctx *ctx, const char *vid, const char *desc, const vm_tag *tags, size_t ntags, vm_node *resp,
+            vm_error *err)
 {
-    const char *vid = vm_params_require(p, "VolumeId", err);
-    const char *desc = vm_params_get(p, "Description");
-    bool dry, show;
-    if (!vid || vm_params_bool(p, "DryRun", false, &dry, err) < 0 ||
-        vm_params_bool(p, "Progress", false, &show, err) < 0)
-        return -1;
+    bool show = ctx->progress;
     if (!vm_id_valid(vid, "vol"))
         return vm_error_set(err, VM_ERR_VOLUME_MALFORMED, "Invalid id: \"%s\" (expecting \"vol-...\")", vid);
     _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT size_gib FROM volumes WHERE id = ? AND state IN ('available', 'in-use')", &q, err) < 0)
+    if (vm_db_stmt(ctx->db, &q, err, "SELECT size_gib FROM volumes WHERE id = ? AND state IN ('available', 'in-use')",
+                   "t", vid) < 0)
         return -1;
-    sqlite3_bind_text(q, 1, vid, -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_VOLUME_NOT_FOUND, "The volume '%s' does not exist.", vid);
     long size = sqlite3_column_int64(q, 0);
-    _cleanup_free_ vm_tag *tags = NULL;
-    size_t ntags = 0;
-    if (vm_tags_from_spec(p, "snapshot", &tags, &ntags, err) < 0)
-        return -1;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
 
     char id[VM_ID_MAX], path[4200];
@@ -336,14 +327,8 @@ snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 }
 
 int
-snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+snap_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL, **owners = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "SnapshotId", &ids, &nids, err) < 0 || vm_params_list(p, "Owner", &owners, NULL, err) < 0 ||
-        vm_filters_parse(p, "DescribeSnapshots", &fs, err) < 0)
-        return -1;
     for (size_t i = 0; i < nids; i++) {
         if (!vm_id_valid(ids[i], "snap"))
             return vm_error_set(err, VM_ERR_SNAPSHOT_MALFORMED, "Invalid id: \"%s\"", ids[i]);
@@ -450,14 +435,10 @@ snap_of_image(vm_ctx *ctx, const char *image_id, char ret_id[VM_ID_MAX], long *r
 }
 
 int
-snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+snap_delete(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
 {
-    const char *id = vm_params_require(p, "SnapshotId", err);
     _cleanup_free_ char *path = NULL;
     long size;
-    bool dry;
-    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
-        return -1;
     if (snap_source(ctx, id, &path, &size, err) < 0 && err->code != VM_ERR_INCORRECT_STATE)
         return -1;
     *err = (vm_error){ 0 };
@@ -482,7 +463,7 @@ snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
             return vm_error_set(err, VM_ERR_SNAPSHOT_IN_USE, "The snapshot %s is currently in use by %s", id,
                                 vm_db_text(copy, 0));
     }
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT path, image_id FROM snapshots WHERE id = ?", &st, err) < 0)
@@ -504,19 +485,15 @@ snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 }
 
 int
-snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+snap_copy(vm_ctx *ctx, const char *src_id, const char *region, const char *desc, vm_node *resp, vm_error *err)
 {
-    const char *src_id = vm_params_require(p, "SourceSnapshotId", err);
-    const char *desc = vm_params_get(p, "Description");
-    const char *region = vm_params_get(p, "SourceRegion");
     _cleanup_free_ char *src = NULL;
     long size;
-    bool dry;
-    if (!src_id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || snap_source(ctx, src_id, &src, &size, err) < 0)
+    if (snap_source(ctx, src_id, &src, &size, err) < 0)
         return -1;
     if (region && strcmp(region, ctx->region) != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "only copies within region '%s' are possible", ctx->region);
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     char vol[VM_ID_MAX] = "";
@@ -528,9 +505,7 @@ snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     char id[VM_ID_MAX], path[4200];
     vm_id_new("snap", id);
     snprintf(path, sizeof(path), "%s/snapshots/%s.qcow2", ctx->state_dir, id);
-    bool show = false;
-    vm_error ignore_p = { 0 };
-    vm_params_bool(p, "Progress", false, &show, &ignore_p);
+    bool show = ctx->progress;
     int sfd = vm_ctx_lock(ctx, id, false, err);
     if (sfd < 0)
         return -1;

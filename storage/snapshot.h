@@ -9,12 +9,20 @@
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/node.h"
-#include "../vmmgr/core/params.h"
+#include "../vmmgr/core/filter.h"
+#include "../vmmgr/core/tags.h"
 
-int snap_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int snap_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int snap_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int snap_copy(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Typed requests from the EC2 edge (vmmgr/services/ec2/volumes.c).  A copy shows its progress on
+ * the terminal when ctx->progress (the CLI, watched by a person). */
+int snap_create(vm_ctx *ctx, const char *volume_id, const char *description, const vm_tag *tags, size_t ntags,
+                vm_node *resp, vm_error *err);
+/* The snapshots named (each must exist; none: all) that pass the filters.  */
+int snap_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp,
+                  vm_error *err);
+int snap_delete(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err);
+/* source_region: NULL, or this host's region. */
+int snap_copy(vm_ctx *ctx, const char *source_id, const char *source_region, const char *description, vm_node *resp,
+              vm_error *err);
 
 /* Copies pending snapshot id (CreateSnapshot, CopySnapshot) and records the result: the work of
  * the "snapshot" job (vmmgr/core/job.h), or of the request when a person watches (show). */

@@ -230,54 +230,44 @@ token_replay(vm_ctx *ctx, const char *token, const char *request, vm_node *resp,
     return vol_get(ctx, existing, &v, err) < 0 || render_volume(ctx, resp, v, err) < 0 ? -1 : 1;
 }
 
-static int vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path,
-                             const char *token, const char *request, const vol_type *t, long size, long iops,
-                             long mibps, const char *snap, const char *snap_path, long snap_size, const vm_tag *owned,
-                             size_t ntags, vm_error *err);
+static int vol_create_locked(vm_ctx *ctx, const vol_create_req *r, const char *id, const char *path,
+                             const vol_type *t, long size, long iops, long mibps, const char *snap_path, long snap_size,
+                             vm_node *resp, vm_error *err);
 
 int
-vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_create(vm_ctx *ctx, const vol_create_req *r, vm_node *resp, vm_error *err)
 {
-    const char *tname = vm_params_get(p, "VolumeType"), *az = vm_params_get(p, "AvailabilityZone");
-    const char *token = vm_params_get(p, "ClientToken");
-    const char *snap = vm_params_get(p, "SnapshotId");
+    const char *token = r->client_token, *snap = r->snapshot_id;
     _cleanup_free_ char *snap_path = NULL;
-    long size, iops, mibps, snap_size = 0;
-    bool dry;
-    static const char *const skip[] = { "ClientToken", "DryRun", NULL };
-    _cleanup_free_ char *request = vm_params_canonical(p, skip);
+    long snap_size = 0;
     /* a retry gets the first call's volume, whatever changed since (the snapshot may be gone) */
-    int seen = token ? token_replay(ctx, token, request, resp, err) : 0;
+    int seen = token ? token_replay(ctx, token, r->request, resp, err) : 0;
     if (seen != 0)
         return seen < 0 ? -1 : 0;
     if (snap && snap_source(ctx, snap, &snap_path, &snap_size, err) < 0)
         return -1;
-    if (!snap && !vm_params_require(p, "Size", err))
-        return -1;
-    if (vm_params_int(p, "Size", snap_size, 1, 16384, &size, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
-        return -1;
+    if (!snap && !r->size)
+        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter Size");
+    long size = r->size ? r->size : snap_size;
     if (size < snap_size)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "Volume of %ldGiB is smaller than snapshot '%s' (%ldGiB)", size, snap, snap_size);
-    const vol_type *t = vol_type_find(tname ? tname : "gp3");
+    const vol_type *t = vol_type_find(r->type ? r->type : "gp3");
     if (!t)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid", tname);
-    if (az && vm_zone_find(ctx, az) < 0)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter volumeType is invalid",
+                            r->type);
+    if (r->az && vm_zone_find(ctx, r->az) < 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "Value (%s) for parameter availabilityZone is invalid",
-                            az);
-    if (vm_params_int(p, "Iops", t->iops, 100, t->max_iops, &iops, err) < 0 ||
-        vm_params_int(p, "Throughput", t->mibps, 125, 1000, &mibps, err) < 0)
-        return -1;
-    if (t->iops_given && !vm_params_get(p, "Iops"))
+                            r->az);
+    if (r->iops >= 0 && (r->iops < 100 || r->iops > t->max_iops))
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
+                            "value '%ld' for parameter 'Iops' is not an integer from 100 to %ld", r->iops, t->max_iops);
+    long iops = r->iops >= 0 ? r->iops : t->iops, mibps = r->throughput >= 0 ? r->throughput : t->mibps;
+    if (t->iops_given && r->iops < 0)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The parameter iops must be specified for %s volumes", t->name);
-    if (!t->iops_given && strcmp(t->name, "gp3") != 0 && vm_params_get(p, "Iops"))
+    if (!t->iops_given && strcmp(t->name, "gp3") != 0 && r->iops >= 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION, "%s volumes do not take Iops", t->name);
-    vm_tag *tags = NULL;
-    size_t ntags = 0;
-    if (vm_tags_from_spec(p, "volume", &tags, &ntags, err) < 0)
-        return -1;
-    _cleanup_free_ vm_tag *owned = tags;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
 
     char id[VM_ID_MAX], path[4200];
@@ -286,49 +276,31 @@ vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     int vlock = vol_lock(ctx, id, false, err);
     if (vlock < 0)
         return -1;
-    int rc = vol_create_locked(ctx, p, resp, id, path, token, request, t, size, iops, mibps, snap, snap_path, snap_size,
-                               owned, ntags, err);
+    int rc = vol_create_locked(ctx, r, id, path, t, size, iops, mibps, snap_path, snap_size, resp, err);
     vm_lock_release(vlock);
     return rc;
 }
 
 static int
-vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id, const char *path, const char *token,
-                  const char *request, const vol_type *t, long size, long iops, long mibps, const char *snap,
-                  const char *snap_path, long snap_size, const vm_tag *owned, size_t ntags, vm_error *err)
+vol_create_locked(vm_ctx *ctx, const vol_create_req *r, const char *id, const char *path, const vol_type *t, long size,
+                  long iops, long mibps, const char *snap_path, long snap_size, vm_node *resp, vm_error *err)
 {
-
+    const char *token = r->client_token, *snap = r->snapshot_id;
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    int seen = token ? token_replay(ctx, token, request, resp, err) : 0;
+    int seen = token ? token_replay(ctx, token, r->request, resp, err) : 0;
     if (seen != 0) {
         vm_db_rollback(ctx->db);
         return seen < 0 ? -1 : 0;
     }
     /* intent first: a crash leaves a 'creating' row that reconcile can finish or drop */
-    _cleanup_stmt_ sqlite3_stmt *ins = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, client_token, request, "
-                      "created_at, snapshot_id, az) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'), ?, "
-                      "?)",
-                      &ins, err) < 0) {
-        vm_db_rollback(ctx->db);
-        return -1;
-    }
-    sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 2, size);
-    sqlite3_bind_text(ins, 3, t->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 4, iops);
-    sqlite3_bind_int64(ins, 5, mibps);
-    sqlite3_bind_text(ins, 6, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 7, token, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 8, request ? request : "", -1, SQLITE_STATIC);
-    const char *az = p ? vm_params_get(p, "AvailabilityZone") : NULL;
-    sqlite3_bind_text(ins, 9, snap ? snap : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 10, az ? az : ctx->az, -1, SQLITE_STATIC);
-    if (sqlite3_step(ins) != SQLITE_DONE || vm_tags_put(ctx, id, owned, ntags, err) < 0) {
-        if (!vm_error_is_set(err))
-            vm_db_error(ctx->db, "recording volume", err);
+    if (vm_db_run(ctx->db, err,
+                  "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, client_token, request, "
+                  "created_at, snapshot_id, az) VALUES (?, ?, ?, ?, ?, 'creating', ?, ?, ?, strftime('%s','now'), ?, "
+                  "?)",
+                  "titiittttt", id, (long long)size, t->name, (long long)iops, (long long)mibps, path, token,
+                  r->request ? r->request : "", snap ? snap : "", r->az ? r->az : ctx->az) < 0 ||
+        vm_tags_put(ctx, id, r->tags, r->ntags, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
@@ -374,11 +346,7 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
         vm_error ignore = { 0 };
         unlink(path);
         vol_update(ctx, id, "deleted", NULL, NULL, NULL, &ignore);
-        _cleanup_stmt_ sqlite3_stmt *ct = NULL;
-        if (vm_db_prepare(ctx->db, "UPDATE volumes SET client_token = NULL WHERE id = ?", &ct, &ignore) == 0) {
-            sqlite3_bind_text(ct, 1, id, -1, SQLITE_STATIC);
-            sqlite3_step(ct);
-        }
+        vm_db_run(ctx->db, &ignore, "UPDATE volumes SET client_token = NULL WHERE id = ?", "t", id);
         return -1;
     }
     if (vol_update(ctx, id, "available", NULL, NULL, NULL, err) < 0)
@@ -390,13 +358,8 @@ vol_create_locked(vm_ctx *ctx, const vm_params *p, vm_node *resp, const char *id
 }
 
 int
-vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "VolumeId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeVolumes", &fs, err) < 0)
-        return -1;
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(vol_obj_freep) vol_obj *v = NULL;
         if (vol_get(ctx, ids[i], &v, err) < 0)
@@ -461,15 +424,12 @@ delete_check(const vol_obj *v, vm_error *err)
 }
 
 int
-vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+vol_delete(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
 {
-    const char *id = vm_params_require(p, "VolumeId", err);
     _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    bool dry;
-    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || vol_get(ctx, id, &v, err) < 0 ||
-        delete_check(v, err) < 0)
+    if (vol_get(ctx, id, &v, err) < 0 || delete_check(v, err) < 0)
         return -1;
-    if (dry)
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
     int fd = vol_lock(ctx, id, false, err);
     if (fd < 0)

@@ -7,17 +7,42 @@
 #include "../vmmgr/compute/domxml.h"
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/node.h"
-#include "../vmmgr/core/params.h"
+#include "../vmmgr/core/filter.h"
+#include "../vmmgr/core/tags.h"
 
-int vol_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vol_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vol_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vol_attach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vol_detach(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Typed requests from the EC2 edge (vmmgr/services/ec2/volumes.c), each answering into resp the
+ * way EC2 does; DryRunOperation when ctx is a dry run and the request would succeed. */
+typedef struct vol_create_req {
+    const char *type;          /* NULL: gp3 */
+    const char *az;            /* NULL: the host's zone */
+    const char *snapshot_id;   /* NULL: an empty volume */
+    const char *client_token;  /* NULL: none */
+    const char *request;       /* the canonical request, which a retry with the token must repeat */
+    long size;                 /* GiB; 0: the snapshot's */
+    long iops, throughput;     /* -1: the type's */
+    const vm_tag *tags;
+    size_t ntags;
+} vol_create_req;
+int vol_create(vm_ctx *ctx, const vol_create_req *r, vm_node *resp, vm_error *err);
+/* The volumes named (each must exist; none: all) that pass the filters. */
+int vol_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err);
+int vol_delete(vm_ctx *ctx, const char *volume_id, vm_node *resp, vm_error *err);
+int vol_attach(vm_ctx *ctx, const char *volume_id, const char *instance_id, const char *device, vm_node *resp,
+               vm_error *err);
+/* instance_id, device: NULL, or what the attachment must be. */
+int vol_detach(vm_ctx *ctx, const char *volume_id, const char *instance_id, const char *device, bool force,
+               vm_node *resp, vm_error *err);
 /* ModifyVolume (grow, change type, IOPS, throughput; live on an attached volume) and
  * DescribeVolumesModifications. */
-int vol_modify(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int vol_describe_modifications(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+typedef struct vol_modify_req {
+    const char *volume_id;
+    const char *type;      /* NULL: the volume's */
+    long size;             /* GiB; 0: the volume's */
+    long iops, throughput; /* -1: the new type's (a type given) or the volume's */
+} vol_modify_req;
+int vol_modify(vm_ctx *ctx, const vol_modify_req *r, vm_node *resp, vm_error *err);
+int vol_describe_modifications(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp,
+                               vm_error *err);
 
 /* The volumes attached to instance_id as disks for its persistent definition.  *ret (owned, with
  * its strings) is freed with vol_disks_free. */

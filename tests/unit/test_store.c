@@ -89,3 +89,33 @@ Test(store, tags_refuse_control_characters_and_bad_utf8)
     cr_expect_eq(vm_tags_parse(p, "Tag", &tags, &n, &err), 0, "%s", err.msg);
     free(tags);
 }
+
+Test(store, bind_ladder_binds_checks_and_counts)
+{
+    vm_error err = { 0 };
+    cr_assert_eq(vm_db_exec(ctx->db, "CREATE TEMP TABLE t (a TEXT, b INTEGER, c REAL)", &err), 0);
+    cr_expect_eq(vm_db_run(ctx->db, &err, "INSERT INTO t VALUES (?, ?, ?)", "tid", "x", 7LL, 1.5), 1);
+    cr_expect_eq(vm_db_run(ctx->db, &err, "INSERT INTO t VALUES (?, ?, ?)", "tid", (const char *)NULL, 8LL, 2.5), 1);
+    /* a text bound from a buffer that changes after the call: the statement has its own copy */
+    char buf[8] = "y";
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(vm_db_stmt(ctx->db, &st, &err, "SELECT count(*) FROM t WHERE a = ? OR a IS NULL", "t", buf), 0);
+    buf[0] = 'x';
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(st, 0), 1, "only the NULL row: 'y' was bound, not the buffer");
+    sqlite3_finalize(st);
+    cr_expect_eq(vm_db_run(ctx->db, &err, "UPDATE t SET b = b + 1 WHERE c > ?", "d", 1.0), 2, "the rows changed");
+    /* a fmt that does not give the statement's parameter count binds nothing and says so */
+    vm_error bad = { 0 };
+    cr_expect_eq(vm_db_run(ctx->db, &bad, "DELETE FROM t WHERE a = ? AND b = ?", "t", "x"), -1);
+    cr_expect_eq(bad.code, VM_ERR_INTERNAL);
+    cr_expect(strstr(bad.msg, "1 values for the 2 parameters") != NULL, "%s", bad.msg);
+    vm_error bad2 = { 0 };
+    st = NULL;
+    cr_expect_eq(vm_db_stmt(ctx->db, &st, &bad2, "SELECT ?", "q", "x"), -1);
+    cr_expect_null(st);
+    cr_assert_eq(vm_db_prepare(ctx->db, "SELECT count(*) FROM t", &st, &err), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_eq(sqlite3_column_int(st, 0), 2, "the refused delete deleted nothing");
+    sqlite3_finalize(st);
+}

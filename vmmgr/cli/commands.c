@@ -901,12 +901,17 @@ cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_e
     }
     if (strcmp(cmd->action, "RunInstances") == 0 && !counted)
         set_count("1", p, err);
-    /* a long import shows qemu-img's progress when a person watches */
-    if ((strcmp(cmd->action, "ImportImage") == 0 || strcmp(cmd->action, "CreateSnapshot") == 0 ||
-         strcmp(cmd->action, "CopySnapshot") == 0) &&
-        isatty(STDERR_FILENO))
-        vm_params_set(p, "Progress", "true");
     return 0;
+}
+
+bool
+cli_cmd_progress(const cli_cmd *cmd)
+{
+    /* a long copy shows qemu-img's progress when a person watches */
+    return cmd->action &&
+           (strcmp(cmd->action, "ImportImage") == 0 || strcmp(cmd->action, "CreateSnapshot") == 0 ||
+            strcmp(cmd->action, "CopySnapshot") == 0) &&
+           isatty(STDERR_FILENO);
 }
 
 void

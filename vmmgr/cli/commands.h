@@ -57,4 +57,7 @@ extern const cli_opt cli_global_opts[];
 /* Turns the command's own arguments (after its name, global options removed) into params.
  * Bad usage is an InvalidParameterValue error naming the option. */
 int cli_args_to_params(const cli_cmd *cmd, int argc, char **argv, vm_params *p, vm_error *err);
+/* Whether the command's long copy shows its progress (ctx->progress): a snapshot or an import,
+ * watched on a terminal. */
+bool cli_cmd_progress(const cli_cmd *cmd);
 void cli_cmd_usage(const cli_cmd *cmd);

@@ -305,6 +305,7 @@ service_main(const cli_globals *g, const char *service, const svc_desc *svc, int
         fprintf(stderr, "vmmgr: %s\n", err.msg);
         return EXIT_SERVICE;
     }
+    ctx->progress = cli_cmd_progress(cmd);
     vm_node *resp = NULL;
     if (svc_call(svc, ctx, "cli", cmd->action, svc->version, p, &resp, &err) < 0) {
         report(cmd->action, &err);
@@ -436,6 +437,7 @@ main(int argc, char **argv)
     }
     /* the reconcile above was this command's: describe-instances need not run another */
     ctx->reconciled_elsewhere = true;
+    ctx->progress = cli_cmd_progress(cmd);
     vm_node *resp = NULL;
     if (vm_dispatch(ctx, "cli", cmd->action, p, &resp, &err) < 0) {
         report(cmd->action, &err);

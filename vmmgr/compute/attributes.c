@@ -29,12 +29,10 @@ value_bool(vm_node *resp, const char *name, const char *jname, bool v)
 }
 
 int
-inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_describe_attribute(vm_ctx *ctx, const char *id, const char *attr, vm_node *resp, vm_error *err)
 {
-    const char *id = vm_params_require(p, "InstanceId", err);
-    const char *attr = id ? vm_params_require(p, "Attribute", err) : NULL;
     _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    if (!attr || inst_get(ctx, id, &in, err) < 0)
+    if (inst_get(ctx, id, &in, err) < 0)
         return -1;
     vm_node_str(resp, "instanceId", NULL, in->id);
     if (strcmp(attr, "instanceType") == 0)
@@ -127,26 +125,15 @@ change_type(vm_ctx *ctx, inst_obj *in, const char *type, vm_error *err)
     return inst_define(ctx, in, err);
 }
 
-/* BlockDeviceMapping.N.DeviceName with .Ebs.DeleteOnTermination: all or nothing */
+/* Each device's DeleteOnTermination: all or nothing */
 static int
-set_delete_on_termination(vm_ctx *ctx, const char *id, const vm_params *p, vm_error *err)
+set_delete_on_termination(vm_ctx *ctx, const char *id, const inst_bdm_flag *bdms, size_t n, vm_error *err)
 {
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, "BlockDeviceMapping", &idx, &n, err) < 0 || vm_db_begin(ctx->db, err) < 0)
+    if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const char *dev = vm_params_getf(p, "BlockDeviceMapping.%d.DeviceName", idx[i]);
-        char key[96];
-        snprintf(key, sizeof(key), "BlockDeviceMapping.%d.Ebs.DeleteOnTermination", idx[i]);
-        bool on;
-        if (!dev || !vm_params_get(p, key))
-            rc = vm_error_set(err, VM_ERR_MISSING_PARAMETER,
-                              "BlockDeviceMapping.%d needs DeviceName and Ebs.DeleteOnTermination", idx[i]);
-        else if ((rc = vm_params_bool(p, key, false, &on, err)) == 0)
-            rc = vol_set_delete_on_termination(ctx, id, dev, on, err);
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = vol_set_delete_on_termination(ctx, id, bdms[i].device, bdms[i].delete_on_termination, err);
     if (rc == 0)
         return vm_db_commit(ctx->db, err);
     vm_db_rollback(ctx->db);
@@ -154,99 +141,49 @@ set_delete_on_termination(vm_ctx *ctx, const char *id, const vm_params *p, vm_er
 }
 
 int
-inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_modify_attribute(vm_ctx *ctx, const char *id, const inst_attr_change *c, vm_error *err)
 {
-    const char *id = vm_params_require(p, "InstanceId", err);
     _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    bool dry;
-    if (!id || vm_params_bool(p, "DryRun", false, &dry, err) < 0 || inst_get(ctx, id, &in, err) < 0)
+    if (inst_get(ctx, id, &in, err) < 0)
         return -1;
     if (in->state == INST_TERMINATED || in->state == INST_SHUTTING_DOWN)
         return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is terminated", id);
-
-    /* the legacy form Attribute=…&Value=… is the same as <Attribute>.Value=… */
-    const char *attr = vm_params_get(p, "Attribute"), *legacy = vm_params_get(p, "Value");
-    static const char *const known[] = { "disableApiTermination", "disableApiStop", "instanceInitiatedShutdownBehavior",
-                                         "instanceType", NULL };
-    const char *term = vm_params_get(p, "DisableApiTermination.Value");
-    const char *stop = vm_params_get(p, "DisableApiStop.Value");
-    const char *beh = vm_params_get(p, "InstanceInitiatedShutdownBehavior.Value");
-    const char *type = vm_params_get(p, "InstanceType.Value");
-    const char *groups = vm_params_get(p, "GroupId.1");
-    const char *bdm = vm_params_get(p, "BlockDeviceMapping.1.DeviceName");
-    if (attr) {
-        bool ok = false;
-        for (const char *const *k = known; *k; k++)
-            ok |= strcmp(*k, attr) == 0;
-        if (!ok || !legacy)
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "attribute '%s' cannot be modified here",
-                                attr);
-        if (strcmp(attr, "disableApiTermination") == 0)
-            term = legacy;
-        else if (strcmp(attr, "disableApiStop") == 0)
-            stop = legacy;
-        else if (strcmp(attr, "instanceInitiatedShutdownBehavior") == 0)
-            beh = legacy;
-        else
-            type = legacy;
-    }
-    if (!!term + !!stop + !!beh + !!type + !!groups + !!bdm != 1)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
-                            "exactly one attribute must be modified per request");
-    for (size_t i = 0; i < p->n; i++) {
-        const char *k = p->v[i].key;
-        if (strcmp(k, "InstanceId") && strcmp(k, "Attribute") && strcmp(k, "Value") && strcmp(k, "DryRun") &&
-            strcmp(k, "Action") && strcmp(k, "Version") && strcmp(k, "DisableApiTermination.Value") &&
-            strcmp(k, "DisableApiStop.Value") && strcmp(k, "InstanceInitiatedShutdownBehavior.Value") &&
-            strcmp(k, "InstanceType.Value") && strncmp(k, "GroupId.", 8) &&
-            strncmp(k, "BlockDeviceMapping.", 19))
-            return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "modifying '%s' is not supported", k);
-    }
-    bool flag = false;
-    if (term || stop) {
-        vm_params tmp = { 0 };
-        vm_param one = { .key = "flag", .value = (char *)(term ? term : stop) };
-        size_t order = 0;
-        tmp.v = &one;
-        tmp.by_key = &order;
-        tmp.n = 1;
-        if (vm_params_bool(&tmp, "flag", false, &flag, err) < 0)
-            return -1;
-    }
-    if (beh && strcmp(beh, "stop") != 0 && strcmp(beh, "terminate") != 0)
+    if (c->what == INST_ATTR_SHUTDOWN_BEHAVIOR && strcmp(c->value, "stop") != 0 && strcmp(c->value, "terminate") != 0)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "InstanceInitiatedShutdownBehavior must be 'stop' or 'terminate', not '%s'", beh);
-    if (dry)
+                            "InstanceInitiatedShutdownBehavior must be 'stop' or 'terminate', not '%s'", c->value);
+    if (ctx->dry_run)
         return vm_error_dry_run(err);
 
     int fd = inst_lock(ctx, id, false, err);
     if (fd < 0)
         return -1;
     int rc;
-    if (term)
-        rc = set_column(ctx, id, "UPDATE instances SET disable_api_termination = ? WHERE id = ?", NULL, flag, err);
-    else if (stop)
-        rc = set_column(ctx, id, "UPDATE instances SET disable_api_stop = ? WHERE id = ?", NULL, flag, err);
-    else if (beh)
-        rc = set_column(ctx, id, "UPDATE instances SET shutdown_behavior = ? WHERE id = ?", beh, 0, err);
-    else if (groups) {
-        _cleanup_free_ const char **gids = NULL;
-        size_t ngids;
-        rc = vm_params_list(p, "GroupId", &gids, &ngids, err);
-        if (rc == 0) /* the running guest's filter changes at once */
-            rc = net_instance_set_groups(ctx, id, gids, ngids, err);
-    }
-    else if (bdm)
-        rc = set_delete_on_termination(ctx, id, p, err);
-    else {
+    switch (c->what) {
+    case INST_ATTR_DISABLE_API_TERMINATION:
+        rc = set_column(ctx, id, "UPDATE instances SET disable_api_termination = ? WHERE id = ?", NULL, c->flag, err);
+        break;
+    case INST_ATTR_DISABLE_API_STOP:
+        rc = set_column(ctx, id, "UPDATE instances SET disable_api_stop = ? WHERE id = ?", NULL, c->flag, err);
+        break;
+    case INST_ATTR_SHUTDOWN_BEHAVIOR:
+        rc = set_column(ctx, id, "UPDATE instances SET shutdown_behavior = ? WHERE id = ?", c->value, 0, err);
+        break;
+    case INST_ATTR_GROUPS: /* the running guest's filter changes at once */
+        rc = net_instance_set_groups(ctx, id, c->group_ids, c->ngroups, err);
+        break;
+    case INST_ATTR_DELETE_ON_TERMINATION:
+        rc = set_delete_on_termination(ctx, id, c->bdms, c->nbdms, err);
+        break;
+    case INST_ATTR_TYPE: {
         _cleanup_(inst_obj_freep) inst_obj *fresh = NULL;
         rc = inst_get(ctx, id, &fresh, err);
         if (rc == 0)
-            rc = change_type(ctx, fresh, type, err);
+            rc = change_type(ctx, fresh, c->value, err);
+        break;
+    }
+    default:
+        rc = vm_error_set(err, VM_ERR_INTERNAL, "unknown attribute change %d", (int)c->what);
     }
     vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    vm_node_bool(resp, "return", NULL, true);
-    return 0;
+    return rc;
 }

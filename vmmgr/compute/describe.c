@@ -112,13 +112,8 @@ inst_filter(vm_ctx *ctx, const vm_filters *fs, const inst_obj *in, vm_error *err
 }
 
 int
-inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ const char **ids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nids;
-    if (vm_params_list(p, "InstanceId", &ids, &nids, err) < 0 || vm_filters_parse(p, "DescribeInstances", &fs, err) < 0)
-        return -1;
     for (size_t i = 0; i < nids; i++) {
         _cleanup_(inst_obj_freep) inst_obj *in = NULL;
         if (inst_get(ctx, ids[i], &in, err) < 0)

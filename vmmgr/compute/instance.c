@@ -453,15 +453,6 @@ render_change(vm_node *list, const char *id, inst_state prev, inst_state cur)
     vm_node_str(pv, "name", NULL, inst_state_to_string(prev));
 }
 
-/* Loads InstanceId.N and checks DryRun: the common prologue of the state-changing actions. */
-static int
-prologue(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, bool *ret_dry, vm_error *err)
-{
-    if (inst_get_many(ctx, p, ret, err) < 0 || vm_params_bool(p, "DryRun", false, ret_dry, err) < 0)
-        return -1;
-    return 0;
-}
-
 /* A launch (or a start) that failed in its job, its cause as the state reason, as on EC2. */
 static void
 job_failed(vm_ctx *ctx, const inst_obj *in, const char *kind, const vm_error *cause)
@@ -514,16 +505,6 @@ job_one(vm_ctx *ctx, const char *kind, const char *id, vm_error *err)
         rc = vm_error_set(err, VM_ERR_INTERNAL, "unknown instance job '%s'", kind);
     }
     return rc;
-}
-
-int
-inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
-    bool dry;
-    if (prologue(ctx, p, &insts, &dry, err) < 0)
-        return -1;
-    return inst_terminate_list(ctx, insts, dry, true, vm_node_list(resp, "instancesSet", "TerminatingInstances"), err);
 }
 
 int
@@ -615,21 +596,6 @@ domain_of(vm_ctx *ctx, const char *id, vm_error *err)
 }
 
 int
-inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
-    bool dry, force, hibernate;
-    if (prologue(ctx, p, &insts, &dry, err) < 0 || vm_params_bool(p, "Force", false, &force, err) < 0 ||
-        vm_params_bool(p, "Hibernate", false, &hibernate, err) < 0)
-        return -1;
-    if (force && hibernate)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_COMBINATION,
-                            "The parameters Force and Hibernate cannot be used together");
-    return inst_stop_list(ctx, insts, dry, force, hibernate, vm_node_list(resp, "instancesSet", "StoppingInstances"),
-                          err);
-}
-
-int
 inst_stop_ids(vm_ctx *ctx, const char *const *ids, size_t n, bool hibernate, vm_error *err)
 {
     _cleanup_(inst_list_freep) inst_obj **insts = NULL;
@@ -706,16 +672,6 @@ inst_stop_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool force, bool hiberna
         render_change(list, in->id, prev, cur);
     }
     return hand_over(ctx, "hibernate", &held, err);
-}
-
-int
-inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
-    bool dry;
-    if (prologue(ctx, p, &insts, &dry, err) < 0)
-        return -1;
-    return inst_start_list(ctx, insts, dry, vm_node_list(resp, "instancesSet", "StartingInstances"), err);
 }
 
 int
@@ -806,22 +762,10 @@ inst_reboot_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err)
 }
 
 int
-inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_console_output(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
 {
-    _cleanup_(inst_list_freep) inst_obj **insts = NULL;
-    bool dry;
-    if (prologue(ctx, p, &insts, &dry, err) < 0 || inst_reboot_list(ctx, insts, dry, err) < 0)
-        return -1;
-    vm_node_bool(resp, "return", NULL, true);
-    return 0;
-}
-
-int
-inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
-{
-    const char *id = vm_params_require(p, "InstanceId", err);
     _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    if (!id || inst_get(ctx, id, &in, err) < 0)
+    if (inst_get(ctx, id, &in, err) < 0)
         return -1;
     _cleanup_free_ char *buf = calloc(1, CONSOLE_MAX + 1);
     if (!buf)

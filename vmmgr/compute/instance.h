@@ -12,7 +12,7 @@
 #include "../core/ctx.h"
 #include "../core/ids.h"
 #include "../core/node.h"
-#include "../core/params.h"
+#include "../core/filter.h"
 #include "../core/tags.h"
 #include "../../net/net.h"
 
@@ -84,9 +84,7 @@ int inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err);
 /* pending → running, unless something else (a terminate) changed the state meanwhile. */
 int inst_set_running_if_pending(vm_ctx *ctx, const char *id, vm_error *err);
 
-/* Loads and validates every InstanceId.N (at least one): all exist or nothing happens. */
-int inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err);
-/* The same for n typed ids. */
+/* Loads every instance of ids (valid ids, each once): all exist or nothing happens. */
 int inst_get_ids(vm_ctx *ctx, const char *const *ids, size_t n, inst_obj ***ret, vm_error *err);
 
 /* Appends the EC2 Instance shape of inst to item. */
@@ -151,7 +149,6 @@ int inst_run_start(vm_ctx *ctx, const inst_run_req *req, char ret_rid[VM_ID_MAX]
 int inst_render_run(vm_ctx *ctx, vm_node *resp, const char *rid, vm_error *err);
 
 /* Actions. */
-int inst_terminate(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 /* TerminateInstances typed: insts marked shutting-down and handed to a job; list (NULL: none) gets
  * each one's state change; protection: termination protection refuses (OperationNotPermitted).
  * inst_terminate_ids (Auto Scaling's, which termination protection does not stop, as on AWS) loads
@@ -169,13 +166,34 @@ int inst_reboot_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_error *err);
 int inst_reboot_ids(vm_ctx *ctx, const char *const *ids, size_t n, vm_error *err);
 /* Saves a running domain's memory and stops it (lock held by the caller). */
 int inst_hibernate_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
-int inst_stop(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int inst_start(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int inst_reboot(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int inst_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int inst_console_output(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int inst_describe_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int inst_modify_attribute(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* DescribeInstances: the instances named (each must exist; none: all) that pass the filters. */
+int inst_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err);
+/* GetConsoleOutput: the last of the guest's serial console, base64 as EC2 gives it. */
+int inst_console_output(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err);
+/* DescribeInstanceAttribute: one attribute (attr, as EC2 names it) of the instance into resp. */
+int inst_describe_attribute(vm_ctx *ctx, const char *id, const char *attr, vm_node *resp, vm_error *err);
+/* ModifyInstanceAttribute: one change at a time, to an instance that is not (being) terminated. */
+typedef struct inst_bdm_flag {
+    const char *device; /* the root device or an attached volume's */
+    bool delete_on_termination;
+} inst_bdm_flag;
+typedef struct inst_attr_change {
+    enum {
+        INST_ATTR_DISABLE_API_TERMINATION,
+        INST_ATTR_DISABLE_API_STOP,
+        INST_ATTR_SHUTDOWN_BEHAVIOR, /* value: stop or terminate */
+        INST_ATTR_TYPE,              /* value: the type; the instance stopped */
+        INST_ATTR_GROUPS,            /* the interface's groups, at once on a running guest */
+        INST_ATTR_DELETE_ON_TERMINATION,
+    } what;
+    bool flag;
+    const char *value;
+    const char *const *group_ids;
+    size_t ngroups;
+    const inst_bdm_flag *bdms;
+    size_t nbdms;
+} inst_attr_change;
+int inst_modify_attribute(vm_ctx *ctx, const char *id, const inst_attr_change *c, vm_error *err);
 /* Where an instance's guest finds its metadata: tag vmmgr:datasource (INST_DATASOURCE_TAG) is
  * "config-drive" (the NoCloud drive only), "imds" (the metadata service only: no drive, and the
  * SMBIOS strings of an EC2 instance that make cloud-init use it) or "both" (the default). */

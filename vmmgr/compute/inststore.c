@@ -214,18 +214,6 @@ inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err)
 }
 
 int
-inst_get_many(vm_ctx *ctx, const vm_params *p, inst_obj ***ret, vm_error *err)
-{
-    _cleanup_free_ const char **ids = NULL;
-    size_t n;
-    if (vm_params_list(p, "InstanceId", &ids, &n, err) < 0)
-        return -1;
-    if (n == 0)
-        return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter InstanceId");
-    return inst_get_ids(ctx, ids, n, ret, err);
-}
-
-int
 inst_get_ids(vm_ctx *ctx, const char *const *ids, size_t n, inst_obj ***ret, vm_error *err)
 {
     for (size_t i = 0; i < n; i++)

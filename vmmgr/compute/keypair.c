@@ -239,30 +239,20 @@ check_name(const char *name, vm_error *err)
 }
 
 static int
-kp_store(vm_ctx *ctx, const vm_params *p, const char *name, const char *type, const char *fp, const char *pub,
-         char ret_id[VM_ID_MAX], vm_error *err)
+kp_store(vm_ctx *ctx, const vm_tag *tags, size_t ntags, const char *name, const char *type, const char *fp,
+         const char *pub, char ret_id[VM_ID_MAX], vm_error *err)
 {
-    vm_tag *tags = NULL;
-    size_t ntags = 0;
-    if (vm_tags_from_spec(p, "key-pair", &tags, &ntags, err) < 0)
-        return -1;
-    _cleanup_free_ vm_tag *owned_tags = tags;
     vm_id_new("key", ret_id);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO key_pairs (id, name, type, fingerprint, public_key, created_at) "
-                      "VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
-                      &st, err) < 0) {
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO key_pairs (id, name, type, fingerprint, public_key, created_at) "
+                   "VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
+                   "ttttt", ret_id, name, type, fp, pub) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
-    sqlite3_bind_text(st, 1, ret_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, fp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, pub, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT) {
         vm_db_rollback(ctx->db);
@@ -273,7 +263,7 @@ kp_store(vm_ctx *ctx, const vm_params *p, const char *name, const char *type, co
         vm_db_rollback(ctx->db);
         return -1;
     }
-    if (vm_tags_put(ctx, ret_id, owned_tags, ntags, err) < 0) {
+    if (vm_tags_put(ctx, ret_id, tags, ntags, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
     }
@@ -291,13 +281,11 @@ name_taken(vm_ctx *ctx, const char *name)
 }
 
 int
-kp_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+kp_create(vm_ctx *ctx, const char *name, const char *type, const char *format, const vm_tag *tags, size_t ntags,
+          vm_node *resp, vm_error *err)
 {
-    const char *name = vm_params_get(p, "KeyName");
-    const char *type = vm_params_get(p, "KeyType");
-    const char *format = vm_params_get(p, "KeyFormat");
-    bool dry;
-    if (check_name(name, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+    bool dry = ctx->dry_run;
+    if (check_name(name, err) < 0)
         return -1;
     if (!type)
         type = "rsa";
@@ -333,7 +321,7 @@ kp_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     }
     free(blob.p);
     char id[VM_ID_MAX];
-    if (rc < 0 || kp_store(ctx, p, name, type, fp, line, id, err) < 0)
+    if (rc < 0 || kp_store(ctx, tags, ntags, name, type, fp, line, id, err) < 0)
         return -1;
     vm_node_str(resp, "keyName", NULL, name);
     vm_node_str(resp, "keyFingerprint", NULL, fp);
@@ -437,12 +425,11 @@ kp_parse_openssh(const char *text, char **ret_type, char **ret_line, char **ret_
 }
 
 int
-kp_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+kp_import(vm_ctx *ctx, const char *name, const char *material, const vm_tag *tags, size_t ntags, vm_node *resp,
+          vm_error *err)
 {
-    const char *name = vm_params_get(p, "KeyName");
-    const char *material = vm_params_get(p, "PublicKeyMaterial");
-    bool dry;
-    if (check_name(name, err) < 0 || vm_params_bool(p, "DryRun", false, &dry, err) < 0)
+    bool dry = ctx->dry_run;
+    if (check_name(name, err) < 0)
         return -1;
     if (!material || !*material)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter PublicKeyMaterial");
@@ -461,7 +448,7 @@ kp_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     if (dry)
         return vm_error_dry_run(err);
     char id[VM_ID_MAX];
-    if (kp_store(ctx, p, name, type, fp, line, id, err) < 0)
+    if (kp_store(ctx, tags, ntags, name, type, fp, line, id, err) < 0)
         return -1;
     vm_node_str(resp, "keyFingerprint", NULL, fp);
     vm_node_str(resp, "keyName", NULL, name);
@@ -470,15 +457,9 @@ kp_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 }
 
 int
-kp_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+kp_describe(vm_ctx *ctx, const char *const *wnames, size_t nn, const char *const *wids, size_t ni, const vm_filters *fs,
+            bool with_pub, vm_node *resp, vm_error *err)
 {
-    _cleanup_free_ const char **wnames = NULL, **wids = NULL;
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    size_t nn, ni;
-    bool with_pub;
-    if (vm_params_list(p, "KeyName", &wnames, &nn, err) < 0 || vm_params_list(p, "KeyPairId", &wids, &ni, err) < 0 ||
-        vm_filters_parse(p, "DescribeKeyPairs", &fs, err) < 0 || vm_params_bool(p, "IncludePublicKey", false, &with_pub, err) < 0)
-        return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT id, name, type, fingerprint, public_key, created_at FROM key_pairs ORDER BY name",
                       &st, err) < 0)
@@ -530,12 +511,9 @@ kp_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 }
 
 int
-kp_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+kp_delete(vm_ctx *ctx, const char *name, const char *id, vm_node *resp, vm_error *err)
 {
-    const char *name = vm_params_get(p, "KeyName"), *id = vm_params_get(p, "KeyPairId");
-    bool dry;
-    if (vm_params_bool(p, "DryRun", false, &dry, err) < 0)
-        return -1;
+    bool dry = ctx->dry_run;
     if (!name && !id)
         return vm_error_set(err, VM_ERR_MISSING_PARAMETER, "The request must contain the parameter KeyName or KeyPairId");
     if (dry)

@@ -8,12 +8,21 @@
 
 #include "../core/ctx.h"
 #include "../core/node.h"
-#include "../core/params.h"
+#include "../core/filter.h"
+#include "../core/tags.h"
 
-int kp_create(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int kp_import(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int kp_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
-int kp_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* Typed requests from the EC2 edge (vmmgr/services/ec2/key_pairs.c), answering into resp as EC2
+ * does.  type: rsa (NULL) or ed25519; format: pem (NULL). */
+int kp_create(vm_ctx *ctx, const char *name, const char *type, const char *format, const vm_tag *tags, size_t ntags,
+              vm_node *resp, vm_error *err);
+/* material: the OpenSSH public key line, base64 (the model's Blob). */
+int kp_import(vm_ctx *ctx, const char *name, const char *material, const vm_tag *tags, size_t ntags, vm_node *resp,
+              vm_error *err);
+/* The key pairs named or with these ids (each must exist; none: all) that pass the filters. */
+int kp_describe(vm_ctx *ctx, const char *const *names, size_t nnames, const char *const *ids, size_t nids,
+                const vm_filters *fs, bool with_public_key, vm_node *resp, vm_error *err);
+/* By name or id; one that does not exist is no error, as on EC2. */
+int kp_delete(vm_ctx *ctx, const char *name, const char *id, vm_node *resp, vm_error *err);
 
 /* The OpenSSH public key line of key name (owned), or NULL with InvalidKeyPair.NotFound. */
 char *kp_public_key(vm_ctx *ctx, const char *name, vm_error *err);

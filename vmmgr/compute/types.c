@@ -27,20 +27,13 @@ inst_type_find(const char *name)
 
 
 int
-inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
+inst_types_describe(vm_ctx *ctx, const char *const *wanted, size_t nwanted, const vm_filters *fs, vm_node *resp,
+                    vm_error *err)
 {
-    _cleanup_free_ const char **wanted = NULL;
-    size_t nwanted;
-    if (vm_params_list(p, "InstanceType", &wanted, &nwanted, err) < 0)
-        return -1;
     for (size_t i = 0; i < nwanted; i++)
         if (!inst_type_find(wanted[i]))
             return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "The following supplied instance types do not exist: [%s]",
                                 wanted[i]);
-
-    _cleanup_(vm_filters_freep) vm_filters *fs = NULL;
-    if (vm_filters_parse(p, "DescribeInstanceTypes", &fs, err) < 0)
-        return -1;
 
     vm_node *list = vm_node_list(resp, "instanceTypeSet", "InstanceTypes");
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {

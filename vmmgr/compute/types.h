@@ -3,7 +3,7 @@
 
 #include "../core/ctx.h"
 #include "../core/node.h"
-#include "../core/params.h"
+#include "../core/filter.h"
 
 typedef struct inst_type {
     const char *name;
@@ -17,4 +17,6 @@ typedef struct inst_type {
 /* The type called name, or NULL. */
 const inst_type *inst_type_find(const char *name);
 /* Action DescribeInstanceTypes (InstanceType.N, Filter.N for instance-type, vcpu-info.default-vcpus). */
-int inst_types_describe(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
+/* DescribeInstanceTypes: the types named (each must exist; none: all) that pass the filters. */
+int inst_types_describe(vm_ctx *ctx, const char *const *wanted, size_t nwanted, const vm_filters *fs, vm_node *resp,
+                        vm_error *err);

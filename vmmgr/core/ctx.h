@@ -33,6 +33,9 @@ typedef struct vm_ctx {
      * reached read-only, so a handler that forgot DryRun cannot change anything; dry_run_hit
      * says a write was refused (the request would have changed something) */
     bool dry_run, dry_run_hit;
+    /* a person watches this CLI command on a terminal: long copies (snapshots, image imports) show
+     * their progress there instead of running as a job */
+    bool progress;
     vm_page page; /* the request's MaxResults/NextToken (vm_dispatch; core/page.h) */
     virConnectPtr conn_ro;
     char accel[8];     /* "kvm" or "tcg", or "" before init */

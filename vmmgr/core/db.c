@@ -1,5 +1,6 @@
 #include "db.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -635,6 +636,71 @@ vm_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, vm_error *err)
     if (sqlite3_prepare_v2(db, sql, -1, ret, NULL) != SQLITE_OK)
         return vm_db_error(db, "prepare", err);
     return 0;
+}
+
+static int
+db_bindv(sqlite3 *db, sqlite3_stmt *st, const char *fmt, va_list ap, vm_error *err)
+{
+    int n = sqlite3_bind_parameter_count(st);
+    if ((int)strlen(fmt) != n)
+        return vm_error_set(err, VM_ERR_INTERNAL, "state store: %d values for the %d parameters of \"%s\"",
+                            (int)strlen(fmt), n, sqlite3_sql(st));
+    for (int i = 0; i < n; i++) {
+        int rc;
+        switch (fmt[i]) {
+        case 't': {
+            const char *v = va_arg(ap, const char *);
+            rc = v ? sqlite3_bind_text(st, i + 1, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i + 1);
+            break;
+        }
+        case 'i':
+            rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+            break;
+        case 'd':
+            rc = sqlite3_bind_double(st, i + 1, va_arg(ap, double));
+            break;
+        default:
+            return vm_error_set(err, VM_ERR_INTERNAL, "state store: no bind type '%c'", fmt[i]);
+        }
+        if (rc != SQLITE_OK)
+            return vm_db_error(db, "bind", err);
+    }
+    return 0;
+}
+
+int
+vm_db_stmt(sqlite3 *db, sqlite3_stmt **ret, vm_error *err, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(db, sql, &st, err) < 0)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = db_bindv(db, st, fmt, ap, err);
+    va_end(ap);
+    if (rc < 0) {
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *ret = st;
+    return 0;
+}
+
+int
+vm_db_run(sqlite3 *db, vm_error *err, const char *sql, const char *fmt, ...)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(db, sql, &st, err) < 0)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = db_bindv(db, st, fmt, ap, err);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return vm_db_error(db, "write", err);
+    return sqlite3_changes(db);
 }
 
 int

@@ -20,6 +20,16 @@ int vm_db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **ret, vm_error *er
 /* Reports the store's last error as InternalError (or ServiceUnavailable when busy). */
 int vm_db_error(sqlite3 *db, const char *what, vm_error *err);
 
+/* The prepare-and-bind ladder in one call, every bind checked: sql's parameters, in order, from the
+ * arguments that fmt names, one letter each:
+ *   t  const char * (NULL binds NULL; copied, so it need not outlive the statement)
+ *   i  long long
+ *   d  double
+ * A bind that fails, or a fmt that does not give sql's parameter count, is an internal error. */
+int vm_db_stmt(sqlite3 *db, sqlite3_stmt **ret, vm_error *err, const char *sql, const char *fmt, ...);
+/* The same for a statement that returns no row, stepped once: the rows it changed, or -1. */
+int vm_db_run(sqlite3 *db, vm_error *err, const char *sql, const char *fmt, ...);
+
 int vm_db_begin(sqlite3 *db, vm_error *err);
 int vm_db_commit(sqlite3 *db, vm_error *err);
 void vm_db_rollback(sqlite3 *db);

@@ -1,4 +1,5 @@
 #include "filter.h"
+#include "tags.h"
 
 #include <fnmatch.h>
 #include <stdio.h>
@@ -74,4 +75,18 @@ vm_filters_parse(const vm_params *p, const char *action, vm_filters **ret, vm_er
     }
     *ret = TAKE_PTR(f);
     return 0;
+}
+
+int
+vm_filter_pass(vm_ctx *ctx, const vm_filters *fs, const char *id, vm_subject_fn subject, const void *obj,
+               vm_error *err)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        char buf[1024];
+        const char *s = subject(ctx, obj, fs->v[i].name, buf, sizeof(buf));
+        int m = s ? vm_match_lines(s, fs->v[i].values) : vm_tags_match(ctx, id, fs->v[i].name, fs->v[i].values, err);
+        if (m <= 0)
+            return m;
+    }
+    return 1;
 }

@@ -36,3 +36,11 @@ bool vm_match_any(const char *subject, const char *const *patterns);
 /* The same for a subject of several values, one per line (a resource's groups, …): whether one
  * of them matches one of the patterns. */
 bool vm_match_lines(const char *subject, const char *const *patterns);
+
+/* A describe's filters over one resource: subject(obj, name, buf) gives the text a filter name
+ * looks at, or NULL for tag filters (tag:KEY, tag-key, …, the resource's tags by id).  1 when obj
+ * passes every filter, 0 when not, -1 on error. */
+struct vm_ctx;
+typedef const char *(*vm_subject_fn)(struct vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t len);
+int vm_filter_pass(struct vm_ctx *ctx, const vm_filters *fs, const char *id, vm_subject_fn subject, const void *obj,
+                   vm_error *err);
