@@ -45,8 +45,6 @@ int acm_certs(vm_ctx *ctx, acm_cert **ret, size_t *n, vm_error *err);
 void acm_certs_free(acm_cert *v, size_t n);
 /* ResourceInUseException while a listener serves it. */
 int acm_cert_delete(vm_ctx *ctx, const char *id, vm_error *err);
-/* The ARNs of the load balancers whose listeners serve id, newline-separated (owned; "" for none). */
-char *acm_cert_users(vm_ctx *ctx, const char *id);
 
 /* Writes the certificate, its chain and its key as the one PEM file HAProxy reads (mode 0600);
  * *ret_imported (when not NULL): when it was imported, which changes with a new import. */

@@ -15,7 +15,6 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "../elb/elb.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "acm.h"
@@ -317,34 +316,6 @@ acm_certs(vm_ctx *ctx, acm_cert **ret, size_t *n, vm_error *err)
     return 0;
 }
 
-char *
-acm_cert_users(vm_ctx *ctx, const char *id)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    vm_error ignore = { 0 };
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    if (!f)
-        return NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT DISTINCT lb_id FROM elb_listeners WHERE certificate_id = ?1 OR id IN "
-                      "(SELECT listener_id FROM elb_listener_certs WHERE cert_id = ?1) ORDER BY lb_id",
-                      &st, &ignore) == 0) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            elb_lb lb;
-            char arn[ELB_ARN_MAX];
-            if (elb_lb_get(ctx, vm_db_text(st, 0), &lb, &ignore) < 0)
-                continue;
-            elb_lb_arn(ctx, &lb, arn);
-            fprintf(f, "%s%s", ftell(f) ? "\n" : "", arn);
-        }
-    }
-    fclose(f);
-    return out;
-}
-
 int
 acm_cert_delete(vm_ctx *ctx, const char *id, vm_error *err)
 {
@@ -352,17 +323,19 @@ acm_cert_delete(vm_ctx *ctx, const char *id, vm_error *err)
     if (acm_cert_get(ctx, id, &c, err) < 0)
         return -1;
     acm_cert_clear(&c);
-    _cleanup_free_ char *users = acm_cert_users(ctx, id);
-    if (users && users[0]) {
+    /* in one statement with the check: a listener that takes it meanwhile keeps it */
+    int n = vm_db_run(ctx->db, err,
+                      "DELETE FROM acm_certificates WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM elb_listeners WHERE "
+                      "certificate_id = ?1) AND NOT EXISTS (SELECT 1 FROM elb_listener_certs WHERE cert_id = ?1)",
+                      "t", id);
+    if (n < 0)
+        return -1;
+    if (n == 0) {
         char arn[ACM_ARN_MAX];
         acm_arn(ctx, id, arn);
         return vm_error_set(err, VM_ERR_ACM_IN_USE, "Certificate %s in account %s is in use.", arn, ctx->account_id);
     }
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM acm_certificates WHERE id = ?", &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    return sqlite3_step(st) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "deleting the certificate", err);
+    return 0;
 }
 
 /* Whether the file at path holds exactly text */

@@ -122,6 +122,9 @@ int elb_arn_id(const char *arn, const char *kind, char id[ELB_ID_LEN + 1], vm_er
 
 /* --- records (store.c): get → LoadBalancerNotFound etc. --- */
 int elb_lb_get(vm_ctx *ctx, const char *id, elb_lb *ret, vm_error *err);
+/* The ARNs of the load balancers whose listeners serve certificate id (ACM's), newline-separated
+ * (owned; "" for none). */
+char *elb_cert_users(vm_ctx *ctx, const char *id);
 int elb_lb_by_name(vm_ctx *ctx, const char *name, elb_lb *ret, vm_error *err);
 int elb_tg_get(vm_ctx *ctx, const char *id, elb_tg *ret, vm_error *err);
 int elb_listener_get(vm_ctx *ctx, const char *id, elb_listener *ret, vm_error *err);

@@ -782,3 +782,30 @@ elb_attr_bool(vm_ctx *ctx, const char *owner, const char *key, bool def)
     _cleanup_free_ char *v = elb_attr_get(ctx, owner, key);
     return v ? strcmp(v, "true") == 0 : def;
 }
+
+char *
+elb_cert_users(vm_ctx *ctx, const char *id)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f)
+        return NULL;
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT DISTINCT lb_id FROM elb_listeners WHERE certificate_id = ?1 OR id IN "
+                   "(SELECT listener_id FROM elb_listener_certs WHERE cert_id = ?1) ORDER BY lb_id",
+                   "t", id) == 0) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            elb_lb lb;
+            char arn[ELB_ARN_MAX];
+            if (elb_lb_get(ctx, vm_db_text(st, 0), &lb, &ignore) < 0)
+                continue;
+            elb_lb_arn(ctx, &lb, arn);
+            fprintf(f, "%s%s", ftell(f) ? "\n" : "", arn);
+        }
+    }
+    fclose(f);
+    return out;
+}

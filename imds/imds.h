@@ -16,8 +16,9 @@
 
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/error.h"
+#include "../net/net.h"
 
-#define IMDS_ADDR "169.254.169.254"
+#define IMDS_ADDR NET_IMDS_ADDR
 #define IMDS_TOKEN_TTL_MAX 21600
 
 /* An answer: status and body (malloc'ed, may hold NULs: len). */

@@ -33,7 +33,6 @@
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/lock.h"
-#include "../imds/imds.h"
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
@@ -403,7 +402,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           "  udp sport 68 udp dport 67 accept\n"
           "  ip saddr . ip daddr @dns_ok udp dport 53 accept\n"
           "  ip saddr . ip daddr @dns_ok tcp dport 53 accept\n"
-          "  ip daddr " IMDS_ADDR " tcp dport 80 accept\n"
+          "  ip daddr " NET_IMDS_ADDR " tcp dport 80 accept\n"
           "  jump egress\n"
           " }\n"
           " chain from_host {\n"

@@ -16,6 +16,10 @@
 #include "../vmmgr/core/filter.h"
 #include "cidr.h"
 
+/* The instance metadata service's address in every subnet (imds/ serves it; the firewall lets
+ * guests reach it). */
+#define NET_IMDS_ADDR "169.254.169.254"
+
 /* A Linux interface name (1–15 characters, no '/', space or quote). */
 bool net_ifname_valid(const char *name);
 /* The host interface that leads to the LAN or the internet (`vmmgr init --uplink`; "none" or NULL:

@@ -62,7 +62,7 @@ def documented(model, action):
 
 def actions():
     """Describe actions of vmmgr's dispatch table that take filters (retired features excluded)."""
-    with open(os.path.join(TOP, "vmmgr", "dispatch.c")) as f:
+    with open(os.path.join(TOP, "vmmgr", "services", "ec2", "dispatch.c")) as f:
         src = f.read()
     found = re.findall(r'\{\s*"(Describe\w+)",\s*(\w+),\s*P\(([^)]*)\)', src)
     return sorted(a for a, fn, params in found if '"Filter"' in params and fn != "vm_retired_feature")
@@ -70,7 +70,7 @@ def actions():
 
 def paged():
     """The actions of vmmgr's dispatch table that take MaxResults."""
-    with open(os.path.join(TOP, "vmmgr", "dispatch.c")) as f:
+    with open(os.path.join(TOP, "vmmgr", "services", "ec2", "dispatch.c")) as f:
         src = f.read()
     return sorted(a for a, params in re.findall(r'\{\s*"(\w+)",\s*\w+,\s*P\(([^)]*)\)', src) if '"MaxResults"' in params)
 

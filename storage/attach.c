@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../vmmgr/compute/domxml.h"
 #include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
@@ -41,7 +42,7 @@ vol_device_target(const char *dev, char target[8], vm_error *err)
 }
 
 static void
-disk_of(const vol_obj *v, const char *target, char serial[24], inst_disk *d)
+disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d)
 {
     snprintf(serial, 24, "vol%s", v->id + 4);
     d->path = v->path;
@@ -121,7 +122,7 @@ vol_attach(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vm_no
     vm_crash_point("volume-attaching");
     if (rc == 0) {
         char serial[24];
-        inst_disk d;
+        vol_disk d;
         disk_of(v, target, serial, &d);
         virConnectPtr conn = vm_ctx_conn(ctx, err);
         _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
@@ -255,7 +256,7 @@ vol_detach(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, bool 
     int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
     if (rc == 0) {
         char serial[24];
-        inst_disk d;
+        vol_disk d;
         disk_of(v, target, serial, &d);
         _cleanup_free_ char *xml = inst_diskxml_build(&d, false, err);
         virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
@@ -307,14 +308,14 @@ vol_unplug_again(vm_ctx *ctx, const vol_obj *v)
 }
 
 int
-vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err)
+vol_disks_of(vm_ctx *ctx, const char *instance_id, vol_disk **ret, size_t *ret_n, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
         return -1;
     sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     size_t n = 0;
-    inst_disk *disks = calloc(25, sizeof(inst_disk));
+    vol_disk *disks = calloc(25, sizeof(vol_disk));
     if (!disks)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     while (n < 24 && sqlite3_step(st) == SQLITE_ROW) {
@@ -335,7 +336,7 @@ vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_
 }
 
 void
-vol_disks_free(inst_disk *disks, size_t n)
+vol_disks_free(vol_disk *disks, size_t n)
 {
     for (size_t i = 0; disks && i < n; i++) {
         free((char *)disks[i].path);

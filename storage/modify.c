@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
@@ -60,7 +59,7 @@ vol_modify(vm_ctx *ctx, const vol_modify_req *r, vm_node *resp, vm_error *err)
         char owner[VM_ID_MAX] = "";
         if (v->instance_id)
             snprintf(owner, sizeof(owner), "%s", v->instance_id);
-        if (!dry && ((owner[0] && (fd = inst_lock(ctx, owner, false, err)) < 0) ||
+        if (!dry && ((owner[0] && (fd = vm_ctx_lock(ctx, owner, false, err)) < 0) ||
                      (vfd = vol_lock(ctx, vid, false, err)) < 0)) {
             vm_lock_release(fd);
             return -1;

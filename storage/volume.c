@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"

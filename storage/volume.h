@@ -4,11 +4,19 @@
  * Actions CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume, DetachVolume. */
 #pragma once
 
-#include "../vmmgr/compute/domxml.h"
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/node.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/tags.h"
+
+/* A volume attached to a domain as a virtio disk, with its type's I/O limits (0: none). */
+typedef struct vol_disk {
+    const char *path;   /* qcow2 */
+    const char *target; /* vdb … vdy */
+    const char *serial; /* the volume id without its dash, as the guest sees it */
+    long iops;
+    long bytes_per_sec;
+} vol_disk;
 
 /* Typed requests from the EC2 edge (vmmgr/services/ec2/volumes.c), each answering into resp the
  * way EC2 does; DryRunOperation when ctx is a dry run and the request would succeed. */
@@ -46,8 +54,8 @@ int vol_describe_modifications(vm_ctx *ctx, const char *const *ids, size_t nids,
 
 /* The volumes attached to instance_id as disks for its persistent definition.  *ret (owned, with
  * its strings) is freed with vol_disks_free. */
-int vol_disks_of(vm_ctx *ctx, const char *instance_id, inst_disk **ret, size_t *ret_n, vm_error *err);
-void vol_disks_free(inst_disk *disks, size_t n);
+int vol_disks_of(vm_ctx *ctx, const char *instance_id, vol_disk **ret, size_t *ret_n, vm_error *err);
+void vol_disks_free(vol_disk *disks, size_t n);
 /* Appends blockDeviceMapping/item for each volume attached to instance_id. */
 int vol_render_mappings(vm_ctx *ctx, vm_node *parent, const char *instance_id, vm_error *err);
 /* ModifyInstanceAttribute BlockDeviceMapping: whether the volume at device (the root device or an

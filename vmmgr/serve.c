@@ -12,6 +12,7 @@
 
 #include "api/http.h"
 #include "compute/instance.h"
+#include "services/service.h"
 #include "../autoscaling/asg.h"
 #include "../elb/elb.h"
 #include "../imds/imds.h"
@@ -182,6 +183,7 @@ vm_serve(vm_ctx *ctx, const vm_serve_opts *opts)
     pthread_t main_thread = pthread_self();
     kick_thread = main_thread;
     kick_on = 1;
+    svc_kick = vm_serve_kick;
     virConnectPtr registered = NULL;
     sampler *smp = opts->metrics_interval > 0 ? sampler_new() : NULL;
     elb_sampler *esmp = smp ? elb_sampler_new() : NULL;

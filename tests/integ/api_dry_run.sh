@@ -2,7 +2,7 @@
 # DryRun=true on every action of the dispatch table, through the HTTP API as boto3 serializes it:
 # each answers DryRunOperation (or the error AWS gives that request anyway), and nothing changes —
 # the store, libvirt's domains, networks and filters, and the files of the state dir are the same
-# after all of them.  The actions come from vmmgr/dispatch.c, so an action added there without a
+# after all of them.  The actions come from vmmgr/services/ec2/dispatch.c, so an action added there without a
 # case here fails this test; the dispatcher's guard (vm_ctx_dry_run) covers a handler that forgot
 # DryRun.  A control run without DryRun shows the comparison sees a change.
 . "$(dirname "$0")/lib.sh"
@@ -67,7 +67,7 @@ state() {
 state > "$T/before"
 
 PY=${PYTHON:-/usr/bin/python3}
-"$PY" - "$ENDPOINT" "$(dirname "$0")/../../vmmgr/dispatch.c" <<PY || fail "DryRun answers"
+"$PY" - "$ENDPOINT" "$(dirname "$0")/../../vmmgr/services/ec2/dispatch.c" <<PY || fail "DryRun answers"
 import json, re, sys, urllib.request, urllib.error
 import botocore.session
 from botocore.auth import SigV4Auth

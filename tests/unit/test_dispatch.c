@@ -8,7 +8,7 @@
 #include <unistd.h>
 #include <string.h>
 
-#include "../../vmmgr/dispatch.h"
+#include "../../vmmgr/services/ec2/dispatch.h"
 
 TestSuite(dispatch, .init = scratch_setup, .fini = scratch_teardown);
 

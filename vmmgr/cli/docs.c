@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "../core/params.h"
-#include "../dispatch.h"
+#include "../services/ec2/dispatch.h"
 #include "commands.h"
 #include "query.h"
 #include "render.h"

@@ -12,7 +12,7 @@
 #include "../../images/catalog.h"
 #include "../../storage/snapshot.h"
 #include "../core/cleanup.h"
-#include "../dispatch.h"
+#include "../services/ec2/dispatch.h"
 #include "../core/audit.h"
 #include "../core/keys.h"
 #include "../init.h"

@@ -8,7 +8,7 @@
 
 #include "../core/cleanup.h"
 #include "../compute/instance.h"
-#include "../dispatch.h"
+#include "../services/ec2/dispatch.h"
 #include "commands.h"
 
 #define EXIT_WAITER 255

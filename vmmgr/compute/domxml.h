@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "../core/error.h"
+#include "../../storage/volume.h"
 
 #define VMMGR_XMLNS "https://vmmgr.dev/xmlns/instance/1"
 
@@ -27,7 +28,7 @@ typedef struct inst_domain_def {
     long root_iops, root_bps;   /* the root volume's I/O limits (0: none) */
     const char *config_drive;   /* NoCloud ISO (read-only), or NULL */
     const char *console_path;   /* serial log */
-    const struct inst_disk *disks; /* attached volumes, in the persistent definition */
+    const vol_disk *disks;      /* attached volumes, in the persistent definition */
     size_t ndisks;
     /* the primary network interface, or nic_network NULL for none */
     const char *nic_network;    /* libvirt network (the subnet's) */
@@ -43,14 +44,8 @@ typedef struct inst_domain_def {
     bool ec2_smbios;
 } inst_domain_def;
 
-/* A volume attached as a virtio disk, with its type's I/O limits (0: none). */
-typedef struct inst_disk {
-    const char *path;   /* qcow2 */
-    const char *target; /* vdb … vdy */
-    const char *serial; /* the volume id without its dash, as the guest sees it */
-    long iops;
-    long bytes_per_sec;
-} inst_disk;
+/* A volume attached as a virtio disk (storage's vol_disk). */
+typedef vol_disk inst_disk;
 
 /* The <disk> element alone, for hotplug (owned string); pinned: behind its letter's PCIe port
  * (only in a domain that has them: inst_domxml_has_letter_ports). */

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "../core/audit.h"
-#include "../dispatch.h"
-#include "../serve.h"
+#include "ec2/dispatch.h"
+
+void (*svc_kick)(void);
 
 const svc_desc svc_ec2 = {
     .signing_name = "ec2",
@@ -79,7 +80,8 @@ svc_call(const svc_desc *svc, vm_ctx *ctx, const char *principal, const char *ac
     }
     /* a group's new size, policy or pool: the daemon's controller acts now, not at its next round */
     if ((svc == &svc_autoscaling || svc == &svc_elbv2) && strncmp(action, "Describe", 8) != 0)
-        vm_serve_kick();
+        if (svc_kick)
+            svc_kick();
     *ret_resp = resp;
     return 0;
 }

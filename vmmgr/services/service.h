@@ -62,3 +62,7 @@ extern const svc_desc svc_cloudwatch;
 extern const svc_desc svc_autoscaling;
 extern const svc_desc svc_elbv2;
 extern const svc_desc svc_acm;
+
+/* Called after a request that changed what the daemon's controller acts on (an Auto Scaling or
+ * ELBv2 change); `vmmgr serve` sets it to wake its loop (NULL: nothing to wake). */
+extern void (*svc_kick)(void);

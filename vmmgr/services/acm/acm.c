@@ -11,6 +11,7 @@
 #include <uuid/uuid.h>
 
 #include "../../../acm/acm.h"
+#include "../../../elb/elb.h"
 #include "../../core/cleanup.h"
 #include "../../core/db.h"
 #include "../service.h"
@@ -184,7 +185,7 @@ describe_certificate(vm_ctx *ctx, const char *principal, const vm_params *p, vm_
     vm_node_time(o, "NotAfter", NULL, c.not_after);
     vm_node_str(o, "KeyAlgorithm", NULL, c.key_algorithm);
     vm_node_str(o, "SignatureAlgorithm", NULL, c.signature_algorithm);
-    _cleanup_free_ char *users = acm_cert_users(ctx, c.id);
+    _cleanup_free_ char *users = elb_cert_users(ctx, c.id);
     vm_node *in_use = vm_node_list(o, "InUseBy", NULL);
     for (char *save = NULL, *u = users ? strtok_r(users, "\n", &save) : NULL; u; u = strtok_r(NULL, "\n", &save))
         vm_node_str(in_use, NULL, NULL, u);
@@ -266,7 +267,7 @@ list_certificates(vm_ctx *ctx, const char *principal, const vm_params *p, vm_nod
         vm_node_str(it, "Status", NULL, status);
         vm_node_str(it, "Type", NULL, "IMPORTED");
         vm_node_str(it, "KeyAlgorithm", NULL, v[i].key_algorithm);
-        _cleanup_free_ char *users = acm_cert_users(ctx, v[i].id);
+        _cleanup_free_ char *users = elb_cert_users(ctx, v[i].id);
         vm_node_bool(it, "InUse", NULL, users && users[0]);
         vm_node_time(it, "NotBefore", NULL, v[i].not_before);
         vm_node_time(it, "NotAfter", NULL, v[i].not_after);

@@ -2,9 +2,9 @@
  * attributes (DescribeRegions, DescribeAvailabilityZones, DescribeAccountAttributes). */
 #pragma once
 
-#include "core/ctx.h"
-#include "core/node.h"
-#include "core/params.h"
+#include "../../core/ctx.h"
+#include "../../core/node.h"
+#include "../../core/params.h"
 
 int vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 int vm_account_zones(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/cleanup.h"
-#include "core/filter.h"
+#include "../../core/cleanup.h"
+#include "../../core/filter.h"
 
 int
 vm_account_regions(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)

@@ -3,18 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../images/catalog.h"
-#include "../net/net.h"
-#include "../storage/snapshot.h"
-#include "../storage/volume.h"
+#include "../../../images/catalog.h"
+#include "../../../net/net.h"
+#include "../../../storage/snapshot.h"
+#include "../../../storage/volume.h"
 #include "account.h"
-#include "compute/instance.h"
-#include "compute/keypair.h"
-#include "compute/types.h"
-#include "services/ec2/ec2.h"
-#include "core/audit.h"
-#include "core/cleanup.h"
-#include "core/tags.h"
+#include "../../compute/instance.h"
+#include "../../compute/keypair.h"
+#include "../../compute/types.h"
+#include "ec2.h"
+#include "../../core/audit.h"
+#include "../../core/cleanup.h"
+#include "../../core/tags.h"
 
 #define P(...) ((const char *const[]){ __VA_ARGS__, NULL })
 

@@ -3,9 +3,9 @@
  * and error codes are the same whichever way a request comes in. */
 #pragma once
 
-#include "core/ctx.h"
-#include "core/node.h"
-#include "core/params.h"
+#include "../../core/ctx.h"
+#include "../../core/node.h"
+#include "../../core/params.h"
 
 typedef int (*vm_action_fn)(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err);
 
