@@ -50,12 +50,21 @@ typedef struct img_import_req {
     const char *kernel, *initrd;       /* files of this host, for boot mode direct */
 } img_import_req;
 int img_import(vm_ctx *ctx, const img_import_req *r, vm_node *resp, vm_error *err);
+/* DeregisterImage: its files go (the snapshot of one that CreateImage made stays), the row stays
+ * hidden for the terminated instances that name it.  The caller has checked that no living
+ * instance uses it (compute's inst_using_image). */
 int img_deregister(vm_ctx *ctx, const char *image_id, vm_node *resp, vm_error *err);
-/* CreateImage answers the pending image at once; the "image" job (vmmgr/core/job.h) shuts the
- * guest down unless no_reboot, copies its disk and makes the image available (img_finish). */
-int img_create_from_instance(vm_ctx *ctx, const char *instance_id, const char *name, const char *description,
-                             bool no_reboot, vm_node *resp, vm_error *err);
-int img_finish(vm_ctx *ctx, const char *id, vm_error *err);
+
+/* The catalogue's parts of a new image (CreateImage, compute/create_image.c, and ImportImage):
+ * AMI names (3 to 128 of EC2's characters; InvalidAMIName.Malformed) not taken (.Duplicate); the
+ * pending record and its directory, base the path of its root.qcow2; its state; qemu-img convert to
+ * a flattened, read-only qcow2 at base (shared: the source is still open read-write, NoReboot). */
+int img_check_name(const char *name, vm_error *err);
+int img_check_free(vm_ctx *ctx, const char *name, vm_error *err);
+int img_record_pending(vm_ctx *ctx, const char *id, const char *name, const char *desc, const char *boot,
+                       const char *kernel, const char *initrd, char *base, size_t baselen, vm_error *err);
+int img_set_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err);
+int img_convert(const char *src, const char *fmt, const char *base, bool shared, bool progress, vm_error *err);
 /* Inspects an outside file as format fmt ("qcow2" or "raw"): 0 when it is safe to read as that. */
 int img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_error *err);
 /* Removes an unfinished image: its files and its row. */

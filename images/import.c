@@ -20,7 +20,6 @@
 #include "../storage/overlay.h"
 #include "../storage/snapshot.h"
 #include "../storage/volume.h"
-#include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
@@ -29,7 +28,6 @@
 #include "../vmmgr/core/tags.h"
 #include "catalog.h"
 
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 static const vm_cmd_limits inspect_limits = {
     .timeout_sec = 60,
@@ -39,8 +37,8 @@ static const vm_cmd_limits inspect_limits = {
     .address_space = 4L << 30,
 };
 
-static int
-check_name(const char *name, vm_error *err)
+int
+img_check_name(const char *name, vm_error *err)
 {
     size_t n = name ? strlen(name) : 0;
     if (n < 3 || n > 128)
@@ -53,9 +51,8 @@ check_name(const char *name, vm_error *err)
     return 0;
 }
 
-/* A new AMI's name must not be taken. */
-static int
-check_free(vm_ctx *ctx, const char *name, vm_error *err)
+int
+img_check_free(vm_ctx *ctx, const char *name, vm_error *err)
 {
     char exists[VM_ID_MAX];
     int taken = img_find_by_name(ctx, name, exists, err);
@@ -101,22 +98,14 @@ img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_
     return 0;
 }
 
-static int
-set_image_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err)
+int
+img_set_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE images SET state = ? WHERE id = ?", &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return vm_db_error(ctx->db, "saving image state", err);
-    return 0;
+    return vm_db_run(ctx->db, err, "UPDATE images SET state = ? WHERE id = ?", "tt", state, id) < 0 ? -1 : 0;
 }
 
-/* Records a pending image (the intent), its directory made. */
-static int
-record_pending(vm_ctx *ctx, const char *id, const char *name, const char *desc, const char *boot, const char *kernel,
+int
+img_record_pending(vm_ctx *ctx, const char *id, const char *name, const char *desc, const char *boot, const char *kernel,
                const char *initrd, char *base, size_t baselen, vm_error *err)
 {
     char dir[4096];
@@ -167,9 +156,8 @@ img_discard(vm_ctx *ctx, const char *id)
     vm_tags_drop(ctx, id, &ignore);
 }
 
-/* qemu-img convert to a flattened qcow2 at base (through base.part). */
-static int
-convert(const char *src, const char *fmt, const char *base, bool shared, bool progress, vm_error *err)
+int
+img_convert(const char *src, const char *fmt, const char *base, bool shared, bool progress, vm_error *err)
 {
     char part[4200];
     snprintf(part, sizeof(part), "%s.part", base);
@@ -217,7 +205,7 @@ img_import(vm_ctx *ctx, const img_import_req *r, vm_node *resp, vm_error *err)
     const char *url = r->url, *fmt = r->format, *name = r->name, *desc = r->description, *arch = r->architecture;
     const char *boot = r->boot_mode, *kernel = r->kernel, *initrd = r->initrd;
     bool progress = ctx->progress;
-    if (check_name(name, err) < 0)
+    if (img_check_name(name, err) < 0)
         return -1;
     if (strncmp(url, "file://", 7) != 0 || url[7] != '/')
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "the disk must be a local file (file:///PATH), not '%s'",
@@ -240,7 +228,7 @@ img_import(vm_ctx *ctx, const img_import_req *r, vm_node *resp, vm_error *err)
     unsigned long long size;
     if (img_inspect(path, fmt, &size, err) < 0)
         return -1;
-    if (check_free(ctx, name, err) < 0)
+    if (img_check_free(ctx, name, err) < 0)
         return -1;
     if (ctx->dry_run)
         return vm_error_dry_run(err);
@@ -254,14 +242,14 @@ img_import(vm_ctx *ctx, const img_import_req *r, vm_node *resp, vm_error *err)
     int lock = vm_ctx_lock(ctx, id, false, err);
     if (lock < 0)
         return -1;
-    int rc = record_pending(ctx, id, name, desc, boot, kernel ? kpath : NULL, kernel ? ipath : NULL, base,
+    int rc = img_record_pending(ctx, id, name, desc, boot, kernel ? kpath : NULL, kernel ? ipath : NULL, base,
                             sizeof(base), err);
     if (rc == 0 && kernel)
         rc = vol_file_copy_readonly(kernel, kpath, err) < 0 || vol_file_copy_readonly(initrd, ipath, err) < 0 ? -1 : 0;
     if (rc == 0)
-        rc = convert(path, fmt, base, false, progress, err);
+        rc = img_convert(path, fmt, base, false, progress, err);
     if (rc == 0)
-        rc = set_image_state(ctx, id, "available", err);
+        rc = img_set_state(ctx, id, "available", err);
     if (rc < 0 && !(err->code == VM_ERR_AMI_NAME_DUPLICATE))
         img_discard(ctx, id);
     vm_lock_release(lock);
@@ -280,15 +268,6 @@ img_deregister(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
         return -1;
     if (strcmp(img->state, "available") != 0 && strcmp(img->state, "failed") != 0)
         return vm_error_set(err, VM_ERR_AMI_NOT_FOUND, "The image id '[%s]' does not exist", id);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM instances WHERE image_id = ? AND state != ? LIMIT 1", &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, INST_TERMINATED);
-    /* every instance's root disk is an overlay of this base: it must stay while one exists */
-    if (sqlite3_step(st) == SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "image '%s' is used by instance '%s'", id,
-                            vm_db_text(st, 0));
     char vol[32];
     int used = vol_uses_image(ctx, id, vol, err);
     if (used != 0)
@@ -318,151 +297,6 @@ img_deregister(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
     snprintf(dir, sizeof(dir), "%s/images/%s", ctx->state_dir, id);
     rmdir(dir);
     vm_node_bool(resp, "return", NULL, true);
-    return 0;
-}
-
-/* Shuts the guest down (ACPI, forced after the stop timeout); 1 when it was running. */
-static int
-quiesce(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return -1;
-    _cleanup_(virDomainFreep) virDomainPtr d = virDomainLookupByName(conn, id);
-    if (!d)
-        return vm_error_from_virt(err, "looking up domain '%s'", id);
-    if (virDomainIsActive(d) != 1)
-        return 0;
-    if (virDomainShutdown(d) < 0)
-        return vm_error_from_virt(err, "shutting down '%s'", id);
-    for (time_t end = time(NULL) + ctx->stop_timeout; time(NULL) < end && virDomainIsActive(d) == 1;)
-        usleep(200 * 1000);
-    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
-        return vm_error_from_virt(err, "stopping '%s'", id);
-    return 1;
-}
-
-static int
-restart(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    _cleanup_(virDomainFreep) virDomainPtr d = conn ? virDomainLookupByName(conn, id) : NULL;
-    if (!d || virDomainCreate(d) < 0)
-        return vm_error_from_virt(err, "starting '%s' again", id);
-    return 0;
-}
-
-int
-img_create_from_instance(vm_ctx *ctx, const char *iid, const char *name, const char *desc, bool no_reboot,
-                         vm_node *resp, vm_error *err)
-{
-    bool dry = ctx->dry_run;
-    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    _cleanup_(img_obj_freep) img_obj *src = NULL;
-    if (check_name(name, err) < 0 || inst_get(ctx, iid, &in, err) < 0)
-        return -1;
-    if (in->state != INST_RUNNING && in->state != INST_STOPPED)
-        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "The instance '%s' is not in a running or stopped state",
-                            iid);
-    if (img_get(ctx, in->image_id, &src, err) < 0)
-        return -1;
-    if (check_free(ctx, name, err) < 0)
-        return -1;
-    if (dry)
-        return vm_error_dry_run(err);
-
-    char id[VM_ID_MAX], base[4200], kpath[4200], ipath[4200];
-    vm_id_new("ami", id);
-    bool direct = src->kernel_path != NULL;
-    snprintf(kpath, sizeof(kpath), "%s/images/%s/vmlinux", ctx->state_dir, id);
-    snprintf(ipath, sizeof(ipath), "%s/images/%s/initrd.img", ctx->state_dir, id);
-    int fd = inst_lock(ctx, iid, false, err);
-    if (fd < 0)
-        return -1;
-    int lock = vm_ctx_lock(ctx, id, false, err);
-    if (lock < 0) {
-        vm_lock_release(fd);
-        return -1;
-    }
-    int rc = record_pending(ctx, id, name, desc, src->boot, direct ? kpath : NULL, direct ? ipath : NULL, base,
-                            sizeof(base), err);
-    if (rc == 0) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        rc = vm_db_prepare(ctx->db, "UPDATE images SET source_instance = ?, no_reboot = ? WHERE id = ?", &st, err);
-        if (rc == 0) {
-            sqlite3_bind_text(st, 1, iid, -1, SQLITE_STATIC);
-            sqlite3_bind_int(st, 2, no_reboot);
-            sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE)
-                rc = vm_db_error(ctx->db, "recording image", err);
-        }
-    }
-    if (rc == 0 && direct)
-        rc = vol_file_copy_readonly(src->kernel_path, kpath, err) < 0 ||
-                     (src->initrd_path && vol_file_copy_readonly(src->initrd_path, ipath, err) < 0)
-                 ? -1
-                 : 0;
-    /* the copy (and the guest's shutdown for it) is the job's: the answer is the pending image */
-    if (rc == 0)
-        rc = vm_job_spawn(ctx, "image", id, (int[]){ lock, fd }, 2, err);
-    if (rc < 0 && err->code != VM_ERR_AMI_NAME_DUPLICATE)
-        img_discard(ctx, id);
-    vm_lock_release(lock);
-    vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    vm_node_str(resp, "imageId", NULL, id);
-    return 0;
-}
-
-int
-img_finish(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT base_path, source_instance, no_reboot FROM images WHERE id = ? AND state = 'pending'", &q,
-                      err) < 0)
-        return -1;
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) != SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_AMI_NOT_FOUND, "No pending image '%s'", id);
-    char base[4200], iid[VM_ID_MAX];
-    snprintf(base, sizeof(base), "%s", vm_db_text(q, 0));
-    snprintf(iid, sizeof(iid), "%s", vm_db_text(q, 1));
-    bool no_reboot = sqlite3_column_int(q, 2) != 0;
-    sqlite3_reset(q); /* no read transaction held across the copy: the writes after it would be refused */
-    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    int was_running = 0;
-    int rc = inst_get(ctx, iid, &in, err);
-    /* a consistent copy: the guest is shut down for it unless NoReboot asks otherwise */
-    if (rc == 0 && in->state == INST_RUNNING && !no_reboot && (was_running = quiesce(ctx, iid, err)) < 0)
-        rc = -1;
-    if (rc == 0)
-        rc = convert(in->disk_path, "qcow2", base, in->state == INST_RUNNING && no_reboot, false, err);
-    if (was_running > 0 && restart(ctx, iid, rc == 0 ? err : &(vm_error){ 0 }) < 0)
-        rc = -1;
-    if (rc == 0 && in->root_volume_id[0]) {
-        /* as EC2 does: the AMI's root is a snapshot of the instance's root volume */
-        char snap[VM_ID_MAX], sdesc[160];
-        snprintf(sdesc, sizeof(sdesc), "Created by CreateImage(%s) for %s", iid, id);
-        _cleanup_stmt_ sqlite3_stmt *sz = NULL;
-        rc = vm_db_prepare(ctx->db, "SELECT size_gib FROM volumes WHERE id = ?", &sz, err);
-        if (rc == 0) {
-            sqlite3_bind_text(sz, 1, in->root_volume_id, -1, SQLITE_STATIC);
-            long gib = sqlite3_step(sz) == SQLITE_ROW ? sqlite3_column_int64(sz, 0) : 1;
-            /* the SELECT's read snapshot must end before the INSERT: upgraded to a write after another
-             * connection's commit it fails at once (SQLITE_BUSY_SNAPSHOT), without the busy timeout */
-            sqlite3_reset(sz);
-            rc = snap_record_for_image(ctx, id, in->root_volume_id, gib, sdesc, base, snap, err);
-        }
-    }
-    if (rc == 0)
-        rc = set_image_state(ctx, id, "available", err);
-    if (rc < 0) {
-        /* a failed image is gone, as EC2's 'failed' one would be deregistered */
-        img_discard(ctx, id);
-        return -1;
-    }
     return 0;
 }
 

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../vmmgr/compute/domxml.h"
-#include "../vmmgr/compute/instance.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
@@ -41,8 +39,8 @@ vol_device_target(const char *dev, char target[8], vm_error *err)
     return 0;
 }
 
-static void
-disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d)
+void
+vol_disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d)
 {
     snprintf(serial, 24, "vol%s", v->id + 4);
     d->path = v->path;
@@ -52,117 +50,11 @@ disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d)
     d->bytes_per_sec = v->throughput * MIB;
 }
 
-/* The instance's lock, then the volume's (always in that order, so two operations never deadlock). */
-static int
-lock_both(vm_ctx *ctx, const char *iid, const char *vid, int *ret_fd, int *ret_vfd, vm_error *err)
-{
-    if ((*ret_fd = inst_lock(ctx, iid, false, err)) < 0)
-        return -1;
-    if ((*ret_vfd = vol_lock(ctx, vid, false, err)) < 0) {
-        vm_lock_release(*ret_fd);
-        return -1;
-    }
-    return 0;
-}
-
-/* What AttachVolume requires of the volume, the instance and the device, read from the store into
- * *ret_v and *ret_in: checked once for the answer, and again under the locks, since another attach
- * may have taken the volume or the device in between. */
-static int
-attach_check(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vol_obj **ret_v, inst_obj **ret_in,
-             vm_error *err)
-{
-    vol_obj_free(*ret_v);
-    inst_obj_free(*ret_in);
-    *ret_v = NULL;
-    *ret_in = NULL;
-    if (vol_get(ctx, vid, ret_v, err) < 0 || inst_get(ctx, iid, ret_in, err) < 0)
-        return -1;
-    if ((*ret_v)->instance_id || strcmp((*ret_v)->state, "available") != 0)
-        return vm_error_set(err, VM_ERR_VOLUME_IN_USE, "%s is already attached to an instance", vid);
-    if ((*ret_in)->state != INST_RUNNING && (*ret_in)->state != INST_STOPPED)
-        return vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE, "Instance '%s' is not 'running' or 'stopped'", iid);
-    char zone[40];
-    net_instance_zone(ctx, iid, zone);
-    if (strcmp(zone, (*ret_v)->az) != 0)
-        return vm_error_set(err, VM_ERR_VOLUME_ZONE_MISMATCH,
-                            "The volume '%s' is not in the same availability zone as instance '%s'", vid, iid);
-    _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
-        return -1;
-    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
-    return 0;
-}
-
-int
-vol_attach(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vm_node *resp, vm_error *err)
-{
-    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    _cleanup_(inst_obj_freep) inst_obj *in = NULL;
-    char target[8];
-    if (vol_device_target(dev, target, err) < 0 || attach_check(ctx, vid, iid, dev, &v, &in, err) < 0)
-        return -1;
-    if (ctx->dry_run)
-        return vm_error_dry_run(err);
-
-    int fd, vfd;
-    if (lock_both(ctx, iid, vid, &fd, &vfd, err) < 0)
-        return -1;
-    if (attach_check(ctx, vid, iid, dev, &v, &in, err) < 0) {
-        vm_lock_release(vfd);
-        vm_lock_release(fd);
-        return -1;
-    }
-    /* intent: attaching; reconcile settles it from the domain's definition if we die */
-    int rc = vol_update(ctx, vid, "in-use", iid, dev, "attaching", err);
-    vm_crash_point("volume-attaching");
-    if (rc == 0) {
-        char serial[24];
-        vol_disk d;
-        disk_of(v, target, serial, &d);
-        virConnectPtr conn = vm_ctx_conn(ctx, err);
-        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
-        /* behind its letter's port, so the guest knows it as the device asked for */
-        _cleanup_free_ char *defxml = dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE) : NULL;
-        _cleanup_free_ char *xml = dom ? inst_diskxml_build(&d, inst_domxml_has_letter_ports(defxml), err) : NULL;
-        if (!dom)
-            rc = vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
-        else if (!xml)
-            rc = -1;
-        else {
-            unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
-            if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
-                rc = vm_error_from_virt(err, "attaching '%s' to '%s'", vid, iid);
-        }
-        if (rc == 0)
-            vm_crash_point("volume-attached");
-    }
-    if (rc == 0)
-        rc = vol_update(ctx, vid, "in-use", iid, dev, "attached", err);
-    else {
-        vm_error ignore = { 0 };
-        vol_update(ctx, vid, "available", NULL, NULL, NULL, &ignore);
-    }
-    vm_lock_release(vfd);
-    vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    _cleanup_(vol_obj_freep) vol_obj *now = NULL;
-    if (vol_get(ctx, vid, &now, err) < 0)
-        return -1;
-    vol_render_attachment(resp, now);
-    return 0;
-}
-
 /* The alias of the disk with target in the domain's live (flags 0) or persistent
  * (VIR_DOMAIN_XML_INACTIVE) definition: 1 and *ret_alias (owned, may be NULL for a persistent
  * definition) when it is there, 0 when not, -1 when the definition cannot be read. */
-static int
-disk_in(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias)
+int
+vol_disk_alias(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias)
 {
     _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
     _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "dom.xml", NULL, XML_PARSE_NONET)
@@ -198,8 +90,8 @@ disk_in(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias)
 
 /* Records that the guest is asked now; false when it was asked less than UNPLUG_AGAIN_SEC ago. */
 #define UNPLUG_AGAIN_SEC 10
-static bool
-unplug_due(vm_ctx *ctx, const char *id, bool force)
+bool
+vol_unplug_due(vm_ctx *ctx, const char *id, bool force)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
@@ -213,96 +105,19 @@ unplug_due(vm_ctx *ctx, const char *id, bool force)
     return sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(ctx->db) == 1;
 }
 
-int
-vol_detach(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, bool force, vm_node *resp, vm_error *err)
-{
-    _cleanup_(vol_obj_freep) vol_obj *v = NULL;
-    if (vol_get(ctx, vid, &v, err) < 0)
-        return -1;
-    if (!v->instance_id)
-        return vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.", vid);
-    if (strcmp(v->device, "/dev/vda") == 0)
-        return vm_error_set(err, VM_ERR_OPERATION_NOT_PERMITTED,
-                            "Volume '%s' is the root device of '%s': terminate the instance to free it", vid,
-                            v->instance_id);
-    if ((iid && strcmp(iid, v->instance_id) != 0) || (dev && strcmp(dev, v->device) != 0))
-        return vm_error_set(err, VM_ERR_ATTACHMENT_NOT_FOUND, "No attachment of '%s' matches", vid);
-    if (ctx->dry_run)
-        return vm_error_dry_run(err);
-    char target[8];
-    if (vol_device_target(v->device, target, err) < 0)
-        return -1;
-    char owner[VM_ID_MAX];
-    snprintf(owner, sizeof(owner), "%s", v->instance_id);
-    int fd, vfd;
-    if (lock_both(ctx, owner, vid, &fd, &vfd, err) < 0)
-        return -1;
-    /* another detach (or a forced one) may have let it go in between */
-    vol_obj_free(v);
-    v = NULL;
-    if (vol_get(ctx, vid, &v, err) < 0 || !v->instance_id || strcmp(v->instance_id, owner) != 0) {
-        vm_lock_release(vfd);
-        vm_lock_release(fd);
-        return vm_error_is_set(err) ? -1
-                                    : vm_error_set(err, VM_ERR_INCORRECT_STATE, "Volume '%s' is in the 'available' state.",
-                                                   vid);
-    }
-    /* No request waits on a guest: the persistent definition loses the disk at once, the running
-     * guest is asked to let it go (an asynchronous unplug), and the answer is "detaching".  The
-     * volume becomes available when the guest has let go: libvirt's device-removed event wakes the
-     * daemon's reconcile, and every reconcile checks (vol_reconcile).  A repeated DetachVolume asks
-     * the guest again; Force makes the volume available without waiting for the guest. */
-    bool pending = false;
-    int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
-    if (rc == 0) {
-        char serial[24];
-        vol_disk d;
-        disk_of(v, target, serial, &d);
-        _cleanup_free_ char *xml = inst_diskxml_build(&d, false, err);
-        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
-        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
-        if (dom) {
-            _cleanup_free_ char *calias = NULL, *lalias = NULL;
-            if (disk_in(dom, VIR_DOMAIN_XML_INACTIVE, target, &calias) == 1 &&
-                virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0)
-                rc = vm_error_from_virt(err, "detaching '%s' from the definition of '%s'", vid, owner);
-            if (rc == 0 && virDomainIsActive(dom) == 1 && disk_in(dom, 0, target, &lalias) == 1) {
-                pending = true;
-                /* a repeated DetachVolume asks the guest again only as often as reconcile does */
-                bool again = v->attach_state && strcmp(v->attach_state, "detaching") == 0;
-                if (unplug_due(ctx, vid, !again) &&
-                    (!lalias || virDomainDetachDeviceAlias(dom, lalias, VIR_DOMAIN_AFFECT_LIVE) < 0))
-                    virResetLastError();
-            }
-        } else if (rc == 0) {
-            virResetLastError(); /* no domain: nothing to unplug */
-        }
-    }
-    if (rc == 0 && (!pending || force))
-        rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);
-    vm_lock_release(vfd);
-    vm_lock_release(fd);
-    if (rc < 0)
-        return -1;
-    free(v->attach_state);
-    v->attach_state = strdup("detaching");
-    vol_render_attachment(resp, v);
-    return 0;
-}
-
 void
 vol_unplug_again(vm_ctx *ctx, const vol_obj *v)
 {
     /* not more often: a Linux guest takes a second press of the slot's button within its 5 s
      * countdown as a cancel, so asking at every reconcile would keep the disk in for ever */
-    if (!unplug_due(ctx, v->id, false))
+    if (!vol_unplug_due(ctx, v->id, false))
         return;
     vm_error ignore = { 0 };
     char target[8];
     _cleanup_free_ char *alias = NULL;
     virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
     _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
-    if (dom && vol_device_target(v->device, target, &ignore) == 0 && disk_in(dom, 0, target, &alias) == 1 && alias)
+    if (dom && vol_device_target(v->device, target, &ignore) == 0 && vol_disk_alias(dom, 0, target, &alias) == 1 && alias)
         virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE);
     virResetLastError();
 }
@@ -324,7 +139,7 @@ vol_disks_of(vm_ctx *ctx, const char *instance_id, vol_disk **ret, size_t *ret_n
         vm_error ignore = { 0 };
         if (!v || vol_device_target(v->device, target, &ignore) < 0)
             continue;
-        disk_of(v, target, serial, &disks[n]);
+        vol_disk_of(v, target, serial, &disks[n]);
         disks[n].path = strdup(v->path);
         disks[n].target = strdup(target);
         disks[n].serial = strdup(serial);

@@ -35,11 +35,6 @@ int vol_create(vm_ctx *ctx, const vol_create_req *r, vm_node *resp, vm_error *er
 /* The volumes named (each must exist; none: all) that pass the filters. */
 int vol_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err);
 int vol_delete(vm_ctx *ctx, const char *volume_id, vm_node *resp, vm_error *err);
-int vol_attach(vm_ctx *ctx, const char *volume_id, const char *instance_id, const char *device, vm_node *resp,
-               vm_error *err);
-/* instance_id, device: NULL, or what the attachment must be. */
-int vol_detach(vm_ctx *ctx, const char *volume_id, const char *instance_id, const char *device, bool force,
-               vm_node *resp, vm_error *err);
 /* ModifyVolume (grow, change type, IOPS, throughput; live on an attached volume) and
  * DescribeVolumesModifications. */
 typedef struct vol_modify_req {

@@ -1,13 +1,18 @@
-/* Internals shared by the volume files (volume.c: records, create, describe, delete, root volumes,
- * reconcile; attach.c: hotplug; modify.c: ModifyVolume).  Not for use outside storage/. */
+/* Storage's volume records and the disk plumbing under them, shared by the volume files (volume.c:
+ * records, create, describe, delete, root volumes, reconcile; attach.c: disks of instances;
+ * modify.c: ModifyVolume) and by compute's AttachVolume and DetachVolume
+ * (vmmgr/compute/volume_attach.c), the one user outside storage/. */
 #pragma once
 
 #include <stdbool.h>
 #include <time.h>
 
+#include <libvirt/libvirt.h>
+
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/node.h"
+#include "volume.h"
 
 #define MIB (1024L * 1024L)
 
@@ -51,3 +56,13 @@ int vol_device_target(const char *dev, char target[8], vm_error *err);
 /* Asks the running guest again to let a detaching volume go: an unplug requested before the guest
  * could answer (early in its boot) is lost, and QEMU takes a new request after the last expired. */
 void vol_unplug_again(vm_ctx *ctx, const vol_obj *v);
+
+/* For compute's AttachVolume and DetachVolume (vmmgr/compute/volume_attach.c), besides the records
+ * above: the alias of the disk with target in the domain's live (flags 0) or persistent
+ * (VIR_DOMAIN_XML_INACTIVE) definition: 1 and *ret_alias (owned, may be NULL for a persistent
+ * definition) when it is there, 0 when not, -1 when the definition cannot be read; and whether the
+ * guest may be asked to let the volume go now (recorded: not again within 10 s unless force). */
+/* The disk of volume v at target, its serial (the id without the dash) written into serial. */
+void vol_disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d);
+int vol_disk_alias(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias);
+bool vol_unplug_due(vm_ctx *ctx, const char *id, bool force);

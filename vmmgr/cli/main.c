@@ -256,7 +256,7 @@ cmd_job(vm_ctx *ctx, int argc, char **argv)
     if (strcmp(argv[0], "snapshot") == 0)
         rc = snap_finish(ctx, argv[1], false, &err);
     else if (strcmp(argv[0], "image") == 0)
-        rc = img_finish(ctx, argv[1], &err);
+        rc = inst_create_image_finish(ctx, argv[1], &err);
     else if (strcmp(argv[0], "launch") == 0 || strcmp(argv[0], "start") == 0 || strcmp(argv[0], "terminate") == 0 ||
              strcmp(argv[0], "hibernate") == 0)
         rc = inst_job(ctx, argv[0], argv[1], argv[2], &err);

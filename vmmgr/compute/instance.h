@@ -170,6 +170,21 @@ int inst_hibernate_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 int inst_describe(vm_ctx *ctx, const char *const *ids, size_t nids, const vm_filters *fs, vm_node *resp, vm_error *err);
 /* GetConsoleOutput: the last of the guest's serial console, base64 as EC2 gives it. */
 int inst_console_output(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err);
+/* AttachVolume: the volume (available, in the instance's zone) at device, hotplugged into a running
+ * guest; DetachVolume: unplugged (detaching until the guest lets go; force: available at once);
+ * instance_id, device: NULL, or what the attachment must be.  Both answer the attachment. */
+int inst_attach_volume(vm_ctx *ctx, const char *volume_id, const char *instance_id, const char *device,
+                       vm_node *resp, vm_error *err);
+int inst_detach_volume(vm_ctx *ctx, const char *volume_id, const char *instance_id, const char *device, bool force,
+                       vm_node *resp, vm_error *err);
+/* CreateImage answers the pending image at once; the "image" job (vmmgr/core/job.h) shuts the
+ * guest down unless no_reboot, copies its disk and makes the image available
+ * (inst_create_image_finish). */
+int inst_create_image(vm_ctx *ctx, const char *instance_id, const char *name, const char *description,
+                      bool no_reboot, vm_node *resp, vm_error *err);
+int inst_create_image_finish(vm_ctx *ctx, const char *image_id, vm_error *err);
+/* A living (not terminated) instance of image_id: 1 with its id, 0 when none. */
+int inst_using_image(vm_ctx *ctx, const char *image_id, char instance_id[VM_ID_MAX], vm_error *err);
 /* DescribeInstanceAttribute: one attribute (attr, as EC2 names it) of the instance into resp. */
 int inst_describe_attribute(vm_ctx *ctx, const char *id, const char *attr, vm_node *resp, vm_error *err);
 /* ModifyInstanceAttribute: one change at a time, to an instance that is not (being) terminated. */

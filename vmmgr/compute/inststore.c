@@ -369,3 +369,16 @@ inst_datasource_check(const char *value, vm_error *err)
                         "imds, both",
                         value);
 }
+
+int
+inst_using_image(vm_ctx *ctx, const char *image_id, char instance_id[VM_ID_MAX], vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id FROM instances WHERE image_id = ? AND state != ? LIMIT 1", "ti",
+                   image_id, (long long)INST_TERMINATED) < 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(instance_id, VM_ID_MAX, "%s", vm_db_text(st, 0));
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading instances", err);
+}

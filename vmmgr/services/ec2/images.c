@@ -1,10 +1,12 @@
 /* AMIs on the wire: DescribeImages, ImportImage (the CLI's only), DeregisterImage and CreateImage
- * parsed into images/'s typed calls (images/catalog.h), which answer as EC2 does. */
+ * parsed into the typed calls of images/ (images/catalog.h) and, for CreateImage and the instances
+ * that keep an image, compute (compute/create_image.c), which answer as EC2 does. */
 #include <stdlib.h>
 
 #include "../../core/cleanup.h"
 #include "../../core/filter.h"
 #include "../../../images/catalog.h"
+#include "../../compute/instance.h"
 #include "ec2.h"
 
 int
@@ -39,7 +41,14 @@ int
 ec2_deregister_image(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
 {
     const char *id = vm_params_require(p, "ImageId", err);
-    return id ? img_deregister(ctx, id, resp, err) : -1;
+    char iid[VM_ID_MAX];
+    int used = id ? inst_using_image(ctx, id, iid, err) : -1;
+    if (used < 0)
+        return -1;
+    /* every instance's root disk is an overlay of this base: it must stay while one exists */
+    if (used)
+        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "image '%s' is used by instance '%s'", id, iid);
+    return img_deregister(ctx, id, resp, err);
 }
 
 int
@@ -49,6 +58,6 @@ ec2_create_image(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool no_reboot;
     if (!iid || vm_params_bool(p, "NoReboot", false, &no_reboot, err) < 0)
         return -1;
-    return img_create_from_instance(ctx, iid, vm_params_get(p, "Name"), vm_params_get(p, "Description"), no_reboot,
-                                    resp, err);
+    return inst_create_image(ctx, iid, vm_params_get(p, "Name"), vm_params_get(p, "Description"), no_reboot, resp,
+                             err);
 }

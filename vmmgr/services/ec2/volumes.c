@@ -8,6 +8,7 @@
 #include "../../core/tags.h"
 #include "../../../storage/snapshot.h"
 #include "../../../storage/volume.h"
+#include "../../compute/instance.h"
 #include "ec2.h"
 
 int
@@ -57,7 +58,7 @@ ec2_attach_volume(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     const char *vid = vm_params_require(p, "VolumeId", err);
     const char *iid = vid ? vm_params_require(p, "InstanceId", err) : NULL;
     const char *dev = iid ? vm_params_require(p, "Device", err) : NULL;
-    return dev ? vol_attach(ctx, vid, iid, dev, resp, err) : -1;
+    return dev ? inst_attach_volume(ctx, vid, iid, dev, resp, err) : -1;
 }
 
 int
@@ -67,7 +68,8 @@ ec2_detach_volume(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
     bool force;
     if (!vid || vm_params_bool(p, "Force", false, &force, err) < 0)
         return -1;
-    return vol_detach(ctx, vid, vm_params_get(p, "InstanceId"), vm_params_get(p, "Device"), force, resp, err);
+    return inst_detach_volume(ctx, vid, vm_params_get(p, "InstanceId"), vm_params_get(p, "Device"), force, resp,
+                              err);
 }
 
 int
