@@ -133,12 +133,8 @@ net_igw_list(vm_ctx *ctx, net_igw **ret, size_t *ret_n, vm_error *err)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            net_igw *bigger = reallocarray(v, cap = cap ? 2 * cap : 8, sizeof(*v));
-            if (!bigger)
-                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-            v = bigger;
-        }
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         snprintf(v[n].id, sizeof(v[n].id), "%s", vm_db_text(st, 0));
         snprintf(v[n].vpc_id, sizeof(v[n].vpc_id), "%s", vm_db_text(st, 1));
         n++;

@@ -194,12 +194,8 @@ net_natgw_list(vm_ctx *ctx, net_natgw **ret, size_t *ret_n, vm_error *err)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            net_natgw *bigger = reallocarray(v, cap = cap ? 2 * cap : 8, sizeof(*v));
-            if (!bigger)
-                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-            v = bigger;
-        }
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         natgw_from_row(st, &v[n++]);
     }
     if (rc != SQLITE_DONE)

@@ -130,12 +130,8 @@ rtb_load(vm_ctx *ctx, const rtb_obj *o, net_rtb *t, vm_error *err)
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(rs)) == SQLITE_ROW) {
-        if (t->nroutes == cap) {
-            net_route *bigger = reallocarray(t->routes, cap = cap ? 2 * cap : 4, sizeof(*bigger));
-            if (!bigger)
-                goto oom;
-            t->routes = bigger;
-        }
+        if (vm_array_grow(&t->routes, t->nroutes, &cap, sizeof(*t->routes)) < 0)
+            goto oom;
         net_route *r = &t->routes[t->nroutes++];
         snprintf(r->cidr, sizeof(r->cidr), "%s", vm_db_text(rs, 0));
         snprintf(r->gateway, sizeof(r->gateway), "%s", vm_db_text(rs, 1));
@@ -147,12 +143,8 @@ rtb_load(vm_ctx *ctx, const rtb_obj *o, net_rtb *t, vm_error *err)
         goto db;
     cap = 0;
     while ((rc = sqlite3_step(as)) == SQLITE_ROW) {
-        if (t->nassocs == cap) {
-            net_rtb_assoc *bigger = reallocarray(t->assocs, cap = cap ? 2 * cap : 4, sizeof(*bigger));
-            if (!bigger)
-                goto oom;
-            t->assocs = bigger;
-        }
+        if (vm_array_grow(&t->assocs, t->nassocs, &cap, sizeof(*t->assocs)) < 0)
+            goto oom;
         net_rtb_assoc *a = &t->assocs[t->nassocs++];
         snprintf(a->id, sizeof(a->id), "%s", vm_db_text(as, 0));
         snprintf(a->subnet, sizeof(a->subnet), "%s", vm_db_text(as, 1));
@@ -188,13 +180,9 @@ net_rtb_list(vm_ctx *ctx, net_rtb **ret, size_t *ret_n, vm_error *err)
     size_t n = 0, cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            net_rtb *bigger = reallocarray(v, cap = cap ? 2 * cap : 8, sizeof(*v));
-            if (!bigger) {
-                net_rtb_list_free(v, n);
-                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-            }
-            v = bigger;
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0) {
+            net_rtb_list_free(v, n);
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         }
         if (net_rtb_get(ctx, vm_db_text(st, 0), &v[n], err) < 0) {
             net_rtb_list_free(v, n);

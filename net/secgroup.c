@@ -99,16 +99,14 @@ sg_resolve(vm_ctx *ctx, const char *gid, const char *name, char id[VM_ID_MAX], c
 
 typedef struct rule_list {
     net_sg_rule *v;
-    size_t n;
+    size_t n, cap;
 } rule_list;
 
 static int
 rules_push(rule_list *l, const net_sg_rule *r, vm_error *err)
 {
-    net_sg_rule *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-    if (!v)
+    if (vm_array_grow(&l->v, l->n, &l->cap, sizeof(*l->v)) < 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    l->v = v;
     l->v[l->n++] = *r;
     return 0;
 }
@@ -438,12 +436,8 @@ net_sg_list(vm_ctx *ctx, net_sg **ret, size_t *ret_n, vm_error *err)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            net_sg *bigger = reallocarray(v, cap = cap ? 2 * cap : 8, sizeof(*v));
-            if (!bigger)
-                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-            v = bigger;
-        }
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         net_sg *g = &v[n++];
         snprintf(g->id, sizeof(g->id), "%s", vm_db_text(st, 0));
         snprintf(g->vpc, sizeof(g->vpc), "%s", vm_db_text(st, 1));

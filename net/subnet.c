@@ -161,12 +161,8 @@ net_subnet_list(vm_ctx *ctx, net_subnet **ret, size_t *ret_n, vm_error *err)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            net_subnet *bigger = reallocarray(v, cap = cap ? 2 * cap : 8, sizeof(*v));
-            if (!bigger)
-                return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-            v = bigger;
-        }
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
         subnet_from_row(st, &v[n++]);
     }
     if (rc != SQLITE_DONE)

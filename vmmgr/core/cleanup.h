@@ -53,3 +53,19 @@ static inline void vm_strv_free(char **v)
 }
 VM_DEFINE_CLEANUP(char **, vm_strv_free)
 #define _cleanup_strv_ _cleanup_(vm_strv_freep)
+
+/* Room for element n of the array *(T **)pv whose capacity is *cap (doubling from 8): 0, or -1 when
+ * out of memory (the array unchanged). */
+static inline int
+vm_array_grow(void *pv, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t want = *cap ? 2 * *cap : 8;
+    void *bigger = reallocarray(*(void **)pv, want, elem);
+    if (!bigger)
+        return -1;
+    *(void **)pv = bigger;
+    *cap = want;
+    return 0;
+}

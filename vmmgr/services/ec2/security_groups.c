@@ -60,16 +60,14 @@ perm_parse(const vm_params *p, const char *prefix, net_sg_perm *r, vm_error *err
 
 typedef struct perm_list {
     net_sg_perm *v;
-    size_t n;
+    size_t n, cap;
 } perm_list;
 
 static int
 perms_push(perm_list *l, const net_sg_perm *r, vm_error *err)
 {
-    net_sg_perm *v = realloc(l->v, (l->n + 1) * sizeof(*v));
-    if (!v)
+    if (vm_array_grow(&l->v, l->n, &l->cap, sizeof(*l->v)) < 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    l->v = v;
     l->v[l->n++] = *r;
     return 0;
 }
