@@ -22,6 +22,9 @@ cleanup() {
 		[ -d "$s" ] || continue
 		ids=$("$VM_BIN" --state-dir "$s" describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
 		[ -n "$ids" ] && "$VM_BIN" --state-dir "$s" terminate-instances --instance-ids $ids >/dev/null 2>&1 || true
+		# the default VPC's networks live in libvirtd: ids first (every vmmgr call starts a missing one again)
+		subnets=$("$VM_BIN" --state-dir "$s" describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
+		for id in $subnets; do virsh -q -c "${VMMGR_LIBVIRT_URI:-qemu:///system}" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
 	done
 	rm -rf "$T"
 }
@@ -31,9 +34,12 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0
 
 printf '%-6s %22s %22s %8s\n' count "vmmgr rps (p50 ms)" "moto rps (p50 ms)" ratio
 declare -A p50
+block=190
 for n in 10 100 1000; do
 	s="$T/s$n"
-	"$VM_BIN" --state-dir "$s" init --accel tcg > "$T/init$n"
+	# a default VPC of its own per count: the three live in one libvirtd at once
+	block=$((block + 1))
+	"$VM_BIN" --state-dir "$s" init --accel tcg --default-vpc-cidr "10.$block.0.0/16" > "$T/init$n"
 	"$top/bench/seed" "$s" "$n"
 	key=$("$VM_BIN" --state-dir "$s" create-access-key --output json)
 	akid=$(jq -r .AccessKey.AccessKeyId <<<"$key")

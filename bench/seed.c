@@ -19,7 +19,7 @@ main(int argc, char **argv)
         return 2;
     }
     vm_error err = { 0 };
-    vm_ctx *ctx = vm_ctx_new(argv[1], NULL, &err);
+    vm_ctx *ctx = vm_ctx_new(argv[1], getenv("VMMGR_LIBVIRT_URI"), &err);
     char ami[VM_ID_MAX];
     if (!ctx || img_find_by_name(ctx, IMG_TINY_NAME, ami, &err) != 1) {
         fprintf(stderr, "seed: %s\n", err.msg[0] ? err.msg : "run vmmgr init first");
