@@ -142,10 +142,15 @@ curl -s "${sig[@]}" -d 'Action=DescribeAvailabilityZones&Version=2016-11-15' "$E
 	fail "signed POST from curl"
 curl -s "${sig[@]}" -d 'Action=LaunchRockets&Version=2016-11-15' "$ENDPOINT/" | grep -q '<Code>InvalidAction</Code>' ||
 	fail "unknown action"
+# the progress bar is the CLI's own (ctx->progress), not a wire parameter: over HTTP it is unknown
+snaps=$(vm describe-snapshots --query 'Snapshots[].SnapshotId' --output text | wc -w)
+curl -s "${sig[@]}" -d 'Action=CreateSnapshot&Version=2016-11-15&VolumeId=vol-0123456789abcdef0&Progress=true' "$ENDPOINT/" |
+	grep -q '<Code>UnknownParameter</Code>' || fail "Progress over HTTP was not refused as an unknown parameter"
+[ "$(vm describe-snapshots --query 'Snapshots[].SnapshotId' --output text | wc -w)" = "$snaps" ] || fail "a refused CreateSnapshot made one"
 head -c 2000000 /dev/zero | tr '\0' a > "$T/big"
 code=$(curl -s -o /dev/null -w '%{http_code}' "${sig[@]}" --data-binary @"$T/big" "$ENDPOINT/")
 [ "$code" = 413 ] || fail "a 2 MB body got $code"
-ok "curl's SigV4: GET and POST; InvalidAction; 413 for a body over 1 MiB"
+ok "curl's SigV4: GET and POST; InvalidAction; Progress (the CLI's own) is an UnknownParameter and makes nothing; 413 for a body over 1 MiB"
 
 grep -q "$AWS_SECRET_ACCESS_KEY" "$T/serve.err" && fail "the secret appears in the server log"
 audit=$(vm audit --max-items 100000 --output json)
