@@ -252,18 +252,11 @@ acm_cert_put(vm_ctx *ctx, const acm_cert *c, bool replace, vm_error *err)
                                 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                       &st, err) < 0)
         return -1;
-    const char *text[] = { c->id,     c->domain,        c->sans, c->subject, c->issuer, c->serial, c->key_algorithm,
-                           c->signature_algorithm };
-    for (int i = 0; i < 8; i++)
-        sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, c->not_before);
-    sqlite3_bind_int64(st, 10, c->not_after);
-    sqlite3_bind_int64(st, 11, c->imported_at);
-    if (!replace)
-        sqlite3_bind_int64(st, 12, c->created_at);
-    sqlite3_bind_text(st, 13, c->cert_pem, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 14, c->chain_pem, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 15, c->key_pem, -1, SQLITE_STATIC);
+    /* an update keeps created_at: ?12 is bound and unused */
+    if (vm_db_bind(st, err, "ttttttttiiiittt", c->id, c->domain, c->sans, c->subject, c->issuer, c->serial,
+                   c->key_algorithm, c->signature_algorithm, (long long)c->not_before, (long long)c->not_after,
+                   (long long)c->imported_at, (long long)c->created_at, c->cert_pem, c->chain_pem, c->key_pem) < 0)
+        return -1;
     return sqlite3_step(st) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording the certificate", err);
 }
 
@@ -271,9 +264,8 @@ int
 acm_cert_get(vm_ctx *ctx, const char *id, acm_cert *c, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " CERT_COLUMNS " FROM acm_certificates WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " CERT_COLUMNS " FROM acm_certificates WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         char arn[ACM_ARN_MAX];
         acm_arn(ctx, id, arn);

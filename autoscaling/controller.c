@@ -475,13 +475,11 @@ recent_failure(vm_ctx *ctx, const char *group)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db,
-                      "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND status = 'Failed' "
-                      "AND end_time > ?",
-                      &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND status = 'Failed' "
+                   "AND end_time > ?",
+                   "ti", group, (long long)(time(NULL) - ASG_LAUNCH_BACKOFF)) < 0)
         return false;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, time(NULL) - ASG_LAUNCH_BACKOFF);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -492,13 +490,11 @@ launching(vm_ctx *ctx, const char *group)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db,
-                      "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND "
-                      "(status = 'InProgress' OR (status = 'Successful' AND end_time > ?))",
-                      &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT 1 FROM asg_activities WHERE group_name = ? AND kind = 'launch' AND "
+                   "(status = 'InProgress' OR (status = 'Successful' AND end_time > ?))",
+                   "ti", group, (long long)(time(NULL) - ASG_REFILL_QUIET_SEC)) < 0)
         return false;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, time(NULL) - ASG_REFILL_QUIET_SEC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -916,11 +912,10 @@ instance_subnet(vm_ctx *ctx, const char *id, char buf[VM_ID_MAX])
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
     buf[0] = '\0';
-    if (vm_db_prepare(ctx->db,
-                      "SELECT subnet_id FROM network_interfaces WHERE instance_id = ? ORDER BY rowid LIMIT 1", &st,
-                      &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT subnet_id FROM network_interfaces WHERE instance_id = ? ORDER BY rowid LIMIT 1", "t",
+                   id) < 0)
         return;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         snprintf(buf, VM_ID_MAX, "%s", vm_db_text(st, 0));
 }

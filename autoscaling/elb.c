@@ -19,9 +19,9 @@ asg_tgs_of(vm_ctx *ctx, const char *group, char (**ret)[ELB_ID_LEN + 1], size_t 
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT tg_id FROM asg_target_groups WHERE group_name = ? ORDER BY rowid", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT tg_id FROM asg_target_groups WHERE group_name = ? ORDER BY rowid", "t",
+                   group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         char(*v)[ELB_ID_LEN + 1] = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -42,16 +42,11 @@ drain(vm_ctx *ctx, const char *group, const char *tg_id, const char *instance_id
     if (elb_lbs_of_tg(ctx, tg_id, &lbs, &nl, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE elb_targets SET drain_until = ?1 WHERE tg_id = ?2 AND asg = ?3 AND drain_until = 0 "
-                      "AND (?4 IS NULL OR target = ?4)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE elb_targets SET drain_until = ?1 WHERE tg_id = ?2 AND asg = ?3 AND drain_until = 0 "
+                   "AND (?4 IS NULL OR target = ?4)",
+                   "ittt", (long long)(nl && delay > 0 ? time(NULL) + delay : 1), tg_id, group, instance_id) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, nl && delay > 0 ? time(NULL) + delay : 1);
-    sqlite3_bind_text(st, 2, tg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, group, -1, SQLITE_STATIC);
-    if (instance_id)
-        sqlite3_bind_text(st, 4, instance_id, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "deregistering targets", err);
 }
 
@@ -75,9 +70,7 @@ asg_tgs_set(vm_ctx *ctx, const char *group, const char (*ids)[ELB_ID_LEN + 1], s
         if (rc == 0)
             rc = vm_db_prepare(ctx->db, "DELETE FROM asg_target_groups WHERE group_name = ? AND tg_id = ?", &d, err);
         if (rc == 0) {
-            sqlite3_bind_text(d, 1, group, -1, SQLITE_STATIC);
-            sqlite3_bind_text(d, 2, old[i], -1, SQLITE_STATIC);
-            if (sqlite3_step(d) != SQLITE_DONE)
+            if (vm_db_bind(d, err, "tt", group, old[i]) < 0 || sqlite3_step(d) != SQLITE_DONE)
                 rc = vm_db_error(ctx->db, "detaching target groups", err);
         }
     }
@@ -86,9 +79,7 @@ asg_tgs_set(vm_ctx *ctx, const char *group, const char (*ids)[ELB_ID_LEN + 1], s
         rc = vm_db_prepare(ctx->db, "INSERT OR IGNORE INTO asg_target_groups (group_name, tg_id) VALUES (?, ?)", &ins,
                            err);
         if (rc == 0) {
-            sqlite3_bind_text(ins, 1, group, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, ids[i], -1, SQLITE_STATIC);
-            if (sqlite3_step(ins) != SQLITE_DONE)
+            if (vm_db_bind(ins, err, "tt", group, ids[i]) < 0 || sqlite3_step(ins) != SQLITE_DONE)
                 rc = vm_db_error(ctx->db, "attaching target groups", err);
         }
     }
@@ -172,17 +163,12 @@ asg_elb_round(vm_ctx *ctx, const asg_group *g, asg_member *ms, size_t n, vm_erro
             if (!ip[0])
                 continue;
             _cleanup_stmt_ sqlite3_stmt *ins = NULL;
-            if (vm_db_prepare(ctx->db,
-                              "INSERT INTO elb_targets (tg_id, target, port, ip, created_at, asg) VALUES (?, ?, ?, ?, ?, ?) "
-                              "ON CONFLICT (tg_id, target, port) DO UPDATE SET drain_until = 0, asg = excluded.asg",
-                              &ins, err) < 0)
+            if (vm_db_stmt(ctx->db, &ins, err,
+                           "INSERT INTO elb_targets (tg_id, target, port, ip, created_at, asg) VALUES (?, ?, ?, ?, ?, ?) "
+                           "ON CONFLICT (tg_id, target, port) DO UPDATE SET drain_until = 0, asg = excluded.asg",
+                           "ttitit", tg.id, ms[i].instance_id, (long long)tg.port, ip, (long long)(time(NULL)),
+                           g->name) < 0)
                 return -1;
-            sqlite3_bind_text(ins, 1, tg.id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(ins, 2, ms[i].instance_id, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins, 3, tg.port);
-            sqlite3_bind_text(ins, 4, ip, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins, 5, time(NULL));
-            sqlite3_bind_text(ins, 6, g->name, -1, SQLITE_STATIC);
             if (sqlite3_step(ins) != SQLITE_DONE)
                 return vm_db_error(ctx->db, "registering the group's instances", err);
         }
@@ -212,22 +198,16 @@ asg_elb_drained(vm_ctx *ctx, const asg_group *g, const char *instance_id, vm_err
         if (drain(ctx, g->name, tgs[t], instance_id, err) < 0)
             return -1;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT count(*) FROM elb_targets WHERE tg_id = ? AND target = ? AND asg = ?", &st,
-                          err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, "SELECT count(*) FROM elb_targets WHERE tg_id = ? AND target = ? AND asg = ?",
+                       "ttt", tgs[t], instance_id, g->name) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, tgs[t], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, instance_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, g->name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0) {
             /* a group being deleted does not wait for the drain */
             if (g->deleting) {
                 _cleanup_stmt_ sqlite3_stmt *d = NULL;
-                if (vm_db_prepare(ctx->db, "DELETE FROM elb_targets WHERE tg_id = ? AND target = ? AND asg = ?", &d,
-                                  err) < 0)
+                if (vm_db_stmt(ctx->db, &d, err, "DELETE FROM elb_targets WHERE tg_id = ? AND target = ? AND asg = ?",
+                               "ttt", tgs[t], instance_id, g->name) < 0)
                     return -1;
-                sqlite3_bind_text(d, 1, tgs[t], -1, SQLITE_STATIC);
-                sqlite3_bind_text(d, 2, instance_id, -1, SQLITE_STATIC);
-                sqlite3_bind_text(d, 3, g->name, -1, SQLITE_STATIC);
                 sqlite3_step(d);
             } else {
                 drained = 0;
@@ -260,8 +240,7 @@ int
 asg_elb_forget(vm_ctx *ctx, const char *group, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM elb_targets WHERE asg = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM elb_targets WHERE asg = ?", "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "deregistering the group's targets", err);
 }

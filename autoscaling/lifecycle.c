@@ -43,10 +43,8 @@ asg_hook_get(vm_ctx *ctx, const char *group, const char *name, asg_hook *ret, vm
     char sql[256];
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_lifecycle_hooks WHERE group_name = ? AND name = ?", hook_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "tt", group, name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     load_hook(st, ret);
@@ -57,13 +55,10 @@ int
 asg_hooks_count(vm_ctx *ctx, const char *group, const char *transition, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT count(*) FROM asg_lifecycle_hooks WHERE group_name = ?1 AND (?2 IS NULL OR transition = ?2)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT count(*) FROM asg_lifecycle_hooks WHERE group_name = ?1 AND (?2 IS NULL OR transition = ?2)",
+                   "tt", group, transition) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    if (transition)
-        sqlite3_bind_text(st, 2, transition, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_db_error(ctx->db, "counting lifecycle hooks", err);
     return sqlite3_column_int(st, 0);
@@ -73,19 +68,12 @@ int
 asg_hook_put(vm_ctx *ctx, const char *group, const asg_hook *h, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT OR REPLACE INTO asg_lifecycle_hooks (group_name, name, transition, heartbeat_timeout, "
-                      "default_result, metadata, target_arn, role_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT OR REPLACE INTO asg_lifecycle_hooks (group_name, name, transition, heartbeat_timeout, "
+                   "default_result, metadata, target_arn, role_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   "tttitttt", group, h->name, h->transition, (long long)h->heartbeat, h->default_result, h->metadata,
+                   h->target_arn, h->role_arn) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, h->transition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, h->heartbeat);
-    sqlite3_bind_text(st, 5, h->default_result, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, h->metadata, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, h->target_arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, h->role_arn, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a lifecycle hook", err);
     return 0;
@@ -108,13 +96,10 @@ asg_hook_delete(vm_ctx *ctx, const char *group, const char *name, vm_error *err)
                       "UPDATE asg_lifecycle_actions SET result = CASE transition WHEN ?3 THEN 'ABANDON' ELSE "
                       "'CONTINUE' END WHERE group_name = ?1 AND hook_name = ?2 AND result = ''",
                       &done, err) < 0 ||
-        vm_db_prepare(ctx->db, "DELETE FROM asg_lifecycle_hooks WHERE group_name = ? AND name = ?", &del, err) < 0)
+        vm_db_prepare(ctx->db, "DELETE FROM asg_lifecycle_hooks WHERE group_name = ? AND name = ?", &del, err) < 0 ||
+        vm_db_bind(done, err, "ttt", group, name, ASG_HOOK_LAUNCHING) < 0 ||
+        vm_db_bind(del, err, "tt", group, name) < 0)
         goto fail;
-    sqlite3_bind_text(done, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(done, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(done, 3, ASG_HOOK_LAUNCHING, -1, SQLITE_STATIC);
-    sqlite3_bind_text(del, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(del, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(done) != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE) {
         vm_db_error(ctx->db, "deleting a lifecycle hook", err);
         goto fail;
@@ -131,9 +116,8 @@ asg_hooks_render(vm_ctx *ctx, const char *group, const char *const *names, size_
     char sql[256];
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_lifecycle_hooks WHERE group_name = ? ORDER BY name", hook_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         asg_hook h;
         load_hook(st, &h);
@@ -171,10 +155,9 @@ begin_wait(vm_ctx *ctx, const char *group, const char *instance_id, const char *
                       "INSERT OR IGNORE INTO asg_lifecycle_actions (instance_id, hook_name, group_name, token, "
                       "transition, started_at, deadline, global_deadline, default_result) VALUES (?, ?, ?, ?, ?, ?, ?, "
                       "?, ?)",
-                      &ins, err) < 0)
+                      &ins, err) < 0 ||
+        vm_db_bind(st, err, "tt", group, transition) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, transition, -1, SQLITE_STATIC);
     time_t now = time(NULL);
     while (sqlite3_step(st) == SQLITE_ROW) {
         asg_hook h;
@@ -184,16 +167,9 @@ begin_wait(vm_ctx *ctx, const char *group, const char *instance_id, const char *
         uuid_generate_random(u);
         uuid_unparse_lower(u, token);
         sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, instance_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, h.name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 3, group, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, token, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 5, transition, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 6, now);
-        sqlite3_bind_int64(ins, 7, now + h.heartbeat);
-        sqlite3_bind_int64(ins, 8, now + asg_hook_global_timeout(h.heartbeat));
-        sqlite3_bind_text(ins, 9, h.default_result, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(ins) != SQLITE_DONE)
+        if (vm_db_bind(ins, err, "tttttiiit", instance_id, h.name, group, token, transition, (long long)now,
+                       (long long)(now + h.heartbeat), (long long)(now + asg_hook_global_timeout(h.heartbeat)),
+                       h.default_result) < 0 || sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording a lifecycle action", err);
     }
     return 0;
@@ -222,13 +198,9 @@ asg_hooks_gate(vm_ctx *ctx, const char *group, const char *instance_id, const ch
                       "instance_id = ? AND transition = ?",
                       &st, err) < 0)
         return -1;
-    sqlite3_bind_text(up, 1, instance_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(up, 2, transition, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(up, 3, time(NULL));
-    if (sqlite3_step(up) != SQLITE_DONE)
+    if (vm_db_bind(up, err, "tti", instance_id, transition, (long long)(time(NULL))) < 0 ||
+        sqlite3_step(up) != SQLITE_DONE || vm_db_bind(st, err, "tt", instance_id, transition) < 0)
         return vm_db_error(ctx->db, "timing out lifecycle actions", err);
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, transition, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_db_error(ctx->db, "reading lifecycle actions", err);
     if (sqlite3_column_int(st, 0) > 0)
@@ -240,9 +212,8 @@ int
 asg_hooks_clear(vm_ctx *ctx, const char *instance_id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM asg_lifecycle_actions WHERE instance_id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM asg_lifecycle_actions WHERE instance_id = ?", "t", instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "clearing lifecycle actions", err);
     return 0;
@@ -254,17 +225,11 @@ find_action(vm_ctx *ctx, const char *group, const char *hook, const char *token,
             char ret_instance[VM_ID_MAX], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT instance_id FROM asg_lifecycle_actions WHERE group_name = ?1 AND hook_name = ?2 AND "
-                      "result = '' AND (?3 IS NULL OR token = ?3) AND (?4 IS NULL OR instance_id = ?4)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT instance_id FROM asg_lifecycle_actions WHERE group_name = ?1 AND hook_name = ?2 AND "
+                   "result = '' AND (?3 IS NULL OR token = ?3) AND (?4 IS NULL OR instance_id = ?4)",
+                   "tttt", group, hook, token, instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hook, -1, SQLITE_STATIC);
-    if (token)
-        sqlite3_bind_text(st, 3, token, -1, SQLITE_STATIC);
-    if (instance_id)
-        sqlite3_bind_text(st, 4, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return token ? vm_error_set(err, VM_ERR_VALIDATION, "No active Lifecycle Action found with token %s", token)
                      : vm_error_set(err, VM_ERR_VALIDATION, "No active Lifecycle Action found with instance ID %s",
@@ -281,15 +246,11 @@ asg_hook_complete(vm_ctx *ctx, const char *group, const char *hook, const char *
     if (find_action(ctx, group, hook, token, instance_id, inst, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE asg_lifecycle_actions SET result = ? WHERE group_name = ? AND hook_name = ? AND "
-                      "instance_id = ? AND result = ''",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE asg_lifecycle_actions SET result = ? WHERE group_name = ? AND hook_name = ? AND "
+                   "instance_id = ? AND result = ''",
+                   "tttt", result, group, hook, inst) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, result, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hook, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, inst, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "completing a lifecycle action", err);
     return 0;
@@ -307,15 +268,11 @@ asg_hook_heartbeat(vm_ctx *ctx, const char *group, const char *hook, const char 
     if (found <= 0)
         return found < 0 ? -1 : vm_error_set(err, VM_ERR_VALIDATION, "No Lifecycle Hook found for name: %s", hook);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE asg_lifecycle_actions SET deadline = min(?1, global_deadline) WHERE group_name = ?2 AND "
-                      "hook_name = ?3 AND instance_id = ?4 AND result = ''",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE asg_lifecycle_actions SET deadline = min(?1, global_deadline) WHERE group_name = ?2 AND "
+                   "hook_name = ?3 AND instance_id = ?4 AND result = ''",
+                   "ittt", (long long)(time(NULL) + h.heartbeat), group, hook, inst) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, time(NULL) + h.heartbeat);
-    sqlite3_bind_text(st, 2, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, hook, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, inst, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a lifecycle heartbeat", err);
     return 0;

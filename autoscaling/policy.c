@@ -90,11 +90,8 @@ asg_policy_get(vm_ctx *ctx, const char *group, const char *name, asg_policy *ret
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE (group_name = ?1 OR ?1 IS NULL) AND (name = ?2 OR arn = ?2)",
              policy_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "tt", group, name) < 0)
         return -1;
-    if (group)
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_VALIDATION, "No scaling policy found for service namespace: ec2, resource "
                             "type: autoScalingGroup, policy: %s", name);
@@ -175,10 +172,9 @@ alarm_names_of(vm_ctx *ctx, const char *arn, char names[2][256], size_t *ret_n, 
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret_n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT alarm_name FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY alarm_name",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT alarm_name FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY alarm_name", "t", arn) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     while (*ret_n < 2 && sqlite3_step(st) == SQLITE_ROW)
         snprintf(names[(*ret_n)++], 256, "%s", vm_db_text(st, 0));
     return 0;
@@ -224,25 +220,12 @@ asg_policy_put(vm_ctx *ctx, asg_policy *p, vm_error *err)
              "INSERT OR REPLACE INTO asg_policies (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
              "?14, ?15, ?16, ?17)",
              policy_cols);
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "tttttiiittitditii", p->arn, p->group, p->name, p->type, p->adjustment_type,
+                   (long long)p->scaling_adjustment, (long long)p->min_adjustment_magnitude, (long long)p->cooldown,
+                   steps, p->metric_aggregation, (long long)p->warmup, p->tt_metric, (double)p->tt_target,
+                   (long long)p->tt_disable_scale_in, p->tt_spec, (long long)p->enabled,
+                   (long long)(exists ? old.last_executed : 0)) < 0)
         goto fail;
-    sqlite3_bind_text(st, 1, p->arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, p->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, p->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, p->adjustment_type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, p->scaling_adjustment);
-    sqlite3_bind_int64(st, 7, p->min_adjustment_magnitude);
-    sqlite3_bind_int64(st, 8, p->cooldown);
-    sqlite3_bind_text(st, 9, steps, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, p->metric_aggregation, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 11, p->warmup);
-    sqlite3_bind_text(st, 12, p->tt_metric, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 13, p->tt_target);
-    sqlite3_bind_int(st, 14, p->tt_disable_scale_in);
-    sqlite3_bind_text(st, 15, p->tt_spec, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 16, p->enabled);
-    sqlite3_bind_int64(st, 17, exists ? old.last_executed : 0);
     if (sqlite3_step(st) != SQLITE_DONE) {
         vm_db_error(ctx->db, "recording a scaling policy", err);
         goto fail;
@@ -256,10 +239,7 @@ asg_policy_put(vm_ctx *ctx, asg_policy *p, vm_error *err)
         for (int k = 0; k < 2; k++) {
             snprintf(arn, sizeof(arn), "arn:aws:cloudwatch:%s:%s:alarm:%s", ctx->region, ctx->account_id, names[k]);
             sqlite3_reset(al);
-            sqlite3_bind_text(al, 1, p->arn, -1, SQLITE_STATIC);
-            sqlite3_bind_text(al, 2, names[k], -1, SQLITE_STATIC);
-            sqlite3_bind_text(al, 3, arn, -1, SQLITE_TRANSIENT);
-            if (sqlite3_step(al) != SQLITE_DONE) {
+            if (vm_db_bind(al, err, "ttt", p->arn, names[k], arn) < 0 || sqlite3_step(al) != SQLITE_DONE) {
                 vm_db_error(ctx->db, "recording a policy's alarm", err);
                 goto fail;
             }
@@ -284,9 +264,8 @@ asg_policy_delete(vm_ctx *ctx, const asg_policy *p, vm_error *err)
     if (alarm_names_of(ctx, p->arn, names, &n, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM asg_policies WHERE arn = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM asg_policies WHERE arn = ?", "t", p->arn) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, p->arn, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deleting a scaling policy", err);
     for (size_t i = 0; i < n; i++) {
@@ -305,9 +284,8 @@ group_policies(vm_ctx *ctx, const char *group, bool enabled_only, asg_policy **r
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE group_name = ?%s ORDER BY name", policy_cols,
              enabled_only ? " AND enabled" : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     _cleanup_free_ asg_policy *v = NULL;
     size_t n = 0, cap = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -371,10 +349,10 @@ render_policy(vm_ctx *ctx, vm_node *it, const asg_policy *p)
     vm_node *al = vm_node_list(it, "Alarms", NULL);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (tt && vm_db_prepare(ctx->db, "SELECT alarm_name, alarm_arn FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY "
-                                     "alarm_name",
-                            &st, &ignore) == 0) {
-        sqlite3_bind_text(st, 1, p->arn, -1, SQLITE_STATIC);
+    if (tt && vm_db_stmt(ctx->db, &st, &ignore,
+                         "SELECT alarm_name, alarm_arn FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY "
+                         "alarm_name",
+                         "t", p->arn) == 0) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             vm_node *a = vm_node_item(al);
             vm_node_str(a, "AlarmName", NULL, vm_db_text(st, 0));
@@ -430,10 +408,8 @@ asg_policies_render(vm_ctx *ctx, const char *group, const char *const *names, co
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE (?1 IS NULL OR group_name = ?1) ORDER BY group_name, name",
              policy_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
         return -1;
-    if (group)
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     long seen = 0, shown = 0;
     *ret_more = false;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -485,10 +461,9 @@ static int
 mark_executed(vm_ctx *ctx, const asg_policy *p, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE asg_policies SET last_executed = ? WHERE arn = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE asg_policies SET last_executed = ? WHERE arn = ?", "it",
+                   (long long)(time(NULL)), p->arn) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, time(NULL));
-    sqlite3_bind_text(st, 2, p->arn, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a policy's execution", err);
     return 0;
@@ -513,10 +488,9 @@ apply(vm_ctx *ctx, asg_group *g, const asg_policy *p, long want, const char *tri
         if (strcmp(p->type, "SimpleScaling") == 0) {
             long cd = p->cooldown >= 0 ? p->cooldown : g->default_cooldown;
             _cleanup_stmt_ sqlite3_stmt *st = NULL;
-            if (vm_db_prepare(ctx->db, "UPDATE asg_groups SET cooldown_until = ? WHERE name = ?", &st, err) < 0)
+            if (vm_db_stmt(ctx->db, &st, err, "UPDATE asg_groups SET cooldown_until = ? WHERE name = ?", "it",
+                           (long long)(time(NULL) + cd), g->name) < 0)
                 goto fail;
-            sqlite3_bind_int64(st, 1, time(NULL) + cd);
-            sqlite3_bind_text(st, 2, g->name, -1, SQLITE_STATIC);
             if (sqlite3_step(st) != SQLITE_DONE) {
                 vm_db_error(ctx->db, "starting a cooldown", err);
                 goto fail;
@@ -537,9 +511,8 @@ cooldown_until(vm_ctx *ctx, const char *group)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT cooldown_until FROM asg_groups WHERE name = ?", &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore, "SELECT cooldown_until FROM asg_groups WHERE name = ?", "t", group) < 0)
         return 0;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 }
 

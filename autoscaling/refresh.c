@@ -51,9 +51,8 @@ active_refresh(vm_ctx *ctx, const char *group, asg_refresh *ret, vm_error *err)
     char sql[700];
     snprintf(sql, sizeof(sql), "SELECT " REFRESH_COLS " FROM asg_refreshes r WHERE r.group_name = ? AND %s", active);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     load_refresh(st, ret);
@@ -64,16 +63,12 @@ static int
 set_status(vm_ctx *ctx, const char *id, const char *status, const char *reason, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE asg_refreshes SET status = ?2, status_reason = coalesce(?3, status_reason), end_time = "
-                      "CASE WHEN ?2 IN ('Successful', 'Failed', 'Cancelled') THEN strftime('%s','now') ELSE end_time "
-                      "END WHERE id = ?1",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE asg_refreshes SET status = ?2, status_reason = coalesce(?3, status_reason), end_time = "
+                   "CASE WHEN ?2 IN ('Successful', 'Failed', 'Cancelled') THEN strftime('%s','now') ELSE end_time "
+                   "END WHERE id = ?1",
+                   "ttt", id, status, reason) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    if (reason)
-        sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "updating an instance refresh", err);
     return 0;
@@ -123,15 +118,9 @@ asg_refresh_start(vm_ctx *ctx, const asg_group *g, asg_refresh *r, vm_error *err
         vm_db_prepare(ctx->db, "UPDATE asg_groups SET template_id = ?, template_version = ? WHERE name = ?", &upd,
                       err) < 0)
         goto fail;
-    sqlite3_bind_text(ins, 1, r->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 2, g->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 3, r->start_time);
-    sqlite3_bind_int64(ins, 4, r->min_healthy);
-    sqlite3_bind_int64(ins, 5, r->warmup);
-    sqlite3_bind_int(ins, 6, r->skip_matching);
-    sqlite3_bind_text(ins, 7, r->template_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 8, r->template_version, -1, SQLITE_STATIC);
-    if (sqlite3_step(ins) != SQLITE_DONE) {
+    if (vm_db_bind(ins, err, "ttiiiitt", r->id, g->name, (long long)r->start_time, (long long)r->min_healthy,
+                   (long long)r->warmup, (long long)r->skip_matching, r->template_id, r->template_version) < 0 ||
+        sqlite3_step(ins) != SQLITE_DONE) {
         vm_db_error(ctx->db, "recording an instance refresh", err);
         goto fail;
     }
@@ -143,25 +132,19 @@ asg_refresh_start(vm_ctx *ctx, const asg_group *g, asg_refresh *r, vm_error *err
         if (m->protected_ || (r->skip_matching && same_template && m->template_version == version))
             continue;
         sqlite3_reset(one);
-        sqlite3_bind_text(one, 1, r->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(one, 2, m->instance_id, -1, SQLITE_STATIC);
-        if (sqlite3_step(one) != SQLITE_DONE) {
+        if (vm_db_bind(one, err, "tt", r->id, m->instance_id) < 0 || sqlite3_step(one) != SQLITE_DONE) {
             vm_db_error(ctx->db, "recording an instance refresh", err);
             goto fail;
         }
         r->to_update++;
     }
-    sqlite3_bind_int64(cnt, 1, r->to_update);
-    sqlite3_bind_text(cnt, 2, r->id, -1, SQLITE_STATIC);
-    if (sqlite3_step(cnt) != SQLITE_DONE) {
+    if (vm_db_bind(cnt, err, "it", (long long)r->to_update, r->id) < 0 || sqlite3_step(cnt) != SQLITE_DONE) {
         vm_db_error(ctx->db, "recording an instance refresh", err);
         goto fail;
     }
     if (r->template_id[0]) {
-        sqlite3_bind_text(upd, 1, r->template_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(upd, 2, r->template_version, -1, SQLITE_STATIC);
-        sqlite3_bind_text(upd, 3, g->name, -1, SQLITE_STATIC);
-        if (sqlite3_step(upd) != SQLITE_DONE) {
+        if (vm_db_bind(upd, err, "ttt", r->template_id, r->template_version, g->name) < 0 ||
+            sqlite3_step(upd) != SQLITE_DONE) {
             vm_db_error(ctx->db, "updating the group's launch template", err);
             goto fail;
         }
@@ -192,11 +175,10 @@ to_replace(vm_ctx *ctx, const char *refresh, const char *id)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM asg_refresh_instances WHERE refresh_id = ? AND instance_id = ?", &st,
-                      &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT 1 FROM asg_refresh_instances WHERE refresh_id = ? AND instance_id = ?", "tt", refresh,
+                   id) < 0)
         return false;
-    sqlite3_bind_text(st, 1, refresh, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -204,10 +186,9 @@ static int
 set_batch_done(vm_ctx *ctx, const char *id, time_t t, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE asg_refreshes SET batch_done_at = ? WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE asg_refreshes SET batch_done_at = ? WHERE id = ?", "it", (long long)t,
+                   id) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, t);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "updating an instance refresh", err);
     return 0;
@@ -276,11 +257,10 @@ asg_refreshes_render(vm_ctx *ctx, const char *group, const char *const *ids, siz
                      vm_node *list, bool *ret_more, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT " REFRESH_COLS " FROM asg_refreshes r WHERE r.group_name = ? ORDER BY r.seq DESC", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " REFRESH_COLS " FROM asg_refreshes r WHERE r.group_name = ? ORDER BY r.seq DESC", "t",
+                   group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     long seen = 0, shown = 0;
     *ret_more = false;
     while (sqlite3_step(st) == SQLITE_ROW) {

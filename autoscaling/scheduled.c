@@ -252,19 +252,10 @@ asg_scheduled_put(vm_ctx *ctx, asg_scheduled *a, vm_error *err)
     snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO asg_scheduled (%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "tttiittiiii", a->group, a->name, a->arn, (long long)a->start_time,
+                   (long long)a->end_time, a->recurrence, a->time_zone, (long long)a->min_size, (long long)a->max_size,
+                   (long long)a->desired, (long long)a->next_run) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, a->group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->arn, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, a->start_time);
-    sqlite3_bind_int64(st, 5, a->end_time);
-    sqlite3_bind_text(st, 6, a->recurrence, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, a->time_zone, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, a->min_size);
-    sqlite3_bind_int64(st, 9, a->max_size);
-    sqlite3_bind_int64(st, 10, a->desired);
-    sqlite3_bind_int64(st, 11, a->next_run);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a scheduled action", err);
     return 0;
@@ -276,10 +267,8 @@ asg_scheduled_get(vm_ctx *ctx, const char *group, const char *name, asg_schedule
     char sql[300];
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_scheduled WHERE group_name = ? AND name = ?", cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "tt", group, name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     load(st, ret);
@@ -290,10 +279,9 @@ int
 asg_scheduled_delete(vm_ctx *ctx, const char *group, const char *name, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM asg_scheduled WHERE group_name = ? AND name = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM asg_scheduled WHERE group_name = ? AND name = ?", "tt", group,
+                   name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deleting a scheduled action", err);
     if (sqlite3_changes(ctx->db) == 0)
@@ -333,12 +321,8 @@ asg_scheduled_render(vm_ctx *ctx, const asg_scheduled_filter *f, vm_node *list, 
              "next_run <= ?3) ORDER BY next_run, group_name, name",
              cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "tii", f->group, (long long)f->start, (long long)f->end) < 0)
         return -1;
-    if (f->group)
-        sqlite3_bind_text(st, 1, f->group, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, f->start);
-    sqlite3_bind_int64(st, 3, f->end);
     long seen = 0, shown = 0;
     *ret_more = false;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -369,11 +353,9 @@ asg_scheduled_round(vm_ctx *ctx, asg_group *g, vm_error *err)
              "SELECT %s FROM asg_scheduled WHERE group_name = ? AND next_run > 0 AND next_run <= ? ORDER BY next_run",
              cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, g->name, -1, SQLITE_STATIC);
     time_t now = time(NULL);
-    sqlite3_bind_int64(st, 2, now);
+    if (vm_db_stmt(ctx->db, &st, err, sql, "ti", g->name, (long long)now) < 0)
+        return -1;
     /* read all first: the loop writes the same table */
     asg_scheduled due[8];
     size_t n = 0;
@@ -408,11 +390,8 @@ asg_scheduled_round(vm_ctx *ctx, asg_group *g, vm_error *err)
             vm_db_rollback(ctx->db);
             return -1;
         }
-        sqlite3_bind_text(up, 1, a->group, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up, 2, a->name, -1, SQLITE_STATIC);
-        if (nx)
-            sqlite3_bind_int64(up, 3, nx);
-        if (sqlite3_step(up) != SQLITE_DONE || vm_db_commit(ctx->db, err) < 0) {
+        if (vm_db_bind(up, err, nx ? "tti" : "tt", a->group, a->name, (long long)nx) < 0 ||
+            sqlite3_step(up) != SQLITE_DONE || vm_db_commit(ctx->db, err) < 0) {
             vm_db_error(ctx->db, "running a scheduled action", err);
             vm_db_rollback(ctx->db);
             return -1;

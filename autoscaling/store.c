@@ -74,9 +74,8 @@ asg_get(vm_ctx *ctx, const char *name, asg_group *ret, vm_error *err)
     char sql[512];
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_groups WHERE name = ?", group_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         load_group(st, ret);
@@ -114,27 +113,17 @@ asg_names(vm_ctx *ctx, char ***ret, vm_error *err)
     return 0;
 }
 
+/* ?1..?15 of an insert; an update has no ?15 (the creation time) */
 static int
-bind_group(sqlite3_stmt *st, const asg_group *g)
+bind_group(sqlite3_stmt *st, const asg_group *g, bool insert, vm_error *err)
 {
     char subnets[ASG_MAX_SUBNETS * VM_ID_MAX];
     join_subnets(g, subnets, sizeof(subnets));
-    sqlite3_bind_text(st, 1, g->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, g->arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, g->template_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, g->template_version, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, g->min_size);
-    sqlite3_bind_int64(st, 6, g->max_size);
-    sqlite3_bind_int64(st, 7, g->desired);
-    sqlite3_bind_int64(st, 8, g->default_cooldown);
-    sqlite3_bind_text(st, 9, g->health_check_type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 10, g->grace_period);
-    sqlite3_bind_text(st, 11, subnets, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 12, g->termination_policies, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 13, g->protect_new);
-    sqlite3_bind_int(st, 14, g->deleting);
-    sqlite3_bind_int64(st, 15, g->created_at);
-    return 0;
+    return vm_db_bind(st, err, insert ? "ttttiiiitittii" "i" : "ttttiiiitittii", g->name, g->arn, g->template_id,
+                      g->template_version, (long long)g->min_size, (long long)g->max_size, (long long)g->desired,
+                      (long long)g->default_cooldown, g->health_check_type, (long long)g->grace_period, subnets,
+                      g->termination_policies, (long long)g->protect_new, (long long)g->deleting,
+                      (long long)g->created_at);
 }
 
 int
@@ -147,9 +136,8 @@ asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, c
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0 || bind_group(st, g, true, err) < 0)
         goto fail;
-    bind_group(st, g);
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
             vm_error_set(err, VM_ERR_ALREADY_EXISTS, "AutoScalingGroup by this name already exists - A group with the "
@@ -184,9 +172,9 @@ asg_update_locked(vm_ctx *ctx, const asg_group *g, const char *cause, vm_error *
                       "min_size = ?5, max_size = ?6, desired = ?7, default_cooldown = ?8, health_check_type = ?9, "
                       "grace_period = ?10, subnets = ?11, termination_policies = ?12, protect_new = ?13, "
                       "deleting = ?14 WHERE name = ?1",
-                      &st, err) < 0)
+                      &st, err) < 0 ||
+        bind_group(st, g, false, err) < 0)
         return -1;
-    bind_group(st, g);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "updating an Auto Scaling group", err);
     return cause ? asg_note_cause(ctx, g->name, cause, err) : 0;
@@ -209,10 +197,8 @@ int
 asg_note_cause(vm_ctx *ctx, const char *group, const char *cause, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE asg_groups SET last_cause = ?2 WHERE name = ?1", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE asg_groups SET last_cause = ?2 WHERE name = ?1", "tt", group, cause) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, cause, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a capacity change", err);
     return 0;
@@ -224,9 +210,8 @@ asg_last_cause(vm_ctx *ctx, const char *group, char *buf, size_t len)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
     buf[0] = '\0';
-    if (vm_db_prepare(ctx->db, "SELECT last_cause FROM asg_groups WHERE name = ?", &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore, "SELECT last_cause FROM asg_groups WHERE name = ?", "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         snprintf(buf, len, "%s", vm_db_text(st, 0));
     return 0;
@@ -236,10 +221,9 @@ int
 asg_set_desired_locked(vm_ctx *ctx, const char *name, long desired, const char *cause, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE asg_groups SET desired = ? WHERE name = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE asg_groups SET desired = ? WHERE name = ?", "it", (long long)desired,
+                   name) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, desired);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "setting a desired capacity", err);
     return cause ? asg_note_cause(ctx, name, cause, err) : 0;
@@ -261,10 +245,9 @@ int
 asg_mark_deleting(vm_ctx *ctx, const char *name, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE asg_groups SET deleting = 1, desired = 0, min_size = 0 WHERE name = ?", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE asg_groups SET deleting = 1, desired = 0, min_size = 0 WHERE name = ?",
+                   "t", name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deleting an Auto Scaling group", err);
     return 0;
@@ -278,9 +261,8 @@ asg_delete_now(vm_ctx *ctx, const char *name, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     /* its targets in load balancers go with it (its instances are gone) */
     if (asg_elb_forget(ctx, name, err) < 0 ||
-        vm_db_prepare(ctx->db, "DELETE FROM asg_groups WHERE name = ?", &st, err) < 0)
+        vm_db_stmt(ctx->db, &st, err, "DELETE FROM asg_groups WHERE name = ?", "t", name) < 0)
         goto fail;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         vm_db_error(ctx->db, "deleting an Auto Scaling group", err);
         goto fail;
@@ -297,10 +279,9 @@ int
 asg_busy(vm_ctx *ctx, const char *name, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM asg_activities WHERE group_name = ? AND status = 'InProgress'", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT 1 FROM asg_activities WHERE group_name = ? AND status = 'InProgress'",
+                   "t", name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -328,9 +309,8 @@ asg_members(vm_ctx *ctx, const char *name, asg_member **ret, size_t *ret_n, vm_e
     snprintf(sql, sizeof(sql), "SELECT %s FROM asg_instances WHERE group_name = ? ORDER BY added_at, instance_id",
              member_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     size_t n = 0, cap = 8;
     _cleanup_free_ asg_member *v = calloc(cap, sizeof(*v));
     int rc;
@@ -357,9 +337,8 @@ asg_member_of(vm_ctx *ctx, const char *instance_id, char group[ASG_NAME_MAX + 1]
     char sql[256];
     snprintf(sql, sizeof(sql), "SELECT group_name, %s FROM asg_instances WHERE instance_id = ?", member_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     snprintf(group, ASG_NAME_MAX + 1, "%s", vm_db_text(st, 0));
@@ -371,20 +350,12 @@ int
 asg_member_add(vm_ctx *ctx, const char *group, const asg_member *m, const char *activity, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT OR IGNORE INTO asg_instances (instance_id, group_name, lifecycle, health, subnet_id, "
-                      "template_version, protected, activity_id, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT OR IGNORE INTO asg_instances (instance_id, group_name, lifecycle, health, subnet_id, "
+                   "template_version, protected, activity_id, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "tttttiiti", m->instance_id, group, m->lifecycle, m->health, m->subnet_id,
+                   (long long)m->template_version, (long long)m->protected_, activity, (long long)m->added_at) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, m->instance_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, m->lifecycle, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, m->health, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, m->subnet_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, m->template_version);
-    sqlite3_bind_int(st, 7, m->protected_);
-    sqlite3_bind_text(st, 8, activity, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, m->added_at);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a group's instance", err);
     return 0;
@@ -394,16 +365,11 @@ int
 asg_member_set(vm_ctx *ctx, const char *instance_id, const char *lifecycle, const char *health, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE asg_instances SET lifecycle = coalesce(?, lifecycle), health = coalesce(?, health) "
-                      "WHERE instance_id = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE asg_instances SET lifecycle = coalesce(?, lifecycle), health = coalesce(?, health) "
+                   "WHERE instance_id = ?",
+                   "ttt", lifecycle, health, instance_id) < 0)
         return -1;
-    if (lifecycle)
-        sqlite3_bind_text(st, 1, lifecycle, -1, SQLITE_STATIC);
-    if (health)
-        sqlite3_bind_text(st, 2, health, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "updating a group's instance", err);
     return 0;
@@ -413,9 +379,8 @@ int
 asg_member_remove(vm_ctx *ctx, const char *instance_id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM asg_instances WHERE instance_id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM asg_instances WHERE instance_id = ?", "t", instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "removing a group's instance", err);
     return 0;
@@ -427,20 +392,13 @@ int
 asg_activity_add(vm_ctx *ctx, const asg_activity *a, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO asg_activities (id, seq, group_name, kind, subnet_id, instance_id, description, "
-                      "cause, start_time, status, progress) VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM "
-                      "asg_activities), ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'InProgress', 0)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO asg_activities (id, seq, group_name, kind, subnet_id, instance_id, description, "
+                   "cause, start_time, status, progress) VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM "
+                   "asg_activities), ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'InProgress', 0)",
+                   "ttttttti", a->id, a->group, a->kind, a->subnet_id, a->instance_id, a->description, a->cause,
+                   (long long)(time(NULL))) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, a->group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, a->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, a->subnet_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, a->instance_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, a->description, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, a->cause, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 8, time(NULL));
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a scaling activity", err);
     return 0;
@@ -451,24 +409,14 @@ asg_activity_set(vm_ctx *ctx, const char *id, const char *instance_id, const cha
                  const char *message, int progress, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE asg_activities SET instance_id = coalesce(?2, instance_id), description = "
-                      "coalesce(?3, description), status = coalesce(?4, status), status_message = coalesce(?5, "
-                      "status_message), progress = ?6, end_time = CASE WHEN ?4 IN ('Successful', 'Failed', "
-                      "'Cancelled') THEN ?7 ELSE end_time END WHERE id = ?1",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE asg_activities SET instance_id = coalesce(?2, instance_id), description = "
+                   "coalesce(?3, description), status = coalesce(?4, status), status_message = coalesce(?5, "
+                   "status_message), progress = ?6, end_time = CASE WHEN ?4 IN ('Successful', 'Failed', "
+                   "'Cancelled') THEN ?7 ELSE end_time END WHERE id = ?1",
+                   "tttttii", id, instance_id, description, status, message, (long long)progress,
+                   (long long)(time(NULL))) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (instance_id)
-        sqlite3_bind_text(st, 2, instance_id, -1, SQLITE_STATIC);
-    if (description)
-        sqlite3_bind_text(st, 3, description, -1, SQLITE_STATIC);
-    if (status)
-        sqlite3_bind_text(st, 4, status, -1, SQLITE_STATIC);
-    if (message)
-        sqlite3_bind_text(st, 5, message, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, progress);
-    sqlite3_bind_int64(st, 7, time(NULL));
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "updating a scaling activity", err);
     return 0;
@@ -478,12 +426,11 @@ int
 asg_activities_open(vm_ctx *ctx, const char *group, asg_activity **ret, size_t *ret_n, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT id, kind, subnet_id, instance_id, start_time FROM asg_activities WHERE group_name = ? AND "
-                      "status IN ('InProgress', 'MidLifecycleAction') ORDER BY seq",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT id, kind, subnet_id, instance_id, start_time FROM asg_activities WHERE group_name = ? AND "
+                   "status IN ('InProgress', 'MidLifecycleAction') ORDER BY seq",
+                   "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     size_t n = 0, cap = 8;
     _cleanup_free_ asg_activity *v = calloc(cap, sizeof(*v));
     while (v && sqlite3_step(st) == SQLITE_ROW) {
@@ -553,9 +500,8 @@ asg_activity_render(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
              "SELECT %s FROM asg_activities a LEFT JOIN asg_groups g ON g.name = a.group_name WHERE a.id = ?",
              activity_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_db_error(ctx->db, "reading a scaling activity", err);
     render_activity(ctx, it, st);
@@ -571,10 +517,8 @@ asg_activities_render(vm_ctx *ctx, const asg_activity_filter *f, vm_node *list, 
              "a.group_name = ?1) ORDER BY a.seq DESC",
              activity_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", f->group) < 0)
         return -1;
-    if (f->group)
-        sqlite3_bind_text(st, 1, f->group, -1, SQLITE_STATIC);
     long seen = 0, shown = 0;
     *ret_more = false;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -610,11 +554,8 @@ asg_tags_put(vm_ctx *ctx, const char *group, const asg_tag *tags, size_t n, vm_e
         return -1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tags[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, tags[i].value ? tags[i].value : "", -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, tags[i].propagate);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (vm_db_bind(st, err, "ttti", group, tags[i].key, tags[i].value ? tags[i].value : "",
+                       (long long)tags[i].propagate) < 0 || sqlite3_step(st) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording a group's tag", err);
     }
     return 0;
@@ -628,9 +569,7 @@ asg_tags_delete(vm_ctx *ctx, const char *group, const char *const *keys, size_t 
         return -1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, keys[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (vm_db_bind(st, err, "tt", group, keys[i]) < 0 || sqlite3_step(st) != SQLITE_DONE)
             return vm_db_error(ctx->db, "deleting a group's tag", err);
     }
     return 0;
@@ -640,13 +579,11 @@ int
 asg_tags_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT group_name, key, value, propagate FROM asg_tags WHERE (?1 IS NULL OR group_name = ?1) "
-                      "ORDER BY group_name, key",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT group_name, key, value, propagate FROM asg_tags WHERE (?1 IS NULL OR group_name = ?1) "
+                   "ORDER BY group_name, key",
+                   "t", group) < 0)
         return -1;
-    if (group)
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *it = vm_node_item(list);
         vm_node_str(it, "ResourceId", NULL, vm_db_text(st, 0));
@@ -663,10 +600,9 @@ asg_tags_propagated(vm_ctx *ctx, const char *group, asg_tag_list *ret, vm_error 
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = (asg_tag_list){ 0 };
-    if (vm_db_prepare(ctx->db, "SELECT key, value FROM asg_tags WHERE group_name = ? AND propagate ORDER BY key", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM asg_tags WHERE group_name = ? AND propagate ORDER BY key",
+                   "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW && ret->n < ASG_MAX_TAGS) {
         ret->keys[ret->n] = strdup(vm_db_text(st, 0));
         ret->values[ret->n] = strdup(vm_db_text(st, 1));
@@ -710,11 +646,8 @@ asg_processes_set(vm_ctx *ctx, const char *group, const char *const *procs, size
     const char *const *list = n ? procs : asg_processes;
     for (size_t i = 0; n ? i < n : list[i] != NULL; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, list[i], -1, SQLITE_STATIC);
-        if (suspend)
-            sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+        if (vm_db_bind(st, err, suspend ? "ttt" : "tt", group, list[i], reason) < 0 ||
+            sqlite3_step(st) != SQLITE_DONE) {
             vm_db_error(ctx->db, "recording a suspended process", err);
             goto fail;
         }
@@ -732,10 +665,9 @@ asg_suspended(vm_ctx *ctx, const char *group, const char *process)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM asg_suspended WHERE group_name = ? AND process = ?", &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore, "SELECT 1 FROM asg_suspended WHERE group_name = ? AND process = ?", "tt",
+                   group, process) < 0)
         return false;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, process, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -743,10 +675,9 @@ int
 asg_suspended_render(vm_ctx *ctx, vm_node *list, const char *group, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT process, reason FROM asg_suspended WHERE group_name = ? ORDER BY process", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT process, reason FROM asg_suspended WHERE group_name = ? ORDER BY process",
+                   "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *it = vm_node_item(list);
         vm_node_str(it, "ProcessName", NULL, vm_db_text(st, 0));

@@ -15,12 +15,11 @@ asg_warm_pool_get(vm_ctx *ctx, const char *group, asg_warm_pool *ret, vm_error *
 {
     *ret = (asg_warm_pool){ .max_prepared = -1 };
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT min_size, max_prepared, pool_state, reuse_on_scale_in, deleting FROM asg_warm_pools "
-                      "WHERE group_name = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT min_size, max_prepared, pool_state, reuse_on_scale_in, deleting FROM asg_warm_pools "
+                   "WHERE group_name = ?",
+                   "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     ret->exists = true;
@@ -36,16 +35,12 @@ int
 asg_warm_pool_put(vm_ctx *ctx, const char *group, const asg_warm_pool *wp, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT OR REPLACE INTO asg_warm_pools (group_name, min_size, max_prepared, pool_state, "
-                      "reuse_on_scale_in, deleting) VALUES (?, ?, ?, ?, ?, 0)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT OR REPLACE INTO asg_warm_pools (group_name, min_size, max_prepared, pool_state, "
+                   "reuse_on_scale_in, deleting) VALUES (?, ?, ?, ?, ?, 0)",
+                   "tiiti", group, (long long)wp->min_size, (long long)wp->max_prepared, wp->pool_state,
+                   (long long)wp->reuse) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, wp->min_size);
-    sqlite3_bind_int64(st, 3, wp->max_prepared);
-    sqlite3_bind_text(st, 4, wp->pool_state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 5, wp->reuse);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a warm pool", err);
     return 0;
@@ -55,12 +50,11 @@ int
 asg_warm_pool_set_deleting(vm_ctx *ctx, const char *group, bool remove_now, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      remove_now ? "DELETE FROM asg_warm_pools WHERE group_name = ?"
-                                 : "UPDATE asg_warm_pools SET deleting = 1 WHERE group_name = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   remove_now ? "DELETE FROM asg_warm_pools WHERE group_name = ?"
+                   : "UPDATE asg_warm_pools SET deleting = 1 WHERE group_name = ?",
+                   "t", group) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deleting a warm pool", err);
     return 0;

@@ -228,14 +228,11 @@ sync_backend(vm_ctx *ctx, const char *lb_id, const elb_tg *tg, const srv_stat *s
         if (strncmp(s->status, "UP", 2) == 0 && strcmp(s->check_status, "INI") != 0 &&
             strcmp(ts[i].health, "healthy") != 0) {
             _cleanup_stmt_ sqlite3_stmt *st = NULL;
-            if (vm_db_prepare(ctx->db,
-                              "UPDATE elb_targets SET health = 'healthy', reason = '' WHERE tg_id = ? AND target = ? "
-                              "AND port = ?",
-                              &st, err) < 0)
+            if (vm_db_stmt(ctx->db, &st, err,
+                           "UPDATE elb_targets SET health = 'healthy', reason = '' WHERE tg_id = ? AND target = ? "
+                           "AND port = ?",
+                           "tti", tg->id, ts[i].target, (long long)ts[i].port) < 0)
                 return -1;
-            sqlite3_bind_text(st, 1, tg->id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, ts[i].target, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 3, ts[i].port);
             sqlite3_step(st);
         }
     }
@@ -281,10 +278,8 @@ static int
 set_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE elb_load_balancers SET state = ? WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE elb_load_balancers SET state = ? WHERE id = ?", "tt", state, id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording the load balancer's state", err);
 }
 
@@ -365,9 +360,9 @@ drained(vm_ctx *ctx, int *busy, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL, *c = NULL;
     if (vm_db_prepare(ctx->db, "DELETE FROM elb_targets WHERE drain_until > 0 AND drain_until <= ?", &st, err) < 0 ||
-        vm_db_prepare(ctx->db, "SELECT count(*) FROM elb_targets WHERE drain_until > 0", &c, err) < 0)
+        vm_db_prepare(ctx->db, "SELECT count(*) FROM elb_targets WHERE drain_until > 0", &c, err) < 0 ||
+        vm_db_bind(st, err, "i", (long long)(time(NULL))) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, time(NULL));
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "ending deregistrations", err);
     if (sqlite3_step(c) == SQLITE_ROW && sqlite3_column_int(c, 0) > 0)

@@ -98,9 +98,8 @@ lb_query(vm_ctx *ctx, const char *where, const char *arg, elb_lb *ret, vm_error 
     char sql[256];
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     snprintf(sql, sizeof(sql), "SELECT " LB_COLUMNS " FROM elb_load_balancers WHERE %s AND deleting = 0", where);
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, sql, "t", arg) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_LB_NOT_FOUND, "One or more load balancers not found");
     lb_from_row(st, ret);
@@ -147,12 +146,11 @@ elb_lb_subnets(vm_ctx *ctx, const char *lb_id, elb_lb_subnet **ret, size_t *n, v
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT l.subnet_id, l.eni_id, s.az FROM elb_lb_subnets l JOIN subnets s ON s.id = l.subnet_id "
-                      "WHERE l.lb_id = ? ORDER BY l.rowid",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT l.subnet_id, l.eni_id, s.az FROM elb_lb_subnets l JOIN subnets s ON s.id = l.subnet_id "
+                   "WHERE l.lb_id = ? ORDER BY l.rowid",
+                   "t", lb_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, lb_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         elb_lb_subnet *v = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -172,9 +170,9 @@ elb_lb_groups(vm_ctx *ctx, const char *lb_id, char (**ret)[VM_ID_MAX], size_t *n
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT group_id FROM elb_lb_groups WHERE lb_id = ? ORDER BY rowid", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT group_id FROM elb_lb_groups WHERE lb_id = ? ORDER BY rowid", "t",
+                   lb_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, lb_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         char(*v)[VM_ID_MAX] = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -189,11 +187,12 @@ static int
 exec1(vm_ctx *ctx, const char *sql, const char *a, const char *b, const char *c, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
-        return -1;
     const char *args[] = { a, b, c };
-    for (int i = 0; i < 3 && args[i]; i++)
-        sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+    size_t n = 0;
+    while (n < 3 && args[n])
+        n++;
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0 || vm_db_bind_texts(st, err, args, n) < 0)
+        return -1;
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording the load balancer", err);
     return 0;
@@ -224,15 +223,8 @@ elb_lb_create(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX], s
                            "INSERT INTO elb_load_balancers (" LB_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)", &st,
                            err);
     if (rc == 0) {
-        sqlite3_bind_text(st, 1, lb->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, lb->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, lb->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, lb->scheme, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, lb->vpc_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, lb->dns_name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, lb->state, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 8, lb->created_at);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (vm_db_bind(st, err, "ttttttti", lb->id, lb->name, lb->type, lb->scheme, lb->vpc_id, lb->dns_name, lb->state,
+                       (long long)lb->created_at) < 0 || sqlite3_step(st) != SQLITE_DONE)
             rc = sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
                      ? vm_error_set(err, VM_ERR_LB_DUPLICATE, "A load balancer with the same name '%s' exists",
                                     lb->name)
@@ -403,9 +395,8 @@ int
 elb_tg_get(vm_ctx *ctx, const char *id, elb_tg *ret, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " TG_COLUMNS " FROM elb_target_groups WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " TG_COLUMNS " FROM elb_target_groups WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_TG_NOT_FOUND, "One or more target groups not found");
     tg_from_row(st, ret);
@@ -437,13 +428,12 @@ elb_targets_of(vm_ctx *ctx, const char *tg_id, elb_target **ret, size_t *n, vm_e
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT tg_id, target, port, ip, drain_until, health, reason, created_at FROM elb_targets "
-                      "WHERE tg_id = ? "
-                      "ORDER BY created_at, rowid",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT tg_id, target, port, ip, drain_until, health, reason, created_at FROM elb_targets "
+                   "WHERE tg_id = ? "
+                   "ORDER BY created_at, rowid",
+                   "t", tg_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, tg_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         elb_target *v = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -469,14 +459,13 @@ elb_lbs_of_tg(vm_ctx *ctx, const char *tg_id, char (**ret)[ELB_ID_LEN + 1], size
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT DISTINCT l.lb_id FROM elb_forwards f LEFT JOIN elb_rules r ON r.id = f.rule_id "
-                      "JOIN elb_listeners l ON l.id = coalesce(f.listener_id, r.listener_id) "
-                      "JOIN elb_load_balancers b ON b.id = l.lb_id AND b.deleting = 0 "
-                      "WHERE f.tg_id = ?1 ORDER BY l.lb_id",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT DISTINCT l.lb_id FROM elb_forwards f LEFT JOIN elb_rules r ON r.id = f.rule_id "
+                   "JOIN elb_listeners l ON l.id = coalesce(f.listener_id, r.listener_id) "
+                   "JOIN elb_load_balancers b ON b.id = l.lb_id AND b.deleting = 0 "
+                   "WHERE f.tg_id = ?1 ORDER BY l.lb_id",
+                   "t", tg_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, tg_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         char(*v)[ELB_ID_LEN + 1] = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -495,10 +484,10 @@ elb_listener_certs(vm_ctx *ctx, const char *listener_id, char (**ret)[40], size_
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT cert_id FROM elb_listener_certs WHERE listener_id = ? ORDER BY added_at, cert_id",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT cert_id FROM elb_listener_certs WHERE listener_id = ? ORDER BY added_at, cert_id", "t",
+                   listener_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, listener_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         char(*v)[40] = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -595,9 +584,8 @@ forwards_load(vm_ctx *ctx, bool rule, const char *id, elb_action *a, vm_error *e
                                         : "SELECT tg_id, weight, stick_seconds FROM elb_forwards WHERE listener_id = ? "
                                           "ORDER BY position",
                                    err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && a->nfwd < ELB_FORWARD_MAX) {
         snprintf(a->fwd[a->nfwd].tg_id, sizeof(a->fwd[0].tg_id), "%s", vm_db_text(st, 0));
@@ -619,9 +607,8 @@ elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm
 {
     sqlite3_stmt *del = vm_ctx_stmt(ctx, rule ? "DELETE FROM elb_forwards WHERE rule_id = ?"
                                               : "DELETE FROM elb_forwards WHERE listener_id = ?", err);
-    if (!del)
+    if (!del || vm_db_bind(del, err, "t", id) < 0)
         return -1;
-    sqlite3_bind_text(del, 1, id, -1, SQLITE_STATIC);
     int drc = sqlite3_step(del);
     sqlite3_reset(del);
     if (drc != SQLITE_DONE)
@@ -633,13 +620,10 @@ elb_forwards_put(vm_ctx *ctx, bool rule, const char *id, const elb_action *a, vm
                                             : "INSERT INTO elb_forwards (listener_id, position, tg_id, weight, "
                                               "stick_seconds) VALUES (?, ?, ?, ?, ?)",
                                        err);
-        if (!st)
+        if (!st ||
+            vm_db_bind(st, err, "titii", id, (long long)((sqlite3_int64)i), a->fwd[i].tg_id,
+                       (long long)a->fwd[i].weight, (long long)a->stick_seconds) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-        sqlite3_bind_text(st, 3, a->fwd[i].tg_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, a->fwd[i].weight);
-        sqlite3_bind_int64(st, 5, a->stick_seconds);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
@@ -671,9 +655,8 @@ int
 elb_listener_get(vm_ctx *ctx, const char *id, elb_listener *ret, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " LISTENER_COLUMNS " FROM elb_listeners WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " LISTENER_COLUMNS " FROM elb_listeners WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_LISTENER_NOT_FOUND, "One or more listeners not found");
     listener_from_row(st, ret);
@@ -686,10 +669,9 @@ elb_listeners_of(vm_ctx *ctx, const char *lb_id, elb_listener **ret, size_t *n, 
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT " LISTENER_COLUMNS " FROM elb_listeners WHERE lb_id = ? ORDER BY port", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " LISTENER_COLUMNS " FROM elb_listeners WHERE lb_id = ? ORDER BY port",
+                   "t", lb_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, lb_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         elb_listener *v = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -723,9 +705,8 @@ int
 elb_rule_get(vm_ctx *ctx, const char *id, elb_rule *ret, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " RULE_COLUMNS " FROM elb_rules WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " RULE_COLUMNS " FROM elb_rules WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_RULE_NOT_FOUND, "One or more rules not found");
     rule_from_row(st, ret);
@@ -738,10 +719,9 @@ elb_rules_of(vm_ctx *ctx, const char *listener_id, elb_rule **ret, size_t *n, vm
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *n = 0;
-    if (vm_db_prepare(ctx->db, "SELECT " RULE_COLUMNS " FROM elb_rules WHERE listener_id = ? ORDER BY priority", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " RULE_COLUMNS " FROM elb_rules WHERE listener_id = ? ORDER BY priority",
+                   "t", listener_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, listener_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         elb_rule *v = realloc(*ret, (*n + 1) * sizeof(**ret));
         if (!v)
@@ -762,10 +742,9 @@ elb_attr_get(vm_ctx *ctx, const char *owner, const char *key)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT value FROM elb_attributes WHERE owner = ? AND key = ?", &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore, "SELECT value FROM elb_attributes WHERE owner = ? AND key = ?", "tt", owner,
+                   key) < 0)
         return NULL;
-    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW ? strdup(vm_db_text(st, 0)) : NULL;
 }
 

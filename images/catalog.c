@@ -57,9 +57,8 @@ img_get(vm_ctx *ctx, const char *id, img_obj **ret, vm_error *err)
     if (!vm_id_valid(id, "ami"))
         return vm_error_set(err, VM_ERR_AMI_MALFORMED, "Invalid id: \"%s\" (expecting \"ami-...\")", id ? id : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " IMG_COLUMNS " FROM images WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " IMG_COLUMNS " FROM images WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE || (rc == SQLITE_ROW && strcmp(vm_db_text(st, 3), "deregistered") == 0))
         return vm_error_set(err, VM_ERR_AMI_NOT_FOUND, "The image id '[%s]' does not exist", id);
@@ -77,10 +76,9 @@ img_size(vm_ctx *ctx, img_obj *img, unsigned long long *ret, vm_error *err)
         if (img_inspect(img->base_path, "qcow2", &img->size_bytes, err) < 0)
             return -1;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "UPDATE images SET size_bytes = ? WHERE id = ?", &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, "UPDATE images SET size_bytes = ? WHERE id = ?", "it",
+                       (long long)((sqlite3_int64)img->size_bytes), img->id) < 0)
             return -1;
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)img->size_bytes);
-        sqlite3_bind_text(st, 2, img->id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             return vm_db_error(ctx->db, "saving image size", err);
     }
@@ -92,9 +90,8 @@ int
 img_find_by_name(vm_ctx *ctx, const char *name, char ret_id[VM_ID_MAX], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM images WHERE name = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id FROM images WHERE name = ?", "t", name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         return 0;
@@ -109,18 +106,11 @@ img_register(vm_ctx *ctx, const char *id, const char *name, const char *descript
              const char *base, const char *kernel, const char *initrd, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO images (id, name, description, state, boot, base_path, kernel_path, initrd_path, "
-                      "created_at) VALUES (?, ?, ?, 'available', ?, ?, ?, ?, strftime('%s','now'))",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO images (id, name, description, state, boot, base_path, kernel_path, initrd_path, "
+                   "created_at) VALUES (?, ?, ?, 'available', ?, ?, ?, ?, strftime('%s','now'))",
+                   "ttttttt", id, name, description, boot, base, kernel, initrd) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, description, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, boot, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, base, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, kernel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, initrd, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "registering image", err);
     return 0;

@@ -139,13 +139,10 @@ history_add(vm_ctx *ctx, const char *name, time_t ts, const char *type, const ch
 {
     sqlite3_stmt *st =
         vm_ctx_stmt(ctx, "INSERT INTO alarm_history(name, ts, type, summary, data) VALUES (?, ?, ?, ?, ?)", err);
-    if (!st)
+    if (!st ||
+        vm_db_bind(st, err, "tittt", name, (long long)ts, type, summary,
+                   json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN)) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, ts);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, summary, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN), -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "recording an alarm's history", err);
@@ -184,9 +181,8 @@ known_policy(vm_ctx *ctx, const char *arn)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
     if (strncmp(arn, "arn:aws:autoscaling:", 20) != 0 ||
-        vm_db_prepare(ctx->db, "SELECT 1 FROM asg_policies WHERE arn = ?", &st, &ignore) < 0)
+        vm_db_stmt(ctx->db, &st, &ignore, "SELECT 1 FROM asg_policies WHERE arn = ?", "t", arn) < 0)
         return false;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -245,12 +241,8 @@ record_actions(vm_ctx *ctx, const alarm_def *d, alarm_state s, time_t now, vm_er
         if (alarm_ec2_verb(arn) && instance) {
             sqlite3_stmt *st = vm_ctx_stmt(
                 ctx, "INSERT INTO alarm_ec2_actions (alarm_name, arn, instance_id, ts) VALUES (?, ?, ?, ?)", err);
-            if (!st)
+            if (!st || vm_db_bind(st, err, "ttti", d->name, arn, instance, (long long)now) < 0)
                 return -1;
-            sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, instance, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 4, now);
             int rc = sqlite3_step(st);
             sqlite3_reset(st);
             if (rc != SQLITE_DONE)
@@ -289,9 +281,8 @@ alarm_ec2_done(vm_ctx *ctx, const alarm_ec2_action *a, const char *error, time_t
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     sqlite3_stmt *st = vm_ctx_stmt(ctx, "DELETE FROM alarm_ec2_actions WHERE id = ?", err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "i", (long long)a->id) < 0)
         goto fail;
-    sqlite3_bind_int64(st, 1, a->id);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
@@ -315,13 +306,8 @@ change_state(vm_ctx *ctx, const alarm_rec *a, alarm_state s, const char *reason,
                                    "UPDATE alarms SET state = ?2, reason = ?3, reason_data = ?4, state_updated = ?5, "
                                    "transitioned = ?5 WHERE name = ?1",
                                    err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "titti", a->def.name, (long long)s, reason, reason_data, (long long)now) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, a->def.name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, s);
-    sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, reason_data, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -354,20 +340,16 @@ put_tags(vm_ctx *ctx, const char *name, const alarm_tag *tags, size_t n, vm_erro
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = vm_ctx_stmt(ctx, "INSERT OR REPLACE INTO alarm_tags (alarm_name, key, value) VALUES (?, ?, ?)",
                                        err);
-        if (!st)
+        if (!st || vm_db_bind(st, err, "ttt", name, tags[i].key, tags[i].value) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tags[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, tags[i].value, -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE)
             return vm_db_error(ctx->db, "tagging an alarm", err);
     }
     sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT count(*) FROM alarm_tags WHERE alarm_name = ?", err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     long count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
@@ -395,9 +377,8 @@ alarm_put(vm_ctx *ctx, const alarm_def *d, const char *region, time_t now, vm_er
         return -1;
     /* both here: a goto fail must not skip a cleanup variable's initialisation */
     _cleanup_stmt_ sqlite3_stmt *ex = NULL, *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM alarms WHERE name = ?", &ex, err) < 0)
+    if (vm_db_stmt(ctx->db, &ex, err, "SELECT 1 FROM alarms WHERE name = ?", "t", d->name) < 0)
         goto fail;
-    sqlite3_bind_text(ex, 1, d->name, -1, SQLITE_STATIC);
     bool update = sqlite3_step(ex) == SQLITE_ROW;
     /* an update replaces the configuration and keeps the state (and when it was last evaluated) */
     if (vm_db_prepare(ctx->db,
@@ -413,26 +394,10 @@ alarm_put(vm_ctx *ctx, const alarm_def *d, const char *region, time_t now, vm_er
                       "treat_missing = ?18, config_updated = ?19",
                       &st, err) < 0)
         goto fail;
-    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, d->description, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, d->actions_enabled);
-    sqlite3_bind_text(st, 5, ok, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, al, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, in, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, d->metric.ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, d->metric.name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, dims, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, d->statistic, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 12, d->unit, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 13, d->period);
-    sqlite3_bind_int64(st, 14, d->evaluation_periods);
-    sqlite3_bind_int64(st, 15, d->datapoints_to_alarm);
-    sqlite3_bind_double(st, 16, d->threshold);
-    sqlite3_bind_text(st, 17, d->comparison, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 18, d->treat_missing, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 19, now);
-    if (sqlite3_step(st) != SQLITE_DONE) {
+    if (vm_db_bind(st, err, "tttittttttttiiidtti", d->name, arn, d->description, (long long)d->actions_enabled, ok, al,
+                   in, d->metric.ns, d->metric.name, dims, d->statistic, d->unit, (long long)d->period,
+                   (long long)d->evaluation_periods, (long long)d->datapoints_to_alarm, (double)d->threshold,
+                   d->comparison, d->treat_missing, (long long)now) < 0 || sqlite3_step(st) != SQLITE_DONE) {
         vm_db_error(ctx->db, "recording an alarm", err);
         goto fail;
     }
@@ -462,10 +427,10 @@ each_alarm(vm_ctx *ctx, const char *sql, const char *const *names, size_t n, int
         return -1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = vm_ctx_stmt(ctx, sql, err);
-        if (!st)
+        /* ?2 only when sql has it */
+        if (!st ||
+            vm_db_bind(st, err, sqlite3_bind_parameter_count(st) == 2 ? "ti" : "t", names[i], (long long)value) < 0)
             goto fail;
-        sqlite3_bind_text(st, 1, names[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, value);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
@@ -500,9 +465,8 @@ static int
 alarm_by_arn(vm_ctx *ctx, const char *arn, char name[256], vm_error *err)
 {
     sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT name FROM alarms WHERE arn = ?", err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", arn) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         snprintf(name, 256, "%s", vm_db_text(st, 0));
@@ -537,10 +501,8 @@ alarm_tags_remove(vm_ctx *ctx, const char *arn, const char *const *keys, size_t 
         goto fail;
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = vm_ctx_stmt(ctx, "DELETE FROM alarm_tags WHERE alarm_name = ? AND key = ?", err);
-        if (!st)
+        if (!st || vm_db_bind(st, err, "tt", name, keys[i]) < 0)
             goto fail;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, keys[i], -1, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {
@@ -561,9 +523,9 @@ alarm_tags_list(vm_ctx *ctx, const char *arn, alarm_tag_fn fn, void *opaque, vm_
     if (alarm_by_arn(ctx, arn, name, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT key, value FROM alarm_tags WHERE alarm_name = ? ORDER BY key", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM alarm_tags WHERE alarm_name = ? ORDER BY key", "t",
+                   name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         alarm_tag t = { vm_db_text(st, 0), vm_db_text(st, 1) };
@@ -578,9 +540,9 @@ static int
 alarm_get(vm_ctx *ctx, const char *name, sqlite3_stmt **st, alarm_rec *a, alarm_buf *b, time_t *evaluated_to,
           vm_error *err)
 {
-    if (vm_db_prepare(ctx->db, "SELECT " ALARM_COLUMNS " FROM alarms WHERE name = ?", st, err) < 0)
+    if (vm_db_prepare(ctx->db, "SELECT " ALARM_COLUMNS " FROM alarms WHERE name = ?", st, err) < 0 ||
+        vm_db_bind(*st, err, "t", name) < 0)
         return -1;
-    sqlite3_bind_text(*st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(*st);
     if (rc == SQLITE_DONE)
         return 0;
@@ -699,20 +661,15 @@ alarm_history(vm_ctx *ctx, const char *name, const char *type, time_t start, tim
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret_more = false;
-    if (vm_db_prepare(ctx->db,
-                      oldest_first ? "SELECT name, ts, type, summary, data FROM alarm_history WHERE (?1 IS NULL OR "
-                                     "name = ?1) AND (?2 IS NULL OR type = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) "
-                                     "ORDER BY ts, id LIMIT -1 OFFSET ?5"
-                                   : "SELECT name, ts, type, summary, data FROM alarm_history WHERE (?1 IS NULL OR "
-                                     "name = ?1) AND (?2 IS NULL OR type = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) "
-                                     "ORDER BY ts DESC, id DESC LIMIT -1 OFFSET ?5",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   oldest_first ? "SELECT name, ts, type, summary, data FROM alarm_history WHERE (?1 IS NULL OR "
+                   "name = ?1) AND (?2 IS NULL OR type = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) "
+                   "ORDER BY ts, id LIMIT -1 OFFSET ?5"
+                   : "SELECT name, ts, type, summary, data FROM alarm_history WHERE (?1 IS NULL OR "
+                   "name = ?1) AND (?2 IS NULL OR type = ?2) AND ts >= ?3 AND (?4 = 0 OR ts < ?4) "
+                   "ORDER BY ts DESC, id DESC LIMIT -1 OFFSET ?5",
+                   "ttiii", name, type, (long long)start, (long long)end, (long long)offset) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, start);
-    sqlite3_bind_int64(st, 4, end);
-    sqlite3_bind_int64(st, 5, offset);
     long shown = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -888,9 +845,7 @@ evaluate_one(vm_ctx *ctx, const char *name, time_t now, bool *ret_changed, vm_er
         rc = -1;
         goto done;
     }
-    sqlite3_bind_int64(up, 1, end);
-    sqlite3_bind_text(up, 2, name, -1, SQLITE_STATIC);
-    int step = sqlite3_step(up);
+    int step = vm_db_bind(up, err, "it", (long long)end, name) < 0 ? SQLITE_ERROR : sqlite3_step(up);
     sqlite3_reset(up);
     if (step != SQLITE_DONE) {
         rc = vm_db_error(ctx->db, "recording an alarm's evaluation", err);
@@ -915,11 +870,10 @@ alarms_evaluate(vm_ctx *ctx, time_t now, size_t *ret_changed, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     size_t changed = 0, n = 0, cap = 0;
     char **names = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT name FROM alarms WHERE evaluated_to < ? - ? % period ORDER BY name", &st, err) <
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT name FROM alarms WHERE evaluated_to < ? - ? % period ORDER BY name", "ii",
+                   (long long)now, (long long)now) <
         0)
         return -1;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, now);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (n == cap) {

@@ -92,8 +92,9 @@ prom_write(vm_ctx *ctx, FILE *out, vm_error *err)
     int rc = vm_db_prepare(ctx->db, "SELECT i.id, i.instance_type, i.image_id, coalesce(a.group_name, '') FROM instances i "
                            "LEFT JOIN asg_instances a ON a.instance_id = i.id WHERE i.state = ? ORDER BY i.id", &st,
                            err);
+    if (rc == 0)
+        rc = vm_db_bind(st, err, "i", (long long)INST_RUNNING);
     if (rc == 0) {
-        sqlite3_bind_int(st, 1, INST_RUNNING);
         int step;
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if (n == cap) {

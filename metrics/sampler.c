@@ -164,13 +164,12 @@ load_instances(vm_ctx *ctx, inst_row **ret, size_t *ret_n, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     *ret = NULL;
     *ret_n = 0;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT i.id, i.instance_type, i.image_id, coalesce(a.group_name, '') FROM instances i LEFT "
-                      "JOIN asg_instances a ON a.instance_id = i.id AND a.lifecycle = 'InService' WHERE i.state = ? "
-                      "ORDER BY i.id",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT i.id, i.instance_type, i.image_id, coalesce(a.group_name, '') FROM instances i LEFT "
+                   "JOIN asg_instances a ON a.instance_id = i.id AND a.lifecycle = 'InService' WHERE i.state = ? "
+                   "ORDER BY i.id",
+                   "i", (long long)INST_RUNNING) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, INST_RUNNING);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

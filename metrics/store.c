@@ -133,10 +133,7 @@ static int
 metric_id(const char *ns, const char *name, const char *dims, sqlite3_int64 *ret, vm_error *err)
 {
     for (sqlite3_stmt **st = (sqlite3_stmt *[]){ writer.find, writer.add, NULL }; *st; st++) {
-        sqlite3_bind_text(*st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(*st, 2, name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(*st, 3, dims, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(*st);
+        int rc = vm_db_bind(*st, err, "ttt", ns, name, dims) < 0 ? SQLITE_ERROR : sqlite3_step(*st);
         if (rc == SQLITE_ROW)
             *ret = sqlite3_column_int64(*st, 0);
         sqlite3_reset(*st);
@@ -158,15 +155,9 @@ put_one(const metric_datum *d, vm_error *err)
     if (metric_id(d->key.ns, d->key.name, dims, &id, err) < 0)
         return -1;
     sqlite3_stmt *ins = writer.point;
-    sqlite3_bind_int64(ins, 1, id);
-    sqlite3_bind_int64(ins, 2, d->ts);
-    sqlite3_bind_int(ins, 3, d->resolution);
-    sqlite3_bind_text(ins, 4, d->unit ? d->unit : "None", -1, SQLITE_STATIC);
-    sqlite3_bind_double(ins, 5, d->count);
-    sqlite3_bind_double(ins, 6, d->sum);
-    sqlite3_bind_double(ins, 7, d->min);
-    sqlite3_bind_double(ins, 8, d->max);
-    int rc = sqlite3_step(ins);
+    int rc = vm_db_bind(ins, err, "iiitdddd", (long long)id, (long long)d->ts, (long long)d->resolution,
+                        d->unit ? d->unit : "None", (double)d->count, (double)d->sum, (double)d->min,
+                        (double)d->max) < 0 ? SQLITE_ERROR : sqlite3_step(ins);
     sqlite3_reset(ins);
     return rc == SQLITE_DONE ? 0 : vm_db_error(writer.db, "recording a metric's point", err);
 }
@@ -237,11 +228,10 @@ metrics_maintain(vm_ctx *ctx, time_t now, vm_error *err)
             sqlite3_stmt *st = k == 0 ? roll : del;
             if (!st)
                 continue;
-            sqlite3_bind_int(st, 1, t->span);
-            if (k == 0)
-                sqlite3_bind_int64(st, 2, t->next);
-            sqlite3_bind_int64(st, 3, cut);
-            int rc = sqlite3_step(st);
+            /* the delete has no ?2: its value is bound and unused */
+            int rc = vm_db_bind(st, err, "iii", (long long)t->span, (long long)t->next, (long long)cut) < 0
+                         ? SQLITE_ERROR
+                         : sqlite3_step(st);
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
             if (rc != SQLITE_DONE) {
@@ -273,15 +263,12 @@ metrics_list(vm_ctx *ctx, const char *ns, const char *name, const metric_dim *di
              long offset, long max, metrics_list_fn fn, void *opaque, bool *ret_more, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT namespace, name, dims FROM metrics m WHERE (?1 IS NULL OR namespace = ?1) "
-                      "AND (?2 IS NULL OR name = ?2) AND EXISTS (SELECT 1 FROM metric_data d WHERE "
-                      "d.metric_id = m.id AND d.ts >= ?3) ORDER BY namespace, name, dims",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT namespace, name, dims FROM metrics m WHERE (?1 IS NULL OR namespace = ?1) "
+                   "AND (?2 IS NULL OR name = ?2) AND EXISTS (SELECT 1 FROM metric_data d WHERE "
+                   "d.metric_id = m.id AND d.ts >= ?3) ORDER BY namespace, name, dims",
+                   "tti", ns, name, (long long)(since ? since : time(NULL) - METRICS_LIST_SEC)) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, since ? since : time(NULL) - METRICS_LIST_SEC);
     long seen = 0, shown = 0;
     *ret_more = false;
     int rc;
@@ -327,14 +314,9 @@ metrics_statistics(vm_ctx *ctx, const metric_key *m, time_t start, time_t end, l
                       "SELECT d.ts, d.count, d.sum, d.min, d.max, d.unit FROM metric_data d "
                       "JOIN metrics m ON m.id = d.metric_id WHERE m.namespace = ? AND m.name = ? AND m.dims = ? "
                       "AND d.ts >= ? AND d.ts < ? AND (?6 IS NULL OR d.unit = ?6) ORDER BY d.ts",
-                      &st, err) < 0)
+                      &st, err) < 0 ||
+        vm_db_bind(st, err, "tttiit", m->ns, m->name, dims, (long long)start, (long long)end, unit) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, m->ns, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, dims, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, start);
-    sqlite3_bind_int64(st, 5, end);
-    sqlite3_bind_text(st, 6, unit, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         size_t k = (size_t)((sqlite3_column_int64(st, 0) - start) / period);

@@ -237,8 +237,7 @@ undo_default_vpc(vm_ctx *ctx, const char *vpc)
                                         NULL };
     for (const char *const *u = undo; *u; u++) {
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
-        if (vm_db_prepare(ctx->db, *u, &q, &ignore) == 0) {
-            sqlite3_bind_text(q, 1, vpc, -1, SQLITE_STATIC);
+        if (vm_db_stmt(ctx->db, &q, &ignore, *u, "t", vpc) == 0) {
             sqlite3_step(q);
         }
     }
@@ -251,10 +250,9 @@ static int
 default_subnet_ensure(vm_ctx *ctx, const char *vpc, const net_cidr *c, size_t zone, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL, *all = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ? AND default_for_az AND az = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id FROM subnets WHERE vpc_id = ? AND default_for_az AND az = ?", "tt",
+                   vpc, ctx->zones[zone]) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, vpc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ctx->zones[zone], -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         char sid[VM_ID_MAX];
         snprintf(sid, sizeof(sid), "%s", vm_db_text(st, 0));
@@ -271,7 +269,8 @@ default_subnet_ensure(vm_ctx *ctx, const char *vpc, const net_cidr *c, size_t zo
         sc.addr = c->addr + k * size;
         found = true;
         sqlite3_reset(all);
-        sqlite3_bind_text(all, 1, vpc, -1, SQLITE_STATIC);
+        if (vm_db_bind(all, err, "t", vpc) < 0)
+            return -1;
         while (found && sqlite3_step(all) == SQLITE_ROW) {
             net_cidr o;
             found = !(net_cidr_parse(vm_db_text(all, 0), true, &o) && net_cidr_overlap(&o, &sc));
@@ -286,8 +285,7 @@ default_subnet_ensure(vm_ctx *ctx, const char *vpc, const net_cidr *c, size_t zo
     if (net_network_ensure(ctx, subnet, err) < 0) {
         vm_error ignore = { 0 };
         _cleanup_stmt_ sqlite3_stmt *d = NULL;
-        if (vm_db_prepare(ctx->db, "DELETE FROM subnets WHERE id = ?", &d, &ignore) == 0) {
-            sqlite3_bind_text(d, 1, subnet, -1, SQLITE_STATIC);
+        if (vm_db_stmt(ctx->db, &d, &ignore, "DELETE FROM subnets WHERE id = ?", "t", subnet) == 0) {
             sqlite3_step(d);
         }
         return -1;

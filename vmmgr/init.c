@@ -26,12 +26,11 @@ zone_use(vm_ctx *ctx, const char *zone)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db,
-                      "SELECT (SELECT count(*) FROM subnets WHERE az = ?1) + (SELECT count(*) FROM volumes WHERE az = ?1 "
-                      "AND state != 'deleted')",
-                      &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT (SELECT count(*) FROM subnets WHERE az = ?1) + (SELECT count(*) FROM volumes WHERE az = ?1 "
+                   "AND state != 'deleted')",
+                   "t", zone) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, zone, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 }
 

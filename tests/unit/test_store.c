@@ -119,3 +119,36 @@ Test(store, bind_ladder_binds_checks_and_counts)
     cr_expect_eq(sqlite3_column_int(st, 0), 2, "the refused delete deleted nothing");
     sqlite3_finalize(st);
 }
+
+/* Binding again after a reset, as a loop over a prepared statement does: the same checks. */
+Test(store, rebind_checks_count_and_then_steps)
+{
+    vm_error err = { 0 };
+    cr_assert_eq(vm_db_exec(ctx->db, "CREATE TEMP TABLE u (a TEXT, b INTEGER)", &err), 0);
+    sqlite3_stmt *st = NULL;
+    cr_assert_eq(vm_db_prepare(ctx->db, "INSERT INTO u VALUES (?1, ?2)", &st, &err), 0);
+    const char *names[] = { "p", "q", "r" };
+    for (int i = 0; i < 3; i++) {
+        sqlite3_reset(st);
+        cr_assert_eq(vm_db_bind(st, &err, "ti", names[i], (long long)i), 0, "%s", err.msg);
+        cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    }
+    /* one value short: refused before the step, and the loop's failure path sees -1 */
+    sqlite3_reset(st);
+    vm_error bad = { 0 };
+    cr_expect_eq(vm_db_bind(st, &bad, "t", "s"), -1);
+    cr_expect(strstr(bad.msg, "1 values for the 2 parameters") != NULL, "%s", bad.msg);
+    sqlite3_finalize(st);
+    /* strings from an array: the count is checked too */
+    cr_assert_eq(vm_db_prepare(ctx->db, "DELETE FROM u WHERE a = ? OR a = ?", &st, &err), 0);
+    vm_error bad2 = { 0 };
+    cr_expect_eq(vm_db_bind_texts(st, &bad2, names, 3), -1);
+    cr_expect_eq(bad2.code, VM_ERR_INTERNAL);
+    cr_assert_eq(vm_db_bind_texts(st, &err, names, 2), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    cr_assert_eq(vm_db_prepare(ctx->db, "SELECT group_concat(a) FROM u", &st, &err), 0);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_expect_str_eq(vm_db_text(st, 0), "r", "p and q deleted, r kept, no 's' row");
+    sqlite3_finalize(st);
+}

@@ -46,10 +46,9 @@ frame(vm_ctx *ctx, const domstat *old, size_t nold, const domstat *cur, size_t n
       vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id, instance_type, state FROM instances WHERE state != ? ORDER BY id", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id, instance_type, state FROM instances WHERE state != ? ORDER BY id",
+                   "i", (long long)INST_TERMINATED) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, INST_TERMINATED);
     line *lines = NULL;
     size_t n = 0, cap = 0;
     int rc;

@@ -274,9 +274,8 @@ static bool
 name_taken(vm_ctx *ctx, const char *name)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ctx->db, "SELECT 1 FROM key_pairs WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
+    if (vm_db_stmt(ctx->db, &st, &(vm_error){ 0 }, "SELECT 1 FROM key_pairs WHERE name = ?", "t", name) < 0)
         return false;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -519,10 +518,8 @@ kp_delete(vm_ctx *ctx, const char *name, const char *id, vm_node *resp, vm_error
     if (dry)
         return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM key_pairs WHERE name = ?1 OR id = ?2", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id FROM key_pairs WHERE name = ?1 OR id = ?2", "tt", name, id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     /* deleting a key pair that does not exist succeeds, as in EC2 */
     if (sqlite3_step(st) == SQLITE_ROW) {
         char kid[VM_ID_MAX];
@@ -530,8 +527,8 @@ kp_delete(vm_ctx *ctx, const char *name, const char *id, vm_node *resp, vm_error
         _cleanup_stmt_ sqlite3_stmt *del = NULL;
         if (vm_db_begin(ctx->db, err) < 0)
             return -1;
-        if (vm_db_prepare(ctx->db, "DELETE FROM key_pairs WHERE id = ?", &del, err) < 0 ||
-            (sqlite3_bind_text(del, 1, kid, -1, SQLITE_STATIC), sqlite3_step(del) != SQLITE_DONE) ||
+        if (vm_db_stmt(ctx->db, &del, err, "DELETE FROM key_pairs WHERE id = ?", "t", kid) < 0 ||
+            sqlite3_step(del) != SQLITE_DONE ||
             vm_tags_drop(ctx, kid, err) < 0) {
             vm_db_rollback(ctx->db);
             return vm_error_is_set(err) ? -1 : vm_db_error(ctx->db, "deleting key pair", err);
@@ -547,9 +544,8 @@ char *
 kp_public_key(vm_ctx *ctx, const char *name, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT public_key FROM key_pairs WHERE name = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT public_key FROM key_pairs WHERE name = ?", "t", name) < 0)
         return NULL;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         vm_error_set(err, VM_ERR_KEYPAIR_NOT_FOUND, "The key pair '%s' does not exist", name);
         return NULL;

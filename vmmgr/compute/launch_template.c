@@ -32,14 +32,13 @@ lt_find(vm_ctx *ctx, const char *id, const char *name, lt_obj *ret, vm_error *er
     if (id && *id && !vm_id_valid(id, "lt"))
         return vm_error_set(err, VM_ERR_LT_ID_MALFORMED, "The launch template ID '%s' is malformed.", id);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      id && *id ? "SELECT id, name, default_version, latest_version, created_at FROM launch_templates "
-                                  "WHERE id = ?"
-                                : "SELECT id, name, default_version, latest_version, created_at FROM launch_templates "
-                                  "WHERE name = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   id && *id ? "SELECT id, name, default_version, latest_version, created_at FROM launch_templates "
+                   "WHERE id = ?"
+                   : "SELECT id, name, default_version, latest_version, created_at FROM launch_templates "
+                   "WHERE name = ?",
+                   "t", id && *id ? id : name) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id && *id ? id : name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return load_row(st, ret);
@@ -57,11 +56,10 @@ version_exists(vm_ctx *ctx, const char *id, long v)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM launch_template_versions WHERE template_id = ? AND version = ?", &st,
-                      &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT 1 FROM launch_template_versions WHERE template_id = ? AND version = ?", "ti", id,
+                   (long long)v) < 0)
         return false;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
     return sqlite3_step(st) == SQLITE_ROW;
 }
 
@@ -96,11 +94,10 @@ lt_data_load(vm_ctx *ctx, const char *id, long v, vm_params **ret, vm_error *err
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (!p)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    if (vm_db_prepare(ctx->db, "SELECT key, value FROM launch_template_data WHERE template_id = ? AND version = ?", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT key, value FROM launch_template_data WHERE template_id = ? AND version = ?", "ti", id,
+                   (long long)v) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (vm_params_set(p, vm_db_text(st, 0), vm_db_text(st, 1)) < 0)
@@ -145,20 +142,13 @@ insert_version(vm_ctx *ctx, const char *id, long v, const char *description, con
                                "VALUES (?, ?, ?, ?)",
                       &kv, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, v);
-    if (description)
-        sqlite3_bind_text(st, 3, description, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, time(NULL));
-    if (sqlite3_step(st) != SQLITE_DONE)
+    if (vm_db_bind(st, err, "titi", id, (long long)v, description, (long long)(time(NULL))) < 0 ||
+        sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a launch template version", err);
     for (size_t i = 0; i < data->n; i++) {
         sqlite3_reset(kv);
-        sqlite3_bind_text(kv, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(kv, 2, v);
-        sqlite3_bind_text(kv, 3, data->v[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(kv, 4, data->v[i].value, -1, SQLITE_STATIC);
-        if (sqlite3_step(kv) != SQLITE_DONE)
+        if (vm_db_bind(kv, err, "titt", id, (long long)v, data->v[i].key, data->v[i].value) < 0 ||
+            sqlite3_step(kv) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording a launch template's data", err);
     }
     return 0;
@@ -174,14 +164,11 @@ lt_create(vm_ctx *ctx, const char *name, const char *description, const vm_param
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO launch_templates (id, name, default_version, latest_version, created_at) "
-                      "VALUES (?, ?, 1, 1, ?)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO launch_templates (id, name, default_version, latest_version, created_at) "
+                   "VALUES (?, ?, 1, 1, ?)",
+                   "tti", lt.id, lt.name, (long long)lt.created_at) < 0)
         goto fail;
-    sqlite3_bind_text(st, 1, lt.id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, lt.name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, lt.created_at);
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE)
             vm_error_set(err, VM_ERR_LT_NAME_DUPLICATE, "Launch template name already in use.");
@@ -214,11 +201,11 @@ lt_create_version(vm_ctx *ctx, const lt_obj *lt, long source, const char *descri
     /* the latest number is read inside the transaction: two writers cannot take the same one */
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     long v = 0;
-    if (vm_db_prepare(ctx->db, "UPDATE launch_templates SET latest_version = latest_version + 1 WHERE id = ? "
-                               "RETURNING latest_version",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE launch_templates SET latest_version = latest_version + 1 WHERE id = ? "
+                   "RETURNING latest_version",
+                   "t", lt->id) < 0)
         goto fail;
-    sqlite3_bind_text(st, 1, lt->id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         vm_error_set(err, VM_ERR_LT_ID_NOT_FOUND, "The specified launch template, with template ID %s, does not exist.",
                      lt->id);
@@ -242,10 +229,9 @@ lt_set_default(vm_ctx *ctx, const lt_obj *lt, long version, vm_error *err)
         return vm_error_set(err, VM_ERR_LT_VERSION_NOT_FOUND,
                             "Could not find launch template version %ld of the launch template %s", version, lt->id);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE launch_templates SET default_version = ? WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE launch_templates SET default_version = ? WHERE id = ?", "it",
+                   (long long)version, lt->id) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, version);
-    sqlite3_bind_text(st, 2, lt->id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "setting a launch template's default version", err);
     return 0;
@@ -257,9 +243,8 @@ lt_delete(vm_ctx *ctx, const lt_obj *lt, vm_error *err)
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM launch_templates WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM launch_templates WHERE id = ?", "t", lt->id) < 0)
         goto fail;
-    sqlite3_bind_text(st, 1, lt->id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         vm_db_error(ctx->db, "deleting a launch template", err);
         goto fail;
@@ -281,10 +266,9 @@ lt_delete_version(vm_ctx *ctx, const lt_obj *lt, long version, vm_error *err)
     if (!version_exists(ctx, lt->id, version))
         return vm_error_set(err, VM_ERR_LT_VERSION_NOT_FOUND, "The specified launch template version does not exist");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM launch_template_versions WHERE template_id = ? AND version = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM launch_template_versions WHERE template_id = ? AND version = ?",
+                   "ti", lt->id, (long long)version) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, lt->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, version);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deleting a launch template version", err);
     return 0;

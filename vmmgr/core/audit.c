@@ -39,32 +39,23 @@ vm_audit_record(vm_ctx *ctx, const char *principal, const char *action, const vm
 {
     char resources[1024] = "";
     collect(p, resp, resources, sizeof(resources));
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ctx->db,
-                           "INSERT INTO audit (at, principal, action, resource_id, result, detail) "
-                           "VALUES (strftime('%s','now'), ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
     bool failed = vm_error_is_set(result);
-    sqlite3_bind_text(st, 1, principal, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, action, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, resources, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, failed ? vm_error_code_name(result->code) : "OK", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, failed ? result->msg : "", -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
+    vm_db_run(ctx->db, &(vm_error){ 0 },
+              "INSERT INTO audit (at, principal, action, resource_id, result, detail) "
+              "VALUES (strftime('%s','now'), ?, ?, ?, ?, ?)",
+              "ttttt", principal, action, resources, failed ? vm_error_code_name(result->code) : "OK",
+              failed ? result->msg : "");
 }
 
 int
 vm_audit_list(vm_ctx *ctx, int limit, vm_node *resp, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT at, principal, action, resource_id, result, detail FROM "
-                      "(SELECT * FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT at, principal, action, resource_id, result, detail FROM "
+                   "(SELECT * FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id",
+                   "i", (long long)limit) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, limit);
     vm_node *list = vm_node_list(resp, "eventSet", "Events");
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *it = vm_node_item(list);

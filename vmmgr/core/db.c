@@ -687,6 +687,29 @@ vm_db_stmt(sqlite3 *db, sqlite3_stmt **ret, vm_error *err, const char *sql, cons
 }
 
 int
+vm_db_bind(sqlite3_stmt *st, vm_error *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = db_bindv(sqlite3_db_handle(st), st, fmt, ap, err);
+    va_end(ap);
+    return rc;
+}
+
+int
+vm_db_bind_texts(sqlite3_stmt *st, vm_error *err, const char *const *v, size_t n)
+{
+    sqlite3 *db = sqlite3_db_handle(st);
+    if ((int)n != sqlite3_bind_parameter_count(st))
+        return vm_error_set(err, VM_ERR_INTERNAL, "state store: %zu values for the %d parameters of \"%s\"", n,
+                            sqlite3_bind_parameter_count(st), sqlite3_sql(st));
+    for (size_t i = 0; i < n; i++)
+        if (sqlite3_bind_text(st, (int)i + 1, v[i], -1, SQLITE_TRANSIENT) != SQLITE_OK)
+            return vm_db_error(db, "bind", err);
+    return 0;
+}
+
+int
 vm_db_run(sqlite3 *db, vm_error *err, const char *sql, const char *fmt, ...)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;

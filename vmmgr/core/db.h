@@ -27,6 +27,11 @@ int vm_db_error(sqlite3 *db, const char *what, vm_error *err);
  *   d  double
  * A bind that fails, or a fmt that does not give sql's parameter count, is an internal error. */
 int vm_db_stmt(sqlite3 *db, sqlite3_stmt **ret, vm_error *err, const char *sql, const char *fmt, ...);
+/* Binds all of st's parameters, in order, as vm_db_stmt does: for a statement prepared elsewhere (the
+ * context's cache) or bound again after sqlite3_reset. */
+int vm_db_bind(sqlite3_stmt *st, vm_error *err, const char *fmt, ...);
+/* Binds st's n parameters to the strings of v, in order (a NULL string binds NULL), every bind checked. */
+int vm_db_bind_texts(sqlite3_stmt *st, vm_error *err, const char *const *v, size_t n);
 /* The same for a statement that returns no row, stepped once: the rows it changed, or -1. */
 int vm_db_run(sqlite3 *db, vm_error *err, const char *sql, const char *fmt, ...);
 

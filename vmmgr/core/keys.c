@@ -29,11 +29,10 @@ vm_key_create(vm_ctx *ctx, char ret_id[VM_KEY_ID_LEN + 1], char ret_secret[VM_KE
         random_text(secret, VM_KEY_SECRET_LEN, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "INSERT INTO access_keys (id, secret, created_at) VALUES (?, ?, strftime('%s','now'))",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO access_keys (id, secret, created_at) VALUES (?, ?, strftime('%s','now'))", "tt", id,
+                   secret) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, secret, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving access key", err);
     memcpy(ret_id, id, sizeof(id));
@@ -47,9 +46,8 @@ vm_key_secret(vm_ctx *ctx, const char *id)
     /* every signed request asks: prepared once (a key deleted is seen at the next request) */
     vm_error ignore = { 0 };
     sqlite3_stmt *st = vm_ctx_stmt(ctx, "SELECT secret FROM access_keys WHERE id = ?", &ignore);
-    if (!st)
+    if (!st || vm_db_bind(st, &ignore, "t", id) < 0)
         return NULL;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     char *secret = sqlite3_step(st) == SQLITE_ROW ? strdup(vm_db_text(st, 0)) : NULL;
     sqlite3_reset(st);
     return secret;
@@ -74,9 +72,8 @@ int
 vm_key_delete(vm_ctx *ctx, const char *id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM access_keys WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM access_keys WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deleting access key", err);
     if (sqlite3_changes(ctx->db) == 0)

@@ -119,16 +119,12 @@ vm_tags_put(vm_ctx *ctx, const char *resource_id, const vm_tag *tags, size_t n, 
         return -1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, tags[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, tags[i].value, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (vm_db_bind(st, err, "ttt", resource_id, tags[i].key, tags[i].value) < 0 || sqlite3_step(st) != SQLITE_DONE)
             return vm_db_error(ctx->db, "saving tags", err);
     }
     _cleanup_stmt_ sqlite3_stmt *cnt = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT count(*) FROM tags WHERE resource_id = ?", &cnt, err) < 0)
+    if (vm_db_stmt(ctx->db, &cnt, err, "SELECT count(*) FROM tags WHERE resource_id = ?", "t", resource_id) < 0)
         return -1;
-    sqlite3_bind_text(cnt, 1, resource_id, -1, SQLITE_STATIC);
     if (sqlite3_step(cnt) == SQLITE_ROW && sqlite3_column_int(cnt, 0) > VM_TAGS_MAX)
         return vm_error_set(err, VM_ERR_TAG_LIMIT, "The maximum number of tags (%d) for '%s' was exceeded",
                             VM_TAGS_MAX, resource_id);
@@ -139,9 +135,8 @@ int
 vm_tags_drop(vm_ctx *ctx, const char *resource_id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM tags WHERE resource_id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "DELETE FROM tags WHERE resource_id = ?", "t", resource_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "removing tags", err);
     return 0;
@@ -153,9 +148,8 @@ int
 vm_tags_render(vm_ctx *ctx, vm_node *parent, const char *resource_id, vm_error *err)
 {
     sqlite3_stmt *st = vm_ctx_stmt(ctx, tags_of, err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", resource_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
     vm_node *list = vm_node_list(parent, "tagSet", "Tags");
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *it = vm_node_item(list);
@@ -173,9 +167,8 @@ vm_tags_match(vm_ctx *ctx, const char *resource_id, const char *filter, const ch
     if (!by_key && strncmp(filter, "tag:", 4) != 0)
         return 0; /* an attribute vmmgr's resources do not have: nothing matches */
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT key, value FROM tags WHERE resource_id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM tags WHERE resource_id = ?", "t", resource_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, resource_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *k = vm_db_text(st, 0), *v = vm_db_text(st, 1);
         if (!by_key && strcmp(k, filter + 4) != 0)
@@ -216,9 +209,8 @@ check_resources(vm_ctx *ctx, const char **ids, vm_error *err)
         if (k == sizeof(kinds) / sizeof(kinds[0]))
             return vm_error_set(err, VM_ERR_INVALID_ID, "The ID '%s' is not valid", *ids);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, kinds[k].sql, &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, kinds[k].sql, "t", *ids) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, *ids, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
             return vm_error_set(err, kinds[k].missing, "The ID '%s' does not exist", *ids);
     }
@@ -288,10 +280,7 @@ vm_tags_delete(vm_ctx *ctx, const vm_params *p, vm_node *resp, vm_error *err)
                                     "The request must contain the parameter Tag.%d.Key", idx[i]);
             }
             sqlite3_reset(st);
-            sqlite3_bind_text(st, 1, *id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, v, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) != SQLITE_DONE) {
+            if (vm_db_bind(st, err, "ttt", *id, k, v) < 0 || sqlite3_step(st) != SQLITE_DONE) {
                 vm_db_rollback(ctx->db);
                 return vm_db_error(ctx->db, "deleting tags", err);
             }

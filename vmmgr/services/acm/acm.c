@@ -70,11 +70,8 @@ put_tags(vm_ctx *ctx, const char *id, const vm_params *p, bool remove, vm_error 
                                    "ON CONFLICT (cert_id, key) DO UPDATE SET value = excluded.value",
                           &st, err) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, k, -1, SQLITE_STATIC);
-        if (v || !remove)
-            sqlite3_bind_text(st, 3, v ? v : "", -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (vm_db_bind(st, err, "ttt", id, k, v || !remove ? (v ? v : "") : NULL) < 0 ||
+            sqlite3_step(st) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording a certificate's tags", err);
     }
     return 0;
@@ -337,9 +334,8 @@ list_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *resul
     if (with_cert(ctx, p, &c, arn, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    int rc = vm_db_prepare(ctx->db, "SELECT key, value FROM acm_tags WHERE cert_id = ? ORDER BY key", &st, err);
+    int rc = vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM acm_tags WHERE cert_id = ? ORDER BY key", "t", c.id);
     if (rc == 0) {
-        sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
         vm_node *l = vm_node_list(result, "Tags", NULL);
         while (sqlite3_step(st) == SQLITE_ROW) {
             vm_node *it = vm_node_item(l);

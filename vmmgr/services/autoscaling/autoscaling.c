@@ -42,9 +42,8 @@ subnet_exists(vm_ctx *ctx, const char *id, vm_error *err)
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (!vm_id_valid(id, "subnet"))
         return invalid(err, "The subnet ID '%s' is not valid", id);
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM subnets WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT 1 FROM subnets WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return invalid(err, "The subnet ID '%s' does not exist", id);
     return 0;
@@ -509,9 +508,8 @@ group_matches(vm_ctx *ctx, const vm_params *p, const char *group, bool *ret, vm_
         if (!by_key && !by_value && strncmp(name, "tag:", 4) != 0)
             return invalid(err, "Filter name %s is not valid (tag:<key>, tag-key or tag-value)", name);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT key, value FROM asg_tags WHERE group_name = ?", &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM asg_tags WHERE group_name = ?", "t", group) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
         bool m = false;
         while (!m && sqlite3_step(st) == SQLITE_ROW) {
             const char *k = vm_db_text(st, 0), *v = vm_db_text(st, 1);
@@ -715,9 +713,7 @@ set_protection(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *
         goto fail;
     for (size_t i = 0; i < ni; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_int(st, 1, prot);
-        sqlite3_bind_text(st, 2, ids[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+        if (vm_db_bind(st, err, "it", (long long)prot, ids[i]) < 0 || sqlite3_step(st) != SQLITE_DONE) {
             vm_db_error(ctx->db, "setting instance protection", err);
             goto fail;
         }
@@ -1058,11 +1054,11 @@ put_policy(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *resu
     vm_node_str(result, "PolicyARN", NULL, pol.arn);
     vm_node *al = vm_node_list(result, "Alarms", NULL);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT alarm_name, alarm_arn FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY "
-                               "alarm_name",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT alarm_name, alarm_arn FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY "
+                   "alarm_name",
+                   "t", pol.arn) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, pol.arn, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *a = vm_node_item(al);
         vm_node_str(a, "AlarmName", NULL, vm_db_text(st, 0));

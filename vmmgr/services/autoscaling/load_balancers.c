@@ -93,13 +93,11 @@ asg_describe_tgs(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node
         /* InService once a member is registered and healthy in it, Added before */
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         const char *state = "Added";
-        if (vm_db_prepare(ctx->db,
-                          "SELECT count(*) FROM elb_targets WHERE tg_id = ? AND asg = ? AND health = 'healthy' AND "
-                          "drain_until = 0",
-                          &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err,
+                       "SELECT count(*) FROM elb_targets WHERE tg_id = ? AND asg = ? AND health = 'healthy' AND "
+                       "drain_until = 0",
+                       "tt", tg.id, g.name) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, tg.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, g.name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0)
             state = "InService";
         vm_node *it = vm_node_item(list);

@@ -360,10 +360,9 @@ ec2_describe_launch_template_versions(vm_ctx *ctx, const vm_params *p, vm_node *
                       "SELECT t.id, t.name, t.default_version, t.latest_version, t.created_at, v.version, "
                       "v.description, v.created_at FROM launch_template_versions v JOIN launch_templates t "
                       "ON t.id = v.template_id WHERE (?1 IS NULL OR t.id = ?1) ORDER BY t.created_at, t.id, v.version",
-                      &st, err) < 0)
+                      &st, err) < 0 ||
+        vm_db_bind(st, err, "t", single ? one.id : NULL) < 0)
         return -1;
-    if (single)
-        sqlite3_bind_text(st, 1, one.id, -1, SQLITE_STATIC);
     vm_node *list = vm_node_list(resp, "launchTemplateVersionSet", NULL);
     while (sqlite3_step(st) == SQLITE_ROW) {
         lt_obj lt = { 0 };

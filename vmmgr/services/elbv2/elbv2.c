@@ -28,10 +28,8 @@ int
 elbv2_exec_sql(vm_ctx *ctx, const char *sql, const char *const *args, size_t n, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    if (vm_db_prepare(ctx->db, sql, &st, err) < 0 || vm_db_bind_texts(st, err, args, n) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        sqlite3_bind_text(st, (int)i + 1, args[i], -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording the change", err);
     return 0;
@@ -121,9 +119,8 @@ static int
 render_tags(vm_ctx *ctx, vm_node *list, const char *arn, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT key, value FROM elb_tags WHERE arn = ? ORDER BY key", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM elb_tags WHERE arn = ? ORDER BY key", "t", arn) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *t = vm_node_item(list);
         vm_node_str(t, "Key", NULL, vm_db_text(st, 0));

@@ -348,25 +348,15 @@ store_listener(vm_ctx *ctx, const void *rec, bool insert, vm_error *err)
                                "certificate_id = ?9, ssl_policy = ?10 WHERE id = ?11",
                       &st, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, l->protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, l->port);
-    sqlite3_bind_text(st, 3, l->action.type, -1, SQLITE_STATIC);
-    if (l->action.tg_id[0])
-        sqlite3_bind_text(st, 4, l->action.tg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, l->action.status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, l->action.content_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, l->action.body, -1, SQLITE_STATIC);
     _cleanup_free_ char *redirect = strcmp(l->action.type, "redirect") == 0 ? elb_redirect_encode(&l->action.redirect)
                                                                             : NULL;
-    sqlite3_bind_text(st, 8, redirect ? redirect : "", -1, SQLITE_STATIC);
-    if (l->certificate_id[0])
-        sqlite3_bind_text(st, 9, l->certificate_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, l->ssl_policy, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 11, l->id, -1, SQLITE_STATIC);
-    if (insert) {
-        sqlite3_bind_text(st, 12, l->lb_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 13, l->created_at);
-    }
+    /* an update has no ?12 and ?13 (the load balancer, the creation time) */
+    const char *fmt = insert ? "tittttttttt" "ti" : "tittttttttt";
+    if (vm_db_bind(st, err, fmt, l->protocol, (long long)l->port, l->action.type,
+                   l->action.tg_id[0] ? l->action.tg_id : NULL, l->action.status, l->action.content_type,
+                   l->action.body, redirect ? redirect : "", l->certificate_id[0] ? l->certificate_id : NULL,
+                   l->ssl_policy, l->id, l->lb_id, (long long)l->created_at) < 0)
+        return -1;
     if (sqlite3_step(st) != SQLITE_DONE)
         return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
                    ? vm_error_set(err, VM_ERR_LISTENER_DUPLICATE, "A listener already exists on port %ld", l->port)
@@ -676,21 +666,14 @@ store_rule(vm_ctx *ctx, const void *rec, bool insert, vm_error *err)
                                "fixed_status = ?, fixed_type = ?, fixed_body = ?, redirect = ? WHERE id = ?",
                       &st, err) < 0)
         return -1;
-    sqlite3_bind_int64(st, 1, r->priority);
-    sqlite3_bind_text(st, 2, r->paths, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, r->hosts, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, r->action.type, -1, SQLITE_STATIC);
-    if (r->action.tg_id[0])
-        sqlite3_bind_text(st, 5, r->action.tg_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, r->action.status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, r->action.content_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, r->action.body, -1, SQLITE_STATIC);
     _cleanup_free_ char *redirect = strcmp(r->action.type, "redirect") == 0 ? elb_redirect_encode(&r->action.redirect)
                                                                             : NULL;
-    sqlite3_bind_text(st, 9, redirect ? redirect : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 10, r->id, -1, SQLITE_STATIC);
-    if (insert)
-        sqlite3_bind_text(st, 11, r->listener_id, -1, SQLITE_STATIC);
+    /* an update has no ?11 (the listener) */
+    const char *fmt = insert ? "ittttttttt" "t" : "ittttttttt";
+    if (vm_db_bind(st, err, fmt, (long long)r->priority, r->paths, r->hosts, r->action.type,
+                   r->action.tg_id[0] ? r->action.tg_id : NULL, r->action.status, r->action.content_type,
+                   r->action.body, redirect ? redirect : "", r->id, r->listener_id) < 0)
+        return -1;
     if (sqlite3_step(st) != SQLITE_DONE)
         return sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_UNIQUE
                    ? vm_error_set(err, VM_ERR_PRIORITY_IN_USE, "Priority '%ld' is currently in use", r->priority)

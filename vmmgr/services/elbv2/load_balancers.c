@@ -102,9 +102,8 @@ check_subnets(vm_ctx *ctx, const char *type, const char **subs, size_t n, char v
     vpc[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT vpc_id, az FROM subnets WHERE id = ?", &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, "SELECT vpc_id, az FROM subnets WHERE id = ?", "t", subs[i]) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, subs[i], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW)
             return vm_error_set(err, VM_ERR_ELB_SUBNET_NOT_FOUND, "The subnet ID '%s' was not found", subs[i]);
         if (vpc[0] && strcmp(vpc, vm_db_text(st, 0)) != 0)
@@ -134,9 +133,8 @@ check_groups(vm_ctx *ctx, const char *vpc, const char **gs, size_t n, vm_error *
         return vm_error_set(err, VM_ERR_VALIDATION, "At most %d security groups can be specified", ELB_MAX_GROUPS);
     for (size_t i = 0; i < n; i++) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT vpc_id FROM security_groups WHERE id = ?", &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, "SELECT vpc_id FROM security_groups WHERE id = ?", "t", gs[i]) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, gs[i], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_ROW || strcmp(vm_db_text(st, 0), vpc) != 0)
             return vm_error_set(err, VM_ERR_ELB_SECURITY_GROUP, "Security group '%s' does not exist in VPC '%s'",
                                 gs[i], vpc);
@@ -226,10 +224,10 @@ elbv2_create_lb(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     /* an application load balancer without groups gets its VPC's default group, as on AWS */
     if (ng == 0 && strcmp(type, "application") == 0) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups WHERE vpc_id = ? AND name = 'default'", &st, err) <
+        if (vm_db_stmt(ctx->db, &st, err, "SELECT id FROM security_groups WHERE vpc_id = ? AND name = 'default'", "t",
+                       lb.vpc_id) <
             0)
             return -1;
-        sqlite3_bind_text(st, 1, lb.vpc_id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(grp_ids[ng++], VM_ID_MAX, "%s", vm_db_text(st, 0));
     }

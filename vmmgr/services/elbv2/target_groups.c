@@ -152,9 +152,8 @@ elbv2_create_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
         return elbv2_bad(err, "The port '%s' is not valid (1-65535)", vm_params_get(p, "Port"));
     }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT 1 FROM vpcs WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT 1 FROM vpcs WHERE id = ?", "t", vpc) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, vpc, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return elbv2_bad(err, "The VPC ID '%s' is not found", vpc);
     snprintf(tg.name, sizeof(tg.name), "%s", name);
@@ -177,9 +176,8 @@ elbv2_create_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
         return -1;
     /* the same name again: the same group when it asks for the same, else DuplicateTargetGroupName */
     _cleanup_stmt_ sqlite3_stmt *dup = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM elb_target_groups WHERE name = ?", &dup, err) < 0)
+    if (vm_db_stmt(ctx->db, &dup, err, "SELECT id FROM elb_target_groups WHERE name = ?", "t", name) < 0)
         return -1;
-    sqlite3_bind_text(dup, 1, name, -1, SQLITE_STATIC);
     if (sqlite3_step(dup) == SQLITE_ROW) {
         elb_tg old;
         if (elb_tg_get(ctx, vm_db_text(dup, 0), &old, err) < 0)
@@ -198,22 +196,11 @@ elbv2_create_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
-    const char *texts[] = { tg.id, tg.name, tg.protocol };
-    for (int i = 0; i < 3; i++)
-        sqlite3_bind_text(ins, i + 1, texts[i], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 4, tg.port);
-    sqlite3_bind_text(ins, 5, tg.vpc_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 6, tg.target_type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 7, tg.hc_protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 8, tg.hc_port, -1, SQLITE_STATIC);
-    sqlite3_bind_text(ins, 9, tg.hc_path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 10, tg.hc_interval);
-    sqlite3_bind_int64(ins, 11, tg.hc_timeout);
-    sqlite3_bind_int64(ins, 12, tg.healthy);
-    sqlite3_bind_int64(ins, 13, tg.unhealthy);
-    sqlite3_bind_text(ins, 14, tg.matcher, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ins, 15, tg.created_at);
-    if (sqlite3_step(ins) != SQLITE_DONE)
+    if (vm_db_bind(ins, err, "tttitttttiiiiti", tg.id, tg.name, tg.protocol, (long long)tg.port, tg.vpc_id,
+                   tg.target_type, tg.hc_protocol, tg.hc_port, tg.hc_path, (long long)tg.hc_interval,
+                   (long long)tg.hc_timeout, (long long)tg.healthy, (long long)tg.unhealthy, tg.matcher,
+                   (long long)tg.created_at) < 0 ||
+        sqlite3_step(ins) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording the target group", err);
     char arn[ELB_ARN_MAX];
     elb_tg_arn(ctx, &tg, arn);
@@ -229,20 +216,12 @@ elbv2_modify_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     if (elbv2_tg_of_arn(ctx, vm_params_get(p, "TargetGroupArn"), &tg, err) < 0 || parse_health(p, &tg, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE elb_target_groups SET hc_protocol = ?, hc_port = ?, hc_path = ?, hc_interval = ?, "
-                      "hc_timeout = ?, healthy = ?, unhealthy = ?, matcher = ? WHERE id = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE elb_target_groups SET hc_protocol = ?, hc_port = ?, hc_path = ?, hc_interval = ?, "
+                   "hc_timeout = ?, healthy = ?, unhealthy = ?, matcher = ? WHERE id = ?",
+                   "tttiiiitt", tg.hc_protocol, tg.hc_port, tg.hc_path, (long long)tg.hc_interval,
+                   (long long)tg.hc_timeout, (long long)tg.healthy, (long long)tg.unhealthy, tg.matcher, tg.id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, tg.hc_protocol, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, tg.hc_port, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, tg.hc_path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, tg.hc_interval);
-    sqlite3_bind_int64(st, 5, tg.hc_timeout);
-    sqlite3_bind_int64(st, 6, tg.healthy);
-    sqlite3_bind_int64(st, 7, tg.unhealthy);
-    sqlite3_bind_text(st, 8, tg.matcher, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, tg.id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "changing the target group", err);
     return render_tg(ctx, vm_node_item(vm_node_list(result, "TargetGroups", NULL)), &tg, err);
@@ -318,20 +297,16 @@ elbv2_delete_tg(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
         return nf.code == VM_ERR_TG_NOT_FOUND ? 0 : vm_error_set(err, nf.code, "%s", nf.msg);
     long used = 0;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT count(*) FROM elb_forwards WHERE tg_id = ?1",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT count(*) FROM elb_forwards WHERE tg_id = ?1", "t", tg.id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, tg.id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         used = sqlite3_column_int64(st, 0);
     if (used)
         return vm_error_set(err, VM_ERR_RESOURCE_IN_USE, "Target group '%s' is currently in use by a listener or a rule",
                             arn);
     _cleanup_stmt_ sqlite3_stmt *asg = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT group_name FROM asg_target_groups WHERE tg_id = ?", &asg, err) < 0)
+    if (vm_db_stmt(ctx->db, &asg, err, "SELECT group_name FROM asg_target_groups WHERE tg_id = ?", "t", tg.id) < 0)
         return -1;
-    sqlite3_bind_text(asg, 1, tg.id, -1, SQLITE_STATIC);
     if (sqlite3_step(asg) == SQLITE_ROW)
         return vm_error_set(err, VM_ERR_RESOURCE_IN_USE, "Target group '%s' is currently in use by Auto Scaling group '%s'",
                             arn, vm_db_text(asg, 0));
@@ -380,9 +355,9 @@ parse_targets(vm_ctx *ctx, const vm_params *p, const elb_tg *tg, bool resolve, t
             uint32_t a;
             net_cidr vpc;
             _cleanup_stmt_ sqlite3_stmt *st = NULL;
-            if (vm_db_prepare(ctx->db, "SELECT cidr FROM vpcs WHERE id = ?", &st, err) < 0)
+            if (vm_db_prepare(ctx->db, "SELECT cidr FROM vpcs WHERE id = ?", &st, err) < 0 ||
+                vm_db_bind(st, err, "t", tg->vpc_id) < 0)
                 return -1;
-            sqlite3_bind_text(st, 1, tg->vpc_id, -1, SQLITE_STATIC);
             if (!net_addr_parse(ts[i].id, &a) || sqlite3_step(st) != SQLITE_ROW ||
                 !net_cidr_parse(vm_db_text(st, 0), true, &vpc) || !net_cidr_has(&vpc, a))
                 return vm_error_set(err, VM_ERR_INVALID_TARGET,
@@ -400,12 +375,11 @@ parse_targets(vm_ctx *ctx, const vm_params *p, const elb_tg *tg, bool resolve, t
         inst_obj_free(inst);
         char vpc[VM_ID_MAX] = "";
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db,
-                          "SELECT s.vpc_id, e.ip FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "
-                          "WHERE e.instance_id = ?",
-                          &st, err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err,
+                       "SELECT s.vpc_id, e.ip FROM network_interfaces e JOIN subnets s ON s.id = e.subnet_id "
+                       "WHERE e.instance_id = ?",
+                       "t", ts[i].id) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, ts[i].id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
             snprintf(vpc, sizeof(vpc), "%s", vm_db_text(st, 0));
             snprintf(ts[i].ip, sizeof(ts[i].ip), "%s", vm_db_text(st, 1));
@@ -444,12 +418,8 @@ elbv2_register_targets(vm_ctx *ctx, const char *principal, const vm_params *p, v
                            &st, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, tg.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, ts[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, ts[i].port);
-        sqlite3_bind_text(st, 4, ts[i].ip, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, time(NULL));
-        if (sqlite3_step(st) != SQLITE_DONE)
+        if (vm_db_bind(st, err, "ttiti", tg.id, ts[i].id, (long long)ts[i].port, ts[i].ip,
+                       (long long)(time(NULL))) < 0 || sqlite3_step(st) != SQLITE_DONE)
             rc = vm_db_error(ctx->db, "registering targets", err);
     }
     if (rc < 0) {
@@ -472,12 +442,10 @@ elbv2_deregister_targets(vm_ctx *ctx, const char *principal, const vm_params *p,
         return vm_error_set(err, VM_ERR_VALIDATION, "Targets is required");
     for (size_t i = 0; i < n; i++) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "SELECT 1 FROM elb_targets WHERE tg_id = ? AND target = ? AND port = ?", &st, err) <
+        if (vm_db_stmt(ctx->db, &st, err, "SELECT 1 FROM elb_targets WHERE tg_id = ? AND target = ? AND port = ?",
+                       "tti", tg.id, ts[i].id, (long long)ts[i].port) <
             0)
             return -1;
-        sqlite3_bind_text(st, 1, tg.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, ts[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, ts[i].port);
         if (sqlite3_step(st) != SQLITE_ROW)
             return vm_error_set(err, VM_ERR_INVALID_TARGET, "The following targets are not registered: '%s'", ts[i].id);
     }
@@ -497,11 +465,8 @@ elbv2_deregister_targets(vm_ctx *ctx, const char *principal, const vm_params *p,
                            &up, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         sqlite3_reset(up);
-        sqlite3_bind_int64(up, 1, until);
-        sqlite3_bind_text(up, 2, tg.id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(up, 3, ts[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(up, 4, ts[i].port);
-        if (sqlite3_step(up) != SQLITE_DONE)
+        if (vm_db_bind(up, err, "itti", (long long)until, tg.id, ts[i].id, (long long)ts[i].port) < 0 ||
+            sqlite3_step(up) != SQLITE_DONE)
             rc = vm_db_error(ctx->db, "deregistering targets", err);
     }
     if (rc < 0) {
