@@ -1,15 +1,11 @@
 /* Images from outside (ImportImage, local only), from an instance (CreateImage), and their end
  * (DeregisterImage).
  *
- * An import is inspected before anything reads it as a disk: `qemu-img info -f FORMAT` under CPU,
- * memory and time limits; a qcow2 with a backing file or an external data file is refused (it
- * could read host files), and so is a file whose header is not the declared format (a "raw" file
- * carrying a qcow2 header).  The base is then written by `qemu-img convert` to qcow2 under the
- * state dir, read-only.  The image row is recorded (pending) before the first file is written;
- * a crash leaves a pending image that reconcile removes. */
+ * An import is inspected (files.c) before anything reads it as a disk, then converted to the
+ * read-only base under the state dir.  The image row is recorded (pending) before the first file
+ * is written; a crash leaves a pending image that reconcile removes. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +17,12 @@
 #include "../storage/snapshot.h"
 #include "../storage/volume.h"
 #include "../vmmgr/core/cleanup.h"
-#include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/job.h"
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
 #include "catalog.h"
 
-
-static const vm_cmd_limits inspect_limits = {
-    .timeout_sec = 60,
-    .cpu_sec = 30,
-    /* virtual, not resident: each of qemu-img's threads reserves a stack and a 64 MiB malloc arena,
-     * and 1 GiB made thread creation fail (EAGAIN) on a loaded host; 4 GiB still bounds a crafted image */
-    .address_space = 4L << 30,
-};
 
 int
 img_check_name(const char *name, vm_error *err)
@@ -61,43 +48,6 @@ img_check_free(vm_ctx *ctx, const char *name, vm_error *err)
     return 0;
 }
 
-/* Inspects an outside file as format fmt: 0 when safe to read as that format. */
-int
-img_inspect(const char *path, const char *fmt, unsigned long long *ret_size, vm_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return vm_error_set_errno(err, errno, VM_ERR_INVALID_PARAMETER_VALUE, "cannot open '%s'", path);
-    struct stat st;
-    unsigned char magic[4] = { 0 };
-    bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-    ssize_t n = regular ? read(fd, magic, sizeof(magic)) : -1;
-    close(fd);
-    if (!regular)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "'%s' is not a regular file", path);
-    bool qcow2_magic = n == 4 && memcmp(magic, "QFI\xfb", 4) == 0;
-    if (strcmp(fmt, "raw") == 0 && qcow2_magic)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "'%s' is declared raw but carries a qcow2 header: refused", path);
-    if (strcmp(fmt, "qcow2") == 0 && !qcow2_magic)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "'%s' is not a qcow2 image", path);
-
-    const char *argv[] = { "qemu-img", "info", "-f", fmt, "--output=json", path, NULL };
-    _cleanup_free_ char *out = NULL;
-    if (vm_cmd_run(argv, &inspect_limits, &out, err) < 0)
-        return -1;
-    if (strstr(out, "\"backing-filename\"") || strstr(out, "\"full-backing-filename\""))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "'%s' has a backing file: refused (it could read files of the host)", path);
-    if (strstr(out, "\"data-file\""))
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
-                            "'%s' has an external data file: refused (it could read files of the host)", path);
-    const char *vs = strstr(out, "\"virtual-size\":");
-    if (!vs || sscanf(vs + 15, " %llu", ret_size) != 1)
-        return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE, "qemu-img could not tell the size of '%s'", path);
-    return 0;
-}
-
 int
 img_set_state(vm_ctx *ctx, const char *id, const char *state, vm_error *err)
 {
@@ -112,18 +62,11 @@ img_record_pending(vm_ctx *ctx, const char *id, const char *name, const char *de
     snprintf(dir, sizeof(dir), "%s/images/%s", ctx->state_dir, id);
     snprintf(base, baselen, "%s/root.qcow2", dir);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO images (id, name, description, state, boot, base_path, kernel_path, initrd_path, "
-                      "created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, strftime('%s','now'))",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO images (id, name, description, state, boot, base_path, kernel_path, initrd_path, "
+                   "created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, strftime('%s','now'))",
+                   "ttttttt", id, name, desc ? desc : "", boot, base, kernel, initrd) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, desc ? desc : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, boot, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, base, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, kernel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, initrd, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_CONSTRAINT)
         return vm_error_set(err, VM_ERR_AMI_NAME_DUPLICATE, "AMI name '%s' is already in use", name);
@@ -147,45 +90,11 @@ img_discard(vm_ctx *ctx, const char *id)
     snprintf(path, sizeof(path), "%s/images/%s", ctx->state_dir, id);
     rmdir(path);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ctx->db, "DELETE FROM images WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (vm_db_stmt(ctx->db, &st, &(vm_error){ 0 }, "DELETE FROM images WHERE id = ?", "t", id) == 0)
         sqlite3_step(st);
-    }
     sqlite3_finalize(st);
     vm_error ignore = { 0 };
     vm_tags_drop(ctx, id, &ignore);
-}
-
-int
-img_convert(const char *src, const char *fmt, const char *base, bool shared, bool progress, vm_error *err)
-{
-    char part[4200];
-    snprintf(part, sizeof(part), "%s.part", base);
-    const char *argv[12];
-    int a = 0;
-    argv[a++] = "qemu-img";
-    argv[a++] = "convert";
-    if (progress)
-        argv[a++] = "-p";
-    if (shared)
-        argv[a++] = "-U"; /* the guest still holds it: a crash-consistent read, as EC2's NoReboot */
-    argv[a++] = "-f";
-    argv[a++] = fmt;
-    argv[a++] = "-O";
-    argv[a++] = "qcow2";
-    argv[a++] = src;
-    argv[a++] = part;
-    argv[a] = NULL;
-    vm_cmd_limits lim = { .timeout_sec = 3600, .show_output = progress };
-    if (vm_cmd_run(argv, &lim, NULL, err) < 0) {
-        unlink(part);
-        return -1;
-    }
-    if (chmod(part, 0444) < 0 || rename(part, base) < 0) {
-        unlink(part);
-        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot finish '%s'", base);
-    }
-    return 0;
 }
 
 static void
@@ -278,10 +187,9 @@ img_deregister(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
         return vm_error_dry_run(err);
     /* terminated instances may still name it: keep the row (hidden, its name free again), drop the files */
     _cleanup_stmt_ sqlite3_stmt *up = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE images SET state = 'deregistered', name = id || ' ' || name WHERE id = ?", &up,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &up, err, "UPDATE images SET state = 'deregistered', name = id || ' ' || name WHERE id = ?",
+                   "t", id) < 0)
         return -1;
-    sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(up) != SQLITE_DONE)
         return vm_db_error(ctx->db, "deregistering image", err);
     /* an AMI made by create-image keeps its snapshot (and so its base file), as on EC2 */

@@ -17,6 +17,7 @@
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/error.h"
 #include "../net/net.h"
+#include "../vmmgr/compute/instance.h"
 
 #define IMDS_ADDR NET_IMDS_ADDR
 #define IMDS_TOKEN_TTL_MAX 21600
@@ -32,6 +33,10 @@ typedef struct imds_reply {
 /* GET path (below the version: "meta-data/instance-id", "user-data", "dynamic/…", "" for the
  * version's index) for instance_id.  Never fails: errors are answers (404, 500). */
 void imds_get(vm_ctx *ctx, const char *instance_id, const char *path, imds_reply *r);
+
+/* The instance whose interface has address ip on subnet_id, with its MetadataOptions: 1, or 0 when
+ * none (-1 when the store cannot say). */
+int imds_instance_at(vm_ctx *ctx, const char *subnet_id, const char *ip, char id[VM_ID_MAX], inst_md_opts *md);
 
 /* Tokens (server.c): a token names its instance and expiry, signed with the store's secret. */
 int imds_token_make(const unsigned char key[32], const char *instance_id, time_t expires, char *buf, size_t len);

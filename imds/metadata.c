@@ -70,8 +70,8 @@ target_state(vm_ctx *ctx, const char *life, const char *group, char buf[32])
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         vm_error ignore = { 0 };
         if (strncmp(s, "Pending", 7) == 0 &&
-            vm_db_prepare(ctx->db, "SELECT pool_state FROM asg_warm_pools WHERE group_name = ?", &st, &ignore) == 0) {
-            sqlite3_bind_text(st, 1, group, -1, SQLITE_STATIC);
+            vm_db_stmt(ctx->db, &st, &ignore, "SELECT pool_state FROM asg_warm_pools WHERE group_name = ?", "t",
+                       group) == 0) {
             s = sqlite3_step(st) == SQLITE_ROW ? vm_db_text(st, 0) : "Stopped";
         }
         snprintf(buf, 32, "Warmed:%.20s", strncmp(s, "Terminat", 8) == 0 ? "Terminated" : s);
@@ -85,12 +85,11 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
 {
     vm_error err = { 0 };
     _cleanup_stmt_ sqlite3_stmt *in = NULL, *en = NULL, *gs = NULL, *kp = NULL, *as = NULL, *tg = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT image_id, instance_type, launch_index, reservation_id, key_name, user_data, launched_at, "
-                      "md_tags FROM instances WHERE id = ? AND state NOT IN (32, 48)",
-                      &in, &err) < 0)
+    if (vm_db_stmt(ctx->db, &in, &err,
+                   "SELECT image_id, instance_type, launch_index, reservation_id, key_name, user_data, launched_at, "
+                   "md_tags FROM instances WHERE id = ? AND state NOT IN (32, 48)",
+                   "t", id) < 0)
         return -1;
-    sqlite3_bind_text(in, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(in) != SQLITE_ROW)
         return -1;
     const char *ami = vm_db_text(in, 0), *type = vm_db_text(in, 1), *key = vm_db_text(in, 4);
@@ -121,7 +120,8 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
                       "WHERE eg.eni_id = ? ORDER BY eg.rowid",
                       &gs, &err) < 0)
         return -1;
-    sqlite3_bind_text(en, 1, id, -1, SQLITE_STATIC);
+    if (vm_db_bind(en, &err, "t", id) < 0)
+        return -1;
     for (int dev = 0; sqlite3_step(en) == SQLITE_ROW; dev++) {
         const char *eni = vm_db_text(en, 0), *mac = vm_db_text(en, 1), *sub = vm_db_text(en, 3);
         if (dev == 0) {
@@ -162,8 +162,7 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
         /* newline-separated lists */
         char ids[1024] = "", names[2048] = "";
         sqlite3_reset(gs);
-        sqlite3_bind_text(gs, 1, eni, -1, SQLITE_STATIC);
-        while (sqlite3_step(gs) == SQLITE_ROW) {
+        while (vm_db_bind(gs, &err, "t", eni) == 0 && sqlite3_step(gs) == SQLITE_ROW) {
             size_t a = strlen(ids), b = strlen(names);
             snprintf(ids + a, sizeof(ids) - a, "%s%s", a ? "\n" : "", vm_db_text(gs, 0));
             snprintf(names + b, sizeof(names) - b, "%s%s", b ? "\n" : "", vm_db_text(gs, 1));
@@ -177,16 +176,14 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
     put(t, zone_id, "meta-data/placement/availability-zone-id");
     put(t, ctx->region, "meta-data/placement/region");
 
-    if (*key && vm_db_prepare(ctx->db, "SELECT public_key FROM key_pairs WHERE name = ?", &kp, &err) == 0) {
-        sqlite3_bind_text(kp, 1, key, -1, SQLITE_STATIC);
+    if (*key && vm_db_stmt(ctx->db, &kp, &err, "SELECT public_key FROM key_pairs WHERE name = ?", "t", key) == 0) {
         if (sqlite3_step(kp) == SQLITE_ROW) {
             put(t, key, "meta-data/public-keys/0");
             put(t, vm_db_text(kp, 0), "meta-data/public-keys/0/openssh-key");
         }
     }
-    if (vm_db_prepare(ctx->db, "SELECT lifecycle, group_name FROM asg_instances WHERE instance_id = ?", &as, &err) ==
-        0) {
-        sqlite3_bind_text(as, 1, id, -1, SQLITE_STATIC);
+    if (vm_db_stmt(ctx->db, &as, &err, "SELECT lifecycle, group_name FROM asg_instances WHERE instance_id = ?", "t",
+                   id) == 0) {
         if (sqlite3_step(as) == SQLITE_ROW) {
             char st[32];
             target_state(ctx, vm_db_text(as, 0), vm_db_text(as, 1), st);
@@ -195,8 +192,8 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
     }
     /* InstanceMetadataTags=enabled: the instance's tags, a key per path */
     if (strcmp(vm_db_text(in, 7), "enabled") == 0 &&
-        vm_db_prepare(ctx->db, "SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key", &tg, &err) == 0) {
-        sqlite3_bind_text(tg, 1, id, -1, SQLITE_STATIC);
+        vm_db_stmt(ctx->db, &tg, &err, "SELECT key, value FROM tags WHERE resource_id = ? ORDER BY key", "t",
+                   id) == 0) {
         while (sqlite3_step(tg) == SQLITE_ROW)
             if (!strchr(vm_db_text(tg, 0), '/') && strcmp(vm_db_text(tg, 0), "..") && strcmp(vm_db_text(tg, 0), "."))
                 put(t, vm_db_text(tg, 1), "meta-data/tags/instance/%s", vm_db_text(tg, 0));
@@ -229,6 +226,24 @@ build(vm_ctx *ctx, const char *id, tree *t, char **user_data, size_t *ud_len, ch
         *document = NULL;
     put(t, *document, "dynamic/instance-identity/document");
     return t->oom || !*document ? -1 : 0;
+}
+
+int
+imds_instance_at(vm_ctx *ctx, const char *subnet_id, const char *ip, char id[VM_ID_MAX], inst_md_opts *md)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_stmt(ctx->db, &st, &(vm_error){ 0 },
+                   "SELECT i.id, i.md_tokens, i.md_endpoint, i.md_hop_limit FROM network_interfaces e "
+                   "JOIN instances i ON i.id = e.instance_id WHERE e.subnet_id = ? AND e.ip = ?",
+                   "tt", subnet_id, ip) < 0)
+        return -1;
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return 0;
+    snprintf(id, VM_ID_MAX, "%s", vm_db_text(st, 0));
+    snprintf(md->tokens, sizeof(md->tokens), "%s", vm_db_text(st, 1));
+    snprintf(md->endpoint, sizeof(md->endpoint), "%s", vm_db_text(st, 2));
+    md->hop_limit = sqlite3_column_int(st, 3);
+    return 1;
 }
 
 static void

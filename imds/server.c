@@ -158,22 +158,7 @@ caller(service *s, struct MHD_Connection *c, char id[VM_ID_MAX], inst_md_opts *m
     snprintf(subnet, sizeof(subnet), "%s", s->fd_subnet[fi->connect_fd]);
     pthread_mutex_unlock(&s->mu);
     inet_ntop(AF_INET, &((const struct sockaddr_in *)ai->client_addr)->sin_addr, ip, sizeof(ip));
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    vm_error err = { 0 };
-    if (vm_db_prepare(s->ctx->db,
-                      "SELECT i.id, i.md_tokens, i.md_endpoint, i.md_hop_limit FROM network_interfaces e "
-                      "JOIN instances i ON i.id = e.instance_id WHERE e.subnet_id = ? AND e.ip = ?",
-                      &st, &err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, subnet, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return -1;
-    snprintf(id, VM_ID_MAX, "%s", vm_db_text(st, 0));
-    snprintf(md->tokens, sizeof(md->tokens), "%s", vm_db_text(st, 1));
-    snprintf(md->endpoint, sizeof(md->endpoint), "%s", vm_db_text(st, 2));
-    md->hop_limit = sqlite3_column_int(st, 3);
-    return 0;
+    return imds_instance_at(s->ctx, subnet, ip, id, md) == 1 ? 0 : -1;
 }
 
 /* "/latest/meta-data/x" → "meta-data/x"; NULL when the version is none EC2 has */
@@ -298,12 +283,12 @@ rescan(vm_ctx *ctx, listener **ls, size_t *n)
 {
     for (size_t i = 0; i < *n; i++)
         (*ls)[i].seen = false;
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    vm_error err = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets ORDER BY rowid", &st, &err) < 0)
+    _cleanup_free_ net_subnet *subs = NULL;
+    size_t nsubs = 0;
+    if (net_subnet_list(ctx, &subs, &nsubs, &(vm_error){ 0 }) < 0)
         return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *sub = vm_db_text(st, 0);
+    for (size_t k = 0; k < nsubs; k++) {
+        const char *sub = subs[k].id;
         char br[16];
         net_bridge_name(sub, br);
         unsigned idx = if_nametoindex(br);

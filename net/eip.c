@@ -117,15 +117,9 @@ net_eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add)
     _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
     if (!pid || !uplink || !net_ifname_valid(uplink))
         return;
-    char br[16], dst[NET_CIDR_MAX];
+    char br[16];
     net_bridge_name(subnet, br);
-    snprintf(dst, sizeof(dst), "%s/32", ip);
-    vm_error ignore = { 0 };
-    const char *route[] = { "ip", "route", add ? "replace" : "del", dst, "dev", br, NULL };
-    const char *neigh[] = { "ip", "neigh", add ? "replace" : "del", "proxy", ip, "dev", uplink, NULL };
-    net_run_in_netns(pid, route, &ignore);
-    ignore = (vm_error){ 0 };
-    net_run_in_netns(pid, neigh, &ignore);
+    net_proxy_arp(pid, ip, br, uplink, add);
 }
 
 static void
@@ -216,8 +210,8 @@ pool_take(vm_ctx *ctx, uint32_t want, char ip[NET_ADDR_MAX], vm_error *err)
     for (uint64_t a = want ? want : first; a <= (want ? want : last); a++) {
         net_addr_format((uint32_t)a, ip);
         sqlite3_reset(q);
-        if (sqlite3_bind_text(q, 1, ip, -1, SQLITE_STATIC) != SQLITE_OK)
-            return vm_db_error(ctx->db, "bind", err);
+        if (vm_db_bind(q, err, "t", ip) < 0)
+            return -1;
         int rc = sqlite3_step(q);
         if (rc == SQLITE_DONE)
             return 0;

@@ -17,12 +17,11 @@ static int
 default_subnet(vm_ctx *ctx, const char *zone, char id[VM_ID_MAX], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT s.id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE v.is_default AND "
-                      "s.default_for_az AND s.az = ? ORDER BY s.created_at LIMIT 1",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT s.id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE v.is_default AND "
+                   "s.default_for_az AND s.az = ? ORDER BY s.created_at LIMIT 1",
+                   "t", zone ? zone : ctx->az) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, zone ? zone : ctx->az, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return zone ? vm_error_set(err, VM_ERR_VPC_NOT_FOUND,
                                    "No default subnet for availability zone: '%s'. Give --subnet-id.", zone)
@@ -39,9 +38,8 @@ net_subnet_zone(vm_ctx *ctx, const char *subnet_id, char buf[40])
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
     snprintf(buf, 40, "%s", ctx->az);
-    if (vm_db_prepare(ctx->db, "SELECT az FROM subnets WHERE id = ?", &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore, "SELECT az FROM subnets WHERE id = ?", "t", subnet_id) < 0)
         return;
-    sqlite3_bind_text(st, 1, subnet_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && *vm_db_text(st, 0))
         snprintf(buf, 40, "%s", vm_db_text(st, 0));
 }
@@ -60,9 +58,8 @@ net_instance_zone(vm_ctx *ctx, const char *instance_id, char buf[40])
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
     snprintf(buf, 40, "%s", ctx->az);
-    if (vm_db_prepare(ctx->db, sql, &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore, sql, "t", instance_id) < 0)
         return;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && *vm_db_text(st, 0))
         snprintf(buf, 40, "%s", vm_db_text(st, 0));
 }
@@ -81,11 +78,9 @@ plan_groups(vm_ctx *ctx, const char *const *ids, size_t nids, const char *const 
             snprintf(gid, sizeof(gid), "%s", ids[i]);
         } else {
             _cleanup_stmt_ sqlite3_stmt *st = NULL;
-            if (vm_db_prepare(ctx->db, "SELECT id, vpc_id FROM security_groups WHERE name = ? AND vpc_id = ?", &st,
-                              err) < 0)
+            if (vm_db_stmt(ctx->db, &st, err, "SELECT id, vpc_id FROM security_groups WHERE name = ? AND vpc_id = ?",
+                           "tt", names[i - nids], plan->vpc_id) < 0)
                 return -1;
-            sqlite3_bind_text(st, 1, names[i - nids], -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, plan->vpc_id, -1, SQLITE_STATIC);
             if (sqlite3_step(st) != SQLITE_ROW)
                 return vm_error_set(err, VM_ERR_GROUP_NOT_FOUND, "The security group '%s' does not exist in VPC '%s'",
                                     names[i - nids], plan->vpc_id);
@@ -108,10 +103,9 @@ static int
 ip_in_use(vm_ctx *ctx, const char *subnet, const char *ip, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT instance_id FROM network_interfaces WHERE subnet_id = ? AND ip = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT instance_id FROM network_interfaces WHERE subnet_id = ? AND ip = ?", "tt",
+                   subnet, ip) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, subnet, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ip, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         return vm_error_set(err, VM_ERR_ADDRESS_IN_USE, "Address %s is in subnet's reserved address range or in use (%s)",
                             ip, vm_db_text(st, 0));
@@ -200,9 +194,8 @@ ip_allocate(vm_ctx *ctx, const net_subnet *s, char out[NET_ADDR_MAX], vm_error *
     if (!used)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT ip FROM network_interfaces WHERE subnet_id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT ip FROM network_interfaces WHERE subnet_id = ?", "t", s->id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         uint32_t a;
         if (net_addr_parse(vm_db_text(st, 0), &a) && a >= first && a <= last)
@@ -244,14 +237,9 @@ eni_insert(vm_ctx *ctx, const net_subnet *s, const char *want_ip, const char *in
         uuid_generate_random(u);
         snprintf(mac, sizeof(mac), "52:54:00:%02x:%02x:%02x", u[0], u[1], u[2]);
         sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, eni, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, s->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, instance_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, mac, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 5, ip, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 6, description ? description : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 7, requester ? requester : "", -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 8, dns ? dns : "", -1, SQLITE_STATIC);
+        if (vm_db_bind(ins, err, "tttttttt", eni, s->id, instance_id, mac, ip, description ? description : "",
+                       requester ? requester : "", dns ? dns : "") < 0)
+            return -1;
         if (sqlite3_step(ins) == SQLITE_DONE)
             break;
         if (attempt == 8 || sqlite3_extended_errcode(ctx->db) != SQLITE_CONSTRAINT_UNIQUE)
@@ -259,9 +247,7 @@ eni_insert(vm_ctx *ctx, const net_subnet *s, const char *want_ip, const char *in
     }
     for (size_t i = 0; i < ngroups; i++) {
         sqlite3_reset(grp);
-        sqlite3_bind_text(grp, 1, eni, -1, SQLITE_STATIC);
-        sqlite3_bind_text(grp, 2, groups[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(grp) != SQLITE_DONE)
+        if (vm_db_bind(grp, err, "tt", eni, groups[i]) < 0 || sqlite3_step(grp) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording interface groups", err);
     }
     return 0;
@@ -317,9 +303,8 @@ net_eni_get(vm_ctx *ctx, const char *eni_id, eni_row *e, vm_error *err)
         return vm_error_set(err, VM_ERR_ENI_NOT_FOUND, "The networkInterface ID '%s' does not exist",
                             eni_id ? eni_id : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, ENI_SELECT "WHERE e.id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, ENI_SELECT "WHERE e.id = ?", "t", eni_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         eni_from_row(st, e);
@@ -337,9 +322,8 @@ static int
 eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err)
 {
     sqlite3_stmt *st = vm_ctx_stmt(ctx, ENI_SELECT "WHERE e.instance_id = ?", err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         eni_from_row(st, e);
@@ -466,8 +450,7 @@ net_instance_release(vm_ctx *ctx, const char *instance_id, vm_error *err)
     if (rc == 0)
         rc = vm_db_prepare(ctx->db, "DELETE FROM network_interfaces WHERE id = ?", &d, err);
     if (rc == 0) {
-        sqlite3_bind_text(d, 1, e.id, -1, SQLITE_STATIC);
-        if (sqlite3_step(d) != SQLITE_DONE)
+        if (vm_db_bind(d, err, "t", e.id) < 0 || sqlite3_step(d) != SQLITE_DONE)
             rc = vm_db_error(ctx->db, "freeing the address", err);
     }
     if (fw >= 0)
@@ -485,9 +468,8 @@ render_groups(vm_ctx *ctx, vm_node *list, const char *eni_id, vm_error *err)
                                    "SELECT g.group_id, s.name FROM eni_groups g JOIN security_groups s "
                                    "ON s.id = g.group_id WHERE g.eni_id = ? ORDER BY s.name",
                                    err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", eni_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         vm_node *g = vm_node_item(list);
         vm_node_str(g, "groupId", NULL, vm_db_text(st, 0));
@@ -625,50 +607,46 @@ net_eni_groups_replace(vm_ctx *ctx, const char *eni_id, const char (*groups)[VM_
 {
     _cleanup_stmt_ sqlite3_stmt *d = NULL, *ins = NULL;
     if (vm_db_prepare(ctx->db, "DELETE FROM eni_groups WHERE eni_id = ?", &d, err) < 0 ||
-        vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &ins, err) < 0)
+        vm_db_prepare(ctx->db, "INSERT INTO eni_groups (eni_id, group_id) VALUES (?, ?)", &ins, err) < 0 ||
+        vm_db_bind(d, err, "t", eni_id) < 0)
         return -1;
-    sqlite3_bind_text(d, 1, eni_id, -1, SQLITE_STATIC);
     if (sqlite3_step(d) != SQLITE_DONE)
         return vm_db_error(ctx->db, "replacing groups", err);
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, eni_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, groups[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE)
+        if (vm_db_bind(ins, err, "tt", eni_id, groups[i]) < 0 || sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "replacing groups", err);
     }
     return 0;
 }
 
 int
-net_reconcile(vm_ctx *ctx, vm_error *err)
+net_vpc_addrs(vm_ctx *ctx, const char *vpc_id, net_vpc_addr **ret, size_t *ret_n, vm_error *err)
 {
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT e.mac, e.ip, e.subnet_id, e.dns_name FROM network_interfaces e "
+                   "JOIN subnets s ON s.id = e.subnet_id "
+                   "WHERE s.vpc_id = ? ORDER BY e.created_at, e.id",
+                   "t", vpc_id) < 0)
         return -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char id[VM_ID_MAX], name[64];
-        snprintf(id, sizeof(id), "%s", vm_db_text(st, 0));
-        net_network_name(id, name);
-        virNetworkPtr net = virNetworkLookupByName(conn, name);
-        int active = net ? virNetworkIsActive(net) : 0;
-        if (net)
-            virNetworkFree(net);
-        else
-            virResetLastError();
-        if (active == 1)
-            continue;
-        /* made again (a host reboot) */
-        if (net_network_ensure(ctx, id, err) < 0)
-            return -1;
+    _cleanup_free_ net_vpc_addr *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        net_vpc_addr *a = &v[n++];
+        snprintf(a->mac, sizeof(a->mac), "%s", vm_db_text(st, 0));
+        snprintf(a->ip, sizeof(a->ip), "%s", vm_db_text(st, 1));
+        snprintf(a->subnet_id, sizeof(a->subnet_id), "%s", vm_db_text(st, 2));
+        snprintf(a->dns_name, sizeof(a->dns_name), "%s", vm_db_text(st, 3));
     }
-    sqlite3_reset(st);
-    /* the firewall too: gone with a reboot or an `nft flush ruleset` */
-    net_legacy_filters_remove(ctx);
-    return net_fw_ensure(ctx, err);
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "reading a VPC's interfaces", err);
+    *ret = TAKE_PTR(v);
+    *ret_n = n;
+    return 0;
 }
 
 static const char *
@@ -744,9 +722,8 @@ eni_subject(vm_ctx *ctx, const void *obj, const char *name, char *buf, size_t le
                                        "SELECT g.group_id, s.name FROM eni_groups g JOIN security_groups s "
                                        "ON s.id = g.group_id WHERE g.eni_id = ? ORDER BY s.name",
                                        &ignore);
-        if (!st)
+        if (!st || vm_db_bind(st, &ignore, "t", e->id) < 0)
             return NULL;
-        sqlite3_bind_text(st, 1, e->id, -1, SQLITE_STATIC);
         size_t off = 0;
         buf[0] = '\0';
         while (sqlite3_step(st) == SQLITE_ROW && off < len)

@@ -22,9 +22,6 @@
  * FW_GENERATION, and net_fw_ensure (reconcile, each launch) rebuilds when it is not there. */
 #include <errno.h>
 #include <fcntl.h>
-#include <nftables/libnftables.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,105 +43,10 @@ net_tap_name(const char *eni_id, char buf[16])
     snprintf(buf, 16, "vt%.13s", eni_id + strlen("eni-"));
 }
 
-/* --- running nft in libvirtd's namespace ----------------------------------------------------------- */
-
-typedef struct fw_job {
-    long pid;           /* whose network namespace; 0: this process's */
-    const char *cmds;
-    bool each_line;     /* each line a command of its own (libnftables 1.0.6 answers a second `list`
-                         * of one buffer from the first one's cache: "No such file or directory") */
-    char *out;          /* what nft printed (owned) */
-    char errbuf[1024];
-    int rc;
-} fw_job;
-
-/* A thread of its own enters the namespace (setns changes only the calling thread's), so a
- * threaded `serve` keeps its own and nothing forks. */
-static void *
-fw_thread(void *arg)
-{
-    fw_job *j = arg;
-    j->rc = -1;
-    if (j->pid) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/ns/net", j->pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-            snprintf(j->errbuf, sizeof(j->errbuf), "cannot enter the network namespace of %s: %s", path,
-                     strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return NULL;
-        }
-        close(fd);
-    }
-    /* bridged IPv4 through the inet hooks (conntrack for guests on one bridge); per namespace */
-    int s = open("/proc/sys/net/bridge/bridge-nf-call-iptables", O_WRONLY | O_CLOEXEC);
-    if (s >= 0) {
-        (void)!write(s, "1", 1);
-        close(s);
-    }
-    struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-    if (!nft) {
-        snprintf(j->errbuf, sizeof(j->errbuf), "libnftables: out of memory");
-        return NULL;
-    }
-    nft_ctx_buffer_output(nft);
-    nft_ctx_buffer_error(nft);
-    char *all = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&all, &len);
-    j->rc = f ? 0 : -1;
-    for (const char *c = j->cmds; f && j->rc == 0 && *c;) {
-        size_t n = j->each_line ? strcspn(c, "\n") : strlen(c);
-        char *one = strndup(c, n);
-        j->rc = one && nft_run_cmd_from_buffer(nft, one) == 0 ? 0 : -1;
-        free(one);
-        const char *o = nft_ctx_get_output_buffer(nft);
-        fputs(o ? o : "", f);
-        c += n + (c[n] == '\n');
-    }
-    const char *e = nft_ctx_get_error_buffer(nft);
-    if (f)
-        fclose(f);
-    j->out = all ? all : strdup("");
-    if (j->rc < 0)
-        snprintf(j->errbuf, sizeof(j->errbuf), "%s", e && *e ? e : "nft failed");
-    nft_ctx_free(nft);
-    return NULL;
-}
-
-/* Runs cmds (one nft transaction, or with each_line one command per line).  quiet: a failure is an
- * answer, not an error (*ret_out NULL). */
-static int
-fw_run_job(long pid, const char *cmds, bool each_line, char **ret_out, bool quiet, vm_error *err)
-{
-    fw_job j = { .pid = pid, .cmds = cmds, .each_line = each_line };
-    pthread_t t;
-    if (pthread_create(&t, NULL, fw_thread, &j) != 0)
-        return vm_error_set(err, VM_ERR_INTERNAL, "cannot start a thread for nftables");
-    pthread_join(t, NULL);
-    if (j.rc < 0) {
-        free(j.out);
-        if (quiet)
-            return -1;
-        /* the first line says what: the rest repeats the command with carets */
-        char *nl = strchr(j.errbuf, '\n');
-        if (nl)
-            *nl = '\0';
-        return vm_error_set(err, VM_ERR_INTERNAL, "nftables: %s", j.errbuf);
-    }
-    if (ret_out)
-        *ret_out = j.out;
-    else
-        free(j.out);
-    return 0;
-}
-
 static int
 fw_run(long pid, const char *cmds, char **ret_out, bool quiet, vm_error *err)
 {
-    return fw_run_job(pid, cmds, false, ret_out, quiet, err);
+    return net_nft_run(pid, cmds, false, ret_out, quiet, err);
 }
 
 /* The namespace of the bridges: libvirtd's.  0 when there is no local libvirtd to find (another
@@ -170,10 +72,9 @@ fw_table(vm_ctx *ctx, char t[32], vm_error *err)
         vm_id_new("x", id);
         snprintf(name, sizeof(name), "vmmgr-%.8s", id + 2);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if (vm_db_prepare(ctx->db, "INSERT OR IGNORE INTO config(key, value) VALUES ('firewall_table', ?)", &st,
-                          err) < 0)
+        if (vm_db_stmt(ctx->db, &st, err, "INSERT OR IGNORE INTO config(key, value) VALUES ('firewall_table', ?)", "t",
+                       name) < 0)
             return -1;
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording the firewall's name", err);
     }
@@ -230,9 +131,8 @@ eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_ro
     if (net_eip_elements(ctx, f, t, verb, e->id, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *gs = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT group_id FROM eni_groups WHERE eni_id = ?", &gs, err) < 0)
+    if (vm_db_stmt(ctx->db, &gs, err, "SELECT group_id FROM eni_groups WHERE eni_id = ?", "t", e->id) < 0)
         return -1;
-    sqlite3_bind_text(gs, 1, e->id, -1, SQLITE_STATIC);
     while (sqlite3_step(gs) == SQLITE_ROW)
         fprintf(f, "%s element inet %s m-%s { %s }\n", verb, t, vm_db_text(gs, 0), e->ip);
     return 0;
@@ -340,8 +240,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
         for (int egress = 0; egress <= 1; egress++) {
             fprintf(f, " chain %s-%s {\n", g, egress ? "out" : "in");
             sqlite3_reset(rs);
-            sqlite3_bind_text(rs, 1, g, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int(rs, 2, egress);
+            if (vm_db_bind(rs, err, "ti", g, (long long)egress) < 0)
+                return -1;
             while (sqlite3_step(rs) == SQLITE_ROW) {
                 fputs("  ", f);
                 rule_match(f, egress, vm_db_text(rs, 0), sqlite3_column_int64(rs, 1), sqlite3_column_int64(rs, 2),
@@ -439,7 +339,7 @@ fw_current(long pid, const char *t)
     vm_error ignore = { 0 };
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "list set bridge %s gen\nlist set inet %s gen\n", t, t);
-    if (fw_run_job(pid, cmd, true, &out, true, &ignore) < 0)
+    if (net_nft_run(pid, cmd, true, &out, true, &ignore) < 0)
         return false;
     char want[40];
     /* nft prints a mark in hex */
@@ -515,9 +415,8 @@ fw_eni(vm_ctx *ctx, const char *eni_id, bool add, int *ret_lock, vm_error *err)
     if (fw_table(ctx, t, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, ENI_SELECT "WHERE e.id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, ENI_SELECT "WHERE e.id = ?", "t", eni_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, eni_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     eni_row e;

@@ -95,24 +95,20 @@ desired(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, hosts *dhcp, hosts
 {
     char dom[64];
     net_region_domain(ctx, dom, sizeof(dom));
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT e.mac, e.ip, e.subnet_id, e.dns_name FROM network_interfaces e "
-                      "JOIN subnets s ON s.id = e.subnet_id "
-                      "WHERE s.vpc_id = ? ORDER BY e.created_at, e.id",
-                      &st, err) < 0)
+    _cleanup_free_ net_vpc_addr *addrs = NULL;
+    size_t n = 0;
+    if (net_vpc_addrs(ctx, vpc->id, &addrs, &n, err) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, vpc->id, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *mac = vm_db_text(st, 0), *ip = vm_db_text(st, 1);
+    for (size_t i = 0; i < n; i++) {
+        const char *mac = addrs[i].mac, *ip = addrs[i].ip;
         char label[32], fqdn[96];
         host_label(ip, label);
         /* a service's interface (a load balancer's) answers to the service's name instead */
-        if (*vm_db_text(st, 3))
-            snprintf(fqdn, sizeof(fqdn), "%s", vm_db_text(st, 3));
+        if (*addrs[i].dns_name)
+            snprintf(fqdn, sizeof(fqdn), "%s", addrs[i].dns_name);
         else
             snprintf(fqdn, sizeof(fqdn), "%s.%s", label, dom);
-        if (strcmp(vm_db_text(st, 2), s->id) == 0 && hosts_push(dhcp, mac, ip, label, err) < 0)
+        if (strcmp(addrs[i].subnet_id, s->id) == 0 && hosts_push(dhcp, mac, ip, label, err) < 0)
             return -1;
         if (vpc->dns_support && hosts_push(dns, mac, ip, fqdn, err) < 0)
             return -1;
@@ -446,6 +442,19 @@ net_run_in_netns(long pid, const char *const *argv, vm_error *err)
     return vm_cmd_run(full, &lim, NULL, err);
 }
 
+void
+net_proxy_arp(long pid, const char *ip, const char *bridge, const char *uplink, bool add)
+{
+    char dst[NET_CIDR_MAX];
+    snprintf(dst, sizeof(dst), "%s/32", ip);
+    vm_error ignore = { 0 };
+    const char *route[] = { "ip", "route", add ? "replace" : "del", dst, "dev", bridge, NULL };
+    const char *neigh[] = { "ip", "neigh", add ? "replace" : "del", "proxy", ip, "dev", uplink, NULL };
+    net_run_in_netns(pid, route, &ignore);
+    ignore = (vm_error){ 0 };
+    net_run_in_netns(pid, neigh, &ignore);
+}
+
 int
 net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char *mac, vm_error *err)
 {
@@ -480,17 +489,17 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     snprintf(dn.ip, sizeof(dn.ip), "%s", ip);
     snprintf(dn.name, sizeof(dn.name), "%s.%s", label, dom);
     unsigned int cmd = add ? VIR_NETWORK_UPDATE_COMMAND_ADD_LAST : VIR_NETWORK_UPDATE_COMMAND_DELETE;
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM subnets WHERE vpc_id = ?", &st, err) < 0)
-        return -1;
     int fd = vpc_lock(ctx, vpc_id, err);
     if (fd < 0)
         return -1;
-    int rc = 0;
-    sqlite3_bind_text(st, 1, vpc_id, -1, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        char id[VM_ID_MAX], name[64];
-        snprintf(id, sizeof(id), "%s", vm_db_text(st, 0));
+    _cleanup_free_ net_subnet *subs = NULL;
+    size_t nsubs = 0;
+    int rc = net_subnet_list(ctx, &subs, &nsubs, err);
+    for (size_t i = 0; rc == 0 && i < nsubs; i++) {
+        if (strcmp(subs[i].vpc_id, vpc_id) != 0)
+            continue;
+        const char *id = subs[i].id;
+        char name[64];
         net_network_name(id, name);
         virNetworkPtr net = virNetworkLookupByName(conn, name);
         /* no interface: every network converged from the store (net_dns_sync) */
@@ -509,6 +518,36 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     }
     vm_lock_release(fd);
     return rc;
+}
+
+int
+net_reconcile(vm_ctx *ctx, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    _cleanup_free_ net_subnet *subs = NULL;
+    size_t n = 0;
+    if (net_subnet_list(ctx, &subs, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char name[64];
+        net_network_name(subs[i].id, name);
+        virNetworkPtr net = virNetworkLookupByName(conn, name);
+        int active = net ? virNetworkIsActive(net) : 0;
+        if (net)
+            virNetworkFree(net);
+        else
+            virResetLastError();
+        if (active == 1)
+            continue;
+        /* made again (a host reboot) */
+        if (net_network_ensure(ctx, subs[i].id, err) < 0)
+            return -1;
+    }
+    /* the firewall too: gone with a reboot or an `nft flush ruleset` */
+    net_legacy_filters_remove(ctx);
+    return net_fw_ensure(ctx, err);
 }
 
 int

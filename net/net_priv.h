@@ -36,6 +36,15 @@ int subnet_insert(vm_ctx *ctx, const char *id, const char *vpc_id, const net_cid
                   vm_error *err);
 int net_render_true(vm_node *resp);
 
+/* Every interface of a VPC, oldest first, as its networks' DHCP and DNS hold them: its address, its
+ * subnet, and the DNS name of a service's interface ("" for an instance's). */
+typedef struct net_vpc_addr {
+    char mac[18], ip[NET_ADDR_MAX];
+    char subnet_id[VM_ID_MAX];
+    char dns_name[96];
+} net_vpc_addr;
+int net_vpc_addrs(vm_ctx *ctx, const char *vpc_id, net_vpc_addr **ret, size_t *ret_n, vm_error *err);
+
 /* An interface by id, an instance's interface: 1 with *e, 0 when there is none. */
 int net_eni_get(vm_ctx *ctx, const char *eni_id, eni_row *e, vm_error *err);
 int net_eni_of_instance(vm_ctx *ctx, const char *instance_id, eni_row *e, vm_error *err);
@@ -69,12 +78,28 @@ typedef int (*net_route_fn)(const char *subnet_cidr, const char *dest_cidr, cons
 int net_rtb_public_routes(vm_ctx *ctx, net_route_fn fn, void *opaque, vm_error *err);
 const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
 
+/* nftables (net/nft.c): runs cmds in the network namespace of pid (0: this process's) as one
+ * transaction, or with each_line one command per line; *ret_out (owned) what nft printed.  quiet: a
+ * failure is an answer, not an error (-1 and nothing in *err). */
+int net_nft_run(long pid, const char *cmds, bool each_line, char **ret_out, bool quiet, vm_error *err);
+
+/* A service's namespace and its veth pairs (net/svc_plumb.c): the namespace made (0) or already
+ * there (1); whether the interface's plug works (its address inside, its bridge end up); the plug
+ * made as eth<index> (a half-made one removed first); the bridge end removed. */
+int net_svc_netns_ensure(const char *netns, vm_error *err);
+bool net_svc_plug_ok(long pid, const net_svc_eni *e, const char *netns, unsigned index);
+int net_svc_plug(long pid, const net_svc_eni *e, const char *netns, unsigned index, vm_error *err);
+void net_svc_unplug(long pid, const char *eni_id);
+
 /* libvirt (net/lvnet.c). */
 void net_network_name(const char *subnet_id, char buf[64]);
 /* The bridge of a subnet's network. */
 void net_bridge_name(const char *subnet_id, char buf[16]);
 /* Runs argv (a tool, NULL-terminated, at most 13 words) inside the network namespace of pid. */
 int net_run_in_netns(long pid, const char *const *argv, vm_error *err);
+/* In the namespace of pid: the proxy ARP entry for ip on the uplink and its /32 route to bridge
+ * (add), or their removal; best effort. */
+void net_proxy_arp(long pid, const char *ip, const char *bridge, const char *uplink, bool add);
 /* The pid of the local libvirtd (whose network namespace holds the bridges), 0 when unknown. */
 long net_libvirtd_pid(const vm_ctx *ctx);
 /* Removes what the nwfilter versions of vmmgr defined (filters, ipsets); best effort. */

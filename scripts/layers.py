@@ -2,7 +2,11 @@
 """The include graph between vmmgr's modules (a top-level directory, or a folder of vmmgr/, or a
 service under vmmgr/services/), and its circles: every strongly connected set of two or more
 modules, one per line, sorted.  -v prints the edges too; --files names the includes that make an
-edge.  Tests, benchmarks and generated files are not modules."""
+edge.  Tests, benchmarks and generated files are not modules.
+
+--mixed prints instead the C files that mix the store layer with the mechanism layer: a file that
+runs SQL (sqlite3_*, vm_db_*, vm_ctx_stmt) makes no libvirt call (vir*), no libnftables call
+(nft_*) and runs no program (vm_cmd_run); the handlers that need both call the functions of each."""
 import collections
 import os
 import re
@@ -75,7 +79,33 @@ def circles(edges):
     return sorted(out)
 
 
+STORE = re.compile(r"\b(sqlite3_[a-z0-9_]+|vm_db_[a-z_]+|vm_ctx_stmt)\(")
+MECHANISM = re.compile(r"\b(vir[A-Z][A-Za-z]*|nft_[a-z_]+|vm_cmd_run)\(")
+
+
+def mixed():
+    out = []
+    for d, dirs, files in os.walk(TOP):
+        rel = os.path.relpath(d, TOP)
+        if rel != "." and any(rel == s or rel.startswith(s + "/") for s in SKIP):
+            dirs[:] = []
+            continue
+        for f in files:
+            if not f.endswith(".c"):
+                continue
+            path = os.path.normpath(os.path.join(rel, f))
+            text = re.sub(r"/\*.*?\*/", "", open(os.path.join(TOP, path), errors="replace").read(), flags=re.S)
+            s, m = STORE.search(text), MECHANISM.search(text)
+            if s and m:
+                out.append("%s: %s() and %s()" % (path, s.group(1), m.group(1)))
+    return sorted(out)
+
+
 if __name__ == "__main__":
+    if "--mixed" in sys.argv:
+        for line in mixed():
+            print(line)
+        sys.exit(0)
     edges, why = graph()
     for c in circles(edges):
         print(c)

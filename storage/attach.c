@@ -1,9 +1,7 @@
-/* Attach and detach: volumes hotplugged into running guests as virtio disks, and the volumes of an
- * instance in its definition and its description. */
+/* The volumes of instances: their device names, their disks in an instance's definition and its
+ * description, and the unplug that reconcile repeats (AttachVolume and DetachVolume themselves are
+ * compute's, vmmgr/compute/volume_attach.c; the libvirt side is disk.c's). */
 #include <errno.h>
-#include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +12,10 @@
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/lock.h"
-#include "../vmmgr/core/xmlw.h"
+#include "disk.h"
 #include "volume.h"
 #include "../net/net.h"
 #include "volume_priv.h"
-
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 int
 vol_device_target(const char *dev, char target[8], vm_error *err)
@@ -50,59 +46,28 @@ vol_disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d)
     d->bytes_per_sec = v->throughput * MIB;
 }
 
-/* The alias of the disk with target in the domain's live (flags 0) or persistent
- * (VIR_DOMAIN_XML_INACTIVE) definition: 1 and *ret_alias (owned, may be NULL for a persistent
- * definition) when it is there, 0 when not, -1 when the definition cannot be read. */
-int
-vol_disk_alias(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias)
-{
-    _cleanup_free_ char *xml = virDomainGetXMLDesc(dom, flags);
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xml ? xmlReadMemory(xml, (int)strlen(xml), "dom.xml", NULL, XML_PARSE_NONET)
-                                              : NULL;
-    if (!doc)
-        return -1;
-    xmlXPathContextPtr xp = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr res = xp ? xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk", xp) : NULL;
-    int found = 0;
-    for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr && !found; i++) {
-        for (xmlNodePtr c = res->nodesetval->nodeTab[i]->children; c; c = c->next) {
-            if (c->type != XML_ELEMENT_NODE || strcmp((const char *)c->name, "target") != 0)
-                continue;
-            xmlChar *dev = xmlGetProp(c, BAD_CAST "dev");
-            found = dev && strcmp((const char *)dev, target) == 0;
-            xmlFree(dev);
-            break;
-        }
-        if (!found)
-            continue;
-        *ret_alias = NULL;
-        for (xmlNodePtr c = res->nodesetval->nodeTab[i]->children; c; c = c->next)
-            if (c->type == XML_ELEMENT_NODE && strcmp((const char *)c->name, "alias") == 0) {
-                xmlChar *a = xmlGetProp(c, BAD_CAST "name");
-                *ret_alias = a ? strdup((const char *)a) : NULL;
-                xmlFree(a);
-            }
-    }
-    xmlXPathFreeObject(res);
-    xmlXPathFreeContext(xp);
-    return found;
-}
-
 /* Records that the guest is asked now; false when it was asked less than UNPLUG_AGAIN_SEC ago. */
 #define UNPLUG_AGAIN_SEC 10
 bool
 vol_unplug_due(vm_ctx *ctx, const char *id, bool force)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE volumes SET unplug_at = strftime('%s','now') WHERE id = ?1 AND "
-                      "(?2 OR unplug_at <= strftime('%s','now') - ?3)",
-                      &st, &(vm_error){ 0 }) < 0)
+    if (vm_db_stmt(ctx->db, &st, &(vm_error){ 0 },
+                   "UPDATE volumes SET unplug_at = strftime('%s','now') WHERE id = ?1 AND "
+                   "(?2 OR unplug_at <= strftime('%s','now') - ?3)",
+                   "tii", id, (long long)force, (long long)UNPLUG_AGAIN_SEC) < 0)
         return false;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, force);
-    sqlite3_bind_int(st, 3, UNPLUG_AGAIN_SEC);
     return sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(ctx->db) == 1;
+}
+
+int
+vol_device_used(vm_ctx *ctx, const char *instance_id, const char *dev, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *q = NULL;
+    if (vm_db_stmt(ctx->db, &q, err, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", "tt", instance_id,
+                   dev) < 0)
+        return -1;
+    return sqlite3_step(q) == SQLITE_ROW;
 }
 
 void
@@ -112,23 +77,18 @@ vol_unplug_again(vm_ctx *ctx, const vol_obj *v)
      * countdown as a cancel, so asking at every reconcile would keep the disk in for ever */
     if (!vol_unplug_due(ctx, v->id, false))
         return;
-    vm_error ignore = { 0 };
     char target[8];
-    _cleanup_free_ char *alias = NULL;
-    virConnectPtr conn = vm_ctx_conn(ctx, &ignore);
-    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
-    if (dom && vol_device_target(v->device, target, &ignore) == 0 && vol_disk_alias(dom, 0, target, &alias) == 1 && alias)
-        virDomainDetachDeviceAlias(dom, alias, VIR_DOMAIN_AFFECT_LIVE);
-    virResetLastError();
+    if (vol_device_target(v->device, target, &(vm_error){ 0 }) == 0)
+        disk_unplug(ctx, v->instance_id, target);
 }
 
 int
 vol_disks_of(vm_ctx *ctx, const char *instance_id, vol_disk **ret, size_t *ret_n, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " VOL_COLUMNS " FROM volumes WHERE instance_id = ? ORDER BY device", "t",
+                   instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     size_t n = 0;
     vol_disk *disks = calloc(25, sizeof(vol_disk));
     if (!disks)
@@ -167,9 +127,8 @@ int
 vol_render_mappings(vm_ctx *ctx, vm_node *list, const char *instance_id, vm_error *err)
 {
     sqlite3_stmt *st = vm_ctx_stmt(ctx, volumes_of, err);
-    if (!st)
+    if (!st || vm_db_bind(st, err, "t", instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
         _cleanup_(vol_obj_freep) vol_obj *v = vol_from_row(st);
         if (!v) {
@@ -196,15 +155,11 @@ vol_set_delete_on_termination(vm_ctx *ctx, const char *instance_id, const char *
     for (const char *const *r = roots; *r; r++)
         root |= strcmp(device, *r) == 0;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE volumes SET delete_on_termination = ?1 WHERE instance_id = ?2 AND state != 'deleted' AND "
-                      "(device = ?3 OR (?4 AND id = (SELECT root_volume_id FROM instances WHERE id = ?2)))",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE volumes SET delete_on_termination = ?1 WHERE instance_id = ?2 AND state != 'deleted' AND "
+                   "(device = ?3 OR (?4 AND id = (SELECT root_volume_id FROM instances WHERE id = ?2)))",
+                   "itti", (long long)on, instance_id, device, (long long)root) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, on);
-    sqlite3_bind_text(st, 2, instance_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, root);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving DeleteOnTermination", err);
     if (sqlite3_changes(ctx->db) == 0)
@@ -219,10 +174,10 @@ vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err)
     /* volumes marked DeleteOnTermination go with the instance (its lock is held: the volume's comes
      * second, as everywhere); the others become available */
     _cleanup_stmt_ sqlite3_stmt *doomed = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id, path FROM volumes WHERE instance_id = ? AND delete_on_termination",
-                      &doomed, err) < 0)
+    if (vm_db_stmt(ctx->db, &doomed, err,
+                   "SELECT id, path FROM volumes WHERE instance_id = ? AND delete_on_termination", "t",
+                   instance_id) < 0)
         return -1;
-    sqlite3_bind_text(doomed, 1, instance_id, -1, SQLITE_STATIC);
     while (sqlite3_step(doomed) == SQLITE_ROW) {
         char id[VM_ID_MAX];
         snprintf(id, sizeof(id), "%s", vm_db_text(doomed, 0));
@@ -239,12 +194,11 @@ vol_release_all(vm_ctx *ctx, const char *instance_id, vm_error *err)
             return -1;
     }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE volumes SET state = 'available', instance_id = NULL, device = NULL, "
-                      "attach_state = NULL, attach_time = NULL WHERE instance_id = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE volumes SET state = 'available', instance_id = NULL, device = NULL, "
+                   "attach_state = NULL, attach_time = NULL WHERE instance_id = ?",
+                   "t", instance_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "releasing volumes", err);
     return 0;

@@ -1,20 +1,18 @@
 /* ModifyVolume (grow, new type and limits; live on an attached volume) and its record. */
 #include <errno.h>
-#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../vmmgr/core/cleanup.h"
-#include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/lock.h"
+#include "disk.h"
 #include "volume.h"
 #include "volume_priv.h"
 
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 static void
 render_modification(vm_node *it, sqlite3_stmt *st)
@@ -115,36 +113,21 @@ modify_locked(vm_ctx *ctx, const vol_modify_req *r, const vol_obj *v, bool dry, 
                        "tiittiiii", vid, (long long)v->size_gib, (long long)size, v->type, t->name, (long long)v->iops,
                        (long long)iops, (long long)v->throughput, (long long)mibps) < 0 ? -1 : 0;
     sqlite3_int64 mod = sqlite3_last_insert_rowid(ctx->db);
-    virConnectPtr conn = rc == 0 && v->instance_id ? vm_ctx_conn(ctx, err) : NULL;
-    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, v->instance_id) : NULL;
-    bool live = dom && virDomainIsActive(dom) == 1;
+    int live = rc == 0 && v->instance_id ? disk_domain_live(ctx, v->instance_id, err) : 0;
+    if (live < 0)
+        rc = -1;
     char target[8] = "";
     if (v->device)
         vol_device_target(v->device, target, err);
     if (rc == 0 && size > v->size_gib) {
         if (live) {
-            if (virDomainBlockResize(dom, target, (unsigned long long)size << 30, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
-                rc = vm_error_from_virt(err, "growing '%s'", vid);
+            rc = disk_grow_live(ctx, v->instance_id, target, size, err);
         } else {
-            char sz[32];
-            snprintf(sz, sizeof(sz), "%ldG", size);
-            const char *argv[] = { "qemu-img", "resize", "-q", "-f", "qcow2", v->path, sz, NULL };
-            vm_cmd_limits lim = { .timeout_sec = 120 };
-            rc = vm_cmd_run(argv, &lim, NULL, err);
+            rc = disk_file_grow(v->path, size, err);
         }
     }
-    if (rc == 0 && dom && (iops != v->iops || mibps != v->throughput)) {
-        virTypedParameter tp[2];
-        memset(tp, 0, sizeof(tp));
-        snprintf(tp[0].field, sizeof(tp[0].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_IOPS_SEC);
-        tp[0].type = VIR_TYPED_PARAM_ULLONG;
-        tp[0].value.ul = (unsigned long long)iops;
-        snprintf(tp[1].field, sizeof(tp[1].field), "%s", VIR_DOMAIN_BLOCK_IOTUNE_TOTAL_BYTES_SEC);
-        tp[1].type = VIR_TYPED_PARAM_ULLONG;
-        tp[1].value.ul = (unsigned long long)mibps * MIB;
-        if (virDomainSetBlockIoTune(dom, target, tp, 2, VIR_DOMAIN_AFFECT_CONFIG | (live ? VIR_DOMAIN_AFFECT_LIVE : 0)) < 0)
-            rc = vm_error_from_virt(err, "setting the I/O limits of '%s'", vid);
-    }
+    if (rc == 0 && v->instance_id && (iops != v->iops || mibps != v->throughput))
+        rc = disk_set_limits(ctx, v->instance_id, target, iops, mibps * MIB, err);
     if (rc == 0) {
         _cleanup_stmt_ sqlite3_stmt *up = NULL, *done = NULL;
         if (vm_db_prepare(ctx->db, "UPDATE volumes SET size_gib = ?, type = ?, iops = ?, throughput = ? WHERE id = ?", &up,
@@ -154,30 +137,21 @@ modify_locked(vm_ctx *ctx, const vol_modify_req *r, const vol_obj *v, bool dry, 
                           &done, err) < 0)
             rc = -1;
         else {
-            sqlite3_bind_int64(up, 1, size);
-            sqlite3_bind_text(up, 2, t->name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(up, 3, iops);
-            sqlite3_bind_int64(up, 4, mibps);
-            sqlite3_bind_text(up, 5, vid, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(done, 1, mod);
-            if (sqlite3_step(up) != SQLITE_DONE || sqlite3_step(done) != SQLITE_DONE)
+            if (vm_db_bind(up, err, "itiit", (long long)size, t->name, (long long)iops, (long long)mibps, vid) < 0 ||
+                vm_db_bind(done, err, "i", (long long)mod) < 0 || sqlite3_step(up) != SQLITE_DONE ||
+                sqlite3_step(done) != SQLITE_DONE)
                 rc = vm_db_error(ctx->db, "saving the modification", err);
         }
     } else {
-        sqlite3_stmt *failed = NULL;
-        if (sqlite3_prepare_v2(ctx->db, "UPDATE volume_modifications SET state = 'failed' WHERE id = ?", -1, &failed, NULL) ==
-            SQLITE_OK) {
-            sqlite3_bind_int64(failed, 1, mod);
-            sqlite3_step(failed);
-        }
-        sqlite3_finalize(failed);
+        vm_db_run(ctx->db, &(vm_error){ 0 }, "UPDATE volume_modifications SET state = 'failed' WHERE id = ?", "i",
+                  (long long)mod);
     }
     if (rc < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " MOD_COLUMNS " FROM volume_modifications WHERE id = ?", &q, err) < 0)
+    if (vm_db_stmt(ctx->db, &q, err, "SELECT " MOD_COLUMNS " FROM volume_modifications WHERE id = ?", "i",
+                   (long long)mod) < 0)
         return -1;
-    sqlite3_bind_int64(q, 1, mod);
     if (sqlite3_step(q) == SQLITE_ROW)
         render_modification(vm_node_struct(resp, "volumeModification", NULL), q);
     return 0;

@@ -1,10 +1,6 @@
 #include "snapshot.h"
 
 #include <errno.h>
-#include <libvirt/virterror.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-#include <libxml/xpath.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,141 +9,59 @@
 #include <unistd.h>
 
 #include "../vmmgr/core/cleanup.h"
-#include "../vmmgr/core/cmd.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/filter.h"
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/job.h"
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
+#include "disk.h"
 #include "volume_priv.h"
-#include "../vmmgr/core/xmlw.h"
-
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 static int
 set_state(vm_ctx *ctx, const char *id, const char *state, int progress, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE snapshots SET state = ?, progress = ? WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE snapshots SET state = ?, progress = ? WHERE id = ?", "tit", state,
+                   (long long)progress, id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, progress);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving snapshot", err);
     return 0;
 }
 
-/* The backup job's XML: only target is copied, to path; every other disk of the domain is left out. */
-static char *
-backup_xml(virDomainPtr dom, const char *target, const char *path, vm_error *err)
+/* The snapshot's progress while the guest's QEMU copies the disk: in describe-snapshots once a
+ * second, and on the terminal when shown. */
+typedef struct copy_progress {
+    vm_ctx *ctx;
+    const char *snap_id;
+    bool show;
+    int shown, calls;
+} copy_progress;
+
+static void
+copy_progress_cb(void *opaque, int pct)
 {
-    _cleanup_free_ char *dxml = virDomainGetXMLDesc(dom, 0);
-    _cleanup_(xmlFreeDocp) xmlDocPtr ddoc = dxml ? xmlReadMemory(dxml, (int)strlen(dxml), "dom.xml", NULL, XML_PARSE_NONET) : NULL;
-    if (!ddoc) {
-        vm_error_from_virt(err, "reading the domain's disks");
-        return NULL;
+    copy_progress *p = opaque;
+    if (p->calls++ % 10 == 0)
+        vm_db_run(p->ctx->db, &(vm_error){ 0 }, "UPDATE snapshots SET progress = ? WHERE id = ? AND state = 'pending'",
+                  "it", (long long)pct, p->snap_id);
+    if (p->show && pct != p->shown) {
+        fprintf(stderr, "\r%s: %d%%", p->snap_id, pct);
+        p->shown = pct;
     }
-    _cleanup_(xmlFreeDocp) xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "domainbackup");
-    xmlDocSetRootElement(doc, root);
-    xmlNewProp(root, BAD_CAST "mode", BAD_CAST "push");
-    xmlNodePtr disks = xmlNewChild(root, NULL, BAD_CAST "disks", NULL);
-    xmlXPathContextPtr xp = xmlXPathNewContext(ddoc);
-    xmlXPathObjectPtr res = xp ? xmlXPathEvalExpression(BAD_CAST "/domain/devices/disk/target/@dev", xp) : NULL;
-    bool found = false;
-    for (int i = 0; res && res->nodesetval && i < res->nodesetval->nodeNr; i++) {
-        xmlChar *dev = xmlNodeGetContent(res->nodesetval->nodeTab[i]);
-        xmlNodePtr d = xmlNewChild(disks, NULL, BAD_CAST "disk", NULL);
-        xmlNewProp(d, BAD_CAST "name", dev);
-        if (dev && strcmp((const char *)dev, target) == 0) {
-            found = true;
-            xmlNewProp(d, BAD_CAST "backup", BAD_CAST "yes");
-            xmlNewProp(d, BAD_CAST "type", BAD_CAST "file");
-            xmlNewProp(xmlNewChild(d, NULL, BAD_CAST "target", NULL), BAD_CAST "file", BAD_CAST path);
-            xmlNewProp(xmlNewChild(d, NULL, BAD_CAST "driver", NULL), BAD_CAST "type", BAD_CAST "qcow2");
-        } else {
-            xmlNewProp(d, BAD_CAST "backup", BAD_CAST "no");
-        }
-        xmlFree(dev);
-    }
-    xmlXPathFreeObject(res);
-    xmlXPathFreeContext(xp);
-    if (!found) {
-        vm_error_set(err, VM_ERR_INTERNAL, "disk '%s' is not in the running domain", target);
-        return NULL;
-    }
-    xmlChar *mem = NULL;
-    int len;
-    xmlDocDumpMemory(doc, &mem, &len);
-    char *out = mem ? strdup((const char *)mem) : NULL;
-    xmlFree(mem);
-    return out;
 }
 
-/* A point-in-time copy of a disk in use: libvirt's push backup, waited for. */
-static int set_state(vm_ctx *ctx, const char *id, const char *state, int progress, vm_error *err);
-
+/* A point-in-time copy of a disk in use: libvirt's push backup (disk.c), waited for. */
 static int
 copy_live(vm_ctx *ctx, const char *snap_id, const char *instance_id, const char *target, const char *path,
           bool show, vm_error *err)
 {
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, instance_id) : NULL;
-    if (!dom)
-        return vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up '%s'", instance_id);
-    _cleanup_free_ char *xml = backup_xml(dom, target, path, err);
-    if (!xml)
-        return -1;
-    if (virDomainBackupBegin(dom, xml, NULL, 0) < 0)
-        return vm_error_from_virt(err, "starting the backup of '%s'", target);
-    int shown = -1;
-    for (int i = 0; i < 36000; i++) {
-        virDomainJobInfo info;
-        if (virDomainGetJobInfo(dom, &info) < 0)
-            return vm_error_from_virt(err, "watching the backup of '%s'", target);
-        if (info.type == VIR_DOMAIN_JOB_NONE)
-            break;
-        /* Progress in describe-snapshots as the copy goes (once a second), and on the terminal */
-        int pct = info.dataTotal ? (int)(info.dataProcessed * 100 / info.dataTotal) : 0;
-        if (pct > 99)
-            pct = 99;
-        if (i % 10 == 0) {
-            _cleanup_stmt_ sqlite3_stmt *st = NULL;
-            if (vm_db_prepare(ctx->db, "UPDATE snapshots SET progress = ? WHERE id = ? AND state = 'pending'", &st,
-                              &(vm_error){ 0 }) == 0) {
-                sqlite3_bind_int(st, 1, pct);
-                sqlite3_bind_text(st, 2, snap_id, -1, SQLITE_STATIC);
-                sqlite3_step(st);
-            }
-        }
-        if (show && pct != shown) {
-            fprintf(stderr, "\r%s: %d%%", snap_id, pct);
-            shown = pct;
-        }
-        usleep(100 * 1000);
-    }
-    if (show)
+    copy_progress p = { .ctx = ctx, .snap_id = snap_id, .show = show, .shown = -1 };
+    int rc = disk_backup_live(ctx, instance_id, target, path, copy_progress_cb, &p, err);
+    if (show && rc == 0)
         fprintf(stderr, "\r%s: 100%%\n", snap_id);
-    int type;
-    virTypedParameterPtr params = NULL;
-    int n = 0;
-    if (virDomainGetJobStats(dom, &type, &params, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) < 0)
-        return vm_error_from_virt(err, "reading how the backup of '%s' ended", target);
-    virTypedParamsFree(params, n);
-    if (type != VIR_DOMAIN_JOB_COMPLETED)
-        return vm_error_set(err, VM_ERR_INTERNAL, "the backup of '%s' failed", target);
-    return 0;
-}
-
-static int
-copy_offline(const char *src, const char *path, bool show, vm_error *err)
-{
-    const char *argv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", show ? "-p" : src,
-                           show ? src : path, show ? path : NULL, NULL };
-    vm_cmd_limits lim = { .timeout_sec = 3600, .show_output = show };
-    return vm_cmd_run(argv, &lim, NULL, err);
+    return rc;
 }
 
 static void
@@ -174,9 +88,9 @@ static int
 render_one(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ? AND state != 'deleted'", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " SNAP_COLUMNS " FROM snapshots WHERE id = ? AND state != 'deleted'", "t",
+                   id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_SNAPSHOT_NOT_FOUND, "The snapshot '%s' does not exist.", id);
     render(ctx, it, st, err);
@@ -192,17 +106,11 @@ record(vm_ctx *ctx, const char *id, const char *vol, long size, const char *desc
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", dir);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO snapshots (id, volume_id, size_gib, state, description, path, source, created_at) "
-                      "VALUES (?, ?, ?, 'pending', ?, ?, ?, strftime('%s','now'))",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO snapshots (id, volume_id, size_gib, state, description, path, source, created_at) "
+                   "VALUES (?, ?, ?, 'pending', ?, ?, ?, strftime('%s','now'))",
+                   "ttittt", id, vol, (long long)size, desc ? desc : "", path, source ? source : "") < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, vol, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, size);
-    sqlite3_bind_text(st, 4, desc ? desc : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, source ? source : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording snapshot", err);
     return 0;
@@ -212,12 +120,11 @@ int
 snap_finish(vm_ctx *ctx, const char *id, bool show, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT s.path, s.source, v.path, v.instance_id, v.device FROM snapshots s "
-                      "LEFT JOIN volumes v ON v.id = s.volume_id WHERE s.id = ? AND s.state = 'pending'",
-                      &q, err) < 0)
+    if (vm_db_stmt(ctx->db, &q, err,
+                   "SELECT s.path, s.source, v.path, v.instance_id, v.device FROM snapshots s "
+                   "LEFT JOIN volumes v ON v.id = s.volume_id WHERE s.id = ? AND s.state = 'pending'",
+                   "t", id) < 0)
         return -1;
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_SNAPSHOT_NOT_FOUND, "No pending snapshot '%s'", id);
     _cleanup_free_ char *path = strdup(vm_db_text(q, 0)), *source = strdup(vm_db_text(q, 1));
@@ -228,37 +135,26 @@ snap_finish(vm_ctx *ctx, const char *id, bool show, vm_error *err)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     int rc;
     if (*source) {
-        rc = copy_offline(source, path, show, err); /* CopySnapshot */
+        rc = disk_file_copy(source, path, show, err); /* CopySnapshot */
     } else {
         /* a volume in use by a running guest is copied by the guest's QEMU (crash-consistent) */
-        bool live = false;
-        if (*inst) {
-            virConnectPtr conn = vm_ctx_conn(ctx, err);
-            virDomainPtr dom = conn ? virDomainLookupByName(conn, inst) : NULL;
-            live = dom && virDomainIsActive(dom) == 1;
-            if (dom)
-                virDomainFree(dom);
-            virResetLastError();
-            *err = (vm_error){ 0 };
-        }
+        bool live = *inst && disk_domain_live(ctx, inst, &(vm_error){ 0 }) == 1;
         if (live) {
             char target[8];
             snprintf(target, sizeof(target), "vd%c", *dev ? dev[strlen(dev) - 1] : 'a');
             rc = copy_live(ctx, id, inst, target, path, show, err);
         } else {
-            rc = copy_offline(vpath, path, show, err);
+            rc = disk_file_copy(vpath, path, show, err);
         }
     }
     if (rc == 0)
         chmod(path, 0444);
     /* a snapshot deleted while it was copied stays deleted */
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE snapshots SET state = ?, progress = ? WHERE id = ? AND state = 'pending'", &st,
-                      rc < 0 ? &(vm_error){ 0 } : err) < 0)
+    if (vm_db_stmt(ctx->db, &st, rc < 0 ? &(vm_error){ 0 } : err,
+                   "UPDATE snapshots SET state = ?, progress = ? WHERE id = ? AND state = 'pending'", "tit",
+                   rc < 0 ? "error" : "completed", (long long)(rc < 0 ? 0 : 100), id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, rc < 0 ? "error" : "completed", -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, rc < 0 ? 0 : 100);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
     if (rc < 0)
         unlink(path);
     if (sqlite3_step(st) != SQLITE_DONE && rc == 0)
@@ -383,10 +279,9 @@ snap_source(vm_ctx *ctx, const char *id, char **ret_path, long *ret_size, vm_err
     if (!vm_id_valid(id, "snap"))
         return vm_error_set(err, VM_ERR_SNAPSHOT_MALFORMED, "Invalid id: \"%s\"", id);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT path, size_gib, state FROM snapshots WHERE id = ? AND state != 'deleted'", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT path, size_gib, state FROM snapshots WHERE id = ? AND state != 'deleted'",
+                   "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_SNAPSHOT_NOT_FOUND, "The snapshot '%s' does not exist.", id);
     if (strcmp(vm_db_text(st, 2), "completed") != 0)
@@ -402,17 +297,11 @@ snap_record_for_image(vm_ctx *ctx, const char *image_id, const char *volume_id, 
 {
     vm_id_new("snap", ret_id);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO snapshots (id, volume_id, size_gib, state, progress, description, path, created_at, "
-                      "image_id) VALUES (?, ?, ?, 'completed', 100, ?, ?, strftime('%s','now'), ?)",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO snapshots (id, volume_id, size_gib, state, progress, description, path, created_at, "
+                   "image_id) VALUES (?, ?, ?, 'completed', 100, ?, ?, strftime('%s','now'), ?)",
+                   "ttittt", ret_id, volume_id, (long long)size_gib, desc, path, image_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, ret_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, volume_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, size_gib);
-    sqlite3_bind_text(st, 4, desc, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, image_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording the image's snapshot", err);
     return 0;
@@ -422,10 +311,9 @@ int
 snap_of_image(vm_ctx *ctx, const char *image_id, char ret_id[VM_ID_MAX], long *ret_size, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id, size_gib FROM snapshots WHERE image_id = ? AND state != 'deleted'", &st,
-                      err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id, size_gib FROM snapshots WHERE image_id = ? AND state != 'deleted'",
+                   "t", image_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     snprintf(ret_id, VM_ID_MAX, "%s", vm_db_text(st, 0));
@@ -444,21 +332,20 @@ snap_delete(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
     *err = (vm_error){ 0 };
     /* the snapshot behind a registered AMI is its disk: it stays until the AMI is deregistered */
     _cleanup_stmt_ sqlite3_stmt *use = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "SELECT i.id FROM snapshots s JOIN images i ON i.id = s.image_id "
-                      "WHERE s.id = ? AND i.state != 'deregistered'",
-                      &use, err) < 0)
+    if (vm_db_stmt(ctx->db, &use, err,
+                   "SELECT i.id FROM snapshots s JOIN images i ON i.id = s.image_id "
+                   "WHERE s.id = ? AND i.state != 'deregistered'",
+                   "t", id) < 0)
         return -1;
-    sqlite3_bind_text(use, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(use) == SQLITE_ROW)
         return vm_error_set(err, VM_ERR_SNAPSHOT_IN_USE, "The snapshot %s is currently in use by %s", id,
                             vm_db_text(use, 0));
     /* a pending copy reads its file */
     _cleanup_stmt_ sqlite3_stmt *copy = NULL;
-    if (path && vm_db_prepare(ctx->db, "SELECT id FROM snapshots WHERE state = 'pending' AND source = ?", &copy, err) < 0)
+    if (path && vm_db_stmt(ctx->db, &copy, err, "SELECT id FROM snapshots WHERE state = 'pending' AND source = ?", "t",
+                           path) < 0)
         return -1;
     if (copy) {
-        sqlite3_bind_text(copy, 1, path, -1, SQLITE_STATIC);
         if (sqlite3_step(copy) == SQLITE_ROW)
             return vm_error_set(err, VM_ERR_SNAPSHOT_IN_USE, "The snapshot %s is currently in use by %s", id,
                                 vm_db_text(copy, 0));
@@ -466,9 +353,8 @@ snap_delete(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
     if (ctx->dry_run)
         return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT path, image_id FROM snapshots WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT path, image_id FROM snapshots WHERE id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         if (unlink(vm_db_text(st, 0)) < 0 && errno != ENOENT)
             return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove the snapshot file");
@@ -497,9 +383,8 @@ snap_copy(vm_ctx *ctx, const char *src_id, const char *region, const char *desc,
         return vm_error_dry_run(err);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     char vol[VM_ID_MAX] = "";
-    if (vm_db_prepare(ctx->db, "SELECT volume_id FROM snapshots WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT volume_id FROM snapshots WHERE id = ?", "t", src_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, src_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
         snprintf(vol, sizeof(vol), "%s", vm_db_text(st, 0));
     char id[VM_ID_MAX], path[4200];

@@ -3,9 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libvirt/virterror.h>
-#include <libxml/tree.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +16,9 @@
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/lock.h"
 #include "../vmmgr/core/tags.h"
-#include "../vmmgr/core/cmd.h"
+#include "disk.h"
 #include "snapshot.h"
 
-VM_DEFINE_CLEANUP(virStoragePoolPtr, virStoragePoolFree)
-VM_DEFINE_CLEANUP(virStorageVolPtr, virStorageVolFree)
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 
 /* EBS types: default and maximum IOPS and throughput (MiB/s) that become libvirt I/O limits */
@@ -41,50 +35,6 @@ vol_type_find(const char *name)
         if (strcmp(types[i].name, name) == 0)
             return &types[i];
     return NULL;
-}
-
-/* The pool of this state dir, created (transient) when libvirt does not have it. */
-static virStoragePoolPtr
-pool_get(vm_ctx *ctx, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return NULL;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen;
-    EVP_Digest(ctx->state_dir, strlen(ctx->state_dir), md, &mdlen, EVP_sha256(), NULL);
-    char name[32], dir[4096];
-    snprintf(name, sizeof(name), "vmmgr-%02x%02x%02x%02x%02x%02x", md[0], md[1], md[2], md[3], md[4], md[5]);
-    snprintf(dir, sizeof(dir), "%s/volumes", ctx->state_dir);
-    virStoragePoolPtr pool = virStoragePoolLookupByName(conn, name);
-    if (pool)
-        return pool;
-    virResetLastError();
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot create '%s'", dir);
-        return NULL;
-    }
-    /* names and paths are ours (a hash, the state dir), but still built as a tree, never pasted */
-    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-    xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "pool");
-    xmlDocSetRootElement(doc, root);
-    xmlNewProp(root, BAD_CAST "type", BAD_CAST "dir");
-    xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
-    xmlNewTextChild(xmlNewChild(root, NULL, BAD_CAST "target", NULL), NULL, BAD_CAST "path", BAD_CAST dir);
-    xmlChar *xml = NULL;
-    int len;
-    xmlDocDumpMemory(doc, &xml, &len);
-    xmlFreeDoc(doc);
-    pool = xml ? virStoragePoolCreateXML(conn, (const char *)xml, 0) : NULL;
-    xmlFree(xml);
-    if (!pool) {
-        /* another process may have made it meanwhile */
-        virStoragePoolPtr again = virStoragePoolLookupByName(conn, name);
-        if (again)
-            return again;
-        vm_error_from_virt(err, "creating storage pool '%s'", name);
-    }
-    return pool;
 }
 
 /* The volume's lock, held by every operation on it; it dies with its process. */
@@ -143,9 +93,9 @@ vol_get(vm_ctx *ctx, const char *id, vol_obj **ret, vm_error *err)
     if (!vm_id_valid(id, "vol"))
         return vm_error_set(err, VM_ERR_VOLUME_MALFORMED, "Invalid id: \"%s\" (expecting \"vol-...\")", id ? id : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT " VOL_COLUMNS " FROM volumes WHERE id = ? AND state != 'deleted'", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " VOL_COLUMNS " FROM volumes WHERE id = ? AND state != 'deleted'", "t",
+                   id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_VOLUME_NOT_FOUND, "The volume '%s' does not exist.", id);
     if (!(*ret = vol_from_row(st)))
@@ -162,13 +112,8 @@ vol_update(vm_ctx *ctx, const char *id, const char *state, const char *instance,
                       "UPDATE volumes SET state = ?, instance_id = ?, device = ?, attach_state = ?, "
                       "attach_time = CASE WHEN ?3 IS NULL THEN NULL ELSE coalesce(attach_time, strftime('%s','now')) END "
                       "WHERE id = ?",
-                      &st, err) < 0)
+                      &st, err) < 0 || vm_db_bind(st, err, "ttttt", state, instance, device, attach_state, id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, instance, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, device, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, attach_state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving volume", err);
     return 0;
@@ -212,9 +157,8 @@ static int
 token_replay(vm_ctx *ctx, const char *token, const char *request, vm_node *resp, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id, request FROM volumes WHERE client_token = ?", &q, err) < 0)
+    if (vm_db_stmt(ctx->db, &q, err, "SELECT id, request FROM volumes WHERE client_token = ?", "t", token) < 0)
         return -1;
-    sqlite3_bind_text(q, 1, token, -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_ROW)
         return 0;
     if (strcmp(vm_db_text(q, 1), request ? request : "") != 0)
@@ -307,39 +251,16 @@ vol_create_locked(vm_ctx *ctx, const vol_create_req *r, const char *id, const ch
         return -1;
     vm_crash_point("volume-recorded");
 
-    _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
-    int rc = pool ? 0 : -1;
+    int rc = disk_pool_ensure(ctx, err);
     if (rc == 0 && snap) {
         /* a restored volume: the snapshot's data, grown to the size asked for */
-        char sz[32];
-        snprintf(sz, sizeof(sz), "%ldG", size);
-        const char *conv[] = { "qemu-img", "convert", "-f", "qcow2", "-O", "qcow2", snap_path, path, NULL };
-        const char *grow[] = { "qemu-img", "resize", "-q", "-f", "qcow2", path, sz, NULL };
-        vm_cmd_limits lim = { .timeout_sec = 3600 };
-        rc = vm_cmd_run(conv, &lim, NULL, err);
+        rc = disk_file_copy(snap_path, path, false, err);
         if (rc == 0 && size > snap_size)
-            rc = vm_cmd_run(grow, &lim, NULL, err);
+            rc = disk_file_grow(path, size, err);
         if (rc == 0)
-            virStoragePoolRefresh(pool, 0);
+            disk_pool_refresh(ctx);
     } else if (rc == 0) {
-        xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-        xmlNodePtr root = xmlNewNode(NULL, BAD_CAST "volume");
-        xmlDocSetRootElement(doc, root);
-        char name[64], cap[32];
-        snprintf(name, sizeof(name), "%s.qcow2", id);
-        snprintf(cap, sizeof(cap), "%ld", size);
-        xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
-        xmlNewProp(xmlNewTextChild(root, NULL, BAD_CAST "capacity", BAD_CAST cap), BAD_CAST "unit", BAD_CAST "GiB");
-        xmlNodePtr target = xmlNewChild(root, NULL, BAD_CAST "target", NULL);
-        xmlNewProp(xmlNewChild(target, NULL, BAD_CAST "format", NULL), BAD_CAST "type", BAD_CAST "qcow2");
-        xmlChar *xml = NULL;
-        int len;
-        xmlDocDumpMemory(doc, &xml, &len);
-        xmlFreeDoc(doc);
-        _cleanup_(virStorageVolFreep) virStorageVolPtr vol = xml ? virStorageVolCreateXML(pool, (const char *)xml, 0) : NULL;
-        xmlFree(xml);
-        if (!vol)
-            rc = vm_error_from_virt(err, "creating volume '%s'", id);
+        rc = disk_pool_create(ctx, id, size, err);
     }
     if (rc < 0) {
         vm_error ignore = { 0 };
@@ -441,19 +362,10 @@ vol_delete(vm_ctx *ctx, const char *id, vm_node *resp, vm_error *err)
     }
     int rc = vol_update(ctx, id, "deleting", NULL, NULL, NULL, err);
     vm_crash_point("volume-deleting");
-    if (rc == 0) {
-        _cleanup_(virStoragePoolFreep) virStoragePoolPtr pool = pool_get(ctx, err);
-        char name[64];
-        snprintf(name, sizeof(name), "%s.qcow2", id);
-        if (pool)
-            virStoragePoolRefresh(pool, 0);
-        _cleanup_(virStorageVolFreep) virStorageVolPtr vol = pool ? virStorageVolLookupByName(pool, name) : NULL;
-        if (vol && virStorageVolDelete(vol, 0) < 0)
-            rc = vm_error_from_virt(err, "deleting volume '%s'", id);
-        if (rc == 0 && (unlink(v->path) < 0 && errno != ENOENT))
-            rc = vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", v->path);
-        virResetLastError();
-    }
+    if (rc == 0)
+        rc = disk_pool_delete(ctx, id, err);
+    if (rc == 0 && (unlink(v->path) < 0 && errno != ENOENT))
+        rc = vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", v->path);
     if (rc == 0)
         rc = vol_update(ctx, id, "deleted", NULL, NULL, NULL, err);
     vm_lock_release(fd);
@@ -477,23 +389,15 @@ vol_root_record(vm_ctx *ctx, const char *vol_id, const char *instance_id, const 
 {
     const vol_type *t = vol_type_find("gp3");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, created_at, instance_id, "
-                      "device, attach_state, attach_time, delete_on_termination, base_image, az) VALUES "
-                      "(?1, ?2, 'gp3', ?3, ?4, 'in-use', ?5, strftime('%s','now'), ?6, '/dev/vda', 'attached', "
-                      "strftime('%s','now'), ?7, ?8, coalesce((SELECT s.az FROM network_interfaces n JOIN subnets s ON "
-                      "s.id = n.subnet_id WHERE n.instance_id = ?6), ?9))",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO volumes (id, size_gib, type, iops, throughput, state, path, created_at, instance_id, "
+                   "device, attach_state, attach_time, delete_on_termination, base_image, az) VALUES "
+                   "(?1, ?2, 'gp3', ?3, ?4, 'in-use', ?5, strftime('%s','now'), ?6, '/dev/vda', 'attached', "
+                   "strftime('%s','now'), ?7, ?8, coalesce((SELECT s.az FROM network_interfaces n JOIN subnets s ON "
+                   "s.id = n.subnet_id WHERE n.instance_id = ?6), ?9))",
+                   "tiiittitt", vol_id, (long long)size_gib, (long long)t->iops, (long long)t->mibps, path, instance_id,
+                   (long long)delete_on_termination, image_id, ctx->az) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, vol_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, size_gib);
-    sqlite3_bind_int64(st, 3, t->iops);
-    sqlite3_bind_int64(st, 4, t->mibps);
-    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, instance_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 7, delete_on_termination);
-    sqlite3_bind_text(st, 8, image_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 9, ctx->az, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording root volume", err);
     return 0;
@@ -521,64 +425,13 @@ int
 vol_uses_image(vm_ctx *ctx, const char *image_id, char ret_id[32], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE base_image = ? AND state != 'deleted' LIMIT 1", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id FROM volumes WHERE base_image = ? AND state != 'deleted' LIMIT 1", "t",
+                   image_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, image_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     snprintf(ret_id, 32, "%s", vm_db_text(st, 0));
     return 1;
-}
-
-
-
-
-
-/* Whether some process holds a lock on the file at path: QEMU locks the bytes of an image it has
- * open (OFD locks), and keeps them until the block node is gone, which libvirt asks for only
- * after it has taken the disk out of the live definition. */
-static bool
-file_locked(const char *path)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0 };
-    return fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-}
-
-enum { VOL_IN_CONFIG = 1, VOL_IN_LIVE = 2 };
-
-/* Where the disk whose source is path is in domain instance_id: VOL_IN_CONFIG when its persistent
- * definition has it, VOL_IN_LIVE while the running guest has it (its QEMU still holds the file),
- * 0 when neither, -1 when that cannot be known now (a failed libvirt call is never "gone"). */
-static int
-vol_where(vm_ctx *ctx, const char *instance_id, const char *path)
-{
-    vm_error err = { 0 };
-    virConnectPtr conn = vm_ctx_conn(ctx, &err);
-    if (!conn)
-        return -1;
-    _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByName(conn, instance_id);
-    if (!dom) {
-        bool gone = virGetLastErrorCode() == VIR_ERR_NO_DOMAIN;
-        virResetLastError();
-        return gone ? 0 : -1;
-    }
-    char needle[4300];
-    snprintf(needle, sizeof(needle), "file='%s'", path);
-    int where = 0, active = virDomainIsActive(dom);
-    _cleanup_free_ char *config = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-    _cleanup_free_ char *live = active == 1 ? virDomainGetXMLDesc(dom, 0) : NULL;
-    if (active < 0 || !config || (active == 1 && !live)) {
-        virResetLastError();
-        return -1;
-    }
-    if (strstr(config, needle))
-        where |= VOL_IN_CONFIG;
-    if (active == 1 && (strstr(live, needle) || file_locked(path)))
-        where |= VOL_IN_LIVE;
-    return where;
 }
 
 void
@@ -609,25 +462,19 @@ vol_reconcile(vm_ctx *ctx)
             /* the file may be partial: a volume nobody was told about goes */
             unlink(v->path);
             vol_update(ctx, v->id, "deleted", NULL, NULL, NULL, &err);
-            sqlite3_stmt *ct = NULL;
-            if (sqlite3_prepare_v2(ctx->db, "UPDATE volumes SET client_token = NULL WHERE id = ?", -1, &ct, NULL) ==
-                SQLITE_OK) {
-                sqlite3_bind_text(ct, 1, v->id, -1, SQLITE_STATIC);
-                sqlite3_step(ct);
-            }
-            sqlite3_finalize(ct);
+            vm_db_run(ctx->db, &(vm_error){ 0 }, "UPDATE volumes SET client_token = NULL WHERE id = ?", "t", v->id);
         } else if (strcmp(v->state, "deleting") == 0) {
             if (unlink(v->path) == 0 || (errno == ENOENT && stat(v->path, &sb) < 0))
                 vol_update(ctx, v->id, "deleted", NULL, NULL, NULL, &err);
         } else if (v->instance_id) {
             /* attaching or detaching: the domain's definition says which way it went; a detach
              * is done when the running guest has let the disk go too */
-            int where = vol_where(ctx, v->instance_id, v->path);
-            if (where > 0 && (where & VOL_IN_CONFIG))
+            int where = disk_where(ctx, v->instance_id, v->path);
+            if (where > 0 && (where & DISK_IN_CONFIG))
                 vol_update(ctx, v->id, "in-use", v->instance_id, v->device, "attached", &err);
             else if (where == 0)
                 vol_update(ctx, v->id, "available", NULL, NULL, NULL, &err);
-            else if (where == VOL_IN_LIVE && strcmp(v->attach_state, "detaching") == 0)
+            else if (where == DISK_IN_LIVE && strcmp(v->attach_state, "detaching") == 0)
                 vol_unplug_again(ctx, v);
         }
         vm_lock_release(fd);

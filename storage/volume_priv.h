@@ -7,8 +7,6 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include <libvirt/libvirt.h>
-
 #include "../vmmgr/core/ctx.h"
 #include "../vmmgr/core/ids.h"
 #include "../vmmgr/core/node.h"
@@ -58,11 +56,9 @@ int vol_device_target(const char *dev, char target[8], vm_error *err);
 void vol_unplug_again(vm_ctx *ctx, const vol_obj *v);
 
 /* For compute's AttachVolume and DetachVolume (vmmgr/compute/volume_attach.c), besides the records
- * above: the alias of the disk with target in the domain's live (flags 0) or persistent
- * (VIR_DOMAIN_XML_INACTIVE) definition: 1 and *ret_alias (owned, may be NULL for a persistent
- * definition) when it is there, 0 when not, -1 when the definition cannot be read; and whether the
- * guest may be asked to let the volume go now (recorded: not again within 10 s unless force). */
-/* The disk of volume v at target, its serial (the id without the dash) written into serial. */
+ * above: the disk of volume v at target, its serial (the id without the dash) written into serial;
+ * whether the guest may be asked to let the volume go now (recorded: not again within 10 s unless
+ * force); and whether another volume of instance_id is at dev (1), or none (0). */
 void vol_disk_of(const vol_obj *v, const char *target, char serial[24], vol_disk *d);
-int vol_disk_alias(virDomainPtr dom, unsigned flags, const char *target, char **ret_alias);
 bool vol_unplug_due(vm_ctx *ctx, const char *id, bool force);
+int vol_device_used(vm_ctx *ctx, const char *instance_id, const char *dev, vm_error *err);

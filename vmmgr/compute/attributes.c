@@ -12,7 +12,6 @@
 #include "../../net/net.h"
 #include "types.h"
 
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 static void
 value_str(vm_node *resp, const char *name, const char *jname, const char *v)
@@ -91,13 +90,10 @@ static int
 set_column(vm_ctx *ctx, const char *id, const char *sql, const char *text, int num, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0)
+    int rc = text ? vm_db_stmt(ctx->db, &st, err, sql, "tt", text, id)
+                  : vm_db_stmt(ctx->db, &st, err, sql, "it", (long long)num, id);
+    if (rc < 0)
         return -1;
-    if (text)
-        sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int(st, 1, num);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving instance attribute", err);
     return 0;
@@ -118,11 +114,8 @@ change_type(vm_ctx *ctx, inst_obj *in, const char *type, vm_error *err)
     if (set_column(ctx, in->id, "UPDATE instances SET instance_type = ? WHERE id = ?", type, 0, err) < 0)
         return -1;
     snprintf(in->instance_type, sizeof(in->instance_type), "%s", type);
-    _cleanup_(virDomainFreep) virDomainPtr d = virDomainLookupByName(conn, in->id);
-    if (d && virDomainUndefine(d) < 0)
-        return vm_error_from_virt(err, "undefining domain '%s'", in->id);
-    /* if we die here, reconcile defines it again from the record, with the new type */
-    return inst_define(ctx, in, err);
+    /* if we die in between, reconcile defines it again from the record, with the new type */
+    return inst_redefine(ctx, in, err);
 }
 
 /* Each device's DeleteOnTermination: all or nothing */

@@ -9,8 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libvirt/libvirt.h>
-
 #include "../core/cleanup.h"
 #include "../core/db.h"
 #include "../core/job.h"
@@ -20,39 +18,6 @@
 #include "../../storage/snapshot.h"
 #include "../../storage/volume.h"
 #include "instance.h"
-
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
-
-/* Shuts the guest down (ACPI, forced after the stop timeout); 1 when it was running. */
-static int
-quiesce(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return -1;
-    _cleanup_(virDomainFreep) virDomainPtr d = virDomainLookupByName(conn, id);
-    if (!d)
-        return vm_error_from_virt(err, "looking up domain '%s'", id);
-    if (virDomainIsActive(d) != 1)
-        return 0;
-    if (virDomainShutdown(d) < 0)
-        return vm_error_from_virt(err, "shutting down '%s'", id);
-    for (time_t end = time(NULL) + ctx->stop_timeout; time(NULL) < end && virDomainIsActive(d) == 1;)
-        usleep(200 * 1000);
-    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
-        return vm_error_from_virt(err, "stopping '%s'", id);
-    return 1;
-}
-
-static int
-restart(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    _cleanup_(virDomainFreep) virDomainPtr d = conn ? virDomainLookupByName(conn, id) : NULL;
-    if (!d || virDomainCreate(d) < 0)
-        return vm_error_from_virt(err, "starting '%s' again", id);
-    return 0;
-}
 
 int
 inst_create_image(vm_ctx *ctx, const char *iid, const char *name, const char *desc, bool no_reboot,
@@ -129,11 +94,11 @@ inst_create_image_finish(vm_ctx *ctx, const char *id, vm_error *err)
     int was_running = 0;
     int rc = inst_get(ctx, iid, &in, err);
     /* a consistent copy: the guest is shut down for it unless NoReboot asks otherwise */
-    if (rc == 0 && in->state == INST_RUNNING && !no_reboot && (was_running = quiesce(ctx, iid, err)) < 0)
+    if (rc == 0 && in->state == INST_RUNNING && !no_reboot && (was_running = inst_domain_quiesce(ctx, iid, err)) < 0)
         rc = -1;
     if (rc == 0)
         rc = img_convert(in->disk_path, "qcow2", base, in->state == INST_RUNNING && no_reboot, false, err);
-    if (was_running > 0 && restart(ctx, iid, rc == 0 ? err : &(vm_error){ 0 }) < 0)
+    if (was_running > 0 && inst_domain_restart(ctx, iid, rc == 0 ? err : &(vm_error){ 0 }) < 0)
         rc = -1;
     if (rc == 0 && in->root_volume_id[0]) {
         /* as EC2 does: the AMI's root is a snapshot of the instance's root volume */

@@ -12,6 +12,7 @@
 #include "../../images/catalog.h"
 #include "../../net/net.h"
 #include "../../storage/cidata.h"
+#include "../../storage/disk.h"
 #include "../../storage/overlay.h"
 #include "../../storage/volume.h"
 #include "../core/cleanup.h"
@@ -307,5 +308,151 @@ inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err)
     snprintf(dir, sizeof(dir), "%s/instances/%s", ctx->state_dir, inst->id);
     if (rmdir(dir) < 0 && errno != ENOENT)
         return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot remove '%s'", dir);
+    return 0;
+}
+
+int
+inst_domain_attach_disk(vm_ctx *ctx, const char *iid, const vol_disk *d, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
+    if (!dom)
+        return vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
+    /* behind its letter's port, so the guest knows it as the device asked for */
+    _cleanup_free_ char *defxml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    _cleanup_free_ char *xml = inst_diskxml_build(d, inst_domxml_has_letter_ports(defxml), err);
+    if (!xml)
+        return -1;
+    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
+    if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
+        return vm_error_from_virt(err, "attaching '%s' to '%s'", d->path, iid);
+    return 0;
+}
+
+int
+inst_domain_detach_disk(vm_ctx *ctx, const char *iid, const vol_disk *d, bool ask, vm_error *err)
+{
+    _cleanup_free_ char *xml = inst_diskxml_build(d, false, err);
+    virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr dom = virDomainLookupByName(conn, iid);
+    if (!dom) {
+        virResetLastError(); /* no domain: nothing to unplug */
+        return 0;
+    }
+    _cleanup_free_ char *calias = NULL, *lalias = NULL;
+    if (disk_alias(dom, VIR_DOMAIN_XML_INACTIVE, d->target, &calias) == 1 &&
+        virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0)
+        return vm_error_from_virt(err, "detaching '%s' from the definition of '%s'", d->target, iid);
+    if (virDomainIsActive(dom) != 1 || disk_alias(dom, 0, d->target, &lalias) != 1)
+        return 0;
+    if (ask && (!lalias || virDomainDetachDeviceAlias(dom, lalias, VIR_DOMAIN_AFFECT_LIVE) < 0))
+        virResetLastError();
+    return 1;
+}
+
+int
+inst_redefine(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    if (vm_error_is_set(err))
+        return -1;
+    if (d && virDomainUndefine(d) < 0)
+        return vm_error_from_virt(err, "undefining domain '%s'", inst->id);
+    return inst_define(ctx, inst, err);
+}
+
+/* The domain of id; InternalError when it has none (reconcile defines it again). */
+static virDomainPtr
+domain_of(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return NULL;
+    virDomainPtr d = virDomainLookupByName(conn, id);
+    if (!d) {
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+            vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain; run any command to repair it", id);
+        else
+            vm_error_from_virt(err, "looking up domain '%s'", id);
+    }
+    return d;
+}
+
+int
+inst_domain_running(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
+    if (!d)
+        return -1;
+    return virDomainIsActive(d) == 1;
+}
+
+int
+inst_domain_power_off(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
+    if (!d)
+        return -1;
+    if (virDomainDestroy(d) < 0)
+        return vm_error_from_virt(err, "stopping domain '%s'", id);
+    return 0;
+}
+
+int
+inst_domain_shutdown(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
+    if (!d)
+        return -1;
+    if (virDomainShutdown(d) < 0)
+        return vm_error_from_virt(err, "shutting down domain '%s'", id);
+    return 0;
+}
+
+int
+inst_domain_reboot(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
+    if (!d)
+        return -1;
+    /* ACPI first, as EC2 asks the OS; a guest that ignores it is reset */
+    if (virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) < 0 && virDomainReset(d, 0) < 0)
+        return vm_error_from_virt(err, "rebooting domain '%s'", id);
+    return 0;
+}
+
+int
+inst_domain_quiesce(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    if (!conn)
+        return -1;
+    _cleanup_(virDomainFreep) virDomainPtr d = virDomainLookupByName(conn, id);
+    if (!d)
+        return vm_error_from_virt(err, "looking up domain '%s'", id);
+    if (virDomainIsActive(d) != 1)
+        return 0;
+    if (virDomainShutdown(d) < 0)
+        return vm_error_from_virt(err, "shutting down '%s'", id);
+    for (time_t end = time(NULL) + ctx->stop_timeout; time(NULL) < end && virDomainIsActive(d) == 1;)
+        usleep(200 * 1000);
+    if (virDomainIsActive(d) == 1 && virDomainDestroy(d) < 0)
+        return vm_error_from_virt(err, "stopping '%s'", id);
+    return 1;
+}
+
+int
+inst_domain_restart(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    virConnectPtr conn = vm_ctx_conn(ctx, err);
+    _cleanup_(virDomainFreep) virDomainPtr d = conn ? virDomainLookupByName(conn, id) : NULL;
+    if (!d || virDomainCreate(d) < 0)
+        return vm_error_from_virt(err, "starting '%s' again", id);
     return 0;
 }

@@ -2,7 +2,6 @@
  * RebootInstances, GetConsoleOutput. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "keypair.h"
 #include "types.h"
 
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 #define CONSOLE_MAX (64 * 1024)
 
@@ -149,9 +147,8 @@ static int
 run_find_token(vm_ctx *ctx, const char *token, const char *request, char ret_rid[VM_ID_MAX], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id, request FROM reservations WHERE client_token = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT id, request FROM reservations WHERE client_token = ?", "t", token) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
     if (strcmp(vm_db_text(st, 1), request) != 0)
@@ -203,10 +200,7 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
                       "?, ?, ?, ?)",
                       &ins, err) < 0)
         return -1;
-    sqlite3_bind_text(res, 1, rid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(res, 2, token, -1, SQLITE_STATIC);
-    sqlite3_bind_text(res, 3, request, -1, SQLITE_STATIC);
-    if (sqlite3_step(res) != SQLITE_DONE)
+    if (vm_db_bind(res, err, "ttt", rid, token, request) < 0 || sqlite3_step(res) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording reservation", err);
     for (long i = 0; i < count; i++) {
         char disk[4096], console[4096], vol[VM_ID_MAX];
@@ -214,26 +208,11 @@ run_record(vm_ctx *ctx, const char *rid, const char *token, const char *request,
         snprintf(disk, sizeof(disk), "%s/volumes/%s.qcow2", ctx->state_dir, vol);
         snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, ids[i]);
         sqlite3_reset(ins);
-        sqlite3_bind_text(ins, 1, ids[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 2, rid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, image_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 4, type, -1, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 5, (int)i);
-        sqlite3_bind_int(ins, 6, INST_PENDING);
-        sqlite3_bind_text(ins, 7, disk, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 8, console, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(ins, 9, attrs->disable_api_termination);
-        sqlite3_bind_int(ins, 10, attrs->disable_api_stop);
-        sqlite3_bind_text(ins, 11, attrs->shutdown_behavior, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 12, attrs->key_name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 13, attrs->user_data, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ins, 14, (sqlite3_int64)attrs->root_size);
-        sqlite3_bind_text(ins, 15, vol, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(ins, 16, attrs->md.tokens, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 17, attrs->md.endpoint, -1, SQLITE_STATIC);
-        sqlite3_bind_int(ins, 18, attrs->md.hop_limit);
-        sqlite3_bind_text(ins, 19, attrs->md.tags, -1, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE)
+        if (vm_db_bind(ins, err, "ttttiittiitttitttit", ids[i], rid, image_id, type, (long long)((int)i),
+                       (long long)INST_PENDING, disk, console, (long long)attrs->disable_api_termination,
+                       (long long)attrs->disable_api_stop, attrs->shutdown_behavior, attrs->key_name, attrs->user_data,
+                       (long long)((sqlite3_int64)attrs->root_size), vol, attrs->md.tokens, attrs->md.endpoint,
+                       (long long)attrs->md.hop_limit, attrs->md.tags) < 0 || sqlite3_step(ins) != SQLITE_DONE)
             return vm_db_error(ctx->db, "recording instance", err);
         /* the interface first: the root volume is in its subnet's zone */
         if (vm_tags_put(ctx, ids[i], tags, ntags, err) < 0 || net_eni_record(ctx, plan, ids[i], err) < 0 ||
@@ -258,8 +237,7 @@ run_rollback(vm_ctx *ctx, const char *rid, const vm_error *cause)
         inst_set_state(ctx, (*i)->id, INST_TERMINATED, "Server.InternalError", cause->msg, 0, &ignore);
     }
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE reservations SET client_token = NULL WHERE id = ?", &st, &ignore) == 0) {
-        sqlite3_bind_text(st, 1, rid, -1, SQLITE_STATIC);
+    if (vm_db_stmt(ctx->db, &st, &ignore, "UPDATE reservations SET client_token = NULL WHERE id = ?", "t", rid) == 0) {
         sqlite3_step(st);
     }
 }
@@ -578,23 +556,6 @@ inst_terminate_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool protection, vm
     return rc;
 }
 
-static virDomainPtr
-domain_of(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return NULL;
-    virDomainPtr d = virDomainLookupByName(conn, id);
-    if (!d) {
-        virErrorPtr e = virGetLastError();
-        if (e && e->code == VIR_ERR_NO_DOMAIN)
-            vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain; run any command to repair it", id);
-        else
-            vm_error_from_virt(err, "looking up domain '%s'", id);
-    }
-    return d;
-}
-
 int
 inst_stop_ids(vm_ctx *ctx, const char *const *ids, size_t n, bool hibernate, vm_error *err)
 {
@@ -632,15 +593,14 @@ inst_stop_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool force, bool hiberna
             rc = vm_error_set(err, VM_ERR_INCORRECT_INSTANCE_STATE,
                               "The instance '%s' is not in a state from which it can be stopped", in->id);
         if (rc == 0 && in->state != INST_STOPPED) {
-            _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, in->id, err);
+            int live = inst_domain_running(ctx, in->id, err);
             const char *code = "Client.UserInitiatedShutdown", *why = "User initiated shutdown";
-            if (!d)
+            if (live < 0)
                 rc = -1;
-            else if (virDomainIsActive(d) != 1) {
+            else if (!live) {
                 cur = INST_STOPPED;
             } else if (force) {
-                if (virDomainDestroy(d) < 0)
-                    rc = vm_error_from_virt(err, "stopping domain '%s'", in->id);
+                rc = inst_domain_power_off(ctx, in->id, err);
                 cur = INST_STOPPED;
             } else if (hibernate) {
                 /* the guest's memory is saved by a job (libvirt's managed save, seconds); intent first */
@@ -656,8 +616,8 @@ inst_stop_list(vm_ctx *ctx, inst_obj **insts, bool dry, bool force, bool hiberna
             } else {
                 /* intent first: if we die now, reconcile still forces it off at the deadline */
                 rc = inst_set_state(ctx, in->id, INST_STOPPING, code, why, time(NULL) + ctx->stop_timeout, err);
-                if (rc == 0 && virDomainShutdown(d) < 0)
-                    rc = vm_error_from_virt(err, "shutting down domain '%s'", in->id);
+                if (rc == 0)
+                    rc = inst_domain_shutdown(ctx, in->id, err);
                 cur = INST_STOPPING;
             }
             if (rc == 0 && cur == INST_STOPPED)
@@ -741,14 +701,9 @@ inst_reboot_list(vm_ctx *ctx, inst_obj **insts, bool dry, vm_error *err)
                                 (*i)->id);
     if (dry)
         return vm_error_dry_run(err);
-    for (inst_obj **i = insts; *i; i++) {
-        _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, (*i)->id, err);
-        if (!d)
+    for (inst_obj **i = insts; *i; i++)
+        if (inst_domain_reboot(ctx, (*i)->id, err) < 0)
             return -1;
-        /* ACPI first, as EC2 asks the OS; a guest that ignores it is reset */
-        if (virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) < 0 && virDomainReset(d, 0) < 0)
-            return vm_error_from_virt(err, "rebooting domain '%s'", (*i)->id);
-    }
     return 0;
 }
 

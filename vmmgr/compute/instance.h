@@ -15,6 +15,7 @@
 #include "../core/filter.h"
 #include "../core/tags.h"
 #include "../../net/net.h"
+#include "../../storage/volume.h"
 
 typedef enum inst_state {
     INST_PENDING,
@@ -77,6 +78,18 @@ VM_DEFINE_CLEANUP(inst_obj **, inst_list_free)
 int inst_get(vm_ctx *ctx, const char *id, inst_obj **ret, vm_error *err);
 /* All instances (reservation_id NULL) or those of one reservation, NULL-terminated, in launch order. */
 int inst_list(vm_ctx *ctx, const char *reservation_id, inst_obj ***ret, vm_error *err);
+/* A terminated instance forgotten: its record and its tags. */
+int inst_forget(vm_ctx *ctx, const char *id, vm_error *err);
+/* The record of a domain of ours that the store does not know (reconcile's adoption), with its
+ * reservation, and its root volume's when the store lacks that too; one transaction. */
+typedef struct inst_adoption {
+    const char *id, *reservation_id, *image_id, *type;
+    bool running;
+    const char *disk_path, *console_path;
+    const char *root_volume_id; /* "" or NULL: an instance-store root */
+    long root_gib;
+} inst_adoption;
+int inst_adopt_record(vm_ctx *ctx, const inst_adoption *a, vm_error *err);
 /* Records a new state (and reason, deadline); changed_at is set to now. */
 int inst_set_state(vm_ctx *ctx, const char *id, inst_state s, const char *reason_code, const char *reason,
                    time_t deadline, vm_error *err);
@@ -100,6 +113,12 @@ int inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err);
  * The root volume goes too when it is to be deleted on termination or discard is true (a launch
  * that failed); otherwise it stays, available. */
 int inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err);
+/* The volume disk d into domain iid: its definition, and the running guest too (a hotplug). */
+int inst_domain_attach_disk(vm_ctx *ctx, const char *iid, const vol_disk *d, vm_error *err);
+/* The disk at d->target out of domain iid's definition, and the running guest asked to let it go
+ * when ask (an asynchronous unplug): 1 while the running guest still has it, 0 when it does not
+ * (or there is no domain), -1 on error. */
+int inst_domain_detach_disk(vm_ctx *ctx, const char *iid, const vol_disk *d, bool ask, vm_error *err);
 /* Where the instance's config drive lives. */
 void inst_cidata_path(vm_ctx *ctx, const inst_obj *inst, char *buf, size_t len);
 /* Starts the domain of a stopped instance, defining it again from the record if it went (lock
@@ -110,6 +129,18 @@ int inst_start_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 int inst_job(vm_ctx *ctx, const char *kind, char *ids, char *fds, vm_error *err);
 /* Defines the domain of inst from its record (lock held by the caller). */
 int inst_define(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
+/* The running state of domain id (1 running, 0 not) and the power buttons of StopInstances and
+ * RebootInstances; InternalError when the instance has no domain (reconcile defines it again). */
+int inst_domain_running(vm_ctx *ctx, const char *id, vm_error *err);
+int inst_domain_power_off(vm_ctx *ctx, const char *id, vm_error *err);
+int inst_domain_shutdown(vm_ctx *ctx, const char *id, vm_error *err);
+int inst_domain_reboot(vm_ctx *ctx, const char *id, vm_error *err);
+/* For CreateImage: the guest shut down (ACPI, forced after the stop timeout), 1 when it was
+ * running; and started again after the copy. */
+int inst_domain_quiesce(vm_ctx *ctx, const char *id, vm_error *err);
+int inst_domain_restart(vm_ctx *ctx, const char *id, vm_error *err);
+/* The definition made again from inst (a stopped instance's new type): undefined, then defined. */
+int inst_redefine(vm_ctx *ctx, const inst_obj *inst, vm_error *err);
 /* The instance's lock: fd, -2 when another process holds it (nonblock), -1 on error. */
 int inst_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err);
 

@@ -117,9 +117,8 @@ inst_get(vm_ctx *ctx, const char *id, inst_obj **ret, vm_error *err)
     if (!vm_id_valid(id, "i"))
         return vm_error_set(err, VM_ERR_INSTANCE_MALFORMED, "Invalid id: \"%s\"", id ? id : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, INST_SELECT "WHERE i.id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, INST_SELECT "WHERE i.id = ?", "t", id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         return vm_error_set(err, VM_ERR_INSTANCE_NOT_FOUND, "The instance ID '%s' does not exist", id);
@@ -134,12 +133,11 @@ int
 inst_list(vm_ctx *ctx, const char *reservation_id, inst_obj ***ret, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      INST_SELECT "WHERE ?1 IS NULL OR i.reservation_id = ?1 "
-                                  "ORDER BY i.launched_at, i.reservation_id, i.launch_index",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   INST_SELECT "WHERE ?1 IS NULL OR i.reservation_id = ?1 "
+                   "ORDER BY i.launched_at, i.reservation_id, i.launch_index",
+                   "t", reservation_id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, reservation_id, -1, SQLITE_STATIC);
     size_t n = 0, cap = 16;
     _cleanup_(inst_list_freep) inst_obj **list = calloc(cap + 1, sizeof(inst_obj *));
     if (!list)
@@ -168,16 +166,12 @@ inst_set_state(vm_ctx *ctx, const char *id, inst_state s, const char *reason_cod
                time_t deadline, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE instances SET state = ?, reason_code = ?, reason = ?, deadline = ?, "
-                      "changed_at = strftime('%s','now') WHERE id = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE instances SET state = ?, reason_code = ?, reason = ?, deadline = ?, "
+                   "changed_at = strftime('%s','now') WHERE id = ?",
+                   "ittit", (long long)s, reason_code ? reason_code : "", reason ? reason : "", (long long)deadline,
+                   id) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, s);
-    sqlite3_bind_text(st, 2, reason_code ? reason_code : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, deadline);
-    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving instance state", err);
     return 0;
@@ -187,14 +181,11 @@ int
 inst_set_running_if_pending(vm_ctx *ctx, const char *id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE instances SET state = ?1, reason_code = '', reason = '', deadline = 0, "
-                      "changed_at = strftime('%s','now') WHERE id = ?3 AND state = ?2",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE instances SET state = ?1, reason_code = '', reason = '', deadline = 0, "
+                   "changed_at = strftime('%s','now') WHERE id = ?3 AND state = ?2",
+                   "iit", (long long)INST_RUNNING, (long long)INST_PENDING, id) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, INST_RUNNING);
-    sqlite3_bind_int(st, 2, INST_PENDING);
-    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving instance state", err);
     return 0;
@@ -204,10 +195,9 @@ int
 inst_set_step(vm_ctx *ctx, const char *id, int step, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "UPDATE instances SET launch_step = ? WHERE id = ?", &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "UPDATE instances SET launch_step = ? WHERE id = ?", "it", (long long)step,
+                   id) < 0)
         return -1;
-    sqlite3_bind_int(st, 1, step);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving launch step", err);
     return 0;
@@ -331,15 +321,10 @@ int
 inst_set_metadata_options(vm_ctx *ctx, const char *id, const inst_md_opts *md, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db,
-                      "UPDATE instances SET md_tokens = ?, md_endpoint = ?, md_hop_limit = ?, md_tags = ? WHERE id = ?",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "UPDATE instances SET md_tokens = ?, md_endpoint = ?, md_hop_limit = ?, md_tags = ? WHERE id = ?",
+                   "ttitt", md->tokens, md->endpoint, (long long)md->hop_limit, md->tags, id) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, md->tokens, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, md->endpoint, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, md->hop_limit);
-    sqlite3_bind_text(st, 4, md->tags, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording the metadata options", err);
     return 0;
@@ -351,10 +336,9 @@ inst_datasource(vm_ctx *ctx, const char *id, char buf[16])
     snprintf(buf, 16, "both");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     vm_error ignore = { 0 };
-    if (vm_db_prepare(ctx->db, "SELECT value FROM tags WHERE resource_id = ? AND key = '" INST_DATASOURCE_TAG "'",
-                      &st, &ignore) < 0)
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT value FROM tags WHERE resource_id = ? AND key = '" INST_DATASOURCE_TAG "'", "t", id) < 0)
         return;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && inst_datasource_check(vm_db_text(st, 0), &ignore) == 0)
         snprintf(buf, 16, "%s", vm_db_text(st, 0));
 }
@@ -381,4 +365,44 @@ inst_using_image(vm_ctx *ctx, const char *image_id, char instance_id[VM_ID_MAX],
     if (rc == SQLITE_ROW)
         snprintf(instance_id, VM_ID_MAX, "%s", vm_db_text(st, 0));
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : vm_db_error(ctx->db, "reading instances", err);
+}
+
+int
+inst_forget(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    if (vm_db_run(ctx->db, err, "DELETE FROM instances WHERE id = ?", "t", id) < 0)
+        return -1;
+    return vm_tags_drop(ctx, id, err);
+}
+
+int
+inst_adopt_record(vm_ctx *ctx, const inst_adoption *a, vm_error *err)
+{
+    if (vm_db_begin(ctx->db, err) < 0)
+        return -1;
+    const char *root = a->root_volume_id ? a->root_volume_id : "";
+    _cleanup_stmt_ sqlite3_stmt *known = NULL;
+    int have_vol = 1;
+    if (*root) {
+        if (vm_db_stmt(ctx->db, &known, err, "SELECT 1 FROM volumes WHERE id = ?", "t", root) < 0) {
+            vm_db_rollback(ctx->db);
+            return -1;
+        }
+        have_vol = sqlite3_step(known) == SQLITE_ROW;
+    }
+    if (vm_db_run(ctx->db, err,
+                  "INSERT OR IGNORE INTO reservations (id, request, created_at) VALUES (?, '', strftime('%s','now'))",
+                  "t", a->reservation_id) < 0 ||
+        vm_db_run(ctx->db, err,
+                  "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
+                  "launch_step, reason, launched_at, changed_at, disk_path, console_path, root_volume_id) VALUES "
+                  "(?, ?, ?, ?, 0, ?, 3, 'adopted from libvirt', strftime('%s','now'), strftime('%s','now'), ?, ?, ?)",
+                  "ttttittt", a->id, a->reservation_id, a->image_id, a->type,
+                  (long long)(a->running ? INST_RUNNING : INST_STOPPED), a->disk_path, a->console_path, root) < 0 ||
+        (!have_vol && vol_root_record(ctx, root, a->id, a->disk_path, a->root_gib, true, a->image_id, err) < 0)) {
+        vm_error_set(err, VM_ERR_INTERNAL, "adopting domain '%s'", a->id);
+        vm_db_rollback(ctx->db);
+        return -1;
+    }
+    return vm_db_commit(ctx->db, err);
 }

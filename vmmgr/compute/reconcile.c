@@ -23,7 +23,6 @@
 
 #include "../../images/catalog.h"
 #include "../core/cleanup.h"
-#include "../core/db.h"
 #include "../core/lock.h"
 #include "../core/tags.h"
 #include "../../storage/snapshot.h"
@@ -61,18 +60,6 @@ file_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
-}
-
-static int
-purge(vm_ctx *ctx, const char *id, vm_error *err)
-{
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "DELETE FROM instances WHERE id = ?", &st, err) < 0)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return vm_db_error(ctx->db, "forgetting instance", err);
-    return vm_tags_drop(ctx, id, err);
 }
 
 /* The domain is gone but the record is not: define it again from the record, stopped. */
@@ -129,8 +116,8 @@ repair_one(vm_ctx *ctx, inst_obj *in, dom_entry *dom, vm_error *err)
             return redefine(ctx, in, err);
         if (dom->active && time(NULL) < in->deadline)
             return 0;
-        if (dom->active && virDomainDestroy(dom->d) < 0)
-            return vm_error_from_virt(err, "forcing '%s' off", in->id);
+        if (dom->active && inst_domain_power_off(ctx, in->id, err) < 0)
+            return -1;
         return inst_set_state(ctx, in->id, INST_STOPPED, in->reason_code, in->reason, 0, err);
     case INST_STOPPED:
         if (!dom)
@@ -225,43 +212,10 @@ adopt(vm_ctx *ctx, dom_entry *dom, vm_error *err)
     snprintf(console, sizeof(console), "%s/instances/%s/console.log", ctx->state_dir, id);
     unsigned long long base = 0;
     img_size(ctx, img, &base, &ignore);
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
-    _cleanup_stmt_ sqlite3_stmt *r = NULL, *i = NULL;
-    if (vm_db_prepare(ctx->db, "INSERT OR IGNORE INTO reservations (id, request, created_at) "
-                               "VALUES (?, '', strftime('%s','now'))",
-                      &r, err) < 0 ||
-        vm_db_prepare(ctx->db,
-                      "INSERT INTO instances (id, reservation_id, image_id, instance_type, launch_index, state, "
-                      "launch_step, reason, launched_at, changed_at, disk_path, console_path, root_volume_id) VALUES "
-                      "(?, ?, ?, ?, 0, ?, 3, 'adopted from libvirt', strftime('%s','now'), strftime('%s','now'), ?, ?, ?)",
-                      &i, err) < 0) {
-        vm_db_rollback(ctx->db);
-        return -1;
-    }
-    sqlite3_bind_text(r, 1, rid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(i, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(i, 2, rid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(i, 3, image, -1, SQLITE_STATIC);
-    sqlite3_bind_text(i, 4, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int(i, 5, dom->active ? INST_RUNNING : INST_STOPPED);
-    sqlite3_bind_text(i, 6, disk, -1, SQLITE_STATIC);
-    sqlite3_bind_text(i, 7, console, -1, SQLITE_STATIC);
-    sqlite3_bind_text(i, 8, rootvol, -1, SQLITE_STATIC);
-    _cleanup_stmt_ sqlite3_stmt *known = NULL;
-    bool have_vol = true;
-    if (rootvol[0] && vm_db_prepare(ctx->db, "SELECT 1 FROM volumes WHERE id = ?", &known, err) == 0) {
-        sqlite3_bind_text(known, 1, rootvol, -1, SQLITE_STATIC);
-        have_vol = sqlite3_step(known) == SQLITE_ROW;
-    }
-    if (sqlite3_step(r) != SQLITE_DONE || sqlite3_step(i) != SQLITE_DONE ||
-        (!have_vol && vol_root_record(ctx, rootvol, id, disk, (long)((base + (1ULL << 30) - 1) >> 30), true, image,
-                                      err) < 0)) {
-        vm_db_error(ctx->db, "adopting domain", err);
-        vm_db_rollback(ctx->db);
-        return -1;
-    }
-    return vm_db_commit(ctx->db, err);
+    inst_adoption ad = { .id = id, .reservation_id = rid, .image_id = image, .type = type, .running = dom->active,
+                         .disk_path = disk, .console_path = console, .root_volume_id = rootvol,
+                         .root_gib = (long)((base + (1ULL << 30) - 1) >> 30) };
+    return inst_adopt_record(ctx, &ad, err);
 }
 
 static int
@@ -328,7 +282,7 @@ inst_reconcile(vm_ctx *ctx, vm_error *err)
     bool work = false, busy = false;
     for (inst_obj **i = insts; *i; i++) {
         if ((*i)->state == INST_TERMINATED) {
-            if ((*i)->changed_at + INST_TERMINATED_TTL < now && purge(ctx, (*i)->id, err) < 0)
+            if ((*i)->changed_at + INST_TERMINATED_TTL < now && inst_forget(ctx, (*i)->id, err) < 0)
                 return -1;
             continue;
         }

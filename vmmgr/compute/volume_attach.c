@@ -6,18 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libvirt/libvirt.h>
-
 #include "../core/cleanup.h"
-#include "../core/db.h"
 #include "../core/lock.h"
 #include "../../net/net.h"
 #include "../../storage/volume.h"
 #include "../../storage/volume_priv.h"
 #include "domxml.h"
 #include "instance.h"
-
-VM_DEFINE_CLEANUP(virDomainPtr, virDomainFree)
 
 /* The instance's lock, then the volume's (always in that order, so two operations never deadlock). */
 static int
@@ -54,12 +49,10 @@ attach_check(vm_ctx *ctx, const char *vid, const char *iid, const char *dev, vol
     if (strcmp(zone, (*ret_v)->az) != 0)
         return vm_error_set(err, VM_ERR_VOLUME_ZONE_MISMATCH,
                             "The volume '%s' is not in the same availability zone as instance '%s'", vid, iid);
-    _cleanup_stmt_ sqlite3_stmt *q = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM volumes WHERE instance_id = ? AND device = ?", &q, err) < 0)
+    int used = vol_device_used(ctx, iid, dev, err);
+    if (used < 0)
         return -1;
-    sqlite3_bind_text(q, 1, iid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, dev, -1, SQLITE_STATIC);
-    if (sqlite3_step(q) == SQLITE_ROW)
+    if (used)
         return vm_error_set(err, VM_ERR_INVALID_PARAMETER_VALUE,
                             "Invalid value '%s' for unixDevice. Attachment point %s is already in use", dev, dev);
     return 0;
@@ -91,20 +84,7 @@ inst_attach_volume(vm_ctx *ctx, const char *vid, const char *iid, const char *de
         char serial[24];
         vol_disk d;
         vol_disk_of(v, target, serial, &d);
-        virConnectPtr conn = vm_ctx_conn(ctx, err);
-        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, iid) : NULL;
-        /* behind its letter's port, so the guest knows it as the device asked for */
-        _cleanup_free_ char *defxml = dom ? virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE) : NULL;
-        _cleanup_free_ char *xml = dom ? inst_diskxml_build(&d, inst_domxml_has_letter_ports(defxml), err) : NULL;
-        if (!dom)
-            rc = vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up domain '%s'", iid);
-        else if (!xml)
-            rc = -1;
-        else {
-            unsigned flags = VIR_DOMAIN_AFFECT_CONFIG | (virDomainIsActive(dom) == 1 ? VIR_DOMAIN_AFFECT_LIVE : 0);
-            if (virDomainAttachDeviceFlags(dom, xml, flags) < 0)
-                rc = vm_error_from_virt(err, "attaching '%s' to '%s'", vid, iid);
-        }
+        rc = inst_domain_attach_disk(ctx, iid, &d, err);
         if (rc == 0)
             vm_crash_point("volume-attached");
     }
@@ -170,25 +150,12 @@ inst_detach_volume(vm_ctx *ctx, const char *vid, const char *iid, const char *de
         char serial[24];
         vol_disk d;
         vol_disk_of(v, target, serial, &d);
-        _cleanup_free_ char *xml = inst_diskxml_build(&d, false, err);
-        virConnectPtr conn = xml ? vm_ctx_conn(ctx, err) : NULL;
-        _cleanup_(virDomainFreep) virDomainPtr dom = conn ? virDomainLookupByName(conn, owner) : NULL;
-        if (dom) {
-            _cleanup_free_ char *calias = NULL, *lalias = NULL;
-            if (vol_disk_alias(dom, VIR_DOMAIN_XML_INACTIVE, target, &calias) == 1 &&
-                virDomainDetachDeviceFlags(dom, xml, VIR_DOMAIN_AFFECT_CONFIG) < 0)
-                rc = vm_error_from_virt(err, "detaching '%s' from the definition of '%s'", vid, owner);
-            if (rc == 0 && virDomainIsActive(dom) == 1 && vol_disk_alias(dom, 0, target, &lalias) == 1) {
-                pending = true;
-                /* a repeated DetachVolume asks the guest again only as often as reconcile does */
-                bool again = v->attach_state && strcmp(v->attach_state, "detaching") == 0;
-                if (vol_unplug_due(ctx, vid, !again) &&
-                    (!lalias || virDomainDetachDeviceAlias(dom, lalias, VIR_DOMAIN_AFFECT_LIVE) < 0))
-                    virResetLastError();
-            }
-        } else if (rc == 0) {
-            virResetLastError(); /* no domain: nothing to unplug */
-        }
+        /* a repeated DetachVolume asks the guest again only as often as reconcile does */
+        bool again = v->attach_state && strcmp(v->attach_state, "detaching") == 0;
+        int live = inst_domain_detach_disk(ctx, owner, &d, vol_unplug_due(ctx, vid, !again), err);
+        if (live < 0)
+            rc = -1;
+        pending = live == 1;
     }
     if (rc == 0 && (!pending || force))
         rc = vol_update(ctx, vid, "available", NULL, NULL, NULL, err);

@@ -14,18 +14,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "conn.h"
 #include "db.h"
 
 #ifndef VMMGR_PKGDATADIR
 #define VMMGR_PKGDATADIR "/usr/local/share/vmmgr"
 #endif
-
-static void
-quiet_virt_errors(void *opaque, virErrorPtr e)
-{
-    (void)opaque;
-    (void)e;
-}
 
 static int
 mkdir_p(const char *path, mode_t mode, vm_error *err)
@@ -97,7 +91,7 @@ static int authorize(void *data, int action, const char *a, const char *b, const
 vm_ctx *
 vm_ctx_new(const char *state_dir, const char *uri, vm_error *err)
 {
-    virSetErrorFunc(NULL, quiet_virt_errors);
+    vm_conn_quiet();
     vm_ctx *ctx = calloc(1, sizeof(*ctx));
     if (!ctx) {
         vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
@@ -176,15 +170,6 @@ authorize(void *data, int action, const char *a, const char *b, const char *db, 
     }
 }
 
-/* libvirt's read-only connection refuses every change: under DryRun that is a change prevented */
-static void
-ro_error(void *data, virErrorPtr e)
-{
-    vm_ctx *ctx = data;
-    if (e && e->code == VIR_ERR_OPERATION_DENIED)
-        ctx->dry_run_hit = true;
-}
-
 void
 vm_ctx_dry_run(vm_ctx *ctx, bool on)
 {
@@ -222,10 +207,7 @@ vm_ctx_free(vm_ctx *ctx)
 {
     if (!ctx)
         return;
-    if (ctx->conn)
-        virConnectClose(ctx->conn);
-    if (ctx->conn_ro)
-        virConnectClose(ctx->conn_ro);
+    vm_ctx_conn_close(ctx);
     for (size_t i = 0; i < sizeof(ctx->stmts) / sizeof(ctx->stmts[0]); i++)
         sqlite3_finalize(ctx->stmts[i].st);
     vm_db_close(ctx->db);
@@ -236,70 +218,12 @@ vm_ctx_free(vm_ctx *ctx)
     free(ctx);
 }
 
-/* What a newcomer meets first: each failure to reach libvirt says what to do about it. */
-static void
-conn_error(const char *uri, virErrorPtr e, vm_error *err)
-{
-    const char *msg = e && e->message ? e->message : "unknown error";
-    if (e && e->code == VIR_ERR_NO_CONNECT)
-        vm_error_set(err, VM_ERR_UNAVAILABLE,
-                     "the libvirtd at '%s' has no QEMU driver (%s): install Debian's libvirt-daemon-driver-qemu "
-                     "(apt-get install libvirt-daemon-system) and restart libvirtd",
-                     uri, msg);
-    else if (e && e->code == VIR_ERR_SYSTEM_ERROR && (e->int1 == ENOENT || e->int1 == ECONNREFUSED))
-        vm_error_set(err, VM_ERR_UNAVAILABLE,
-                     "no libvirtd answers at '%s' (%s): start it (systemctl start libvirtd; or scripts/libvirtd.sh, "
-                     "which starts one in a network namespace of its own), or name another with --connect URI or "
-                     "VMMGR_LIBVIRT_URI",
-                     uri, msg);
-    else if (e && e->code == VIR_ERR_SYSTEM_ERROR && e->int1 == EACCES)
-        vm_error_set(err, VM_ERR_UNAVAILABLE,
-                     "permission denied on the libvirt socket of '%s' (%s): run vmmgr as root, or as a member of "
-                     "the 'libvirt' group",
-                     uri, msg);
-    else
-        vm_error_set(err, VM_ERR_UNAVAILABLE, "cannot connect to libvirt at '%s': %s", uri, msg);
-}
-
-virConnectPtr
-vm_ctx_conn(vm_ctx *ctx, vm_error *err)
-{
-    if (ctx->dry_run) {
-        if (ctx->conn_ro && virConnectIsAlive(ctx->conn_ro) == 1)
-            return ctx->conn_ro;
-        if (ctx->conn_ro)
-            virConnectClose(ctx->conn_ro);
-        if (!(ctx->conn_ro = virConnectOpenReadOnly(ctx->uri))) {
-            conn_error(ctx->uri, virGetLastError(), err);
-            return NULL;
-        }
-        virConnSetErrorFunc(ctx->conn_ro, ctx, ro_error);
-        return ctx->conn_ro;
-    }
-    if (ctx->conn && virConnectIsAlive(ctx->conn) == 1)
-        return ctx->conn;
-    if (ctx->conn) {
-        virConnectClose(ctx->conn);
-        ctx->conn = NULL;
-    }
-    ctx->conn = virConnectOpen(ctx->uri);
-    if (!ctx->conn) {
-        conn_error(ctx->uri, virGetLastError(), err);
-        return NULL;
-    }
-    /* a libvirtd that stops answering makes calls fail after ~15 s instead of hanging forever */
-    if (ctx->keepalive)
-        virConnectSetKeepAlive(ctx->conn, 5, 3);
-    return ctx->conn;
-}
-
 char *
 vm_config_get(vm_ctx *ctx, const char *key)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(ctx->db, "SELECT value FROM config WHERE key = ?", -1, &st, NULL) != SQLITE_OK)
+    if (vm_db_stmt(ctx->db, &st, &(vm_error){ 0 }, "SELECT value FROM config WHERE key = ?", "t", key) < 0)
         return NULL;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW)
         return NULL;
     return strdup(vm_db_text(st, 0));
@@ -309,12 +233,11 @@ int
 vm_config_set(vm_ctx *ctx, const char *key, const char *value, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, "INSERT INTO config(key, value) VALUES (?, ?) "
-                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                      &st, err) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT INTO config(key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                   "tt", key, value) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "saving configuration", err);
     /* the other processes' and connections' cue to read the configuration again */
