@@ -16,7 +16,7 @@
 
 #include "../vmmgr/compute/domstats.h"
 #include "../vmmgr/compute/instance.h"
-#include "../vmmgr/compute/launch_template.h"
+#include "../vmmgr/services/ec2/template_store.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "../vmmgr/core/tags.h"

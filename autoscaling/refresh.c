@@ -12,7 +12,7 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-#include "../vmmgr/compute/launch_template.h"
+#include "../vmmgr/services/ec2/template_store.h"
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/db.h"
 #include "asg_priv.h"

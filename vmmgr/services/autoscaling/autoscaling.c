@@ -10,7 +10,7 @@
 #include "../../../autoscaling/asg_priv.h"
 #include "../../../net/net.h"
 #include "../../compute/instance.h"
-#include "../../compute/launch_template.h"
+#include "../ec2/template_store.h"
 #include "../../core/cleanup.h"
 #include "../../core/db.h"
 #include "../../core/filter.h"

@@ -1,12 +1,12 @@
 /* EC2 launch templates on the wire: CreateLaunchTemplate[Version], DescribeLaunchTemplate[Version]s,
  * ModifyLaunchTemplate, DeleteLaunchTemplate[Versions].  LaunchTemplateData.X travels as X, the
- * RunInstances name it stands for (compute/launch_template.h); it is checked as RunInstances would
+ * RunInstances name it stands for (template_store.h); it is checked as RunInstances would
  * parse it, and rendered back in ResponseLaunchTemplateData's shape. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../compute/launch_template.h"
+#include "template_store.h"
 #include "../../core/cleanup.h"
 #include "../../core/db.h"
 #include "../../core/filter.h"

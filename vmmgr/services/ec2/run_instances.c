@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../../compute/instance.h"
-#include "../../compute/launch_template.h"
+#include "template_store.h"
 #include "../../core/cleanup.h"
 #include "ec2.h"
 

@@ -2,16 +2,18 @@
  * kept as the RunInstances parameters it stands for (LaunchTemplateData's wire names are
  * RunInstances' own: ImageId, SecurityGroupId.N, BlockDeviceMapping.N.Ebs.VolumeSize, …), so a
  * launch from a template is the template's parameters under the request's own, parsed once by
- * RunInstances' edge into the typed launch (compute/instance.h).  Versions are immutable; the
- * default one can move; the default cannot be deleted except with the template. */
+ * RunInstances' edge (run_instances.c) into the typed launch of compute (compute/instance.h).
+ * Stored wire parameters belong to the wire's edge, so this store is EC2's, not compute's: compute
+ * never sees them.  Auto Scaling launches through the same edge (ec2_run_req_parse).  Versions are
+ * immutable; the default one can move; the default cannot be deleted except with the template. */
 #pragma once
 
 #include <time.h>
 
-#include "../core/ctx.h"
-#include "../core/ids.h"
-#include "../core/params.h"
-#include "../core/tags.h"
+#include "../../core/ctx.h"
+#include "../../core/ids.h"
+#include "../../core/params.h"
+#include "../../core/tags.h"
 
 #define LT_NAME_MAX 128
 

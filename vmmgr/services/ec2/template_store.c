@@ -1,12 +1,12 @@
-#include "launch_template.h"
+#include "template_store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/cleanup.h"
-#include "../core/db.h"
+#include "../../core/cleanup.h"
+#include "../../core/db.h"
 
 static int
 load_row(sqlite3_stmt *st, lt_obj *ret)
