@@ -25,26 +25,30 @@ def module(path):
     return parts[0]
 
 
-def graph():
-    edges = collections.defaultdict(set)
-    why = collections.defaultdict(list)
+def sources(ends):
+    """The paths (relative to TOP) of the sources that end with ends, outside SKIP."""
     for d, dirs, files in os.walk(TOP):
         rel = os.path.relpath(d, TOP)
         if rel != "." and any(rel == s or rel.startswith(s + "/") for s in SKIP):
             dirs[:] = []
             continue
         for f in files:
-            if not f.endswith((".c", ".h")):
+            if f.endswith(ends):
+                yield os.path.normpath(os.path.join(rel, f))
+
+
+def graph():
+    edges = collections.defaultdict(set)
+    why = collections.defaultdict(list)
+    for path in sources((".c", ".h")):
+        for inc in re.findall(r'^#include "([^"]+)"', open(os.path.join(TOP, path), errors="replace").read(), re.M):
+            target = os.path.normpath(os.path.join(os.path.dirname(path), inc))
+            if not os.path.exists(os.path.join(TOP, target)):
                 continue
-            path = os.path.normpath(os.path.join(rel, f))
-            for inc in re.findall(r'^#include "([^"]+)"', open(os.path.join(TOP, path), errors="replace").read(), re.M):
-                target = os.path.normpath(os.path.join(os.path.dirname(path), inc))
-                if not os.path.exists(os.path.join(TOP, target)):
-                    continue
-                a, b = module(path), module(target)
-                if a != b:
-                    edges[a].add(b)
-                    why[(a, b)].append(path + " -> " + target)
+            a, b = module(path), module(target)
+            if a != b:
+                edges[a].add(b)
+                why[(a, b)].append(path + " -> " + target)
     return edges, why
 
 
@@ -85,19 +89,11 @@ MECHANISM = re.compile(r"\b(vir[A-Z][A-Za-z]*|nft_[a-z_]+|vm_cmd_run)\(")
 
 def mixed():
     out = []
-    for d, dirs, files in os.walk(TOP):
-        rel = os.path.relpath(d, TOP)
-        if rel != "." and any(rel == s or rel.startswith(s + "/") for s in SKIP):
-            dirs[:] = []
-            continue
-        for f in files:
-            if not f.endswith(".c"):
-                continue
-            path = os.path.normpath(os.path.join(rel, f))
-            text = re.sub(r"/\*.*?\*/", "", open(os.path.join(TOP, path), errors="replace").read(), flags=re.S)
-            s, m = STORE.search(text), MECHANISM.search(text)
-            if s and m:
-                out.append("%s: %s() and %s()" % (path, s.group(1), m.group(1)))
+    for path in sources(".c"):
+        text = re.sub(r"/\*.*?\*/", "", open(os.path.join(TOP, path), errors="replace").read(), flags=re.S)
+        s, m = STORE.search(text), MECHANISM.search(text)
+        if s and m:
+            out.append("%s: %s() and %s()" % (path, s.group(1), m.group(1)))
     return sorted(out)
 
 

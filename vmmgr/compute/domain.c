@@ -393,38 +393,44 @@ inst_domain_running(vm_ctx *ctx, const char *id, vm_error *err)
     return virDomainIsActive(d) == 1;
 }
 
-int
-inst_domain_power_off(vm_ctx *ctx, const char *id, vm_error *err)
+typedef enum { BUTTON_OFF, BUTTON_SHUTDOWN, BUTTON_REBOOT } button;
+
+static int
+press(vm_ctx *ctx, const char *id, button b, vm_error *err)
 {
     _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
     if (!d)
         return -1;
-    if (virDomainDestroy(d) < 0)
-        return vm_error_from_virt(err, "stopping domain '%s'", id);
+    switch (b) {
+    case BUTTON_OFF:
+        return virDomainDestroy(d) < 0 ? vm_error_from_virt(err, "stopping domain '%s'", id) : 0;
+    case BUTTON_SHUTDOWN:
+        return virDomainShutdown(d) < 0 ? vm_error_from_virt(err, "shutting down domain '%s'", id) : 0;
+    case BUTTON_REBOOT:
+        /* ACPI first, as EC2 asks the OS; a guest that ignores it is reset */
+        if (virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) < 0 && virDomainReset(d, 0) < 0)
+            return vm_error_from_virt(err, "rebooting domain '%s'", id);
+        return 0;
+    }
     return 0;
+}
+
+int
+inst_domain_power_off(vm_ctx *ctx, const char *id, vm_error *err)
+{
+    return press(ctx, id, BUTTON_OFF, err);
 }
 
 int
 inst_domain_shutdown(vm_ctx *ctx, const char *id, vm_error *err)
 {
-    _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
-    if (!d)
-        return -1;
-    if (virDomainShutdown(d) < 0)
-        return vm_error_from_virt(err, "shutting down domain '%s'", id);
-    return 0;
+    return press(ctx, id, BUTTON_SHUTDOWN, err);
 }
 
 int
 inst_domain_reboot(vm_ctx *ctx, const char *id, vm_error *err)
 {
-    _cleanup_(virDomainFreep) virDomainPtr d = domain_of(ctx, id, err);
-    if (!d)
-        return -1;
-    /* ACPI first, as EC2 asks the OS; a guest that ignores it is reset */
-    if (virDomainReboot(d, VIR_DOMAIN_REBOOT_ACPI_POWER_BTN) < 0 && virDomainReset(d, 0) < 0)
-        return vm_error_from_virt(err, "rebooting domain '%s'", id);
-    return 0;
+    return press(ctx, id, BUTTON_REBOOT, err);
 }
 
 int
