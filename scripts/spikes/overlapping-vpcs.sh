@@ -13,7 +13,10 @@
 #
 # Checks: DHCP in each VPC from its own dnsmasq; neighbours reach each other; the same address
 # (10.0.1.50) in both VPCs answers each VPC's own client; both VPCs reach the outside through two
-# masquerades.  Prints "ok - …" lines; exits 1 on the first failure.
+# masquerades; an Elastic IP per VPC (203.0.113.5K, proxy ARP on the uplink, its /32 routed to the
+# VPC's transit link, 1:1 NAT in the router) takes the outside to the right 10.0.1.50, and that
+# server's own traffic out leaves from its Elastic IP.  Prints "ok - …" lines; exits 1 on the first
+# failure.
 #
 #   scripts/spikes/overlapping-vpcs.sh    (root; needs busybox, dnsmasq, nft, ip)
 set -u
@@ -129,3 +132,32 @@ ok "the same address 10.0.1.50 in both VPCs: each client gets its own VPC's serv
 [ "$(get a1 http://203.0.113.10/index.html)" = outside ] || fail "a1 to the outside"
 [ "$(get b1 http://203.0.113.10/index.html)" = outside ] || fail "b1 to the outside"
 ok "both VPCs reach the outside through the router's and the uplink's masquerade"
+
+# Elastic IPs: 203.0.113.51 is VPC a's 10.0.1.50, 203.0.113.52 VPC b's
+ip netns exec "$H" sh -c 'echo 1 > /proc/sys/net/ipv4/conf/up0/proxy_arp'
+k=0
+for v in a b; do
+	k=$((k + 1))
+	eip=203.0.113.5$k
+	ip -n "$H" neigh add proxy "$eip" dev up0
+	ip -n "$H" route add "$eip/32" via "100.64.$k.2"
+	ip netns exec "${P}r$v" nft -f - <<-NFT || fail "the router's Elastic IP"
+	table ip eip {
+	  chain pre { type nat hook prerouting priority dstnat; ip daddr $eip dnat to 10.0.1.50; }
+	  chain post { type nat hook postrouting priority srcnat - 1; ip saddr 10.0.1.50 oifname "tr0" snat to $eip; }
+	}
+	NFT
+done
+# the uplink's masquerade must leave an Elastic IP's own source alone
+ip netns exec "$H" nft insert rule inet vm nat ip saddr '{ 203.0.113.51, 203.0.113.52 }' accept
+[ "$(timeout 10 ip netns exec "$O" busybox wget -q -O - http://203.0.113.51/index.html 2>/dev/null)" = vpc-a ] ||
+	fail "the outside did not reach VPC a's server at its Elastic IP"
+[ "$(timeout 10 ip netns exec "$O" busybox wget -q -O - http://203.0.113.52/index.html 2>/dev/null)" = vpc-b ] ||
+	fail "the outside did not reach VPC b's server at its Elastic IP"
+ok "the outside reaches each VPC's 10.0.1.50 at its own Elastic IP (proxy ARP, a /32 to the transit link, 1:1 NAT in the router)"
+ip netns exec "$H" nft add chain inet vm out '{ type filter hook forward priority filter; }'
+ip netns exec "$H" nft add rule inet vm out oifname up0 ip saddr 203.0.113.52 counter
+ip netns exec "${P}b2" ping -c1 -W2 -I 10.0.1.50 203.0.113.10 >/dev/null || fail "VPC b's 10.0.1.50 did not reach the outside"
+ip netns exec "$H" nft list chain inet vm out | grep -q 'counter packets [1-9]' ||
+	fail "VPC b's 10.0.1.50 did not leave from its Elastic IP"
+ok "VPC b's 10.0.1.50 reaches the outside from its Elastic IP 203.0.113.52"
