@@ -14,7 +14,9 @@
  *       forward out through the uplink (`vmmgr init --uplink`): `egress_out` — its subnet routes that
  *         destination to an attached internet gateway (set out_ok of subnet block . destination,
  *         from the route tables), then the groups' egress rules; chain nat_out masquerades it.
- *     Each group G has a set m-G of its members' addresses and chains G-in and G-out with its
+ *       from a guest to a public address of this host (hairpin, chain nat_in): `egress_pub`, where
+ *         the groups' egress rules see the address asked for (chains G-pub).
+ *     Each group G has a set m-G of its members' addresses and chains G-in, G-out and G-pub with its
  *     rules; "traffic from group S" is `ip saddr @m-S`.  A launch or terminate changes elements
  *     only (a constant number, whatever the size of the group or VPC); a rule change rebuilds both
  *     tables in one transaction.
@@ -33,7 +35,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 5
+#define FW_GENERATION 6
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -154,15 +156,15 @@ out_element(const char *subnet, const char *dest, const char *nat_ip, void *opaq
     return 0;
 }
 
-/* One rule's match: the peer (a block or a group's set), the protocol and its ports or ICMP type. */
+/* One rule's match: the peer (a block or a group's set) as the expression peer gives it, the
+ * protocol and its ports or ICMP type. */
 static void
-rule_match(FILE *f, bool egress, const char *proto, long from, long to, const char *cidr, const char *group)
+rule_match(FILE *f, const char *peer, const char *proto, long from, long to, const char *cidr, const char *group)
 {
-    const char *peer = egress ? "daddr" : "saddr";
     if (*cidr && strcmp(cidr, "0.0.0.0/0") != 0)
-        fprintf(f, " ip %s %s", peer, cidr);
+        fprintf(f, " %s %s", peer, cidr);
     else if (*group)
-        fprintf(f, " ip %s @m-%s", peer, group);
+        fprintf(f, " %s @m-%s", peer, group);
     if (strcmp(proto, "-1") == 0)
         return;
     if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) {
@@ -237,14 +239,19 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     while (sqlite3_step(gs) == SQLITE_ROW) {
         const char *g = vm_db_text(gs, 0);
         fprintf(f, " set m-%s { type ipv4_addr; }\n", g);
-        for (int egress = 0; egress <= 1; egress++) {
-            fprintf(f, " chain %s-%s {\n", g, egress ? "out" : "in");
+        /* in, out, and out to a public address of this host (hairpin): there the rules see the
+         * address the guest asked for, as they would on its way out, not its instance's */
+        static const char *const kind[] = { "in", "out", "pub" };
+        static const char *const peer[] = { "ip saddr", "ip daddr", "ct original ip daddr" };
+        for (int k = 0; k < 3; k++) {
+            int egress = k > 0;
+            fprintf(f, " chain %s-%s {\n", g, kind[k]);
             sqlite3_reset(rs);
             if (vm_db_bind(rs, err, "ti", g, (long long)egress) < 0)
                 return -1;
             while (sqlite3_step(rs) == SQLITE_ROW) {
                 fputs("  ", f);
-                rule_match(f, egress, vm_db_text(rs, 0), sqlite3_column_int64(rs, 1), sqlite3_column_int64(rs, 2),
+                rule_match(f, peer[k], vm_db_text(rs, 0), sqlite3_column_int64(rs, 1), sqlite3_column_int64(rs, 2),
                            vm_db_text(rs, 3), vm_db_text(rs, 4));
                 fputs(" accept\n", f);
             }
@@ -253,20 +260,27 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     }
     /* a packet from a guest, then one to a guest: each group's chain for its members; a packet
      * from a guest out through the uplink: a route of its subnet to an internet gateway */
-    for (int dir = 2; dir >= -1; dir--) {
+    for (int dir = 3; dir >= -1; dir--) {
         const char *me = dir > 0 ? "saddr" : "daddr", *peer = dir > 0 ? "daddr" : "saddr";
         if (dir == -1) /* from the uplink to an Elastic IP's instance: the groups decide */
             fputs(" chain ingress_pub {\n", f);
+        else if (dir == 3) /* from a guest to a public address of this host (hairpin): its way out was
+                            * checked before the address became private (nat_in) */
+            fputs(" chain egress_pub {\n", f);
         else
             fprintf(f, " chain %s {\n  ip %s . ip %s != @%s drop\n", dir == 2 ? "egress_out" : dir ? "egress" : "ingress", me,
                     peer, dir == 2 ? "out_ok" : "vpc_ok");
         sqlite3_reset(gs);
         while (sqlite3_step(gs) == SQLITE_ROW)
-            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0), dir > 0 ? "out" : "in");
+            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0),
+                    dir == 3 ? "pub" : dir > 0 ? "out" : "in");
         fputs("  drop\n }\n", f);
     }
     /* out: an Elastic IP's instance as its address, any other as the uplink's; in: an Elastic IP
-     * to its instance */
+     * to its instance.  Hairpin: a guest whose subnet routes out to a public address of this host
+     * (an Elastic IP, an instance's public address) reaches its instance, coming from where it
+     * would have gone out as (its NAT gateway's address, its own Elastic IP, else the gateway of
+     * the bridge it arrives on: the instance must answer through this host) */
     if (uplink)
         fprintf(f,
                 " chain nat_out {\n"
@@ -274,19 +288,29 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 "  oifname \"%s\" snat ip to ip saddr . ip daddr map @nat_snat\n"
                 "  oifname \"%s\" ip saddr . ip daddr @out_ok snat ip to ip saddr map @eip_snat\n"
                 "  oifname \"%s\" ip saddr . ip daddr @out_ok masquerade\n"
+                "  iifname != \"%s\" ct status dnat ip saddr @guests jump hairpin\n"
+                " }\n"
+                " chain hairpin {\n"
+                "  snat ip to ip saddr . ct original ip daddr map @nat_snat\n"
+                "  snat ip to ip saddr map @eip_snat\n"
+                "  masquerade\n"
                 " }\n"
                 " chain nat_in {\n"
                 "  type nat hook prerouting priority dstnat; policy accept;\n"
                 "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
+                "  ip saddr . ip daddr @out_ok ip saddr @guests dnat ip to ip daddr map @eip_dnat\n"
                 " }\n",
-                uplink, uplink, uplink, uplink);
+                uplink, uplink, uplink, uplink, uplink);
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
     fputs(" chain forward_from {\n"
           "  type filter hook forward priority 0; policy accept;\n"
           "  ct state established,related accept\n",
           f);
     if (uplink)
-        fprintf(f, "  oifname \"%s\" ip saddr @guests jump egress_out\n", uplink);
+        fprintf(f,
+                "  oifname \"%s\" ip saddr @guests jump egress_out\n"
+                "  ct status dnat ip saddr @guests jump egress_pub\n",
+                uplink);
     fputs("  ip saddr @guests jump egress\n"
           " }\n"
           " chain forward_to {\n"

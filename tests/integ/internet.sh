@@ -160,6 +160,22 @@ md=$(gssh "$T/k.pem" "$ipa" "printf 'GET /latest/meta-data/public-ipv4 HTTP/1.0\
 [ "$md" = "$eip" ] || fail "the metadata service's public-ipv4: $md"
 ok "an Elastic IP: the LAN reaches the guest at it on the ports its groups open, the guest goes out as it; describe-instances and the metadata service show it"
 
+# hairpin: a guest reaches another's Elastic IP from inside (as on EC2, where such traffic leaves
+# through the internet gateway and comes back: the sender's subnet needs a route out to it and its
+# group's egress rules decide on the address asked for)
+# banner FROM ADDR: the ssh banner of ADDR:22 as seen from the guest at FROM
+banner() { gssh "$T/k.pem" "$1" "sleep 2 | nc -w 4 $2 22 | head -c 7" 2>/dev/null || true; }
+[ -z "$(banner "$ipb" "$eip")" ] || fail "the private subnet's guest (no route out) reached an Elastic IP"
+assoc_b=$(aws ec2 associate-route-table --route-table-id "$rtb" --subnet-id "$priv" --query AssociationId --output text)
+aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 198.51.100.0/24 --gateway-id "$igw" >/dev/null
+[ -z "$(banner "$ipb" "$eip")" ] || fail "a guest reached an Elastic IP that its group's egress rules do not let it reach"
+aws ec2 authorize-security-group-egress --group-id "$g" --ip-permissions "IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=$eip/32}]" >/dev/null
+[ "$(banner "$ipb" "$eip")" = SSH-2.0 ] || fail "a guest does not reach another's Elastic IP from inside"
+aws ec2 delete-route --route-table-id "$rtb" --destination-cidr-block 198.51.100.0/24
+[ -z "$(banner "$ipb" "$eip")" ] || fail "a guest reached an Elastic IP after its route there went"
+aws ec2 disassociate-route-table --association-id "$assoc_b"
+ok "hairpin: a guest reaches another's Elastic IP from inside when its subnet routes there and its group's egress rules let it"
+
 # the uplink changes under an associated address: its ARP proxy follows, none is left behind
 vm init --accel tcg --uplink none >/dev/null
 neigh=$(in_ns ip neigh show proxy)
