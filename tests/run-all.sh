@@ -30,6 +30,10 @@ export VMMGR_TEST_RUN="$run"
 export VMMGR_LIBVIRT_URI=$(cat "$run/uri")
 rc=0
 make -C "$top" -j"$(nproc)" check || rc=$?
+# where the suite's time goes: the slowest tests (tests/harness/timed.sh ends each log with its time)
+echo "--- the slowest tests of this run (seconds)"
+grep -H '^# took [0-9]* s$' "$top"/tests/integ/*.log "$top"/tests/fuzz/*.log "$top"/tests/unit/*.log 2>/dev/null |
+	sed -E 's|^'"$top"'/(.*)\.log:# took ([0-9]+) s$|\2 \1|' | sort -rn | head -n 15 || true
 # no request may wait on a guest: the slowest request of each action the API tests made
 echo "--- the slowest request of each API action in this run (tests/slowest-requests.log)"
 "$top/tests/harness/slowest-requests.sh" "$run/requests.log" | tee "$top/tests/slowest-requests.log"
