@@ -378,6 +378,9 @@ elb_controller_round(vm_ctx *ctx, vm_error *err)
     int busy = 0;
     if (drained(ctx, &busy, err) < 0 || elb_lbs(ctx, true, &lbs, &n, err) < 0)
         return -1;
+    vm_error orphans = { 0 };
+    if (elb_orphans_release(ctx, &orphans) < 0)
+        fprintf(stderr, "vmmgr serve: releasing a load balancer's interface: %s\n", orphans.msg);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         vm_error e = { 0 };

@@ -171,6 +171,9 @@ int elb_lb_create(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MAX
 int elb_lb_mark_deleting(vm_ctx *ctx, const char *id, vm_error *err);
 /* The controller: the load balancer's record goes, with its interfaces. */
 int elb_lb_forget(vm_ctx *ctx, const char *id, vm_error *err);
+/* Releases the load balancers' interfaces that no load balancer holds any more (a SetSubnets whose
+ * process died between forgetting a subnet and releasing its interface). */
+int elb_orphans_release(vm_ctx *ctx, vm_error *err);
 
 /* --- the data plane (haproxy.c) --- */
 /* The directory of a load balancer's HAProxy (config, sockets, pid file) and its namespace. */

@@ -304,9 +304,12 @@ elb_lb_set_subnets(vm_ctx *ctx, const elb_lb *lb, const char (*subnets)[VM_ID_MA
     for (size_t i = 0; i < ncur; i++) {
         if (kept[i])
             continue;
+        /* a crash in between leaves the interface to elb_orphans_release */
         if (exec1(ctx, "DELETE FROM elb_lb_subnets WHERE lb_id = ? AND subnet_id = ?", lb->id, cur[i].subnet_id, NULL,
-                  err) < 0 ||
-            net_svc_eni_release(ctx, cur[i].eni_id, err) < 0)
+                  err) < 0)
+            return -1;
+        vm_crash_point("elb-subnet-left");
+        if (net_svc_eni_release(ctx, cur[i].eni_id, err) < 0)
             return -1;
     }
     /* then the new ones, together */
@@ -362,6 +365,35 @@ elb_lb_forget(vm_ctx *ctx, const char *id, vm_error *err)
         if (net_svc_eni_release(ctx, subs[i].eni_id, err) < 0)
             return -1;
     return exec1(ctx, "DELETE FROM elb_load_balancers WHERE id = ?", id, NULL, NULL, err);
+}
+
+int
+elb_orphans_release(vm_ctx *ctx, vm_error *err)
+{
+    /* a load balancer's interfaces are recorded with their subnet's row in one transaction
+     * (elb_lb_create, elb_lb_set_subnets), so one without a row is one whose release did not finish */
+    char (*ids)[VM_ID_MAX] = NULL;
+    size_t n = 0;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT id FROM network_interfaces WHERE requester = 'amazon-elb' AND id NOT IN "
+                      "(SELECT eni_id FROM elb_lb_subnets) ORDER BY rowid",
+                      &st, err) < 0)
+        return -1;
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        char(*v)[VM_ID_MAX] = realloc(ids, (n + 1) * sizeof(*ids));
+        if (!v)
+            rc = vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        else {
+            ids = v;
+            snprintf(ids[n++], VM_ID_MAX, "%s", vm_db_text(st, 0));
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = net_svc_eni_release(ctx, ids[i], err);
+    free(ids);
+    return rc;
 }
 
 /* --- target groups, targets ----------------------------------------------------------------------- */

@@ -102,6 +102,25 @@ dnsx=$(virsh_ net-dumpxml "vmmgr-$sa" | grep -o "<host ip='[0-9.]*'>" || true)
 grep -q "'$priv_c'" <<<"$dnsx" && ! grep -q "'$priv_b'" <<<"$dnsx" || fail "the VPC's DNS after set-subnets ($priv_b gone, $priv_c there): $dnsx"
 ok "set-subnets (vmmgr elbv2): zone b's interface gone, zone c's plugged at once with the public address b gave back, the LAN reaches it; one zone refused"
 
+# a set-subnets killed after it forgot zone c's subnet, before it released its interface: the
+# controller releases that interface (and its public address) at its next round
+eni_c=$(aws ec2 describe-network-interfaces --filters "Name=description,Values=ELB app/pub/${lb##*/}" "Name=subnet-id,Values=$sc" \
+	--query 'NetworkInterfaces[0].NetworkInterfaceId' --output text)
+rc=0
+VMMGR_TEST_CRASH_AT=elb-subnet-left vm elbv2 set-subnets --load-balancer-arn "$lb" --subnets "$sa" "$sb" >/dev/null 2>&1 || rc=$?
+[ "$rc" = 137 ] || fail "set-subnets did not die at elb-subnet-left (exit $rc)"
+for _ in $(seq 60); do
+	[ "$(aws ec2 describe-network-interfaces --filters "Name=network-interface-id,Values=$eni_c" --query 'length(NetworkInterfaces)')" = 0 ] && break
+	sleep 1
+done
+[ "$(aws ec2 describe-network-interfaces --filters "Name=network-interface-id,Values=$eni_c" --query 'length(NetworkInterfaces)')" = 0 ] ||
+	fail "the interface that the killed set-subnets left ($eni_c) was not released"
+! lan_get "$ip_c" 80 >/dev/null || fail "the LAN still reaches the released interface's address $ip_c"
+zones=$(vm elbv2 set-subnets --load-balancer-arn "$lb" --subnets "$sa" "$sc" --output json) || fail "set-subnets after the crash"
+ip_c=$(jq -r '.AvailabilityZones[] | select(.ZoneName == "us-east-1c") | .LoadBalancerAddresses[0].IpAddress' <<<"$zones")
+[ "$(lan_get "$ip_c" 80)" = "hello from the load balancer" ] || fail "the LAN does not reach zone c's new interface at $ip_c"
+ok "a set-subnets killed half-way: the interface it left is released by the controller; zone c comes back"
+
 # --- HTTPS to targets: a target group of protocol HTTPS whose target (by address) is the load balancer's own
 # HTTPS listener; its HTTPS health check passes, while an HTTP one to the same port fails
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/web.key" -out "$T/web.crt" -days 2 -subj /CN=web.example 2>/dev/null ||
