@@ -22,7 +22,7 @@ asg_hook_global_timeout(long heartbeat)
     return heartbeat * 100 < GLOBAL_TIMEOUT_MAX ? heartbeat * 100 : GLOBAL_TIMEOUT_MAX;
 }
 
-static const char hook_cols[] = "name, transition, heartbeat_timeout, default_result, metadata, target_arn, role_arn";
+#define HOOK_COLS "name, transition, heartbeat_timeout, default_result, metadata, target_arn, role_arn"
 
 static void
 load_hook(sqlite3_stmt *st, asg_hook *h)
@@ -40,10 +40,9 @@ load_hook(sqlite3_stmt *st, asg_hook *h)
 int
 asg_hook_get(vm_ctx *ctx, const char *group, const char *name, asg_hook *ret, vm_error *err)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_lifecycle_hooks WHERE group_name = ? AND name = ?", hook_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "tt", group, name) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " HOOK_COLS " FROM asg_lifecycle_hooks WHERE group_name = ? AND name = ?",
+                   "tt", group, name) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
@@ -113,10 +112,9 @@ fail:
 int
 asg_hooks_render(vm_ctx *ctx, const char *group, const char *const *names, size_t nnames, vm_node *list, vm_error *err)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_lifecycle_hooks WHERE group_name = ? ORDER BY name", hook_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " HOOK_COLS " FROM asg_lifecycle_hooks WHERE group_name = ? ORDER BY name", "t", group) < 0)
         return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
         asg_hook h;
@@ -147,10 +145,9 @@ asg_hooks_render(vm_ctx *ctx, const char *group, const char *const *names, size_
 static int
 begin_wait(vm_ctx *ctx, const char *group, const char *instance_id, const char *transition, vm_error *err)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_lifecycle_hooks WHERE group_name = ? AND transition = ?", hook_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL, *ins = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0 ||
+    if (vm_db_prepare(ctx->db, "SELECT " HOOK_COLS " FROM asg_lifecycle_hooks WHERE group_name = ? AND transition = ?",
+                      &st, err) < 0 ||
         vm_db_prepare(ctx->db,
                       "INSERT OR IGNORE INTO asg_lifecycle_actions (instance_id, hook_name, group_name, token, "
                       "transition, started_at, deadline, global_deadline, default_result) VALUES (?, ?, ?, ?, ?, ?, ?, "

@@ -15,9 +15,10 @@
 #include "../vmmgr/core/db.h"
 #include "asg_priv.h"
 
-static const char policy_cols[] = "arn, group_name, name, type, adjustment_type, scaling_adjustment, "
-                                  "min_adjustment_magnitude, cooldown, steps, metric_aggregation, warmup, tt_metric, "
-                                  "tt_target, tt_disable_scale_in, tt_spec, enabled, last_executed";
+#define POLICY_COLS                                                                                                    \
+    "arn, group_name, name, type, adjustment_type, scaling_adjustment, "                                               \
+    "min_adjustment_magnitude, cooldown, steps, metric_aggregation, warmup, tt_metric, "                               \
+    "tt_target, tt_disable_scale_in, tt_spec, enabled, last_executed"
 
 static void
 steps_encode(const asg_policy *p, char *buf, size_t len)
@@ -86,11 +87,11 @@ load_policy(sqlite3_stmt *st, asg_policy *p)
 int
 asg_policy_get(vm_ctx *ctx, const char *group, const char *name, asg_policy *ret, vm_error *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE (group_name = ?1 OR ?1 IS NULL) AND (name = ?2 OR arn = ?2)",
-             policy_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "tt", group, name) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " POLICY_COLS
+                   " FROM asg_policies WHERE (group_name = ?1 OR ?1 IS NULL) AND (name = ?2 OR arn = ?2)",
+                   "tt", group, name) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_error_set(err, VM_ERR_VALIDATION, "No scaling policy found for service namespace: ec2, resource "
@@ -215,12 +216,10 @@ asg_policy_put(vm_ctx *ctx, asg_policy *p, vm_error *err)
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL, *al = NULL;
-    char sql[700];
-    snprintf(sql, sizeof(sql),
-             "INSERT OR REPLACE INTO asg_policies (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-             "?14, ?15, ?16, ?17)",
-             policy_cols);
-    if (vm_db_stmt(ctx->db, &st, err, sql, "tttttiiittitditii", p->arn, p->group, p->name, p->type, p->adjustment_type,
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT OR REPLACE INTO asg_policies (" POLICY_COLS
+                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                   "tttttiiittitditii", p->arn, p->group, p->name, p->type, p->adjustment_type,
                    (long long)p->scaling_adjustment, (long long)p->min_adjustment_magnitude, (long long)p->cooldown,
                    steps, p->metric_aggregation, (long long)p->warmup, p->tt_metric, (double)p->tt_target,
                    (long long)p->tt_disable_scale_in, p->tt_spec, (long long)p->enabled,
@@ -280,11 +279,12 @@ asg_policy_delete(vm_ctx *ctx, const asg_policy *p, vm_error *err)
 static int
 group_policies(vm_ctx *ctx, const char *group, bool enabled_only, asg_policy **ret, size_t *ret_n, vm_error *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE group_name = ?%s ORDER BY name", policy_cols,
-             enabled_only ? " AND enabled" : "");
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   enabled_only ? "SELECT " POLICY_COLS
+                                  " FROM asg_policies WHERE group_name = ? AND enabled ORDER BY name"
+                                : "SELECT " POLICY_COLS " FROM asg_policies WHERE group_name = ? ORDER BY name",
+                   "t", group) < 0)
         return -1;
     _cleanup_free_ asg_policy *v = NULL;
     size_t n = 0, cap = 0;
@@ -404,11 +404,11 @@ int
 asg_policies_render(vm_ctx *ctx, const char *group, const char *const *names, const char *const *types, long offset,
                     long max, vm_node *list, bool *ret_more, vm_error *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_policies WHERE (?1 IS NULL OR group_name = ?1) ORDER BY group_name, name",
-             policy_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " POLICY_COLS
+                   " FROM asg_policies WHERE (?1 IS NULL OR group_name = ?1) ORDER BY group_name, name",
+                   "t", group) < 0)
         return -1;
     long seen = 0, shown = 0;
     *ret_more = false;

@@ -17,7 +17,7 @@
 #include "../vmmgr/core/db.h"
 #include "asg_priv.h"
 
-static const char active[] = "status IN ('Pending', 'InProgress', 'Cancelling')";
+#define ACTIVE "status IN ('Pending', 'InProgress', 'Cancelling')"
 
 static void
 load_refresh(sqlite3_stmt *st, asg_refresh *r)
@@ -48,10 +48,9 @@ load_refresh(sqlite3_stmt *st, asg_refresh *r)
 static int
 active_refresh(vm_ctx *ctx, const char *group, asg_refresh *ret, vm_error *err)
 {
-    char sql[700];
-    snprintf(sql, sizeof(sql), "SELECT " REFRESH_COLS " FROM asg_refreshes r WHERE r.group_name = ? AND %s", active);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", group) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " REFRESH_COLS " FROM asg_refreshes r WHERE r.group_name = ? AND " ACTIVE,
+                   "t", group) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;

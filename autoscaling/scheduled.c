@@ -218,8 +218,9 @@ next_run(const asg_scheduled *a, time_t after)
     return t && (!a->end_time || t <= a->end_time) ? t : 0;
 }
 
-static const char cols[] = "group_name, name, arn, start_time, end_time, recurrence, time_zone, min_size, max_size, "
-                           "desired, next_run";
+#define SCHEDULED_COLS                                                                                                 \
+    "group_name, name, arn, start_time, end_time, recurrence, time_zone, min_size, max_size, "                         \
+    "desired, next_run"
 
 static void
 load(sqlite3_stmt *st, asg_scheduled *a)
@@ -248,13 +249,12 @@ asg_scheduled_put(vm_ctx *ctx, asg_scheduled *a, vm_error *err)
                             a->recurrence[0] ? "The recurrence of scheduled action %s has no time before its end time"
                                              : "Given start time is in the past (scheduled action %s)",
                             a->name);
-    char sql[400];
-    snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO asg_scheduled (%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-             cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "tttiittiiii", a->group, a->name, a->arn, (long long)a->start_time,
-                   (long long)a->end_time, a->recurrence, a->time_zone, (long long)a->min_size, (long long)a->max_size,
-                   (long long)a->desired, (long long)a->next_run) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "INSERT OR REPLACE INTO asg_scheduled (" SCHEDULED_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "tttiittiiii", a->group, a->name, a->arn, (long long)a->start_time, (long long)a->end_time,
+                   a->recurrence, a->time_zone, (long long)a->min_size, (long long)a->max_size, (long long)a->desired,
+                   (long long)a->next_run) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_DONE)
         return vm_db_error(ctx->db, "recording a scheduled action", err);
@@ -264,10 +264,9 @@ asg_scheduled_put(vm_ctx *ctx, asg_scheduled *a, vm_error *err)
 int
 asg_scheduled_get(vm_ctx *ctx, const char *group, const char *name, asg_scheduled *ret, vm_error *err)
 {
-    char sql[300];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_scheduled WHERE group_name = ? AND name = ?", cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "tt", group, name) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " SCHEDULED_COLS " FROM asg_scheduled WHERE group_name = ? AND name = ?",
+                   "tt", group, name) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
@@ -315,13 +314,11 @@ render(vm_node *it, const asg_scheduled *a)
 int
 asg_scheduled_render(vm_ctx *ctx, const asg_scheduled_filter *f, vm_node *list, bool *ret_more, vm_error *err)
 {
-    char sql[400];
-    snprintf(sql, sizeof(sql),
-             "SELECT %s FROM asg_scheduled WHERE (?1 IS NULL OR group_name = ?1) AND next_run >= ?2 AND (?3 = 0 OR "
-             "next_run <= ?3) ORDER BY next_run, group_name, name",
-             cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "tii", f->group, (long long)f->start, (long long)f->end) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " SCHEDULED_COLS " FROM asg_scheduled WHERE (?1 IS NULL OR group_name = ?1) AND next_run >= "
+                                            "?2 AND (?3 = 0 OR next_run <= ?3) ORDER BY next_run, group_name, name",
+                   "tii", f->group, (long long)f->start, (long long)f->end) < 0)
         return -1;
     long seen = 0, shown = 0;
     *ret_more = false;
@@ -348,13 +345,12 @@ asg_scheduled_render(vm_ctx *ctx, const asg_scheduled_filter *f, vm_node *list, 
 int
 asg_scheduled_round(vm_ctx *ctx, asg_group *g, vm_error *err)
 {
-    char sql[300];
-    snprintf(sql, sizeof(sql),
-             "SELECT %s FROM asg_scheduled WHERE group_name = ? AND next_run > 0 AND next_run <= ? ORDER BY next_run",
-             cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     time_t now = time(NULL);
-    if (vm_db_stmt(ctx->db, &st, err, sql, "ti", g->name, (long long)now) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " SCHEDULED_COLS
+                   " FROM asg_scheduled WHERE group_name = ? AND next_run > 0 AND next_run <= ? ORDER BY next_run",
+                   "ti", g->name, (long long)now) < 0)
         return -1;
     /* read all first: the loop writes the same table */
     asg_scheduled due[8];

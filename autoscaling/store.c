@@ -43,9 +43,10 @@ asg_new_activity_id(char buf[64])
     uuid_unparse_lower(u, buf);
 }
 
-static const char group_cols[] = "name, arn, template_id, template_version, min_size, max_size, desired, "
-                                 "default_cooldown, health_check_type, grace_period, subnets, termination_policies, "
-                                 "protect_new, deleting, created_at";
+#define GROUP_COLS                                                                                                     \
+    "name, arn, template_id, template_version, min_size, max_size, desired, "                                          \
+    "default_cooldown, health_check_type, grace_period, subnets, termination_policies, "                               \
+    "protect_new, deleting, created_at"
 
 static void
 load_group(sqlite3_stmt *st, asg_group *g)
@@ -71,10 +72,8 @@ load_group(sqlite3_stmt *st, asg_group *g)
 int
 asg_get(vm_ctx *ctx, const char *name, asg_group *ret, vm_error *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_groups WHERE name = ?", group_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", name) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT " GROUP_COLS " FROM asg_groups WHERE name = ?", "t", name) < 0)
         return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -130,13 +129,13 @@ int
 asg_create(vm_ctx *ctx, const asg_group *g, const asg_tag *tags, size_t ntags, const asg_hook *hooks, size_t nhooks,
            vm_error *err)
 {
-    char sql[640];
-    snprintf(sql, sizeof(sql), "INSERT INTO asg_groups (%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-             group_cols);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_prepare(ctx->db, sql, &st, err) < 0 || bind_group(st, g, true, err) < 0)
+    if (vm_db_prepare(ctx->db,
+                      "INSERT INTO asg_groups (" GROUP_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      &st, err) < 0 ||
+        bind_group(st, g, true, err) < 0)
         goto fail;
     if (sqlite3_step(st) != SQLITE_DONE) {
         if (sqlite3_extended_errcode(ctx->db) == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -287,7 +286,7 @@ asg_busy(vm_ctx *ctx, const char *name, vm_error *err)
 
 /* --- members ------------------------------------------------------------------------------------ */
 
-static const char member_cols[] = "instance_id, lifecycle, health, subnet_id, template_version, protected, added_at";
+#define MEMBER_COLS "instance_id, lifecycle, health, subnet_id, template_version, protected, added_at"
 
 static void
 load_member(sqlite3_stmt *st, int col, asg_member *m)
@@ -305,11 +304,10 @@ load_member(sqlite3_stmt *st, int col, asg_member *m)
 int
 asg_members(vm_ctx *ctx, const char *name, asg_member **ret, size_t *ret_n, vm_error *err)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT %s FROM asg_instances WHERE group_name = ? ORDER BY added_at, instance_id",
-             member_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", name) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " MEMBER_COLS " FROM asg_instances WHERE group_name = ? ORDER BY added_at, instance_id", "t",
+                   name) < 0)
         return -1;
     size_t n = 0, cap = 8;
     _cleanup_free_ asg_member *v = calloc(cap, sizeof(*v));
@@ -334,10 +332,9 @@ asg_members(vm_ctx *ctx, const char *name, asg_member **ret, size_t *ret_n, vm_e
 int
 asg_member_of(vm_ctx *ctx, const char *instance_id, char group[ASG_NAME_MAX + 1], asg_member *ret, vm_error *err)
 {
-    char sql[256];
-    snprintf(sql, sizeof(sql), "SELECT group_name, %s FROM asg_instances WHERE instance_id = ?", member_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", instance_id) < 0)
+    if (vm_db_stmt(ctx->db, &st, err, "SELECT group_name, " MEMBER_COLS " FROM asg_instances WHERE instance_id = ?",
+                   "t", instance_id) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
         return 0;
@@ -463,8 +460,9 @@ asg_activities_open(vm_ctx *ctx, const char *group, asg_activity **ret, size_t *
     return 0;
 }
 
-static const char activity_cols[] = "a.id, a.group_name, a.description, a.cause, a.start_time, a.end_time, a.status, "
-                                    "a.status_message, a.progress, a.subnet_id, coalesce(g.arn, '')";
+#define ACTIVITY_COLS                                                                                                  \
+    "a.id, a.group_name, a.description, a.cause, a.start_time, a.end_time, a.status, "                                 \
+    "a.status_message, a.progress, a.subnet_id, coalesce(g.arn, '')"
 
 static void
 render_activity(vm_ctx *ctx, vm_node *it, sqlite3_stmt *st)
@@ -495,12 +493,11 @@ render_activity(vm_ctx *ctx, vm_node *it, sqlite3_stmt *st)
 int
 asg_activity_render(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql),
-             "SELECT %s FROM asg_activities a LEFT JOIN asg_groups g ON g.name = a.group_name WHERE a.id = ?",
-             activity_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", id) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " ACTIVITY_COLS
+                   " FROM asg_activities a LEFT JOIN asg_groups g ON g.name = a.group_name WHERE a.id = ?",
+                   "t", id) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
         return vm_db_error(ctx->db, "reading a scaling activity", err);
@@ -511,13 +508,11 @@ asg_activity_render(vm_ctx *ctx, vm_node *it, const char *id, vm_error *err)
 int
 asg_activities_render(vm_ctx *ctx, const asg_activity_filter *f, vm_node *list, bool *ret_more, vm_error *err)
 {
-    char sql[640];
-    snprintf(sql, sizeof(sql),
-             "SELECT %s FROM asg_activities a LEFT JOIN asg_groups g ON g.name = a.group_name WHERE (?1 IS NULL OR "
-             "a.group_name = ?1) ORDER BY a.seq DESC",
-             activity_cols);
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err, sql, "t", f->group) < 0)
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT " ACTIVITY_COLS " FROM asg_activities a LEFT JOIN asg_groups g ON g.name = a.group_name "
+                                           "WHERE (?1 IS NULL OR a.group_name = ?1) ORDER BY a.seq DESC",
+                   "t", f->group) < 0)
         return -1;
     long seen = 0, shown = 0;
     *ret_more = false;
