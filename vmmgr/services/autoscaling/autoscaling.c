@@ -28,10 +28,8 @@ static const char *const policies[] = { "Default",
                                         "AllocationStrategy",
                                         NULL };
 
-static int parse_hook_specs(const vm_params *p, asg_hook **ret, size_t *ret_n, vm_error *err);
-
-static int
-invalid(vm_error *err, const char *fmt, const char *value)
+int
+asg_invalid(vm_error *err, const char *fmt, const char *value)
 {
     return vm_error_set(err, VM_ERR_VALIDATION, fmt, value);
 }
@@ -41,51 +39,11 @@ subnet_exists(vm_ctx *ctx, const char *id, vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (!vm_id_valid(id, "subnet"))
-        return invalid(err, "The subnet ID '%s' is not valid", id);
+        return asg_invalid(err, "The subnet ID '%s' is not valid", id);
     if (vm_db_stmt(ctx->db, &st, err, "SELECT 1 FROM subnets WHERE id = ?", "t", id) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
-        return invalid(err, "The subnet ID '%s' does not exist", id);
-    return 0;
-}
-
-/* Tags.member.N {Key, Value, PropagateAtLaunch, ResourceId, ResourceType}; group: the group they are
- * for when known (Create), else each ResourceId (CreateOrUpdateTags). */
-static int
-parse_tags(const vm_params *p, const char *group, asg_tag **ret, const char ***ret_groups, size_t *ret_n, vm_error *err)
-{
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, "Tags.member", &idx, &n, err) < 0)
-        return -1;
-    _cleanup_free_ asg_tag *tags = calloc(n + 1, sizeof(*tags));
-    _cleanup_free_ const char **groups = calloc(n + 1, sizeof(char *));
-    if (!tags || !groups)
-        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        tags[i].key = vm_params_getf(p, "Tags.member.%d.Key", idx[i]);
-        tags[i].value = vm_params_getf(p, "Tags.member.%d.Value", idx[i]);
-        const char *prop = vm_params_getf(p, "Tags.member.%d.PropagateAtLaunch", idx[i]);
-        const char *rid = vm_params_getf(p, "Tags.member.%d.ResourceId", idx[i]);
-        const char *rtype = vm_params_getf(p, "Tags.member.%d.ResourceType", idx[i]);
-        if (!tags[i].key || !*tags[i].key || strlen(tags[i].key) > 128)
-            return vm_error_set(err, VM_ERR_VALIDATION, "Tag key must be between 1 and 128 characters");
-        if (strncmp(tags[i].key, "aws:", 4) == 0)
-            return invalid(err, "Tag keys starting with 'aws:' are reserved for internal use: %s", tags[i].key);
-        if (tags[i].value && strlen(tags[i].value) > 256)
-            return vm_error_set(err, VM_ERR_VALIDATION, "Tag value must be at most 256 characters");
-        if (rtype && strcmp(rtype, "auto-scaling-group") != 0)
-            return invalid(err, "Invalid resource type: %s", rtype);
-        tags[i].propagate = prop && strcmp(prop, "true") == 0;
-        groups[i] = group ? group : rid;
-        if (!groups[i])
-            return vm_error_set(err, VM_ERR_VALIDATION, "ResourceId is required for every tag");
-        if (group && rid && strcmp(rid, group) != 0)
-            return invalid(err, "Tag ResourceId %s is not the group being created", rid);
-    }
-    *ret = TAKE_PTR(tags);
-    *ret_groups = TAKE_PTR(groups);
-    *ret_n = n;
+        return asg_invalid(err, "The subnet ID '%s' does not exist", id);
     return 0;
 }
 
@@ -130,7 +88,7 @@ parse_config(vm_ctx *ctx, const vm_params *p, asg_group *g, bool create, vm_erro
     const char *hc = vm_params_get(p, "HealthCheckType");
     if (hc) {
         if (strcmp(hc, "EC2") != 0 && strcmp(hc, "ELB") != 0)
-            return invalid(err, "Invalid health check type: %s (EC2 or ELB)", hc);
+            return asg_invalid(err, "Invalid health check type: %s (EC2 or ELB)", hc);
         snprintf(g->health_check_type, sizeof(g->health_check_type), "%s", hc);
     }
     _cleanup_free_ const char **tps = NULL, **azs = NULL;
@@ -142,7 +100,7 @@ parse_config(vm_ctx *ctx, const vm_params *p, asg_group *g, bool create, vm_erro
         g->termination_policies[0] = '\0';
         for (size_t i = 0; i < ntp; i++) {
             if (!vm_match_any(tps[i], policies) || strchr(tps[i], '*') || strchr(tps[i], '?'))
-                return invalid(err, "Termination policy %s is not valid", tps[i]);
+                return asg_invalid(err, "Termination policy %s is not valid", tps[i]);
             size_t len = strlen(g->termination_policies);
             snprintf(g->termination_policies + len, sizeof(g->termination_policies) - len, "%s%s", i ? "," : "",
                      tps[i]);
@@ -150,7 +108,7 @@ parse_config(vm_ctx *ctx, const vm_params *p, asg_group *g, bool create, vm_erro
     }
     for (size_t i = 0; i < naz; i++)
         if (vm_zone_find(ctx, azs[i]) < 0)
-            return invalid(err, "Invalid Availability Zone: %s", azs[i]);
+            return asg_invalid(err, "Invalid Availability Zone: %s", azs[i]);
     const char *vpczi = vm_params_get(p, "VPCZoneIdentifier");
     if (vpczi && *vpczi) {
         asg_group tmp = { 0 };
@@ -226,7 +184,7 @@ create_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     if (!name || !*name || strlen(name) > ASG_NAME_MAX)
         return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required and at most 255 characters");
     if (strchr(name, ':'))
-        return invalid(err, "The group name %s may not contain ':'", name);
+        return asg_invalid(err, "The group name %s may not contain ':'", name);
     if (!vm_params_get(p, "MinSize") || !vm_params_get(p, "MaxSize"))
         return vm_error_set(err, VM_ERR_VALIDATION, "MinSize and MaxSize are required");
     snprintf(g.name, sizeof(g.name), "%s", name);
@@ -238,7 +196,7 @@ create_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     _cleanup_free_ asg_tag *tags = NULL;
     _cleanup_free_ const char **tgroups = NULL;
     size_t nt;
-    if (parse_tags(p, g.name, &tags, &tgroups, &nt, err) < 0)
+    if (asg_parse_tags(p, g.name, &tags, &tgroups, &nt, err) < 0)
         return -1;
     uuid_t u;
     char us[40];
@@ -250,7 +208,7 @@ create_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
     size_t nh = 0;
     _cleanup_free_ char(*tgs)[ELB_ID_LEN + 1] = NULL;
     size_t ntg = 0;
-    if (parse_hook_specs(p, &hooks, &nh, err) < 0 || asg_parse_tg_arns(ctx, p, &tgs, &ntg, err) < 0)
+    if (asg_parse_hook_specs(p, &hooks, &nh, err) < 0 || asg_parse_tg_arns(ctx, p, &tgs, &ntg, err) < 0)
         return -1;
     if (asg_create(ctx, &g, tags, nt, hooks, nh, err) < 0)
         return -1;
@@ -278,7 +236,8 @@ update_group(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *re
         g.desired = g.min_size;
     if (g.desired > g.max_size)
         g.desired = g.max_size;
-    if (vm_params_int(p, "DesiredCapacity", g.desired, 0, ASG_MAX_SIZE, &g.desired, err) < 0 || check_bounds(&g, err) < 0)
+    if (vm_params_int(p, "DesiredCapacity", g.desired, 0, ASG_MAX_SIZE, &g.desired, err) < 0 ||
+        check_bounds(&g, err) < 0)
         return -1;
     _cleanup_free_ char(*tgs)[ELB_ID_LEN + 1] = NULL;
     size_t ntg = 0;
@@ -506,7 +465,7 @@ group_matches(vm_ctx *ctx, const vm_params *p, const char *group, bool *ret, vm_
             return name ? -1 : vm_error_set(err, VM_ERR_VALIDATION, "A filter needs a Name");
         bool by_key = strcmp(name, "tag-key") == 0, by_value = strcmp(name, "tag-value") == 0;
         if (!by_key && !by_value && strncmp(name, "tag:", 4) != 0)
-            return invalid(err, "Filter name %s is not valid (tag:<key>, tag-key or tag-value)", name);
+            return asg_invalid(err, "Filter name %s is not valid (tag:<key>, tag-key or tag-value)", name);
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if (vm_db_stmt(ctx->db, &st, err, "SELECT key, value FROM asg_tags WHERE group_name = ?", "t", group) < 0)
             return -1;
@@ -530,7 +489,8 @@ describe_groups(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node 
     _cleanup_free_ const char **names = NULL;
     size_t nn;
     long offset, max;
-    if (vm_params_list(p, "AutoScalingGroupNames.member", &names, &nn, err) < 0 || asg_page_args(p, &offset, &max, err) < 0)
+    if (vm_params_list(p, "AutoScalingGroupNames.member", &names, &nn, err) < 0 ||
+        asg_page_args(p, &offset, &max, err) < 0)
         return -1;
     char **all = NULL;
     if (asg_names(ctx, &all, err) < 0)
@@ -643,9 +603,10 @@ set_desired(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *res
         return vm_error_set(err, VM_ERR_SCALING_IN_PROGRESS, "The group %s is being deleted", name);
     char t[32], cause[512];
     vm_time_format(time(NULL), t, sizeof(t));
-    snprintf(cause, sizeof(cause),
-             "At %s a user request explicitly set group desired capacity changing the desired capacity from %ld to %ld.",
-             t, g.desired, d);
+    snprintf(
+        cause, sizeof(cause),
+        "At %s a user request explicitly set group desired capacity changing the desired capacity from %ld to %ld.", t,
+        g.desired, d);
     return asg_set_desired(ctx, name, d, d != g.desired ? cause : NULL, err);
 }
 
@@ -727,112 +688,6 @@ fail:
 }
 
 static int
-put_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    (void)result;
-    _cleanup_free_ asg_tag *tags = NULL;
-    _cleanup_free_ const char **groups = NULL;
-    size_t n;
-    if (parse_tags(p, NULL, &tags, &groups, &n, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        asg_group g;
-        if (asg_get(ctx, groups[i], &g, err) < 0)
-            return -1;
-    }
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (asg_tags_put(ctx, groups[i], &tags[i], 1, err) < 0) {
-            vm_db_rollback(ctx->db);
-            return -1;
-        }
-    return vm_db_commit(ctx->db, err);
-}
-
-static int
-delete_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    (void)result;
-    _cleanup_free_ asg_tag *tags = NULL;
-    _cleanup_free_ const char **groups = NULL;
-    size_t n;
-    if (parse_tags(p, NULL, &tags, &groups, &n, err) < 0)
-        return -1;
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *key = tags[i].key;
-        if (asg_tags_delete(ctx, groups[i], &key, 1, err) < 0) {
-            vm_db_rollback(ctx->db);
-            return -1;
-        }
-    }
-    return vm_db_commit(ctx->db, err);
-}
-
-/* DescribeTags: Filters auto-scaling-group, key, value, propagate-at-launch */
-static int
-describe_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    long offset, max;
-    if (asg_page_args(p, &offset, &max, err) < 0)
-        return -1;
-    _cleanup_(vm_node_freep) vm_node *all = vm_node_new_root("all");
-    vm_node *tl = all ? vm_node_list(all, "Tags", NULL) : NULL;
-    if (!tl || asg_tags_render(ctx, tl, NULL, err) < 0)
-        return tl ? -1 : vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    _cleanup_free_ int *idx = NULL;
-    size_t nf;
-    if (vm_params_indexes(p, "Filters.member", &idx, &nf, err) < 0)
-        return -1;
-    vm_node *list = vm_node_list(result, "Tags", NULL);
-    long seen = 0, shown = 0;
-    bool more = false;
-    for (vm_node *t = tl->first; t; t = t->next) {
-        bool keep = true;
-        for (size_t i = 0; i < nf && keep; i++) {
-            const char *name = vm_params_getf(p, "Filters.member.%d.Name", idx[i]);
-            char pre[64];
-            snprintf(pre, sizeof(pre), "Filters.member.%d.Values.member", idx[i]);
-            _cleanup_free_ const char **vals = NULL;
-            size_t nv;
-            if (!name || vm_params_list(p, pre, &vals, &nv, err) < 0)
-                return name ? -1 : vm_error_set(err, VM_ERR_VALIDATION, "A filter needs a Name");
-            const char *field = strcmp(name, "auto-scaling-group") == 0    ? "ResourceId"
-                                : strcmp(name, "key") == 0                 ? "Key"
-                                : strcmp(name, "value") == 0               ? "Value"
-                                : strcmp(name, "propagate-at-launch") == 0 ? "PropagateAtLaunch"
-                                                                           : NULL;
-            if (!field)
-                return invalid(err, "Filter name %s is not valid", name);
-            vm_node *f = vm_node_child(t, field);
-            char text[16];
-            const char *subject = f->type == VM_NODE_BOOL ? (snprintf(text, sizeof(text), "%s", f->num ? "true" : "false"), text)
-                                                          : f->str;
-            keep = false;
-            for (size_t j = 0; j < nv; j++)
-                keep |= strcmp(subject, vals[j]) == 0;
-        }
-        if (!keep || seen++ < offset)
-            continue;
-        if (shown == max) {
-            more = true;
-            break;
-        }
-        shown++;
-        vm_node *it = vm_node_item(list);
-        for (vm_node *c = t->first; c; c = c->next)
-            c->type == VM_NODE_BOOL ? (void)vm_node_bool(it, c->name, NULL, c->num) : (void)vm_node_str(it, c->name, NULL, c->str);
-    }
-    asg_next_token(result, more, offset + max);
-    return 0;
-}
-
-static int
 termination_policy_types(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
 {
     (void)ctx, (void)principal, (void)p, (void)err;
@@ -840,289 +695,6 @@ termination_policy_types(vm_ctx *ctx, const char *principal, const vm_params *p,
     for (const char *const *t = policies; *t; t++)
         vm_node_str(l, NULL, NULL, *t);
     return 0;
-}
-
-static int
-parse_adjustment_type(const vm_params *p, asg_policy *pol, bool required, vm_error *err)
-{
-    static const char *const types[] = { "ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity", NULL };
-    const char *t = vm_params_get(p, "AdjustmentType");
-    if (!t) {
-        if (required)
-            return vm_error_set(err, VM_ERR_VALIDATION, "AdjustmentType is required for a %s policy", pol->type);
-        return 0;
-    }
-    for (const char *const *k = types; *k; k++)
-        if (strcmp(*k, t) == 0) {
-            snprintf(pol->adjustment_type, sizeof(pol->adjustment_type), "%s", t);
-            return 0;
-        }
-    return invalid(err, "Invalid adjustment type: %s", t);
-}
-
-static int
-parse_double(const char *param, const char *text, double *ret, vm_error *err)
-{
-    char *end;
-    *ret = strtod(text, &end);
-    if (!*text || *end)
-        return vm_error_set(err, VM_ERR_VALIDATION, "The value %s of %s is not a number", text, param);
-    return 0;
-}
-
-static int
-cmp_steps(const void *a, const void *b)
-{
-    const asg_step *x = a, *y = b;
-    if (!x->has_lower || !y->has_lower)
-        return !x->has_lower ? (!y->has_lower ? 0 : -1) : 1;
-    return x->lower < y->lower ? -1 : x->lower > y->lower;
-}
-
-static int
-parse_steps(const vm_params *p, asg_policy *pol, vm_error *err)
-{
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, "StepAdjustments.member", &idx, &n, err) < 0)
-        return -1;
-    if (n == 0)
-        return vm_error_set(err, VM_ERR_VALIDATION, "StepAdjustments are required for a step scaling policy");
-    if (n > ASG_MAX_STEPS)
-        return vm_error_set(err, VM_ERR_VALIDATION, "At most %d step adjustments", ASG_MAX_STEPS);
-    for (size_t i = 0; i < n; i++) {
-        asg_step *s = &pol->steps[i];
-        *s = (asg_step){ 0 };
-        const char *lo = vm_params_getf(p, "StepAdjustments.member.%d.MetricIntervalLowerBound", idx[i]);
-        const char *hi = vm_params_getf(p, "StepAdjustments.member.%d.MetricIntervalUpperBound", idx[i]);
-        const char *adj = vm_params_getf(p, "StepAdjustments.member.%d.ScalingAdjustment", idx[i]);
-        char *end;
-        if (!adj)
-            return vm_error_set(err, VM_ERR_VALIDATION, "Each step adjustment needs a ScalingAdjustment");
-        s->adjustment = strtol(adj, &end, 10);
-        if (*end)
-            return invalid(err, "ScalingAdjustment %s is not a number", adj);
-        if ((lo && parse_double("MetricIntervalLowerBound", lo, &s->lower, err) < 0) ||
-            (hi && parse_double("MetricIntervalUpperBound", hi, &s->upper, err) < 0))
-            return -1;
-        s->has_lower = lo;
-        s->has_upper = hi;
-        if (lo && hi && s->upper <= s->lower)
-            return vm_error_set(err, VM_ERR_VALIDATION, "A step's upper bound must be greater than its lower bound");
-    }
-    pol->nsteps = n;
-    qsort(pol->steps, n, sizeof(asg_step), cmp_steps);
-    /* no gaps, no overlaps: each step starts where the one before ends; one open end at most each */
-    for (size_t i = 0; i + 1 < n; i++)
-        if (!pol->steps[i].has_upper || !pol->steps[i + 1].has_lower || pol->steps[i].upper != pol->steps[i + 1].lower)
-            return vm_error_set(err, VM_ERR_VALIDATION,
-                                "Step adjustments may not overlap or leave a gap between their intervals");
-    return 0;
-}
-
-static int
-parse_target_tracking(vm_ctx *ctx, const vm_params *p, asg_policy *pol, vm_error *err)
-{
-    (void)ctx;
-    const char *tv = vm_params_get(p, "TargetTrackingConfiguration.TargetValue");
-    if (!tv)
-        return vm_error_set(err, VM_ERR_VALIDATION, "TargetTrackingConfiguration.TargetValue is required");
-    if (parse_double("TargetValue", tv, &pol->tt_target, err) < 0)
-        return -1;
-    if (pol->tt_target <= 0)
-        return vm_error_set(err, VM_ERR_VALIDATION, "TargetValue must be greater than 0");
-    if (vm_params_bool(p, "TargetTrackingConfiguration.DisableScaleIn", false, &pol->tt_disable_scale_in, err) < 0)
-        return -1;
-    const char *pre = vm_params_get(p, "TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType");
-    const char *cname = vm_params_get(p, "TargetTrackingConfiguration.CustomizedMetricSpecification.MetricName");
-    if (vm_params_get(p, "TargetTrackingConfiguration.CustomizedMetricSpecification.Metrics.member.1.Id"))
-        return vm_error_set(err, VM_ERR_VALIDATION, "Metric math in a target tracking policy is not offered yet");
-    if (!pre == !cname)
-        return vm_error_set(err, VM_ERR_VALIDATION,
-                            "Give either PredefinedMetricSpecification or CustomizedMetricSpecification");
-    if (pre) {
-        const char *metric = strcmp(pre, "ASGAverageCPUUtilization") == 0 ? "CPUUtilization"
-                             : strcmp(pre, "ASGAverageNetworkIn") == 0    ? "NetworkIn"
-                             : strcmp(pre, "ASGAverageNetworkOut") == 0   ? "NetworkOut"
-                                                                          : NULL;
-        if (!metric && strcmp(pre, "ALBRequestCountPerTarget") == 0) {
-            /* ResourceLabel app/LB/ID/targetgroup/TG/ID: the target group's requests per target */
-            const char *label =
-                vm_params_get(p, "TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel");
-            const char *tgpart = label ? strstr(label, "/targetgroup/") : NULL;
-            if (!label || strncmp(label, "app/", 4) != 0 || !tgpart)
-                return vm_error_set(err, VM_ERR_VALIDATION,
-                                    "ALBRequestCountPerTarget needs a ResourceLabel "
-                                    "app/<load-balancer-name>/<id>/targetgroup/<target-group-name>/<id>");
-            snprintf(pol->tt_metric, sizeof(pol->tt_metric), "%s", pre);
-            snprintf(pol->tt_spec, sizeof(pol->tt_spec), "AWS/ApplicationELB\nRequestCountPerTarget\nSum\n60\n\nTargetGroup=%s\n",
-                     tgpart + 1);
-            return 0;
-        }
-        if (!metric)
-            return invalid(err, "Invalid predefined metric type: %s", pre);
-        snprintf(pol->tt_metric, sizeof(pol->tt_metric), "%s", pre);
-        snprintf(pol->tt_spec, sizeof(pol->tt_spec), "AWS/EC2\n%s\nAverage\n60\n\nAutoScalingGroupName=%s\n", metric,
-                 pol->group);
-        return 0;
-    }
-    const char *base = "TargetTrackingConfiguration.CustomizedMetricSpecification.";
-    const char *ns = vm_params_getf(p, "%sNamespace", base), *stat = vm_params_getf(p, "%sStatistic", base);
-    const char *unit = vm_params_getf(p, "%sUnit", base), *period = vm_params_getf(p, "%sPeriod", base);
-    static const char *const stats[] = { "Average", "Minimum", "Maximum", "SampleCount", "Sum", NULL };
-    if (!ns || !stat)
-        return vm_error_set(err, VM_ERR_VALIDATION, "A customized metric needs MetricName, Namespace and Statistic");
-    bool ok = false;
-    for (const char *const *s = stats; *s; s++)
-        ok |= strcmp(*s, stat) == 0;
-    if (!ok)
-        return invalid(err, "Invalid statistic: %s", stat);
-    long per = period ? atol(period) : 60;
-    if (per != 10 && per != 30 && per != 60)
-        return vm_error_set(err, VM_ERR_VALIDATION, "Period must be 10, 30 or 60 seconds");
-    snprintf(pol->tt_metric, sizeof(pol->tt_metric), "Custom");
-    int len = snprintf(pol->tt_spec, sizeof(pol->tt_spec), "%s\n%s\n%s\n%ld\n%s\n", ns, cname, stat, per,
-                       unit ? unit : "");
-    char key[160];
-    snprintf(key, sizeof(key), "%sDimensions.member", base);
-    _cleanup_free_ int *idx = NULL;
-    size_t n;
-    if (vm_params_indexes(p, key, &idx, &n, err) < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *dn = vm_params_getf(p, "%s.%d.Name", key, idx[i]), *dv = vm_params_getf(p, "%s.%d.Value", key, idx[i]);
-        if (!dn || !dv || strchr(dn, '\n') || strchr(dv, '\n') || strchr(dn, '='))
-            return vm_error_set(err, VM_ERR_VALIDATION, "A dimension needs a Name and a Value");
-        len += snprintf(pol->tt_spec + len, sizeof(pol->tt_spec) - len, "%s=%s\n", dn, dv);
-        if ((size_t)len >= sizeof(pol->tt_spec))
-            return vm_error_set(err, VM_ERR_VALIDATION, "The customized metric is too long");
-    }
-    if (strchr(ns, '\n') || strchr(cname, '\n'))
-        return vm_error_set(err, VM_ERR_VALIDATION, "Invalid metric name");
-    return 0;
-}
-
-static int
-put_policy(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    asg_policy pol = { .cooldown = -1, .warmup = -1, .enabled = true };
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "PolicyName");
-    const char *type = vm_params_get(p, "PolicyType");
-    asg_group g;
-    if (!group || !name || !*name || strlen(name) > 255)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and PolicyName (at most 255) are required");
-    if (asg_get(ctx, group, &g, err) < 0)
-        return -1;
-    snprintf(pol.group, sizeof(pol.group), "%s", group);
-    snprintf(pol.name, sizeof(pol.name), "%s", name);
-    snprintf(pol.type, sizeof(pol.type), "%s", type ? type : "SimpleScaling");
-    if (vm_params_bool(p, "Enabled", true, &pol.enabled, err) < 0 ||
-        vm_params_int(p, "EstimatedInstanceWarmup", -1, 0, 1L << 30, &pol.warmup, err) < 0)
-        return -1;
-    if (strcmp(pol.type, "SimpleScaling") == 0) {
-        const char *adj = vm_params_get(p, "ScalingAdjustment");
-        if (!adj)
-            return vm_error_set(err, VM_ERR_VALIDATION, "ScalingAdjustment is required for a simple scaling policy");
-        if (parse_adjustment_type(p, &pol, true, err) < 0 ||
-            vm_params_int(p, "ScalingAdjustment", 0, -(1L << 30), 1L << 30, &pol.scaling_adjustment, err) < 0 ||
-            vm_params_int(p, "Cooldown", -1, 0, 1L << 30, &pol.cooldown, err) < 0 ||
-            vm_params_int(p, "MinAdjustmentMagnitude", 0, 0, 1L << 30, &pol.min_adjustment_magnitude, err) < 0)
-            return -1;
-    } else if (strcmp(pol.type, "StepScaling") == 0) {
-        const char *agg = vm_params_get(p, "MetricAggregationType");
-        if (agg && strcmp(agg, "Average") != 0 && strcmp(agg, "Minimum") != 0 && strcmp(agg, "Maximum") != 0)
-            return invalid(err, "Invalid metric aggregation type: %s", agg);
-        snprintf(pol.metric_aggregation, sizeof(pol.metric_aggregation), "%s", agg ? agg : "Average");
-        if (parse_adjustment_type(p, &pol, true, err) < 0 ||
-            vm_params_int(p, "MinAdjustmentMagnitude", 0, 0, 1L << 30, &pol.min_adjustment_magnitude, err) < 0 ||
-            parse_steps(p, &pol, err) < 0)
-            return -1;
-    } else if (strcmp(pol.type, "TargetTrackingScaling") == 0) {
-        if (parse_target_tracking(ctx, p, &pol, err) < 0)
-            return -1;
-    } else if (strcmp(pol.type, "PredictiveScaling") == 0) {
-        return vm_error_set(err, VM_ERR_VALIDATION, "Predictive scaling is not offered by this endpoint");
-    } else {
-        return invalid(err, "Invalid policy type: %s", pol.type);
-    }
-    if (pol.min_adjustment_magnitude && strcmp(pol.adjustment_type, "PercentChangeInCapacity") != 0)
-        return vm_error_set(err, VM_ERR_VALIDATION,
-                            "MinAdjustmentMagnitude may only be specified when AdjustmentType is PercentChangeInCapacity");
-    if (asg_policy_put(ctx, &pol, err) < 0)
-        return -1;
-    vm_node_str(result, "PolicyARN", NULL, pol.arn);
-    vm_node *al = vm_node_list(result, "Alarms", NULL);
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    if (vm_db_stmt(ctx->db, &st, err,
-                   "SELECT alarm_name, alarm_arn FROM asg_policy_alarms WHERE policy_arn = ? ORDER BY "
-                   "alarm_name",
-                   "t", pol.arn) < 0)
-        return -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        vm_node *a = vm_node_item(al);
-        vm_node_str(a, "AlarmName", NULL, vm_db_text(st, 0));
-        vm_node_str(a, "AlarmARN", NULL, vm_db_text(st, 1));
-    }
-    return 0;
-}
-
-static int
-describe_policies(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    _cleanup_free_ const char **names = NULL, **types = NULL;
-    size_t nn, nt;
-    long offset, max;
-    if (vm_params_list(p, "PolicyNames.member", &names, &nn, err) < 0 ||
-        vm_params_list(p, "PolicyTypes.member", &types, &nt, err) < 0 || asg_page_args(p, &offset, &max, err) < 0)
-        return -1;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    asg_group g;
-    if (group && asg_get(ctx, group, &g, err) < 0)
-        return -1;
-    bool more;
-    if (asg_policies_render(ctx, group, names, types, offset, max, vm_node_list(result, "ScalingPolicies", NULL), &more,
-                            err) < 0)
-        return -1;
-    asg_next_token(result, more, offset + max);
-    return 0;
-}
-
-static int
-delete_policy(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    (void)result;
-    const char *name = vm_params_get(p, "PolicyName");
-    asg_policy pol;
-    if (!name)
-        return vm_error_set(err, VM_ERR_VALIDATION, "PolicyName is required");
-    if (asg_policy_get(ctx, vm_params_get(p, "AutoScalingGroupName"), name, &pol, err) < 0)
-        return -1;
-    return asg_policy_delete(ctx, &pol, err);
-}
-
-static int
-execute_policy(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    (void)result;
-    const char *name = vm_params_get(p, "PolicyName");
-    const char *mv = vm_params_get(p, "MetricValue"), *bt = vm_params_get(p, "BreachThreshold");
-    asg_policy pol;
-    asg_group g;
-    bool honor;
-    double v = 0, t = 0;
-    if (!name)
-        return vm_error_set(err, VM_ERR_VALIDATION, "PolicyName is required");
-    if (asg_policy_get(ctx, vm_params_get(p, "AutoScalingGroupName"), name, &pol, err) < 0 ||
-        asg_get(ctx, pol.group, &g, err) < 0 || vm_params_bool(p, "HonorCooldown", false, &honor, err) < 0 ||
-        (mv && parse_double("MetricValue", mv, &v, err) < 0) || (bt && parse_double("BreachThreshold", bt, &t, err) < 0))
-        return -1;
-    if (strcmp(pol.type, "StepScaling") == 0 && (!mv || !bt))
-        return vm_error_set(err, VM_ERR_VALIDATION, "MetricValue and BreachThreshold are required for a step policy");
-    return asg_policy_execute(ctx, &g, &pol, honor, mv != NULL, v, t, "a user request executed", err);
 }
 
 static int
@@ -1143,11 +715,11 @@ put_warm_pool(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *r
     if (g.deleting)
         return vm_error_set(err, VM_ERR_SCALING_IN_PROGRESS, "The group %s is being deleted", group);
     if (state && strcmp(state, "Stopped") != 0 && strcmp(state, "Hibernated") != 0 && strcmp(state, "Running") != 0)
-        return invalid(err, "Invalid pool state: %s (Stopped, Hibernated or Running)", state);
+        return asg_invalid(err, "Invalid pool state: %s (Stopped, Hibernated or Running)", state);
     if (wp.max_prepared >= 0 && wp.max_prepared < wp.min_size)
         return vm_error_set(err, VM_ERR_VALIDATION,
-                            "MaxGroupPreparedCapacity %ld must be greater than or equal to MinSize %ld", wp.max_prepared,
-                            wp.min_size);
+                            "MaxGroupPreparedCapacity %ld must be greater than or equal to MinSize %ld",
+                            wp.max_prepared, wp.min_size);
     asg_warm_pool old;
     if (asg_warm_pool_get(ctx, group, &old, err) < 0)
         return -1;
@@ -1246,7 +818,7 @@ processes(vm_ctx *ctx, const vm_params *p, bool suspend, vm_error *err)
         for (const char *const *k = asg_processes; *k; k++)
             known |= strcmp(*k, procs[i]) == 0;
         if (!known)
-            return invalid(err, "Invalid process name: %s", procs[i]);
+            return asg_invalid(err, "Invalid process name: %s", procs[i]);
     }
     return asg_processes_set(ctx, group, procs, n, suspend, err);
 }
@@ -1321,7 +893,7 @@ set_instance_health(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
     if (!id || !h)
         return vm_error_set(err, VM_ERR_VALIDATION, "InstanceId and HealthStatus are required");
     if (strcmp(h, "Healthy") != 0 && strcmp(h, "Unhealthy") != 0)
-        return invalid(err, "Invalid health status: %s (Healthy or Unhealthy)", h);
+        return asg_invalid(err, "Invalid health status: %s (Healthy or Unhealthy)", h);
     int found = asg_member_of(ctx, id, group, &m, err);
     if (found < 0)
         return -1;
@@ -1331,310 +903,6 @@ set_instance_health(vm_ctx *ctx, const char *principal, const vm_params *p, vm_n
     return asg_member_set(ctx, id, NULL, h, err);
 }
 
-
-/* --- lifecycle hooks ------------------------------------------------------------------------------ */
-
-/* A hook's fields under prefix ("" or "LifecycleHookSpecificationList.member.N."); h holds the
- * existing hook's (an update) or the defaults. */
-static int
-parse_hook(const vm_params *p, const char *prefix, asg_hook *h, bool exists, vm_error *err)
-{
-    char key[128];
-#define KEY(k) (snprintf(key, sizeof(key), "%s%s", prefix, k), key)
-    const char *name = vm_params_get(p, KEY("LifecycleHookName")), *tr = vm_params_get(p, KEY("LifecycleTransition")),
-               *dr = vm_params_get(p, KEY("DefaultResult")), *md = vm_params_get(p, KEY("NotificationMetadata")),
-               *target = vm_params_get(p, KEY("NotificationTargetARN")), *role = vm_params_get(p, KEY("RoleARN"));
-    if (!name || !*name || strlen(name) >= sizeof(h->name))
-        return vm_error_set(err, VM_ERR_VALIDATION, "LifecycleHookName is required and at most 255 characters");
-    if (!exists) {
-        *h = (asg_hook){ .heartbeat = 3600, .default_result = "ABANDON" };
-        snprintf(h->name, sizeof(h->name), "%s", name);
-        if (!tr)
-            return vm_error_set(err, VM_ERR_VALIDATION,
-                                "Invalid lifecycle transition name: A lifecycle transition is required to create the "
-                                "lifecycle hook %s",
-                                name);
-    }
-    if (tr) {
-        if (strcmp(tr, ASG_HOOK_LAUNCHING) != 0 && strcmp(tr, ASG_HOOK_TERMINATING) != 0)
-            return invalid(err, "Invalid Lifecycle Transition name: %s", tr);
-        snprintf(h->transition, sizeof(h->transition), "%s", tr);
-    }
-    if (dr) {
-        if (strcmp(dr, "CONTINUE") != 0 && strcmp(dr, "ABANDON") != 0)
-            return invalid(err, "Invalid value for DefaultResult: %s (CONTINUE or ABANDON)", dr);
-        snprintf(h->default_result, sizeof(h->default_result), "%s", dr);
-    }
-    if ((md && strlen(md) >= sizeof(h->metadata)) || (target && strlen(target) >= sizeof(h->target_arn)) ||
-        (role && strlen(role) >= sizeof(h->role_arn)))
-        return vm_error_set(err, VM_ERR_VALIDATION, "NotificationMetadata, NotificationTargetARN or RoleARN is too long");
-    if (md)
-        snprintf(h->metadata, sizeof(h->metadata), "%s", md);
-    if (target)
-        snprintf(h->target_arn, sizeof(h->target_arn), "%s", target);
-    if (role)
-        snprintf(h->role_arn, sizeof(h->role_arn), "%s", role);
-    if (vm_params_get(p, KEY("HeartbeatTimeout"))) {
-        long hb;
-        if (vm_params_int(p, key, 0, LONG_MIN, LONG_MAX, &hb, err) < 0)
-            return -1;
-        if (hb < 30 || hb > 7200)
-            return vm_error_set(err, VM_ERR_VALIDATION,
-                                "Heartbeat timeout %ld is out of range: it must be between 30 and 7200 seconds", hb);
-        h->heartbeat = hb;
-    }
-#undef KEY
-    return 0;
-}
-
-/* CreateAutoScalingGroup's LifecycleHookSpecificationList: owned array. */
-static int
-parse_hook_specs(const vm_params *p, asg_hook **ret, size_t *ret_n, vm_error *err)
-{
-    size_t n = 0;
-    char key[96];
-    for (;; n++) {
-        snprintf(key, sizeof(key), "LifecycleHookSpecificationList.member.%zu.LifecycleHookName", n + 1);
-        if (!vm_params_get(p, key))
-            break;
-    }
-    if (n > ASG_MAX_HOOKS)
-        return vm_error_set(err, VM_ERR_LIMIT_EXCEEDED, "At most %d lifecycle hooks per group", ASG_MAX_HOOKS);
-    _cleanup_free_ asg_hook *v = calloc(n + 1, sizeof(asg_hook));
-    if (!v)
-        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        char prefix[64];
-        snprintf(prefix, sizeof(prefix), "LifecycleHookSpecificationList.member.%zu.", i + 1);
-        if (parse_hook(p, prefix, &v[i], false, err) < 0)
-            return -1;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(v[j].name, v[i].name) == 0)
-                return invalid(err, "Duplicate lifecycle hook name: %s", v[i].name);
-    }
-    *ret = TAKE_PTR(v);
-    *ret_n = n;
-    return 0;
-}
-
-static int
-put_hook(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "LifecycleHookName");
-    asg_group g;
-    asg_hook h;
-    if (!group || !name)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and LifecycleHookName are required");
-    if (asg_get(ctx, group, &g, err) < 0)
-        return -1;
-    int exists = asg_hook_get(ctx, group, name, &h, err), count = asg_hooks_count(ctx, group, NULL, err);
-    if (exists < 0 || count < 0 || parse_hook(p, "", &h, exists, err) < 0)
-        return -1;
-    if (!exists && count >= ASG_MAX_HOOKS)
-        return vm_error_set(err, VM_ERR_LIMIT_EXCEEDED, "Cannot add more than %d lifecycle hooks to group %s",
-                            ASG_MAX_HOOKS, group);
-    return asg_hook_put(ctx, group, &h, err);
-}
-
-static int
-describe_hooks(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    _cleanup_free_ const char **names = NULL;
-    size_t n;
-    asg_group g;
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "LifecycleHookNames.member", &names, &n, err) < 0)
-        return -1;
-    return asg_hooks_render(ctx, group, names, n, vm_node_list(result, "LifecycleHooks", NULL), err);
-}
-
-static int
-delete_hook(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "LifecycleHookName");
-    asg_group g;
-    if (!group || !name)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and LifecycleHookName are required");
-    if (asg_get(ctx, group, &g, err) < 0)
-        return -1;
-    return asg_hook_delete(ctx, group, name, err);
-}
-
-static int
-hook_action(vm_ctx *ctx, const vm_params *p, bool complete, vm_error *err)
-{
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *name = vm_params_get(p, "LifecycleHookName"),
-               *token = vm_params_get(p, "LifecycleActionToken"), *id = vm_params_get(p, "InstanceId"),
-               *res = vm_params_get(p, "LifecycleActionResult");
-    asg_group g;
-    asg_hook h;
-    if (!group || !name)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName and LifecycleHookName are required");
-    if (!token && !id)
-        return vm_error_set(err, VM_ERR_VALIDATION, "Either LifecycleActionToken or InstanceId is required");
-    if (complete && !res)
-        return vm_error_set(err, VM_ERR_VALIDATION, "LifecycleActionResult is required");
-    if (complete && strcmp(res, "CONTINUE") != 0 && strcmp(res, "ABANDON") != 0)
-        return invalid(err, "Invalid value for LifecycleActionResult: %s (CONTINUE or ABANDON)", res);
-    if (asg_get(ctx, group, &g, err) < 0)
-        return -1;
-    int found = asg_hook_get(ctx, group, name, &h, err);
-    if (found <= 0)
-        return found < 0 ? -1 : vm_error_set(err, VM_ERR_VALIDATION, "No Lifecycle Hook found for name: %s", name);
-    return complete ? asg_hook_complete(ctx, group, name, token, id, res, err)
-                    : asg_hook_heartbeat(ctx, group, name, token, id, err);
-}
-
-static int
-complete_action(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    return hook_action(ctx, p, true, err);
-}
-
-static int
-heartbeat(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    return hook_action(ctx, p, false, err);
-}
-
-static int
-hook_types(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)ctx, (void)principal, (void)p, (void)err;
-    vm_node *l = vm_node_list(result, "LifecycleHookTypes", NULL);
-    vm_node_str(vm_node_item(l), NULL, NULL, ASG_HOOK_LAUNCHING);
-    vm_node_str(vm_node_item(l), NULL, NULL, ASG_HOOK_TERMINATING);
-    return 0;
-}
-
-
-/* --- instance refresh ----------------------------------------------------------------------------- */
-
-static int
-start_refresh(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    const char *group = vm_params_get(p, "AutoScalingGroupName"), *strategy = vm_params_get(p, "Strategy");
-    asg_group g;
-    asg_refresh r = { 0 };
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (strategy && strcmp(strategy, "Rolling") != 0)
-        return invalid(err, "Invalid instance refresh strategy: %s (Rolling)", strategy);
-    if (vm_params_get(p, "DesiredConfiguration.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification."
-                         "LaunchTemplateId") ||
-        vm_params_get(p, "Preferences.CheckpointPercentages.member.1"))
-        return vm_error_set(err, VM_ERR_VALIDATION,
-                            "MixedInstancesPolicy and checkpoints are not offered by this endpoint yet");
-    long maxh;
-    if (asg_get(ctx, group, &g, err) < 0 ||
-        vm_params_int(p, "Preferences.MinHealthyPercentage", 90, 0, 100, &r.min_healthy, err) < 0 ||
-        vm_params_int(p, "Preferences.InstanceWarmup", g.default_cooldown, 0, 1L << 30, &r.warmup, err) < 0 ||
-        vm_params_int(p, "Preferences.MaxHealthyPercentage", 100, 100, 200, &maxh, err) < 0 ||
-        vm_params_bool(p, "Preferences.SkipMatching", false, &r.skip_matching, err) < 0)
-        return -1;
-    if (maxh != 100)
-        return vm_error_set(err, VM_ERR_VALIDATION,
-                            "MaxHealthyPercentage above 100 (launch before terminating) is not offered by this "
-                            "endpoint yet");
-    const char *ltid = vm_params_get(p, "DesiredConfiguration.LaunchTemplate.LaunchTemplateId"),
-               *ltname = vm_params_get(p, "DesiredConfiguration.LaunchTemplate.LaunchTemplateName"),
-               *ltver = vm_params_get(p, "DesiredConfiguration.LaunchTemplate.Version");
-    if (ltid || ltname) {
-        lt_obj lt;
-        long v;
-        vm_error e = { 0 };
-        if (lt_find(ctx, ltid, ltname, &lt, &e) < 0 || lt_version_resolve(ctx, &lt, ltver, &v, &e) < 0)
-            return vm_error_set(err, VM_ERR_VALIDATION, "You must use a valid fully-formed launch template. %s", e.msg);
-        snprintf(r.template_id, sizeof(r.template_id), "%s", lt.id);
-        snprintf(r.template_version, sizeof(r.template_version), "%s", ltver && *ltver ? ltver : "$Default");
-    } else if (r.skip_matching) {
-        return vm_error_set(err, VM_ERR_VALIDATION, "SkipMatching requires a DesiredConfiguration");
-    }
-    if (asg_refresh_start(ctx, &g, &r, err) < 0)
-        return -1;
-    vm_node_str(result, "InstanceRefreshId", NULL, r.id);
-    return 0;
-}
-
-static int
-describe_refreshes(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    _cleanup_free_ const char **ids = NULL;
-    size_t n;
-    long offset, max;
-    bool more;
-    asg_group g;
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceRefreshIds.member", &ids, &n, err) < 0 ||
-        asg_page_args(p, &offset, &max, err) < 0 ||
-        asg_refreshes_render(ctx, group, ids, n, offset, max, vm_node_list(result, "InstanceRefreshes", NULL), &more,
-                             err) < 0)
-        return -1;
-    asg_next_token(result, more, offset + max);
-    return 0;
-}
-
-static int
-cancel_refresh(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    asg_group g;
-    char id[40];
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (asg_get(ctx, group, &g, err) < 0 || asg_refresh_cancel(ctx, group, id, err) < 0)
-        return -1;
-    vm_node_str(result, "InstanceRefreshId", NULL, id);
-    return 0;
-}
-
-/* --- attach and detach ---------------------------------------------------------------------------- */
-
-static int
-attach_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal, (void)result;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    _cleanup_free_ const char **ids = NULL;
-    size_t n;
-    asg_group g;
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceIds.member", &ids, &n, err) < 0)
-        return -1;
-    return asg_attach(ctx, &g, ids, n, err);
-}
-
-static int
-detach_instances(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    const char *group = vm_params_get(p, "AutoScalingGroupName");
-    _cleanup_free_ const char **ids = NULL;
-    size_t n;
-    bool dec;
-    asg_group g;
-    if (!group)
-        return vm_error_set(err, VM_ERR_VALIDATION, "AutoScalingGroupName is required");
-    if (!vm_params_get(p, "ShouldDecrementDesiredCapacity"))
-        return vm_error_set(err, VM_ERR_VALIDATION, "ShouldDecrementDesiredCapacity is required");
-    if (asg_get(ctx, group, &g, err) < 0 || vm_params_list(p, "InstanceIds.member", &ids, &n, err) < 0 ||
-        vm_params_bool(p, "ShouldDecrementDesiredCapacity", false, &dec, err) < 0)
-        return -1;
-    return asg_detach(ctx, &g, ids, n, dec, vm_node_list(result, "Activities", NULL), err);
-}
 
 /* Bad input of this service is ValidationError whatever layer found it (a launch template's
  * InvalidLaunchTemplateId.NotFound, a parameter's InvalidParameterValue). */
@@ -1658,13 +926,13 @@ WRAP(set_desired)
 WRAP(terminate_instance)
 WRAP(describe_activities)
 WRAP(set_protection)
-WRAP(put_tags)
-WRAP(delete_tags)
-WRAP(describe_tags)
-WRAP(put_policy)
-WRAP(describe_policies)
-WRAP(delete_policy)
-WRAP(execute_policy)
+WRAP(asg_put_tags)
+WRAP(asg_delete_tags)
+WRAP(asg_describe_tags)
+WRAP(asg_put_policy)
+WRAP(asg_describe_policies)
+WRAP(asg_delete_policy)
+WRAP(asg_execute_policy)
 WRAP(put_warm_pool)
 WRAP(describe_warm_pool)
 WRAP(delete_warm_pool)
@@ -1673,21 +941,21 @@ WRAP(resume_processes)
 WRAP(enter_standby)
 WRAP(exit_standby)
 WRAP(set_instance_health)
-WRAP(put_hook)
-WRAP(describe_hooks)
-WRAP(delete_hook)
-WRAP(complete_action)
-WRAP(heartbeat)
-WRAP(start_refresh)
-WRAP(describe_refreshes)
-WRAP(cancel_refresh)
+WRAP(asg_put_hook)
+WRAP(asg_describe_hooks)
+WRAP(asg_delete_hook)
+WRAP(asg_complete_action)
+WRAP(asg_heartbeat)
+WRAP(asg_start_refresh)
+WRAP(asg_describe_refreshes)
+WRAP(asg_cancel_refresh)
 WRAP(asg_put_scheduled)
 WRAP(asg_describe_scheduled)
 WRAP(asg_delete_scheduled)
 WRAP(asg_batch_put_scheduled)
 WRAP(asg_batch_delete_scheduled)
-WRAP(attach_instances)
-WRAP(detach_instances)
+WRAP(asg_attach_instances)
+WRAP(asg_detach_instances)
 
 static const svc_action autoscaling_actions[] = {
     { "CreateAutoScalingGroup", create_group_w },
@@ -1699,14 +967,14 @@ static const svc_action autoscaling_actions[] = {
     { "TerminateInstanceInAutoScalingGroup", terminate_instance_w },
     { "DescribeScalingActivities", describe_activities_w },
     { "SetInstanceProtection", set_protection_w },
-    { "CreateOrUpdateTags", put_tags_w },
-    { "DeleteTags", delete_tags_w },
-    { "DescribeTags", describe_tags_w },
+    { "CreateOrUpdateTags", asg_put_tags_w },
+    { "DeleteTags", asg_delete_tags_w },
+    { "DescribeTags", asg_describe_tags_w },
     { "DescribeTerminationPolicyTypes", termination_policy_types },
-    { "PutScalingPolicy", put_policy_w },
-    { "DescribePolicies", describe_policies_w },
-    { "DeletePolicy", delete_policy_w },
-    { "ExecutePolicy", execute_policy_w },
+    { "PutScalingPolicy", asg_put_policy_w },
+    { "DescribePolicies", asg_describe_policies_w },
+    { "DeletePolicy", asg_delete_policy_w },
+    { "ExecutePolicy", asg_execute_policy_w },
     { "PutWarmPool", put_warm_pool_w },
     { "DescribeWarmPool", describe_warm_pool_w },
     { "DeleteWarmPool", delete_warm_pool_w },
@@ -1716,22 +984,22 @@ static const svc_action autoscaling_actions[] = {
     { "EnterStandby", enter_standby_w },
     { "ExitStandby", exit_standby_w },
     { "SetInstanceHealth", set_instance_health_w },
-    { "PutLifecycleHook", put_hook_w },
-    { "DescribeLifecycleHooks", describe_hooks_w },
-    { "DeleteLifecycleHook", delete_hook_w },
-    { "CompleteLifecycleAction", complete_action_w },
-    { "RecordLifecycleActionHeartbeat", heartbeat_w },
-    { "DescribeLifecycleHookTypes", hook_types },
-    { "StartInstanceRefresh", start_refresh_w },
-    { "DescribeInstanceRefreshes", describe_refreshes_w },
-    { "CancelInstanceRefresh", cancel_refresh_w },
+    { "PutLifecycleHook", asg_put_hook_w },
+    { "DescribeLifecycleHooks", asg_describe_hooks_w },
+    { "DeleteLifecycleHook", asg_delete_hook_w },
+    { "CompleteLifecycleAction", asg_complete_action_w },
+    { "RecordLifecycleActionHeartbeat", asg_heartbeat_w },
+    { "DescribeLifecycleHookTypes", asg_hook_types },
+    { "StartInstanceRefresh", asg_start_refresh_w },
+    { "DescribeInstanceRefreshes", asg_describe_refreshes_w },
+    { "CancelInstanceRefresh", asg_cancel_refresh_w },
     { "PutScheduledUpdateGroupAction", asg_put_scheduled_w },
     { "DescribeScheduledActions", asg_describe_scheduled_w },
     { "DeleteScheduledAction", asg_delete_scheduled_w },
     { "BatchPutScheduledUpdateGroupAction", asg_batch_put_scheduled_w },
     { "BatchDeleteScheduledAction", asg_batch_delete_scheduled_w },
-    { "AttachInstances", attach_instances_w },
-    { "DetachInstances", detach_instances_w },
+    { "AttachInstances", asg_attach_instances_w },
+    { "DetachInstances", asg_detach_instances_w },
     { "AttachLoadBalancerTargetGroups", asg_attach_tgs },
     { "DetachLoadBalancerTargetGroups", asg_detach_tgs },
     { "DescribeLoadBalancerTargetGroups", asg_describe_tgs },
