@@ -106,6 +106,10 @@ modify_locked(vm_ctx *ctx, const vol_modify_req *r, const vol_obj *v, bool dry, 
     if (dry)
         return vm_error_dry_run(err);
 
+    /* the guest's state first: with libvirt out of reach nothing is recorded */
+    int live = v->instance_id ? disk_domain_live(ctx, v->instance_id, err) : 0;
+    if (live < 0)
+        return -1;
     int rc = vm_db_run(ctx->db, err,
                        "INSERT INTO volume_modifications (volume_id, state, original_size, target_size, original_type, "
                        "target_type, original_iops, target_iops, original_throughput, target_throughput, started_at) "
@@ -113,9 +117,6 @@ modify_locked(vm_ctx *ctx, const vol_modify_req *r, const vol_obj *v, bool dry, 
                        "tiittiiii", vid, (long long)v->size_gib, (long long)size, v->type, t->name, (long long)v->iops,
                        (long long)iops, (long long)v->throughput, (long long)mibps) < 0 ? -1 : 0;
     sqlite3_int64 mod = sqlite3_last_insert_rowid(ctx->db);
-    int live = rc == 0 && v->instance_id ? disk_domain_live(ctx, v->instance_id, err) : 0;
-    if (live < 0)
-        rc = -1;
     char target[8] = "";
     if (v->device)
         vol_device_target(v->device, target, err);

@@ -68,6 +68,21 @@ grep -q "<total_iops_sec>500</total_iops_sec>" <<<"$(virsh_ dumpxml "$a")" || fa
 	fail "the volume is not 2 GiB in describe-volumes"
 ok "modify-volume: the attached volume grows live (the guest sees 2 GiB), shrinking refused, new limits applied live"
 
+# libvirt out of reach (a socket nobody listens on): detach-volume and modify-volume are refused and
+# change nothing, not even a failed modification on record; read while libvirt is still out of reach
+# (a command that reaches it settles the volume from the domain's definition)
+nobody="qemu+unix:///system?socket=$T/nobody.sock"
+before=$(vm describe-volumes --volume-ids "$v" --output json)
+mods=$(vm describe-volumes-modifications --volume-ids "$v" --output json)
+VMMGR_LIBVIRT_URI=$nobody expect_error ServiceUnavailable vm detach-volume --volume-id "$v"
+VMMGR_LIBVIRT_URI=$nobody expect_error ServiceUnavailable vm modify-volume --volume-id "$v" --size 3
+[ "$(VMMGR_LIBVIRT_URI=$nobody vm describe-volumes --volume-ids "$v" --output json 2>/dev/null)" = "$before" ] ||
+	fail "a refused request changed the volume: $(VMMGR_LIBVIRT_URI=$nobody vm describe-volumes --volume-ids "$v" --output json 2>/dev/null)"
+[ "$(VMMGR_LIBVIRT_URI=$nobody vm describe-volumes-modifications --volume-ids "$v" --output json 2>/dev/null)" = "$mods" ] ||
+	fail "a refused modify-volume left a modification"
+grep -q "$v" <<<"$(virsh_ dumpxml "$a")" || fail "a refused detach-volume took the disk from the guest"
+ok "libvirt out of reach: detach-volume and modify-volume refused (ServiceUnavailable), nothing changed"
+
 vm detach-volume --volume-id "$v" >/dev/null
 wait_console "$a" "vmmgr: disk vd[a-y] removed" 1 60
 vm wait volume-available --volume-ids "$v" || fail "not available after detach"

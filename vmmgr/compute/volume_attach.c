@@ -145,6 +145,12 @@ inst_detach_volume(vm_ctx *ctx, const char *vid, const char *iid, const char *de
      * daemon's reconcile, and every reconcile checks (vol_reconcile).  A repeated DetachVolume asks
      * the guest again; Force makes the volume available without waiting for the guest. */
     bool pending = false;
+    /* libvirt out of reach: refused before the volume says detaching (the disk stays attached) */
+    if (!vm_ctx_conn(ctx, err)) {
+        vm_lock_release(vfd);
+        vm_lock_release(fd);
+        return -1;
+    }
     int rc = vol_update(ctx, vid, "in-use", owner, v->device, "detaching", err);
     if (rc == 0) {
         char serial[24];
