@@ -152,20 +152,22 @@ net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const ch
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_stmt(ctx->db, &st, err,
-                   "SELECT a.public_ip, e.ip FROM addresses a JOIN network_interfaces e ON e.id = a.eni_id "
-                   "WHERE a.eni_id = ?",
+                   "SELECT a.public_ip, e.ip, e.subnet_id FROM addresses a JOIN network_interfaces e ON "
+                   "e.id = a.eni_id WHERE a.eni_id = ?",
                    "t", eni_id) < 0)
         return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *pub = vm_db_text(st, 0), *priv = vm_db_text(st, 1);
-        /* a delete names the key only */
+        char br[16];
+        net_bridge_name(vm_db_text(st, 2), br);
+        /* a delete names the key only; the private address is keyed by its bridge, as in fw.c */
         if (strcmp(verb, "delete") == 0)
-            fprintf(f, "delete element inet %s eip_dnat { %s }\ndelete element inet %s eip_snat { %s }\n", t, pub, t,
-                    priv);
+            fprintf(f, "delete element inet %s eip_dnat { %s }\ndelete element inet %s eip_snat { \"%s\" . %s }\n", t,
+                    pub, t, br, priv);
         else
-            fprintf(f, "add element inet %s eip_dnat { %s : %s }\nadd element inet %s eip_snat { %s : %s }\n", t, pub,
-                    priv, t, priv, pub);
-        fprintf(f, "%s element inet %s eip_private { %s }\n", verb, t, priv);
+            fprintf(f, "add element inet %s eip_dnat { %s : %s }\nadd element inet %s eip_snat { \"%s\" . %s : %s }\n",
+                    t, pub, priv, t, br, priv, pub);
+        fprintf(f, "%s element inet %s eip_private { \"%s\" . %s }\n", verb, t, br, priv);
     }
     return 0;
 }

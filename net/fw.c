@@ -5,21 +5,24 @@
  *     from a tap must carry the tap's MAC, and its IPv4 or ARP sender the tap's address (sets keyed
  *     on the tap's name, so a launch adds elements and no rule); DHCP from 0.0.0.0; nothing else.
  *   inet vmmgr — the security groups, stateful (conntrack works here through br_netfilter, not in
- *     the bridge family), on addresses that the bridge table guarantees:
+ *     the bridge family), on addresses that the bridge table guarantees.  A guest's address is
+ *     keyed by the bridge of its subnet, which a packet from it comes in by (iifname; for a bridged
+ *     packet br_netfilter gives the bridge, not the tap) and one to it leaves by (oifname): the
+ *     same address in two VPCs stays two members (issue 17's overlapping VPCs, net/README.md).
  *       forward/input: a packet from a guest passes `egress`: inside its VPC (set vpc_ok of
- *         address . VPC block), then the egress rules of each group it is in; DHCP and DNS to its
- *         subnet's gateway pass first, and the metadata service at 169.254.169.254 (as in EC2,
- *         groups do not filter them);
+ *         bridge . address . VPC block), then the egress rules of each group it is in; DHCP and
+ *         DNS to its subnet's gateway pass first, and the metadata service at 169.254.169.254 (as
+ *         in EC2, groups do not filter them);
  *       forward (a later base chain)/output: a packet to a guest passes `ingress` likewise;
  *       forward out through the uplink (`vmmgr init --uplink`): `egress_out` — its subnet routes that
- *         destination to an attached internet gateway (set out_ok of subnet block . destination,
+ *         destination to an attached internet gateway (set out_ok of its bridge . destination,
  *         from the route tables), then the groups' egress rules; chain nat_out masquerades it.
  *       from a guest to a public address of this host (hairpin, chain nat_in): `egress_pub`, where
  *         the groups' egress rules see the address asked for (chains G-pub).
- *     Each group G has a set m-G of its members' addresses and chains G-in, G-out and G-pub with its
- *     rules; "traffic from group S" is `ip saddr @m-S`.  A launch or terminate changes elements
- *     only (a constant number, whatever the size of the group or VPC); a rule change rebuilds both
- *     tables in one transaction.
+ *     Each group G has a set m-G of its members (bridge . address) and chains G-in, G-out and G-pub
+ *     with its rules; "traffic from group S" is `iifname . ip saddr @m-S`.  A launch or terminate
+ *     changes elements only (a constant number, whatever the size of the group or VPC); a rule
+ *     change rebuilds both tables in one transaction.
  * nftables state does not survive a host reboot or `nft flush ruleset`: a set `gen` holds
  * FW_GENERATION, and net_fw_ensure (reconcile, each launch) rebuilds when it is not there. */
 #include <errno.h>
@@ -35,7 +38,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 6
+#define FW_GENERATION 7
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -121,22 +124,23 @@ net_uplink_set(vm_ctx *ctx, const char *name, vm_error *err)
 static int
 eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_row *e, vm_error *err)
 {
-    char tap[16];
+    char tap[16], br[16];
     net_tap_name(e->id, tap);
+    net_bridge_name(e->subnet, br);
     fprintf(f, "%s element bridge %s taps { \"%s\" }\n", verb, t, tap);
     fprintf(f, "%s element bridge %s mac_ok { \"%s\" . %s }\n", verb, t, tap, e->mac);
     fprintf(f, "%s element bridge %s ip_ok { \"%s\" . %s . %s }\n", verb, t, tap, e->mac, e->ip);
-    fprintf(f, "%s element inet %s guests { %s }\n", verb, t, e->ip);
-    fprintf(f, "%s element inet %s vpc_ok { %s . %s }\n", verb, t, e->ip, e->vpc_cidr);
+    fprintf(f, "%s element inet %s guests { \"%s\" . %s }\n", verb, t, br, e->ip);
+    fprintf(f, "%s element inet %s vpc_ok { \"%s\" . %s . %s }\n", verb, t, br, e->ip, e->vpc_cidr);
     if (e->gw[0])
-        fprintf(f, "%s element inet %s dns_ok { %s . %s }\n", verb, t, e->ip, e->gw);
+        fprintf(f, "%s element inet %s dns_ok { \"%s\" . %s . %s }\n", verb, t, br, e->ip, e->gw);
     if (net_eip_elements(ctx, f, t, verb, e->id, err) < 0)
         return -1;
     _cleanup_stmt_ sqlite3_stmt *gs = NULL;
     if (vm_db_stmt(ctx->db, &gs, err, "SELECT group_id FROM eni_groups WHERE eni_id = ?", "t", e->id) < 0)
         return -1;
     while (sqlite3_step(gs) == SQLITE_ROW)
-        fprintf(f, "%s element inet %s m-%s { %s }\n", verb, t, vm_db_text(gs, 0), e->ip);
+        fprintf(f, "%s element inet %s m-%s { \"%s\" . %s }\n", verb, t, vm_db_text(gs, 0), br, e->ip);
     return 0;
 }
 
@@ -146,25 +150,28 @@ typedef struct fw_out_ctx {
 } fw_out_ctx;
 
 static int
-out_element(const char *subnet, const char *dest, const char *nat_ip, void *opaque)
+out_element(const char *subnet_id, const char *dest, const char *nat_ip, void *opaque)
 {
     fw_out_ctx *oc = opaque;
-    if (fprintf(oc->f, "add element inet %s out_ok { %s . %s }\n", oc->t, subnet, dest) < 0)
+    char br[16];
+    net_bridge_name(subnet_id, br);
+    if (fprintf(oc->f, "add element inet %s out_ok { \"%s\" . %s }\n", oc->t, br, dest) < 0)
         return -1;
-    if (*nat_ip && fprintf(oc->f, "add element inet %s nat_snat { %s . %s : %s }\n", oc->t, subnet, dest, nat_ip) < 0)
+    if (*nat_ip && fprintf(oc->f, "add element inet %s nat_snat { \"%s\" . %s : %s }\n", oc->t, br, dest, nat_ip) < 0)
         return -1;
     return 0;
 }
 
-/* One rule's match: the peer (a block or a group's set) as the expression peer gives it, the
- * protocol and its ports or ICMP type. */
+/* One rule's match: the peer (a block, or a group's set, keyed by the bridge the peer is seen on)
+ * as the expressions peer and peer_if give it, the protocol and its ports or ICMP type. */
 static void
-rule_match(FILE *f, const char *peer, const char *proto, long from, long to, const char *cidr, const char *group)
+rule_match(FILE *f, const char *peer, const char *peer_if, const char *proto, long from, long to, const char *cidr,
+           const char *group)
 {
     if (*cidr && strcmp(cidr, "0.0.0.0/0") != 0)
         fprintf(f, " %s %s", peer, cidr);
     else if (*group)
-        fprintf(f, " %s @m-%s", peer, group);
+        fprintf(f, " %s . %s @m-%s", peer_if, peer, group);
     if (strcmp(proto, "-1") == 0)
         return;
     if (strcmp(proto, "tcp") == 0 || strcmp(proto, "udp") == 0) {
@@ -211,14 +218,14 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     fprintf(f,
             "table inet %s {\n"
             " set gen { type mark; elements = { %d } }\n"
-            " set guests { type ipv4_addr; }\n"
-            " set vpc_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
-            " set dns_ok { type ipv4_addr . ipv4_addr; }\n"
-            " set out_ok { type ipv4_addr . ipv4_addr; flags interval; }\n"
+            " set guests { type ifname . ipv4_addr; }\n"
+            " set vpc_ok { type ifname . ipv4_addr . ipv4_addr; flags interval; }\n"
+            " set dns_ok { type ifname . ipv4_addr . ipv4_addr; }\n"
+            " set out_ok { type ifname . ipv4_addr; flags interval; }\n"
             " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
-            " map eip_snat { type ipv4_addr : ipv4_addr; }\n"
-            " set eip_private { type ipv4_addr; }\n"
-            " map nat_snat { type ipv4_addr . ipv4_addr : ipv4_addr; flags interval; }\n",
+            " map eip_snat { type ifname . ipv4_addr : ipv4_addr; }\n"
+            " set eip_private { type ifname . ipv4_addr; }\n"
+            " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n",
             t, FW_GENERATION);
     /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
     _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
@@ -238,11 +245,12 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     /* the groups' sets and chains */
     while (sqlite3_step(gs) == SQLITE_ROW) {
         const char *g = vm_db_text(gs, 0);
-        fprintf(f, " set m-%s { type ipv4_addr; }\n", g);
+        fprintf(f, " set m-%s { type ifname . ipv4_addr; }\n", g);
         /* in, out, and out to a public address of this host (hairpin): there the rules see the
          * address the guest asked for, as they would on its way out, not its instance's */
         static const char *const kind[] = { "in", "out", "pub" };
         static const char *const peer[] = { "ip saddr", "ip daddr", "ct original ip daddr" };
+        static const char *const peer_if[] = { "iifname", "oifname", "oifname" };
         for (int k = 0; k < 3; k++) {
             int egress = k > 0;
             fprintf(f, " chain %s-%s {\n", g, kind[k]);
@@ -251,8 +259,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 return -1;
             while (sqlite3_step(rs) == SQLITE_ROW) {
                 fputs("  ", f);
-                rule_match(f, peer[k], vm_db_text(rs, 0), sqlite3_column_int64(rs, 1), sqlite3_column_int64(rs, 2),
-                           vm_db_text(rs, 3), vm_db_text(rs, 4));
+                rule_match(f, peer[k], peer_if[k], vm_db_text(rs, 0), sqlite3_column_int64(rs, 1),
+                           sqlite3_column_int64(rs, 2), vm_db_text(rs, 3), vm_db_text(rs, 4));
                 fputs(" accept\n", f);
             }
             fputs(" }\n", f);
@@ -261,18 +269,22 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     /* a packet from a guest, then one to a guest: each group's chain for its members; a packet
      * from a guest out through the uplink: a route of its subnet to an internet gateway */
     for (int dir = 3; dir >= -1; dir--) {
-        const char *me = dir > 0 ? "saddr" : "daddr", *peer = dir > 0 ? "daddr" : "saddr";
+        /* the guest's own address, keyed by the bridge it is on: the packet's way in from it, or
+         * its way out to it */
+        const char *me = dir > 0 ? "iifname . ip saddr" : "oifname . ip daddr";
         if (dir == -1) /* from the uplink to an Elastic IP's instance: the groups decide */
             fputs(" chain ingress_pub {\n", f);
         else if (dir == 3) /* from a guest to a public address of this host (hairpin): its way out was
                             * checked before the address became private (nat_in) */
             fputs(" chain egress_pub {\n", f);
+        else if (dir == 2) /* out through the uplink: its subnet's routes */
+            fputs(" chain egress_out {\n  iifname . ip daddr != @out_ok drop\n", f);
         else
-            fprintf(f, " chain %s {\n  ip %s . ip %s != @%s drop\n", dir == 2 ? "egress_out" : dir ? "egress" : "ingress", me,
-                    peer, dir == 2 ? "out_ok" : "vpc_ok");
+            fprintf(f, " chain %s {\n  %s . ip %s != @vpc_ok drop\n", dir ? "egress" : "ingress", me,
+                    dir ? "daddr" : "saddr");
         sqlite3_reset(gs);
         while (sqlite3_step(gs) == SQLITE_ROW)
-            fprintf(f, "  ip %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0),
+            fprintf(f, "  %s @m-%s jump %s-%s\n", me, vm_db_text(gs, 0), vm_db_text(gs, 0),
                     dir == 3 ? "pub" : dir > 0 ? "out" : "in");
         fputs("  drop\n }\n", f);
     }
@@ -285,20 +297,20 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
         fprintf(f,
                 " chain nat_out {\n"
                 "  type nat hook postrouting priority srcnat; policy accept;\n"
-                "  oifname \"%s\" snat ip to ip saddr . ip daddr map @nat_snat\n"
-                "  oifname \"%s\" ip saddr . ip daddr @out_ok snat ip to ip saddr map @eip_snat\n"
-                "  oifname \"%s\" ip saddr . ip daddr @out_ok masquerade\n"
-                "  iifname != \"%s\" ct status dnat ip saddr @guests jump hairpin\n"
+                "  oifname \"%s\" snat ip to iifname . ip daddr map @nat_snat\n"
+                "  oifname \"%s\" iifname . ip daddr @out_ok snat ip to iifname . ip saddr map @eip_snat\n"
+                "  oifname \"%s\" iifname . ip daddr @out_ok masquerade\n"
+                "  iifname != \"%s\" ct status dnat iifname . ip saddr @guests jump hairpin\n"
                 " }\n"
                 " chain hairpin {\n"
-                "  snat ip to ip saddr . ct original ip daddr map @nat_snat\n"
-                "  snat ip to ip saddr map @eip_snat\n"
+                "  snat ip to iifname . ct original ip daddr map @nat_snat\n"
+                "  snat ip to iifname . ip saddr map @eip_snat\n"
                 "  masquerade\n"
                 " }\n"
                 " chain nat_in {\n"
                 "  type nat hook prerouting priority dstnat; policy accept;\n"
                 "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
-                "  ip saddr . ip daddr @out_ok ip saddr @guests dnat ip to ip daddr map @eip_dnat\n"
+                "  iifname . ip daddr @out_ok iifname . ip saddr @guests dnat ip to ip daddr map @eip_dnat\n"
                 " }\n",
                 uplink, uplink, uplink, uplink, uplink);
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
@@ -308,31 +320,31 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           f);
     if (uplink)
         fprintf(f,
-                "  oifname \"%s\" ip saddr @guests jump egress_out\n"
-                "  ct status dnat ip saddr @guests jump egress_pub\n",
+                "  oifname \"%s\" iifname . ip saddr @guests jump egress_out\n"
+                "  ct status dnat iifname . ip saddr @guests jump egress_pub\n",
                 uplink);
-    fputs("  ip saddr @guests jump egress\n"
+    fputs("  iifname . ip saddr @guests jump egress\n"
           " }\n"
           " chain forward_to {\n"
           "  type filter hook forward priority 10; policy accept;\n"
           "  ct state established,related accept\n"
-          "  ct status dnat ip daddr @eip_private jump ingress_pub\n"
-          "  ip daddr @guests jump ingress\n"
+          "  ct status dnat oifname . ip daddr @eip_private jump ingress_pub\n"
+          "  oifname . ip daddr @guests jump ingress\n"
           " }\n"
           " chain to_host {\n"
           "  type filter hook input priority 0; policy accept;\n"
           "  ct state established,related accept\n"
-          "  ip saddr != @guests accept\n"
+          "  iifname . ip saddr != @guests accept\n"
           "  udp sport 68 udp dport 67 accept\n"
-          "  ip saddr . ip daddr @dns_ok udp dport 53 accept\n"
-          "  ip saddr . ip daddr @dns_ok tcp dport 53 accept\n"
+          "  iifname . ip saddr . ip daddr @dns_ok udp dport 53 accept\n"
+          "  iifname . ip saddr . ip daddr @dns_ok tcp dport 53 accept\n"
           "  ip daddr " NET_IMDS_ADDR " tcp dport 80 accept\n"
           "  jump egress\n"
           " }\n"
           " chain from_host {\n"
           "  type filter hook output priority 0; policy accept;\n"
           "  ct state established,related accept\n"
-          "  ip daddr != @guests accept\n"
+          "  oifname . ip daddr != @guests accept\n"
           "  udp sport 67 udp dport 68 accept\n"
           "  jump ingress\n"
           " }\n"

@@ -71,10 +71,10 @@ int net_rtb_vpc_drop(vm_ctx *ctx, const char *vpc_id, vm_error *err);
 /* The default VPC's internet gateway, attached, and its main table's 0.0.0.0/0 route to it (inside
  * the caller's transaction), as EC2 gives every account. */
 int net_default_vpc_gateway(vm_ctx *ctx, const char *vpc_id, vm_error *err);
-/* Calls fn(subnet block, destination block, NAT address) for every route that leads a subnet out
+/* Calls fn(subnet id, destination block, NAT address) for every route that leads a subnet out
  * through an internet gateway attached to its VPC (NAT address ""), or through a NAT gateway (its
  * Elastic IP); fn returns -1 when out of memory. */
-typedef int (*net_route_fn)(const char *subnet_cidr, const char *dest_cidr, const char *nat_ip, void *opaque);
+typedef int (*net_route_fn)(const char *subnet_id, const char *dest_cidr, const char *nat_ip, void *opaque);
 int net_rtb_public_routes(vm_ctx *ctx, net_route_fn fn, void *opaque, vm_error *err);
 const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
 

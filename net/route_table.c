@@ -475,9 +475,9 @@ net_rtb_public_routes(vm_ctx *ctx, net_route_fn fn, void *opaque, vm_error *err)
     "WHERE vpc_id = " vpc " AND main = 1))"
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db,
-                      "SELECT s.cidr, r.cidr, '' FROM subnets s JOIN route_tables t ON t.id = " TABLE_OF("s.id", "s.vpc_id")
+                      "SELECT s.id, r.cidr, '' FROM subnets s JOIN route_tables t ON t.id = " TABLE_OF("s.id", "s.vpc_id")
                       " JOIN routes r ON r.route_table_id = t.id JOIN internet_gateways g ON g.id = r.target AND "
-                      "g.vpc_id = s.vpc_id UNION ALL SELECT s.cidr, r.cidr, n.public_ip FROM subnets s JOIN "
+                      "g.vpc_id = s.vpc_id UNION ALL SELECT s.id, r.cidr, n.public_ip FROM subnets s JOIN "
                       "route_tables t ON t.id = " TABLE_OF("s.id", "s.vpc_id")
                       " JOIN routes r ON r.route_table_id = t.id JOIN nat_gateways n ON n.id = r.target AND "
                       "n.state = 'available' AND n.vpc_id = s.vpc_id WHERE EXISTS (SELECT 1 FROM routes r2 JOIN "

@@ -30,8 +30,9 @@ digw=$(aws ec2 describe-internet-gateways --filters "Name=attachment.vpc-id,Valu
 	--query 'RouteTables[0].Routes[?DestinationCidrBlock==`0.0.0.0/0`].[GatewayId,State]' --output text)" = "$digw	active" ] ||
 	fail "the default VPC's main route table has no 0.0.0.0/0 to its gateway"
 set_now=$(in_ns nft list set inet "$(fw_table)" out_ok)
-dsub=$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$dvpc" Name=availability-zone,Values=us-east-1a --query 'Subnets[0].CidrBlock' --output text)
-grep -q "$dsub . 0.0.0.0/0" <<<"$set_now" || fail "the default subnet $dsub may not go out: $set_now"
+dsub=$(aws ec2 describe-subnets --filters "Name=vpc-id,Values=$dvpc" Name=availability-zone,Values=us-east-1a --query 'Subnets[0].SubnetId' --output text)
+# out_ok is keyed by the subnet's bridge: vm and 13 hex digits of its id
+grep -qF "\"vm$(cut -c8-20 <<<"$dsub")\" . 0.0.0.0/0" <<<"$set_now" || fail "the default subnet $dsub may not go out: $set_now"
 ok "the default VPC has an attached internet gateway and a default route to it, as on EC2"
 
 # --- a VPC with a public and a private subnet, by the aws CLI
@@ -304,7 +305,7 @@ aws ec2 delete-vpc --vpc-id "$vpc"
 	fail "the VPC's main route table outlived it"
 t=$(fw_table)
 set_now=$(in_ns nft list set inet "$t" out_ok)
-! grep -q "$p\." <<<"$set_now" || fail "out_ok still names the deleted subnets: $set_now"
+! grep -qE "vm($(cut -c8-20 <<<"$pub")|$(cut -c8-20 <<<"$priv"))" <<<"$set_now" || fail "out_ok still names the deleted subnets: $set_now"
 out=$(vm init --accel tcg --uplink none)
 grep -q "^uplink  *none" <<<"$out" || fail "init --uplink none: $out"
 rules=$(in_ns nft list table inet "$t")
