@@ -417,19 +417,17 @@ fail:
     return -1;
 }
 
-/* sql (?1: the name, ?2: value, when it has one) for each name, in one transaction; with must_exist, a name that
- * changes no row undoes all (ResourceNotFound) */
+/* sql for each name, in one transaction, bound as fmt says: "t" (?1 the name) or "ti" (?2 value too); with
+ * must_exist, a name that changes no row undoes all (ResourceNotFound) */
 static int
-each_alarm(vm_ctx *ctx, const char *sql, const char *const *names, size_t n, int value, bool must_exist,
-           vm_error *err)
+each_alarm(vm_ctx *ctx, const char *sql, const char *fmt, const char *const *names, size_t n, int value,
+           bool must_exist, vm_error *err)
 {
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *st = vm_ctx_stmt(ctx, sql, err);
-        /* ?2 only when sql has it */
-        if (!st ||
-            vm_db_bind(st, err, sqlite3_bind_parameter_count(st) == 2 ? "ti" : "t", names[i], (long long)value) < 0)
+        if (!st || vm_db_bind(st, err, fmt, names[i], (long long)value) < 0)
             goto fail;
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
@@ -451,13 +449,14 @@ fail:
 int
 alarms_delete(vm_ctx *ctx, const char *const *names, size_t n, vm_error *err)
 {
-    return each_alarm(ctx, "DELETE FROM alarms WHERE name = ?1", names, n, 0, true, err);
+    return each_alarm(ctx, "DELETE FROM alarms WHERE name = ?1", "t", names, n, 0, true, err);
 }
 
 int
 alarms_set_actions(vm_ctx *ctx, const char *const *names, size_t n, bool enabled, vm_error *err)
 {
-    return each_alarm(ctx, "UPDATE alarms SET actions_enabled = ?2 WHERE name = ?1", names, n, enabled, false, err);
+    return each_alarm(ctx, "UPDATE alarms SET actions_enabled = ?2 WHERE name = ?1", "ti", names, n, enabled, false,
+                      err);
 }
 
 /* the name of the alarm whose ARN is arn, into name (within the caller's transaction) */
