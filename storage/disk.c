@@ -16,6 +16,7 @@
 
 #include "../vmmgr/core/cleanup.h"
 #include "../vmmgr/core/cmd.h"
+#include "../vmmgr/core/conn.h"
 #include "../vmmgr/core/xmlw.h"
 
 VM_DEFINE_CLEANUP(virStoragePoolPtr, virStoragePoolFree)
@@ -86,7 +87,8 @@ disk_pool_create(vm_ctx *ctx, const char *id, long size_gib, vm_error *err)
     int len;
     xmlDocDumpMemory(doc, &xml, &len);
     xmlFreeDoc(doc);
-    _cleanup_(virStorageVolFreep) virStorageVolPtr vol = xml ? virStorageVolCreateXML(pool, (const char *)xml, 0) : NULL;
+    _cleanup_(virStorageVolFreep) virStorageVolPtr vol =
+        xml ? virStorageVolCreateXML(pool, (const char *)xml, 0) : NULL;
     xmlFree(xml);
     if (!vol)
         return vm_error_from_virt(err, "creating volume '%s'", id);
@@ -144,15 +146,13 @@ disk_file_grow(const char *path, long size_gib, vm_error *err)
     return vm_cmd_run(argv, &lim, NULL, err);
 }
 
-/* The domain instance_id, NULL (and nothing in *err) when there is none or it cannot be reached. */
+/* The domain instance_id: NULL with nothing in *err when there is none, with *err set when libvirt
+ * fails or cannot be reached. */
 static virDomainPtr
 domain(vm_ctx *ctx, const char *instance_id, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
-    virDomainPtr dom = conn ? virDomainLookupByName(conn, instance_id) : NULL;
-    if (!dom)
-        virResetLastError();
-    return dom;
+    return conn ? vm_domain_find(conn, instance_id, err) : NULL;
 }
 
 int
@@ -259,7 +259,8 @@ disk_grow_live(vm_ctx *ctx, const char *instance_id, const char *target, long si
 {
     _cleanup_(virDomainFreep) virDomainPtr dom = domain(ctx, instance_id, err);
     if (!dom)
-        return vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up '%s'", instance_id);
+        return vm_error_is_set(err) ? -1
+                                    : vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain", instance_id);
     if (virDomainBlockResize(dom, target, (unsigned long long)size_gib << 30, VIR_DOMAIN_BLOCK_RESIZE_BYTES) < 0)
         return vm_error_from_virt(err, "growing '%s' of '%s'", target, instance_id);
     return 0;
@@ -291,7 +292,8 @@ static char *
 backup_xml(virDomainPtr dom, const char *target, const char *path, vm_error *err)
 {
     _cleanup_free_ char *dxml = virDomainGetXMLDesc(dom, 0);
-    _cleanup_(xmlFreeDocp) xmlDocPtr ddoc = dxml ? xmlReadMemory(dxml, (int)strlen(dxml), "dom.xml", NULL, XML_PARSE_NONET) : NULL;
+    _cleanup_(xmlFreeDocp) xmlDocPtr ddoc =
+        dxml ? xmlReadMemory(dxml, (int)strlen(dxml), "dom.xml", NULL, XML_PARSE_NONET) : NULL;
     if (!ddoc) {
         vm_error_from_virt(err, "reading the domain's disks");
         return NULL;
@@ -339,7 +341,8 @@ disk_backup_live(vm_ctx *ctx, const char *instance_id, const char *target, const
 {
     _cleanup_(virDomainFreep) virDomainPtr dom = domain(ctx, instance_id, err);
     if (!dom)
-        return vm_error_is_set(err) ? -1 : vm_error_from_virt(err, "looking up '%s'", instance_id);
+        return vm_error_is_set(err) ? -1
+                                    : vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain", instance_id);
     _cleanup_free_ char *xml = backup_xml(dom, target, path, err);
     if (!xml)
         return -1;

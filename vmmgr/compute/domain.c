@@ -16,6 +16,7 @@
 #include "../../storage/overlay.h"
 #include "../../storage/volume.h"
 #include "../core/cleanup.h"
+#include "../core/conn.h"
 #include "../core/lock.h"
 #include "domxml.h"
 #include "instance.h"
@@ -30,19 +31,6 @@ inst_lock(vm_ctx *ctx, const char *id, bool nonblock, vm_error *err)
     return vm_ctx_lock(ctx, id, nonblock, err);
 }
 
-/* The domain of id, or NULL with err untouched when there is none. */
-static virDomainPtr
-lookup(virConnectPtr conn, const char *id, vm_error *err)
-{
-    virDomainPtr d = virDomainLookupByName(conn, id);
-    if (!d) {
-        virErrorPtr e = virGetLastError();
-        if (!e || e->code != VIR_ERR_NO_DOMAIN)
-            vm_error_from_virt(err, "looking up domain '%s'", id);
-        virResetLastError();
-    }
-    return d;
-}
 
 void
 inst_cidata_path(vm_ctx *ctx, const inst_obj *inst, char *buf, size_t len)
@@ -212,7 +200,7 @@ inst_launch_resume(vm_ctx *ctx, inst_obj *inst, vm_error *err)
         vm_trace("launch %s: disk step committed", inst->id);
     }
     if (inst->launch_step < INST_STEP_DEFINED) {
-        _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+        _cleanup_(virDomainFreep) virDomainPtr d = vm_domain_find(conn, inst->id, err);
         if (vm_error_is_set(err))
             return -1;
         /* the subnet's network with this address's DHCP entry, and the filters, before the domain */
@@ -248,9 +236,9 @@ inst_start_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
-    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    _cleanup_(virDomainFreep) virDomainPtr d = vm_domain_find(conn, inst->id, err);
     if (!d && !vm_error_is_set(err) && inst_define(ctx, inst, err) == 0)
-        d = lookup(conn, inst->id, err);
+        d = vm_domain_find(conn, inst->id, err);
     if (!d) {
         if (!vm_error_is_set(err))
             vm_error_set(err, VM_ERR_INTERNAL, "domain '%s' vanished while it was started", inst->id);
@@ -269,7 +257,7 @@ inst_hibernate_domain(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
-    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    _cleanup_(virDomainFreep) virDomainPtr d = vm_domain_find(conn, inst->id, err);
     if (!d)
         return vm_error_is_set(err) ? -1 : 0; /* gone: nothing to save */
     if (virDomainIsActive(d) == 1 && virDomainManagedSave(d, 0) < 0)
@@ -283,7 +271,7 @@ inst_teardown(vm_ctx *ctx, const inst_obj *inst, bool discard, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
-    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    _cleanup_(virDomainFreep) virDomainPtr d = vm_domain_find(conn, inst->id, err);
     if (vm_error_is_set(err))
         return -1;
     if (d) {
@@ -358,7 +346,7 @@ inst_redefine(vm_ctx *ctx, const inst_obj *inst, vm_error *err)
     virConnectPtr conn = vm_ctx_conn(ctx, err);
     if (!conn)
         return -1;
-    _cleanup_(virDomainFreep) virDomainPtr d = lookup(conn, inst->id, err);
+    _cleanup_(virDomainFreep) virDomainPtr d = vm_domain_find(conn, inst->id, err);
     if (vm_error_is_set(err))
         return -1;
     if (d && virDomainUndefine(d) < 0)
@@ -371,16 +359,9 @@ static virDomainPtr
 domain_of(vm_ctx *ctx, const char *id, vm_error *err)
 {
     virConnectPtr conn = vm_ctx_conn(ctx, err);
-    if (!conn)
-        return NULL;
-    virDomainPtr d = virDomainLookupByName(conn, id);
-    if (!d) {
-        virErrorPtr e = virGetLastError();
-        if (e && e->code == VIR_ERR_NO_DOMAIN)
-            vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain; run any command to repair it", id);
-        else
-            vm_error_from_virt(err, "looking up domain '%s'", id);
-    }
+    virDomainPtr d = conn ? vm_domain_find(conn, id, err) : NULL;
+    if (!d && !vm_error_is_set(err))
+        vm_error_set(err, VM_ERR_INTERNAL, "instance '%s' has no domain; run any command to repair it", id);
     return d;
 }
 

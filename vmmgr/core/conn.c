@@ -94,3 +94,16 @@ vm_ctx_conn_close(vm_ctx *ctx)
         virConnectClose(ctx->conn_ro);
     ctx->conn = ctx->conn_ro = NULL;
 }
+
+virDomainPtr
+vm_domain_find(virConnectPtr conn, const char *name, vm_error *err)
+{
+    virDomainPtr d = virDomainLookupByName(conn, name);
+    if (!d) {
+        virErrorPtr e = virGetLastError();
+        if (!e || e->code != VIR_ERR_NO_DOMAIN)
+            vm_error_from_virt(err, "looking up domain '%s'", name);
+        virResetLastError();
+    }
+    return d;
+}
