@@ -92,12 +92,13 @@ lb_from_row(sqlite3_stmt *st, elb_lb *lb)
     lb->created_at = sqlite3_column_int64(st, 8);
 }
 
+#define LB_WHERE(cond) "SELECT " LB_COLUMNS " FROM elb_load_balancers WHERE " cond " AND deleting = 0"
+
+/* sql: one of the LB_WHERE statements, with ?1 the key */
 static int
-lb_query(vm_ctx *ctx, const char *where, const char *arg, elb_lb *ret, vm_error *err)
+lb_query(vm_ctx *ctx, const char *sql, const char *arg, elb_lb *ret, vm_error *err)
 {
-    char sql[256];
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
-    snprintf(sql, sizeof(sql), "SELECT " LB_COLUMNS " FROM elb_load_balancers WHERE %s AND deleting = 0", where);
     if (vm_db_stmt(ctx->db, &st, err, sql, "t", arg) < 0)
         return -1;
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -109,13 +110,13 @@ lb_query(vm_ctx *ctx, const char *where, const char *arg, elb_lb *ret, vm_error 
 int
 elb_lb_get(vm_ctx *ctx, const char *id, elb_lb *ret, vm_error *err)
 {
-    return lb_query(ctx, "id = ?", id, ret, err);
+    return lb_query(ctx, LB_WHERE("id = ?1"), id, ret, err);
 }
 
 int
 elb_lb_by_name(vm_ctx *ctx, const char *name, elb_lb *ret, vm_error *err)
 {
-    return lb_query(ctx, "name = ?", name, ret, err);
+    return lb_query(ctx, LB_WHERE("name = ?1"), name, ret, err);
 }
 
 int
