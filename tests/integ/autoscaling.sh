@@ -83,6 +83,19 @@ n=$(as describe-auto-scaling-instances --instance-ids "$i1" --query 'AutoScaling
 [ "$n" = "web	InService	HEALTHY" ] || fail "describe-auto-scaling-instances: $n"
 ok "a group of 2 over two subnets: one InService instance in each, tagged with the group, its guest up"
 
+# the group's tags: CreateOrUpdateTags adds and replaces, DeleteTags removes, DescribeTags shows them;
+# a tag naming an unknown group is refused and none of the request's tags is put
+tagsof() { as describe-tags --filters Name=auto-scaling-group,Values=web --query 'Tags[].[Key,Value]' --output text | sort | tr '\t\n' '= '; }
+as create-or-update-tags --tags ResourceId=web,ResourceType=auto-scaling-group,Key=env,Value=lab,PropagateAtLaunch=false \
+	ResourceId=web,ResourceType=auto-scaling-group,Key=team,Value=dev,PropagateAtLaunch=true || fail "create-or-update-tags"
+[ "$(tagsof)" = "cost=none env=lab team=dev " ] || fail "describe-tags after create-or-update-tags: $(tagsof)"
+expect_as ValidationError create-or-update-tags --tags ResourceId=web,ResourceType=auto-scaling-group,Key=x,Value=1 \
+	ResourceId=nosuch,ResourceType=auto-scaling-group,Key=y,Value=2
+as delete-tags --tags ResourceId=web,ResourceType=auto-scaling-group,Key=env || fail "delete-tags"
+[ "$(tagsof)" = "cost=none team=dev " ] || fail "describe-tags after delete-tags (and a refused create): $(tagsof)"
+as create-or-update-tags --tags ResourceId=web,ResourceType=auto-scaling-group,Key=team,Value=ops,PropagateAtLaunch=true
+ok "group tags: create-or-update-tags adds and replaces, delete-tags removes; an unknown group refused, nothing put"
+
 # replaced: one terminated through EC2, one destroyed behind vmmgr's back
 i2=${first##* }
 vm terminate-instances --instance-ids "$i1" >/dev/null || fail "terminate-instances"

@@ -52,51 +52,45 @@ asg_parse_tags(const vm_params *p, const char *group, asg_tag **ret, const char 
     return 0;
 }
 
-int
-asg_put_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+/* CreateOrUpdateTags (put) and DeleteTags: every tag's group first, then all in one transaction */
+static int
+change_tags(vm_ctx *ctx, const vm_params *p, bool put, vm_error *err)
 {
-    (void)principal;
-    (void)result;
     _cleanup_free_ asg_tag *tags = NULL;
     _cleanup_free_ const char **groups = NULL;
     size_t n;
     if (asg_parse_tags(p, NULL, &tags, &groups, &n, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; put && i < n; i++) {
         asg_group g;
         if (asg_get(ctx, groups[i], &g, err) < 0)
             return -1;
     }
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (asg_tags_put(ctx, groups[i], &tags[i], 1, err) < 0) {
-            vm_db_rollback(ctx->db);
-            return -1;
-        }
-    return vm_db_commit(ctx->db, err);
-}
-
-int
-asg_delete_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
-{
-    (void)principal;
-    (void)result;
-    _cleanup_free_ asg_tag *tags = NULL;
-    _cleanup_free_ const char **groups = NULL;
-    size_t n;
-    if (asg_parse_tags(p, NULL, &tags, &groups, &n, err) < 0)
-        return -1;
-    if (vm_db_begin(ctx->db, err) < 0)
-        return -1;
     for (size_t i = 0; i < n; i++) {
         const char *key = tags[i].key;
-        if (asg_tags_delete(ctx, groups[i], &key, 1, err) < 0) {
+        int rc = put ? asg_tags_put(ctx, groups[i], &tags[i], 1, err) : asg_tags_delete(ctx, groups[i], &key, 1, err);
+        if (rc < 0) {
             vm_db_rollback(ctx->db);
             return -1;
         }
     }
     return vm_db_commit(ctx->db, err);
+}
+
+int
+asg_put_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    return change_tags(ctx, p, true, err);
+}
+
+int
+asg_delete_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err)
+{
+    (void)principal, (void)result;
+    return change_tags(ctx, p, false, err);
 }
 
 /* DescribeTags: Filters auto-scaling-group, key, value, propagate-at-launch */
