@@ -54,3 +54,11 @@ int asg_parse_tags(const vm_params *p, const char *group, asg_tag **ret, const c
 int asg_put_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int asg_delete_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
 int asg_describe_tags(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+
+/* processes.c */
+int asg_suspend_processes(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int asg_resume_processes(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int asg_process_types(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int asg_standby_enter(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int asg_standby_exit(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
+int asg_set_instance_health(vm_ctx *ctx, const char *principal, const vm_params *p, vm_node *result, vm_error *err);
