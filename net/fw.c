@@ -251,7 +251,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
         static const char *const kind[] = { "in", "out", "pub" };
         static const char *const peer[] = { "ip saddr", "ip daddr", "ct original ip daddr" };
         static const char *const peer_if[] = { "iifname", "oifname", "oifname" };
-        for (int k = 0; k < 3; k++) {
+        /* out to a public address needs a way out: without an uplink, no G-pub */
+        for (int k = 0; k < (uplink ? 3 : 2); k++) {
             int egress = k > 0;
             fprintf(f, " chain %s-%s {\n", g, kind[k]);
             sqlite3_reset(rs);
@@ -268,7 +269,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     }
     /* a packet from a guest, then one to a guest: each group's chain for its members; a packet
      * from a guest out through the uplink: a route of its subnet to an internet gateway */
-    for (int dir = 3; dir >= -1; dir--) {
+    for (int dir = uplink ? 3 : 2; dir >= -1; dir--) {
         /* the guest's own address, keyed by the bridge it is on: the packet's way in from it, or
          * its way out to it */
         const char *me = dir > 0 ? "iifname . ip saddr" : "oifname . ip daddr";
