@@ -10,7 +10,10 @@ export AWS_CONFIG_FILE="$T/aws-config" AWS_SHARED_CREDENTIALS_FILE="$T/aws-crede
 : > "$AWS_SHARED_CREDENTIALS_FILE"
 # start_serve [ADDR:PORT]: (again, after a stop) on that address, or a free port
 start_serve() {
-	"$VM_BIN" --state-dir "$S" serve --listen "${1:-127.0.0.1:0}" ${SERVE_ARGS:-} > "$T/serve.out" 2>> "$T/serve.err" &
+	# emptied here, not by the child's redirection: the wait below could otherwise still read the
+	# line of the server before (a restart after kill -9), and go on with its dead endpoint
+	: > "$T/serve.out"
+	"$VM_BIN" --state-dir "$S" serve --listen "${1:-127.0.0.1:0}" ${SERVE_ARGS:-} >> "$T/serve.out" 2>> "$T/serve.err" &
 	SERVE_PID=$!
 	for _ in $(seq 100); do
 		grep -q "listening on" "$T/serve.out" 2>/dev/null && break
