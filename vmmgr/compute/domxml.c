@@ -181,8 +181,11 @@ inst_domxml_build(const inst_domain_def *def, vm_error *err)
             vm_xml_text(os, "initrd", def->initrd);
         /* quiet: every byte on the emulated UART costs a VM exit.  Not no_timer_check: tried against
          * a guest stalled after "MP-BIOS bug", it let guests boot with a timer that never fires
-         * (RCU stall warnings: "timer wakeup didn't happen", CPU 0 in HLT) */
-        snprintf(buf, sizeof(buf), "console=ttyS0 quiet root=/dev/vda rw vmmgr.instance_id=%s%s%s", def->id,
+         * (RCU stall warnings: "timer wakeup didn't happen", CPU 0 in HLT).  panic=1: the kernel's
+         * early IO-APIC timer check busy-waits, and a vCPU starved by a loaded host (TCG) can fail
+         * it ("IO-APIC + timer doesn't work!", a panic seen in CI); the guest then reboots (the
+         * domain restarts on reboot) and boots again instead of hanging */
+        snprintf(buf, sizeof(buf), "console=ttyS0 quiet panic=1 root=/dev/vda rw vmmgr.instance_id=%s%s%s", def->id,
                  def->cmdline_extra ? " " : "", def->cmdline_extra ? def->cmdline_extra : "");
         vm_xml_text(os, "cmdline", buf);
     } else {
