@@ -276,47 +276,87 @@ listen_on(const char *br)
     return fd;
 }
 
+/* libvirtd's namespace, where this process lives once started: a routed VPC's listeners are made
+ * in its router's namespace, then the thread comes back here */
+static int home_netns = -1;
+
+/* The thread into the namespace at path; back home. */
+static int
+ns_enter(const char *path)
+{
+    int nfd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc = nfd < 0 || home_netns < 0 ? -1 : setns(nfd, CLONE_NEWNET);
+    if (nfd >= 0)
+        close(nfd);
+    return rc;
+}
+
+static void
+ns_leave(void)
+{
+    /* a thread that cannot come back must not go on serving from the wrong namespace */
+    if (setns(home_netns, CLONE_NEWNET) < 0)
+        abort();
+}
+
+/* A listener on ifname, in the thread's namespace.  The address lives on the namespace's loopback,
+ * never on a bridge: libvirt's dnsmasq binds every address of its bridge, and two of them would
+ * fight over it (the kernel here has no dummy interfaces).  The guests' route to it is their
+ * gateway; the socket takes only what came in on ifname.  An address an older vmmgr put there goes. */
+static int
+listen_here(const char *ifname)
+{
+    char addr[32];
+    snprintf(addr, sizeof(addr), "%s/32", IMDS_ADDR);
+    const char *add[] = {"ip", "addr", "replace", addr, "dev", "lo", NULL};
+    const char *old[] = {"ip", "addr", "del", addr, "dev", ifname, NULL};
+    vm_cmd_limits lim = {.timeout_sec = 10};
+    vm_error ignore = {0};
+    vm_cmd_run(old, &lim, NULL, &ignore);
+    if (vm_cmd_run(add, &lim, NULL, &ignore) < 0)
+        return -1;
+    return listen_on(ifname);
+}
+
 /* Every subnet of the store whose bridge exists has its listener (a new bridge, a bridge made
- * again after a reboot); listeners of gone subnets close. */
+ * again after a reboot); listeners of gone subnets close.  A routed VPC's subnet (its block may
+ * be another VPC's too) has its listener in the VPC's router, on the subnet's port. */
 static void
 rescan(vm_ctx *ctx, listener **ls, size_t *n)
 {
     for (size_t i = 0; i < *n; i++)
         (*ls)[i].seen = false;
     _cleanup_free_ net_subnet *subs = NULL;
-    size_t nsubs = 0;
-    if (net_subnet_list(ctx, &subs, &nsubs, &(vm_error){ 0 }) < 0)
+    _cleanup_free_ net_vpc *vpcs = NULL;
+    size_t nsubs = 0, nvpcs = 0;
+    if (net_subnet_list(ctx, &subs, &nsubs, &(vm_error){0}) < 0 || net_vpc_list(ctx, &vpcs, &nvpcs, &(vm_error){0}) < 0)
         return;
     for (size_t k = 0; k < nsubs; k++) {
         const char *sub = subs[k].id;
-        char br[16];
-        net_bridge_name(sub, br);
-        unsigned idx = if_nametoindex(br);
-        if (!idx)
-            continue;
+        char ifname[16], br_end[16], netns[64], path[96] = "";
+        bool routed = false;
+        for (size_t v = 0; v < nvpcs; v++)
+            if (strcmp(vpcs[v].id, subs[k].vpc_id) == 0)
+                routed = vpcs[v].routed;
+        if (routed) {
+            net_router_port_names(sub, br_end, ifname);
+            net_router_netns(subs[k].vpc_id, netns);
+            snprintf(path, sizeof(path), "/run/netns/%s", netns);
+        } else
+            net_bridge_name(sub, ifname);
         listener *l = NULL;
         for (size_t i = 0; i < *n; i++)
             if (strcmp((*ls)[i].subnet, sub) == 0)
                 l = &(*ls)[i];
-        if (l && l->ifindex == idx) {
+        if (routed && ns_enter(path) < 0)
+            continue;
+        unsigned idx = if_nametoindex(ifname);
+        bool same = idx && l && l->ifindex == idx;
+        int fd = idx && !same ? listen_here(ifname) : -1;
+        if (routed)
+            ns_leave();
+        if (same)
             l->seen = true;
-            continue;
-        }
-        /* the address lives on the namespace's loopback, never on a bridge: libvirt's dnsmasq binds
-         * every address of its bridge, and two of them would fight over it (the kernel here has no
-         * dummy interfaces).  The guests' route to it is their gateway (the bridge); the socket
-         * below takes only what came in on this bridge.  An address an older vmmgr put on the
-         * bridge goes. */
-        char addr[32];
-        snprintf(addr, sizeof(addr), "%s/32", IMDS_ADDR);
-        const char *add[] = { "ip", "addr", "replace", addr, "dev", "lo", NULL };
-        const char *old[] = { "ip", "addr", "del", addr, "dev", br, NULL };
-        vm_cmd_limits lim = { .timeout_sec = 10 };
-        vm_error ignore = { 0 };
-        vm_cmd_run(old, &lim, NULL, &ignore);
-        if (vm_cmd_run(add, &lim, NULL, &ignore) < 0)
-            continue;
-        int fd = listen_on(br);
         if (fd < 0)
             continue;
         if (!l) {
@@ -383,6 +423,7 @@ imds_serve(vm_ctx *ctx, vm_error *err)
     service s = { .mu = PTHREAD_MUTEX_INITIALIZER };
     if (load_key(ctx, s.key, err) < 0 || enter_bridges_netns(ctx, err) < 0)
         return -1;
+    home_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (!(s.fd_subnet = calloc(MAX_FD, sizeof(*s.fd_subnet))))
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     if (!(s.ctx = vm_ctx_new(ctx->state_dir, ctx->uri, err)))

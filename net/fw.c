@@ -38,7 +38,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 7
+#define FW_GENERATION 8
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -136,11 +136,57 @@ eni_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const eni_ro
         fprintf(f, "%s element inet %s dns_ok { \"%s\" . %s . %s }\n", verb, t, br, e->ip, e->gw);
     if (net_eip_elements(ctx, f, t, verb, e->id, err) < 0)
         return -1;
-    _cleanup_stmt_ sqlite3_stmt *gs = NULL;
-    if (vm_db_stmt(ctx->db, &gs, err, "SELECT group_id FROM eni_groups WHERE eni_id = ?", "t", e->id) < 0)
+    /* a member on its own bridge; in a routed VPC on every bridge of the VPC too, where its packets
+     * reach a peer of another subnet after the router (net/README.md) */
+    _cleanup_stmt_ sqlite3_stmt *gs = NULL, *bs = NULL;
+    if (vm_db_stmt(ctx->db, &gs, err, "SELECT group_id FROM eni_groups WHERE eni_id = ?", "t", e->id) < 0 ||
+        vm_db_stmt(ctx->db, &bs, err,
+                   "SELECT s.id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id "
+                   "WHERE s.vpc_id = ? AND v.routed AND s.id != ?",
+                   "tt", e->vpc, e->subnet) < 0)
         return -1;
-    while (sqlite3_step(gs) == SQLITE_ROW)
+    while (sqlite3_step(gs) == SQLITE_ROW) {
         fprintf(f, "%s element inet %s m-%s { \"%s\" . %s }\n", verb, t, vm_db_text(gs, 0), br, e->ip);
+        sqlite3_reset(bs);
+        while (sqlite3_step(bs) == SQLITE_ROW) {
+            char other[16];
+            net_bridge_name(vm_db_text(bs, 0), other);
+            fprintf(f, "%s element inet %s m-%s { \"%s\" . %s }\n", verb, t, vm_db_text(gs, 0), other, e->ip);
+        }
+    }
+    return 0;
+}
+
+/* A conntrack zone per routed VPC: its flows never meet another VPC's with the same addresses.
+ * Zones are shared by every store of this libvirtd: a hash of the VPC's id (1 to 65535). */
+static unsigned
+vpc_zone(const char *vpc_id)
+{
+    uint32_t h = 2166136261u;
+    for (const char *c = vpc_id; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    return 1 + h % 65535;
+}
+
+/* Each routed subnet's router port (bridge . gateway) and its bridge's zone. */
+static int
+routed_elements(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    if (vm_db_prepare(ctx->db,
+                      "SELECT s.id, s.cidr, s.vpc_id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE v.routed", &st,
+                      err) < 0)
+        return -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char br[16], gw[NET_ADDR_MAX];
+        net_cidr c;
+        if (!net_cidr_parse(vm_db_text(st, 1), true, &c))
+            continue;
+        net_bridge_name(vm_db_text(st, 0), br);
+        net_addr_format(net_subnet_gateway(&c), gw);
+        fprintf(f, "add element inet %s routers { \"%s\" . %s }\n", t, br, gw);
+        fprintf(f, "add element inet %s zones { \"%s\" : %u }\n", t, br, vpc_zone(vm_db_text(st, 2)));
+    }
     return 0;
 }
 
@@ -225,7 +271,13 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
             " map eip_snat { type ifname . ipv4_addr : ipv4_addr; }\n"
             " set eip_private { type ifname . ipv4_addr; }\n"
-            " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n",
+            " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n"
+            " set routers { type ifname . ipv4_addr; }\n"
+            " map zones { typeof iifname : ct zone; }\n"
+            " chain zone {\n"
+            "  type filter hook prerouting priority raw; policy accept;\n"
+            "  ct zone set iifname map @zones\n"
+            " }\n",
             t, FW_GENERATION);
     /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
     _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
@@ -324,11 +376,18 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 "  oifname \"%s\" iifname . ip saddr @guests jump egress_out\n"
                 "  ct status dnat iifname . ip saddr @guests jump egress_pub\n",
                 uplink);
-    fputs("  iifname . ip saddr @guests jump egress\n"
+    /* a routed VPC's DHCP, DNS and metadata service are its router's, across the bridge: groups do
+     * not filter them */
+    fputs("  iifname . ip daddr @routers udp sport 68 udp dport 67 accept\n"
+          "  ip daddr " NET_IMDS_ADDR " tcp dport 80 iifname . ip saddr @guests accept\n"
+          "  iifname . ip saddr . ip daddr @dns_ok udp dport 53 accept\n"
+          "  iifname . ip saddr . ip daddr @dns_ok tcp dport 53 accept\n"
+          "  iifname . ip saddr @guests jump egress\n"
           " }\n"
           " chain forward_to {\n"
           "  type filter hook forward priority 10; policy accept;\n"
           "  ct state established,related accept\n"
+          "  iifname . ip saddr @routers udp sport 67 udp dport 68 accept\n"
           "  ct status dnat oifname . ip daddr @eip_private jump ingress_pub\n"
           "  oifname . ip daddr @guests jump ingress\n"
           " }\n"
@@ -351,6 +410,9 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           " }\n"
           "}\n",
           f);
+    /* routed VPCs: each subnet's router port and the VPC's conntrack zone */
+    if (routed_elements(ctx, f, t, err) < 0)
+        return -1;
     /* the subnets' ways out */
     fw_out_ctx oc = { f, t };
     if (net_rtb_public_routes(ctx, out_element, &oc, err) < 0)

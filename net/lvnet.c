@@ -152,12 +152,16 @@ network_xml(vm_ctx *ctx, const net_subnet *s, const net_vpc *vpc, const hosts *d
     xmlDocSetRootElement(doc, root);
     xmlNewTextChild(root, NULL, BAD_CAST "name", BAD_CAST name);
     /* 'open': libvirt adds no firewall rules of its own; the host routes between the subnets of
-     * a VPC and each interface's filter keeps other VPCs out */
-    vm_xml_prop(vm_xml_elem(root, "forward"), "mode", "open");
+     * a VPC and each interface's filter keeps other VPCs out.  A routed VPC's subnet is a bare
+     * bridge (no forward, no address: isolated), its router's port on it (net/router.c). */
+    if (!vpc->routed)
+        vm_xml_prop(vm_xml_elem(root, "forward"), "mode", "open");
     xmlNodePtr b = vm_xml_elem(root, "bridge");
     vm_xml_prop(b, "name", br);
     vm_xml_prop(b, "stp", "off");
     vm_xml_prop(b, "delay", "0");
+    if (vpc->routed)
+        return vm_xml_dump(doc, root, false, err);
     xmlNodePtr d = vm_xml_elem(root, "domain");
     vm_xml_prop(d, "name", net_region_domain(ctx, dom, sizeof(dom)));
     vm_xml_prop(d, "localOnly", "yes");
@@ -271,6 +275,67 @@ vpc_lock(vm_ctx *ctx, const char *vpc_id, vm_error *err)
     return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), vpc_id, false, err);
 }
 
+/* A routed VPC's router from the store: a port per subnet, DHCP entries of every interface (each
+ * answered on its own subnet's port), the VPC's names. */
+static int
+router_sync(vm_ctx *ctx, const net_vpc *vpc, vm_error *err)
+{
+    long pid = net_libvirtd_pid(ctx);
+    if (!pid)
+        return vm_error_set(err, VM_ERR_UNSUPPORTED_OPERATION,
+                            "the VPC %s overlaps another: its router needs the libvirtd of "
+                            "this host (qemu:///system or a local socket)",
+                            vpc->id);
+    _cleanup_free_ net_subnet *subs = NULL;
+    _cleanup_free_ net_router_port *ports = NULL;
+    _cleanup_free_ net_vpc_addr *addrs = NULL;
+    size_t nsubs = 0, naddrs = 0;
+    if (net_subnet_list(ctx, &subs, &nsubs, err) < 0 || net_vpc_addrs(ctx, vpc->id, &addrs, &naddrs, err) < 0)
+        return -1;
+    net_router r = {.dns = vpc->dns_support};
+    snprintf(r.vpc, sizeof(r.vpc), "%s", vpc->id);
+    net_region_domain(ctx, r.domain, sizeof(r.domain));
+    if (nsubs && !(ports = calloc(nsubs, sizeof(*ports))))
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    for (size_t i = 0; i < nsubs; i++) {
+        if (strcmp(subs[i].vpc_id, vpc->id) != 0)
+            continue;
+        net_router_port *p = &ports[r.nports++];
+        snprintf(p->subnet, sizeof(p->subnet), "%s", subs[i].id);
+        bridge_name(subs[i].id, p->bridge);
+        net_addr_format(net_subnet_gateway(&subs[i].cidr), p->gw);
+        net_addr_format(subs[i].cidr.addr, p->network);
+        net_addr_format(subs[i].cidr.prefix ? 0xffffffffu << (32 - subs[i].cidr.prefix) : 0, p->netmask);
+        p->prefix = subs[i].cidr.prefix;
+    }
+    r.ports = ports;
+    if (!r.nports) { /* no subnet: no router */
+        net_router_remove(ctx, vpc->id);
+        return 0;
+    }
+    _cleanup_free_ char *dh = NULL, *dn = NULL;
+    size_t dhl = 0, dnl = 0;
+    FILE *fh = open_memstream(&dh, &dhl), *fn = open_memstream(&dn, &dnl);
+    for (size_t i = 0; fh && fn && i < naddrs; i++) {
+        char label[32];
+        host_label(addrs[i].ip, label);
+        fprintf(fh, "%s,%s,%s\n", addrs[i].mac, addrs[i].ip, label);
+        if (*addrs[i].dns_name)
+            fprintf(fn, "%s %s\n", addrs[i].ip, addrs[i].dns_name);
+        else
+            fprintf(fn, "%s %s.%s %s\n", addrs[i].ip, label, r.domain, label);
+    }
+    if (fh)
+        fclose(fh);
+    if (fn)
+        fclose(fn);
+    if (!dh || !dn)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    r.dhcp_hosts = dh;
+    r.dns_hosts = dn;
+    return net_router_apply(ctx, pid, &r, err);
+}
+
 static int
 network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
 {
@@ -284,13 +349,16 @@ network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
     char name[64];
     net_network_name(s.id, name);
     _cleanup_(virNetworkFreep) virNetworkPtr net = rc == 0 ? virNetworkLookupByName(conn, name) : NULL;
+    bool made = false;
     if (rc == 0 && net && virNetworkIsActive(net) == 1) {
-        rc = network_converge(net, &dhcp, &dns, vpc.dns_support, err);
+        if (!vpc.routed)
+            rc = network_converge(net, &dhcp, &dns, vpc.dns_support, err);
     } else if (rc == 0) {
         virResetLastError();
         if (net) /* defined but stopped by someone: start it as it is, then converge */
             rc = virNetworkCreate(net) < 0 ? vm_error_from_virt(err, "starting network %s", name)
-                                          : network_converge(net, &dhcp, &dns, vpc.dns_support, err);
+                 : vpc.routed              ? 0
+                                           : network_converge(net, &dhcp, &dns, vpc.dns_support, err);
         else {
             _cleanup_free_ char *xml = network_xml(ctx, &s, &vpc, &dhcp, &dns, err);
             virNetworkPtr made = xml ? virNetworkCreateXML(conn, xml) : NULL;
@@ -313,9 +381,14 @@ network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
             else
                 virNetworkFree(made);
         }
+        made = rc == 0;
     }
     free(dhcp.v);
     free(dns.v);
+    /* a routed VPC: its router's port on the bridge, its DHCP and DNS; a new bridge also changes
+     * the firewall (its members once per bridge of their VPC, the VPC's conntrack zone) */
+    if (rc == 0 && vpc.routed)
+        rc = router_sync(ctx, &vpc, err) < 0 || (made && net_fw_sync(ctx, err) < 0) ? -1 : 0;
     return rc;
 }
 
@@ -348,6 +421,9 @@ net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err)
     }
     if (virNetworkIsActive(net) == 1 && virNetworkDestroy(net) < 0)
         return vm_error_from_virt(err, "stopping network %s", name);
+    long pid = net_libvirtd_pid(ctx);
+    if (pid) /* a routed VPC's subnet: its router's port (none on another subnet: a no-op) */
+        net_router_port_remove(pid, subnet_id);
     if (virNetworkIsPersistent(net) == 1)
         virNetworkUndefine(net);
     return 0;
@@ -387,44 +463,58 @@ net_libvirtd_pid(const vm_ctx *ctx)
     return network_pid(ctx, "driver");
 }
 
-int
-net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err)
+/* Whether a route of the namespace libvirtd (so its bridges) lives in overlaps c, its block and
+ * interface in taken and iface when they are given.  With them, vmmgr's own bridges are skipped
+ * (init's check of the default VPC's block); without, they count (another store's VPCs). */
+bool
+net_host_block_taken(vm_ctx *ctx, const net_cidr *c, char taken[NET_CIDR_MAX], char iface[32])
 {
-    /* the routes of the namespace libvirtd (so its bridges) lives in: /proc/PID/net/route shows
-     * the main table of PID's network namespace; without a local libvirtd, this process's own */
-    char path[64], block[NET_CIDR_MAX];
+    /* /proc/PID/net/route shows the main table of PID's network namespace; without a local
+     * libvirtd, this process's own */
+    char path[64];
     long pid = net_libvirtd_pid(ctx);
     if (!pid && !vm_ctx_libvirt_rundir(ctx, path, sizeof(path)))
-        return 0; /* another host's libvirtd: its networks are not visible here */
+        return false; /* another host's libvirtd: its networks are not visible here */
     if (pid)
         snprintf(path, sizeof(path), "/proc/%ld/net/route", pid);
     else
         snprintf(path, sizeof(path), "/proc/self/net/route");
     _cleanup_fclose_ FILE *f = fopen(path, "re");
     if (!f)
-        return 0;
+        return false;
     char line[256];
-    net_cidr_format(c, block);
     while (fgets(line, sizeof(line), f)) {
-        char iface[32];
+        char name[32];
         unsigned dest, gw, flags, refcnt, use, metric, mask;
-        if (sscanf(line, "%31s %x %x %x %u %u %u %x", iface, &dest, &gw, &flags, &refcnt, &use, &metric, &mask) != 8)
+        if (sscanf(line, "%31s %x %x %x %u %u %u %x", name, &dest, &gw, &flags, &refcnt, &use, &metric, &mask) != 8)
             continue; /* the heading */
-        /* a default route overlaps everything and hides nothing; vmmgr's own bridges are vmmgr's */
-        if (mask == 0 || (strncmp(iface, "vm", 2) == 0 && strlen(iface) == 15))
+        /* a default route overlaps everything and hides nothing */
+        if (mask == 0 || (taken && strncmp(name, "vm", 2) == 0 && strlen(name) == 15))
             continue;
         net_cidr r = { .addr = ntohl(dest), .prefix = __builtin_popcount(mask) };
         if (!net_cidr_overlap(&r, c))
             continue;
-        char taken[NET_CIDR_MAX];
-        net_cidr_format(&r, taken);
-        return vm_error_set(err, VM_ERR_VPC_RANGE,
-                            "the VPC block '%s' overlaps '%s' of interface '%s' on this host (where libvirtd runs): "
-                            "vmmgr's bridges would take those addresses from it. Choose a free block: vmmgr init "
-                            "--default-vpc-cidr 10.200.0.0/16 (or VMMGR_DEFAULT_VPC_CIDR)",
-                            block, taken, iface);
+        if (taken) {
+            net_cidr_format(&r, taken);
+            snprintf(iface, 32, "%s", name);
+        }
+        return true;
     }
-    return 0;
+    return false;
+}
+
+int
+net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err)
+{
+    char block[NET_CIDR_MAX], taken[NET_CIDR_MAX], iface[32];
+    if (!net_host_block_taken(ctx, c, taken, iface))
+        return 0;
+    net_cidr_format(c, block);
+    return vm_error_set(err, VM_ERR_VPC_RANGE,
+                        "the VPC block '%s' overlaps '%s' of interface '%s' on this host (where libvirtd runs): "
+                        "vmmgr's bridges would take those addresses from it. Choose a free block: vmmgr init "
+                        "--default-vpc-cidr 10.200.0.0/16 (or VMMGR_DEFAULT_VPC_CIDR)",
+                        block, taken, iface);
 }
 
 /* Runs argv (a tool) inside the namespace of process pid. */
@@ -461,6 +551,11 @@ net_dhcp_release(vm_ctx *ctx, const char *subnet_id, const char *ip, const char 
     /* dnsmasq keeps a lease after its host entry goes; the next interface given this address would
      * be offered another one.  dhcp_release (dnsmasq-utils) sends the DHCPRELEASE the guest never
      * sent, from inside the namespace dnsmasq runs in.  A remote libvirt or a missing tool: skip. */
+    net_subnet s;
+    net_vpc vpc;
+    vm_error ignore = {0};
+    if (subnet_get(ctx, subnet_id, &s, &ignore) == 0 && vpc_get(ctx, s.vpc_id, &vpc, &ignore) == 0 && vpc.routed)
+        return net_router_release(ctx, vpc.id, subnet_id, ip, mac, err);
     char br[16];
     bridge_name(subnet_id, br);
     long pid = dnsmasq_pid(ctx, subnet_id);
@@ -492,6 +587,11 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     int fd = vpc_lock(ctx, vpc_id, err);
     if (fd < 0)
         return -1;
+    if (vpc.routed) { /* its router's hosts files, from the store */
+        int rc = router_sync(ctx, &vpc, err);
+        vm_lock_release(fd);
+        return rc;
+    }
     _cleanup_free_ net_subnet *subs = NULL;
     size_t nsubs = 0;
     int rc = net_subnet_list(ctx, &subs, &nsubs, err);
@@ -543,6 +643,22 @@ net_reconcile(vm_ctx *ctx, vm_error *err)
             continue;
         /* made again (a host reboot) */
         if (net_network_ensure(ctx, subs[i].id, err) < 0)
+            return -1;
+    }
+    /* routed VPCs' routers: their namespace, ports and dnsmasq (killed, or gone with a reboot) */
+    _cleanup_free_ net_vpc *vpcs = NULL;
+    size_t nv = 0;
+    if (net_vpc_list(ctx, &vpcs, &nv, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nv; i++) {
+        if (!vpcs[i].routed || net_router_alive(ctx, vpcs[i].id))
+            continue;
+        int fd = vpc_lock(ctx, vpcs[i].id, err);
+        if (fd < 0)
+            return -1;
+        int rc = router_sync(ctx, &vpcs[i], err);
+        vm_lock_release(fd);
+        if (rc < 0)
             return -1;
     }
     /* the firewall too: gone with a reboot or an `nft flush ruleset` */

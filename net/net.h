@@ -50,6 +50,8 @@ int net_instance_public(vm_ctx *ctx, const char *eni_id, char ip[NET_ADDR_MAX], 
  * (its namespace's routes, vmmgr's own bridges aside): the bridge would take its addresses.
  * Nothing to check for another host's libvirtd. */
 int net_host_block_check(vm_ctx *ctx, const net_cidr *c, vm_error *err);
+/* Whether a route there overlaps c (taken and iface: the route, vmmgr's bridges aside; NULL: any). */
+bool net_host_block_taken(vm_ctx *ctx, const net_cidr *c, char taken[NET_CIDR_MAX], char iface[32]);
 
 /* `vmmgr init`: the default VPC (cidr, 172.31.0.0/16 unless asked otherwise), its default subnet
  * (the first /20) and default security group, unless one exists.  Starts the subnet's network. */
@@ -263,6 +265,9 @@ typedef struct net_vpc {
     char id[VM_ID_MAX];
     net_cidr cidr;
     bool is_default, dns_support, dns_hostnames;
+    /* its block overlaps another VPC's (or a network of the host): its subnets' bridges have no
+     * address on the host, and a router namespace of its own routes between them (net/router.c) */
+    bool routed;
     long created_at;
 } net_vpc;
 typedef struct net_subnet {

@@ -91,6 +91,37 @@ bool net_svc_plug_ok(long pid, const net_svc_eni *e, const char *netns, unsigned
 int net_svc_plug(long pid, const net_svc_eni *e, const char *netns, unsigned index, vm_error *err);
 void net_svc_unplug(long pid, const char *eni_id);
 
+/* A routed VPC's router (net/router.c): what it should be, from the store (lvnet.c). */
+typedef struct net_router_port {
+    char subnet[VM_ID_MAX];
+    char bridge[16];
+    char gw[NET_ADDR_MAX], network[NET_ADDR_MAX], netmask[NET_ADDR_MAX];
+    int prefix;
+} net_router_port;
+typedef struct net_router {
+    char vpc[VM_ID_MAX];
+    char domain[64];
+    bool dns;               /* the VPC's DNS support: the router answers names */
+    net_router_port *ports; /* one per subnet */
+    size_t nports;
+    const char *dhcp_hosts; /* dnsmasq's dhcp-hostsfile: "mac,ip,name" lines */
+    const char *dns_hosts;  /* its addn-hosts: "ip name" lines */
+} net_router;
+/* The router's namespace; a subnet's port (a veth pair: its bridge's end, the router's end). */
+void net_router_netns(const char *vpc_id, char buf[64]);
+void net_router_port_names(const char *subnet_id, char br_end[16], char r_end[16]);
+/* Brings the router of r->vpc to r: its namespace, a port per subnet (and none else), its dnsmasq
+ * (restarted when its configuration changes, SIGHUP when its hosts do).  pid: libvirtd's. */
+int net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err);
+/* Its namespace is there and its dnsmasq runs (a cheap check, for each reconcile). */
+bool net_router_alive(vm_ctx *ctx, const char *vpc_id);
+/* Frees the router's lease of ip (as net_dhcp_release does libvirt's). */
+int net_router_release(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *ip, const char *mac,
+                       vm_error *err);
+/* A subnet's port goes (best effort); the router goes with its dnsmasq and files. */
+void net_router_port_remove(long pid, const char *subnet_id);
+void net_router_remove(vm_ctx *ctx, const char *vpc_id);
+
 /* libvirt (net/lvnet.c). */
 void net_network_name(const char *subnet_id, char buf[64]);
 /* The bridge of a subnet's network. */

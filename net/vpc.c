@@ -9,7 +9,7 @@
 #include "../vmmgr/core/tags.h"
 #include "net_priv.h"
 
-#define VPC_COLUMNS "id, cidr, is_default, dns_support, dns_hostnames, created_at"
+#define VPC_COLUMNS "id, cidr, is_default, dns_support, dns_hostnames, created_at, routed"
 
 static void
 vpc_from_row(sqlite3_stmt *st, net_vpc *v)
@@ -21,6 +21,7 @@ vpc_from_row(sqlite3_stmt *st, net_vpc *v)
     v->dns_support = sqlite3_column_int(st, 3);
     v->dns_hostnames = sqlite3_column_int(st, 4);
     v->created_at = sqlite3_column_int64(st, 5);
+    v->routed = sqlite3_column_int(st, 6);
 }
 
 int
@@ -61,10 +62,9 @@ net_region_domain(vm_ctx *ctx, char *buf, size_t len)
     return buf;
 }
 
-/* Another VPC of this host whose block overlaps c: vmmgr routes every VPC of a host in one
- * namespace, so (unlike EC2) two VPCs cannot share addresses. */
+/* Another VPC of this store whose block overlaps c: 1 (its id in other), 0 when none. */
 static int
-vpc_check_overlap(vm_ctx *ctx, const net_cidr *c, vm_error *err)
+vpc_overlapping(vm_ctx *ctx, const net_cidr *c, char other[VM_ID_MAX], vm_error *err)
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_prepare(ctx->db, "SELECT " VPC_COLUMNS " FROM vpcs", &st, err) < 0)
@@ -73,16 +73,25 @@ vpc_check_overlap(vm_ctx *ctx, const net_cidr *c, vm_error *err)
         net_vpc v;
         vpc_from_row(st, &v);
         if (net_cidr_overlap(&v.cidr, c)) {
-            char a[NET_CIDR_MAX], b[NET_CIDR_MAX];
-            net_cidr_format(c, a);
-            net_cidr_format(&v.cidr, b);
-            return vm_error_set(err, VM_ERR_VPC_RANGE,
-                                "The CIDR '%s' overlaps %s (%s): the VPCs of one vmmgr host share its routing "
-                                "and cannot overlap",
-                                a, v.id, b);
+            snprintf(other, VM_ID_MAX, "%s", v.id);
+            return 1;
         }
     }
     return 0;
+}
+
+/* The default VPC is routed by the host (its internet gateway, Elastic IPs): no other VPC may
+ * overlap it when it is made. */
+static int
+vpc_check_overlap(vm_ctx *ctx, const net_cidr *c, vm_error *err)
+{
+    char other[VM_ID_MAX];
+    int rc = vpc_overlapping(ctx, c, other, err);
+    if (rc <= 0)
+        return rc;
+    char a[NET_CIDR_MAX];
+    net_cidr_format(c, a);
+    return vm_error_set(err, VM_ERR_VPC_RANGE, "The CIDR '%s' of the default VPC overlaps %s", a, other);
 }
 
 static int
@@ -97,15 +106,15 @@ vpc_parse_cidr(const char *s, net_cidr *c, vm_error *err)
 }
 
 static int
-vpc_insert(vm_ctx *ctx, const char *id, const net_cidr *c, bool is_default, const vm_tag *tags, size_t ntags,
-           vm_error *err)
+vpc_insert(vm_ctx *ctx, const char *id, const net_cidr *c, bool is_default, bool routed, const vm_tag *tags,
+           size_t ntags, vm_error *err)
 {
     char cidr[NET_CIDR_MAX], sg[VM_ID_MAX];
     net_cidr_format(c, cidr);
     if (vm_db_run(ctx->db, err,
-                  "INSERT INTO vpcs (id, cidr, is_default, dns_support, dns_hostnames, created_at) "
-                  "VALUES (?, ?, ?, 1, ?3, strftime('%s','now'))",
-                  "tti", id, cidr, (long long)is_default) < 0)
+                  "INSERT INTO vpcs (id, cidr, is_default, dns_support, dns_hostnames, created_at, routed) "
+                  "VALUES (?, ?, ?, 1, ?3, strftime('%s','now'), ?)",
+                  "ttii", id, cidr, (long long)is_default, (long long)routed) < 0)
         return -1;
     vm_id_new("sg", sg);
     return vm_tags_put(ctx, id, tags, ntags, err) < 0 ||
@@ -127,7 +136,12 @@ net_vpc_create(vm_ctx *ctx, const char *cidr, const vm_tag *tags, size_t ntags, 
     vm_id_new("vpc", id);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
-    if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, id, &c, false, tags, ntags, err) < 0 ||
+    /* a block that overlaps another VPC's, or a network of the host, gets a routing domain of its
+     * own (as on EC2, VPCs may share addresses); any other is routed by the host */
+    char other[VM_ID_MAX];
+    int overlaps = vpc_overlapping(ctx, &c, other, err);
+    bool routed = overlaps == 1 || net_host_block_taken(ctx, &c, NULL, NULL);
+    if (overlaps < 0 || vpc_insert(ctx, id, &c, false, routed, tags, ntags, err) < 0 ||
         vm_db_commit(ctx->db, err) < 0) {
         vm_db_rollback(ctx->db);
         return -1;
@@ -194,6 +208,8 @@ net_vpc_delete(vm_ctx *ctx, const char *id, vm_error *err)
     }
     vm_error ignore = { 0 };
     net_fw_sync(ctx, &ignore);
+    if (v.routed)
+        net_router_remove(ctx, id);
     return 0;
 }
 
@@ -312,7 +328,7 @@ net_default_vpc_ensure(vm_ctx *ctx, const char *cidr, vm_error *err)
         vm_id_new("vpc", vpc);
         if (vm_db_begin(ctx->db, err) < 0)
             return -1;
-        if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, vpc, &c, true, NULL, 0, err) < 0 ||
+        if (vpc_check_overlap(ctx, &c, err) < 0 || vpc_insert(ctx, vpc, &c, true, false, NULL, 0, err) < 0 ||
             net_default_vpc_gateway(ctx, vpc, err) < 0 || vm_db_commit(ctx->db, err) < 0) {
             vm_db_rollback(ctx->db);
             return -1;

@@ -17,7 +17,7 @@ TestSuite(store, .init = scratch_setup, .fini = scratch_teardown);
 
 Test(store, migrates_to_newest_schema_in_wal_mode)
 {
-    cr_expect_eq(vm_db_schema_version(ctx->db), 29);
+    cr_expect_eq(vm_db_schema_version(ctx->db), 30);
     sqlite3_stmt *st = NULL;
     vm_error err = { 0 };
     cr_assert_eq(vm_db_prepare(ctx->db, "PRAGMA journal_mode", &st, &err), 0);

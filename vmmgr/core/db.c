@@ -612,6 +612,9 @@ static const char *const migrations[] = {
     /* 29: a weighted forward's target group stickiness (TargetGroupStickinessConfig): its duration on
      * each of the action's rows, 0 when off */
     "ALTER TABLE elb_forwards ADD COLUMN stick_seconds INTEGER NOT NULL DEFAULT 0;",
+    /* 30: a VPC whose block overlaps another's has a routing domain of its own (a router namespace,
+     * net/router.c) */
+    "ALTER TABLE vpcs ADD COLUMN routed INTEGER NOT NULL DEFAULT 0;",
 };
 
 int
