@@ -308,8 +308,8 @@ listen_here(const char *ifname)
 {
     char addr[32];
     snprintf(addr, sizeof(addr), "%s/32", IMDS_ADDR);
-    const char *add[] = {"ip", "addr", "replace", addr, "dev", "lo", NULL};
-    const char *old[] = {"ip", "addr", "del", addr, "dev", ifname, NULL};
+    const char *add[] = { "ip", "addr", "replace", addr, "dev", "lo", NULL };
+    const char *old[] = { "ip", "addr", "del", addr, "dev", ifname, NULL };
     vm_cmd_limits lim = {.timeout_sec = 10};
     vm_error ignore = {0};
     vm_cmd_run(old, &lim, NULL, &ignore);

@@ -119,6 +119,18 @@ net_eip_plumb(vm_ctx *ctx, const char *ip, const char *subnet, bool add)
         return;
     char br[16];
     net_bridge_name(subnet, br);
+    /* a routed VPC's address leads to its router, through the transit link */
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    vm_error ignore = { 0 };
+    if (vm_db_stmt(ctx->db, &st, &ignore,
+                   "SELECT v.id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE s.id = ? AND v.routed", "t",
+                   subnet) == 0 &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        char host_if[16], host_ip[NET_ADDR_MAX], router_ip[NET_ADDR_MAX];
+        net_router_transit(vm_db_text(st, 0), host_if, host_ip, router_ip);
+        net_proxy_arp_via(pid, ip, host_if, router_ip, uplink, add);
+        return;
+    }
     net_proxy_arp(pid, ip, br, uplink, add);
 }
 
@@ -152,14 +164,20 @@ net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const ch
 {
     _cleanup_stmt_ sqlite3_stmt *st = NULL;
     if (vm_db_stmt(ctx->db, &st, err,
-                   "SELECT a.public_ip, e.ip, e.subnet_id FROM addresses a JOIN network_interfaces e ON "
-                   "e.id = a.eni_id WHERE a.eni_id = ?",
+                   "SELECT a.public_ip, e.ip, e.subnet_id, v.routed FROM addresses a JOIN network_interfaces e ON "
+                   "e.id = a.eni_id JOIN subnets s ON s.id = e.subnet_id JOIN vpcs v ON v.id = s.vpc_id "
+                   "WHERE a.eni_id = ?",
                    "t", eni_id) < 0)
         return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *pub = vm_db_text(st, 0), *priv = vm_db_text(st, 1);
         char br[16];
         net_bridge_name(vm_db_text(st, 2), br);
+        /* a routed VPC's NAT is its router's (net/router.c): here only what its groups decide */
+        if (sqlite3_column_int(st, 3)) {
+            fprintf(f, "%s element inet %s eip_routed { \"%s\" . %s }\n", verb, t, br, priv);
+            continue;
+        }
         /* a delete names the key only; the private address is keyed by its bridge, as in fw.c */
         if (strcmp(verb, "delete") == 0)
             fprintf(f, "delete element inet %s eip_dnat { %s }\ndelete element inet %s eip_snat { \"%s\" . %s }\n", t,
@@ -169,6 +187,32 @@ net_eip_elements(vm_ctx *ctx, FILE *f, const char *t, const char *verb, const ch
                     t, pub, priv, t, br, priv, pub);
         fprintf(f, "%s element inet %s eip_private { \"%s\" . %s }\n", verb, t, br, priv);
     }
+    return 0;
+}
+
+int
+net_vpc_public_addrs(vm_ctx *ctx, const char *vpc_id, net_router_nat **ret, size_t *ret_n, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    _cleanup_free_ net_router_nat *v = NULL;
+    size_t n = 0, cap = 0;
+    if (vm_db_stmt(ctx->db, &st, err,
+                   "SELECT a.public_ip, e.ip FROM addresses a JOIN network_interfaces e ON e.id = a.eni_id "
+                   "JOIN subnets s ON s.id = e.subnet_id WHERE s.vpc_id = ? ORDER BY a.public_ip",
+                   "t", vpc_id) < 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (vm_array_grow(&v, n, &cap, sizeof(*v)) < 0)
+            return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+        snprintf(v[n].ip, sizeof(v[n].ip), "%s", vm_db_text(st, 0));
+        snprintf(v[n].key, sizeof(v[n].key), "%s", vm_db_text(st, 1));
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        return vm_db_error(ctx->db, "reading addresses", err);
+    *ret = TAKE_PTR(v);
+    *ret_n = n;
     return 0;
 }
 
@@ -388,8 +432,7 @@ net_eip_associate(vm_ctx *ctx, const net_eip_assoc_req *req, char assoc[VM_ID_MA
     if (had_one)
         net_eip_plumb(ctx, had, e.subnet, false);
     net_eip_plumb(ctx, r.ip, e.subnet, true);
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 }
 
@@ -417,8 +460,7 @@ net_eip_disassociate(vm_ctx *ctx, const char *assoc, const char *ip, vm_error *e
         return -1;
     if (r.associated)
         net_eip_plumb(ctx, r.ip, r.eni.subnet, false);
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 }
 

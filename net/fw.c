@@ -19,6 +19,13 @@
  *         from the route tables), then the groups' egress rules; chain nat_out masquerades it.
  *       from a guest to a public address of this host (hairpin, chain nat_in): `egress_pub`, where
  *         the groups' egress rules see the address asked for (chains G-pub).
+ *     A routed VPC (its block overlaps another's, net/router.c): its bridges are in set routed,
+ *       each in the VPC's conntrack zone (map zones, priority raw); its router's ports (routers)
+ *       answer DHCP, DNS and the metadata service across the bridge; a guest's way out is checked
+ *       on its own bridge, on the way to the router (egress_out); a member of a group is in m-G on
+ *       every bridge of its VPC (a peer of another subnet arrives from the router); an Elastic IP's
+ *       instance (eip_routed) is NATed by the router, its groups decide here; the transit links
+ *       (vx…) talk to the uplink only.
  *     Each group G has a set m-G of its members (bridge . address) and chains G-in, G-out and G-pub
  *     with its rules; "traffic from group S" is `iifname . ip saddr @m-S`.  A launch or terminate
  *     changes elements only (a constant number, whatever the size of the group or VPC); a rule
@@ -185,6 +192,7 @@ routed_elements(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
         net_bridge_name(vm_db_text(st, 0), br);
         net_addr_format(net_subnet_gateway(&c), gw);
         fprintf(f, "add element inet %s routers { \"%s\" . %s }\n", t, br, gw);
+        fprintf(f, "add element inet %s routed { \"%s\" }\n", t, br);
         fprintf(f, "add element inet %s zones { \"%s\" : %u }\n", t, br, vpc_zone(vm_db_text(st, 2)));
     }
     return 0;
@@ -273,6 +281,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " set eip_private { type ifname . ipv4_addr; }\n"
             " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n"
             " set routers { type ifname . ipv4_addr; }\n"
+            " set routed { type ifname; }\n"
+            " set eip_routed { type ifname . ipv4_addr; }\n"
             " map zones { typeof iifname : ct zone; }\n"
             " chain zone {\n"
             "  type filter hook prerouting priority raw; policy accept;\n"
@@ -353,6 +363,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 "  oifname \"%s\" snat ip to iifname . ip daddr map @nat_snat\n"
                 "  oifname \"%s\" iifname . ip daddr @out_ok snat ip to iifname . ip saddr map @eip_snat\n"
                 "  oifname \"%s\" iifname . ip daddr @out_ok masquerade\n"
+                "  oifname \"%s\" iifname \"vx*\" ip saddr 100.64.0.0/10 masquerade\n"
                 "  iifname != \"%s\" ct status dnat iifname . ip saddr @guests jump hairpin\n"
                 " }\n"
                 " chain hairpin {\n"
@@ -365,16 +376,24 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
                 "  iifname . ip daddr @out_ok iifname . ip saddr @guests dnat ip to ip daddr map @eip_dnat\n"
                 " }\n",
-                uplink, uplink, uplink, uplink, uplink);
+                uplink, uplink, uplink, uplink, uplink, uplink);
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
     fputs(" chain forward_from {\n"
-          "  type filter hook forward priority 0; policy accept;\n"
-          "  ct state established,related accept\n",
+          "  type filter hook forward priority 0; policy accept;\n",
           f);
+    /* a routed VPC's transit link (vx…) leads to the uplink only, and only the uplink to it */
+    if (uplink)
+        fprintf(f, "  iifname \"vx*\" oifname != \"%s\" drop\n  oifname \"vx*\" iifname != \"%s\" drop\n", uplink,
+                uplink);
+    else
+        fputs("  iifname \"vx*\" drop\n  oifname \"vx*\" drop\n", f);
+    fputs("  ct state established,related accept\n", f);
     if (uplink)
         fprintf(f,
                 "  oifname \"%s\" iifname . ip saddr @guests jump egress_out\n"
-                "  ct status dnat iifname . ip saddr @guests jump egress_pub\n",
+                "  ct status dnat iifname . ip saddr @guests jump egress_pub\n"
+                /* a routed VPC's way out starts at its router's port, on the guest's own bridge */
+                "  iifname @routed iifname . ip daddr @out_ok iifname . ip saddr @guests jump egress_out\n",
                 uplink);
     /* a routed VPC's DHCP, DNS and metadata service are its router's, across the bridge: groups do
      * not filter them */
@@ -389,6 +408,8 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           "  ct state established,related accept\n"
           "  iifname . ip saddr @routers udp sport 67 udp dport 68 accept\n"
           "  ct status dnat oifname . ip daddr @eip_private jump ingress_pub\n"
+          /* to a routed VPC's Elastic IP instance: its router made the address private */
+          "  oifname . ip daddr @eip_routed jump ingress_pub\n"
           "  oifname . ip daddr @guests jump ingress\n"
           " }\n"
           " chain to_host {\n"

@@ -52,12 +52,6 @@ net_igw_attach(vm_ctx *ctx, const char *id, const char *vpc, bool attach, vm_err
     net_vpc v;
     if (igw_get(ctx, id, cur, err) < 0 || vpc_get(ctx, vpc, &v, err) < 0)
         return -1;
-    /* its router has no link to the uplink yet (net/README.md, step 4 of the plan) */
-    if (attach && v.routed)
-        return vm_error_set(err, VM_ERR_UNSUPPORTED_OPERATION,
-                            "The vpc '%s' overlaps another VPC: it has a routing domain of its own, and vmmgr does "
-                            "not yet route such a VPC to the uplink (no internet gateway, NAT or Elastic IP there)",
-                            vpc);
     if (vm_db_begin(ctx->db, err) < 0)
         return -1;
     if (attach) {

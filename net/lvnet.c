@@ -275,6 +275,32 @@ vpc_lock(vm_ctx *ctx, const char *vpc_id, vm_error *err)
     return vm_lock_take(vm_ctx_path(ctx, dir, sizeof(dir), "locks"), vpc_id, false, err);
 }
 
+typedef struct router_nats {
+    const net_router *r;
+    net_router_nat *v;
+    size_t n, cap;
+} router_nats;
+
+/* A route of one of the router's subnets to a NAT gateway: its source NAT, keyed by the port. */
+static int
+router_nat_route(const char *subnet_id, const char *dest, const char *nat_ip, void *opaque)
+{
+    router_nats *nc = opaque;
+    bool mine = false;
+    for (size_t i = 0; i < nc->r->nports && !mine; i++)
+        mine = strcmp(nc->r->ports[i].subnet, subnet_id) == 0;
+    if (!mine || !*nat_ip)
+        return 0;
+    if (vm_array_grow(&nc->v, nc->n, &nc->cap, sizeof(*nc->v)) < 0)
+        return -1;
+    char br_end[16], r_end[16];
+    net_router_port_names(subnet_id, br_end, r_end);
+    snprintf(nc->v[nc->n].key, sizeof(nc->v[nc->n].key), "\"%s\" . %s", r_end, dest);
+    snprintf(nc->v[nc->n].ip, sizeof(nc->v[nc->n].ip), "%s", nat_ip);
+    nc->n++;
+    return 0;
+}
+
 /* A routed VPC's router from the store: a port per subnet, DHCP entries of every interface (each
  * answered on its own subnet's port), the VPC's names. */
 static int
@@ -333,7 +359,20 @@ router_sync(vm_ctx *ctx, const net_vpc *vpc, vm_error *err)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
     r.dhcp_hosts = dh;
     r.dns_hosts = dn;
-    return net_router_apply(ctx, pid, &r, err);
+    net_cidr_format(&vpc->cidr, r.block);
+    _cleanup_free_ net_router_nat *eips = NULL;
+    router_nats nc = { .r = &r };
+    if (net_vpc_public_addrs(ctx, vpc->id, &eips, &r.neips, err) < 0 ||
+        net_rtb_public_routes(ctx, router_nat_route, &nc, err) < 0) {
+        free(nc.v);
+        return -1;
+    }
+    r.eips = eips;
+    r.nats = nc.v;
+    r.nnats = nc.n;
+    int rc = net_router_apply(ctx, pid, &r, err);
+    free(nc.v);
+    return rc;
 }
 
 static int
@@ -535,10 +574,16 @@ net_run_in_netns(long pid, const char *const *argv, vm_error *err)
 void
 net_proxy_arp(long pid, const char *ip, const char *bridge, const char *uplink, bool add)
 {
+    net_proxy_arp_via(pid, ip, bridge, NULL, uplink, add);
+}
+
+void
+net_proxy_arp_via(long pid, const char *ip, const char *dev, const char *via, const char *uplink, bool add)
+{
     char dst[NET_CIDR_MAX];
     snprintf(dst, sizeof(dst), "%s/32", ip);
     vm_error ignore = { 0 };
-    const char *route[] = { "ip", "route", add ? "replace" : "del", dst, "dev", bridge, NULL };
+    const char *route[] = { "ip", "route", add ? "replace" : "del", dst, "dev", dev, via ? "via" : NULL, via, NULL };
     const char *neigh[] = { "ip", "neigh", add ? "replace" : "del", "proxy", ip, "dev", uplink, NULL };
     net_run_in_netns(pid, route, &ignore);
     ignore = (vm_error){ 0 };
@@ -620,6 +665,37 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     return rc;
 }
 
+/* Every routed VPC's router from the store (dead ones only: a cheap check for each reconcile). */
+static int
+routers_sync(vm_ctx *ctx, bool dead_only, vm_error *err)
+{
+    _cleanup_free_ net_vpc *vpcs = NULL;
+    size_t nv = 0;
+    if (net_vpc_list(ctx, &vpcs, &nv, err) < 0)
+        return -1;
+    for (size_t i = 0; i < nv; i++) {
+        if (!vpcs[i].routed || (dead_only && net_router_alive(ctx, vpcs[i].id)))
+            continue;
+        int fd = vpc_lock(ctx, vpcs[i].id, err);
+        if (fd < 0)
+            return -1;
+        int rc = router_sync(ctx, &vpcs[i], err);
+        vm_lock_release(fd);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void
+net_paths_sync(vm_ctx *ctx)
+{
+    vm_error ignore = { 0 };
+    net_fw_sync(ctx, &ignore);
+    ignore = (vm_error){ 0 };
+    routers_sync(ctx, false, &ignore);
+}
+
 int
 net_reconcile(vm_ctx *ctx, vm_error *err)
 {
@@ -646,21 +722,8 @@ net_reconcile(vm_ctx *ctx, vm_error *err)
             return -1;
     }
     /* routed VPCs' routers: their namespace, ports and dnsmasq (killed, or gone with a reboot) */
-    _cleanup_free_ net_vpc *vpcs = NULL;
-    size_t nv = 0;
-    if (net_vpc_list(ctx, &vpcs, &nv, err) < 0)
+    if (routers_sync(ctx, true, err) < 0)
         return -1;
-    for (size_t i = 0; i < nv; i++) {
-        if (!vpcs[i].routed || net_router_alive(ctx, vpcs[i].id))
-            continue;
-        int fd = vpc_lock(ctx, vpcs[i].id, err);
-        if (fd < 0)
-            return -1;
-        int rc = router_sync(ctx, &vpcs[i], err);
-        vm_lock_release(fd);
-        if (rc < 0)
-            return -1;
-    }
     /* the firewall too: gone with a reboot or an `nft flush ruleset` */
     net_legacy_filters_remove(ctx);
     return net_fw_ensure(ctx, err);

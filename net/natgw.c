@@ -137,8 +137,7 @@ net_natgw_create(vm_ctx *ctx, const net_natgw_req *req, net_natgw *g, vm_error *
         vm_tags_put(ctx, g->id, req->tags, req->ntags, err) < 0 || vm_db_commit(ctx->db, err) < 0)
         goto fail;
     net_eip_plumb(ctx, g->public_ip, subnet, true);
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 fail:
     vm_db_rollback(ctx->db);
@@ -178,8 +177,7 @@ net_natgw_delete(vm_ctx *ctx, const char *id, vm_error *err)
     net_eip_plumb(ctx, g.public_ip, g.subnet, false);
     if (net_svc_eni_release(ctx, g.eni, err) < 0)
         return -1;
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 }
 

@@ -82,6 +82,8 @@ const char *net_region_domain(vm_ctx *ctx, char *buf, size_t len);
  * transaction, or with each_line one command per line; *ret_out (owned) what nft printed.  quiet: a
  * failure is an answer, not an error (-1 and nothing in *err). */
 int net_nft_run(long pid, const char *cmds, bool each_line, char **ret_out, bool quiet, vm_error *err);
+/* cmds as one transaction in the namespace named netns (`ip netns`: a router's). */
+int net_nft_run_in(const char *netns, const char *cmds, vm_error *err);
 
 /* A service's namespace and its veth pairs (net/svc_plumb.c): the namespace made (0) or already
  * there (1); whether the interface's plug works (its address inside, its bridge end up); the plug
@@ -98,15 +100,31 @@ typedef struct net_router_port {
     char gw[NET_ADDR_MAX], network[NET_ADDR_MAX], netmask[NET_ADDR_MAX];
     int prefix;
 } net_router_port;
+typedef struct net_router_nat {
+    char key[NET_CIDR_MAX + 24]; /* eip: the private address; nat: "port . destination block" */
+    char ip[NET_ADDR_MAX];       /* the public address */
+} net_router_nat;
 typedef struct net_router {
     char vpc[VM_ID_MAX];
+    char block[NET_CIDR_MAX]; /* the VPC's: never routed to the transit link */
     char domain[64];
     bool dns;               /* the VPC's DNS support: the router answers names */
     net_router_port *ports; /* one per subnet */
     size_t nports;
     const char *dhcp_hosts; /* dnsmasq's dhcp-hostsfile: "mac,ip,name" lines */
     const char *dns_hosts;  /* its addn-hosts: "ip name" lines */
+    net_router_nat *eips;   /* 1:1 NAT of an instance's Elastic IP or public address */
+    size_t neips;
+    net_router_nat *nats;   /* source NAT of a subnet's route to a NAT gateway */
+    size_t nnats;
 } net_router;
+/* The transit link between libvirtd's namespace and the router: the host's end (vx and 13 hex
+ * digits of the VPC id) and both addresses, a /30 of 100.64.0.0/10 chosen by the VPC id. */
+void net_router_transit(const char *vpc_id, char host_if[16], char host_ip[NET_ADDR_MAX],
+                        char router_ip[NET_ADDR_MAX]);
+/* Every public address of a VPC's interfaces (Elastic IPs, public addresses at launch, NAT
+ * gateways'): ip the public address, key the private one. */
+int net_vpc_public_addrs(vm_ctx *ctx, const char *vpc_id, net_router_nat **ret, size_t *ret_n, vm_error *err);
 /* The router's namespace; a subnet's port (a veth pair: its bridge's end, the router's end). */
 void net_router_netns(const char *vpc_id, char buf[64]);
 void net_router_port_names(const char *subnet_id, char br_end[16], char r_end[16]);
@@ -131,10 +149,15 @@ int net_run_in_netns(long pid, const char *const *argv, vm_error *err);
 /* In the namespace of pid: the proxy ARP entry for ip on the uplink and its /32 route to bridge
  * (add), or their removal; best effort. */
 void net_proxy_arp(long pid, const char *ip, const char *bridge, const char *uplink, bool add);
+/* The same with the route through a gateway on dev (via: a routed VPC's router). */
+void net_proxy_arp_via(long pid, const char *ip, const char *dev, const char *via, const char *uplink, bool add);
 /* The pid of the local libvirtd (whose network namespace holds the bridges), 0 when unknown. */
 long net_libvirtd_pid(const vm_ctx *ctx);
 /* Removes what the nwfilter versions of vmmgr defined (filters, ipsets); best effort. */
 void net_legacy_filters_remove(vm_ctx *ctx);
+/* The ways in and out changed (routes, NAT gateways, Elastic IPs): the firewall and every routed
+ * VPC's router (its NAT) from the store; best effort, the next change or reconcile retries. */
+void net_paths_sync(vm_ctx *ctx);
 /* Starts the subnet's network from the store when libvirt does not run it. */
 int net_network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err);
 int net_network_destroy(vm_ctx *ctx, const char *subnet_id, vm_error *err);

@@ -13,7 +13,8 @@
 #include "net_priv.h"
 
 typedef struct fw_job {
-    long pid;           /* whose network namespace; 0: this process's */
+    long pid;           /* whose network namespace; 0: this process's (or the named one) */
+    const char *netns;  /* a namespace by name (ip netns), when no pid */
     const char *cmds;
     bool each_line;     /* each line a command of its own (libnftables 1.0.6 answers a second `list`
                          * of one buffer from the first one's cache: "No such file or directory") */
@@ -29,9 +30,12 @@ fw_thread(void *arg)
 {
     fw_job *j = arg;
     j->rc = -1;
-    if (j->pid) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%ld/ns/net", j->pid);
+    if (j->pid || j->netns) {
+        char path[96];
+        if (j->pid)
+            snprintf(path, sizeof(path), "/proc/%ld/ns/net", j->pid);
+        else
+            snprintf(path, sizeof(path), "/run/netns/%s", j->netns);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
             snprintf(j->errbuf, sizeof(j->errbuf), "cannot enter the network namespace of %s: %s", path,
@@ -78,10 +82,9 @@ fw_thread(void *arg)
     return NULL;
 }
 
-int
-net_nft_run(long pid, const char *cmds, bool each_line, char **ret_out, bool quiet, vm_error *err)
+static int
+nft_run(fw_job j, char **ret_out, bool quiet, vm_error *err)
 {
-    fw_job j = { .pid = pid, .cmds = cmds, .each_line = each_line };
     pthread_t t;
     if (pthread_create(&t, NULL, fw_thread, &j) != 0)
         return vm_error_set(err, VM_ERR_INTERNAL, "cannot start a thread for nftables");
@@ -103,3 +106,14 @@ net_nft_run(long pid, const char *cmds, bool each_line, char **ret_out, bool qui
     return 0;
 }
 
+int
+net_nft_run(long pid, const char *cmds, bool each_line, char **ret_out, bool quiet, vm_error *err)
+{
+    return nft_run((fw_job){ .pid = pid, .cmds = cmds, .each_line = each_line }, ret_out, quiet, err);
+}
+
+int
+net_nft_run_in(const char *netns, const char *cmds, vm_error *err)
+{
+    return nft_run((fw_job){ .netns = netns, .cmds = cmds }, NULL, false, err);
+}

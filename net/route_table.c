@@ -347,8 +347,7 @@ net_route_change(vm_ctx *ctx, net_route_op op, const net_route_req *req, vm_erro
                             cidr, target)) < 0 ||
         vm_db_commit(ctx->db, err) < 0)
         goto fail;
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 fail:
     vm_db_rollback(ctx->db);
@@ -387,8 +386,7 @@ net_rtb_associate(vm_ctx *ctx, const char *id, const char *subnet, char assoc[VM
                   assoc, id, subnet) < 0 ||
         vm_db_commit(ctx->db, err) < 0)
         goto fail;
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 fail:
     vm_db_rollback(ctx->db);
@@ -429,8 +427,7 @@ net_rtb_disassociate(vm_ctx *ctx, const char *assoc, vm_error *err)
         return vm_error_dry_run(err);
     if (vm_db_run(ctx->db, err, "DELETE FROM rt_associations WHERE id = ?", "t", assoc) < 0)
         return -1;
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 }
 
@@ -459,8 +456,7 @@ net_rtb_replace_association(vm_ctx *ctx, const char *assoc, const char *id, char
         vm_db_rollback(ctx->db);
         return -1;
     }
-    vm_error ignore = { 0 };
-    net_fw_sync(ctx, &ignore);
+    net_paths_sync(ctx);
     return 0;
 }
 

@@ -2,10 +2,15 @@
  * VPC's own, joined to each subnet's bridge by a veth pair, holding every subnet's gateway address
  * (.1) and routing between them; its dnsmasq answers DHCP (static entries only) and DNS for the
  * VPC.  The subnets' bridges have no address in libvirtd's namespace, so two VPCs may use the same
- * block.  Desired state in (net_router, built by lvnet.c from the store), `ip` and dnsmasq out; no
- * SQL here.  Files under <state-dir>/routers/<vpc>/: dnsmasq.conf, the hosts files, leases, pid. */
+ * block.  A transit link (a veth pair, a /30 of 100.64.0.0/10) leads to libvirtd's namespace and
+ * its uplink; the router's own nftables table does the VPC's NAT (Elastic IPs 1:1, NAT gateways,
+ * masquerade to the transit address), where the VPC's addresses are unambiguous.  Desired state
+ * in (net_router, built by lvnet.c from the store), `ip`, nft and dnsmasq out; no SQL here.  Files
+ * under <state-dir>/routers/<vpc>/: dnsmasq.conf, the hosts files, leases, pid, nat.nft (the NAT
+ * table last applied). */
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +28,20 @@ net_router_netns(const char *vpc_id, char buf[64])
     snprintf(buf, 64, "vmmgr-%s", vpc_id);
 }
 
+void
+net_router_transit(const char *vpc_id, char host_if[16], char host_ip[NET_ADDR_MAX], char router_ip[NET_ADDR_MAX])
+{
+    snprintf(host_if, 16, "vx%.13s", vpc_id + strlen("vpc-"));
+    /* one of the 2^20 - 1 /30s after the first: shared by every store of a libvirtd, so chosen by
+     * the id (FNV-1a), not by a counter of one store */
+    uint32_t h = 2166136261u;
+    for (const char *c = vpc_id; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    uint32_t base = (100u << 24 | 64u << 16) + 4u * (1 + h % ((1u << 20) - 1));
+    net_addr_format(base + 1, host_ip);
+    net_addr_format(base + 2, router_ip);
+}
+
 /* The veth pair of a subnet's port: "vr" and the bridge's 13 hex digits on the bridge, "rp" and
  * the same in the router. */
 void
@@ -35,7 +54,7 @@ net_router_port_names(const char *subnet_id, char br_end[16], char r_end[16])
 static int
 run(const char *const *argv, char **out, vm_error *err)
 {
-    vm_cmd_limits lim = {.timeout_sec = 20};
+    vm_cmd_limits lim = { .timeout_sec = 20 };
     return vm_cmd_run(argv, &lim, out, err);
 }
 
@@ -55,8 +74,8 @@ port_ok(long pid, const char *netns, const net_router_port *p)
     char br_end[16], r_end[16], want[64];
     net_router_port_names(p->subnet, br_end, r_end);
     _cleanup_free_ char *out = NULL, *out2 = NULL;
-    vm_error ignore = {0};
-    const char *show[] = {"ip", "-n", netns, "-o", "addr", "show", "dev", r_end, "up", NULL};
+    vm_error ignore = { 0 };
+    const char *show[] = { "ip", "-n", netns, "-o", "addr", "show", "dev", r_end, "up", NULL };
     if (run(show, &out, &ignore) < 0 || !out)
         return false;
     snprintf(want, sizeof(want), "inet %s/%d ", p->gw, p->prefix);
@@ -64,7 +83,7 @@ port_ok(long pid, const char *netns, const net_router_port *p)
         return false;
     char netarg[64];
     snprintf(netarg, sizeof(netarg), "--net=/proc/%ld/ns/net", pid);
-    const char *link[] = {"nsenter", netarg, "ip", "-o", "link", "show", "dev", br_end, NULL};
+    const char *link[] = { "nsenter", netarg, "ip", "-o", "link", "show", "dev", br_end, NULL };
     if (run(link, &out2, &ignore) < 0 || !out2)
         return false;
     snprintf(want, sizeof(want), "master %s ", p->bridge);
@@ -78,13 +97,13 @@ port_plug(long pid, const char *netns, const net_router_port *p, vm_error *err)
     net_router_port_names(p->subnet, br_end, r_end);
     snprintf(addr, sizeof(addr), "%s/%d", p->gw, p->prefix);
     /* a half-made port goes first: both ends of a veth go with either */
-    vm_error ignore = {0};
-    const char *del[] = {"ip", "link", "del", br_end, NULL};
+    vm_error ignore = { 0 };
+    const char *del[] = { "ip", "link", "del", br_end, NULL };
     net_run_in_netns(pid, del, &ignore);
-    const char *mk[] = {"ip", "link", "add", br_end, "type", "veth", "peer", "name", r_end, "netns", netns, NULL};
-    const char *up[] = {"ip", "link", "set", br_end, "master", p->bridge, "up", NULL};
-    const char *ad[] = {"ip", "-n", netns, "addr", "add", addr, "dev", r_end, NULL};
-    const char *ifup[] = {"ip", "-n", netns, "link", "set", r_end, "up", NULL};
+    const char *mk[] = { "ip", "link", "add", br_end, "type", "veth", "peer", "name", r_end, "netns", netns, NULL };
+    const char *up[] = { "ip", "link", "set", br_end, "master", p->bridge, "up", NULL };
+    const char *ad[] = { "ip", "-n", netns, "addr", "add", addr, "dev", r_end, NULL };
+    const char *ifup[] = { "ip", "-n", netns, "link", "set", r_end, "up", NULL };
     if (net_run_in_netns(pid, mk, err) < 0 || net_run_in_netns(pid, up, err) < 0 || run(ad, NULL, err) < 0 ||
         run(ifup, NULL, err) < 0)
         return -1;
@@ -96,8 +115,8 @@ static void
 ports_prune(const char *netns, const net_router *r)
 {
     _cleanup_free_ char *out = NULL;
-    vm_error ignore = {0};
-    const char *list[] = {"ip", "-n", netns, "-o", "link", "show", NULL};
+    vm_error ignore = { 0 };
+    const char *list[] = { "ip", "-n", netns, "-o", "link", "show", NULL };
     if (run(list, &out, &ignore) < 0 || !out)
         return;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -112,8 +131,8 @@ ports_prune(const char *netns, const net_router *r)
             want = strcmp(r_end, name) == 0;
         }
         if (!want) {
-            const char *del[] = {"ip", "-n", netns, "link", "del", name, NULL};
-            ignore = (vm_error){0};
+            const char *del[] = { "ip", "-n", netns, "link", "del", name, NULL };
+            ignore = (vm_error){ 0 };
             run(del, NULL, &ignore);
         }
     }
@@ -172,7 +191,7 @@ dnsmasq_stop(const char *dir)
     kill((pid_t)pid, SIGTERM);
     /* it is gone within a few milliseconds; its sockets must be closed before the next binds */
     for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
-        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000 * 1000}, NULL);
+        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
 }
 
 static char *
@@ -205,6 +224,76 @@ dnsmasq_conf(const net_router *r, const char *dir)
     return TAKE_PTR(buf);
 }
 
+/* The transit link (a veth pair, "tr0" in the router), the router's default route through it and
+ * a blackhole for the rest of the VPC's block: an address of the block that no subnet holds goes
+ * nowhere, never out (the host may route the same block to another VPC). */
+static int
+transit_ensure(long pid, const char *netns, const net_router *r, vm_error *err)
+{
+    char host_if[16], host_ip[NET_ADDR_MAX], router_ip[NET_ADDR_MAX], want[64], ha[32], ra[32];
+    net_router_transit(r->vpc, host_if, host_ip, router_ip);
+    snprintf(ha, sizeof(ha), "%s/30", host_ip);
+    snprintf(ra, sizeof(ra), "%s/30", router_ip);
+    _cleanup_free_ char *out = NULL;
+    vm_error ignore = { 0 };
+    const char *show[] = { "ip", "-n", netns, "-o", "addr", "show", "dev", "tr0", "up", NULL };
+    snprintf(want, sizeof(want), "inet %s ", ra);
+    if (run(show, &out, &ignore) < 0 || !out || !strstr(out, want)) {
+        const char *del[] = { "ip", "link", "del", host_if, NULL };
+        net_run_in_netns(pid, del, &ignore);
+        const char *mk[] = {
+            "ip", "link", "add", host_if, "type", "veth", "peer", "name", "tr0", "netns", netns, NULL
+        };
+        const char *ad[] = { "ip", "addr", "add", ha, "dev", host_if, NULL };
+        const char *up[] = { "ip", "link", "set", host_if, "up", NULL };
+        const char *rad[] = { "ip", "-n", netns, "addr", "add", ra, "dev", "tr0", NULL };
+        const char *rup[] = { "ip", "-n", netns, "link", "set", "tr0", "up", NULL };
+        if (net_run_in_netns(pid, mk, err) < 0 || net_run_in_netns(pid, ad, err) < 0 ||
+            net_run_in_netns(pid, up, err) < 0 || run(rad, NULL, err) < 0 || run(rup, NULL, err) < 0)
+            return -1;
+    }
+    const char *def[] = { "ip", "-n", netns, "route", "replace", "default", "via", host_ip, NULL };
+    const char *hole[] = { "ip", "-n", netns, "route", "replace", "blackhole", r->block, NULL };
+    return run(def, NULL, err) < 0 || run(hole, NULL, err) < 0 ? -1 : 0;
+}
+
+/* The router's NAT, whole: an Elastic IP (or public address) is its instance's on the way in
+ * (dnat) and out (snat); a subnet routed to a NAT gateway leaves as the gateway's address; anything
+ * else leaving masquerades to the transit address (the host masquerades that on the uplink). */
+static char *
+nat_ruleset(const net_router *r)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return NULL;
+    fputs("add table ip vmmgr\ndelete table ip vmmgr\n"
+          "table ip vmmgr {\n"
+          " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
+          " map eip_snat { type ipv4_addr : ipv4_addr; }\n"
+          " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n"
+          " chain pre {\n"
+          "  type nat hook prerouting priority dstnat; policy accept;\n"
+          "  iifname \"tr0\" dnat ip to ip daddr map @eip_dnat\n"
+          " }\n"
+          " chain post {\n"
+          "  type nat hook postrouting priority srcnat; policy accept;\n"
+          "  oifname \"tr0\" snat ip to iifname . ip daddr map @nat_snat\n"
+          "  oifname \"tr0\" snat ip to ip saddr map @eip_snat\n"
+          "  oifname \"tr0\" masquerade\n"
+          " }\n"
+          "}\n",
+          f);
+    for (size_t i = 0; i < r->neips; i++)
+        fprintf(f, "add element ip vmmgr eip_dnat { %s : %s }\nadd element ip vmmgr eip_snat { %s : %s }\n",
+                r->eips[i].ip, r->eips[i].key, r->eips[i].key, r->eips[i].ip);
+    for (size_t i = 0; i < r->nnats; i++)
+        fprintf(f, "add element ip vmmgr nat_snat { %s : %s }\n", r->nats[i].key, r->nats[i].ip);
+    fclose(f);
+    return TAKE_PTR(buf);
+}
+
 int
 net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err)
 {
@@ -215,15 +304,30 @@ net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err)
         return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot make %s", path);
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot make %s", dir);
-    if (net_svc_netns_ensure(netns, err) < 0)
+    int had = net_svc_netns_ensure(netns, err);
+    if (had < 0)
         return -1;
-    const char *fwd[] = {"ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1", NULL};
+    const char *fwd[] = { "ip", "netns", "exec", netns, "sysctl", "-qw", "net.ipv4.ip_forward=1", NULL };
     if (run(fwd, NULL, err) < 0)
         return -1;
     for (size_t i = 0; i < r->nports; i++)
         if (!port_ok(pid, netns, &r->ports[i]) && port_plug(pid, netns, &r->ports[i], err) < 0)
             return -1;
     ports_prune(netns, r);
+    if (transit_ensure(pid, netns, r, err) < 0)
+        return -1;
+    /* the NAT table: when it changes, and in a namespace made now (a host reboot) */
+    _cleanup_free_ char *nat = nat_ruleset(r);
+    if (!nat)
+        return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
+    snprintf(path, sizeof(path), "%s/nat.nft", dir);
+    int nat_changed = file_put(path, nat, err);
+    if (nat_changed < 0)
+        return -1;
+    if ((nat_changed || !had) && net_nft_run_in(netns, nat, err) < 0) {
+        unlink(path); /* tried again next time */
+        return -1;
+    }
     _cleanup_free_ char *conf = dnsmasq_conf(r, dir);
     if (!conf)
         return vm_error_set(err, VM_ERR_INTERNAL, "out of memory");
@@ -245,7 +349,7 @@ net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err)
     dnsmasq_stop(dir);
     char confarg[4300];
     snprintf(confarg, sizeof(confarg), "--conf-file=%s/dnsmasq.conf", dir);
-    const char *start[] = {"ip", "netns", "exec", netns, "dnsmasq", confarg, NULL};
+    const char *start[] = { "ip", "netns", "exec", netns, "dnsmasq", confarg, NULL };
     return run(start, NULL, err);
 }
 
@@ -269,7 +373,7 @@ net_router_release(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const
     router_dir(ctx, vpc_id, dir, sizeof(dir));
     if (!dnsmasq_running(dir) || access("/usr/bin/dhcp_release", X_OK) != 0)
         return 0;
-    const char *argv[] = {"ip", "netns", "exec", netns, "dhcp_release", r_end, ip, mac, NULL};
+    const char *argv[] = { "ip", "netns", "exec", netns, "dhcp_release", r_end, ip, mac, NULL };
     return run(argv, NULL, err);
 }
 
@@ -278,8 +382,8 @@ net_router_port_remove(long pid, const char *subnet_id)
 {
     char br_end[16], r_end[16];
     net_router_port_names(subnet_id, br_end, r_end);
-    const char *del[] = {"ip", "link", "del", br_end, NULL};
-    vm_error ignore = {0};
+    const char *del[] = { "ip", "link", "del", br_end, NULL };
+    vm_error ignore = { 0 };
     net_run_in_netns(pid, del, &ignore);
 }
 
@@ -290,9 +394,9 @@ net_router_remove(vm_ctx *ctx, const char *vpc_id)
     net_router_netns(vpc_id, netns);
     router_dir(ctx, vpc_id, dir, sizeof(dir));
     dnsmasq_stop(dir);
-    net_svc_netns_delete(netns);
-    static const char *const files[] = {"dnsmasq.conf", "hosts.dhcp",  "hosts.dns",
-                                        "leases",       "dnsmasq.pid", "dnsmasq.log"};
+    net_svc_netns_delete(netns); /* the ports and the transit link go with it */
+    static const char *const files[] = { "dnsmasq.conf", "hosts.dhcp",  "hosts.dns", "leases",
+                                         "dnsmasq.pid",  "dnsmasq.log", "nat.nft" };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
         unlink(path);

@@ -3,12 +3,17 @@
 # routing domain of its own (a router namespace with its DHCP and DNS, net/router.c).  Real guests:
 # the same private address in each VPC, each reached in its own VPC only; DHCP, DNS and routing
 # between subnets from the router; the default group's members across subnets; the metadata
-# service telling the two same addresses apart; an internet gateway
-# refused (not built yet); a killed dnsmasq started again; nothing left after the VPC is deleted.
+# service telling the two same addresses apart; the way out (an "outside" namespace through the
+# uplink, tests/integ/outside.sh): an internet gateway, a NAT gateway and an Elastic IP, NATed in
+# the router; a killed dnsmasq started again; nothing left after the VPC is deleted.
 . "$(dirname "$0")/lib.sh"
 vm_init
 SERVE_ARGS="--metrics-interval 0"
 . "$(dirname "$0")/serve.sh"
+. "$(dirname "$0")/outside.sh"
+trap 'outside_cleanup; serve_cleanup' EXIT
+outside_up
+vm init --accel tcg --uplink "$UP" --public-ips 198.51.100.200-198.51.100.203 >/dev/null || fail "init --uplink"
 
 vm create-key-pair --key-name k --key-type ed25519 --output json | jq -r .KeyMaterial > "$T/k.pem"
 chmod 600 "$T/k.pem"
@@ -70,13 +75,51 @@ for try in $(seq 20); do [ "$(imds_id ssh_b 10.0.1.20)" = "$b1" ] && break; slee
 [ "$(imds_id ssh_b 10.0.2.30)" = "$b2" ] || fail "10.0.2.30 of $vb asked the metadata service: '$(imds_id ssh_b 10.0.2.30)'"
 ok "the metadata service: each VPC's 10.0.1.20 is told its own instance"
 
-# not built yet for such a VPC: a way out
-igw=$(vm create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
-expect_error UnsupportedOperation vm attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vb"
-[ "$(vm describe-internet-gateways --internet-gateway-ids "$igw" --output json | jq '.InternetGateways[0].Attachments | length')" = 0 ] ||
-	fail "the refused attach left an attachment"
-vm delete-internet-gateway --internet-gateway-id "$igw"
-ok "an internet gateway for the overlapping VPC is refused, nothing attached"
+# the way out of VPC b: its router's transit link to the host, NAT in the router, the uplink
+fetch() { # WAY IP: the guest gets the outside's page (busybox's nc)
+	local page
+	page=$("$1" "$2" "printf 'GET / HTTP/1.0\r\n\r\n' | nc -w 5 203.0.113.10 80" 2>/dev/null) || true
+	[ "$(tail -n 1 <<<"$page")" = "hello from outside" ]
+}
+! fetch ssh_b 10.0.1.20 || fail "$b1 reached the outside without an internet gateway"
+igw=$(aws ec2 create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
+aws ec2 attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vb"
+main=$(aws ec2 describe-route-tables --filters "Name=vpc-id,Values=$vb" Name=association.main,Values=true --query 'RouteTables[0].RouteTableId' --output text)
+aws ec2 create-route --route-table-id "$main" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
+: > "$T/web.log"
+fetch ssh_b 10.0.1.20 || fail "$b1 cannot reach the outside through its VPC's internet gateway"
+grep -q '^198\.51\.100\.2 .*"GET / HTTP' "$T/web.log" || fail "the outside did not see the uplink's address: $(cat "$T/web.log")"
+! fetch ssh_a 10.0.1.20 || fail "$a1 (its VPC has no internet gateway) reached the outside"
+ok "VPC b's guests reach the outside through its internet gateway (the router's and the uplink's NAT); VPC a's do not"
+
+# a NAT gateway for a private subnet of VPC b
+rtb=$(aws ec2 create-route-table --vpc-id "$vb" --query RouteTable.RouteTableId --output text)
+aws ec2 associate-route-table --route-table-id "$rtb" --subnet-id "$sb2" >/dev/null
+! fetch ssh_b 10.0.2.30 || fail "$b2 (its subnet has no route out) reached the outside"
+nalloc=$(aws ec2 allocate-address --query AllocationId --output text)
+nip=$(aws ec2 describe-addresses --allocation-ids "$nalloc" --query 'Addresses[0].PublicIp' --output text)
+nat=$(aws ec2 create-nat-gateway --subnet-id "$sb1" --allocation-id "$nalloc" --query NatGateway.NatGatewayId --output text)
+aws ec2 wait nat-gateway-available --nat-gateway-ids "$nat" || fail "the waiter nat-gateway-available"
+aws ec2 create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "$nat" >/dev/null
+: > "$T/web.log"
+fetch ssh_b 10.0.2.30 || fail "$b2 cannot get out through the NAT gateway"
+grep -q "^$nip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see the NAT gateway's address $nip: $(cat "$T/web.log")"
+ok "a private subnet of VPC b gets out through its NAT gateway, seen as the gateway's address"
+
+# an Elastic IP for VPC b's 10.0.1.20: the outside reaches it on the ports its group opens
+alloc=$(aws ec2 allocate-address --query AllocationId --output text)
+eip=$(aws ec2 describe-addresses --allocation-ids "$alloc" --query 'Addresses[0].PublicIp' --output text)
+assoc=$(aws ec2 associate-address --allocation-id "$alloc" --instance-id "$b1" --query AssociationId --output text)
+! lan_open 22 "$eip" || fail "the outside reached $b1's ssh at $eip with no rule for it"
+vm authorize-security-group-ingress --group-id "$(default_group "$vb")" --protocol tcp --port 22 --cidr 198.51.100.1/32 >/dev/null
+for try in 1 2 3; do lan_open 22 "$eip" && break; sleep 1; done
+lan_open 22 "$eip" || fail "the outside did not reach $b1's ssh at its Elastic IP $eip"
+: > "$T/web.log"
+fetch ssh_b 10.0.1.20 || fail "$b1 with an Elastic IP cannot reach the outside"
+grep -q "^$eip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see $b1 as its Elastic IP $eip: $(cat "$T/web.log")"
+aws ec2 disassociate-address --association-id "$assoc"
+! lan_open 22 "$eip" || fail "the outside still reaches $b1 after the Elastic IP was disassociated"
+ok "an Elastic IP of VPC b: 1:1 NAT in the router, its group decides, gone with the disassociation"
 
 # a terminated guest's address goes to the next: the router's DHCP lease is released
 vm terminate-instances --instance-ids "$b3" >/dev/null
@@ -98,10 +141,19 @@ ok "a killed router dnsmasq started again by the next command"
 vm terminate-instances --instance-ids "$a1" "$b1" "$b2" "$b4" >/dev/null
 vm wait instance-terminated --instance-ids "$a1" "$b1" "$b2" "$b4"
 pid=$(cat "$S/routers/$vb/dnsmasq.pid")
+aws ec2 delete-nat-gateway --nat-gateway-id "$nat" >/dev/null
+aws ec2 release-address --allocation-id "$nalloc"
+aws ec2 release-address --allocation-id "$alloc"
+aws ec2 detach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vb"
+aws ec2 delete-internet-gateway --internet-gateway-id "$igw"
+aws ec2 disassociate-route-table --association-id "$(aws ec2 describe-route-tables --route-table-ids "$rtb" --query 'RouteTables[0].Associations[0].RouteTableAssociationId' --output text)"
+aws ec2 delete-route-table --route-table-id "$rtb"
 for s in "$sa" "$sb1" "$sb2"; do vm delete-subnet --subnet-id "$s"; done
 vm delete-vpc --vpc-id "$vb"
 vm delete-vpc --vpc-id "$va"
 ! grep -q "^vmmgr-$vb\b" <<<"$(ip netns list)" || fail "the router namespace of $vb is left"
+! in_ns ip link show "vx${vb:4:13}" 2>/dev/null || fail "the transit link of $vb is left"
+! grep -q "$eip\|$nip" <<<"$(in_ns ip route; in_ns ip neigh show proxy)" || fail "routes or ARP proxies of the addresses are left"
 ! kill -0 "$pid" 2>/dev/null || fail "the router's dnsmasq ($pid) still runs"
 [ ! -e "$S/routers/$vb" ] || fail "the router's files are left"
 ok "the VPC deleted: its router, its dnsmasq and their files gone"
