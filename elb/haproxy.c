@@ -536,9 +536,8 @@ elb_haproxy_pid(vm_ctx *ctx, const char *lb_id)
     char dir[512], path[600], comm[32] = "";
     elb_lb_dir(ctx, lb_id, dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/haproxy.pid", dir);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    long pid = 0;
-    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+    long pid = vm_pid_file_read(path);
+    if (!pid)
         return 0;
     snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
     _cleanup_fclose_ FILE *c = fopen(path, "re");

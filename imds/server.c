@@ -504,11 +504,7 @@ imds_pid(vm_ctx *ctx)
         return 0;
     }
     close(lk);
-    _cleanup_fclose_ FILE *f = fopen(pidp, "re");
-    long pid = 0;
-    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1)
-        return 0;
-    return pid;
+    return vm_pid_file_read(pidp);
 }
 
 void

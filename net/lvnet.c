@@ -477,9 +477,8 @@ network_pid(const vm_ctx *ctx, const char *file)
     if (!vm_ctx_libvirt_rundir(ctx, rundir, sizeof(rundir)))
         return 0;
     snprintf(pidfile, sizeof(pidfile), "%s/network/%s.pid", rundir, file);
-    _cleanup_fclose_ FILE *f = fopen(pidfile, "re");
-    long pid = 0;
-    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+    long pid = vm_pid_file_read(pidfile);
+    if (!pid)
         return 0;
     snprintf(proc, sizeof(proc), "/proc/%ld/ns/net", pid);
     return access(proc, F_OK) == 0 ? pid : 0;

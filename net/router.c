@@ -168,9 +168,8 @@ dnsmasq_running(const char *dir)
 {
     char path[4200], proc[64], cmdline[4400] = "";
     snprintf(path, sizeof(path), "%s/dnsmasq.pid", dir);
-    _cleanup_fclose_ FILE *f = fopen(path, "re");
-    long pid = 0;
-    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 0)
+    long pid = vm_pid_file_read(path);
+    if (!pid)
         return 0;
     snprintf(proc, sizeof(proc), "/proc/%ld/cmdline", pid);
     _cleanup_fclose_ FILE *c = fopen(proc, "re");

@@ -1,7 +1,9 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../../vmmgr/core/cmd.h"
 
@@ -43,4 +45,28 @@ Test(cmd, missing_program_is_named)
     const char *none[] = { "vmmgr-no-such-program", NULL };
     cr_expect_eq(vm_cmd_run(none, NULL, NULL, &err), -1);
     cr_expect(strstr(err.msg, "vmmgr-no-such-program"), "%s", err.msg);
+}
+
+/* a pid file: the daemon's pid; nothing for a missing file, garbage, or pid 0 and 1 */
+Test(cmd, pid_file_read)
+{
+    char path[] = "/tmp/vmmgr-pidfile-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    static const struct {
+        const char *text;
+        long pid;
+    } cases[] = { { "4242\n", 4242 }, { "77", 77 },       { "1\n", 0 }, { "0\n", 0 },
+                  { "-5\n", 0 },      { "dnsmasq\n", 0 }, { "", 0 } };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        FILE *f = fopen(path, "w");
+        cr_assert(f);
+        fputs(cases[i].text, f);
+        fclose(f);
+        long got = vm_pid_file_read(path);
+        cr_expect(got == cases[i].pid, "'%s': %ld", cases[i].text, got);
+    }
+    close(fd);
+    unlink(path);
+    cr_expect_eq(vm_pid_file_read(path), 0);
 }

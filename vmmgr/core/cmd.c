@@ -123,3 +123,13 @@ vm_cmd_run(const char *const *argv, const vm_cmd_limits *limits, char **ret_outp
         *ret_output = TAKE_PTR(out);
     return 0;
 }
+
+long
+vm_pid_file_read(const char *path)
+{
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    long pid = 0;
+    if (!f || fscanf(f, "%ld", &pid) != 1 || pid <= 1)
+        return 0;
+    return pid;
+}

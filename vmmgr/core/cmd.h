@@ -19,3 +19,6 @@ typedef struct vm_cmd_limits {
  * captured output (owned by the caller).  A non-zero exit, a signal or the time limit is an
  * InternalError naming the program and quoting the end of its output. */
 int vm_cmd_run(const char *const *argv, const vm_cmd_limits *limits, char **ret_output, vm_error *err);
+/* The pid a pid file names (a daemon's: dnsmasq, HAProxy, libvirtd's), 0 when there is none or it
+ * is not a pid above 1; whether it still runs, and is that daemon, is the caller's to check. */
+long vm_pid_file_read(const char *path);
