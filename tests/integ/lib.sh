@@ -42,6 +42,16 @@ cleanup() {
 		ip netns pids "$lbns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
 		ip netns del "$lbns" 2>/dev/null || true
 	done
+	# routed VPCs' routers (net/router.c): their dnsmasq, by the pids of their namespaces, and the
+	# namespaces (their ports and transit links go with them)
+	local rns
+	for d in "$S"/routers/*/; do
+		[ -d "$d" ] || continue
+		rns=vmmgr-$(basename "$d")
+		[ -e "/run/netns/$rns" ] || continue
+		ip netns pids "$rns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$rns" 2>/dev/null || true
+	done
 	# the metadata service (it outlives `vmmgr serve`): by the pid it wrote, while it holds its lock
 	local mp
 	mp=$(cat "$S/imds/pid" 2>/dev/null || true)
