@@ -39,6 +39,9 @@ int asg_activities_open(vm_ctx *ctx, const char *group, asg_activity **ret, size
 int asg_tags_propagated(vm_ctx *ctx, const char *group, asg_tag_list *ret, vm_error *err);
 void asg_tag_list_free(asg_tag_list *l);
 
+/* A member on its way out (Terminating, :Wait, :Proceed); the time now as Auto Scaling writes it. */
+bool asg_member_terminating(const asg_member *m);
+void asg_now_text(char *buf, size_t len);
 /* asg_set_desired inside the caller's transaction. */
 int asg_set_desired_locked(vm_ctx *ctx, const char *name, long desired, const char *cause, vm_error *err);
 /* Records a termination of member m of group (an activity; the member Terminating; desired set to
