@@ -25,7 +25,7 @@
  *       on its own bridge, on the way to the router (egress_out); a member of a group is in m-G on
  *       every bridge of its VPC (a peer of another subnet arrives from the router); an Elastic IP's
  *       instance (eip_routed) is NATed by the router, its groups decide here; the transit links
- *       (vx…) talk to the uplink only.
+ *       (set transits) talk to the uplink only.
  *     Each group G has a set m-G of its members (bridge . address) and chains G-in, G-out and G-pub
  *     with its rules; "traffic from group S" is `iifname . ip saddr @m-S`.  A launch or terminate
  *     changes elements only (a constant number, whatever the size of the group or VPC); a rule
@@ -45,7 +45,7 @@
 #include "net_priv.h"
 
 /* bumped whenever the layout of the tables changes: an older table is rebuilt */
-#define FW_GENERATION 8
+#define FW_GENERATION 9
 
 void
 net_tap_name(const char *eni_id, char buf[16])
@@ -175,11 +175,19 @@ vpc_zone(const char *vpc_id)
     return 1 + h % 65535;
 }
 
-/* Each routed subnet's router port (bridge . gateway) and its bridge's zone. */
+/* Each routed subnet's router port (bridge . gateway) and its bridge's zone; each routed VPC's
+ * transit link. */
 static int
 routed_elements(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
 {
-    _cleanup_stmt_ sqlite3_stmt *st = NULL;
+    _cleanup_stmt_ sqlite3_stmt *st = NULL, *vs = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM vpcs WHERE routed", &vs, err) < 0)
+        return -1;
+    while (sqlite3_step(vs) == SQLITE_ROW) {
+        char host_if[16], host_ip[NET_ADDR_MAX], router_ip[NET_ADDR_MAX];
+        net_router_transit(vm_db_text(vs, 0), host_if, host_ip, router_ip);
+        fprintf(f, "add element inet %s transits { \"%s\" }\n", t, host_if);
+    }
     if (vm_db_prepare(ctx->db,
                       "SELECT s.id, s.cidr, s.vpc_id FROM subnets s JOIN vpcs v ON v.id = s.vpc_id WHERE v.routed", &st,
                       err) < 0)
@@ -282,6 +290,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n"
             " set routers { type ifname . ipv4_addr; }\n"
             " set routed { type ifname; }\n"
+            " set transits { type ifname; }\n"
             " set eip_routed { type ifname . ipv4_addr; }\n"
             " map zones { typeof iifname : ct zone; }\n"
             " chain zone {\n"
@@ -363,7 +372,7 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                 "  oifname \"%s\" snat ip to iifname . ip daddr map @nat_snat\n"
                 "  oifname \"%s\" iifname . ip daddr @out_ok snat ip to iifname . ip saddr map @eip_snat\n"
                 "  oifname \"%s\" iifname . ip daddr @out_ok masquerade\n"
-                "  oifname \"%s\" iifname \"vx*\" ip saddr 100.64.0.0/10 masquerade\n"
+                "  oifname \"%s\" iifname @transits ip saddr 100.64.0.0/10 masquerade\n"
                 "  iifname != \"%s\" ct status dnat iifname . ip saddr @guests jump hairpin\n"
                 " }\n"
                 " chain hairpin {\n"
@@ -381,12 +390,13 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
     fputs(" chain forward_from {\n"
           "  type filter hook forward priority 0; policy accept;\n",
           f);
-    /* a routed VPC's transit link (vx…) leads to the uplink only, and only the uplink to it */
+    /* a routed VPC's transit link leads to the uplink only, and only the uplink to it (this store's
+     * links only: every store of a libvirtd has its tables in the one namespace) */
     if (uplink)
-        fprintf(f, "  iifname \"vx*\" oifname != \"%s\" drop\n  oifname \"vx*\" iifname != \"%s\" drop\n", uplink,
+        fprintf(f, "  iifname @transits oifname != \"%s\" drop\n  oifname @transits iifname != \"%s\" drop\n", uplink,
                 uplink);
     else
-        fputs("  iifname \"vx*\" drop\n  oifname \"vx*\" drop\n", f);
+        fputs("  iifname @transits drop\n  oifname @transits drop\n", f);
     fputs("  ct state established,related accept\n", f);
     if (uplink)
         fprintf(f,

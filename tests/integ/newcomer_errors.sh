@@ -61,3 +61,6 @@ in_ns ip link del lan0
 ok "a default VPC block the host's network uses: refused with the option to choose another"
 sub=$("$VM_BIN" --state-dir "$S2" describe-subnets --query 'Subnets[0].SubnetId' --output text)
 virsh_ net-destroy "vmmgr-$sub" >/dev/null 2>&1 || true
+# its nftables tables, if a command made them: left behind, they would filter the tests after
+t2=$(sqlite3 "$S2/state.db" "SELECT value FROM config WHERE key = 'firewall_table'" 2>/dev/null || true)
+[ -n "$t2" ] && for fam in inet bridge; do in_ns nft delete table "$fam" "$t2" >/dev/null 2>&1 || true; done
