@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,4 +71,21 @@ Test(cmd, pid_file_read)
     close(fd);
     unlink(path);
     cr_expect_eq(vm_pid_file_read(path), 0);
+}
+
+/* a program starts with no signal blocked, whatever its parent blocks (`vmmgr serve` blocks
+ * SIGTERM): a daemon started so would never end on SIGTERM */
+Test(cmd, child_starts_with_no_blocked_signal)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    const char *argv[] = { "sh", "-c", "grep '^SigBlk' /proc/self/status", NULL };
+    char *out = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(vm_cmd_run(argv, NULL, &out, &err), 0, "%s", err.msg);
+    cr_expect(strstr(out, "SigBlk:\t0000000000000000"), "%s", out);
+    free(out);
 }

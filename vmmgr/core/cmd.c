@@ -54,8 +54,26 @@ vm_cmd_run(const char *const *argv, const vm_cmd_limits *limits, char **ret_outp
     if (limits && limits->address_space)
         setrlimit(RLIMIT_AS, &(struct rlimit){ (rlim_t)limits->address_space, (rlim_t)limits->address_space });
 
+    /* the program starts with no signal blocked and the usual dispositions: `vmmgr serve` blocks
+     * SIGTERM, SIGINT and SIGUSR1 (it takes them synchronously) and ignores SIGPIPE, and a daemon
+     * it starts (a router's dnsmasq) would otherwise keep that and never end on SIGTERM */
+    posix_spawnattr_t at;
+    posix_spawnattr_init(&at);
+    sigset_t none, dfl;
+    sigemptyset(&none);
+    sigemptyset(&dfl);
+    sigaddset(&dfl, SIGPIPE);
+    sigaddset(&dfl, SIGTERM);
+    sigaddset(&dfl, SIGINT);
+    sigaddset(&dfl, SIGHUP);
+    sigaddset(&dfl, SIGUSR1);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &dfl);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
     pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    int rc = posix_spawnp(&pid, argv[0], &fa, &at, (char *const *)argv, environ);
+    posix_spawnattr_destroy(&at);
 
     if (limits && limits->cpu_sec)
         setrlimit(RLIMIT_CPU, &old_cpu);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,7 +85,11 @@ vm_job_spawn(vm_ctx *ctx, const char *kind, const char *id, const int *fds, size
             dup2(null, 1);
         }
         dup2(out >= 0 ? out : null, 2);
-        /* nothing of the request's process but the locks handed over */
+        /* nothing of the request's process but the locks handed over: not its blocked signals
+         * either (`vmmgr serve` blocks SIGTERM, SIGINT and SIGUSR1 to take them synchronously) */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
         for (size_t i = 0; i < nfds; i++)
             fcntl(fds[i], F_SETFD, 0);
