@@ -5,7 +5,8 @@
 # between subnets from the router; the default group's members across subnets; the metadata
 # service telling the two same addresses apart; the way out (an "outside" namespace through the
 # uplink, tests/integ/outside.sh): an internet gateway, a NAT gateway and an Elastic IP, NATed in
-# the router; a killed dnsmasq started again; nothing left after the VPC is deleted.
+# the router, and an internet-facing load balancer; a killed dnsmasq started again; nothing left
+# after the VPC is deleted.
 . "$(dirname "$0")/lib.sh"
 vm_init
 SERVE_ARGS="--metrics-interval 0"
@@ -121,6 +122,35 @@ aws ec2 disassociate-address --association-id "$assoc"
 ! lan_open 22 "$eip" || fail "the outside still reaches $b1 after the Elastic IP was disassociated"
 ok "an Elastic IP of VPC b: 1:1 NAT in the router, its group decides, gone with the disassociation"
 
+# a load balancer in VPC b: its namespace's ports on the VPC's bridges, its public addresses NATed
+# by the router like Elastic IPs
+z1=$(aws ec2 describe-subnets --subnet-ids "$sb1" --query 'Subnets[0].AvailabilityZone' --output text)
+z3=us-east-1b
+[ "$z1" = us-east-1b ] && z3=us-east-1a
+sb3=$(aws ec2 create-subnet --vpc-id "$vb" --cidr-block 10.0.3.0/24 --availability-zone "$z3" --query Subnet.SubnetId --output text)
+lsg=$(aws ec2 create-security-group --group-name web --description "web from the LAN" --vpc-id "$vb" --query GroupId --output text)
+aws ec2 authorize-security-group-ingress --group-id "$lsg" --protocol tcp --port 80 --cidr 198.51.100.0/24 >/dev/null
+lb=$(aws elbv2 create-load-balancer --name inb --subnets "$sb1" "$sb3" --security-groups "$lsg" \
+	--query 'LoadBalancers[0].LoadBalancerArn' --output text)
+aws elbv2 create-listener --load-balancer-arn "$lb" --protocol HTTP --port 80 \
+	--default-actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=hello from vpc b}' >/dev/null
+timeout 120 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait load-balancer-available --load-balancer-arns "$lb" ||
+	fail "waiter load-balancer-available: $(aws elbv2 describe-load-balancers --output json)"
+for pub in $(aws elbv2 describe-load-balancers --load-balancer-arns "$lb" \
+	--query 'LoadBalancers[0].AvailabilityZones[].LoadBalancerAddresses[].IpAddress' --output text); do
+	got=
+	for try in $(seq 20); do
+		got=$(ip netns exec "$OUT" curl -s -m 4 "http://$pub/" || true)
+		[ "$got" = "hello from vpc b" ] && break
+		sleep 1
+	done
+	[ "$got" = "hello from vpc b" ] || fail "the LAN did not reach VPC b's load balancer at $pub: '$got'"
+done
+aws elbv2 delete-load-balancer --load-balancer-arn "$lb"
+timeout 120 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait load-balancers-deleted --load-balancer-arns "$lb" ||
+	fail "waiter load-balancers-deleted"
+ok "an internet-facing load balancer in VPC b answers the LAN at both its public addresses"
+
 # a terminated guest's address goes to the next: the router's DHCP lease is released
 vm terminate-instances --instance-ids "$b3" >/dev/null
 vm wait instance-terminated --instance-ids "$b3"
@@ -132,6 +162,7 @@ ok "an address of a terminated guest leased again to a new one"
 # the router's dnsmasq killed: the next command's reconcile starts it again, and it answers
 old=$(cat "$S/routers/$vb/dnsmasq.pid")
 kill "$old"
+for try in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
 vm describe-vpcs >/dev/null
 new=$(cat "$S/routers/$vb/dnsmasq.pid")
 [ "$new" != "$old" ] && kill -0 "$new" || fail "the router's dnsmasq was not started again"
@@ -148,7 +179,14 @@ aws ec2 detach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$vb"
 aws ec2 delete-internet-gateway --internet-gateway-id "$igw"
 aws ec2 disassociate-route-table --association-id "$(aws ec2 describe-route-tables --route-table-ids "$rtb" --query 'RouteTables[0].Associations[0].RouteTableAssociationId' --output text)"
 aws ec2 delete-route-table --route-table-id "$rtb"
-for s in "$sa" "$sb1" "$sb2"; do vm delete-subnet --subnet-id "$s"; done
+# the load balancer's interfaces go with its controller's next round
+for try in $(seq 30); do
+	[ "$(aws ec2 describe-network-interfaces --filters 'Name=description,Values=ELB app/inb/*' \
+		--query 'length(NetworkInterfaces)' --output text)" = 0 ] && break
+	sleep 1
+done
+aws ec2 delete-security-group --group-id "$lsg"
+for s in "$sa" "$sb1" "$sb2" "$sb3"; do vm delete-subnet --subnet-id "$s"; done
 vm delete-vpc --vpc-id "$vb"
 vm delete-vpc --vpc-id "$va"
 ! grep -q "^vmmgr-$vb\b" <<<"$(ip netns list)" || fail "the router namespace of $vb is left"
