@@ -4,11 +4,13 @@
 # 169.254.169.254/latest/meta-data/instance-id and for the same bytes served by busybox httpd on the
 # host side of the guest's bridge (its gateway address, port 8080), alternately, SAMPLES times each.
 # Prints milliseconds per answer and the ratio metadata/static (goal at most 2).
+# With "routed", the guest is in a VPC that overlaps the default one (net/router.c): the service
+# listens in its router, and the static file is served from the router's side of the bridge.
 #
-#   bench/imds.sh [SAMPLES] [REQUESTS]   (default 3 200; needs the harness's libvirtd: bench/run.sh)
+#   bench/imds.sh [SAMPLES] [REQUESTS] [routed]   (default 3 200; needs the harness's libvirtd: bench/run.sh)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-samples=${1:-3} requests=${2:-200}
+samples=${1:-3} requests=${2:-200} mode=${3:-}
 VM_BIN=${VMMGR_BIN:-$top/vmmgr/vmmgr}
 export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 . "$top/bench/lib.sh" imds
@@ -24,11 +26,17 @@ trap cleanup EXIT
 vm init --accel tcg >/dev/null
 "$VM_BIN" --state-dir "$S" serve --listen 127.0.0.1:0 --metrics-interval 0 >"$T/serve.out" 2>"$T/serve.err" &
 serve_pid=$!
-bench_guest
+if [ "$mode" = routed ]; then
+	dcidr=$(vm describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].CidrBlock' --output text)
+	rv=$(vm create-vpc --cidr-block "$dcidr" --query Vpc.VpcId --output text)
+	bench_guest "$(vm create-subnet --vpc-id "$rv" --cidr-block "${dcidr%.0.0/16}.7.0/24" --query Subnet.SubnetId --output text)"
+else
+	bench_guest
+fi
 # the baseline: the same bytes as a static file, busybox httpd on the bridge's host side
 mkdir -p "$T/www"
 printf '%s' "$id" > "$T/www/id"
-ip netns exec "$ns" busybox httpd -f -p "$gw:8080" -h "$T/www" &
+ip netns exec "$BENCH_NS" busybox httpd -f -p "$gw:8080" -h "$T/www" &
 httpd_pid=$!
 # first answers must be the instance's id both ways
 [ "$(g "printf 'GET /latest/meta-data/instance-id HTTP/1.0\r\n\r\n' | nc 169.254.169.254 80 | tail -n 1")" = "$id" ] ||

@@ -6,11 +6,14 @@
 # alternately, SAMPLES times each; each receiver times what it got.  The baseline is what the
 # guest gets without vmmgr's way out: the host side of its own bridge, no NAT, no route.
 # Prints MB/s both ways and the ratio NAT/direct (goal at least 0.9).
+# With "routed", the guest is in a VPC that overlaps the default one (net/router.c): its way out is
+# two NATs (its router's, then the uplink's masquerade of the transit address), and the baseline
+# the router's side of its bridge (its gateway address there).
 #
-#   bench/nat.sh [SAMPLES] [MB]   (default 3 32; needs the harness's libvirtd: bench/run.sh)
+#   bench/nat.sh [SAMPLES] [MB] [routed]   (default 3 32; needs the harness's libvirtd: bench/run.sh)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-samples=${1:-3} mb=${2:-32}
+samples=${1:-3} mb=${2:-32} mode=${3:-}
 VM_BIN=${VMMGR_BIN:-$top/vmmgr/vmmgr}
 export VMMGR_IMAGES_DIR=${VMMGR_IMAGES_DIR:-$top/images/tiny}
 . "$top/bench/lib.sh" nat
@@ -39,8 +42,21 @@ ip netns exec "$out" ip link set lo up
 ip netns exec "$out" ip addr add 203.0.113.10/32 dev lo
 
 vm init --accel tcg --uplink "$up" >/dev/null
-# the default VPC's main table routes 0.0.0.0/0 to its internet gateway: its subnets are public
-bench_guest
+if [ "$mode" = routed ]; then
+	# the default VPC's block again: a VPC with a router of its own, made public like the default
+	dcidr=$(vm describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].CidrBlock' --output text)
+	rv=$(vm create-vpc --cidr-block "$dcidr" --query Vpc.VpcId --output text)
+	rs=$(vm create-subnet --vpc-id "$rv" --cidr-block "${dcidr%.0.0/16}.7.0/24" --query Subnet.SubnetId --output text)
+	igw=$(vm create-internet-gateway --query InternetGateway.InternetGatewayId --output text)
+	vm attach-internet-gateway --internet-gateway-id "$igw" --vpc-id "$rv"
+	rtb=$(vm describe-route-tables --filters "Name=vpc-id,Values=$rv" --query 'RouteTables[0].RouteTableId' --output text)
+	vm create-route --route-table-id "$rtb" --destination-cidr-block 0.0.0.0/0 --gateway-id "$igw" >/dev/null
+	bench_guest "$rs"
+	side=router
+else
+	# the default VPC's main table routes 0.0.0.0/0 to its internet gateway: its subnets are public
+	bench_guest
+fi
 
 # receivers: each connection's bytes and seconds (first byte to close), one line per connection
 cat > "$T/rx.py" <<'PY'
@@ -65,10 +81,10 @@ PY
 : > "$T/nat.log" && : > "$T/direct.log"
 ip netns exec "$out" python3 "$T/rx.py" 203.0.113.10 9000 "$T/nat.log" &
 rx_pids=$!
-ip netns exec "$ns" python3 "$T/rx.py" "$gw" 9000 "$T/direct.log" &
+ip netns exec "$BENCH_NS" python3 "$T/rx.py" "$gw" 9000 "$T/direct.log" &
 rx_pids="$rx_pids $!"
 for _ in $(seq 50); do
-	[ -n "$(ip netns exec "$out" ss -Hltn 'sport = :9000')" ] && [ -n "$(ip netns exec "$ns" ss -Hltn "src $gw:9000")" ] && break
+	[ -n "$(ip netns exec "$out" ss -Hltn 'sport = :9000')" ] && [ -n "$(ip netns exec "$BENCH_NS" ss -Hltn "src $gw:9000")" ] && break
 	sleep 0.1
 done
 # send ADDR LOG: MB megabytes from the guest; prints MB/s as the receiver saw them
@@ -83,12 +99,12 @@ send() {
 echo "guest $id at $ip; $mb MB per sample, $samples samples each"
 : > "$T/nat" && : > "$T/direct"
 for s in $(seq "$samples"); do
-	send "$gw" "$T/direct.log" | tee -a "$T/direct" | sed 's|^|to the host side, no NAT:     MB/s |'
+	send "$gw" "$T/direct.log" | tee -a "$T/direct" | sed "s|^|to the ${side:-host} side, no NAT: MB/s |"
 	send 203.0.113.10 "$T/nat.log" | tee -a "$T/nat" | sed 's|^|out through the uplink, NAT: MB/s |'
 done
-python3 - "$T/direct" "$T/nat" <<'PY'
+python3 - "$T/direct" "$T/nat" "${side:-host}" <<'PY'
 import statistics, sys
 a = statistics.median(float(l) for l in open(sys.argv[1]))
 b = statistics.median(float(l) for l in open(sys.argv[2]))
-print("median MB/s from the guest: host side without NAT %.2f, through the uplink with NAT %.2f; ratio %.2f (goal >= 0.9)" % (a, b, b / a))
+print("median MB/s from the guest: %s side without NAT %.2f, through the uplink with NAT %.2f; ratio %.2f (goal >= 0.9)" % (sys.argv[3], a, b, b / a))
 PY

@@ -26,7 +26,9 @@ rm -rf "$d"
 bench/warm_pool.sh 2 1 3
 bench/elb.sh 3 2000 8
 bench/imds.sh 3 200
+bench/imds.sh 3 200 routed
 bench/nat.sh 3 32
+bench/nat.sh 3 32 routed
 if command -v moto_server >/dev/null; then
 	bench/describe.sh 5 2
 	bench/cloudwatch.sh 5 2
