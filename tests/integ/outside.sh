@@ -2,10 +2,15 @@
 # public addresses): a namespace joined to the harness's namespace by a veth pair (the uplink $UP,
 # 198.51.100.2/24 on the harness's side, the outside at 198.51.100.1) with a web server at the
 # documentation address 203.0.113.10 that logs whom it saw ($T/web.log).  Sourced after lib.sh;
-# outside_cleanup removes it all (the test's EXIT trap calls it).
+# outside_cleanup removes it all (the test's EXIT trap calls it).  One test at a time has an
+# outside (a lock in the harness's run dir): the others wait in outside_up.
 OUT=vmmgr-out-$$
 UP=vu$$
 outside_up() {
+	# one outside at a time in a harness: each routes 203.0.113.0/24 through its own uplink veth, and a
+	# second route would be refused ("File exists"); the lock is held until the test exits
+	exec {OUTSIDE_LOCK}>>"${VMMGR_TEST_RUN:-/tmp}/outside.lock"
+	flock "$OUTSIDE_LOCK"
 	ip netns add "$OUT"
 	ip link add "$UP" type veth peer name vo$$
 	ip link set "$UP" netns "$NS"
