@@ -24,7 +24,15 @@ start() {
 	fi
 	kvm_fix
 	mkdir -p "$run"
-	# exactly "vmmgr" (a test harness's "vmmgr-lv-…" namespaces are not it)
+	# exactly "vmmgr" (a test harness's "vmmgr-lv-…" namespaces are not it).  One in which nothing
+	# runs was left by a start whose processes were all killed (the machine's processes ended without
+	# `stop`): its bridges still hold their subnets' addresses, so a network started again finds its
+	# block "already in use".  Its guests and dnsmasq are gone, so nothing is lost: a new one, as after
+	# a reboot (libvirtd marks the networks whose bridges are gone inactive; vmmgr starts them again)
+	if [ -e /run/netns/vmmgr ] && [ -z "$(ip netns pids vmmgr 2>/dev/null)" ]; then
+		ip netns del vmmgr
+		lv_say "removed the namespace 'vmmgr' of a libvirtd that was killed (nothing ran in it)"
+	fi
 	[ -e /run/netns/vmmgr ] || ip netns add vmmgr
 	ip -n vmmgr link set lo up
 	if ! pid_alive "$(cat "$run/virtlogd.pid" 2>/dev/null || true)"; then

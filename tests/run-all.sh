@@ -64,6 +64,8 @@ result "$top/tests/harness/host-guard" "tests/harness/host-guard (the suite left
 	"$top/tests/harness/host-guard.sh" check "$guard"
 result "$top/tests/harness/host-guard-stop" "tests/harness/host-guard-stop (the quickstart's stop ends what it started)" \
 	"$top/tests/harness/host-guard.sh" stop "$guard"
+result "$top/tests/harness/quickstart-killed" "tests/harness/quickstart-killed (the quickstart starts again after its processes were killed)" \
+	"$top/tests/harness/quickstart-killed.sh" "$guard/killed"
 
 # make check's own summary, then the plain closing line
 logs=$(find "$top/tests" -name '*.trs')

@@ -19,7 +19,12 @@
 
 lv_say() { echo "libvirt-host: $*" >&2; }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# pid_alive PID: the process runs.  A killed one whose parent has not reaped it yet (a daemon's parent
+# is init, which may take a while) is a zombie: kill -0 still succeeds on it, yet it is dead
+pid_alive() {
+	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+	[ "$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
 
 # end_pid PID: SIGTERM, up to 5 s, then SIGKILL (only ever a pid this project started)
 end_pid() {
