@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -88,4 +89,19 @@ Test(cmd, child_starts_with_no_blocked_signal)
     cr_assert_eq(vm_cmd_run(argv, NULL, &out, &err), 0, "%s", err.msg);
     cr_expect(strstr(out, "SigBlk:\t0000000000000000"), "%s", out);
     free(out);
+}
+
+Test(cmd, child_gets_only_its_standard_fds)
+{
+    int fd = open("/dev/null", O_RDONLY); /* not close-on-exec, as a careless caller's */
+    cr_assert_geq(fd, 3);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "ls /proc/self/fd/; test -e /proc/self/fd/%d && echo LEAKED; true", fd);
+    const char *argv[] = { "sh", "-c", cmd, NULL };
+    char *out = NULL;
+    vm_error err = { 0 };
+    cr_assert_eq(vm_cmd_run(argv, NULL, &out, &err), 0, "%s", err.msg);
+    cr_expect_null(strstr(out, "LEAKED"), "fd %d reached the child: %s", fd, out);
+    free(out);
+    close(fd);
 }

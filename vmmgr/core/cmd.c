@@ -43,6 +43,9 @@ vm_cmd_run(const char *const *argv, const vm_cmd_limits *limits, char **ret_outp
         posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
         posix_spawn_file_actions_adddup2(&fa, pfd[1], 2);
     }
+    /* only 0-2: not a store's file, a socket or a lock of the caller's that is not close-on-exec
+     * (a daemon it starts, dnsmasq or HAProxy, would hold it for its whole life) */
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 
     /* Limits are set in the parent around the spawn (posix_spawn has no prlimit attribute) and
      * inherited; the parent's own limits are put back at once. */
