@@ -6,7 +6,8 @@
 #                              libvirtd of the host answers on qemu:///system: it is not ours to kill)
 #
 # 1. the user's store: started, killed, started again: `vmmgr init` and a launch work and its
-#    subnets' networks run again;
+#    subnets' networks run again; its instances terminate (nothing stays defined in the host's
+#    libvirt);
 # 2. a new store after a second kill (what the suite's own stand-in does in the next CI run on a
 #    machine whose last run was killed): its default VPC's block is not "already in use" by the
 #    bridges of the killed libvirtd.
@@ -28,7 +29,16 @@ if [ -e /run/netns/vmmgr ]; then
 fi
 mkdir -p "$dir/a" "$dir/b"
 chmod 755 "$dir" "$dir/a" "$dir/b"
-cleanup() { "$top/scripts/libvirtd.sh" stop >/dev/null 2>&1 || true; }
+# on failure: the domains this test defined (persistent, in the host's /etc/libvirt) go too
+launched=""
+cleanup() {
+	local d
+	for d in $launched; do
+		virsh -q -c "$uri" destroy "$d" >/dev/null 2>&1 || true
+		virsh -q -c "$uri" undefine "$d" >/dev/null 2>&1 || true
+	done
+	"$top/scripts/libvirtd.sh" stop >/dev/null 2>&1 || true
+}
 trap cleanup EXIT
 vm_a() { "$top/vmmgr/vmmgr" --state-dir "$dir/a" --connect "$uri" "$@"; }
 vm_b() { "$top/vmmgr/vmmgr" --state-dir "$dir/b" --connect "$uri" "$@"; }
@@ -46,6 +56,7 @@ kill_all() {
 vm_a init --accel tcg >/dev/null
 ami=$(vm_a describe-images --filters Name=name,Values=vmmgr-tiny --query 'Images[0].ImageId' --output text)
 id=$(vm_a run-instances --image-id "$ami" --query 'Instances[0].InstanceId' --output text)
+launched=$id
 vm_a wait instance-running --instance-ids "$id"
 kill_all
 [ -n "$(ip -n vmmgr -br addr | awk '$3 ~ /^172\.31\./')" ] ||
@@ -55,12 +66,19 @@ kill_all
 "$top/scripts/libvirtd.sh" start
 vm_a init --accel tcg >/dev/null
 id2=$(vm_a run-instances --image-id "$ami" --query 'Instances[0].InstanceId' --output text)
+launched="$id $id2"
 vm_a wait instance-running --instance-ids "$id2"
 for s in $(vm_a describe-subnets --query 'Subnets[].SubnetId' --output text); do
 	[ "$(virsh -q -c "$uri" net-info "vmmgr-$s" | awk '$1 == "Active:" {print $2}')" = yes ] ||
 		{ echo "FAIL: the network of $s is not running again"; exit 1; }
 done
 echo "ok: the same store after the kill: init, a launch ($id2), and its subnets' networks run"
+# both instances terminated (the killed one is stopped): their domains are undefined
+vm_a terminate-instances --instance-ids "$id" "$id2" >/dev/null
+vm_a wait instance-terminated --instance-ids "$id" "$id2"
+left=$(virsh -q -c "$uri" list --all --name | grep -E "^($id|$id2)\$" || true)
+[ -z "$left" ] || { echo "FAIL: terminated instances left their domains: $left"; exit 1; }
+launched=""
 
 # 2. a new store after another kill
 kill_all
