@@ -304,7 +304,7 @@ router_nat_route(const char *subnet_id, const char *dest, const char *nat_ip, vo
 /* A routed VPC's router from the store: a port per subnet, DHCP entries of every interface (each
  * answered on its own subnet's port), the VPC's names. */
 static int
-router_sync(vm_ctx *ctx, const net_vpc *vpc, vm_error *err)
+router_sync(vm_ctx *ctx, const net_vpc *vpc, bool hosts_only, vm_error *err)
 {
     long pid = net_libvirtd_pid(ctx);
     if (!pid)
@@ -318,7 +318,7 @@ router_sync(vm_ctx *ctx, const net_vpc *vpc, vm_error *err)
     size_t nsubs = 0, naddrs = 0;
     if (net_subnet_list(ctx, &subs, &nsubs, err) < 0 || net_vpc_addrs(ctx, vpc->id, &addrs, &naddrs, err) < 0)
         return -1;
-    net_router r = {.dns = vpc->dns_support};
+    net_router r = { .dns = vpc->dns_support, .hosts_only = hosts_only };
     snprintf(r.vpc, sizeof(r.vpc), "%s", vpc->id);
     net_region_domain(ctx, r.domain, sizeof(r.domain));
     if (nsubs && !(ports = calloc(nsubs, sizeof(*ports))))
@@ -427,7 +427,7 @@ network_ensure(vm_ctx *ctx, const char *subnet_id, vm_error *err)
     /* a routed VPC: its router's port on the bridge, its DHCP and DNS; a new bridge also changes
      * the firewall (its members once per bridge of their VPC, the VPC's conntrack zone) */
     if (rc == 0 && vpc.routed)
-        rc = router_sync(ctx, &vpc, err) < 0 || (made && net_fw_sync(ctx, err) < 0) ? -1 : 0;
+        rc = router_sync(ctx, &vpc, false, err) < 0 || (made && net_fw_sync(ctx, err) < 0) ? -1 : 0;
     return rc;
 }
 
@@ -632,7 +632,7 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     if (fd < 0)
         return -1;
     if (vpc.routed) { /* its router's hosts files, from the store */
-        int rc = router_sync(ctx, &vpc, err);
+        int rc = router_sync(ctx, &vpc, true, err);
         vm_lock_release(fd);
         return rc;
     }
@@ -664,12 +664,14 @@ net_dns_eni(vm_ctx *ctx, const char *vpc_id, const char *subnet_id, const char *
     return rc;
 }
 
-/* Every routed VPC's router from the store (dead ones only: a cheap check for each reconcile). */
+/* Every routed VPC's router from the store (dead ones only: a cheap check for each reconcile).  The
+ * number of routers it made again, or -1. */
 static int
 routers_sync(vm_ctx *ctx, bool dead_only, vm_error *err)
 {
     _cleanup_free_ net_vpc *vpcs = NULL;
     size_t nv = 0;
+    int made = 0;
     if (net_vpc_list(ctx, &vpcs, &nv, err) < 0)
         return -1;
     for (size_t i = 0; i < nv; i++) {
@@ -678,12 +680,13 @@ routers_sync(vm_ctx *ctx, bool dead_only, vm_error *err)
         int fd = vpc_lock(ctx, vpcs[i].id, err);
         if (fd < 0)
             return -1;
-        int rc = router_sync(ctx, &vpcs[i], err);
+        int rc = router_sync(ctx, &vpcs[i], false, err);
         vm_lock_release(fd);
         if (rc < 0)
             return -1;
+        made++;
     }
-    return 0;
+    return made;
 }
 
 void
@@ -720,9 +723,14 @@ net_reconcile(vm_ctx *ctx, vm_error *err)
         if (net_network_ensure(ctx, subs[i].id, err) < 0)
             return -1;
     }
-    /* routed VPCs' routers: their namespace, ports and dnsmasq (killed, or gone with a reboot) */
-    if (routers_sync(ctx, true, err) < 0)
+    /* routed VPCs' routers: their namespace, ports and dnsmasq (killed, or gone with a reboot).  A
+     * namespace made again has a new transit link, and the host's routes of the VPC's Elastic IPs
+     * went with the old one */
+    int made = routers_sync(ctx, true, err);
+    if (made < 0)
         return -1;
+    if (made > 0)
+        net_eip_plumb_all(ctx);
     /* the firewall too: gone with a reboot or an `nft flush ruleset` */
     net_legacy_filters_remove(ctx);
     return net_fw_ensure(ctx, err);

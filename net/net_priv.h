@@ -117,6 +117,7 @@ typedef struct net_router {
     size_t neips;
     net_router_nat *nats;   /* source NAT of a subnet's route to a NAT gateway */
     size_t nnats;
+    bool hosts_only; /* only interfaces came or went: a running router gets its hosts files alone */
 } net_router;
 /* The transit link between libvirtd's namespace and the router: the host's end (vx and 13 hex
  * digits of the VPC id) and both addresses, a /30 of 100.64.0.0/10 chosen by the VPC id. */

@@ -188,9 +188,11 @@ dnsmasq_stop(const char *dir)
     if (!pid)
         return;
     kill((pid_t)pid, SIGTERM);
-    /* it is gone within a few milliseconds; its sockets must be closed before the next binds */
-    for (int i = 0; i < 100 && kill((pid_t)pid, 0) == 0; i++)
-        nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+    /* it is gone within a few milliseconds; its sockets must be closed before the next binds.  Not
+     * kill(pid, 0): a daemon's parent is init, and until init reaps it the dead dnsmasq is a zombie
+     * (its sockets closed, its cmdline empty, so no longer "running") */
+    for (int i = 0; i < 100 && dnsmasq_running(dir) == pid; i++)
+        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 }
 
 static char *
@@ -293,16 +295,11 @@ nat_ruleset(const net_router *r)
     return TAKE_PTR(buf);
 }
 
-int
-net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err)
+/* The router's namespace, forwarding, ports, transit link and NAT table, from r. */
+static int
+router_plumb(long pid, const char *netns, const char *dir, const net_router *r, vm_error *err)
 {
-    char netns[64], dir[4096], path[4200];
-    net_router_netns(r->vpc, netns);
-    router_dir(ctx, r->vpc, dir, sizeof(dir));
-    if (mkdir(vm_ctx_path(ctx, path, sizeof(path), "routers"), 0700) < 0 && errno != EEXIST)
-        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot make %s", path);
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot make %s", dir);
+    char path[4200];
     int had = net_svc_netns_ensure(netns, err);
     if (had < 0)
         return -1;
@@ -326,6 +323,25 @@ net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err)
     if ((nat_changed || !had) && net_nft_run_in(netns, nat, err) < 0) {
         unlink(path); /* tried again next time */
         return -1;
+    }
+    return 0;
+}
+
+int
+net_router_apply(vm_ctx *ctx, long pid, const net_router *r, vm_error *err)
+{
+    char netns[64], dir[4096], path[4200];
+    net_router_netns(r->vpc, netns);
+    router_dir(ctx, r->vpc, dir, sizeof(dir));
+    if (mkdir(vm_ctx_path(ctx, path, sizeof(path), "routers"), 0700) < 0 && errno != EEXIST)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot make %s", path);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return vm_error_set_errno(err, errno, VM_ERR_INTERNAL, "cannot make %s", dir);
+    /* a launch or a terminate: the ports, the transit link and the NAT are as they were (a process
+     * per port and link spared on every launch); a router that is not running is made whole */
+    if (!r->hosts_only || !net_router_alive(ctx, r->vpc)) {
+        if (router_plumb(pid, netns, dir, r, err) < 0)
+            return -1;
     }
     _cleanup_free_ char *conf = dnsmasq_conf(r, dir);
     if (!conf)
@@ -393,7 +409,17 @@ net_router_remove(vm_ctx *ctx, const char *vpc_id)
     net_router_netns(vpc_id, netns);
     router_dir(ctx, vpc_id, dir, sizeof(dir));
     dnsmasq_stop(dir);
-    net_svc_netns_delete(netns); /* the ports and the transit link go with it */
+    /* the transit link at once (a namespace's own links go with it, but later: the kernel frees a
+     * namespace in the background); its ports went with their subnets */
+    long pid = net_libvirtd_pid(ctx);
+    if (pid) {
+        char host_if[16], host_ip[NET_ADDR_MAX], router_ip[NET_ADDR_MAX];
+        net_router_transit(vpc_id, host_if, host_ip, router_ip);
+        const char *del[] = { "ip", "link", "del", host_if, NULL };
+        vm_error ignore = { 0 };
+        net_run_in_netns(pid, del, &ignore);
+    }
+    net_svc_netns_delete(netns);
     static const char *const files[] = { "dnsmasq.conf", "hosts.dhcp",  "hosts.dns", "leases",
                                          "dnsmasq.pid",  "dnsmasq.log", "nat.nft" };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

@@ -5,8 +5,8 @@
 # between subnets from the router; the default group's members across subnets; the metadata
 # service telling the two same addresses apart; the way out (an "outside" namespace through the
 # uplink, tests/integ/outside.sh): an internet gateway, a NAT gateway and an Elastic IP, NATed in
-# the router, and an internet-facing load balancer; a killed dnsmasq started again; nothing left
-# after the VPC is deleted.
+# the router, and an internet-facing load balancer with VPC b's 10.0.1.20 as its target; a killed
+# dnsmasq started again; nothing left after the VPC is deleted.
 . "$(dirname "$0")/lib.sh"
 vm_init
 SERVE_ARGS="--metrics-interval 0"
@@ -118,6 +118,21 @@ lan_open 22 "$eip" || fail "the outside did not reach $b1's ssh at its Elastic I
 : > "$T/web.log"
 fetch ssh_b 10.0.1.20 || fail "$b1 with an Elastic IP cannot reach the outside"
 grep -q "^$eip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see $b1 as its Elastic IP $eip: $(cat "$T/web.log")"
+# the router gone as with a reboot (its dnsmasq killed, its namespace deleted, its ports and transit
+# link with it): the next command makes it again, its NAT, and the Elastic IP's route through the new link
+old=$(cat "$S/routers/$vb/dnsmasq.pid")
+kill "$old"
+for try in $(seq 50); do pid_running "$old" || break; sleep 0.1; done
+ip netns del "vmmgr-$vb"
+vm describe-vpcs >/dev/null
+grep -q "^vmmgr-$vb\b" <<<"$(ip netns list)" || fail "the router of $vb was not made again"
+for try in 1 2 3; do lan_open 22 "$eip" && break; sleep 1; done
+lan_open 22 "$eip" || fail "the outside did not reach $b1 at its Elastic IP $eip after its router was made again"
+: > "$T/web.log"
+fetch ssh_b 10.0.1.20 || fail "$b1 cannot reach the outside after its router was made again"
+grep -q "^$eip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see $b1 as $eip after the router came back: $(cat "$T/web.log")"
+ssh_b 10.0.2.30 "ping -c 2 -W 2 10.0.1.20 >/dev/null" || fail "$b2 did not reach $b1 across subnets after the router came back"
+ok "VPC b's router lost with its namespace: made again by the next command (ports, NAT, the Elastic IP's route)"
 aws ec2 disassociate-address --association-id "$assoc"
 ! lan_open 22 "$eip" || fail "the outside still reaches $b1 after the Elastic IP was disassociated"
 ok "an Elastic IP of VPC b: 1:1 NAT in the router, its group decides, gone with the disassociation"
@@ -130,26 +145,40 @@ z3=us-east-1b
 sb3=$(aws ec2 create-subnet --vpc-id "$vb" --cidr-block 10.0.3.0/24 --availability-zone "$z3" --query Subnet.SubnetId --output text)
 lsg=$(aws ec2 create-security-group --group-name web --description "web from the LAN" --vpc-id "$vb" --query GroupId --output text)
 aws ec2 authorize-security-group-ingress --group-id "$lsg" --protocol tcp --port 80 --cidr 198.51.100.0/24 >/dev/null
+# its target is VPC b's 10.0.1.20 (VPC a's 10.0.1.20 answers too, with its own id), on a port that
+# b's default group opens to the load balancer's group only
+for w in "ssh_a 10.0.1.20 $a1" "ssh_b 10.0.1.20 $b1"; do
+	set -- $w
+	$1 "$2" "mkdir -p /tmp/w && echo 'hello from $3' > /tmp/w/index.html && httpd -p 8080 -h /tmp/w" ||
+		fail "busybox httpd on $3"
+done
+aws ec2 authorize-security-group-ingress --group-id "$(default_group "$vb")" --protocol tcp --port 8080 --source-group "$lsg" >/dev/null
 lb=$(aws elbv2 create-load-balancer --name inb --subnets "$sb1" "$sb3" --security-groups "$lsg" \
 	--query 'LoadBalancers[0].LoadBalancerArn' --output text)
+tg=$(aws elbv2 create-target-group --name b1 --protocol HTTP --port 8080 --vpc-id "$vb" --health-check-interval-seconds 5 \
+	--health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+aws elbv2 register-targets --target-group-arn "$tg" --targets Id="$b1"
 aws elbv2 create-listener --load-balancer-arn "$lb" --protocol HTTP --port 80 \
-	--default-actions 'Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=hello from vpc b}' >/dev/null
+	--default-actions Type=forward,TargetGroupArn="$tg" >/dev/null
 timeout 120 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait load-balancer-available --load-balancer-arns "$lb" ||
 	fail "waiter load-balancer-available: $(aws elbv2 describe-load-balancers --output json)"
+timeout 90 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait target-in-service --target-group-arn "$tg" ||
+	fail "VPC b's 10.0.1.20 as a target: $(aws elbv2 describe-target-health --target-group-arn "$tg" --output json)"
 for pub in $(aws elbv2 describe-load-balancers --load-balancer-arns "$lb" \
 	--query 'LoadBalancers[0].AvailabilityZones[].LoadBalancerAddresses[].IpAddress' --output text); do
 	got=
 	for try in $(seq 20); do
 		got=$(ip netns exec "$OUT" curl -s -m 4 "http://$pub/" || true)
-		[ "$got" = "hello from vpc b" ] && break
+		[ "$got" = "hello from $b1" ] && break
 		sleep 1
 	done
-	[ "$got" = "hello from vpc b" ] || fail "the LAN did not reach VPC b's load balancer at $pub: '$got'"
+	[ "$got" = "hello from $b1" ] || fail "the LAN did not reach $b1 through VPC b's load balancer at $pub: '$got'"
 done
 aws elbv2 delete-load-balancer --load-balancer-arn "$lb"
 timeout 120 /usr/bin/aws --endpoint-url "$ENDPOINT" elbv2 wait load-balancers-deleted --load-balancer-arns "$lb" ||
 	fail "waiter load-balancers-deleted"
-ok "an internet-facing load balancer in VPC b answers the LAN at both its public addresses"
+aws elbv2 delete-target-group --target-group-arn "$tg"
+ok "an internet-facing load balancer in VPC b answers the LAN at both its public addresses with its target, VPC b's 10.0.1.20"
 
 # a terminated guest's address goes to the next: the router's DHCP lease is released
 vm terminate-instances --instance-ids "$b3" >/dev/null
@@ -162,10 +191,10 @@ ok "an address of a terminated guest leased again to a new one"
 # the router's dnsmasq killed: the next command's reconcile starts it again, and it answers
 old=$(cat "$S/routers/$vb/dnsmasq.pid")
 kill "$old"
-for try in $(seq 50); do kill -0 "$old" 2>/dev/null || break; sleep 0.1; done
+for try in $(seq 50); do pid_running "$old" || break; sleep 0.1; done
 vm describe-vpcs >/dev/null
 new=$(cat "$S/routers/$vb/dnsmasq.pid")
-[ "$new" != "$old" ] && kill -0 "$new" || fail "the router's dnsmasq was not started again"
+[ "$new" != "$old" ] && pid_running "$new" || fail "the router's dnsmasq was not started again"
 grep -q "10.0.1.20" <<<"$(ssh_b 10.0.2.30 "nslookup $dom")" || fail "the restarted dnsmasq does not answer"
 ok "a killed router dnsmasq started again by the next command"
 
@@ -185,6 +214,7 @@ for try in $(seq 30); do
 		--query 'length(NetworkInterfaces)' --output text)" = 0 ] && break
 	sleep 1
 done
+aws ec2 revoke-security-group-ingress --group-id "$(default_group "$vb")" --protocol tcp --port 8080 --source-group "$lsg" >/dev/null
 aws ec2 delete-security-group --group-id "$lsg"
 for s in "$sa" "$sb1" "$sb2" "$sb3"; do vm delete-subnet --subnet-id "$s"; done
 vm delete-vpc --vpc-id "$vb"
@@ -192,6 +222,6 @@ vm delete-vpc --vpc-id "$va"
 ! grep -q "^vmmgr-$vb\b" <<<"$(ip netns list)" || fail "the router namespace of $vb is left"
 ! in_ns ip link show "vx${vb:4:13}" 2>/dev/null || fail "the transit link of $vb is left"
 ! grep -q "$eip\|$nip" <<<"$(in_ns ip route; in_ns ip neigh show proxy)" || fail "routes or ARP proxies of the addresses are left"
-! kill -0 "$pid" 2>/dev/null || fail "the router's dnsmasq ($pid) still runs"
+! pid_running "$pid" || fail "the router's dnsmasq ($pid) still runs"
 [ ! -e "$S/routers/$vb" ] || fail "the router's files are left"
 ok "the VPC deleted: its router, its dnsmasq and their files gone"
