@@ -5,8 +5,9 @@ chmod 755 "$T"
 S="$T/state"
 LV=${VMMGR_LIBVIRT_URI:-qemu:///system}
 vm() { "$VM_BIN" --state-dir "$S" "$@"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../tests/harness/store-sweep.sh"
 bench_cleanup() {
-	local ids subnets
+	local ids
 	ids=$(vm describe-instances --output json 2>/dev/null | jq -r '.Reservations[].Instances[] | select(.State.Name != "terminated") | .InstanceId' || true)
 	if [ -n "$ids" ]; then
 		vm terminate-instances --instance-ids $ids >/dev/null 2>&1 || true
@@ -14,27 +15,7 @@ bench_cleanup() {
 		# would start a network again after its destroy below
 		vm wait instance-terminated --instance-ids $ids >/dev/null 2>&1 || true
 	fi
-	# ids first: every vmmgr call repairs drift and would start a destroyed network again
-	subnets=$(vm describe-subnets --query 'Subnets[].SubnetId' --output text 2>/dev/null || true)
-	for id in $subnets; do virsh -q -c "$LV" net-destroy "vmmgr-$id" >/dev/null 2>&1 || true; done
-	# routed VPCs' routers: their dnsmasq by the pids of their namespaces, then the namespaces
-	local d rns
-	for d in "$S"/routers/*/; do
-		[ -d "$d" ] || continue
-		rns=vmmgr-$(basename "$d")
-		[ -e "/run/netns/$rns" ] || continue
-		ip netns pids "$rns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-		ip netns del "$rns" 2>/dev/null || true
-	done
-	# the metadata service (it outlives `vmmgr serve`), while it holds its lock
-	local mp
-	mp=$(cat "$S/imds/pid" 2>/dev/null || true)
-	if [ -n "$mp" ] && ! flock -n "$S/imds/lock" true 2>/dev/null; then kill -9 "$mp" 2>/dev/null || true; fi
-	local t ns
-	t=$(sqlite3 "$S/state.db" "SELECT value FROM config WHERE key = 'firewall_table'" 2>/dev/null || true)
-	ns=$(cat "${VMMGR_TEST_RUN:-/nonexistent}/netns" 2>/dev/null || true)
-	[ -n "$t" ] && [ -n "$ns" ] && for fam in inet bridge; do ip netns exec "$ns" nft delete table "$fam" "$t" >/dev/null 2>&1 || true; done
-	true
+	store_sweep "$S" "$LV" "$(cat "${VMMGR_TEST_RUN:-/nonexistent}/netns" 2>/dev/null || true)"
 }
 
 # bench_guest [SUBNET]: one t2.small guest of the default VPC (or of SUBNET) with key pair b

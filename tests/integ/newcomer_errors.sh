@@ -21,7 +21,8 @@ ok "no libvirtd: says to start one (or name another URI)"
 
 # a libvirtd whose QEMU driver is not installed (hidden in its own mount namespace)
 LV_HIDE_DRIVERS=qemu lv_ns_start "$T/noqemu" >/dev/null 2>&1 || fail "cannot start a libvirtd without the qemu driver"
-trap 'lv_ns_stop "$T/noqemu"; cleanup' EXIT
+# the second store (below) is swept too, whatever step failed
+trap 'lv_ns_stop "$T/noqemu"; [ -z "${S2:-}" ] || store_sweep "$S2" "$LV" "$NS"; in_ns ip link del lan1 2>/dev/null || true; cleanup' EXIT
 expect_msg "has no QEMU driver .*apt-get install libvirt-daemon-system" \
 	vm --connect "$(cat "$T/noqemu/uri")" init --accel tcg
 lv_ns_stop "$T/noqemu"
@@ -59,8 +60,23 @@ expect_msg "\(InvalidVpc.Range\).*overlaps '$b.5.0/24' of interface 'lan0'.*--de
 in_ns ip link del lan0
 "$VM_BIN" --state-dir "$S2" init --accel tcg --default-vpc-cidr "$b.0.0/16" >/dev/null || fail "init once the block is free"
 ok "a default VPC block the host's network uses: refused with the option to choose another"
-sub=$("$VM_BIN" --state-dir "$S2" describe-subnets --query 'Subnets[0].SubnetId' --output text)
-virsh_ net-destroy "vmmgr-$sub" >/dev/null 2>&1 || true
-# its nftables tables, if a command made them: left behind, they would filter the tests after
-t2=$(sqlite3 "$S2/state.db" "SELECT value FROM config WHERE key = 'firewall_table'" 2>/dev/null || true)
-[ -n "$t2" ] && for fam in inet bridge; do in_ns nft delete table "$fam" "$t2" >/dev/null 2>&1 || true; done
+# a VPC the user makes over such a block (the homelab LAN's 10.x) gets a routing domain of its own:
+# its subnet of the LAN's /24 works, and the host keeps its route to the LAN
+c=$(next_block)
+in_ns ip link add lan1 type veth peer name lan1p
+in_ns ip addr add "$c.5.1/24" dev lan1
+in_ns ip link set lan1 up
+v=$("$VM_BIN" --state-dir "$S2" create-vpc --cidr-block "$c.0.0/16" --query Vpc.VpcId --output text) ||
+	fail "a VPC over the LAN's block was refused"
+s=$("$VM_BIN" --state-dir "$S2" create-subnet --vpc-id "$v" --cidr-block "$c.5.0/24" --query Subnet.SubnetId --output text) ||
+	fail "a subnet of the LAN's own /24 was refused"
+grep -q "^vmmgr-$v\b" <<<"$(ip netns list)" || fail "no router namespace for $v"
+grep -qx "$c.5.0/24 dev lan1 proto kernel scope link src $c.5.1\( .*\)\?" <<<"$(in_ns ip -4 route show "$c.5.0/24")" ||
+	fail "the host's route to the LAN changed: $(in_ns ip -4 route show "$c.5.0/24")"
+"$VM_BIN" --state-dir "$S2" delete-subnet --subnet-id "$s" || fail "delete-subnet"
+"$VM_BIN" --state-dir "$S2" delete-vpc --vpc-id "$v" || fail "delete-vpc"
+! grep -q "^vmmgr-$v\b" <<<"$(ip netns list)" || fail "the router namespace of $v outlived it"
+in_ns ip link del lan1
+ok "a VPC over the block of the host's LAN: its own routing domain, the LAN's route kept"
+# its networks and nftables tables: left behind, they would filter the tests after
+store_sweep "$S2" "$LV" "$NS"
