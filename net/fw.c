@@ -253,12 +253,10 @@ rule_match(FILE *f, const char *peer, const char *peer_if, const char *proto, lo
         fprintf(f, " meta l4proto %s", proto);
 }
 
-/* Both tables, whole, replacing what is there (the add-then-delete makes the delete safe when a
- * table is missing), as one transaction. */
-static int
-fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
+/* The bridge table: a tap's frames carry its own MAC and addresses only (anti-spoofing). */
+static void
+bridge_table(FILE *f, const char *t)
 {
-    fprintf(f, "add table bridge %s\ndelete table bridge %s\nadd table inet %s\ndelete table inet %s\n", t, t, t, t);
     fprintf(f,
             "table bridge %s {\n"
             " set gen { type mark; elements = { %d } }\n"
@@ -277,43 +275,19 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             " }\n"
             "}\n",
             t, FW_GENERATION);
-    fprintf(f,
-            "table inet %s {\n"
-            " set gen { type mark; elements = { %d } }\n"
-            " set guests { type ifname . ipv4_addr; }\n"
-            " set vpc_ok { type ifname . ipv4_addr . ipv4_addr; flags interval; }\n"
-            " set dns_ok { type ifname . ipv4_addr . ipv4_addr; }\n"
-            " set out_ok { type ifname . ipv4_addr; flags interval; }\n"
-            " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
-            " map eip_snat { type ifname . ipv4_addr : ipv4_addr; }\n"
-            " set eip_private { type ifname . ipv4_addr; }\n"
-            " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n"
-            " set routers { type ifname . ipv4_addr; }\n"
-            " set routed { type ifname; }\n"
-            " set transits { type ifname; }\n"
-            " set eip_routed { type ifname . ipv4_addr; }\n"
-            " map zones { typeof iifname : ct zone; }\n"
-            " chain zone {\n"
-            "  type filter hook prerouting priority raw; policy accept;\n"
-            "  ct zone set iifname map @zones\n"
-            " }\n",
-            t, FW_GENERATION);
-    /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
-    _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
-    if (uplink && !*uplink) {
-        free(uplink);
-        uplink = NULL;
-    }
-    if (uplink && !net_ifname_valid(uplink))
-        return vm_error_set(err, VM_ERR_INTERNAL, "the uplink '%s' in the store is not an interface name", uplink);
-    _cleanup_stmt_ sqlite3_stmt *gs = NULL, *rs = NULL;
-    if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups ORDER BY rowid", &gs, err) < 0 ||
-        vm_db_prepare(ctx->db,
+}
+
+/* Each group's member set and its chains: in, out, and out to a public address of this host (with
+ * an uplink only). */
+static int
+group_chains(vm_ctx *ctx, FILE *f, bool uplink, sqlite3_stmt *gs, vm_error *err)
+{
+    _cleanup_stmt_ sqlite3_stmt *rs = NULL;
+    if (vm_db_prepare(ctx->db,
                       "SELECT protocol, from_port, to_port, coalesce(cidr, ''), coalesce(source_group, '') "
                       "FROM sg_rules WHERE group_id = ? AND egress = ? ORDER BY rowid",
                       &rs, err) < 0)
         return -1;
-    /* the groups' sets and chains */
     while (sqlite3_step(gs) == SQLITE_ROW) {
         const char *g = vm_db_text(gs, 0);
         fprintf(f, " set m-%s { type ifname . ipv4_addr; }\n", g);
@@ -338,6 +312,13 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             fputs(" }\n", f);
         }
     }
+    return 0;
+}
+
+/* The chains a packet takes to the groups of the guest it comes from or goes to. */
+static void
+dispatch_chains(FILE *f, bool uplink, sqlite3_stmt *gs)
+{
     /* a packet from a guest, then one to a guest: each group's chain for its members; a packet
      * from a guest out through the uplink: a route of its subnet to an internet gateway */
     for (int dir = uplink ? 3 : 2; dir >= -1; dir--) {
@@ -360,32 +341,43 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
                     dir == 3 ? "pub" : dir > 0 ? "out" : "in");
         fputs("  drop\n }\n", f);
     }
+}
+
+/* With an uplink: out as an Elastic IP or the uplink's address, in to an Elastic IP, hairpin. */
+static void
+nat_chains(FILE *f, const char *uplink)
+{
     /* out: an Elastic IP's instance as its address, any other as the uplink's; in: an Elastic IP
      * to its instance.  Hairpin: a guest whose subnet routes out to a public address of this host
      * (an Elastic IP, an instance's public address) reaches its instance, coming from where it
      * would have gone out as (its NAT gateway's address, its own Elastic IP, else the gateway of
      * the bridge it arrives on: the instance must answer through this host) */
-    if (uplink)
-        fprintf(f,
-                " chain nat_out {\n"
-                "  type nat hook postrouting priority srcnat; policy accept;\n"
-                "  oifname \"%s\" snat ip to iifname . ip daddr map @nat_snat\n"
-                "  oifname \"%s\" iifname . ip daddr @out_ok snat ip to iifname . ip saddr map @eip_snat\n"
-                "  oifname \"%s\" iifname . ip daddr @out_ok masquerade\n"
-                "  oifname \"%s\" iifname @transits ip saddr 100.64.0.0/10 masquerade\n"
-                "  iifname != \"%s\" ct status dnat iifname . ip saddr @guests jump hairpin\n"
-                " }\n"
-                " chain hairpin {\n"
-                "  snat ip to iifname . ct original ip daddr map @nat_snat\n"
-                "  snat ip to iifname . ip saddr map @eip_snat\n"
-                "  masquerade\n"
-                " }\n"
-                " chain nat_in {\n"
-                "  type nat hook prerouting priority dstnat; policy accept;\n"
-                "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
-                "  iifname . ip daddr @out_ok iifname . ip saddr @guests dnat ip to ip daddr map @eip_dnat\n"
-                " }\n",
-                uplink, uplink, uplink, uplink, uplink, uplink);
+    fprintf(f,
+            " chain nat_out {\n"
+            "  type nat hook postrouting priority srcnat; policy accept;\n"
+            "  oifname \"%s\" snat ip to iifname . ip daddr map @nat_snat\n"
+            "  oifname \"%s\" iifname . ip daddr @out_ok snat ip to iifname . ip saddr map @eip_snat\n"
+            "  oifname \"%s\" iifname . ip daddr @out_ok masquerade\n"
+            "  oifname \"%s\" iifname @transits ip saddr 100.64.0.0/10 masquerade\n"
+            "  iifname != \"%s\" ct status dnat iifname . ip saddr @guests jump hairpin\n"
+            " }\n"
+            " chain hairpin {\n"
+            "  snat ip to iifname . ct original ip daddr map @nat_snat\n"
+            "  snat ip to iifname . ip saddr map @eip_snat\n"
+            "  masquerade\n"
+            " }\n"
+            " chain nat_in {\n"
+            "  type nat hook prerouting priority dstnat; policy accept;\n"
+            "  iifname \"%s\" dnat ip to ip daddr map @eip_dnat\n"
+            "  iifname . ip daddr @out_ok iifname . ip saddr @guests dnat ip to ip daddr map @eip_dnat\n"
+            " }\n",
+            uplink, uplink, uplink, uplink, uplink, uplink);
+}
+
+/* The base chains of the forward, input and output hooks. */
+static void
+base_chains(FILE *f, const char *uplink)
+{
     /* accept ends one base chain only: egress at priority 0, then ingress at 10 */
     fputs(" chain forward_from {\n"
           "  type filter hook forward priority 0; policy accept;\n",
@@ -441,6 +433,12 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
           " }\n"
           "}\n",
           f);
+}
+
+/* Both tables' every element, from the store. */
+static int
+fw_elements(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
+{
     /* routed VPCs: each subnet's router port and the VPC's conntrack zone */
     if (routed_elements(ctx, f, t, err) < 0)
         return -1;
@@ -459,6 +457,53 @@ fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
             return -1;
     }
     return 0;
+}
+
+/* Both tables, whole, replacing what is there (the add-then-delete makes the delete safe when a
+ * table is missing), as one transaction. */
+static int
+fw_ruleset(vm_ctx *ctx, FILE *f, const char *t, vm_error *err)
+{
+    fprintf(f, "add table bridge %s\ndelete table bridge %s\nadd table inet %s\ndelete table inet %s\n", t, t, t, t);
+    bridge_table(f, t);
+    fprintf(f,
+            "table inet %s {\n"
+            " set gen { type mark; elements = { %d } }\n"
+            " set guests { type ifname . ipv4_addr; }\n"
+            " set vpc_ok { type ifname . ipv4_addr . ipv4_addr; flags interval; }\n"
+            " set dns_ok { type ifname . ipv4_addr . ipv4_addr; }\n"
+            " set out_ok { type ifname . ipv4_addr; flags interval; }\n"
+            " map eip_dnat { type ipv4_addr : ipv4_addr; }\n"
+            " map eip_snat { type ifname . ipv4_addr : ipv4_addr; }\n"
+            " set eip_private { type ifname . ipv4_addr; }\n"
+            " map nat_snat { type ifname . ipv4_addr : ipv4_addr; flags interval; }\n"
+            " set routers { type ifname . ipv4_addr; }\n"
+            " set routed { type ifname; }\n"
+            " set transits { type ifname; }\n"
+            " set eip_routed { type ifname . ipv4_addr; }\n"
+            " map zones { typeof iifname : ct zone; }\n"
+            " chain zone {\n"
+            "  type filter hook prerouting priority raw; policy accept;\n"
+            "  ct zone set iifname map @zones\n"
+            " }\n",
+            t, FW_GENERATION);
+    /* the uplink (`vmmgr init --uplink`): where the routes to an internet gateway lead */
+    _cleanup_free_ char *uplink = vm_config_get(ctx, "uplink");
+    if (uplink && !*uplink) {
+        free(uplink);
+        uplink = NULL;
+    }
+    if (uplink && !net_ifname_valid(uplink))
+        return vm_error_set(err, VM_ERR_INTERNAL, "the uplink '%s' in the store is not an interface name", uplink);
+    _cleanup_stmt_ sqlite3_stmt *gs = NULL;
+    if (vm_db_prepare(ctx->db, "SELECT id FROM security_groups ORDER BY rowid", &gs, err) < 0 ||
+        group_chains(ctx, f, uplink, gs, err) < 0)
+        return -1;
+    dispatch_chains(f, uplink, gs);
+    if (uplink)
+        nat_chains(f, uplink);
+    base_chains(f, uplink);
+    return fw_elements(ctx, f, t, err);
 }
 
 /* Whether both tables are there, of this generation. */
