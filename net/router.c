@@ -9,12 +9,14 @@
  * under <state-dir>/routers/<vpc>/: dnsmasq.conf, the hosts files, leases, pid, nat.nft (the NAT
  * table last applied). */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,12 +189,16 @@ dnsmasq_stop(const char *dir)
     long pid = dnsmasq_running(dir);
     if (!pid)
         return;
+    /* its sockets must be closed before the next dnsmasq binds: wait for its exit (a pidfd is readable
+     * once the process ended, zombie or reaped; not kill(pid, 0), which a zombie passes), at most 1 s */
+    int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
     kill((pid_t)pid, SIGTERM);
-    /* it is gone within a few milliseconds; its sockets must be closed before the next binds.  Not
-     * kill(pid, 0): a daemon's parent is init, and until init reaps it the dead dnsmasq is a zombie
-     * (its sockets closed, its cmdline empty, so no longer "running") */
-    for (int i = 0; i < 100 && dnsmasq_running(dir) == pid; i++)
-        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+    if (pfd >= 0) {
+        struct pollfd w = { .fd = pfd, .events = POLLIN };
+        while (poll(&w, 1, 1000) < 0 && errno == EINTR)
+            ;
+        close(pfd);
+    }
 }
 
 static char *

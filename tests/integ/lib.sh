@@ -19,9 +19,8 @@ vm() { "$VM_BIN" --state-dir "$S" "$@"; }
 virsh_() { virsh -q -c "$LV" "$@"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$(dirname "${BASH_SOURCE[0]}")/../harness/store-sweep.sh"
-# pid_running PID: the process runs (a daemon that ended is a zombie until init reaps it, and kill -0
-# still succeeds on a zombie)
-pid_running() { kill -0 "$1" 2>/dev/null && [ "$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$1/status" 2>/dev/null)" != Z ]; }
+# pid_alive (a zombie counts as ended), lv_ns_stop, …: the scripts' own helpers
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/libvirt-host.sh"
 # ok TEXT: a step passed; "[N s]" is when, since the test started (where a long test spends its time)
 ok() { echo "ok - $* [${SECONDS} s]"; }
 

@@ -3,7 +3,6 @@
 # libvirtd without the QEMU driver, a state dir vmmgr may not write, a state dir of a newer
 # schema, and a default VPC block that a network of the host already uses.
 . "$(dirname "$0")/lib.sh"
-. "$VMMGR_TESTS_DIR/../scripts/lib/libvirt-host.sh"
 
 # expect_msg PATTERN COMMAND…: the command fails and its message matches PATTERN (grep -E)
 expect_msg() {

@@ -122,7 +122,7 @@ grep -q "^$eip .*\"GET / HTTP" "$T/web.log" || fail "the outside did not see $b1
 # link with it): the next command makes it again, its NAT, and the Elastic IP's route through the new link
 old=$(cat "$S/routers/$vb/dnsmasq.pid")
 kill "$old"
-for try in $(seq 50); do pid_running "$old" || break; sleep 0.1; done
+for try in $(seq 50); do pid_alive "$old" || break; sleep 0.1; done
 ip netns del "vmmgr-$vb"
 vm describe-vpcs >/dev/null
 grep -q "^vmmgr-$vb\b" <<<"$(ip netns list)" || fail "the router of $vb was not made again"
@@ -191,10 +191,10 @@ ok "an address of a terminated guest leased again to a new one"
 # the router's dnsmasq killed: the next command's reconcile starts it again, and it answers
 old=$(cat "$S/routers/$vb/dnsmasq.pid")
 kill "$old"
-for try in $(seq 50); do pid_running "$old" || break; sleep 0.1; done
+for try in $(seq 50); do pid_alive "$old" || break; sleep 0.1; done
 vm describe-vpcs >/dev/null
 new=$(cat "$S/routers/$vb/dnsmasq.pid")
-[ "$new" != "$old" ] && pid_running "$new" || fail "the router's dnsmasq was not started again"
+[ "$new" != "$old" ] && pid_alive "$new" || fail "the router's dnsmasq was not started again"
 grep -q "10.0.1.20" <<<"$(ssh_b 10.0.2.30 "nslookup $dom")" || fail "the restarted dnsmasq does not answer"
 ok "a killed router dnsmasq started again by the next command"
 
@@ -222,6 +222,6 @@ vm delete-vpc --vpc-id "$va"
 ! grep -q "^vmmgr-$vb\b" <<<"$(ip netns list)" || fail "the router namespace of $vb is left"
 ! in_ns ip link show "vx${vb:4:13}" 2>/dev/null || fail "the transit link of $vb is left"
 ! grep -q "$eip\|$nip" <<<"$(in_ns ip route; in_ns ip neigh show proxy)" || fail "routes or ARP proxies of the addresses are left"
-! pid_running "$pid" || fail "the router's dnsmasq ($pid) still runs"
+! pid_alive "$pid" || fail "the router's dnsmasq ($pid) still runs"
 [ ! -e "$S/routers/$vb" ] || fail "the router's files are left"
 ok "the VPC deleted: its router, its dnsmasq and their files gone"
